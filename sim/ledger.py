@@ -1,0 +1,129 @@
+"""The ledger: every business event of one replication, in time order.
+
+The world writes it; the payout engine and the metrics read it. It lives at the top of
+the package (not in ``sim.world``) because the payout engine must read it without knowing
+anything of the world, and the back-test builds one from a CRM export.
+
+Amounts are US dollars (ACV, ARR deltas, revenue, cash) or counts (``amount=1``). ARR
+movements are signed: new and expansion positive, contraction, price erosion and churn
+negative, so that start + sum(movements) = end holds to the cent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+import pandas as pd
+
+EventKind = Literal[
+    # people
+    "hire", "leave",
+    # bookings (a signed deal; amount = first-year ACV after discount)
+    "booking",
+    # ARR movements (amount = signed ARR delta)
+    "arr_new", "arr_expansion", "arr_upsell", "arr_cross_sell",
+    "arr_contraction", "arr_price_erosion", "arr_churn",
+    # renewals (amount = ARR renewed; attrs: first_renewal)
+    "renewal",
+    # implementation
+    "go_live", "implementation_success", "implementation_failed",
+    # money
+    "revenue", "invoice", "cash", "non_payment",
+    # advocacy and market
+    "reference", "referral", "lead", "champion_move",
+    # support
+    "tickets",
+    # CSM books: ARR of a CSM's accounts at a period start (for book GRR/NRR measures)
+    "book_snapshot",
+]
+
+DEAL_KINDS = ("new", "upsell", "cross_sell", "renewal")
+ROLE_FIELDS = ("ae", "csm", "consultant", "marketer")
+
+
+@dataclass(slots=True)
+class Event:
+    """One ledger line. Unused person fields are -1."""
+
+    day: float
+    kind: EventKind
+    amount: float = 0.0
+    customer: int = -1
+    deal: int = -1
+    """Booking id linking a deal to its go-live, revenue, renewals and clawback triggers."""
+    ae: int = -1
+    csm: int = -1
+    consultant: int = -1
+    marketer: int = -1
+    segment: int = -1
+    deal_kind: str = ""
+    """For bookings: new, upsell, cross_sell or renewal."""
+    source: str = ""
+    """Lead source of the customer: outbound, marketing, referral or champion."""
+    list_price: float = 0.0
+    discount: float = 0.0
+    term_months: int = 0
+    credited: tuple[str, ...] = ()
+    """Roles credited for this deal (crediting rules: ae, csm or both)."""
+    first_year: bool = False
+    """Revenue in the customer's first contract year / a customer's first renewal."""
+    role: str = ""
+    """For hire/leave/book_snapshot: the person's role."""
+    person: int = -1
+    """For hire/leave/book_snapshot/lead: the person concerned."""
+    forecast_day: float = -1.0
+    """For bookings: the close day the rep forecast when the opportunity was opened."""
+    quality: float = -1.0
+    """For go-lives: implementation quality (0..1)."""
+
+
+@dataclass
+class Ledger:
+    """An append-only list of events with optional live subscribers."""
+
+    events: list[Event] = field(default_factory=list)
+    _subscribers: list[Callable[[Event], None]] = field(default_factory=list, repr=False)
+    _next_deal: int = 0
+
+    def record(self, event: Event) -> Event:
+        """Append an event and notify subscribers (the incentive policy's pay state)."""
+        self.events.append(event)
+        for fn in self._subscribers:
+            fn(event)
+        return event
+
+    def subscribe(self, fn: Callable[[Event], None]) -> None:
+        """Call ``fn`` for every event recorded from now on."""
+        self._subscribers.append(fn)
+
+    def new_deal_id(self) -> int:
+        """A fresh booking id."""
+        self._next_deal += 1
+        return self._next_deal
+
+    def __iter__(self) -> Iterator[Event]:
+        return iter(self.events)
+
+    def __len__(self) -> int:
+        return len(self.events)
+
+    def of_kind(self, *kinds: str) -> list[Event]:
+        """Events of the given kinds, in order."""
+        return [e for e in self.events if e.kind in kinds]
+
+    def frame(self) -> pd.DataFrame:
+        """All events as a DataFrame (one row per event)."""
+        if not self.events:
+            return pd.DataFrame(columns=[f for f in Event.__slots__])  # type: ignore[attr-defined]
+        return pd.DataFrame([asdict(e) for e in self.events])
+
+    def __getstate__(self) -> dict[str, object]:
+        # Subscribers are live callbacks; a pickled ledger carries only its data.
+        return {"events": self.events, "_subscribers": [], "_next_deal": self._next_deal}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.events = state["events"]  # type: ignore[assignment]
+        self._subscribers = []
+        self._next_deal = state["_next_deal"]  # type: ignore[assignment]

@@ -1,0 +1,15 @@
+"""Scenario files: the validated description of a company, its people's behaviour and the plans."""
+
+from sim.scenario.errors import Problem, ScenarioError
+from sim.scenario.load import dump_scenario, load_scenario, load_scenario_text, parse_set
+from sim.scenario.schema import Scenario
+
+__all__ = [
+    "Problem",
+    "Scenario",
+    "ScenarioError",
+    "dump_scenario",
+    "load_scenario",
+    "load_scenario_text",
+    "parse_set",
+]

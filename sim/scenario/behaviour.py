@@ -1,0 +1,109 @@
+"""Behaviour parameters: how people respond to pay, and how their choices move outcomes.
+
+These are uncertainties (EMA Workbench's sense): a designer cannot set them, only
+explore them. Utilities are measured in thousands of US dollars of expected pay.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+
+from sim.scenario.base import Fraction, NonNegative, Positive, StrictModel
+
+
+class AeBehaviour(StrictModel):
+    """Account executives: effects of deal-table choices and their neutral defaults."""
+
+    discount_options: list[Fraction] = Field(default_factory=lambda: [0.0, 0.1, 0.2, 0.3])
+    """Discounts an AE may offer (share of list price)."""
+    win_odds_per_discount: NonNegative = 4.0
+    """Log-odds of winning gained per unit of discount (0.1 discount -> +0.4 log-odds)."""
+    promise_options: list[Fraction] = Field(default_factory=lambda: [0.0, 0.5, 1.0])
+    """Levels of over-promising (0 = honest, 1 = promises the product cannot keep)."""
+    win_odds_per_promise: NonNegative = 0.6
+    promise_health_gap: Fraction = 0.25
+    """Starting-health penalty of a fully over-promised deal (the promise/delivery gap)."""
+    overcommit_options: list[NonNegative] = Field(default_factory=lambda: [0.0, 0.25])
+    """Commitment above expected usage (0.25 = sells 25% more seats than will be used)."""
+    win_odds_per_overcommit: float = -0.4
+    pull_in_discount: Fraction = 0.05
+    """Extra discount needed to pull a deal into the current period."""
+    neutral_discount: Fraction = 0.1
+    """Mean discount under the neutral policy (nearest option chosen)."""
+    neutral_promise: Fraction = 0.0
+    neutral_overcommit: NonNegative = 0.0
+    neutral_pursue_min_fit: Fraction = 0.3
+    """Under the neutral policy, leads with fit below this are not pursued."""
+    effort_cost_kusd_per_opportunity: NonNegative = 0.5
+    """Effort cost of working one opportunity, in $k of pay-equivalent."""
+    pay_attrition_sensitivity: NonNegative = 1.0
+    """Multiplier on attrition hazard per unit shortfall of realised pay versus on-target pay."""
+
+
+class ConsultantBehaviour(StrictModel):
+    """Implementation consultants: speed versus quality."""
+
+    speed_options: list[Positive] = Field(default_factory=lambda: [0.7, 1.0, 1.3])
+    """Duration multipliers on offer: below 1 is faster (and lower quality)."""
+    quality_per_speed: NonNegative = 0.6
+    """Quality lost per unit of duration cut (quality = 1 - q * (1 - multiplier), clipped)."""
+    neutral_speed: Positive = 1.0
+    effort_cost_kusd_per_day: NonNegative = 0.05
+
+
+class CsmBehaviour(StrictModel):
+    """CSMs: how time is split and what each use of time does."""
+
+    neutral_split: dict[str, Fraction] = Field(
+        default_factory=lambda: {
+            "saves": 0.35,
+            "value_reviews": 0.35,
+            "expansion": 0.2,
+            "advocacy": 0.1,
+        }
+    )
+    """Share of time on saves, value reviews, expansion pushes and advocacy (neutral policy)."""
+    save_health_per_month: NonNegative = 0.04
+    """Health added per month to an at-risk account by full-time saves attention."""
+    value_review_health_per_month: NonNegative = 0.02
+    expansion_multiplier: NonNegative = 1.0
+    """Upsell/cross-sell opportunity rate multiplier at full-time expansion effort."""
+    advocacy_multiplier: NonNegative = 2.0
+    """Reference and referral rate multiplier at full-time advocacy effort."""
+
+    @model_validator(mode="after")
+    def _split_is_a_split(self) -> CsmBehaviour:
+        valid = {"saves", "value_reviews", "expansion", "advocacy"}
+        unknown = set(self.neutral_split) - valid
+        if unknown:
+            raise ValueError(
+                f"@neutral_split.{sorted(unknown)[0]}: unknown activity; valid: {', '.join(sorted(valid))}"
+            )
+        total = sum(self.neutral_split.values())
+        if abs(total - 1.0) > 1e-9:
+            raise ValueError(f"@neutral_split: shares must sum to 1, found {total:g}")
+        return self
+
+
+class MarketingBehaviour(StrictModel):
+    """Marketing: lead volume versus fit."""
+
+    volume_options: list[Positive] = Field(default_factory=lambda: [0.8, 1.0, 1.3])
+    """Lead-volume multipliers; more volume lowers fit."""
+    fit_per_volume: NonNegative = 0.3
+    neutral_volume: Positive = 1.0
+
+
+class Behaviour(StrictModel):
+    """How people respond to pay (rationality, risk, time) and role-specific effects."""
+
+    rationality_per_kusd: NonNegative = 1.0
+    """Logit rationality lambda per $1000 of expected pay; 0 means incentives are ignored."""
+    risk_aversion_per_kusd: NonNegative = 0.0
+    """Mean-variance risk aversion per $1000 (utility = E[pay] - r/2 * Var[pay])."""
+    annual_time_preference: NonNegative = 0.15
+    """Annual discount rate applied to pay that arrives later."""
+    ae: AeBehaviour = Field(default_factory=AeBehaviour)
+    consultant: ConsultantBehaviour = Field(default_factory=ConsultantBehaviour)
+    csm: CsmBehaviour = Field(default_factory=CsmBehaviour)
+    marketing: MarketingBehaviour = Field(default_factory=MarketingBehaviour)

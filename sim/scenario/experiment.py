@@ -1,0 +1,73 @@
+"""Experiment and output settings."""
+
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+
+from sim.scenario.base import NonNegativeInt, Positive, PositiveInt, StrictModel
+
+METRICS: tuple[str, ...] = (
+    "grr",
+    "nrr",
+    "logo_churn",
+    "new_arr",
+    "ending_arr",
+    "payout_cost",
+    "payout_cost_ae",
+    "payout_cost_csm",
+    "payout_cost_consultant",
+    "payout_cost_marketing",
+    "payout_cost_product",
+    "total_comp_cost",
+    "cost_of_sales",
+    "mean_discount",
+    "period_end_share",
+    "second_order_share",
+    "time_to_value_days",
+    "gross_churn_usd",
+    "expansion_usd",
+    "nps",
+)
+"""Metrics a precision target may name (every column of ``replications.parquet``)."""
+
+
+class Experiment(StrictModel):
+    """How many replications, which seed, what to compare against, how precise."""
+
+    seed: NonNegativeInt = 20261123
+    replications: PositiveInt = Field(default=10, ge=2)
+    """Replications per plan in the first batch (at least 2 for an interval)."""
+    max_replications: PositiveInt = 100
+    batch_size: PositiveInt = 5
+    """Replications per plan added per round while a precision target is unmet."""
+    baseline_plan: str | None = None
+    """Plan the others are compared with (paired); the first plan when absent."""
+    precision: dict[str, Positive] = Field(default_factory=dict)
+    """Target half-width of the paired difference vs baseline, per metric (e.g. nrr: 0.005)."""
+    confidence: float = Field(default=0.95, gt=0.5, lt=1.0)
+    common_random_numbers: bool = True
+    """Test-only switch: False gives each plan its own streams (for A/A coverage tests)."""
+
+    @model_validator(mode="after")
+    def _checks(self) -> Experiment:
+        if self.max_replications < self.replications:
+            raise ValueError(
+                f"@max_replications: expected >= replications ({self.replications}), found "
+                f"{self.max_replications}"
+            )
+        unknown = sorted(set(self.precision) - set(METRICS))
+        if unknown:
+            raise ValueError(
+                f"@precision.{unknown[0]}: unknown metric; valid: {', '.join(METRICS)}"
+            )
+        return self
+
+
+class Output(StrictModel):
+    """What a run writes."""
+
+    dir: str | None = None
+    """Results folder; default runs/<scenario>-<timestamp>."""
+    plots: bool = True
+    report: bool = True
+    timeseries: bool = True

@@ -1,0 +1,256 @@
+"""Compensation plans as data: the levers a comp designer pulls.
+
+A plan design gives every role a :class:`RolePlan`: base pay, a target variable amount,
+an optional quota, and pay components. Components say *what* is measured, *how* it is
+turned into pay (a tiered commission or a bonus curve), *when* it pays, and what is
+clawed back. Nothing here names a plan type: behaviour follows from these rules.
+"""
+
+from __future__ import annotations
+
+from itertools import pairwise
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from sim.scenario.base import Fraction, NonNegative, Positive, PositiveInt, StrictModel
+
+ROLES: tuple[str, ...] = ("ae", "csm", "consultant", "marketing", "product")
+Role = Literal["ae", "csm", "consultant", "marketing", "product"]
+
+MEASURES: tuple[str, ...] = (
+    "bookings_acv",
+    "new_logo_acv",
+    "upsell_acv",
+    "cross_sell_acv",
+    "first_year_revenue",
+    "cash_collected",
+    "net_new_arr",
+    "book_grr",
+    "book_nrr",
+    "go_lives",
+    "implementation_success_90d",
+    "first_year_renewals",
+    "renewals_arr",
+    "references",
+    "referrals",
+    "tickets",
+    "leads",
+    "marketing_sourced_acv",
+)
+Measure = Literal[
+    "bookings_acv",
+    "new_logo_acv",
+    "upsell_acv",
+    "cross_sell_acv",
+    "first_year_revenue",
+    "cash_collected",
+    "net_new_arr",
+    "book_grr",
+    "book_nrr",
+    "go_lives",
+    "implementation_success_90d",
+    "first_year_renewals",
+    "renewals_arr",
+    "references",
+    "referrals",
+    "tickets",
+    "leads",
+    "marketing_sourced_acv",
+]
+Period = Literal["month", "quarter", "year"]
+PayTiming = Literal["on_booking", "at_go_live", "on_revenue", "on_cash", "at_renewal", "after_success"]
+ClawbackTrigger = Literal["churn", "non_payment", "failed_implementation"]
+SpiffEvent = Literal[
+    "new_logo",
+    "multi_year",
+    "upsell",
+    "cross_sell",
+    "reference",
+    "referral",
+    "go_live",
+    "renewal",
+]
+
+
+class Tier(StrictModel):
+    """A marginal rate that applies from an attainment level upward (like tax brackets)."""
+
+    from_attainment: NonNegative
+    """Attainment (measure to date / quota for the period) at which this rate starts."""
+    rate: NonNegative
+    """Pay per unit of the measure: per dollar for money measures, per event for counts."""
+
+
+class CurvePoint(StrictModel):
+    """A point of a bonus payout curve (linear between points, flat beyond the ends)."""
+
+    attainment: NonNegative
+    payout: NonNegative
+    """Share of the target bonus paid at this attainment."""
+
+
+class DiscountBand(StrictModel):
+    """Discount-linked rate: deals discounted up to ``max_discount`` earn ``multiplier`` x rate."""
+
+    max_discount: Fraction
+    multiplier: NonNegative
+
+
+class Clawback(StrictModel):
+    """Pay returned when a credited customer churns, fails to pay or fails to go live."""
+
+    window_days: Positive = 365.0
+    share: Fraction = 1.0
+    triggers: list[ClawbackTrigger] = Field(default_factory=lambda: ["churn"])
+
+    @field_validator("triggers")
+    @classmethod
+    def _non_empty(cls, v: list[str]) -> list[str]:
+        if not v:
+            raise ValueError("at least one trigger is needed")
+        return v
+
+
+class Component(StrictModel):
+    """One pay component of a role plan."""
+
+    name: str = Field(min_length=1)
+    measure: Measure
+    kind: Literal["commission", "bonus"] = "commission"
+    scope: Literal["individual", "team"] = "individual"
+    """Individual measures count the person's own credits; team measures the whole role's."""
+    period: Period = "quarter"
+    """Period over which the measure accumulates and attainment resets."""
+    pays: PayTiming = "on_booking"
+    success_days: PositiveInt = 90
+    """For ``pays: after_success``: days a customer must stay live and healthy."""
+    rates: list[Tier] = Field(default_factory=list)
+    """Commission: marginal rate tiers by quota attainment (first tier from 0)."""
+    target_usd: NonNegative = 0.0
+    """Bonus: amount paid per period at 100% of ``target_value``."""
+    target_value: Positive = 1.0
+    """Bonus: measure value that counts as 100% (e.g. 0.92 for GRR, or a dollar amount)."""
+    curve: list[CurvePoint] = Field(default_factory=list)
+    """Bonus: payout curve by attainment of ``target_value``."""
+    threshold_attainment: NonNegative = 0.0
+    """Nothing is paid for a period whose attainment ends below this."""
+    cap_per_period_usd: Positive | None = None
+    discount_bands: list[DiscountBand] = Field(default_factory=list)
+    clawback: Clawback | None = None
+
+    @model_validator(mode="after")
+    def _shape(self) -> Component:
+        if self.kind == "commission":
+            if not self.rates:
+                raise ValueError("@rates: a commission needs at least one rate tier")
+            if self.rates[0].from_attainment != 0:
+                raise ValueError("@rates.0.from_attainment: the first tier must start at 0")
+            starts = [t.from_attainment for t in self.rates]
+            if any(b <= a for a, b in pairwise(starts)):
+                raise ValueError("@rates: tiers must have strictly increasing from_attainment")
+        else:
+            if not self.curve:
+                raise ValueError("@curve: a bonus needs a payout curve")
+            xs = [p.attainment for p in self.curve]
+            if any(b <= a for a, b in pairwise(xs)):
+                raise ValueError("@curve: points must have strictly increasing attainment")
+        if self.discount_bands:
+            ms = [b.max_discount for b in self.discount_bands]
+            if any(b <= a for a, b in pairwise(ms)):
+                raise ValueError("@discount_bands: bands must have strictly increasing max_discount")
+        return self
+
+
+class Quota(StrictModel):
+    """A quota: the measure against which commission tiers are read."""
+
+    measure: Measure = "bookings_acv"
+    annual_amount: Positive
+    """Quota per person per year (split evenly over periods)."""
+    period: Period = "quarter"
+
+
+class Spiff(StrictModel):
+    """A fixed payment per qualifying event within a window."""
+
+    event: SpiffEvent
+    amount_usd: Positive
+    start_month: NonNegative = 0.0
+    """Months after measurement starts when the spiff opens."""
+    months: Positive | None = None
+    """How long it stays open; forever when absent."""
+
+
+class RolePlan(StrictModel):
+    """How one role is paid."""
+
+    base_salary_annual_usd: NonNegative = 0.0
+    target_variable_annual_usd: NonNegative = 0.0
+    """Variable pay at 100% of target; on-target earnings = base + this."""
+    quota: Quota | None = None
+    components: list[Component] = Field(default_factory=list)
+    spiffs: list[Spiff] = Field(default_factory=list)
+    budget_annual_usd: NonNegative = 0.0
+    """Non-compensation spend the role controls, per person (e.g. an advocacy budget)."""
+
+    @property
+    def on_target_earnings_usd(self) -> float:
+        """Base plus target variable pay per year."""
+        return self.base_salary_annual_usd + self.target_variable_annual_usd
+
+    @property
+    def variable_split(self) -> float:
+        """Share of on-target earnings that is variable."""
+        ote = self.on_target_earnings_usd
+        return self.target_variable_annual_usd / ote if ote > 0 else 0.0
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RolePlan:
+        names = [c.name for c in self.components]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            i = names.index(dupes[0], names.index(dupes[0]) + 1)
+            raise ValueError(f"@components.{i}.name: component name {dupes[0]!r} is used twice")
+        for i, c in enumerate(self.components):
+            if c.kind == "commission" and len(c.rates) > 1 and self.quota is None:
+                raise ValueError(
+                    f"@components.{i}.rates: attainment tiers need a quota, and the role has none"
+                )
+        return self
+
+
+class Crediting(StrictModel):
+    """Who is credited (and so paid) for expansion deals; both = paying twice."""
+
+    upsell: list[Literal["ae", "csm"]] = Field(default_factory=lambda: ["csm"])
+    cross_sell: list[Literal["ae", "csm"]] = Field(default_factory=lambda: ["ae"])
+
+    @field_validator("upsell", "cross_sell")
+    @classmethod
+    def _distinct(cls, v: list[str]) -> list[str]:
+        if len(set(v)) != len(v):
+            raise ValueError("each role may be listed once")
+        if not v:
+            raise ValueError("someone must work these deals: list ae, csm or both")
+        return v
+
+
+class PlanDesign(StrictModel):
+    """A named plan design: one role plan per role and crediting rules."""
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    description: str = ""
+    ae: RolePlan = Field(default_factory=RolePlan)
+    csm: RolePlan = Field(default_factory=RolePlan)
+    consultant: RolePlan = Field(default_factory=RolePlan)
+    marketing: RolePlan = Field(default_factory=RolePlan)
+    product: RolePlan = Field(default_factory=RolePlan)
+    crediting: Crediting = Field(default_factory=Crediting)
+
+    def role(self, role: str) -> RolePlan:
+        """The plan of one role by name."""
+        if role not in ROLES:
+            raise KeyError(role)
+        plan: RolePlan = getattr(self, role)
+        return plan

@@ -1,0 +1,63 @@
+"""The root of a scenario: company, behaviour, plan designs, experiment and output."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field, model_validator
+
+from sim.scenario.base import StrictModel
+from sim.scenario.behaviour import Behaviour
+from sim.scenario.company import Company
+from sim.scenario.experiment import Experiment, Output
+from sim.scenario.plans import PlanDesign
+
+PATH_MARK = "@"
+"""Model-level checks prefix their message with ``@field.path: `` (relative to the model that
+raised it) so that the error line names the exact field, not just the model."""
+
+
+class Scenario(StrictModel):
+    """One scenario file, fully resolved (``extends`` and ``--set`` already applied)."""
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    company: Company = Field(default_factory=Company)
+    behaviour: Behaviour = Field(default_factory=Behaviour)
+    plans: list[PlanDesign] = Field(min_length=1)
+    experiment: Experiment = Field(default_factory=Experiment)
+    output: Output = Field(default_factory=Output)
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> Scenario:
+        names = [p.name for p in self.plans]
+        for i, n in enumerate(names):
+            if n in names[:i]:
+                raise ValueError(f"{PATH_MARK}plans.{i}.name: plan name {n!r} is used twice")
+        base = self.experiment.baseline_plan
+        if base is not None and base not in names:
+            raise ValueError(
+                f"{PATH_MARK}experiment.baseline_plan: expected one of the plan names "
+                f"({', '.join(names)}), found {base!r}"
+            )
+        return self
+
+    @property
+    def baseline(self) -> str:
+        """The name of the baseline plan."""
+        return self.experiment.baseline_plan or self.plans[0].name
+
+    def plan(self, name: str) -> PlanDesign:
+        """The plan design with this name."""
+        for p in self.plans:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+    def with_overrides(self, overrides: dict[str, Any]) -> Scenario:
+        """A validated copy with dotted-path overrides applied (see ``sim.scenario.load``)."""
+        from sim.scenario.load import apply_overrides
+
+        data = self.model_dump(mode="json")
+        apply_overrides(data, overrides, source="<overrides>")
+        return Scenario.model_validate(data)
