@@ -14,7 +14,6 @@ from typing import NoReturn
 
 from sim._version import __version__
 from sim.scenario import ScenarioError, load_scenario, parse_set
-from sim.scenario.schema import Scenario
 
 EXIT_OK, EXIT_FAILURE, EXIT_INVALID = 0, 1, 2
 
@@ -45,10 +44,9 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_schema(args: argparse.Namespace) -> int:
-    schema = Scenario.model_json_schema()
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema.setdefault("title", "incentsim scenario")
-    print(json.dumps(schema, indent=args.indent))
+    from sim.scenario.docs import json_schema
+
+    print(json.dumps(json_schema(), indent=args.indent))
     return EXIT_OK
 
 
@@ -80,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []  # type: ignore[type-arg]
+_EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []
 """Later modules (run, backtest, report) add their subcommands here."""
 
 

@@ -49,6 +49,8 @@ class MeasureOutcome:
     """Probability the implementation fails (clawback trigger)."""
     non_payment_probability: float = 0.0
     """Probability the customer does not pay (clawback trigger)."""
+    term_months: int = 0
+    """Contract term of the deal behind the measure (for multi-year spiffs); 0 = unknown."""
 
 
 @dataclass(slots=True, frozen=True)

@@ -16,7 +16,10 @@ PositiveInt = Annotated[int, Field(gt=0)]
 
 
 class StrictModel(BaseModel):
-    """Base of every scenario model: unknown keys are errors, values are validated on assignment."""
+    """Base of every scenario model: unknown keys are errors, values are validated on assignment.
+
+    Numbers must be finite: ``.nan`` and ``.inf`` are rejected (an unbounded cap is ``null``).
+    """
 
     model_config = ConfigDict(
         extra="forbid",
@@ -24,4 +27,5 @@ class StrictModel(BaseModel):
         validate_default=True,
         str_strip_whitespace=True,
         use_attribute_docstrings=True,
+        allow_inf_nan=False,
     )

@@ -108,6 +108,12 @@ class Consultants(StrictModel):
     headcount: NonNegativeInt = 8
     concurrent_projects: PositiveInt = 3
     """Projects one consultant runs at once."""
+    duration_shape: Positive = 4.0
+    """Gamma shape of implementation durations (mean = segment implementation_days x speed)."""
+    quality_noise_sd: NonNegative = 0.1
+    """Standard deviation of the (one-sided) quality loss of a project around its speed-driven level."""
+    failure_quality: Fraction = 0.3
+    """Quality below which an implementation fails (the customer cancels at go-live)."""
 
 
 class Csms(StrictModel):
@@ -146,6 +152,26 @@ class Customers(StrictModel):
     """References or reviews given per promoter per year, before CSM advocacy effort."""
     usage_sd: NonNegative = 0.1
     """Standard deviation of a customer's realised usage share around its expected usage."""
+    starting_health_mean: Fraction = 0.6
+    """Mean health (and value-driven target health) of an average new or starting customer."""
+    health_per_fit: NonNegative = 0.3
+    """Target-health change per unit of fit above 0.5 (poor-fit customers get less value)."""
+    health_per_quality: NonNegative = 0.4
+    """Starting/target health change per unit of implementation quality above 0.8."""
+    health_per_wait_month: NonNegative = 0.02
+    """Starting health lost per month of waiting in the implementation queue."""
+    healthy_health: Fraction = 0.5
+    """Health at or above which a live customer counts as healthy (implementation success)."""
+    deep_discount: Fraction = 0.2
+    """Discount at or above which the vendor does not repeat it at renewal (asks list price)."""
+    price_erosion_share: Fraction = 0.5
+    """Share of its discount a customer claws back as a price cut when it refuses the list price."""
+    referred_churn_odds: float = -0.5
+    """Churn log-odds of a referred customer while its referrer is still a customer."""
+    non_payment_probability: Fraction = 0.01
+    """Probability a new deal's first invoice is never paid (the customer is cancelled)."""
+    non_payment_per_overcommit: NonNegative = 0.08
+    """Extra non-payment probability per unit of overcommitment."""
 
 
 class Champions(StrictModel):
@@ -165,6 +191,34 @@ class Support(StrictModel):
     """Ticket-rate divisor: 2.0 halves tickets."""
     health_per_ticket: NonNegative = 0.01
     """Health lost per ticket above the segment's mean rate."""
+    tickets_per_quality_gap: NonNegative = 1.0
+    """Ticket-rate increase per unit of implementation quality below 1."""
+    product_headcount: NonNegativeInt = 1
+    """People on the product team (paid on the team tickets/retention measures)."""
+
+
+class Deals(StrictModel):
+    """How fit, source and account teams move win rates and sales cycles."""
+
+    win_odds_per_fit: NonNegative = 3.0
+    """Log-odds of winning per unit of fit above the segment's mean fit."""
+    referral_win_odds: float = 0.8
+    """Extra log-odds of winning a referred lead."""
+    champion_win_odds: float = 0.5
+    """Extra log-odds of winning a lead brought by a former champion."""
+    referral_cycle_multiplier: Positive = 0.6
+    champion_cycle_multiplier: Positive = 0.7
+    cycle_shape: Positive = 2.0
+    """Gamma shape of sales-cycle lengths."""
+    expansion_win_rate: Fraction = 0.4
+    """Win probability of an upsell/cross-sell opportunity at average health."""
+    expansion_cycle_days: Positive = 30.0
+    expansion_rate_with_ae: NonNegative = 1.25
+    """Opportunity-rate multiplier when the plan credits AEs for the deal kind (AEs prospect)."""
+    both_credited_win_odds: float = 0.3
+    """Extra log-odds of winning when both AE and CSM are credited (two people push)."""
+    win_odds_per_health: NonNegative = 2.0
+    """Log-odds of winning an expansion deal per unit of account health above 0.5."""
 
 
 class Company(StrictModel):
@@ -185,6 +239,7 @@ class Company(StrictModel):
     customers: Customers = Field(default_factory=Customers)
     champions: Champions = Field(default_factory=Champions)
     support: Support = Field(default_factory=Support)
+    deals: Deals = Field(default_factory=Deals)
 
     @model_validator(mode="after")
     def _health_bands(self) -> Company:

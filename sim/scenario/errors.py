@@ -2,7 +2,36 @@
 
 from __future__ import annotations
 
+import json
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+
+_PLAIN_PART = re.compile(r"[\w\-]+")
+
+
+def path_part(part: object) -> str:
+    """One step of a field path as printed: names and indexes as they are; any other key quoted.
+
+    A key that is not a plain name (it holds a dot, a space, a colon...) is shown as a JSON
+    string with ``:`` escaped, so an error line always splits unambiguously on ``": "``.
+    """
+    text = str(part)
+    if _PLAIN_PART.fullmatch(text):
+        return text
+    return json.dumps(text, ensure_ascii=False).replace(":", "\\u003a")
+
+
+def format_path(parts: Iterable[object]) -> str:
+    """A dotted field path such as ``plans.0.ae.quota.annual_amount``."""
+    return ".".join(path_part(p) for p in parts)
+
+
+def _one_line(text: str) -> str:
+    """Escape anything that is not printable (newlines, tabs, line separators)."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 @dataclass(frozen=True)
@@ -15,7 +44,7 @@ class Problem:
 
     def line(self) -> str:
         """``error: <file>: <field.path>: <what was expected, what was found>``."""
-        return f"error: {self.file}: {self.path}: {self.message}"
+        return f"error: {_one_line(self.file)}: {_one_line(self.path)}: {_one_line(self.message)}"
 
 
 class ScenarioError(Exception):

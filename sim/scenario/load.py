@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import copy
 import difflib
+import os
+import re
 import types
 import typing
 from collections.abc import Iterable, Mapping
@@ -17,7 +19,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from sim.scenario.errors import Problem, ScenarioError
+from sim.scenario.errors import Problem, ScenarioError, format_path, path_part
 from sim.scenario.schema import PATH_MARK, Scenario
 
 FILE = "(file)"
@@ -27,14 +29,37 @@ MAX_BYTES = 10 * 1024 * 1024
 
 
 class _StrictSafeLoader(yaml.SafeLoader):
-    """``yaml.SafeLoader`` that also rejects duplicate keys (a silent-overwrite trap)."""
+    """``yaml.SafeLoader`` that rejects duplicate keys and turns bad scalars into YAML errors."""
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        """Build one node; a scalar PyYAML resolves but Python cannot build is a marked error.
+
+        Examples: ``2026-02-30`` (a timestamp with no such day), an integer of more digits
+        than Python converts, ``!!bool maybe`` or ``!!timestamp abc``; PyYAML's constructors
+        let those escape as ``ValueError``, ``KeyError``, ``AttributeError``...
+        """
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, OverflowError, LookupError, AttributeError, TypeError) as exc:
+            text = node.value if isinstance(node, yaml.ScalarNode) else "this node"
+            tag = str(node.tag).replace("tag:yaml.org,2002:", "!!")
+            why = f": {str(exc).split(';')[0]}" if isinstance(exc, ValueError | OverflowError) else ""
+            raise yaml.constructor.ConstructorError(
+                None, None, f"cannot read {_short(text)} as {tag}{why}", node.start_mark
+            ) from exc
+
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
 def _construct_mapping(loader: _StrictSafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
-    loader.flatten_mapping(node)
-    seen: dict[Any, Any] = {}
+    # Duplicates are checked among the keys written in this mapping, before ``<<`` merge keys
+    # are flattened in: a key written next to a merge overrides the merged one, as YAML says.
+    seen: set[Any] = set()
     for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+        if key_node.tag == _MERGE_TAG:
+            continue
+        key = loader.construct_object(key_node, deep=True)
         try:
             hash(key)
         except TypeError as exc:
@@ -47,13 +72,33 @@ def _construct_mapping(loader: _StrictSafeLoader, node: yaml.MappingNode) -> dic
                 "while constructing a mapping", node.start_mark,
                 f"found duplicate key {key!r}", key_node.start_mark,
             )
-        seen[key] = True
+        seen.add(key)
     return loader.construct_mapping(node, deep=True)
 
 
 _StrictSafeLoader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping
 )
+
+MAX_NODES = 1_000_000
+"""Largest number of values a document may expand to (aliases counted each time they are used)."""
+
+
+def _check_size(doc: Any, file: str) -> None:
+    """Reject documents whose aliases expand to more values than any scenario needs."""
+    budget = MAX_NODES
+    stack = [doc]
+    while stack:
+        item = stack.pop()
+        budget -= 1
+        if budget < 0:
+            raise ScenarioError([Problem(
+                file, FILE, f"document expands to more than {MAX_NODES} values (aliases used too often)"
+            )])
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
 
 
 def _yaml_problem(file: str, exc: yaml.YAMLError) -> Problem:
@@ -73,11 +118,26 @@ def _yaml_problem(file: str, exc: yaml.YAMLError) -> Problem:
 def parse_yaml_text(text: str, file: str) -> Any:
     """Parse one YAML document with the strict safe loader."""
     try:
-        return yaml.load(text, Loader=_StrictSafeLoader)
+        doc = yaml.load(text, Loader=_StrictSafeLoader)
     except yaml.YAMLError as exc:
         raise ScenarioError([_yaml_problem(file, exc)]) from None
     except RecursionError:
         raise ScenarioError([Problem(file, FILE, "YAML nested too deeply")]) from None
+    _check_size(doc, file)
+    return _unshare(doc)
+
+
+def _unshare(value: Any) -> Any:
+    """A copy in which no container appears twice.
+
+    YAML aliases (``*name``) make the loader reuse one object; unsharing keeps a later
+    change to one place (a ``--set``, a ``based_on`` merge) from showing up in the other.
+    """
+    if isinstance(value, dict):
+        return {k: _unshare(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unshare(v) for v in value]
+    return value
 
 
 def read_yaml_mapping(path: Path, label: str | None = None) -> dict[str, Any]:
@@ -86,7 +146,9 @@ def read_yaml_mapping(path: Path, label: str | None = None) -> dict[str, Any]:
     try:
         if path.is_dir():
             raise ScenarioError([Problem(file, FILE, "expected a YAML file, found a directory")])
-        data = path.read_bytes()
+        with path.open("rb") as fh:
+            # One byte more than allowed is enough to know it is too large (and /dev/zero ends).
+            data = fh.read(MAX_BYTES + 1)
     except FileNotFoundError:
         raise ScenarioError([Problem(file, FILE, "file not found")]) from None
     except PermissionError:
@@ -124,9 +186,8 @@ def parse_mapping_text(text: str, file: str) -> dict[str, Any]:
         )
     bad = [k for k in doc if not isinstance(k, str)]
     if bad:
-        raise ScenarioError(
-            [Problem(file, str(bad[0]), f"expected text keys, found {_kind(bad[0])} key {bad[0]!r}")]
-        )
+        message = f"expected text keys, found {_kind(bad[0])} key {bad[0]!r}"
+        raise ScenarioError([Problem(file, format_path([bad[0]]), message)])
     return doc
 
 
@@ -138,35 +199,60 @@ def _kind(value: Any) -> str:
 
 
 def deep_merge(base: Any, overlay: Any) -> Any:
-    """Overlay ``overlay`` on ``base``: mappings merge recursively, everything else replaces."""
+    """Overlay ``overlay`` on ``base``: mappings merge recursively, everything else replaces.
+
+    The result shares no containers with either input, so changing one merged plan (for
+    example with ``--set``) never changes another plan based on the same one.
+    """
     if isinstance(base, dict) and isinstance(overlay, dict):
-        out = dict(base)
+        out = {k: deep_merge(v, overlay[k]) if k in overlay else copy.deepcopy(v) for k, v in base.items()}
         for k, v in overlay.items():
-            out[k] = deep_merge(base[k], v) if k in base else copy.deepcopy(v)
+            if k not in base:
+                out[k] = copy.deepcopy(v)
         return out
     return copy.deepcopy(overlay)
 
 
 def _resolve_file(path: Path, label: str, stack: tuple[Path, ...]) -> dict[str, Any]:
+    """Read ``path`` and resolve its ``extends`` chain; ``stack`` holds the files extending it."""
     raw = read_yaml_mapping(path, label)
+    return _resolve_mapping(raw, label, path.parent, (*stack, path.resolve()))
+
+
+def _resolve_mapping(
+    raw: dict[str, Any], label: str, folder: Path, stack: tuple[Path, ...], label_dir: str | None = None
+) -> dict[str, Any]:
+    """Overlay ``raw`` on the file it ``extends`` (relative to ``folder``) and expand ``based_on``.
+
+    ``label_dir`` is how ``folder`` is spelled in error lines (by default, ``label``'s folder).
+    """
     parent_ref = raw.pop("extends", None)
+    library: list[Any] = []
     if parent_ref is None:
-        merged, library = raw, []
+        merged = raw
     else:
         if not isinstance(parent_ref, str) or not parent_ref.strip():
+            found = "empty text" if isinstance(parent_ref, str) else _kind(parent_ref)
             raise ScenarioError(
-                [Problem(label, "extends", f"expected a relative file path, found {_kind(parent_ref)}")]
+                [Problem(label, "extends", f"expected a relative file path, found {found}")]
             )
-        parent_path = (path.parent / parent_ref).resolve()
-        if parent_path in stack or parent_path == path.resolve():
+        parent_path = (folder / parent_ref).resolve()
+        if parent_path in stack:
             chain = " -> ".join(p.name for p in (*stack, parent_path))
             raise ScenarioError([Problem(label, "extends", f"cycle in extends: {chain}")])
         if not parent_path.exists():
             raise ScenarioError(
                 [Problem(label, "extends", f"expected an existing file, {parent_ref!r} not found")]
             )
-        parent = _resolve_file(parent_path, str(parent_path.name), (*stack, path.resolve()))
-        library = parent.get("plans") if isinstance(parent.get("plans"), list) else []
+        if not parent_path.is_file():
+            raise ScenarioError(
+                [Problem(label, "extends", f"expected a YAML file, {parent_ref!r} is a directory")]
+            )
+        shown_dir = os.path.dirname(label) if label_dir is None else label_dir
+        parent_label = os.path.normpath(os.path.join(shown_dir, parent_ref))
+        parent = _resolve_file(parent_path, parent_label, stack)
+        plans = parent.get("plans")
+        library = plans if isinstance(plans, list) else []
         merged = deep_merge(parent, raw)
     if isinstance(merged.get("plans"), list):
         merged["plans"] = _resolve_based_on(merged["plans"], library, label)
@@ -174,45 +260,60 @@ def _resolve_file(path: Path, label: str, stack: tuple[Path, ...]) -> dict[str, 
 
 
 def _resolve_based_on(plans: list[Any], library: list[Any], file: str) -> list[Any]:
-    """Expand ``based_on: <plan name>`` by overlaying the plan on the named one."""
-    def by_name(items: list[Any]) -> dict[str, Any]:
-        return {p["name"]: p for p in items if isinstance(p, dict) and isinstance(p.get("name"), str)}
+    """Expand ``based_on: <plan name>`` by overlaying the plan on the named one.
 
-    local, inherited = by_name(plans), by_name(library)
+    The name is looked up among the other plans of this list first, then among the (already
+    resolved) plans of the extended file; a plan based on its own name uses the inherited one.
+    """
+    local: dict[str, int] = {}
+    for i, p in enumerate(plans):
+        if isinstance(p, dict) and isinstance(p.get("name"), str):
+            local.setdefault(p["name"], i)
+    inherited = {
+        p["name"]: p for p in library if isinstance(p, dict) and isinstance(p.get("name"), str)
+    }
+    done: dict[int, Any] = {}
 
-    def expand(i: int, plan: Any, seen: tuple[str, ...]) -> Any:
+    def expand(i: int, seen: tuple[int, ...]) -> Any:
+        if i in done:
+            return done[i]
+        plan = plans[i]
         if not isinstance(plan, dict) or "based_on" not in plan:
             return plan
         ref = plan["based_on"]
         where = f"plans.{i}.based_on"
         if not isinstance(ref, str):
             raise ScenarioError([Problem(file, where, f"expected a plan name, found {_kind(ref)}")])
-        if ref in local and local[ref] is not plan:
-            if ref in seen:
-                chain = " -> ".join((*seen, ref))
+        j = local.get(ref)
+        if j is not None and j != i:
+            if j in seen:
+                chain = " -> ".join(str(plans[k].get("name")) for k in (*seen, j))
                 raise ScenarioError([Problem(file, where, f"cycle in based_on: {chain}")])
-            parent = expand(i, local[ref], (*seen, ref))
+            parent = expand(j, (*seen, j))
         elif ref in inherited:
-            # Plans of the extended file are already resolved.
             parent = inherited[ref]
         else:
             known = sorted(set(local) | set(inherited))
             raise ScenarioError([Problem(file, where, _unknown(ref, known, "plan"))])
         child = {k: v for k, v in plan.items() if k != "based_on"}
-        return deep_merge({k: v for k, v in parent.items() if k != "description"}, child)
+        # A variant does not inherit its base's description; the same plan re-listed does.
+        same = isinstance(parent, dict) and parent.get("name") == plan.get("name")
+        base = {}
+        if isinstance(parent, dict):
+            base = {k: v for k, v in parent.items() if same or k != "description"}
+        done[i] = deep_merge(base, child)
+        return done[i]
 
-    out = []
-    for i, p in enumerate(plans):
-        name = p.get("name") if isinstance(p, dict) else None
-        out.append(expand(i, p, (name,) if isinstance(name, str) else ()))
-    return out
+    return [expand(i, (i,)) for i in range(len(plans))]
 
 
 def _unknown(found: str, valid: Iterable[str], what: str = "key") -> str:
-    valid = list(valid)
+    """``unknown key 'x' (did you mean 'y'?); valid keys: ...``."""
+    valid = [str(v) for v in valid]
     close = difflib.get_close_matches(str(found), valid, n=1, cutoff=0.6)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
-    return f"unknown {what} {found!r}{hint} valid {what}s: {', '.join(valid)}"
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    listing = f"; valid {what}s: {', '.join(valid)}" if valid else f"; there are no {what}s here"
+    return f"unknown {what} {found!r}{hint}{listing}"
 
 
 # --- walking the schema (for --set typing and for listing valid keys) ---------------------
@@ -267,9 +368,8 @@ def parse_set(items: Iterable[str], source: str = "--set") -> dict[str, str]:
     out: dict[str, str] = {}
     for item in items:
         if "=" not in item:
-            raise ScenarioError(
-                [Problem(source, item, "expected path.to.field=value, found no '='")]
-            )
+            shown = item if ": " not in item and item.isprintable() else path_part(item)
+            raise ScenarioError([Problem(source, shown, "expected path.to.field=value, found no '='")])
         key, value = item.split("=", 1)
         key = key.strip()
         if not key:
@@ -291,7 +391,7 @@ def apply_overrides(data: dict[str, Any], overrides: Mapping[str, Any], source: 
         walked: list[str] = []
         for depth, part in enumerate(parts):
             last = depth == len(parts) - 1
-            here = ".".join([*walked, part])
+            here = format_path([*walked, part])
             key: str | int = part
             if isinstance(node, list):
                 idx = _list_index(node, part)
@@ -308,8 +408,11 @@ def apply_overrides(data: dict[str, Any], overrides: Mapping[str, Any], source: 
             if last:
                 node[key] = _typed(value, next_ann)
             else:
-                if isinstance(node, dict) and not isinstance(node.get(key), dict | list):
-                    node[key] = {}
+                current = node.get(key) if isinstance(node, dict) else node[key]
+                if not isinstance(current, dict | list):
+                    # Missing or not a container: start an empty one of the kind the schema wants.
+                    is_list = typing.get_origin(_unwrap(next_ann)) is list
+                    node[key] = [] if is_list else {}
                 node = node[key]
             ann = next_ann
             walked.append(str(key) if isinstance(key, int) else part)
@@ -332,16 +435,23 @@ def _typed(value: Any, annotation: Any) -> Any:
     ann = _unwrap(annotation)
     if ann is str:
         return value
+    if not value.strip():
+        return value
     try:
-        return yaml.safe_load(value) if value.strip() else value
-    except yaml.YAMLError:
+        return yaml.load(value, Loader=_StrictSafeLoader)
+    except (yaml.YAMLError, RecursionError):
+        # Not YAML: keep the text and let validation say what the field expected.
         return value
 
 
 # --- pydantic errors -> problems --------------------------------------------------------------
 
-def _is_internal(part: Any) -> bool:
-    return isinstance(part, str) and ("[" in part or part.startswith("function-"))
+def _data_loc(err: Any) -> tuple[Any, ...]:
+    """The error location in the data: pydantic appends ``'[key]'`` when a dict key is invalid."""
+    loc = tuple(err["loc"])
+    if loc and loc[-1] == "[key]" and err.get("type") != "extra_forbidden":
+        loc = loc[:-1]
+    return loc
 
 
 def validation_problems(exc: ValidationError, file: str) -> list[Problem]:
@@ -349,32 +459,48 @@ def validation_problems(exc: ValidationError, file: str) -> list[Problem]:
     problems: list[Problem] = []
     seen: set[str] = set()
     for err in exc.errors(include_url=False):
-        loc = tuple(p for p in err["loc"] if not _is_internal(p))
-        msg = str(err.get("msg", ""))
-        etype = err.get("type", "")
-        path = ".".join(str(p) for p in loc) or "(top level)"
-        if etype == "extra_forbidden":
-            model = _model_at(loc[:-1])
-            valid = list(model.model_fields) if model else []
-            message = _unknown(str(loc[-1]), valid)
-        elif etype == "missing":
-            message = "required field is missing"
-        else:
-            if msg.startswith("Value error, "):
-                msg = msg[len("Value error, "):]
-            if msg.startswith(PATH_MARK) and ": " in msg:
-                marked, msg = msg[len(PATH_MARK):].split(": ", 1)
-                path = ".".join([*(str(p) for p in loc), marked])
-            msg = msg.replace("Input should be ", "expected ")
-            message = msg
-            if "input" in err and not isinstance(err["input"], dict | list) and etype not in (
-                "value_error", "assertion_error"):
-                message = f"{msg}, found {_short(err['input'])}"
+        loc = _data_loc(err)
+        path = format_path(loc) or "(top level)"
+        path, message = _describe(err, loc, path)
         if path in seen:
             continue
         seen.add(path)
         problems.append(Problem(file, path, message))
     return problems
+
+
+def _describe(err: Any, loc: tuple[Any, ...], path: str) -> tuple[str, str]:
+    """The field path and the ``expected ..., found ...`` message of one pydantic error."""
+    msg = str(err.get("msg", ""))
+    etype = err.get("type", "")
+    ctx = err.get("ctx") or {}
+    if etype == "extra_forbidden":
+        model = _model_at(loc[:-1])
+        valid = list(model.model_fields) if model else []
+        return path, _unknown(str(loc[-1]), valid)
+    if etype == "missing":
+        return path, "required field is missing"
+    if etype in ("too_short", "too_long") and "actual_length" in ctx:
+        bound = ctx.get("min_length") if etype == "too_short" else ctx.get("max_length")
+        word = "at least" if etype == "too_short" else "at most"
+        return path, f"expected {word} {bound} item(s), found {ctx['actual_length']}"
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, "):]
+    if msg.startswith(PATH_MARK) and ": " in msg:
+        marked, msg = msg[len(PATH_MARK):].split(": ", 1)
+        path = ".".join([format_path(loc), marked]) if loc else marked
+    msg = msg.replace("Input should be ", "expected ").replace("String should have ", "expected ")
+    if etype in ("value_error", "assertion_error") or "input" not in err:
+        return path, msg
+    value = err["input"]
+    found = _kind(value) if isinstance(value, dict | list) else _short(value)
+    message = f"{msg}, found {found}"
+    if etype == "literal_error" and isinstance(value, str):
+        options = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+        close = difflib.get_close_matches(value, options, n=1, cutoff=0.6)
+        if close:
+            message += f" (did you mean {close[0]!r}?)"
+    return path, message
 
 
 def _short(value: Any) -> str:
@@ -420,22 +546,13 @@ def load_scenario_text(
     base_dir: str | Path | None = None,
     overrides: Mapping[str, Any] | Iterable[str] | None = None,
 ) -> Scenario:
-    """Load a scenario from YAML text; ``extends`` is resolved relative to ``base_dir``."""
+    """Load a scenario from YAML text; ``extends`` is resolved relative to ``base_dir``.
+
+    ``name`` is the label used in error lines; ``base_dir`` defaults to the current folder.
+    """
     data = parse_mapping_text(text, name)
-    if "extends" in data:
-        folder = Path(base_dir) if base_dir is not None else Path.cwd()
-        tmp = folder / "<inline>"
-        parent_ref = data.pop("extends")
-        if not isinstance(parent_ref, str):
-            raise ScenarioError([Problem(name, "extends", "expected a relative file path")])
-        parent_path = (tmp.parent / parent_ref).resolve()
-        parent = _resolve_file(parent_path, str(parent_ref), ())
-        library = parent.get("plans") if isinstance(parent.get("plans"), list) else []
-        data = deep_merge(parent, data)
-        if isinstance(data.get("plans"), list):
-            data["plans"] = _resolve_based_on(data["plans"], library, name)
-    elif isinstance(data.get("plans"), list):
-        data["plans"] = _resolve_based_on(data["plans"], [], name)
+    folder = Path(base_dir) if base_dir is not None else Path.cwd()
+    data = _resolve_mapping(data, name, folder, (), label_dir=str(base_dir or ""))
     _apply(data, overrides, name)
     return validate_data(data, name)
 

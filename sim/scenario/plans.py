@@ -73,6 +73,22 @@ SpiffEvent = Literal[
 ]
 
 
+CreditRole = Literal["ae", "csm"]
+"""Roles that may be credited for expansion deals."""
+
+
+def _churn_only() -> list[ClawbackTrigger]:
+    return ["churn"]
+
+
+def _csm_only() -> list[CreditRole]:
+    return ["csm"]
+
+
+def _ae_only() -> list[CreditRole]:
+    return ["ae"]
+
+
 class Tier(StrictModel):
     """A marginal rate that applies from an attainment level upward (like tax brackets)."""
 
@@ -102,7 +118,7 @@ class Clawback(StrictModel):
 
     window_days: Positive = 365.0
     share: Fraction = 1.0
-    triggers: list[ClawbackTrigger] = Field(default_factory=lambda: ["churn"])
+    triggers: list[ClawbackTrigger] = Field(default_factory=_churn_only)
 
     @field_validator("triggers")
     @classmethod
@@ -223,8 +239,8 @@ class RolePlan(StrictModel):
 class Crediting(StrictModel):
     """Who is credited (and so paid) for expansion deals; both = paying twice."""
 
-    upsell: list[Literal["ae", "csm"]] = Field(default_factory=lambda: ["csm"])
-    cross_sell: list[Literal["ae", "csm"]] = Field(default_factory=lambda: ["ae"])
+    upsell: list[CreditRole] = Field(default_factory=_csm_only)
+    cross_sell: list[CreditRole] = Field(default_factory=_ae_only)
 
     @field_validator("upsell", "cross_sell")
     @classmethod

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -28,3 +29,5 @@ class ReplicationResult:
     """Variable pay per person (``ae:17``) over the measured horizon, for winners/losers."""
     events_scheduled: int = 0
     wall_seconds: float = 0.0
+    ledger: list[Any] | None = None
+    """The ledger's events (``sim.ledger.Event``), only when ``simulate(..., keep_ledger=True)``."""

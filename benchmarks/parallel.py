@@ -1,0 +1,126 @@
+"""Parallel efficiency of the experiment backends, and time for the flagship to reach its target.
+
+Usage (from the repository root)::
+
+    python benchmarks/parallel.py                 # synthetic CPU-bound replications
+    python benchmarks/parallel.py --world         # the real world on a 1-year base-company
+    python benchmarks/parallel.py --flagship      # also: seed-plans.yaml to its precision target
+
+Parallel efficiency on W workers = serial wall time / (W x parallel wall time), for the same
+replications; reported including the backend's start-up (what a user waits for) and without it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from sim.experiment.backends import make_backend  # noqa: E402
+from sim.experiment.runner import Runner  # noqa: E402
+from sim.experiment.tasks import Task, scenario_json  # noqa: E402
+from sim.rng import Streams  # noqa: E402
+from sim.scenario import Scenario, load_scenario  # noqa: E402
+from sim.scenario.experiment import METRICS  # noqa: E402
+from sim.world.result import ReplicationResult  # noqa: E402
+
+WORK = int(os.environ.get("BENCH_WORK", "600000"))
+
+
+def busy_replicate(scenario: Scenario, plan: str, replication: int) -> ReplicationResult:
+    """Deterministic CPU-bound stand-in for a replication (about 0.1-0.2 s of pure Python)."""
+    gen = Streams(scenario.experiment.seed, replication)("bench.work")
+    x = float(gen.random())
+    acc = 0.0
+    for i in range(WORK):
+        x = (x * 1103515245.0 + i) % 2147483647.0
+        acc += x
+    metrics = {m: acc / WORK * (1.0 + 0.001 * j) for j, m in enumerate(METRICS)}
+    return ReplicationResult(plan, replication, metrics, {"arr": [acc] * 12})
+
+
+def _scenario(reps: int, world: bool) -> Scenario:
+    overrides = {
+        "experiment.replications": reps, "experiment.max_replications": reps, "experiment.precision": {},
+    }
+    if world:
+        overrides["company.horizon_years"] = 1
+    return load_scenario(ROOT / "scenarios" / "base-company.yaml", overrides)
+
+
+def _startup(backend: str, workers: int, replicate: str) -> float:
+    """Seconds to start a backend and run one trivial task through it."""
+    sc = _scenario(2, False)
+    t0 = time.perf_counter()
+    with make_backend(backend, workers) as b:
+        b.result(b.submit(Task(scenario_json(sc), [], replicate)))
+    return time.perf_counter() - t0
+
+
+def _time(backend: str, workers: int, sc: Scenario, replicate: str) -> tuple[float, float]:
+    """Wall seconds of a run, and CPU seconds spent by this (coordinating) process."""
+    c0 = resource.getrusage(resource.RUSAGE_SELF)
+    t0 = time.perf_counter()
+    Runner(sc, replicate=replicate, backend=backend, workers=workers).run()
+    wall = time.perf_counter() - t0
+    c1 = resource.getrusage(resource.RUSAGE_SELF)
+    return wall, (c1.ru_utime - c0.ru_utime) + (c1.ru_stime - c0.ru_stime)
+
+
+def efficiency(reps: int, world: bool, dask: bool, workers: int = 2) -> None:
+    """Print serial vs parallel wall times and efficiencies."""
+    replicate = "sim.world:simulate" if world else "parallel:busy_replicate"
+    sc = _scenario(reps, world)
+    units = reps * len(sc.plans)
+    print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores "
+          "(other work on the machine lowers the efficiencies below)")
+    serial, _ = _time("serial", 1, sc, replicate)
+    what = "the world (1-year base-company)" if world else "busy_replicate"
+    per = serial / units * 1000
+    print(f"workload: {units} replications of {what}, serial {serial:.2f}s ({per:.0f} ms per replication)")
+    backends = ["process"] + (["dask"] if dask else [])
+    for name in backends:
+        wall, coord = _time(name, workers, sc, replicate)
+        start = _startup(name, workers, replicate)
+        eff = serial / (workers * wall)
+        eff_steady = serial / (workers * max(wall - start, 1e-9))
+        print(f"{name:8s} {workers} workers: {wall:.2f}s, efficiency {eff:.1%} "
+              f"(start-up {start:.2f}s; without it {eff_steady:.1%}; coordinator CPU {coord:.2f}s)")
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
+
+
+def flagship(workers: int) -> None:
+    """Time for scenarios/seed-plans.yaml to reach its precision target."""
+    sc = load_scenario(ROOT / "scenarios" / "seed-plans.yaml")
+    t0 = time.perf_counter()
+    runner = Runner(sc, backend="process", workers=workers)
+    res = runner.run()
+    wall = time.perf_counter() - t0
+    n = res.replications.groupby("plan").size().max()
+    print(f"flagship seed-plans ({len(sc.plans)} plans): {wall:.1f}s on {workers} workers, {n} replications "
+          f"per plan; {runner.precision.describe()}")
+
+
+def main() -> None:
+    """Command-line entry point."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reps", type=int, default=20, help="replications per plan (default 20)")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--world", action="store_true", help="use the real world instead of busy work")
+    parser.add_argument("--no-dask", action="store_true", help="skip the dask backend")
+    parser.add_argument("--flagship", action="store_true", help="time seed-plans.yaml to its target")
+    args = parser.parse_args()
+    efficiency(args.reps, args.world, not args.no_dask, args.workers)
+    if args.flagship:
+        flagship(args.workers)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,107 @@
+"""The notebook API: ``sim.run(...) -> Results``.
+
+Example::
+
+    import sim
+    res = sim.run("scenarios/seed-plans.yaml", reps=8, company__horizon_years=2)
+    res.summary()            # per plan and metric: mean, CI, P10/P50/P90
+    res.comparison()         # paired differences vs the baseline
+    res.plot_metric("nrr")   # forest plot (matplotlib Figure)
+    res.plot_arr()           # ARR over time with P10-P90 bands
+    sim.Results.load("runs/seed-plans-20261123T120000Z")
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from sim.experiment.progress import make_progress
+from sim.experiment.results import Results
+from sim.experiment.runner import RunFailed, Runner
+from sim.experiment.tasks import ReplicationFn
+from sim.scenario.experiment import Experiment
+from sim.scenario.load import apply_overrides, parse_set, resolve_raw, validate_data
+from sim.scenario.schema import Scenario
+
+__all__ = ["Results", "resolve_scenario", "run"]
+
+
+def resolve_scenario(
+    scenario_or_path: Scenario | str | Path,
+    overrides: Mapping[str, Any] | Iterable[str] | None = None,
+    *,
+    reps: int | None = None,
+    seed: int | None = None,
+) -> Scenario:
+    """A validated scenario from a Scenario or a file, with dotted-path overrides applied.
+
+    ``overrides`` is a mapping of dotted paths or ``path=value`` strings (``--set``). ``reps``
+    sets ``experiment.replications`` and raises ``max_replications`` to it when lower; ``seed``
+    sets ``experiment.seed``. Invalid input raises :class:`~sim.scenario.ScenarioError`.
+    """
+    if overrides is None:
+        mapping: dict[str, Any] = {}
+    elif isinstance(overrides, Mapping):
+        mapping = dict(overrides)
+    else:
+        mapping = dict(parse_set(overrides))
+    if isinstance(scenario_or_path, Scenario):
+        if not mapping and reps is None and seed is None:
+            return scenario_or_path
+        data = scenario_or_path.model_dump(mode="json")
+        label = "<overrides>"
+    else:
+        data = resolve_raw(scenario_or_path)
+        label = str(scenario_or_path)
+    apply_overrides(data, mapping, "--set")
+    if reps is not None or seed is not None:
+        exp = data.get("experiment")
+        if not isinstance(exp, dict):
+            exp = data["experiment"] = {}
+        if reps is not None:
+            exp["replications"] = reps
+            current = exp.get("max_replications", Experiment.model_fields["max_replications"].default)
+            if isinstance(current, int) and current < reps:
+                exp["max_replications"] = reps
+        if seed is not None:
+            exp["seed"] = seed
+    return validate_data(data, label)
+
+
+def run(
+    scenario_or_path: Scenario | str | Path,
+    *,
+    reps: int | None = None,
+    seed: int | None = None,
+    backend: str = "serial",
+    workers: int | None = 1,
+    scheduler: str | None = None,
+    out: str | Path | None = None,
+    resume: bool = False,
+    quiet: bool = True,
+    set: Mapping[str, Any] | None = None,
+    replicate: str | ReplicationFn | None = None,
+    **overrides: Any,
+) -> Results:
+    """Run every plan of a scenario and return the :class:`Results`.
+
+    ``overrides`` are dotted paths written with ``__`` (``company__horizon_years=2``);
+    ``set`` takes them as a dict with dots (``set={"company.segments.smb.annual_churn": 0.2}``).
+    ``reps`` sets the first-round replications per plan (raising ``max_replications`` if lower),
+    ``seed`` the scenario seed. ``out`` writes a results folder (nothing is written without it).
+    ``replicate`` replaces the world's ``simulate`` (tests). Replications that raise are listed
+    in ``Results.failures`` with a warning.
+    """
+    mapping: dict[str, Any] = dict(set or {})
+    mapping.update({k.replace("__", "."): v for k, v in overrides.items()})
+    scenario = resolve_scenario(scenario_or_path, mapping, reps=reps, seed=seed)
+    runner = Runner(scenario, replicate=replicate, backend=backend, workers=workers, scheduler=scheduler,
+                    out=out, resume=resume, progress=make_progress(quiet), command=["sim.run"])
+    try:
+        return runner.run()
+    except RunFailed as exc:
+        warnings.warn(str(exc), RuntimeWarning, stacklevel=2)
+        return exc.results

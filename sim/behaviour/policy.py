@@ -1,0 +1,105 @@
+"""The incentive-driven policy: every decision valued by the decider's own plan.
+
+:class:`IncentivePolicy` keeps a live :class:`~sim.plans.engine.PayState` subscribed to the
+world's ledger, values each option's outcomes with :func:`~sim.behaviour.valuation.value_outcome`
+and chooses with the anchored logit of :mod:`sim.behaviour.choice`. It never looks at the
+plan's name, and it never looks inside the world: only at the decision contexts it is given.
+"""
+
+from __future__ import annotations
+
+import math
+
+from sim.behaviour.choice import choose_index
+from sim.behaviour.valuation import DecisionCache, value_outcome
+from sim.calendar import DAYS_PER_YEAR, Calendar
+from sim.decisions import Decision, Option
+from sim.ledger import Ledger
+from sim.plans.engine import PayState
+from sim.scenario.behaviour import Behaviour
+from sim.scenario.plans import PlanDesign
+
+MIN_TENURE_DAYS = 90.0
+"""Pay-driven attrition starts after this many days in the job (before, pay is too noisy)."""
+MIN_ATTRITION_MULTIPLIER = 0.25
+
+
+class IncentivePolicy:
+    """Answers the world's decisions by expected pay under ``plan`` (see ``docs/model.md``)."""
+
+    def __init__(self, behaviour: Behaviour, plan: PlanDesign, *, measure_start_months: int = 0) -> None:
+        self.behaviour = behaviour
+        self.plan = plan
+        self.measure_start_months = int(measure_start_months)
+        self.state: PayState | None = None
+        self.roster: dict[int, str] = {}
+        self.decisions = 0
+        """Decisions answered."""
+        self.deviations = 0
+        """Decisions answered with another option than the neutral one."""
+
+    def bind(self, ledger: Ledger, calendar: Calendar, roster: dict[int, str]) -> None:
+        """Subscribe a fresh pay state to the live ledger (events already there are replayed)."""
+        start = float(calendar.month_starts[min(self.measure_start_months, len(calendar.month_starts) - 1)])
+        self.state = PayState(self.plan, calendar, start_day=start, strict=False)
+        for event in ledger.events:
+            self.state.observe(event)
+        ledger.subscribe(self.state.observe)
+        self.roster = roster
+
+    def utility(
+        self, decision: Decision, option: Option, cache: DecisionCache | None = None
+    ) -> float:
+        """Utility of an option in $k: expected pay - risk_aversion/2 x variance - effort.
+
+        The outcomes of one option come from one deal or project, so their payoffs are treated
+        as perfectly correlated (standard deviations add). ``cache`` is shared by the options of
+        one decision (see :func:`value_outcome`).
+        """
+        if self.state is None:
+            raise RuntimeError("IncentivePolicy.bind must be called before choose")
+        mean = 0.0
+        sd = 0.0
+        for outcome in option.outcomes:
+            m, v = value_outcome(self.state, decision.role, decision.person, decision.day, outcome,
+                                 self.behaviour.annual_time_preference, cache)
+            mean += m
+            sd += math.sqrt(max(v, 0.0))
+        mean_k, sd_k = mean / 1000.0, sd / 1000.0
+        return mean_k - 0.5 * self.behaviour.risk_aversion_per_kusd * sd_k * sd_k - option.effort_kusd
+
+    def choose(self, decision: Decision, u: float) -> int:
+        """Index of the chosen option (anchored logit on utilities; λ = 0 gives the neutral one)."""
+        self.decisions += 1
+        lam = self.behaviour.rationality_per_kusd
+        if lam <= 0 or len(decision.options) < 2:
+            return decision.neutral
+        cache = DecisionCache()
+        utilities = [self.utility(decision, o, cache) for o in decision.options]
+        k = choose_index(utilities, decision.neutral, lam, u)
+        if k != decision.neutral:
+            self.deviations += 1
+        return k
+
+    def attrition_multiplier(self, role: str, person: int, day: float) -> float:
+        """AE attrition hazard multiplier from realised pay versus on-target pay, trailing year.
+
+        ``1 + sensitivity x (on-target pay - realised pay) / on-target pay`` over the part of the
+        trailing year the person was employed (base counts as paid); at least 0.25. Other roles,
+        plans without variable pay, people with under 90 days' tenure, and λ = 0 (incentives
+        ignored, so two plans give identical outcomes): 1.
+        """
+        if role != "ae" or self.state is None or self.behaviour.rationality_per_kusd <= 0:
+            return 1.0
+        rp = self.plan.role(role)
+        if rp.target_variable_annual_usd <= 0:
+            return 1.0
+        employed = self.state.employed_days(person, day, DAYS_PER_YEAR)
+        if employed < MIN_TENURE_DAYS:
+            return 1.0
+        share = employed / DAYS_PER_YEAR
+        expected_variable = rp.target_variable_annual_usd * share
+        realised = self.state.realised_pay(person, day, 12)
+        shortfall = (expected_variable - realised) / (rp.on_target_earnings_usd * share)
+        m = 1.0 + self.behaviour.ae.pay_attrition_sensitivity * shortfall
+        return max(MIN_ATTRITION_MULTIPLIER, m)

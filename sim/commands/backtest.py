@@ -1,0 +1,91 @@
+"""``incentsim backtest deals.csv --scenario S.yaml``: replay closed deals through every plan."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``backtest`` subcommand."""
+    p = sub.add_parser(
+        "backtest",
+        help="replay a CSV of closed deals through every plan of a scenario (no behaviour change)",
+        description=(
+            "Replay closed opportunities from a CRM export through every plan of a scenario, "
+            "assuming nobody behaves differently, and print cost per plan and winners/losers per rep. "
+            "Columns: id, owner, amount, close_date, type (new/upsell/cross_sell/renewal); optional "
+            "discount, term_months, csm, account, go_live_date, implementation, churn_date."
+        ),
+    )
+    p.add_argument("deals", metavar="DEALS.csv", help="closed deals (CRM opportunity export)")
+    p.add_argument("--scenario", required=True, metavar="S.yaml", help="scenario whose plans are compared")
+    p.add_argument("--set", action="append", metavar="PATH=VALUE", help="override a scenario field")
+    p.add_argument("--out", metavar="FILE",
+                   help="write payout lines of every plan (.csv) or the summary tables (.json)")
+    p.set_defaults(func=_cmd_backtest)
+
+
+def _cmd_backtest(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from sim.plans.backtest import backtest, read_deals
+    from sim.scenario import load_scenario
+
+    scenario = load_scenario(args.scenario, args.set or None)
+    deals = read_deals(args.deals)
+    res = backtest(deals, scenario)
+    console = Console(file=sys.stdout, width=None if sys.stdout.isatty() else 150)
+    led = res.ledger
+    start = led.calendar.date_of(led.fiscal_start_day)
+    end = led.calendar.date_of(led.fiscal_end_day - 1)
+    table = Table(title=f"Cost per plan: {len(deals)} deals closed {start} to {end}, "
+                        f"bookings ${led.bookings:,.0f} (no behaviour change)")
+    for col in ("plan", "variable $", "of which clawbacks $", "base $", "total $", "variable % of bookings"):
+        table.add_column(col, justify="left" if col == "plan" else "right")
+    for row in res.summary():
+        table.add_row(
+            str(row["plan"]) + (" (baseline)" if row["plan"] == res.baseline else ""),
+            f"{row['variable_usd']:,.0f}", f"{row['clawbacks_usd']:,.0f}", f"{row['base_usd']:,.0f}",
+            f"{row['total_usd']:,.0f}", f"{row['variable_pct_of_bookings']:.2f}%",
+        )
+    console.print(table)
+
+    people = res.people()
+    others = [n for n in res.payouts if n != res.baseline]
+    wl = Table(title=f"Winners and losers: variable pay per person, change versus {res.baseline}")
+    wl.add_column("person")
+    wl.add_column(f"{res.baseline} $", justify="right")
+    for n in others:
+        wl.add_column(f"{n} Δ$", justify="right")
+    for who in sorted(people, key=lambda w: (-people[w].get(res.baseline, 0.0), w)):
+        pay = people[who]
+        base = pay.get(res.baseline, 0.0)
+        cells = []
+        for n in others:
+            d = pay.get(n, 0.0) - base
+            style = "green" if d > 0.5 else "red" if d < -0.5 else ""
+            cells.append(f"[{style}]{d:+,.0f}[/{style}]" if style else f"{d:+,.0f}")
+        wl.add_row(who, f"{base:,.0f}", *cells)
+    console.print(wl)
+
+    if args.out:
+        out = Path(args.out)
+        if out.suffix.lower() == ".json":
+            out.write_text(json.dumps({"summary": res.summary(), "people": people,
+                                       "baseline": res.baseline}, indent=2))
+        else:
+            frames = []
+            for name, p in res.payouts.items():
+                f = p.frame()
+                f.insert(0, "plan", name)
+                f.insert(2, "name", [led.names.get(x, "") for x in f["person"]])
+                frames.append(f)
+            import pandas as pd
+
+            pd.concat(frames, ignore_index=True).to_csv(out, index=False)
+        console.print(f"wrote {out}")
+    return 0

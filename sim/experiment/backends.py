@@ -1,0 +1,183 @@
+"""Where replications run: serial, a local process pool, or a Dask cluster, behind one interface.
+
+A backend is a context manager with three operations: ``submit(task) -> handle``,
+``wait(handles) -> (done, pending)`` (returns as soon as at least one is done) and
+``result(handle) -> list[Outcome]``. The runner decides what goes into each task and keeps a
+few tasks in flight per worker; the backend only moves plain data (:class:`~.tasks.Task`) to a
+worker that calls :func:`~.tasks.run_task`. Results never depend on the backend: a
+replication is a pure function of (scenario, plan, replication index).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing
+import os
+from collections.abc import Iterable
+from types import TracebackType
+from typing import Any
+
+from sim.experiment.tasks import Outcome, Task, run_task
+
+BACKENDS: tuple[str, ...] = ("process", "serial", "dask")
+
+
+def default_workers() -> int:
+    """One worker per core available to this process."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+class Backend:
+    """Base class: a context manager that runs tasks (serially, in-process)."""
+
+    name = "serial"
+
+    def __init__(self, workers: int = 1) -> None:
+        self.workers = max(1, int(workers))
+
+    def __enter__(self) -> Backend:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release workers (idempotent)."""
+
+    def submit(self, task: Task) -> Any:
+        """Start ``task``; returns a handle for :meth:`wait` and :meth:`result`."""
+        future: cf.Future[list[Outcome]] = cf.Future()
+        future.set_result(run_task(task))
+        return future
+
+    def wait(self, handles: Iterable[Any]) -> tuple[list[Any], set[Any]]:
+        """Block until at least one handle is done; returns (done, still pending)."""
+        done, pending = cf.wait(set(handles), return_when=cf.FIRST_COMPLETED)
+        return list(done), set(pending)
+
+    def result(self, handle: Any) -> list[Outcome]:
+        """The outcomes of a finished task (re-raises a worker crash)."""
+        out: list[Outcome] = handle.result()
+        return out
+
+    def describe(self) -> str:
+        """A short label for logs and metadata."""
+        return f"{self.name} ({self.workers} worker{'s' if self.workers != 1 else ''})"
+
+
+class SerialBackend(Backend):
+    """Runs each task in this process when submitted (one worker)."""
+
+    name = "serial"
+
+    def __init__(self, workers: int = 1) -> None:
+        super().__init__(1)
+
+
+def _start_method() -> str:
+    methods = multiprocessing.get_all_start_methods()
+    return "forkserver" if "forkserver" in methods else "spawn"
+
+
+class ProcessBackend(Backend):
+    """A ``ProcessPoolExecutor`` with the forkserver (or spawn) start method: no fork of a
+    threaded parent, workers import only what a replication needs."""
+
+    name = "process"
+
+    def __init__(self, workers: int = 1) -> None:
+        super().__init__(workers)
+        self._pool: cf.ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> ProcessBackend:
+        method = _start_method()
+        ctx = multiprocessing.get_context(method)
+        if method == "forkserver":
+            # the fork server imports the replication machinery once; workers fork from it warm
+            ctx.set_forkserver_preload(["sim.experiment.tasks", "sim.world"])
+        self._pool = cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx)
+        return self
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def submit(self, task: Task) -> Any:
+        if self._pool is None:
+            raise RuntimeError("ProcessBackend used outside its 'with' block")
+        return self._pool.submit(run_task, task)
+
+
+class DaskBackend(Backend):
+    """Dask distributed: a ``LocalCluster`` of single-threaded worker processes by default, or
+    an existing cluster when ``scheduler`` is given (its workers need incentsim installed)."""
+
+    name = "dask"
+
+    def __init__(self, workers: int = 1, scheduler: str | None = None) -> None:
+        super().__init__(workers)
+        self.scheduler = scheduler
+        self._client: Any = None
+        self._cluster: Any = None
+
+    def __enter__(self) -> DaskBackend:
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError as exc:
+            raise RuntimeError(
+                "the dask backend needs the 'dask' extra: pip install 'incentsim[dask]'"
+            ) from exc
+        if self.scheduler:
+            self._client = Client(self.scheduler)
+            info = self._client.scheduler_info()
+            self.workers = max(1, sum(int(w.get("nthreads", 1)) for w in info.get("workers", {}).values()))
+        else:
+            self._cluster = LocalCluster(
+                n_workers=self.workers, threads_per_worker=1, processes=True,
+                dashboard_address=None, silence_logs=40,
+            )
+            self._client = Client(self._cluster)
+        return self
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+        if self._cluster is not None:
+            self._cluster.close()
+            self._cluster = None
+
+    def submit(self, task: Task) -> Any:
+        if self._client is None:
+            raise RuntimeError("DaskBackend used outside its 'with' block")
+        return self._client.submit(run_task, task, pure=False)
+
+    def wait(self, handles: Iterable[Any]) -> tuple[list[Any], set[Any]]:
+        from distributed import wait
+
+        result = wait(list(handles), return_when="FIRST_COMPLETED")
+        return list(result.done), set(result.not_done)
+
+    def describe(self) -> str:
+        where = self.scheduler or "local cluster"
+        return f"dask ({self.workers} worker{'s' if self.workers != 1 else ''}, {where})"
+
+
+def make_backend(name: str, workers: int | None = None, scheduler: str | None = None) -> Backend:
+    """The backend called ``name`` (``process``, ``serial`` or ``dask``)."""
+    n = default_workers() if workers is None else workers
+    if n < 1:
+        raise ValueError(f"expected at least one worker, found {n}")
+    if name == "serial":
+        return SerialBackend()
+    if name == "process":
+        return ProcessBackend(n)
+    if name == "dask":
+        return DaskBackend(n, scheduler)
+    raise ValueError(f"unknown backend {name!r}; valid: {', '.join(BACKENDS)}")

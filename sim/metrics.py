@@ -1,0 +1,396 @@
+"""Metrics of one replication, computed from its ledger and its monthly customer snapshots.
+
+Every metric is defined in ``docs/metrics.md``. The functions here are pure: they read an
+:class:`Observations` (ledger events, per-customer ARR/health snapshots at each month start,
+the calendar and the plan) and return numbers. Flow metrics (new ARR, churn $, expansion $,
+payout cost) are **per measured year** (total over the horizon / horizon years); levels
+(ending ARR) are at the end of the horizon; ratios (GRR, NRR, logo churn) are means over
+the measured years.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from sim.calendar import Calendar
+from sim.ledger import Event
+from sim.scenario.plans import PlanDesign
+
+SEGMENT_NAMES: tuple[str, ...] = ("smb", "mid_market", "enterprise")
+SOURCES: tuple[str, ...] = ("outbound", "marketing", "referral", "champion")
+NAN = float("nan")
+
+
+@dataclass
+class Observations:
+    """What a replication leaves behind for its metrics."""
+
+    events: Sequence[Event]
+    calendar: Calendar
+    plan: PlanDesign
+    warmup_months: int
+    total_months: int
+    arr_snapshots: list[np.ndarray]
+    """Per-customer ARR in cents at each month start 0..total_months (arrays grow with customers)."""
+    health_snapshots: list[np.ndarray]
+    status_snapshots: list[np.ndarray]
+    segment: np.ndarray
+    """Segment code (0 smb, 1 mid-market, 2 enterprise) of every customer."""
+    promoter_health: float
+    detractor_health: float
+    marketing_budget_annual_usd: float = 0.0
+    extra: dict[str, float] = field(default_factory=dict)
+
+
+def _padded(snaps: list[np.ndarray], m: int, n: int) -> np.ndarray:
+    a = snaps[m]
+    if len(a) == n:
+        return a
+    out = np.zeros(n, dtype=a.dtype)
+    out[: len(a)] = a
+    return out
+
+
+def cohort_retention(
+    arr_then: np.ndarray, arr_now: np.ndarray, mask: np.ndarray | None = None
+) -> tuple[float, float, float]:
+    """(GRR, NRR, logo churn) of the cohort of customers with ARR at ``then``.
+
+    NRR = sum(ARR now) / sum(ARR then); GRR caps each customer at its old ARR; logo churn
+    is the share of the cohort with no ARR now.
+    """
+    cohort = arr_then > 0
+    if mask is not None:
+        cohort &= mask
+    base = float(arr_then[cohort].sum())
+    if base <= 0:
+        return NAN, NAN, NAN
+    now = arr_now[cohort].astype(np.float64)
+    then = arr_then[cohort].astype(np.float64)
+    return (
+        float(np.minimum(now, then).sum() / base),
+        float(now.sum() / base),
+        float((now <= 0).sum() / cohort.sum()),
+    )
+
+
+def retention_metrics(obs: Observations) -> dict[str, float]:
+    """GRR, NRR and logo churn per measured year (mean), rolling, and per segment."""
+    n = len(obs.segment)
+    w, t = obs.warmup_months, obs.total_months
+    out: dict[str, float] = {}
+    years = [(w + 12 * k, w + 12 * (k + 1)) for k in range((t - w) // 12)]
+    masks: dict[str, np.ndarray | None] = {"": None}
+    for s, name in enumerate(SEGMENT_NAMES):
+        masks[f"_{name}"] = obs.segment == s
+    for suffix, mask in masks.items():
+        vals = [
+            cohort_retention(_padded(obs.arr_snapshots, a, n), _padded(obs.arr_snapshots, b, n), mask)
+            for a, b in years
+        ]
+        for k, key in enumerate(("grr", "nrr", "logo_churn")):
+            xs = [v[k] for v in vals if not math.isnan(v[k])]
+            out[f"{key}{suffix}"] = float(np.mean(xs)) if xs else NAN
+        if suffix == "":
+            for i, v in enumerate(vals):
+                out[f"grr_year{i + 1}"], out[f"nrr_year{i + 1}"] = v[0], v[1]
+    rolling = [
+        cohort_retention(_padded(obs.arr_snapshots, a, n), _padded(obs.arr_snapshots, a + 12, n))
+        for a in range(w, t - 11)
+    ]
+    for k, key in enumerate(("grr_rolling", "nrr_rolling")):
+        xs = [v[k] for v in rolling if not math.isnan(v[k])]
+        out[key] = float(np.mean(xs)) if xs else NAN
+    return out
+
+
+def flow_metrics(obs: Observations) -> dict[str, float]:
+    """ARR movements, bookings, sources, discounts, timing and implementation, per measured year."""
+    cal = obs.calendar
+    start = float(cal.month_starts[obs.warmup_months])
+    end = float(cal.month_starts[obs.total_months])
+    years = max((obs.total_months - obs.warmup_months) / 12.0, 1e-9)
+    sums: dict[str, float] = defaultdict(float)
+    new_by_source: dict[str, float] = defaultdict(float)
+    discounts: list[float] = []
+    new_acv = 0.0
+    period_end_acv = 0.0
+    slip: list[float] = []
+    hit = 0
+    n_new = 0
+    ttv: list[float] = []
+    new_logo_arr: list[float] = []
+    counts: dict[str, int] = defaultdict(int)
+    for e in obs.events:
+        if e.day < start or e.day >= end + 1e-9:
+            continue
+        k = e.kind
+        if k.startswith("arr_"):
+            sums[k] += e.amount
+            if k == "arr_new":
+                new_by_source[e.source] += e.amount
+                new_logo_arr.append(e.amount)
+        elif k == "booking" and e.deal_kind == "new":
+            n_new += 1
+            new_acv += e.amount
+            discounts.append(e.discount)
+            q_end = cal.period_end(e.day, "quarter")
+            if e.day >= q_end - 14.0:
+                period_end_acv += e.amount
+            if e.forecast_day >= 0:
+                slip.append(e.day - e.forecast_day)
+                hit += cal.period_of(e.day, "quarter") == cal.period_of(e.forecast_day, "quarter")
+        elif k == "go_live":
+            counts[k] += 1
+            if e.forecast_day >= 0:
+                ttv.append(e.day - e.forecast_day)
+        elif k in (
+            "implementation_success",
+            "implementation_failed",
+            "referral",
+            "reference",
+            "champion_move",
+            "non_payment",
+            "renewal",
+        ):
+            counts[k] += 1
+        elif k == "tickets":
+            counts[k] += int(e.amount)
+    new_arr = sums["arr_new"]
+    out = {
+        "new_arr": new_arr / years,
+        "gross_churn_usd": -sums["arr_churn"] / years,
+        "logos_lost_usd": -sums["arr_churn"] / years,
+        "price_erosion_usd": -sums["arr_price_erosion"] / years,
+        "contraction_usd": -sums["arr_contraction"] / years,
+        "headwind_usd": -(sums["arr_churn"] + sums["arr_price_erosion"] + sums["arr_contraction"]) / years,
+        "expansion_organic_usd": sums["arr_expansion"] / years,
+        "upsell_usd": sums["arr_upsell"] / years,
+        "cross_sell_usd": sums["arr_cross_sell"] / years,
+        "expansion_usd": (sums["arr_expansion"] + sums["arr_upsell"] + sums["arr_cross_sell"]) / years,
+        "tailwind_usd": (sums["arr_expansion"] + sums["arr_upsell"] + sums["arr_cross_sell"]) / years,
+        "mean_discount": float(np.mean(discounts)) if discounts else NAN,
+        "period_end_share": period_end_acv / new_acv if new_acv > 0 else NAN,
+        "second_order_share": (new_by_source["referral"] + new_by_source["champion"]) / new_arr
+        if new_arr > 0
+        else NAN,
+        "time_to_value_days": float(np.mean(ttv)) if ttv else NAN,
+        "new_logos": n_new / years,
+        "forecast_slip_days": float(np.mean(slip)) if slip else NAN,
+        "forecast_quarter_hit": hit / len(slip) if slip else NAN,
+        "implementation_success_rate": counts["implementation_success"] / counts["go_live"]
+        if counts["go_live"]
+        else NAN,
+        "implementation_failures": counts["implementation_failed"] / years,
+        "referrals_per_year": counts["referral"] / years,
+        "references_per_year": counts["reference"] / years,
+        "champion_moves_per_year": counts["champion_move"] / years,
+        "tickets_per_year": counts["tickets"] / years,
+        "mean_new_logo_arr": float(np.mean(new_logo_arr)) if new_logo_arr else NAN,
+    }
+    for s in SOURCES:
+        out[f"new_arr_{s}"] = new_by_source[s] / years
+    return out
+
+
+def level_metrics(obs: Observations) -> dict[str, float]:
+    """Ending ARR (total and per segment), customers and NPS."""
+    n = len(obs.segment)
+    final = _padded(obs.arr_snapshots, obs.total_months, n)
+    out = {"ending_arr": float(final.sum()) / 100.0, "ending_customers": float((final > 0).sum())}
+    for s, name in enumerate(SEGMENT_NAMES):
+        out[f"ending_arr_{name}"] = float(final[obs.segment == s].sum()) / 100.0
+    scores = []
+    for m in range(obs.warmup_months, obs.total_months + 1):
+        h = obs.health_snapshots[m]
+        act = obs.arr_snapshots[m] > 0
+        if act.any():
+            hh = h[act]
+            scores.append(
+                100.0 * (float((hh > obs.promoter_health).mean()) - float((hh < obs.detractor_health).mean()))
+            )
+    out["nps"] = float(np.mean(scores)) if scores else NAN
+    return out
+
+
+def nps_answers(health: np.ndarray, promoter: float, detractor: float) -> np.ndarray:
+    """NPS answers 0..10 from health: detractors 0-6, passives 7-8, promoters 9-10 (linear in each band)."""
+    h = np.clip(np.asarray(health, dtype=float), 0, 1)
+    det = 6.0 * h / max(detractor, 1e-9)
+    pas = 7.0 + 1.999 * (h - detractor) / max(promoter - detractor, 1e-9)
+    pro = 9.0 + (h - promoter) / max(1 - promoter, 1e-9)
+    return np.floor(np.where(h < detractor, det, np.where(h > promoter, np.minimum(pro, 10.0), pas)))
+
+
+def attainment_samples(obs: Observations) -> list[float]:
+    """Quota attainment per AE per full measured quota period (AEs employed all period)."""
+    q = obs.plan.ae.quota
+    if q is None:
+        return []
+    cal = obs.calendar
+    per = {"month": 1, "quarter": 3, "year": 12}[q.period]
+    quota = q.annual_amount * per / 12.0
+    start_p = -(-obs.warmup_months // per)
+    end_p = obs.total_months // per
+    hired: dict[int, float] = {}
+    left: dict[int, float] = {}
+    credit: dict[tuple[int, int], float] = defaultdict(float)
+    for e in obs.events:
+        if e.kind == "hire" and e.role == "ae":
+            hired[e.person] = e.day
+        elif e.kind == "leave" and e.role == "ae":
+            left[e.person] = e.day
+        elif (
+            e.kind == "booking"
+            and e.ae >= 0
+            and (e.deal_kind == "new" or "ae" in e.credited)
+            and q.measure in ("bookings_acv", "new_logo_acv", "net_new_arr")
+            and (q.measure != "new_logo_acv" or e.deal_kind == "new")
+        ):
+            credit[(e.ae, cal.period_of(e.day, q.period))] += e.amount
+    out = []
+    for p in range(start_p, end_p):
+        a, b = cal.period_bounds(p, q.period)
+        for person, h in hired.items():
+            if h <= a and left.get(person, math.inf) >= b:
+                out.append(credit[(person, p)] / quota)
+    return out
+
+
+def distributions(obs: Observations) -> dict[str, list[float]]:
+    """Samples for histograms over the measured horizon."""
+    cal = obs.calendar
+    start = float(cal.month_starts[obs.warmup_months])
+    disc: list[float] = []
+    week: list[float] = []
+    ttv: list[float] = []
+    fe: list[float] = []
+    for e in obs.events:
+        if e.day < start:
+            continue
+        if e.kind == "booking" and e.deal_kind == "new":
+            disc.append(e.discount)
+            qs, _ = cal.period_bounds(cal.period_of(e.day, "quarter"), "quarter")
+            week.append(float(int((e.day - qs) // 7)))
+            if e.forecast_day >= 0:
+                fe.append(e.day - e.forecast_day)
+        elif e.kind == "go_live" and e.forecast_day >= 0:
+            ttv.append(e.day - e.forecast_day)
+    final_h = obs.health_snapshots[obs.total_months]
+    final_a = obs.arr_snapshots[obs.total_months]
+    nps = nps_answers(final_h[final_a > 0], obs.promoter_health, obs.detractor_health)
+    return {
+        "discount": disc,
+        "attainment": attainment_samples(obs),
+        "close_week_of_quarter": week,
+        "time_to_value_days": ttv,
+        "nps": nps.tolist(),
+        "forecast_error": fe,
+    }
+
+
+def timeseries(obs: Observations) -> dict[str, list[float]]:
+    """Monthly series over the measured horizon: ARR (end of month), new ARR, bookings, customers."""
+    n = len(obs.segment)
+    w, t = obs.warmup_months, obs.total_months
+    cal = obs.calendar
+    out: dict[str, list[float]] = {
+        "arr": [],
+        "customers": [],
+        "new_arr": [0.0] * (t - w),
+        "bookings": [0.0] * (t - w),
+    }
+    for name in SEGMENT_NAMES:
+        out[f"arr_{name}"] = []
+    for m in range(w + 1, t + 1):
+        a = _padded(obs.arr_snapshots, m, n)
+        out["arr"].append(float(a.sum()) / 100.0)
+        out["customers"].append(float((a > 0).sum()))
+        for s, name in enumerate(SEGMENT_NAMES):
+            out[f"arr_{name}"].append(float(a[obs.segment == s].sum()) / 100.0)
+    start = float(cal.month_starts[w])
+    for e in obs.events:
+        if e.day < start:
+            continue
+        if e.kind == "arr_new":
+            m = cal.month_of(e.day) - w
+            if 0 <= m < t - w:
+                out["new_arr"][m] += e.amount
+        elif e.kind == "booking" and e.deal_kind != "renewal":
+            m = cal.month_of(e.day) - w
+            if 0 <= m < t - w:
+                out["bookings"][m] += e.amount
+    return out
+
+
+def cost_metrics(
+    obs: Observations, payouts: Any, flows: dict[str, float], ret: dict[str, float]
+) -> dict[str, float]:
+    """Payout cost by role, total comp, cost of sales, CAC, CRC and LTV (per measured year)."""
+    years = max((obs.total_months - obs.warmup_months) / 12.0, 1e-9)
+    out: dict[str, float] = {}
+    if payouts is None:
+        for k in (
+            "payout_cost",
+            "payout_cost_ae",
+            "payout_cost_csm",
+            "payout_cost_consultant",
+            "payout_cost_marketing",
+            "payout_cost_product",
+            "total_comp_cost",
+            "cost_of_sales",
+            "cac",
+            "crc",
+        ):
+            out[k] = NAN
+    else:
+        by_role = payouts.by_role()
+        base = payouts.base_by_role()
+        out["payout_cost"] = payouts.variable_total() / years
+        for r in ("ae", "csm", "consultant", "marketing", "product"):
+            out[f"payout_cost_{r}"] = by_role.get(r, 0.0) / years
+        out["total_comp_cost"] = (payouts.variable_total() + payouts.base_total()) / years
+        new = flows["new_arr"]
+        out["cost_of_sales"] = out["payout_cost"] / new if new > 0 else NAN
+        sales_cost = (
+            by_role.get("ae", 0.0)
+            + base.get("ae", 0.0)
+            + by_role.get("marketing", 0.0)
+            + base.get("marketing", 0.0)
+        ) / years + obs.marketing_budget_annual_usd
+        out["cac"] = sales_cost / flows["new_logos"] if flows["new_logos"] > 0 else NAN
+        cs_cost = (by_role.get("csm", 0.0) + base.get("csm", 0.0)) / years
+        kept = flows.get("renewed_arr", NAN)
+        out["crc"] = cs_cost / kept if kept and kept > 0 else NAN
+    churn = ret.get("logo_churn", NAN)
+    arr = flows.get("mean_new_logo_arr", NAN)
+    out["ltv"] = arr / max(churn, 0.05) if not math.isnan(churn) and not math.isnan(arr) else NAN
+    return out
+
+
+def renewed_arr(obs: Observations) -> float:
+    """ARR renewed per measured year."""
+    start = float(obs.calendar.month_starts[obs.warmup_months])
+    years = max((obs.total_months - obs.warmup_months) / 12.0, 1e-9)
+    return sum(e.amount for e in obs.events if e.kind == "renewal" and e.day >= start) / years
+
+
+def all_metrics(obs: Observations, payouts: Any = None) -> dict[str, float]:
+    """Every metric of ``sim.scenario.experiment.METRICS`` plus the extras documented in docs/metrics.md."""
+    ret = retention_metrics(obs)
+    flows = flow_metrics(obs)
+    flows["renewed_arr"] = renewed_arr(obs)
+    levels = level_metrics(obs)
+    out = {**ret, **flows, **levels}
+    out.update(cost_metrics(obs, payouts, flows, ret))
+    att = attainment_samples(obs)
+    out["attainment_mean"] = float(np.mean(att)) if att else NAN
+    out["share_at_quota"] = float(np.mean(np.asarray(att) >= 1.0)) if att else NAN
+    out.update(obs.extra)
+    return out

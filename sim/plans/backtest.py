@@ -1,0 +1,359 @@
+"""Back-test: replay closed deals from a CRM export through every plan, with no behaviour change.
+
+This is what compensation software does today; incentsim has it too, and it shares the
+payout engine with the simulation. The CSV is turned into ledger events and every plan of a
+scenario prices the same events.
+
+Accepted columns (header case, spaces, dashes and a ``(unit)`` suffix are ignored; aliases in
+brackets):
+
+* ``id`` [opportunity_id, deal_id, opportunity] - required, unique per row;
+* ``owner`` [rep, ae, opportunity_owner, owner_name] - required: the AE (one AE per owner);
+* ``amount`` [acv, amount_usd, arr, net_amount] - required: first-year ACV after discount, in
+  dollars (``$`` and thousands separators accepted);
+* ``close_date`` [closed_date, close, date] - required, ``YYYY-MM-DD`` or ``MM/DD/YYYY``;
+* ``type`` [deal_type, opportunity_type, kind] - required: new, upsell, cross_sell, renewal
+  (also ``new business``, ``new logo``, ``cross-sell``, ``expansion`` = upsell);
+* ``discount`` [discount_pct, discount_percent] - optional, a fraction (0.15) or ``15%``;
+* ``term_months`` [term, contract_term] - optional, whole months, default 12;
+* ``csm`` - optional: the account's CSM, credited on expansion deals when the plan says so;
+* ``account`` [customer, account_name, account_id] - optional, default: one account per row;
+* ``go_live_date`` - optional, default 30 days after close;
+* ``implementation`` - optional, ``success`` (default) or ``failed``;
+* ``churn_date`` - optional: the day the customer churned, if it did.
+
+Events derived per deal: ``booking`` at close; ``go_live``; ``implementation_success`` 90
+days after go-live (or ``implementation_failed`` at go-live + 90); first-year ``revenue``
+monthly (ACV/12) from close; ``cash`` of the ACV 30 days after close; ``renewal`` at close +
+term unless churned before; ``arr_churn`` at ``churn_date``. Reps are hired on the first day
+of the first fiscal year touched and leave at the end of the last one (base salary); pay of
+the deals' later events (revenue, renewals) is counted until the last event.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sim.calendar import Calendar
+from sim.ledger import Event, EventKind
+from sim.plans.engine import Payouts, compute_payouts
+from sim.scenario.errors import Problem, ScenarioError
+from sim.scenario.schema import Scenario
+
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "id": ("id", "opportunity_id", "deal_id", "opportunity", "opportunity_name"),
+    "owner": ("owner", "rep", "ae", "opportunity_owner", "owner_name"),
+    "amount": ("amount", "acv", "amount_usd", "arr", "net_amount"),
+    "close_date": ("close_date", "closed_date", "close", "date"),
+    "type": ("type", "deal_type", "opportunity_type", "kind"),
+    "discount": ("discount", "discount_pct", "discount_percent"),
+    "term_months": ("term_months", "term", "contract_term"),
+    "csm": ("csm", "account_csm"),
+    "account": ("account", "customer", "account_name", "account_id"),
+    "go_live_date": ("go_live_date", "go_live", "golive_date"),
+    "implementation": ("implementation", "implementation_status"),
+    "churn_date": ("churn_date", "churned_date", "churn"),
+}
+REQUIRED = ("id", "owner", "amount", "close_date", "type")
+TYPE_ALIASES = {
+    "new": "new", "new_business": "new", "new_logo": "new", "newbusiness": "new",
+    "upsell": "upsell", "expansion": "upsell", "up_sell": "upsell",
+    "cross_sell": "cross_sell", "crosssell": "cross_sell",
+    "renewal": "renewal",
+}
+ARR_KIND: dict[str, EventKind] = {"new": "arr_new", "upsell": "arr_upsell", "cross_sell": "arr_cross_sell"}
+GO_LIVE_DAYS = 30.0
+SUCCESS_DAYS = 90.0
+CASH_DAYS = 30.0
+
+
+@dataclass(frozen=True)
+class Deal:
+    """One closed opportunity of the CSV."""
+
+    row: int
+    id: str
+    owner: str
+    amount: float
+    close_date: dt.date
+    kind: str
+    discount: float = 0.0
+    term_months: int = 12
+    csm: str = ""
+    account: str = ""
+    go_live_date: dt.date | None = None
+    failed: bool = False
+    churn_date: dt.date | None = None
+
+
+def _norm(header: str) -> str:
+    h = re.sub(r"\(.*?\)", "", header.strip().lower())
+    return re.sub(r"[^a-z0-9]+", "_", h).strip("_")
+
+
+def _money(text: str) -> float:
+    v = float(text.replace("$", "").replace(",", "").replace("_", "").strip())
+    if not math.isfinite(v):
+        raise ValueError(text)
+    return v
+
+
+def _date(text: str) -> dt.date:
+    t = text.strip()
+    for fmt in ("%Y-%m-%d", "%m/%d/%Y"):
+        try:
+            return dt.datetime.strptime(t, fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(text)
+
+
+def read_deals(path: str | Path) -> list[Deal]:
+    """Read a CRM export; every problem is reported (``row N.column: expected..., found...``).
+
+    Row numbers are the CSV's line numbers as a spreadsheet shows them (the header is row 1).
+    """
+    file = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError([Problem(file, "(file)", f"cannot read the file: {exc}")]) from exc
+    rows = list(csv.reader(text.splitlines()))
+    if not rows or not any(c.strip() for c in rows[0]):
+        raise ScenarioError([Problem(file, "row 1", "expected a header row with columns " +
+                                     ", ".join(REQUIRED) + ", found an empty file")])
+    header = [_norm(h) for h in rows[0]]
+    where: dict[str, int] = {}
+    for col, aliases in COLUMNS.items():
+        for i, h in enumerate(header):
+            if h in aliases and col not in where:
+                where[col] = i
+    missing = [c for c in REQUIRED if c not in where]
+    if missing:
+        raise ScenarioError([
+            Problem(file, f"row 1.{c}", f"expected a column {c!r} (or one of {', '.join(COLUMNS[c][1:])}), "
+                    f"found columns {', '.join(h for h in header if h) or 'none'}") for c in missing
+        ])
+    problems: list[Problem] = []
+    deals: list[Deal] = []
+    seen: dict[str, int] = {}
+    for n, raw in enumerate(rows[1:], start=2):
+        if not any(c.strip() for c in raw):
+            continue
+
+        def cell(col: str, raw: list[str] = raw) -> str:
+            i = where.get(col)
+            return raw[i].strip() if i is not None and i < len(raw) else ""
+
+        def bad(col: str, expected: str, found: str, n: int = n) -> None:
+            problems.append(Problem(file, f"row {n}.{col}", f"expected {expected}, found {found!r}"))
+
+        before = len(problems)
+        did = cell("id")
+        if not did:
+            bad("id", "a deal id", did)
+        elif did in seen:
+            bad("id", f"a unique id (already used on row {seen[did]})", did)
+        else:
+            seen[did] = n
+        owner = cell("owner")
+        if not owner:
+            bad("owner", "the owner's name", owner)
+        amount = 0.0
+        try:
+            amount = _money(cell("amount"))
+            if amount < 0:
+                bad("amount", "a non-negative amount in dollars", cell("amount"))
+        except ValueError:
+            bad("amount", "an amount in dollars like 25000 or $25,000", cell("amount"))
+        close = dt.date(2000, 1, 1)
+        try:
+            close = _date(cell("close_date"))
+        except ValueError:
+            bad("close_date", "a date like 2025-03-31 or 03/31/2025", cell("close_date"))
+        kind = TYPE_ALIASES.get(_norm(cell("type")), "")
+        if not kind:
+            bad("type", "new, upsell, cross_sell or renewal", cell("type"))
+        discount = 0.0
+        d = cell("discount")
+        if d:
+            try:
+                discount = float(d[:-1]) / 100 if d.endswith("%") else float(d)
+                if not 0.0 <= discount < 1.0:
+                    raise ValueError(d)
+            except ValueError:
+                bad("discount", "a fraction in [0, 1) like 0.15, or a percentage like 15%", d)
+        term = 12
+        t = cell("term_months")
+        if t:
+            try:
+                term = int(float(t))
+                if term <= 0 or term != float(t):
+                    raise ValueError(t)
+            except ValueError:
+                bad("term_months", "a whole number of months like 12", t)
+        dates: dict[str, dt.date | None] = {}
+        for col in ("go_live_date", "churn_date"):
+            v = cell(col)
+            dates[col] = None
+            if v:
+                try:
+                    dates[col] = _date(v)
+                except ValueError:
+                    bad(col, "a date like 2025-03-31, or an empty cell", v)
+        impl = cell("implementation").lower()
+        if impl not in ("", "success", "failed"):
+            bad("implementation", "success, failed or an empty cell", impl)
+        if len(problems) == before:
+            deals.append(Deal(n, did, owner, amount, close, kind, discount, term, cell("csm"),
+                              cell("account") or f"#{did}", dates["go_live_date"], impl == "failed",
+                              dates["churn_date"]))
+    if problems:
+        raise ScenarioError(problems)
+    if not deals:
+        raise ScenarioError([Problem(file, "row 2", "expected at least one deal, found none")])
+    return deals
+
+
+@dataclass
+class DealLedger:
+    """The ledger built from deals, with its calendar and who is who."""
+
+    events: list[Event]
+    calendar: Calendar
+    names: dict[int, str]
+    """Person id -> name (``ae:Ann``, ``csm:Bob``)."""
+    fiscal_start_day: float
+    fiscal_end_day: float
+    end_day: float
+    """First day after the last event (pay of later events is counted until then)."""
+    bookings: float
+    """Sum of new, upsell and cross-sell ACV."""
+
+
+def deals_to_events(deals: list[Deal], fiscal_year_start_month: int) -> DealLedger:
+    """Turn deals into ledger events on a fiscal calendar starting at the first deal's fiscal year."""
+    first = min(d.close_date for d in deals)
+    last = max(d.close_date for d in deals)
+    y = first.year if first.month >= fiscal_year_start_month else first.year - 1
+    months = (last.year - y) * 12 + last.month - fiscal_year_start_month + 1
+    years = max(1, math.ceil(months / 12))
+    cal = Calendar(fiscal_year_start_month, 12 * years + 36, start_year=y)
+    fiscal_end = cal.period_bounds(years - 1, "year")[1]
+    names: dict[int, str] = {}
+    ids: dict[tuple[str, str], int] = {}
+
+    def person(role: str, name: str) -> int:
+        key = (role, name)
+        if key not in ids:
+            ids[key] = len(ids) + 1
+            names[ids[key]] = f"{role}:{name}"
+        return ids[key]
+
+    for d in sorted(deals, key=lambda d: d.owner):
+        person("ae", d.owner)
+    for d in sorted(deals, key=lambda d: d.csm):
+        if d.csm:
+            person("csm", d.csm)
+    accounts: dict[str, int] = {}
+    events: list[Event] = []
+    for pid, name in names.items():
+        role = name.split(":", 1)[0]
+        events.append(Event(0.0, "hire", role=role, person=pid))
+        events.append(Event(fiscal_end, "leave", role=role, person=pid))
+    bookings = 0.0
+    for deal_id, d in enumerate(sorted(deals, key=lambda d: (d.close_date, d.row)), start=1):
+        cust = accounts.setdefault(d.account, len(accounts) + 1)
+        ae = ids[("ae", d.owner)]
+        csm = ids[("csm", d.csm)] if d.csm else -1
+        day = cal.day_of(d.close_date)
+        list_price = d.amount / (1.0 - d.discount)
+        kw: dict[str, Any] = {"deal": deal_id, "customer": cust, "ae": ae, "csm": csm, "deal_kind": d.kind}
+        churn = cal.day_of(d.churn_date) if d.churn_date else math.inf
+        events.append(Event(day, "booking", amount=d.amount, list_price=list_price, discount=d.discount,
+                            term_months=d.term_months, **kw))
+        if d.kind == "renewal":
+            events.append(Event(day, "renewal", amount=d.amount, **kw))
+        else:
+            bookings += d.amount
+            events.append(Event(day, ARR_KIND[d.kind], amount=d.amount, **kw))
+            live = cal.day_of(d.go_live_date) if d.go_live_date else day + GO_LIVE_DAYS
+            events.append(Event(live, "go_live", **kw))
+            done: EventKind = "implementation_failed" if d.failed else "implementation_success"
+            events.append(Event(live + SUCCESS_DAYS, done, **kw))
+            events.append(Event(day + CASH_DAYS, "cash", amount=d.amount, **kw))
+            for m in range(min(12, d.term_months)):
+                rday = cal.day_of(_add_months(d.close_date, m))
+                if rday >= churn:
+                    break
+                events.append(Event(rday, "revenue", amount=d.amount / 12, first_year=True,
+                                    **kw))
+            renew = float(cal.day_of(_add_months(d.close_date, d.term_months)))
+            if renew < churn:
+                events.append(Event(renew, "renewal", amount=d.amount, first_year=True,
+                                    **kw))
+        if d.churn_date:
+            events.append(Event(churn, "arr_churn", amount=-d.amount, **kw))
+    events.sort(key=lambda e: e.day)
+    end = max(fiscal_end, max(e.day for e in events) + 1.0)
+    return DealLedger(events, cal, names, 0.0, fiscal_end, end, bookings)
+
+
+def _add_months(d: dt.date, months: int) -> dt.date:
+    m = d.month - 1 + months
+    y, m = d.year + m // 12, m % 12 + 1
+    day = min(d.day, [31, 29 if y % 4 == 0 and (y % 100 or y % 400 == 0) else 28, 31, 30, 31, 30, 31, 31,
+                      30, 31, 30, 31][m - 1])
+    return dt.date(y, m, day)
+
+
+@dataclass
+class BacktestResult:
+    """Payouts of every plan for the same deals."""
+
+    ledger: DealLedger
+    payouts: dict[str, Payouts] = field(default_factory=dict)
+    baseline: str = ""
+
+    def summary(self) -> list[dict[str, float | str]]:
+        """Cost per plan: variable, clawbacks, base, total and variable as a share of bookings."""
+        out: list[dict[str, float | str]] = []
+        bookings = self.ledger.bookings
+        for name, p in self.payouts.items():
+            var, base = p.variable_total(), p.base_total()
+            out.append({
+                "plan": name,
+                "variable_usd": var,
+                "clawbacks_usd": p.clawback_total(),
+                "base_usd": base,
+                "total_usd": var + base,
+                "variable_pct_of_bookings": 100.0 * var / bookings if bookings else 0.0,
+            })
+        return out
+
+    def people(self) -> dict[str, dict[str, float]]:
+        """Variable pay per person name and plan."""
+        out: dict[str, dict[str, float]] = {}
+        for name, p in self.payouts.items():
+            by = p.by_person()
+            for pid, who in self.ledger.names.items():
+                role = who.split(":", 1)[0]
+                out.setdefault(who, {})[name] = by.get(f"{role}:{pid}", 0.0)
+        return out
+
+
+def backtest(deals: list[Deal], scenario: Scenario) -> BacktestResult:
+    """Price the same deals under every plan of ``scenario`` (no behaviour change)."""
+    led = deals_to_events(deals, scenario.company.fiscal_year_start_month)
+    res = BacktestResult(led, baseline=scenario.baseline)
+    for plan in scenario.plans:
+        res.payouts[plan.name] = compute_payouts(
+            led.events, plan, led.calendar, start_day=led.fiscal_start_day, end_day=led.end_day
+        )
+    return res

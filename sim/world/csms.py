@@ -1,0 +1,236 @@
+"""Customer success managers: books of accounts, the monthly time split, and book snapshots.
+
+CSMs are split across segments in proportion to each segment's starting customers plus a
+year of expected new logos. A new live customer goes to the CSM of its segment with the
+fewest accounts among those with fewer than ``max_accounts`` (any CSM with room when its
+segment's CSMs are full); otherwise it stays unassigned (no CSM attention). Each month each CSM
+chooses a split of time (``csm_split``) among: the neutral split
+(``behaviour.csm.neutral_split``) and four variants that move half of the time to saves,
+value reviews, expansion or advocacy. The split acts in the bulk monthly update: saves add
+``save_health_per_month x share`` to at-risk accounts (health below the detractor line),
+value reviews add ``value_review_health_per_month x share`` to every account, expansion
+scales the upsell/cross-sell opportunity rate by ``(1 + expansion_multiplier x share)``
+and advocacy the reference/referral rates by ``(1 + advocacy_multiplier x share)``, both
+relative to the neutral split so the segment rates hold at neutral.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.decisions import Decision, MeasureOutcome, Option
+from sim.ledger import Event
+from sim.world.customers import renewal_churn_probability
+from sim.world.options import lazy_options
+
+if TYPE_CHECKING:
+    from sim.world.model import World
+
+ACTIVITIES: tuple[str, ...] = ("saves", "value_reviews", "expansion", "advocacy")
+SPLIT_LABELS: tuple[str, ...] = ("neutral", "saves-heavy", "value-heavy", "expansion-heavy", "advocacy-heavy")
+
+
+class CsTeam:
+    """The CSMs and their books."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        c = world.company.csms
+        self.people: list[int] = [world.new_person("csm", 0.0) for _ in range(c.headcount)]
+        self.max_accounts = c.max_accounts
+        self.count = np.zeros(len(self.people), dtype=np.int64)
+        self.segment_of = self._segment_pools()
+        """Segment each CSM serves (books are assigned by segment, then capacity)."""
+        neutral = np.array([world.behaviour.csm.neutral_split.get(a, 0.0) for a in ACTIVITIES])
+        self.neutral = neutral
+        self.candidates = [neutral] + [0.5 * neutral + 0.5 * np.eye(4)[k] for k in range(4)]
+        self.shares = np.zeros((len(self.people) + 1, 4))
+        """Current split per CSM index; the last row (unassigned accounts) stays zero."""
+        self.shares[: len(self.people)] = neutral
+        top = max(self.people, default=-1)
+        self.index_of = np.full(top + 2, -1, dtype=np.int64)
+        for i, p in enumerate(self.people):
+            self.index_of[p] = i
+        self.measures = world.role_measures.get("csm", ())
+        self._label_only = tuple(Option(lbl, (), 0.0, float(k)) for k, lbl in enumerate(SPLIT_LABELS))
+
+    def csm_rows(self, csm_ids: np.ndarray) -> np.ndarray:
+        """Row of ``shares`` for each customer's CSM id (-1 -> the zero row)."""
+        rows = np.full(csm_ids.shape, len(self.people), dtype=np.int64)
+        ok = (csm_ids >= 0) & (csm_ids < len(self.index_of))
+        rows[ok] = self.index_of[csm_ids[ok]]
+        rows[rows < 0] = len(self.people)
+        return rows
+
+    def _segment_pools(self) -> np.ndarray:
+        """Segment of each CSM: headcount split by the segments' share of starting customers
+        (largest remainder; every segment with customers or leads gets at least one CSM when
+        there are enough CSMs)."""
+        w = self.world
+        n = len(self.people)
+        weight = np.array(
+            [s.starting_customers + 12 * s.leads_per_month * s.base_win_rate for s in w.seg], float
+        )
+        if n == 0 or weight.sum() <= 0:
+            return np.zeros(n, dtype=np.int64)
+        share = weight / weight.sum() * n
+        k = np.floor(share).astype(np.int64)
+        if n >= int((weight > 0).sum()):
+            k = np.where((weight > 0) & (k == 0), 1, k)
+        while k.sum() > n:
+            k[int(np.argmax(k))] -= 1
+        order = np.argsort(-(share - np.floor(share)), kind="stable")
+        j = 0
+        while k.sum() < n:
+            k[order[j % 3]] += 1
+            j += 1
+        return np.repeat(np.arange(3), k)
+
+    def assign(self, segment: int = -1) -> int:
+        """Give a new customer to the least-loaded CSM of its segment with room (any CSM with room
+        when the segment has none); -1 if nobody has room."""
+        if not self.people:
+            return -1
+        load = self.count.astype(np.float64)
+        load[self.count >= self.max_accounts] = np.inf
+        if segment >= 0:
+            own = np.where(self.segment_of == segment, load, np.inf)
+            if np.isfinite(own).any():
+                load = own
+        i = int(np.argmin(load))
+        if not np.isfinite(load[i]):
+            return -1
+        self.count[i] += 1
+        return self.people[i]
+
+    def release(self, csm: int) -> None:
+        """An account of this CSM churned: free its slot."""
+        if 0 <= csm < len(self.index_of) and self.index_of[csm] >= 0:
+            self.count[self.index_of[csm]] -= 1
+
+    def snapshots(self) -> None:
+        """``book_snapshot`` events: each CSM's book ARR at the month start."""
+        w = self.world
+        book = w.book
+        n = book.n
+        if not self.people:
+            return
+        rows = self.csm_rows(book.csm[:n])
+        arr = np.bincount(rows, weights=book.arr_cents[:n].astype(np.float64), minlength=len(self.people) + 1)
+        now = w.env.now
+        for i, p in enumerate(self.people):
+            w.ledger.record(Event(now, "book_snapshot", float(arr[i]) / 100.0, csm=p, role="csm", person=p))
+
+    def decide(self, month: int, us: np.ndarray) -> None:
+        """Each CSM chooses this month's split of time (Decision ``csm_split``)."""
+        w = self.world
+        if not self.people:
+            return
+        if self.measures:
+            book = w.book
+            live = book.live()
+            rows = self.csm_rows(book.csm[live])
+            order = np.argsort(rows, kind="stable")
+            live_sorted = live[order]
+            bounds = np.searchsorted(rows[order], np.arange(len(self.people) + 1))
+        for i, p in enumerate(self.people):
+            options = self._label_only
+            if self.measures:
+                accounts = live_sorted[bounds[i] : bounds[i + 1]]
+                options = lazy_options(
+                    lambda accounts=accounts: tuple(  # type: ignore[misc]
+                        Option(lbl, self._outcomes(accounts, s), 0.0, float(k))
+                        for k, (lbl, s) in enumerate(zip(SPLIT_LABELS, self.candidates, strict=True))
+                    ),
+                    len(SPLIT_LABELS),
+                )
+            d = Decision("csm_split", w.env.now, "csm", p, options, 0, {"month": float(month)})
+            k = w.choose(d, float(us[i]))
+            self.shares[i] = self.candidates[k]
+
+    def _outcomes(self, acc: np.ndarray, s: np.ndarray) -> tuple[MeasureOutcome, ...]:
+        """Expected consequences of one month's split for the CSM's book (from the true model)."""
+        w = self.world
+        if len(acc) == 0:
+            return ()
+        book = w.book
+        cb = w.behaviour.csm
+        cc = w.company.customers
+        arr = book.arr_cents[acc].astype(np.float64) / 100.0
+        total = float(arr.sum())
+        if total <= 0:
+            return ()
+        h = book.health[acc]
+        seg = book.segment[acc]
+        month = w.month_of(w.env.now)
+        months_to = book.contract_end_month[acc] - month
+        soon = months_to <= 12
+        decay = (1.0 - cc.health_reversion_per_month) ** np.maximum(months_to, 0)
+        dh = (
+            cb.save_health_per_month * s[0] * (h < cc.detractor_health)
+            + cb.value_review_health_per_month * s[1]
+        )
+        churn_seg = w.seg_array("annual_churn")[seg]
+        inc = np.where(
+            book.discount[acc] >= cc.deep_discount,
+            book.discount[acc] / np.maximum(1 - book.discount[acc], 1e-9),
+            0.0,
+        )
+
+        def churned(extra: np.ndarray) -> np.ndarray:
+            p = renewal_churn_probability(
+                churn_seg,
+                book.term_months[acc],
+                np.clip(h + extra, 0, 1),
+                inc,
+                cc.renewal_health_sensitivity,
+                cc.renewal_price_sensitivity,
+            )
+            return np.asarray(p)
+
+        p_none = churned(np.zeros_like(h))
+        p_s = churned(dh * decay)
+        saved = float((arr * (p_none - p_s))[soon].sum())
+        renewed = float((arr * (1 - p_s))[soon].sum())
+        exp_mult = (1 + cb.expansion_multiplier * s[2]) / (1 + cb.expansion_multiplier * self.neutral[2])
+        adv_mult = (1 + cb.advocacy_multiplier * s[3]) / (1 + cb.advocacy_multiplier * self.neutral[3])
+        up = float(
+            (arr * w.seg_array("upsell_opportunities_per_year")[seg] * w.seg_array("upsell_size")[seg]).sum()
+        )
+        cx = float(
+            (
+                arr
+                * w.seg_array("cross_sell_opportunities_per_year")[seg]
+                * w.seg_array("cross_sell_size")[seg]
+            ).sum()
+        )
+        p_exp = w.company.deals.expansion_win_rate
+        up_m = up / 12 * p_exp * exp_mult * w.expansion_rate_mult["upsell"]
+        cx_m = cx / 12 * p_exp * exp_mult * w.expansion_rate_mult["cross_sell"]
+        promoters = float((h > cc.promoter_health).sum())
+        refs = promoters * cc.references_per_promoter_per_year / 12 * adv_mult
+        referrals = promoters * cc.referrals_per_promoter_per_year / 12 * adv_mult
+        mean_delay = float(np.mean(np.clip(months_to[soon], 0, 12))) * 30.4 if soon.any() else 180.0
+        out = []
+        for m in self.measures:
+            if m == "book_grr":
+                out.append(MeasureOutcome(m, saved / total, 1.0, mean_delay))
+            elif m == "book_nrr":
+                out.append(MeasureOutcome(m, (saved + up_m + cx_m) / total, 1.0, mean_delay))
+            elif m == "renewals_arr":
+                out.append(MeasureOutcome(m, renewed, 1.0, mean_delay))
+            elif m == "net_new_arr":
+                out.append(MeasureOutcome(m, saved + up_m + cx_m, 1.0, mean_delay))
+            elif m in ("upsell_acv", "bookings_acv") and "csm" in w.crediting["upsell"]:
+                out.append(MeasureOutcome(m, up_m, 1.0, 45.0))
+            elif m == "cross_sell_acv" and "csm" in w.crediting["cross_sell"]:
+                out.append(MeasureOutcome(m, cx_m, 1.0, 45.0))
+            elif m == "references":
+                out.append(MeasureOutcome(m, refs, 1.0, 15.0))
+            elif m == "referrals":
+                out.append(MeasureOutcome(m, referrals, 1.0, 15.0))
+        if "bookings_acv" in self.measures and "csm" in w.crediting["cross_sell"]:
+            out.append(MeasureOutcome("bookings_acv", cx_m, 1.0, 45.0))
+        return tuple(out)

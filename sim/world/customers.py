@@ -1,0 +1,547 @@
+"""The customer book: one row per customer in numpy arrays, updated in bulk each month.
+
+ARR is held as int64 cents so that start + movements = end holds to the cent. Health is a
+0..1 score; ``value`` is the health an account reverts to (set by fit, implementation
+quality and the promise/delivery gap). ``usage`` is seats used over seats committed: a
+commitment above use (an oversold deal) turns into contraction at renewal, growth above it
+into expansion.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+SEGMENT_NAMES: tuple[str, ...] = ("smb", "mid_market", "enterprise")
+SOURCE_NAMES: tuple[str, ...] = ("outbound", "marketing", "referral", "champion")
+
+NONE, IMPLEMENTING, LIVE, CHURNED = 0, 1, 2, 3
+"""Values of ``Book.status``."""
+
+_FIELDS: dict[str, tuple[type, float]] = {
+    "arr_cents": (np.int64, 0),
+    "list_arr_cents": (np.int64, 0),
+    "segment": (np.int8, -1),
+    "source": (np.int8, -1),
+    "status": (np.int8, NONE),
+    "health": (np.float64, 0.0),
+    "value": (np.float64, 0.0),
+    "usage": (np.float64, 1.0),
+    "discount": (np.float64, 0.0),
+    "promise": (np.float64, 0.0),
+    "overcommit": (np.float64, 0.0),
+    "fit": (np.float64, 0.5),
+    "quality": (np.float64, 1.0),
+    "term_months": (np.int16, 12),
+    "contract_end_month": (np.int32, -1),
+    "cohort_day": (np.float64, 0.0),
+    "golive_day": (np.float64, np.inf),
+    "champion_since_day": (np.float64, 0.0),
+    "csm": (np.int32, -1),
+    "ae": (np.int32, -1),
+    "closer": (np.int32, -1),
+    "consultant": (np.int32, -1),
+    "marketer": (np.int32, -1),
+    "deal": (np.int32, -1),
+    "referrer": (np.int32, -1),
+    "renewals": (np.int16, 0),
+    "cash_due_month": (np.int32, -1),
+    "cash_due_cents": (np.int64, 0),
+    "cash_deal": (np.int32, -1),
+    "cash_kind": (np.int8, 0),
+}
+
+
+class Book:
+    """Growable column store of customers (index = customer id, never reused)."""
+
+    arr_cents: np.ndarray
+    list_arr_cents: np.ndarray
+    segment: np.ndarray
+    source: np.ndarray
+    status: np.ndarray
+    health: np.ndarray
+    value: np.ndarray
+    usage: np.ndarray
+    discount: np.ndarray
+    promise: np.ndarray
+    overcommit: np.ndarray
+    fit: np.ndarray
+    quality: np.ndarray
+    term_months: np.ndarray
+    contract_end_month: np.ndarray
+    cohort_day: np.ndarray
+    golive_day: np.ndarray
+    champion_since_day: np.ndarray
+    csm: np.ndarray
+    ae: np.ndarray
+    """Account owner among AEs (reassigned to a departed rep's replacement)."""
+    closer: np.ndarray
+    """The AE who closed the customer's first deal (credited for that deal's consequences)."""
+    consultant: np.ndarray
+    marketer: np.ndarray
+    deal: np.ndarray
+    referrer: np.ndarray
+    renewals: np.ndarray
+    cash_due_month: np.ndarray
+    cash_due_cents: np.ndarray
+    cash_deal: np.ndarray
+    cash_kind: np.ndarray
+
+    def __init__(self, capacity: int) -> None:
+        self.n = 0
+        self.capacity = max(16, int(capacity))
+        for name, (dtype, fill) in _FIELDS.items():
+            setattr(self, name, np.full(self.capacity, fill, dtype=dtype))
+
+    def _grow(self, need: int) -> None:
+        new_cap = max(need, self.capacity * 2)
+        for name, (dtype, fill) in _FIELDS.items():
+            old = getattr(self, name)
+            arr: np.ndarray = np.full(new_cap, fill, dtype=dtype)
+            arr[: self.n] = old[: self.n]
+            setattr(self, name, arr)
+        self.capacity = new_cap
+
+    def add(self, count: int) -> np.ndarray:
+        """Reserve ``count`` new rows and return their indices."""
+        if self.n + count > self.capacity:
+            self._grow(self.n + count)
+        idx = np.arange(self.n, self.n + count)
+        self.n += count
+        return idx
+
+    def active(self) -> np.ndarray:
+        """Indices of customers who pay (implementing or live)."""
+        s = self.status[: self.n]
+        return np.flatnonzero((s == IMPLEMENTING) | (s == LIVE))
+
+    def live(self) -> np.ndarray:
+        """Indices of live customers (implementation done, not churned)."""
+        return np.flatnonzero(self.status[: self.n] == LIVE)
+
+    def total_arr_cents(self) -> int:
+        """Sum of ARR over all customers (churned customers hold 0)."""
+        return int(self.arr_cents[: self.n].sum())
+
+    def arr_snapshot(self) -> np.ndarray:
+        """A copy of every customer's ARR in cents (for cohort GRR/NRR)."""
+        return self.arr_cents[: self.n].copy()
+
+
+def logistic(x: np.ndarray | float) -> np.ndarray | float:
+    """The logistic function 1 / (1 + exp(-x))."""
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def logit(p: float) -> float:
+    """Log-odds of a probability (clipped away from 0 and 1)."""
+    p = min(max(p, 1e-9), 1 - 1e-9)
+    return float(np.log(p / (1 - p)))
+
+
+def renewal_churn_probability(
+    annual_churn: np.ndarray | float,
+    term_months: np.ndarray | float,
+    health: np.ndarray | float,
+    price_increase: np.ndarray | float,
+    health_sensitivity: float,
+    price_sensitivity: float,
+    extra_log_odds: np.ndarray | float = 0.0,
+) -> np.ndarray:
+    """Probability a customer churns at a renewal.
+
+    ``logit(p) = logit(1 - (1 - annual_churn) ** (term/12)) - health_sensitivity * (health - 0.5)
+    + price_sensitivity * price_increase + extra`` (``extra``: referral loyalty).
+    """
+    base = 1.0 - (1.0 - np.asarray(annual_churn, dtype=float)) ** (np.asarray(term_months) / 12.0)
+    base = np.clip(base, 1e-9, 1 - 1e-9)
+    z = (
+        np.log(base / (1 - base))
+        - health_sensitivity * (np.asarray(health) - 0.5)
+        + price_sensitivity * np.asarray(price_increase)
+        + extra_log_odds
+    )
+    return np.asarray(1.0 / (1.0 + np.exp(-z)))
+
+
+def churn_probability_scalar(
+    annual_churn: float,
+    term_months: float,
+    health: float,
+    price_increase: float,
+    health_sensitivity: float,
+    price_sensitivity: float,
+    extra_log_odds: float = 0.0,
+) -> float:
+    """Scalar :func:`renewal_churn_probability` (plain floats, for per-deal expectations)."""
+    base = 1.0 - (1.0 - annual_churn) ** (term_months / 12.0)
+    base = min(max(base, 1e-9), 1 - 1e-9)
+    z = (
+        math.log(base / (1 - base))
+        - health_sensitivity * (health - 0.5)
+        + price_sensitivity * price_increase
+        + extra_log_odds
+    )
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+def renewal_price_increase(discount: np.ndarray | float, deep_discount: float) -> np.ndarray:
+    """Price increase asked at renewal: a deep discount is not repeated (back to list)."""
+    d = np.asarray(discount, dtype=float)
+    return np.where(d >= deep_discount, d / np.maximum(1.0 - d, 1e-9), 0.0)
+
+
+def nps_scores(health: np.ndarray) -> np.ndarray:
+    """NPS answer (0..10) of customers with this health: round(10 * health)."""
+    return np.rint(np.clip(health, 0.0, 1.0) * 10.0)
+
+
+# ---------------------------------------------------------------------- bulk monthly dynamics
+# The functions below take the World (sim.world.model) and act on all customers at once.
+# Every draw is positional by customer id from a per-month stream, so customer i sees the
+# same luck in every plan (common random numbers) whatever happened to other customers.
+
+
+def poisson_inv(u: np.ndarray, lam: np.ndarray, max_k: int = 60) -> np.ndarray:
+    """Poisson draws by inversion of uniforms ``u`` (vectorised; exact up to ``max_k``)."""
+    u = np.asarray(u, dtype=float)
+    lam = np.broadcast_to(np.asarray(lam, dtype=float), u.shape)
+    k = np.zeros(u.shape, dtype=np.int64)
+    p = np.exp(-lam)
+    cdf = p.copy()
+    todo = u > cdf
+    j = 0
+    while todo.any() and j < max_k:
+        j += 1
+        p = p * lam / j
+        cdf = cdf + p
+        k[todo] = j
+        todo &= u > cdf
+    return k
+
+
+def _month_uniforms(world: Any, name: str, month: int, cols: int) -> np.ndarray:
+    n = world.book.n
+    return (
+        world.streams(f"customers.{name}.m{month}").random((n, cols))
+        if cols > 1
+        else world.streams(f"customers.{name}.m{month}").random(n)
+    )
+
+
+def monthly_update(world: Any, month: int) -> None:
+    """Flows of the month that just ended (now = start of ``month``), for every live customer.
+
+    Health reverts toward value, takes noise, CSM attention and ticket effects; usage drifts
+    with health; champions move; promoters refer and give references; upsell/cross-sell
+    opportunities open; first-year revenue is recognised; tickets are counted.
+    """
+    from sim.ledger import Event
+
+    book = world.book
+    live = book.live()
+    if len(live) == 0:
+        return
+    now = float(world.env.now)
+    start = float(world.calendar.month_starts[month - 1])
+    dt = now - start
+    cc = world.company.customers
+    cb = world.behaviour.csm
+    seg = book.segment[live]
+    h = book.health[live]
+    z = world.streams(f"customers.health.m{month}").standard_normal((book.n, 2))[live]
+    u = _month_uniforms(world, "events", month, 8)[live]
+    rows = world.cs.csm_rows(book.csm[live])
+    sh = world.cs.shares[rows]
+    rec = world.ledger.record
+    # tickets (a product-quality lever)
+    sup = world.company.support
+    mean_rate = world.seg_array("tickets_per_month")[seg] / sup.product_quality
+    lam = mean_rate * (1.0 + sup.tickets_per_quality_gap * (1.0 - book.quality[live])) * (dt / 30.4375)
+    tickets = poisson_inv(u[:, 0], lam)
+    # health
+    h = (
+        h
+        + cc.health_reversion_per_month * (book.value[live] - h)
+        + cc.health_noise_per_month * z[:, 0]
+        + cb.save_health_per_month * sh[:, 0] * (h < cc.detractor_health)
+        + cb.value_review_health_per_month * sh[:, 1]
+        - sup.health_per_ticket * (tickets - world.seg_array("tickets_per_month")[seg] * dt / 30.4375)
+    )
+    # champion moves
+    ch = world.company.champions
+    p_move = 1.0 - np.exp(-dt / (DAYS_PER_YEAR_ * ch.mean_tenure_years))
+    moved = u[:, 1] < p_move
+    h = np.where(moved, h - ch.health_shock, h)
+    h = np.clip(h, 0.0, 1.0)
+    book.health[live] = h
+    # usage drifts with health: growth when healthy, shrinkage when not
+    drift = world.seg_array("annual_expansion")[seg] * 2 * h - world.seg_array("annual_contraction")[
+        seg
+    ] * 2 * (1 - h)
+    book.usage[live] = np.maximum(
+        book.usage[live] * np.exp(drift * dt / DAYS_PER_YEAR_ + cc.usage_sd / np.sqrt(12) * z[:, 1]), 0.01
+    )
+    for j in np.flatnonzero(moved).tolist():
+        c = int(live[j])
+        rec(
+            Event(
+                now,
+                "champion_move",
+                1.0,
+                c,
+                int(book.deal[c]),
+                int(book.ae[c]),
+                int(book.csm[c]),
+                segment=int(book.segment[c]),
+            )
+        )
+        book.champion_since_day[c] = now
+        if u[j, 2] < ch.warm_lead_probability:
+            world.market.endogenous_lead(int(book.segment[c]), 3, u[j, 3] * dt, c)
+    # advocacy: promoters refer leads and give references
+    promoter = h > cc.promoter_health
+    adv = (1 + cb.advocacy_multiplier * sh[:, 3]) / (1 + cb.advocacy_multiplier * world.cs.neutral[3])
+    adv = np.where(rows < len(world.cs.people), adv, 1.0 / (1 + cb.advocacy_multiplier * world.cs.neutral[3]))
+    frac = dt / DAYS_PER_YEAR_
+    n_ref = poisson_inv(u[:, 4], np.where(promoter, cc.referrals_per_promoter_per_year * frac * adv, 0.0))
+    n_refc = poisson_inv(u[:, 5], np.where(promoter, cc.references_per_promoter_per_year * frac * adv, 0.0))
+    for j in np.flatnonzero(n_ref).tolist():
+        c = int(live[j])
+        for r in range(int(n_ref[j])):
+            rec(
+                Event(
+                    now,
+                    "referral",
+                    1.0,
+                    c,
+                    int(book.deal[c]),
+                    int(book.ae[c]),
+                    int(book.csm[c]),
+                    segment=int(book.segment[c]),
+                    source="referral",
+                )
+            )
+            world.market.endogenous_lead(int(book.segment[c]), 2, (u[j, 3] + r) / (n_ref[j]) * dt, c)
+    for j in np.flatnonzero(n_refc).tolist():
+        c = int(live[j])
+        for _ in range(int(n_refc[j])):
+            rec(
+                Event(
+                    now,
+                    "reference",
+                    1.0,
+                    c,
+                    int(book.deal[c]),
+                    int(book.ae[c]),
+                    int(book.csm[c]),
+                    segment=int(book.segment[c]),
+                )
+            )
+    # expansion opportunities (worked by whoever the crediting rules name)
+    _expansion_opportunities(world, month, live, h, seg, sh, rows, u, frac)
+    # first-year revenue, realised by usage (monthly, per customer)
+    glive = book.golive_day[live]
+    lo = np.maximum(glive, start)
+    hi = np.minimum(glive + 365.0, now)
+    share = np.clip((hi - lo) / max(dt, 1e-9), 0.0, 1.0)
+    rev = book.arr_cents[live] / 100.0 / 12.0 * np.minimum(book.usage[live], 1.0) * share
+    for j in np.flatnonzero(rev > 0).tolist():
+        c = int(live[j])
+        rec(
+            Event(
+                now,
+                "revenue",
+                round(float(rev[j]), 2),
+                c,
+                int(book.deal[c]),
+                int(book.closer[c]),
+                int(book.csm[c]),
+                int(book.consultant[c]),
+                segment=int(book.segment[c]),
+                source=SOURCE_NAMES[book.source[c]],
+                first_year=True,
+            )
+        )
+    total_tickets = int(tickets.sum())
+    rec(Event(now, "tickets", float(total_tickets), role="product"))
+
+
+DAYS_PER_YEAR_ = 365.25
+
+
+def _expansion_opportunities(
+    world: Any,
+    month: int,
+    live: np.ndarray,
+    h: np.ndarray,
+    seg: np.ndarray,
+    sh: np.ndarray,
+    rows: np.ndarray,
+    u: np.ndarray,
+    frac: float,
+) -> None:
+    book = world.book
+    cb = world.behaviour.csm
+    d = world.company.deals
+    exp_mult = (1 + cb.expansion_multiplier * sh[:, 2]) / (1 + cb.expansion_multiplier * world.cs.neutral[2])
+    uo = world.streams(f"customers.expansion.m{month}").random((book.n, 6))[live]
+    for col, kind in ((6, "upsell"), (7, "cross_sell")):
+        rate = (
+            world.seg_array(f"{kind}_opportunities_per_year")[seg]
+            * frac
+            * exp_mult
+            * world.expansion_rate_mult[kind]
+        )
+        n = poisson_inv(u[:, col], rate)
+        credited = world.crediting[kind]
+        odds = (
+            np.log(d.expansion_win_rate / max(1 - d.expansion_win_rate, 1e-9))
+            if 0 < d.expansion_win_rate < 1
+            else (-50.0 if d.expansion_win_rate <= 0 else 50.0)
+        )
+        both = d.both_credited_win_odds if len(credited) > 1 else 0.0
+        p = 1.0 / (1.0 + np.exp(-(odds + d.win_odds_per_health * (h - 0.5) + both)))
+        size = world.seg_array(f"{kind}_size")[seg]
+        k0 = 0 if kind == "upsell" else 3
+        for j in np.flatnonzero(n).tolist():
+            c = int(live[j])
+            cents = round(float(book.arr_cents[c]) * size[j] * -np.log(max(uo[j, k0], 1e-12)))
+            delay = uo[j, k0 + 1] * 2 * d.expansion_cycle_days
+            pw = float(p[j])
+            uw = float(uo[j, k0 + 2])
+            ev = world.env.timeout(delay)
+            ev.callbacks.append(
+                lambda _e, c=c, kind=kind, cents=cents, pw=pw, uw=uw: world.sales.expansion_deal(
+                    c, kind, cents, pw, uw
+                )
+            )
+
+
+def renewals(world: Any, month: int) -> None:
+    """Customers whose contract ends at this month start renew (with true-up and pricing) or churn.
+
+    Churn probability: :func:`renewal_churn_probability` with the price increase of a deep
+    discount not repeated and referral loyalty. A renewing customer's commitment is trued
+    up to its use (unused commitment -> contraction, growth -> expansion). A deep-discount
+    customer accepts list price with probability equal to its health (expansion, pricing);
+    otherwise it keeps its discount and claws back ``price_erosion_share x discount`` of its
+    ARR (price erosion).
+    """
+    from sim.ledger import Event
+
+    book = world.book
+    n = book.n
+    u = world.streams(f"customers.renewal.m{month}").random((n, 2))
+    st = book.status[:n]
+    due = np.flatnonzero(((st == IMPLEMENTING) | (st == LIVE)) & (book.contract_end_month[:n] == month))
+    if len(due) == 0:
+        return
+    cc = world.company.customers
+    seg = book.segment[due]
+    inc = renewal_price_increase(book.discount[due], cc.deep_discount)
+    ref = book.referrer[due]
+    ref_active = np.zeros(len(due), dtype=bool)
+    has = ref >= 0
+    ref_active[has] = np.isin(book.status[ref[has]], (IMPLEMENTING, LIVE))
+    p = renewal_churn_probability(
+        world.seg_array("annual_churn")[seg],
+        book.term_months[due],
+        book.health[due],
+        inc,
+        cc.renewal_health_sensitivity,
+        cc.renewal_price_sensitivity,
+        np.where(ref_active, cc.referred_churn_odds, 0.0),
+    )
+    churn = u[due, 0] < p
+    now = float(world.env.now)
+    rec = world.ledger.record
+    for j in range(len(due)):
+        c = int(due[j])
+        if churn[j]:
+            world.churn(c, "renewal")
+            continue
+        common = {
+            "customer": c,
+            "deal": int(book.deal[c]),
+            "ae": int(book.closer[c]),
+            "csm": int(book.csm[c]),
+            "consultant": int(book.consultant[c]),
+            "marketer": int(book.marketer[c]),
+            "segment": int(book.segment[c]),
+            "source": SOURCE_NAMES[book.source[c]],
+            "deal_kind": "renewal",
+        }
+        arr = int(book.arr_cents[c])
+        trued = round(arr * float(book.usage[c]))
+        delta = trued - arr
+        if delta > 0:
+            rec(Event(now, "arr_expansion", delta / 100.0, **common))
+        elif delta < 0:
+            rec(Event(now, "arr_contraction", delta / 100.0, **common))
+        arr = trued
+        book.usage[c] = 1.0
+        if inc[j] > 0:
+            if u[c, 1] < book.health[c]:
+                up = round(arr * float(inc[j]))
+                if up:
+                    rec(Event(now, "arr_expansion", up / 100.0, **common))
+                arr += up
+                book.discount[c] = 0.0
+            else:
+                cut = round(arr * cc.price_erosion_share * float(book.discount[c]))
+                if cut:
+                    rec(Event(now, "arr_price_erosion", -cut / 100.0, **common))
+                arr -= cut
+        book.arr_cents[c] = arr
+        first = int(book.renewals[c]) == 0
+        rec(
+            Event(
+                now, "renewal", arr / 100.0, term_months=int(book.term_months[c]), first_year=first, **common
+            )
+        )
+        book.renewals[c] += 1
+        book.contract_end_month[c] += int(book.term_months[c])
+        if arr <= 0:
+            world.churn(c, "renewal")
+
+
+def collect_cash(world: Any, month: int) -> None:
+    """Invoices of new and expansion deals fall due at the month start: cash, or non-payment (cancel)."""
+    from sim.ledger import Event
+
+    book = world.book
+    n = book.n
+    due = np.flatnonzero(book.cash_due_month[:n] == month)
+    if len(due) == 0:
+        return
+    cc = world.company.customers
+    u = world.streams(f"customers.cash.m{month}").random(n)
+    now = float(world.env.now)
+    for c in due.tolist():
+        cents = int(book.cash_due_cents[c])
+        deal = int(book.cash_deal[c])
+        kind = int(book.cash_kind[c])
+        book.cash_due_month[c] = -1
+        book.cash_due_cents[c] = 0
+        if book.status[c] == CHURNED:
+            continue
+        p = cc.non_payment_probability + (
+            cc.non_payment_per_overcommit * float(book.overcommit[c]) if kind == 1 else 0
+        )
+        common = {
+            "customer": c,
+            "deal": deal,
+            "ae": int(book.closer[c]) if kind == 1 else int(book.ae[c]),
+            "csm": int(book.csm[c]),
+            "segment": int(book.segment[c]),
+            "source": SOURCE_NAMES[book.source[c]],
+        }
+        if u[c] < p:
+            world.ledger.record(Event(now, "non_payment", cents / 100.0, **common))
+            world.churn(c, "non_payment")
+        else:
+            world.ledger.record(Event(now, "cash", cents / 100.0, **common))

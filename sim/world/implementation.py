@@ -1,0 +1,158 @@
+"""Implementation: a pool of consultants (``simpy.Resource``); projects queue first come, first served.
+
+A won deal becomes a project. It waits for a free slot (``headcount x concurrent_projects``),
+then the least-loaded consultant takes it and decides its speed (``implementation_speed``:
+a duration multiplier from ``behaviour.consultant.speed_options``). Duration is gamma with
+mean ``implementation_days x speed``; quality is ``1 - quality_per_speed * (1 - speed)`` less a
+one-sided noise, clipped to 0..1. Quality, the wait and the promise/delivery gap set the
+customer's starting health at go-live; quality below ``failure_quality`` fails the
+implementation (the customer cancels).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import simpy
+
+from sim.decisions import Decision, MeasureOutcome, Option
+from sim.world.customers import renewal_churn_probability
+from sim.world.market import U_SPEED, Lead
+
+if TYPE_CHECKING:
+    from sim.world.model import World
+
+
+class ImplementationTeam:
+    """The consultant pool and its projects."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        c = world.company.consultants
+        self.people: list[int] = [world.new_person("consultant", 0.0) for _ in range(c.headcount)]
+        self.load = np.zeros(len(self.people), dtype=np.int64)
+        """Projects in progress per consultant (index into ``people``)."""
+        self.slots = c.headcount * c.concurrent_projects
+        self.pool = simpy.Resource(world.env, capacity=max(self.slots, 1))
+        b = world.behaviour.consultant
+        self.speeds = list(b.speed_options) or [1.0]
+        self.neutral = int(np.argmin([abs(s - b.neutral_speed) for s in self.speeds]))
+        self.measures = world.role_measures.get("consultant", ())
+        self._label_only = tuple(Option(f"speed {s:g}", (), 0.0, s) for s in self.speeds)
+        self.waits: list[float] = []
+
+    def expected_days(self, segment: int, speed: float) -> float:
+        """Expected days from booking to go-live: queue wait plus duration."""
+        mean = self.world.seg[segment].implementation_days * speed
+        if self.slots <= 0:
+            return 0.0
+        wait = len(self.pool.queue) * mean / self.slots
+        return wait + mean
+
+    def start(self, cust: int, lead: Lead) -> None:
+        """Queue a project for a newly won customer."""
+        if self.slots <= 0:
+            self.world.go_live(cust, -1, self.world.expected_quality(1.0), 0.0)
+            return
+        self.world.env.process(self._project(cust, lead))
+
+    def _project(self, cust: int, lead: Lead) -> Generator[Any, Any, None]:
+        w = self.world
+        env = w.env
+        asked = env.now
+        with self.pool.request() as req:
+            yield req
+            wait = env.now - asked
+            self.waits.append(wait)
+            k = int(self.load.argmin())
+            consultant = self.people[k]
+            self.load[k] += 1
+            seg = lead.segment
+            options = self._label_only
+            if self.measures:
+                options = tuple(
+                    Option(
+                        f"speed {s:g}",
+                        self._outcomes(cust, s, wait),
+                        w.behaviour.consultant.effort_cost_kusd_per_day * w.seg[seg].implementation_days * s,
+                        s,
+                    )
+                    for s in self.speeds
+                )
+            d = Decision(
+                "implementation_speed",
+                env.now,
+                "consultant",
+                consultant,
+                options,
+                self.neutral,
+                {"segment": float(seg), "customer": float(cust), "wait_days": wait},
+            )
+            speed = self.speeds[w.choose(d, lead.u[U_SPEED])]
+            cc = w.company.consultants
+            duration = w.seg[seg].implementation_days * speed * lead.impl_std / cc.duration_shape
+            quality = self.quality(speed, lead.quality_z)
+            yield env.timeout(duration)
+            self.load[k] -= 1
+        w.go_live(cust, consultant, quality, wait)
+
+    def quality(self, speed: float, z: float) -> float:
+        """Quality of a project at this speed with one-sided noise ``z >= 0``."""
+        q = 1.0 - self.world.behaviour.consultant.quality_per_speed * (1.0 - speed)
+        return float(min(max(q - self.world.company.consultants.quality_noise_sd * z, 0.0), 1.0))
+
+    def _outcomes(self, cust: int, speed: float, wait: float) -> tuple[MeasureOutcome, ...]:
+        w = self.world
+        book = w.book
+        seg = w.seg[int(book.segment[cust])]
+        q = w.expected_quality(speed)
+        duration = seg.implementation_days * speed
+        value = w.expected_value_health(float(book.fit[cust]), q, float(book.promise[cust]))
+        start = w.starting_health(value, float(book.promise[cust]), wait + duration)
+        success = w.success_probability(start)
+        fail = w.failure_probability(speed)
+        cust_cfg = w.company.customers
+        d = float(book.discount[cust])
+        churn = float(
+            renewal_churn_probability(
+                seg.annual_churn,
+                seg.contract_term_months,
+                value,
+                d / (1 - d) if d >= cust_cfg.deep_discount else 0.0,
+                cust_cfg.renewal_health_sensitivity,
+                cust_cfg.renewal_price_sensitivity,
+            )
+        )
+        arr = float(book.arr_cents[cust]) / 100.0 * float(book.usage[cust])
+        to_renewal = max(w.calendar.month_starts[int(book.contract_end_month[cust])] - w.env.now, duration)
+        out = []
+        for m in self.measures:
+            if m == "go_lives":
+                out.append(MeasureOutcome(m, 1.0, 1.0 - fail, duration, failure_probability=fail))
+            elif m == "implementation_success_90d":
+                out.append(
+                    MeasureOutcome(
+                        m,
+                        1.0,
+                        (1.0 - fail) * success,
+                        duration + 90.0,
+                        go_live_delay_days=duration,
+                        success_probability=success,
+                        failure_probability=fail,
+                    )
+                )
+            elif m == "first_year_renewals":
+                out.append(
+                    MeasureOutcome(
+                        m,
+                        arr,
+                        (1.0 - fail) * (1.0 - churn),
+                        to_renewal,
+                        renewal_delay_days=to_renewal,
+                        churn_probability=churn,
+                        failure_probability=fail,
+                    )
+                )
+        return tuple(out)

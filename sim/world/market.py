@@ -1,0 +1,212 @@
+"""The market: lead arrivals per segment and source, and marketing's volume decision.
+
+Outbound and marketing leads arrive as Poisson processes per segment. Every lead draws all
+of its own random numbers (fit, list ACV, win uniform, cycle length, decision uniforms,
+implementation noise) from its (segment, source) stream when it arrives, in batches, so that
+what happens to one deal never shifts the draws of another. Marketing leads are generated at
+the highest volume any marketer could choose and thinned to the chosen volume, so a
+marketer choosing less volume removes leads without reshuffling the others (common random
+numbers). Referral and champion leads arise from customers (see ``customers.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from sim.calendar import DAYS_PER_MONTH
+from sim.decisions import Decision, MeasureOutcome, Option
+
+if TYPE_CHECKING:
+    from sim.world.model import World
+
+BATCH = 256
+"""Leads drawn per batch from a stream (fixed, so lead k always gets the same numbers)."""
+
+# Columns of the per-lead uniform block.
+U_WIN, U_PURSUE, U_TERMS, U_TIMING, U_SPEED, U_THIN, U_MARKETER, U_USAGE = range(8)
+N_UNIFORMS = 8
+
+
+@dataclass(slots=True)
+class Lead:
+    """One lead with all its pre-drawn randomness."""
+
+    segment: int
+    source: int
+    fit: float
+    list_acv: float
+    cycle_std: float
+    """Standard-gamma draw (shape = deals.cycle_shape) scaled later to the cycle length."""
+    impl_std: float
+    """Standard-gamma draw (shape = consultants.duration_shape) for the implementation."""
+    quality_z: float
+    u: list[float]
+    marketer: int = -1
+    referrer: int = -1
+
+
+class LeadStream:
+    """Batches of leads for one (segment, source) drawn from one named stream."""
+
+    def __init__(self, world: World, segment: int, source: int, name: str) -> None:
+        self.world = world
+        self.segment = segment
+        self.source = source
+        self.rng = world.streams(name)
+        seg = world.seg[segment]
+        conc = seg.fit_concentration
+        self.alpha = max(seg.mean_fit * conc, 1e-3)
+        self.beta = max((1 - seg.mean_fit) * conc, 1e-3)
+        cv = seg.list_acv_cv
+        self.sigma = float(np.sqrt(np.log1p(cv * cv)))
+        self.mu = float(np.log(seg.list_acv_mean_usd) - 0.5 * self.sigma**2)
+        self._buf: list[Lead] = []
+        self._pos = 0
+
+    def _refill(self) -> None:
+        rng = self.rng
+        w = self.world
+        fit = rng.beta(self.alpha, self.beta, BATCH).tolist()
+        acv = (
+            rng.lognormal(self.mu, self.sigma, BATCH).tolist()
+            if self.sigma > 0
+            else [float(np.exp(self.mu))] * BATCH
+        )
+        cyc = rng.standard_gamma(w.company.deals.cycle_shape, BATCH).tolist()
+        impl = rng.standard_gamma(w.company.consultants.duration_shape, BATCH).tolist()
+        qz = np.abs(rng.standard_normal(BATCH)).tolist()
+        us = rng.random((BATCH, N_UNIFORMS)).tolist()
+        self._buf = [
+            Lead(self.segment, self.source, fit[i], acv[i], cyc[i], impl[i], qz[i], us[i])
+            for i in range(BATCH)
+        ]
+        self._pos = 0
+
+    def next(self) -> Lead:
+        """The next lead of this stream."""
+        if self._pos >= len(self._buf):
+            self._refill()
+        lead = self._buf[self._pos]
+        self._pos += 1
+        return lead
+
+
+class Market:
+    """Exogenous lead arrivals and the marketers' volume choices."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        c = world.company
+        b = world.behaviour.marketing
+        self.max_volume = max(b.volume_options) if b.volume_options else 1.0
+        self.volume: dict[int, float] = {}
+        """Current lead-volume multiplier per marketer."""
+        self.fit_shift: dict[int, float] = {}
+        self.streams: dict[tuple[int, int], LeadStream] = {}
+        for s, name in enumerate(world.segment_names):
+            for src, src_name in ((0, "outbound"), (1, "marketing"), (2, "referral"), (3, "champion")):
+                self.streams[(s, src)] = LeadStream(world, s, src, f"market.{name}.{src_name}.leads")
+        self.lead_share = {0: c.lead_sources.outbound, 1: c.lead_sources.marketing}
+        self.leads_lost = 0
+
+    def start(self) -> None:
+        """Start the arrival processes."""
+        env = self.world.env
+        for s, name in enumerate(self.world.segment_names):
+            seg = self.world.seg[s]
+            for src, src_name in ((0, "outbound"), (1, "marketing")):
+                rate = seg.leads_per_month * self.lead_share[src] / DAYS_PER_MONTH
+                if src == 1:
+                    rate *= self.max_volume
+                if rate > 0:
+                    rng = self.world.streams(f"market.{name}.{src_name}.arrivals")
+                    env.process(self._arrivals(s, src, rate, rng))
+
+    def _arrivals(
+        self, segment: int, source: int, rate_per_day: float, rng: np.random.Generator
+    ) -> Generator[Any, Any, None]:
+        env = self.world.env
+        end = self.world.end_day
+        stream = self.streams[(segment, source)]
+        marketers = self.world.marketers
+        while True:
+            gaps = rng.exponential(1.0 / rate_per_day, BATCH).tolist()
+            for gap in gaps:
+                yield env.timeout(gap)
+                if env.now >= end:
+                    return
+                lead = stream.next()
+                if source == 1:
+                    if marketers:
+                        m = marketers[min(int(lead.u[U_MARKETER] * len(marketers)), len(marketers) - 1)]
+                        lead.marketer = m
+                        v = self.volume.get(m, 1.0)
+                        lead.fit = min(max(lead.fit - self.fit_shift.get(m, 0.0), 0.0), 1.0)
+                    else:
+                        v = self.world.behaviour.marketing.neutral_volume
+                    if lead.u[U_THIN] * self.max_volume >= v:
+                        continue
+                    self.world.record_lead(lead)
+                self.world.sales.on_lead(lead)
+
+    def endogenous_lead(self, segment: int, source: int, delay: float, referrer: int) -> None:
+        """Schedule a referral (source 2) or champion (source 3) lead ``delay`` days from now."""
+        lead = self.streams[(segment, source)].next()
+        lead.referrer = referrer
+        ev = self.world.env.timeout(delay)
+        ev.callbacks.append(lambda _ev: self.world.sales.on_lead(lead))
+
+    # ------------------------------------------------------------------ marketing decision
+    def decide_volumes(self, month: int, us: np.ndarray) -> None:
+        """Each marketer chooses this month's lead volume (Decision ``marketing_volume``)."""
+        w = self.world
+        b = w.behaviour.marketing
+        opts = b.volume_options or [1.0]
+        neutral = int(np.argmin([abs(v - b.neutral_volume) for v in opts]))
+        measures = w.role_measures.get("marketing", ())
+        n_m = max(len(w.marketers), 1)
+        for k, m in enumerate(w.marketers):
+            options = []
+            for v in opts:
+                outs: list[MeasureOutcome] = []
+                if measures:
+                    outs = self._marketing_outcomes(v, n_m, measures)
+                options.append(Option(label=f"volume {v:g}", outcomes=tuple(outs), value=v))
+            d = Decision(
+                "marketing_volume",
+                w.env.now,
+                "marketing",
+                m,
+                tuple(options),
+                neutral,
+                {"month": float(month)},
+            )
+            i = w.choose(d, float(us[k]))
+            v = opts[i]
+            self.volume[m] = v
+            self.fit_shift[m] = b.fit_per_volume * (v - 1.0)
+
+    def _marketing_outcomes(self, v: float, n_m: int, measures: tuple[str, ...]) -> list[MeasureOutcome]:
+        w = self.world
+        shift = w.behaviour.marketing.fit_per_volume * (v - 1.0)
+        leads = 0.0
+        acv = 0.0
+        for s in range(3):
+            seg = w.seg[s]
+            n = seg.leads_per_month * self.lead_share[1] * v / n_m
+            leads += n
+            p = w.sales.expected_win(
+                s, seg.mean_fit - shift, 1, w.neutral_terms[0], w.neutral_terms[1], w.neutral_terms[2]
+            )
+            acv += n * p * seg.list_acv_mean_usd * (1 - w.neutral_terms[0])
+        outs = []
+        if "leads" in measures:
+            outs.append(MeasureOutcome("leads", leads, 1.0, 15.0))
+        for m in ("marketing_sourced_acv", "bookings_acv", "new_logo_acv"):
+            if m in measures:
+                outs.append(MeasureOutcome(m, acv, 1.0, 15.0 + 60.0))
+        return outs

@@ -1,0 +1,645 @@
+"""One replication of one plan: the wiring of market, reps, implementation, CSMs and customers.
+
+:func:`simulate` is a pure function of (scenario, plan, replication, policy): it builds its
+own ``simpy.Environment``, draws every random number from named streams
+(``sim.rng.Streams``) and returns a small, picklable :class:`ReplicationResult`.
+
+Every ledger event is recorded at the simulation time it happens (``env.now``), so the
+ledger is in time order. Monthly flows (revenue, tickets, advocacy, champion moves,
+renewals, cash) are processed in bulk at each month start for the month just ended.
+"""
+
+from __future__ import annotations
+
+import bisect
+import copy
+import gc
+import math
+import time
+import zlib
+from collections.abc import Generator
+from typing import Any
+
+import numpy as np
+import simpy
+from scipy.special import ndtr, ndtri
+
+from sim.calendar import DAYS_PER_YEAR, Calendar
+from sim.decisions import Decision, Policy
+from sim.ledger import Event, Ledger
+from sim.metrics import Observations, all_metrics, distributions, timeseries
+from sim.rng import Streams
+from sim.scenario.company import SEGMENTS, Segment
+from sim.scenario.plans import PlanDesign
+from sim.scenario.schema import Scenario
+from sim.world import customers as cust_dyn
+from sim.world.csms import CsTeam
+from sim.world.customers import (
+    CHURNED,
+    IMPLEMENTING,
+    LIVE,
+    SOURCE_NAMES,
+    Book,
+)
+from sim.world.implementation import ImplementationTeam
+from sim.world.market import U_USAGE, Lead, Market
+from sim.world.reps import Opportunity, SalesTeam
+from sim.world.result import ReplicationResult
+
+COUNT_MEASURES = ("go_lives", "implementation_success_90d", "references", "referrals", "tickets", "leads")
+
+
+class CountingEnvironment(simpy.Environment):
+    """A SimPy environment that can tell how many events it has scheduled (for benchmarks).
+
+    SimPy numbers every scheduled event from one counter (``Environment._eid``, used to
+    order events with equal time and priority); reading it costs nothing per event, where
+    wrapping ``schedule`` would add a Python call to each one.
+    """
+
+    @property
+    def scheduled(self) -> int:
+        """Events scheduled so far."""
+        probe = copy.copy(self._eid)
+        return int(next(probe))
+
+
+def role_measures(plan: PlanDesign) -> dict[str, tuple[str, ...]]:
+    """Measures each role's plan pays on (components and quota), sorted: the outcomes worth describing."""
+    out: dict[str, tuple[str, ...]] = {}
+    for role in ("ae", "csm", "consultant", "marketing", "product"):
+        rp = plan.role(role)
+        ms = {c.measure for c in rp.components}
+        if rp.quota is not None and rp.components:
+            ms.add(rp.quota.measure)
+        if any(s.event in ("new_logo", "multi_year") for s in rp.spiffs) and role == "ae":
+            ms.add("new_logo_acv")
+        out[role] = tuple(sorted(ms))
+    return out
+
+
+def _nearest(options: list[float], target: float) -> float:
+    return min(options, key=lambda v: abs(v - target)) if options else target
+
+
+class World:
+    """The state of one replication."""
+
+    def __init__(
+        self, scenario: Scenario, plan: PlanDesign, replication: int, policy: Policy, salt: int | None
+    ) -> None:
+        self.scenario = scenario
+        self.company = scenario.company
+        self.behaviour = scenario.behaviour
+        self.plan = plan
+        self.replication = replication
+        self.policy = policy
+        self.streams = Streams(scenario.experiment.seed, replication, salt=salt)
+        self.env = CountingEnvironment()
+        c = self.company
+        self.warmup_months = round(c.warmup_years * 12)
+        self.horizon_months = max(1, round(c.horizon_years * 12))
+        self.total_months = self.warmup_months + self.horizon_months
+        self.calendar = Calendar(c.fiscal_year_start_month, self.total_months)
+        self.measure_start = float(self.calendar.month_starts[self.warmup_months])
+        self.end_day = self.calendar.end_day
+        self._month_starts = [float(x) for x in self.calendar.month_starts]
+        self.ledger = Ledger()
+        self.roster: dict[int, str] = {}
+        self._next_person = 0
+        self.segment_names = SEGMENTS
+        self.seg: list[Segment] = [getattr(c.segments, s) for s in SEGMENTS]
+        self.role_measures = role_measures(plan)
+        self.crediting: dict[str, tuple[str, ...]] = {
+            "upsell": tuple(plan.crediting.upsell),
+            "cross_sell": tuple(plan.crediting.cross_sell),
+        }
+        self.expansion_rate_mult = {
+            k: (c.deals.expansion_rate_with_ae if "ae" in v else 1.0) for k, v in self.crediting.items()
+        }
+        ab = self.behaviour.ae
+        self.neutral_terms = (
+            _nearest(list(ab.discount_options), ab.neutral_discount),
+            _nearest(list(ab.promise_options), ab.neutral_promise),
+            _nearest(list(ab.overcommit_options), ab.neutral_overcommit),
+        )
+        days = [
+            comp.success_days
+            for r in ("ae", "consultant")
+            for comp in plan.role(r).components
+            if comp.pays == "after_success" or comp.measure == "implementation_success_90d"
+        ]
+        self.success_days = float(days[0]) if days else 90.0
+        self.neutral_quality = self.expected_quality(self.behaviour.consultant.neutral_speed)
+        self.neutral_failure = self.failure_probability(self.behaviour.consultant.neutral_speed)
+        starting = sum(s.starting_customers for s in self.seg)
+        self.book = Book(
+            int(starting * 1.5 + sum(s.leads_per_month for s in self.seg) * self.total_months * 0.2) + 64
+        )
+        self.sales = SalesTeam(self)
+        self.cs = CsTeam(self)
+        self.implementation = ImplementationTeam(self)
+        self.marketers = [self.new_person("marketing", 0.0) for _ in range(c.marketing.headcount)]
+        self.product_team = [self.new_person("product", 0.0) for _ in range(c.support.product_headcount)]
+        self.market = Market(self)
+        self._seg_arrays: dict[str, np.ndarray] = {}
+        self.arr_snapshots: list[np.ndarray] = []
+        """Per-customer ARR (cents) at each month start 0..total_months."""
+        self.health_snapshots: list[np.ndarray] = []
+        self.status_snapshots: list[np.ndarray] = []
+        self.decisions = 0
+        policy.bind(self.ledger, self.calendar, self.roster)
+
+    # ------------------------------------------------------------------ helpers
+    def month_of(self, day: float) -> int:
+        """Index of the month containing ``day`` (``Calendar.month_of`` without numpy overhead)."""
+        return bisect.bisect_right(self._month_starts, day) - 1
+
+    def quarter_bounds(self, day: float) -> tuple[float, float]:
+        """``[start, end)`` of the fiscal quarter containing ``day``."""
+        q = (self.month_of(day) // 3) * 3
+        return self._month_starts[q], self._month_starts[q + 3]
+
+    def seg_array(self, field: str) -> np.ndarray:
+        """A segment parameter as an array indexed by segment code."""
+        arr = self._seg_arrays.get(field)
+        if arr is None:
+            arr = np.array([float(getattr(s, field)) for s in self.seg])
+            self._seg_arrays[field] = arr
+        return arr
+
+    def new_person(self, role: str, day: float) -> int:
+        """A fresh person id (unique across roles) with a ``hire`` event."""
+        pid = self._next_person
+        self._next_person += 1
+        self.roster[pid] = role
+        self.ledger.record(
+            Event(
+                day,
+                "hire",
+                role=role,
+                person=pid,
+                ae=pid if role == "ae" else -1,
+                csm=pid if role == "csm" else -1,
+                consultant=pid if role == "consultant" else -1,
+                marketer=pid if role == "marketing" else -1,
+            )
+        )
+        return pid
+
+    def leave(self, role: str, pid: int) -> None:
+        """A person leaves (``leave`` event)."""
+        self.ledger.record(
+            Event(self.env.now, "leave", role=role, person=pid, ae=pid if role == "ae" else -1)
+        )
+
+    def choose(self, decision: Decision, u: float) -> int:
+        """Ask the policy; check the answer."""
+        self.decisions += 1
+        k = self.policy.choose(decision, u)
+        if not 0 <= k < len(decision.options):
+            raise ValueError(f"policy chose option {k} of {len(decision.options)} for {decision.kind}")
+        return k
+
+    def record_lead(self, lead: Lead) -> None:
+        """A marketing lead (``lead`` event credited to its marketer)."""
+        self.ledger.record(
+            Event(
+                self.env.now,
+                "lead",
+                1.0,
+                marketer=lead.marketer,
+                person=lead.marketer,
+                segment=lead.segment,
+                source="marketing",
+                role="marketing",
+            )
+        )
+
+    def expected_quality(self, speed: float) -> float:
+        """Mean implementation quality at a speed (one-sided half-normal noise)."""
+        q = 1.0 - self.behaviour.consultant.quality_per_speed * (1.0 - speed)
+        return min(max(q - self.company.consultants.quality_noise_sd * math.sqrt(2 / math.pi), 0.0), 1.0)
+
+    def expected_value_health(self, fit: float, quality: float, promise: float) -> float:
+        """Health an account reverts to: fit, implementation quality and the promise gap."""
+        cc = self.company.customers
+        v = (
+            cc.starting_health_mean
+            + cc.health_per_fit * (fit - 0.5)
+            + cc.health_per_quality * (quality - 0.8)
+            - 0.5 * self.behaviour.ae.promise_health_gap * promise
+        )
+        return min(max(v, 0.0), 1.0)
+
+    def starting_health(self, value: float, promise: float, excess_ttv_days: float) -> float:
+        """Health at go-live: value less the promise/delivery gap and a late-value penalty."""
+        cc = self.company.customers
+        h = (
+            value
+            - 0.5 * self.behaviour.ae.promise_health_gap * promise
+            - cc.health_per_wait_month * max(excess_ttv_days, 0.0) / 30.4375
+        )
+        return min(max(h, 0.0), 1.0)
+
+    def success_probability(self, start_health: float, value: float | None = None) -> float:
+        """Probability a live customer is healthy ``success_days`` after go-live (normal approx.)."""
+        cc = self.company.customers
+        v = start_health if value is None else value
+        months = self.success_days / 30.4375
+        mean = v + (start_health - v) * (1 - cc.health_reversion_per_month) ** months
+        sd = cc.health_noise_per_month * math.sqrt(months) + 0.05
+        return 0.5 * (1 + math.erf((mean - cc.healthy_health) / (sd * math.sqrt(2))))
+
+    def success_probabilities(self, start_health: np.ndarray, value: np.ndarray) -> np.ndarray:
+        """Vectorised :meth:`success_probability`."""
+        cc = self.company.customers
+        months = self.success_days / 30.4375
+        mean = value + (start_health - value) * (1 - cc.health_reversion_per_month) ** months
+        sd = cc.health_noise_per_month * math.sqrt(months) + 0.05
+        return np.asarray(ndtr((mean - cc.healthy_health) / sd))
+
+    def failure_probability(self, speed: float) -> float:
+        """Probability an implementation at this speed falls below the failure quality."""
+        cc = self.company.consultants
+        q0 = 1.0 - self.behaviour.consultant.quality_per_speed * (1.0 - speed)
+        if cc.quality_noise_sd <= 0:
+            return 1.0 if q0 < cc.failure_quality else 0.0
+        x = (q0 - cc.failure_quality) / cc.quality_noise_sd
+        return 1.0 if x <= 0 else float(math.erfc(x / math.sqrt(2)))
+
+    # ------------------------------------------------------------------ customers
+    def new_customer(self, opp: Opportunity) -> int:
+        """A won deal: booking, new ARR, invoice and an implementation project."""
+        lead = opp.lead
+        book = self.book
+        i = int(book.add(1)[0])
+        now = self.env.now
+        seg = self.seg[lead.segment]
+        list_cents = round(lead.list_acv * (1 + opp.overcommit) * 100)
+        cents = round(lead.list_acv * (1 - opp.discount) * (1 + opp.overcommit) * 100)
+        deal = self.ledger.new_deal_id()
+        month = self.month_of(now)
+        usage = max(0.05, 1.0 + self.company.customers.usage_sd * float(ndtri(lead.u[U_USAGE]))) / (
+            1 + opp.overcommit
+        )
+        book.arr_cents[i] = cents
+        book.list_arr_cents[i] = list_cents
+        book.segment[i] = lead.segment
+        book.source[i] = lead.source
+        book.status[i] = IMPLEMENTING
+        book.discount[i] = opp.discount
+        book.promise[i] = opp.promise
+        book.overcommit[i] = opp.overcommit
+        book.fit[i] = lead.fit
+        book.term_months[i] = seg.contract_term_months
+        book.contract_end_month[i] = month + seg.contract_term_months
+        book.cohort_day[i] = now
+        book.ae[i] = opp.ae
+        book.closer[i] = opp.ae
+        book.marketer[i] = lead.marketer
+        book.deal[i] = deal
+        book.referrer[i] = lead.referrer
+        book.usage[i] = usage
+        book.renewals[i] = 0
+        book.champion_since_day[i] = now
+        src = SOURCE_NAMES[lead.source]
+        amount = cents / 100.0
+        self.ledger.record(
+            Event(
+                now,
+                "booking",
+                amount,
+                i,
+                deal,
+                opp.ae,
+                -1,
+                -1,
+                lead.marketer,
+                lead.segment,
+                "new",
+                src,
+                round(lead.list_acv * (1 + opp.overcommit), 2),
+                opp.discount,
+                seg.contract_term_months,
+                ("ae",),
+                False,
+                "",
+                -1,
+                opp.forecast_day,
+            )
+        )
+        self.ledger.record(
+            Event(
+                now,
+                "arr_new",
+                amount,
+                i,
+                deal,
+                opp.ae,
+                -1,
+                -1,
+                lead.marketer,
+                lead.segment,
+                "new",
+                src,
+                0.0,
+                opp.discount,
+                seg.contract_term_months,
+                ("ae",),
+            )
+        )
+        self.invoice(i, cents, deal, 1)
+        self.implementation.start(i, lead)
+        return i
+
+    def invoice(self, cust: int, cents: int, deal: int, kind: int) -> None:
+        """Bill a new or expansion deal; cash is collected (or not) at the next month start."""
+        book = self.book
+        if book.cash_due_month[cust] < 0:
+            book.cash_due_month[cust] = self.month_of(self.env.now) + 1
+            book.cash_due_cents[cust] = cents
+            book.cash_deal[cust] = deal
+            book.cash_kind[cust] = kind
+        else:
+            book.cash_due_cents[cust] += cents
+
+    def churn(self, cust: int, deal_kind: str = "") -> None:
+        """The customer leaves: its whole ARR as an ``arr_churn`` movement."""
+        book = self.book
+        if book.status[cust] == CHURNED:
+            return
+        cents = int(book.arr_cents[cust])
+        self.ledger.record(
+            Event(
+                self.env.now,
+                "arr_churn",
+                -cents / 100.0,
+                cust,
+                int(book.deal[cust]),
+                int(book.closer[cust]),
+                int(book.csm[cust]),
+                int(book.consultant[cust]),
+                int(book.marketer[cust]),
+                int(book.segment[cust]),
+                deal_kind,
+                SOURCE_NAMES[book.source[cust]],
+            )
+        )
+        book.arr_cents[cust] = 0
+        book.status[cust] = CHURNED
+        self.cs.release(int(book.csm[cust]))
+
+    def go_live(self, cust: int, consultant: int, quality: float, wait: float) -> None:
+        """Implementation done: go-live (or failure), starting health, CSM, success check."""
+        book = self.book
+        now = self.env.now
+        book.consultant[cust] = consultant
+        book.quality[cust] = quality
+        if book.status[cust] != IMPLEMENTING:
+            return
+        deal = int(book.deal[cust])
+        seg = int(book.segment[cust])
+        ae = int(book.closer[cust])
+        if quality < self.company.consultants.failure_quality:
+            self.ledger.record(
+                Event(
+                    now,
+                    "implementation_failed",
+                    1.0,
+                    cust,
+                    deal,
+                    ae,
+                    -1,
+                    consultant,
+                    segment=seg,
+                    quality=quality,
+                )
+            )
+            self.churn(cust)
+            return
+        value = self.expected_value_health(float(book.fit[cust]), quality, float(book.promise[cust]))
+        ttv = now - float(book.cohort_day[cust])
+        excess = ttv - self.seg[seg].implementation_days
+        book.value[cust] = value
+        book.health[cust] = self.starting_health(value, float(book.promise[cust]), excess)
+        book.status[cust] = LIVE
+        book.golive_day[cust] = now
+        csm = self.cs.assign(seg)
+        book.csm[cust] = csm
+        self.ledger.record(
+            Event(
+                now,
+                "go_live",
+                1.0,
+                cust,
+                deal,
+                ae,
+                csm,
+                consultant,
+                segment=seg,
+                quality=quality,
+                forecast_day=float(book.cohort_day[cust]),
+            )
+        )
+        ev = self.env.timeout(self.success_days)
+        ev.callbacks.append(lambda _ev: self._success_check(cust, consultant))
+
+    def _success_check(self, cust: int, consultant: int) -> None:
+        book = self.book
+        if book.status[cust] == LIVE and book.health[cust] >= self.company.customers.healthy_health:
+            self.ledger.record(
+                Event(
+                    self.env.now,
+                    "implementation_success",
+                    1.0,
+                    cust,
+                    int(book.deal[cust]),
+                    int(book.closer[cust]),
+                    int(book.csm[cust]),
+                    consultant,
+                    segment=int(book.segment[cust]),
+                )
+            )
+
+    def _seed_customers(self) -> None:
+        """The starting book (drawn from stream ``customers.initial``)."""
+        rng = self.streams("customers.initial")
+        cc = self.company.customers
+        nd = self.neutral_terms[0]
+        ae_people = self.sales.person
+        for s, seg in enumerate(self.seg):
+            n = seg.starting_customers
+            if n == 0:
+                continue
+            idx = self.book.add(n)
+            cv = seg.list_acv_cv
+            sigma = math.sqrt(math.log1p(cv * cv))
+            mu = math.log(seg.list_acv_mean_usd) - 0.5 * sigma**2
+            lst = rng.lognormal(mu, sigma, n)
+            conc = seg.fit_concentration
+            fit = rng.beta(max(seg.mean_fit * conc, 1e-3), max((1 - seg.mean_fit) * conc, 1e-3), n)
+            u = rng.random((n, 5))
+            z = rng.standard_normal((n, 2))
+            b = self.book
+            b.list_arr_cents[idx] = np.round(lst * 100).astype(np.int64)
+            b.arr_cents[idx] = np.round(lst * (1 - nd) * 100).astype(np.int64)
+            b.segment[idx] = s
+            b.source[idx] = (u[:, 0] >= self.company.lead_sources.outbound).astype(np.int8)
+            b.status[idx] = LIVE
+            b.discount[idx] = nd
+            b.fit[idx] = fit
+            value = np.clip(cc.starting_health_mean + cc.health_per_fit * (fit - 0.5), 0, 1)
+            b.value[idx] = value
+            b.health[idx] = np.clip(value + 0.1 * z[:, 0], 0, 1)
+            b.usage[idx] = np.maximum(0.05, 1 + cc.usage_sd * z[:, 1])
+            b.term_months[idx] = seg.contract_term_months
+            b.contract_end_month[idx] = 1 + (u[:, 1] * seg.contract_term_months).astype(np.int32)
+            b.cohort_day[idx] = -u[:, 2] * 5 * DAYS_PER_YEAR
+            b.golive_day[idx] = b.cohort_day[idx]
+            b.champion_since_day[idx] = -u[:, 3] * self.company.champions.mean_tenure_years * DAYS_PER_YEAR
+            if ae_people:
+                b.ae[idx] = np.asarray(ae_people)[
+                    (u[:, 4] * len(ae_people)).astype(np.int64) % len(ae_people)
+                ]
+            b.closer[idx] = b.ae[idx]
+            b.renewals[idx] = 1
+            for i in idx.tolist():
+                b.deal[i] = self.ledger.new_deal_id()
+                b.csm[i] = self.cs.assign(s)
+
+    # ------------------------------------------------------------------ the monthly clock
+    def _monthly(self) -> Generator[Any, Any, None]:
+        """At each month start: snapshot the book (before anything of that day), then the flows of
+        the month just ended, cash, renewals, people, and this month's decisions."""
+        env = self.env
+        cal = self.calendar
+        for m in range(self.total_months):
+            yield env.timeout(float(cal.month_starts[m]) - env.now)
+            self._snapshot()
+            self.cs.snapshots()
+            if m > 0:
+                cust_dyn.monthly_update(self, m)
+            cust_dyn.collect_cash(self, m)
+            cust_dyn.renewals(self, m)
+            self.sales.monthly_people(
+                m, self.streams(f"people.ae.attrition.m{m}").random(len(self.sales.person))
+            )
+            self.cs.decide(m, self.streams(f"decisions.csm.m{m}").random(max(len(self.cs.people), 1)))
+            self.market.decide_volumes(
+                m, self.streams(f"decisions.marketing.m{m}").random(max(len(self.marketers), 1))
+            )
+
+    def _snapshot(self) -> None:
+        b = self.book
+        self.arr_snapshots.append(b.arr_snapshot())
+        self.health_snapshots.append(b.health[: b.n].astype(np.float32))
+        self.status_snapshots.append(b.status[: b.n].copy())
+
+    def run(self) -> None:
+        """Run the replication to the end of the horizon."""
+        self._seed_customers()
+        self.start_arr_cents = self.book.total_arr_cents()
+        self.market.start()
+        self.env.process(self._monthly())
+        self.env.run(until=self.end_day)
+        # the horizon ends at a month start: the last snapshot, then the last month's flows
+        # (which move no ARR: revenue, tickets, advocacy) so that they are in the ledger
+        self._snapshot()
+        cust_dyn.monthly_update(self, self.total_months)
+
+
+def build_result(world: World) -> ReplicationResult:
+    """Payouts (``sim.plans.compute_payouts``) and metrics (``sim.metrics``) of a finished world."""
+    from sim.plans import compute_payouts
+
+    payouts = compute_payouts(
+        world.ledger.events, world.plan, world.calendar, start_day=world.measure_start, end_day=world.end_day
+    )
+    obs = Observations(
+        events=world.ledger.events,
+        calendar=world.calendar,
+        plan=world.plan,
+        warmup_months=world.warmup_months,
+        total_months=world.total_months,
+        arr_snapshots=world.arr_snapshots,
+        health_snapshots=world.health_snapshots,
+        status_snapshots=world.status_snapshots,
+        segment=world.book.segment[: world.book.n].copy(),
+        promoter_health=world.company.customers.promoter_health,
+        detractor_health=world.company.customers.detractor_health,
+        marketing_budget_annual_usd=world.company.marketing.annual_program_budget_usd,
+        extra={
+            "leads_lost": float(world.market.leads_lost),
+            "decisions": float(world.decisions),
+            "opportunities": float(world.sales.opportunities_opened),
+            "starting_arr": world.start_arr_cents / 100.0,
+            "measure_start_arr": float(world.arr_snapshots[world.warmup_months].sum()) / 100.0,
+        },
+    )
+    metrics = all_metrics(obs, payouts)
+    series = timeseries(obs)
+    by_month = payouts.by_month()
+    series["payout_cost"] = [
+        float(by_month.get(m, 0.0)) for m in range(world.warmup_months, world.total_months)
+    ]
+    dists = distributions(obs)
+    if not dists["attainment"]:
+        dists["attainment"] = [float(x) for x in payouts.attainment()]
+    return ReplicationResult(
+        plan=world.plan.name,
+        replication=world.replication,
+        metrics=metrics,
+        timeseries=series,
+        distributions=dists,
+        payouts={k: float(v) for k, v in payouts.by_component().items()},
+        people_pay={k: float(v) for k, v in payouts.by_person().items()},
+    )
+
+
+def plan_index(scenario: Scenario, plan: str | PlanDesign) -> tuple[PlanDesign, int]:
+    """The plan design and its index in the scenario (a stable hash for plans not in it)."""
+    name = plan if isinstance(plan, str) else plan.name
+    for i, p in enumerate(scenario.plans):
+        if p.name == name:
+            return (p if isinstance(plan, str) else plan), i
+    if isinstance(plan, str):
+        raise KeyError(f"plan {plan!r} is not in scenario {scenario.name!r}")
+    return plan, 1000 + zlib.crc32(plan.name.encode())
+
+
+def simulate(
+    scenario: Scenario,
+    plan: str | PlanDesign,
+    replication: int,
+    policy: Policy | None = None,
+    *,
+    keep_ledger: bool = False,
+) -> ReplicationResult:
+    """Simulate one replication of one plan and return its metrics.
+
+    ``policy`` answers every decision; by default the incentive policy of
+    ``sim.behaviour.make_policy(scenario, plan_name)``. With ``keep_ledger`` the ledger's
+    events are attached to the result (``result.ledger``).
+    """
+    t0 = time.perf_counter()
+    design, index = plan_index(scenario, plan)
+    if policy is None:
+        from sim.behaviour import make_policy
+
+        policy = make_policy(scenario, design.name)
+    salt = None if scenario.experiment.common_random_numbers else index
+    gc_was_enabled = gc.isenabled()
+    gc.disable()  # the run allocates many short-lived acyclic objects; cyclic GC passes only cost time
+    try:
+        world = World(scenario, design, replication, policy, salt)
+        world.run()
+        result = build_result(world)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    result.events_scheduled = world.env.scheduled
+    result.wall_seconds = time.perf_counter() - t0
+    if keep_ledger:
+        result.ledger = list(world.ledger.events)
+    return result

@@ -1,0 +1,63 @@
+"""Lazily built decision options.
+
+Describing every option of a decision in measure vocabulary costs a few microseconds per
+outcome, and a deal-terms decision has dozens of options. A policy that never looks at
+the options (the neutral policy) should not pay for them, so the world hands decisions a
+:class:`LazyOptions`: a read-only sequence that builds its tuple on first access. For a
+policy it behaves like the tuple (``len``, indexing, iteration, equality).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from typing import cast, overload
+
+from sim.decisions import Option
+
+
+class LazyOptions(Sequence[Option]):
+    """A sequence of options built by ``build`` the first time an element is needed."""
+
+    __slots__ = ("_build", "_items", "_n")
+
+    def __init__(self, build: Callable[[], tuple[Option, ...]], n: int) -> None:
+        self._build: Callable[[], tuple[Option, ...]] | None = build
+        self._items: tuple[Option, ...] | None = None
+        self._n = n
+
+    def materialise(self) -> tuple[Option, ...]:
+        """The options as a tuple (built once)."""
+        if self._items is None:
+            assert self._build is not None
+            self._items = self._build()
+            self._build = None
+            if len(self._items) != self._n:
+                raise ValueError(f"expected {self._n} options, built {len(self._items)}")
+        return self._items
+
+    def __len__(self) -> int:
+        return self._n
+
+    @overload
+    def __getitem__(self, i: int) -> Option: ...
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[Option]: ...
+    def __getitem__(self, i: int | slice) -> Option | Sequence[Option]:
+        return self.materialise()[i]
+
+    def __iter__(self) -> Iterator[Option]:
+        return iter(self.materialise())
+
+    def __eq__(self, other: object) -> bool:
+        return tuple(self) == (tuple(other) if isinstance(other, Sequence) else other)
+
+    def __hash__(self) -> int:
+        return hash(self.materialise())
+
+    def __reduce__(self) -> tuple[type, tuple[tuple[Option, ...]]]:
+        return (tuple, (self.materialise(),))
+
+
+def lazy_options(build: Callable[[], tuple[Option, ...]], n: int) -> tuple[Option, ...]:
+    """Options for a :class:`sim.decisions.Decision`, built only when a policy reads them."""
+    return cast(tuple[Option, ...], LazyOptions(build, n))

@@ -1,0 +1,576 @@
+"""Sales reps (AEs): capacity, ramp, attrition and backfill, and the deal-table decisions.
+
+Every lead goes to the rep with the most free opportunity slots (capacity ramps linearly
+with tenure); when no rep has a free slot the lead is lost (counted in ``leads_lost``).
+The rep decides whether to pursue it (``pursue``), on what terms (``deal_terms``: discount x
+promise x overcommitment) and, when the natural close falls within two weeks of a quarter
+end, when to close (``close_timing``). The deal then closes after a gamma-distributed cycle;
+it is won when the lead's pre-drawn uniform falls below the win probability
+
+    logit(p) = logit(base_win_rate) + win_odds_per_fit * (fit - mean_fit) + source odds
+               + discount * win_odds_per_discount + promise * win_odds_per_promise
+               + overcommit * win_odds_per_overcommit.
+
+Open opportunities of a rep who leaves are lost.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from sim.decisions import Decision, MeasureOutcome, Option
+from sim.ledger import Event
+from sim.world.customers import (
+    IMPLEMENTING,
+    LIVE,
+    SOURCE_NAMES,
+    renewal_churn_probability,
+    renewal_price_increase,
+)
+from sim.world.market import U_PURSUE, U_TERMS, U_TIMING, U_WIN, Lead
+from sim.world.options import lazy_options
+
+if TYPE_CHECKING:
+    from sim.world.model import World
+
+FIT_GRID = 200
+"""Resolution of the fit grid on which deal-outcome expectations are cached."""
+WINDOW_DAYS = 14.0
+"""Close-timing window: the last two weeks of a quarter and the first two of the next."""
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-9), 1 - 1e-9)
+    return math.log(p / (1 - p))
+
+
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+@dataclass(slots=True)
+class Opportunity:
+    """An opportunity being worked."""
+
+    lead: Lead
+    seat: int
+    ae: int
+    discount: float
+    promise: float
+    overcommit: float
+    p_win: float
+    forecast_day: float
+    close_day: float
+    opened_day: float
+
+
+@dataclass(slots=True)
+class TermOption:
+    """One joint deal-terms option and its win log-odds shift."""
+
+    discount: float
+    promise: float
+    overcommit: float
+    log_odds: float
+    label: str
+
+
+class SalesTeam:
+    """The AEs and their opportunities."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        c = world.company
+        b = world.behaviour.ae
+        self.max_open = c.reps.max_open_opportunities
+        self.ramp_days = c.reps.ramp_months * 30.4375
+        n = c.reps.headcount
+        self.person: list[int] = [world.new_person("ae", 0.0) for _ in range(n)]
+        self.hired_day: list[float] = [-10_000.0] * n
+        """Starting reps are fully ramped."""
+        self.active: list[bool] = [True] * n
+        self.open: list[int] = [0] * n
+        self.cap: list[int] = [self.max_open] * n
+        self.free = np.full(n, self.max_open, dtype=np.int64)
+        """Free opportunity slots per seat (-1 for an empty seat); argmax picks the rep for a lead."""
+        self.terms: list[TermOption] = []
+        for d in b.discount_options or [0.0]:
+            for p in b.promise_options or [0.0]:
+                for o in b.overcommit_options or [0.0]:
+                    self.terms.append(
+                        TermOption(
+                            d,
+                            p,
+                            o,
+                            d * b.win_odds_per_discount
+                            + p * b.win_odds_per_promise
+                            + o * b.win_odds_per_overcommit,
+                            f"discount {d:g} promise {p:g} overcommit {o:g}",
+                        )
+                    )
+        self.t_discount = np.array([t.discount for t in self.terms])
+        self.t_promise = np.array([t.promise for t in self.terms])
+        self.t_overcommit = np.array([t.overcommit for t in self.terms])
+        nd = world.neutral_terms
+        self.neutral_term = int(
+            np.argmin(
+                [
+                    abs(t.discount - nd[0]) * 100 + abs(t.promise - nd[1]) * 10 + abs(t.overcommit - nd[2])
+                    for t in self.terms
+                ]
+            )
+        )
+        self.base_logit = [_logit(world.seg[s].base_win_rate) for s in range(3)]
+        dd = c.deals
+        self.source_odds = [0.0, 0.0, dd.referral_win_odds, dd.champion_win_odds]
+        self.source_cycle = [1.0, 1.0, dd.referral_cycle_multiplier, dd.champion_cycle_multiplier]
+        self.opportunities_opened = 0
+        self._outlook_cache: dict[tuple[int, int, bytes, bytes], tuple[np.ndarray, np.ndarray]] = {}
+        self.measures = world.role_measures.get("ae", ())
+        self._label_only_terms = tuple(Option(t.label, (), 0.0, t.discount) for t in self.terms)
+        self._label_only_pursue = (
+            Option("skip", (), 0.0, 0.0),
+            Option("pursue", (), b.effort_cost_kusd_per_opportunity, 1.0),
+        )
+
+    # ------------------------------------------------------------------ model pieces
+    def expected_win(
+        self, segment: int, fit: float, source: int, discount: float, promise: float, overcommit: float
+    ) -> float:
+        """Win probability of a lead under given terms (the formula in the module docstring)."""
+        b = self.world.behaviour.ae
+        return _sigmoid(
+            self._lead_logit(segment, fit, source)
+            + discount * b.win_odds_per_discount
+            + promise * b.win_odds_per_promise
+            + overcommit * b.win_odds_per_overcommit
+        )
+
+    def _lead_logit(self, segment: int, fit: float, source: int) -> float:
+        w = self.world
+        return (
+            self.base_logit[segment]
+            + w.company.deals.win_odds_per_fit * (fit - w.seg[segment].mean_fit)
+            + self.source_odds[source]
+        )
+
+    def _refresh(self, seat: int) -> None:
+        self.free[seat] = self.cap[seat] - self.open[seat] if self.active[seat] else -1
+
+    def _cycle_mean(self, segment: int, source: int) -> float:
+        return self.world.seg[segment].sales_cycle_days * self.source_cycle[source]
+
+    # ------------------------------------------------------------------ leads
+    def on_lead(self, lead: Lead) -> None:
+        """A lead arrives: assign a rep, decide, and schedule the close."""
+        w = self.world
+        best = int(self.free.argmax()) if len(self.free) else -1
+        if best < 0 or self.free[best] <= 0:
+            self.world.market.leads_lost += 1
+            return
+        now = w.env.now
+        ae = self.person[best]
+        seg = lead.segment
+        cycle_mean = self._cycle_mean(seg, lead.source)
+        # pursue
+        attrs = {
+            "segment": float(seg),
+            "fit": lead.fit,
+            "list_acv": lead.list_acv,
+            "source": float(lead.source),
+        }
+        neutral_pursue = 1 if lead.fit >= w.behaviour.ae.neutral_pursue_min_fit else 0
+        table: list[tuple[MeasureOutcome, ...]] = []
+
+        def term_table() -> list[tuple[MeasureOutcome, ...]]:
+            if not table:
+                table.extend(
+                    self._outcome_table(
+                        lead, self.t_discount, self.t_promise, self.t_overcommit, cycle_mean, None
+                    )
+                )
+            return table
+
+        if self.measures:
+            effort = w.behaviour.ae.effort_cost_kusd_per_opportunity
+            pursue_opts: tuple[Option, ...] = lazy_options(
+                lambda: (
+                    Option("skip", (), 0.0, 0.0),
+                    Option("pursue", term_table()[self.neutral_term], effort, 1.0),
+                ),
+                2,
+            )
+        else:
+            pursue_opts = self._label_only_pursue
+        d = Decision("pursue", now, "ae", ae, pursue_opts, neutral_pursue, attrs)
+        if w.choose(d, lead.u[U_PURSUE]) == 0:
+            return
+        # deal terms
+        if self.measures:
+            term_opts = lazy_options(
+                lambda: tuple(
+                    Option(t.label, outs, 0.0, t.discount)
+                    for t, outs in zip(self.terms, term_table(), strict=True)
+                ),
+                len(self.terms),
+            )
+        else:
+            term_opts = self._label_only_terms
+        k = w.choose(
+            Decision("deal_terms", now, "ae", ae, term_opts, self.neutral_term, attrs), lead.u[U_TERMS]
+        )
+        t = self.terms[k]
+        natural = now + lead.cycle_std * cycle_mean / w.company.deals.cycle_shape
+        close = natural
+        discount = t.discount
+        # close timing
+        options: list[tuple[str, float, float]] = []
+        if natural >= w.end_day:
+            q_start = q_end = natural  # closes after the horizon: no timing choice
+        else:
+            q_start, q_end = w.quarter_bounds(natural)
+        if natural >= w.end_day:
+            pass
+        elif natural >= q_end - WINDOW_DAYS:
+            options = [("as_is", natural, discount), ("push", q_end + 1.0, discount)]
+        elif natural < q_start + WINDOW_DAYS and q_start - 1.0 > now:
+            pull = min(discount + w.behaviour.ae.pull_in_discount, 0.95)
+            options = [("as_is", natural, discount), ("pull_in", q_start - 1.0, pull)]
+        if options:
+            base = self._lead_logit(seg, lead.fit, lead.source)
+            b = w.behaviour.ae
+            topts = []
+            for label, day, disc in options:
+                p = _sigmoid(
+                    base
+                    + disc * b.win_odds_per_discount
+                    + t.promise * b.win_odds_per_promise
+                    + t.overcommit * b.win_odds_per_overcommit
+                )
+                topts.append((label, disc, day, p))
+
+            def timing_table() -> tuple[Option, ...]:
+                n = len(topts)
+                outs = (
+                    self._outcome_table(
+                        lead,
+                        np.array([x[1] for x in topts]),
+                        np.full(n, t.promise),
+                        np.full(n, t.overcommit),
+                        np.array([x[2] - now for x in topts]),
+                        np.array([x[3] for x in topts]),
+                    )
+                    if self.measures
+                    else [()] * n
+                )
+                return tuple(Option(x[0], o, 0.0, x[2] - natural) for x, o in zip(topts, outs, strict=True))
+
+            timing_opts: tuple[Option, ...] = lazy_options(timing_table, len(topts))
+            j = w.choose(
+                Decision(
+                    "close_timing",
+                    now,
+                    "ae",
+                    ae,
+                    timing_opts,
+                    0,
+                    {**attrs, "natural_close_day": natural, "quarter_end_day": q_end},
+                ),
+                lead.u[U_TIMING],
+            )
+            _, close, discount = options[j]
+        p_win = _sigmoid(
+            self._lead_logit(seg, lead.fit, lead.source)
+            + discount * w.behaviour.ae.win_odds_per_discount
+            + t.promise * w.behaviour.ae.win_odds_per_promise
+            + t.overcommit * w.behaviour.ae.win_odds_per_overcommit
+        )
+        opp = Opportunity(
+            lead, best, ae, discount, t.promise, t.overcommit, p_win, now + cycle_mean, close, now
+        )
+        self.open[best] += 1
+        self._refresh(best)
+        self.opportunities_opened += 1
+        ev = w.env.timeout(max(close - now, 0.0))
+        ev.callbacks.append(lambda _ev: self._close(opp))
+
+    def _health_outlook(
+        self, lead: Lead, discount: np.ndarray, promise: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(implementation success probability, first-renewal churn probability) per term row.
+
+        They depend on the lead only through its segment and fit; computed on a fit grid of
+        1/200 and cached (the grid error is far below the noise of any decision)."""
+        key = (lead.segment, round(lead.fit * FIT_GRID), discount.tobytes(), promise.tobytes())
+        got = self._outlook_cache.get(key)
+        if got is None:
+            w = self.world
+            seg = w.seg[lead.segment]
+            cust = w.company.customers
+            fit = key[1] / FIT_GRID
+            gap = 0.5 * w.behaviour.ae.promise_health_gap * promise
+            value = np.clip(w.expected_value_health(fit, w.neutral_quality, 0.0) - gap, 0.0, 1.0)
+            start = np.clip(value - gap, 0.0, 1.0)
+            success = w.success_probabilities(start, value)
+            inc = renewal_price_increase(discount, cust.deep_discount)
+            churn = renewal_churn_probability(
+                seg.annual_churn,
+                seg.contract_term_months,
+                value,
+                inc,
+                cust.renewal_health_sensitivity,
+                cust.renewal_price_sensitivity,
+            )
+            got = (success, churn)
+            self._outlook_cache[key] = got
+        return got
+
+    def _outcome_table(
+        self,
+        lead: Lead,
+        discount: np.ndarray,
+        promise: np.ndarray,
+        overcommit: np.ndarray,
+        close_delay: float | np.ndarray,
+        p_win: np.ndarray | None,
+    ) -> list[tuple[MeasureOutcome, ...]]:
+        """What deals on these terms would credit to the AE (expected, from the true model), one
+        tuple of outcomes per row of the term arrays (vectorised over terms)."""
+        w = self.world
+        seg = w.seg[lead.segment]
+        cust = w.company.customers
+        b = w.behaviour.ae
+        n = len(discount)
+        if p_win is None:
+            p_win = 1.0 / (
+                1.0
+                + np.exp(
+                    -(
+                        self._lead_logit(lead.segment, lead.fit, lead.source)
+                        + discount * b.win_odds_per_discount
+                        + promise * b.win_odds_per_promise
+                        + overcommit * b.win_odds_per_overcommit
+                    )
+                )
+            )
+        acv = lead.list_acv * (1 - discount) * (1 + overcommit)
+        go_live = w.implementation.expected_days(lead.segment, 1.0)
+        success, churn = self._health_outlook(lead, discount, promise)
+        nonpay = cust.non_payment_probability + cust.non_payment_per_overcommit * overcommit
+        delay = np.broadcast_to(np.asarray(close_delay, dtype=float), (n,))
+        renewal_delay = seg.contract_term_months * 30.4375
+        term = seg.contract_term_months
+        fail = w.neutral_failure
+        cols = [x.tolist() for x in (p_win, acv, success, churn, nonpay, delay, discount, overcommit)]
+        rows: list[tuple[MeasureOutcome, ...]] = []
+        measures = self.measures
+        list_acv = lead.list_acv
+        for p, a, sp, ch, npay, dl, d, oc in zip(*cols, strict=True):
+            out = []
+            for m in measures:
+                if m in ("bookings_acv", "new_logo_acv", "net_new_arr"):
+                    out.append(
+                        MeasureOutcome(
+                            m, a, p, dl, 0.0, d, go_live, sp, renewal_delay, 30.0, ch, fail, npay, term
+                        )
+                    )
+                elif m == "first_year_revenue":
+                    out.append(
+                        MeasureOutcome(
+                            m,
+                            list_acv * (1 - d),
+                            p,
+                            dl + go_live,
+                            365.0,
+                            d,
+                            go_live,
+                            sp,
+                            renewal_delay,
+                            30.0,
+                            ch,
+                            fail,
+                            npay,
+                            term,
+                        )
+                    )
+                elif m == "cash_collected":
+                    out.append(
+                        MeasureOutcome(
+                            m,
+                            a * (1 - npay),
+                            p,
+                            dl + 30.0,
+                            0.0,
+                            d,
+                            go_live,
+                            sp,
+                            renewal_delay,
+                            30.0,
+                            ch,
+                            fail,
+                            npay,
+                            term,
+                        )
+                    )
+                elif m == "implementation_success_90d":
+                    out.append(
+                        MeasureOutcome(
+                            m,
+                            1.0,
+                            p * sp,
+                            dl + go_live + w.success_days,
+                            0.0,
+                            d,
+                            go_live,
+                            sp,
+                            renewal_delay,
+                            30.0,
+                            ch,
+                            fail,
+                            npay,
+                            term,
+                        )
+                    )
+                elif m == "first_year_renewals":
+                    out.append(
+                        MeasureOutcome(
+                            m,
+                            a / (1 + oc),
+                            p * (1 - ch),
+                            dl + renewal_delay,
+                            0.0,
+                            d,
+                            go_live,
+                            sp,
+                            renewal_delay,
+                            30.0,
+                            ch,
+                            fail,
+                            npay,
+                            term,
+                        )
+                    )
+            rows.append(tuple(out))
+        return rows
+
+    def _close(self, opp: Opportunity) -> None:
+        w = self.world
+        if self.person[opp.seat] != opp.ae:
+            return  # the rep left and was replaced; the opportunity was lost
+        self.open[opp.seat] -= 1
+        self._refresh(opp.seat)
+        if not self.active[opp.seat]:
+            return  # the rep left; the opportunity is lost
+        if opp.lead.u[U_WIN] >= opp.p_win:
+            return
+        w.new_customer(opp)
+
+    # ------------------------------------------------------------------ expansion deals
+    def expansion_deal(self, cust: int, kind: str, acv_cents: int, p_win: float, u: float) -> None:
+        """An upsell/cross-sell opportunity on an account closes now (won when ``u < p_win``)."""
+        w = self.world
+        book = w.book
+        if book.status[cust] not in (IMPLEMENTING, LIVE) or u >= p_win or acv_cents <= 0:
+            return
+        deal = w.ledger.new_deal_id()
+        now = w.env.now
+        credited = w.crediting[kind]
+        ae = int(book.ae[cust])
+        csm = int(book.csm[cust])
+        seg = int(book.segment[cust])
+        src = SOURCE_NAMES[book.source[cust]]
+        amount = acv_cents / 100.0
+        rec = w.ledger.record
+        rec(
+            Event(
+                now,
+                "booking",
+                amount,
+                cust,
+                deal,
+                ae,
+                csm,
+                -1,
+                -1,
+                seg,
+                kind,
+                src,
+                amount,
+                0.0,
+                int(book.term_months[cust]),
+                credited,
+                False,
+                "",
+                -1,
+                now,
+            )
+        )
+        rec(
+            Event(
+                now,
+                "arr_upsell" if kind == "upsell" else "arr_cross_sell",
+                amount,
+                cust,
+                deal,
+                ae,
+                csm,
+                -1,
+                -1,
+                seg,
+                kind,
+                src,
+                0.0,
+                0.0,
+                0,
+                credited,
+            )
+        )
+        book.arr_cents[cust] += acv_cents
+        book.list_arr_cents[cust] += acv_cents
+        w.invoice(cust, acv_cents, deal, 2)
+
+    # ------------------------------------------------------------------ people
+    def monthly_people(self, month: int, u: np.ndarray) -> None:
+        """Ramp capacity, attrition (hazard x policy multiplier) and backfill."""
+        w = self.world
+        now = w.env.now
+        c = w.company.reps
+        base = 1.0 - (1.0 - c.annual_attrition) ** (1.0 / 12.0)
+        for i in range(len(self.person)):
+            if not self.active[i]:
+                continue
+            tenure = now - self.hired_day[i]
+            ramp = 1.0 if self.ramp_days <= 0 else min(1.0, max(tenure, 0.0) / self.ramp_days)
+            self.cap[i] = max(1, round(self.max_open * ramp))
+            self._refresh(i)
+            hazard = min(base * w.policy.attrition_multiplier("ae", self.person[i], now), 1.0)
+            if u[i] < hazard:
+                self.active[i] = False
+                self._refresh(i)
+                w.leave("ae", self.person[i])
+                ev = w.env.timeout(c.backfill_days)
+                ev.callbacks.append(self._backfill_callback(i))
+
+    def _backfill_callback(self, seat: int) -> Callable[[Any], None]:
+        return lambda _ev: self._backfill(seat)
+
+    def _backfill(self, seat: int) -> None:
+        w = self.world
+        if w.env.now >= w.end_day:
+            return
+        old = self.person[seat]
+        new = w.new_person("ae", w.env.now)
+        self.person[seat] = new
+        self.hired_day[seat] = w.env.now
+        self.active[seat] = True
+        self.open[seat] = 0
+        self.cap[seat] = 1
+        self._refresh(seat)
+        book = w.book
+        ae = book.ae[: book.n]
+        ae[ae == old] = new

@@ -1,0 +1,88 @@
+"""Backends give identical results: serial, process (1 and 2 workers) and Dask."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from conftest import THREE_PLANS, make_scenario
+from experiment_fakes import ShuffledBackend, jittery_replicate, replicate
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sim.experiment.backends import ProcessBackend, make_backend
+from sim.experiment.runner import Runner
+from sim.experiment.tasks import Task, run_task, scenario_json
+
+HAS_DASK = importlib.util.find_spec("distributed") is not None
+
+
+def _scenario():  # type: ignore[no-untyped-def]
+    # a precision loop with several rounds, so batching differs between backends
+    return make_scenario(THREE_PLANS, "  replications: 5\n  batch_size: 3\n  max_replications: 14\n"
+                         "  precision: {nrr: 1.0e-9}")
+
+
+def _run(tmp_path: Path, backend: str, workers: int, fn=replicate) -> Path:  # type: ignore[no-untyped-def]
+    out = tmp_path / f"{backend}-{workers}"
+    Runner(_scenario(), replicate=fn, backend=backend, workers=workers, out=out).run()
+    return out
+
+
+CASES = [("serial", 1), ("process", 1), ("process", 2)] + (
+    [("dask", 2)] if HAS_DASK else [])
+
+
+def test_identical_results_across_backends(tmp_path: Path) -> None:
+    reference = _run(tmp_path, "serial", 1)
+    ref = pd.read_parquet(reference / "replications.parquet")
+    assert len(ref) == 3 * 14
+    ref_details = pd.read_parquet(reference / "details.parquet")
+    for backend, workers in CASES[1:]:
+        out = _run(tmp_path, backend, workers, jittery_replicate if workers > 1 else replicate)
+        got = pd.read_parquet(out / "replications.parquet")
+        pd.testing.assert_frame_equal(got, ref, check_exact=True)
+        pd.testing.assert_frame_equal(pd.read_parquet(out / "details.parquet"), ref_details, check_exact=True)
+        assert (out / "summary.csv").read_text() == (reference / "summary.csv").read_text()
+
+
+def test_process_backend_uses_other_processes() -> None:
+    import os
+
+    task = Task(scenario_json(_scenario()), [("conventional", 0)], "experiment_fakes:replicate")
+    with ProcessBackend(1) as backend:
+        out = backend.result(backend.submit(task))
+    assert not out[0].worker.endswith(f":{os.getpid()}")
+    assert out[0].result is not None
+
+
+def test_worker_records_errors_per_unit() -> None:
+    task = Task(scenario_json(_scenario()), [("richer", 1), ("richer", 2), ("richer", 3)],
+                "experiment_fakes:failing_replicate")
+    out = run_task(task)
+    assert [o.error is None for o in out] == [True, False, True]
+    assert out[1].traceback is not None and "boom" in out[1].traceback
+
+
+def test_unknown_backend() -> None:
+    with pytest.raises(ValueError, match="unknown backend"):
+        make_backend("threads", 2)
+
+
+_REFERENCE: dict[str, Any] = {}
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(1, 4), st.integers(0, 10**6), st.floats(1e-4, 2e-2))
+def test_completion_order_and_chunking_do_not_change_results(workers: int, seed: int, target: float) -> None:
+    if "ref" not in _REFERENCE:
+        _REFERENCE["scenario"] = sc = _scenario()
+        _REFERENCE["ref"] = Runner(sc, replicate=replicate, backend="serial").run().replications
+    sc = _REFERENCE["scenario"]
+    backend = ShuffledBackend(workers, seed)
+    runner = Runner(sc, replicate=replicate, backend=backend, target_task_seconds=target)
+    got = runner.run().replications
+    pd.testing.assert_frame_equal(got, _REFERENCE["ref"], check_exact=True)

@@ -1,0 +1,280 @@
+"""Unit tests of the world's processes on tiny hand-built books: renewal, implementation queue,
+referrals, champion moves and tickets."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from world_fixtures import tiny
+
+from sim.rng import stream
+from sim.scenario import Scenario
+from sim.world import NeutralPolicy
+from sim.world import customers as cd
+from sim.world.customers import LIVE, renewal_churn_probability
+from sim.world.market import N_UNIFORMS, Lead
+from sim.world.model import World
+
+
+def make_world(sc: Scenario, replication: int = 0) -> World:
+    return World(sc, sc.plans[0], replication, NeutralPolicy(), None)
+
+
+def add_customers(
+    w: World,
+    n: int,
+    *,
+    health: float | np.ndarray = 0.6,
+    segment: int = 0,
+    arr_cents: int = 1_000_000,
+    discount: float | np.ndarray = 0.0,
+    end_month: int = 1,
+) -> np.ndarray:
+    b = w.book
+    idx = b.add(n)
+    b.arr_cents[idx] = arr_cents
+    b.list_arr_cents[idx] = arr_cents
+    b.segment[idx] = segment
+    b.source[idx] = 0
+    b.status[idx] = LIVE
+    b.health[idx] = health
+    b.value[idx] = health
+    b.discount[idx] = discount
+    b.term_months[idx] = 12
+    b.contract_end_month[idx] = end_month
+    b.golive_day[idx] = -1000.0
+    b.quality[idx] = 1.0
+    b.usage[idx] = 1.0
+    b.renewals[idx] = 1
+    for i in idx.tolist():
+        b.deal[i] = w.ledger.new_deal_id()
+    return idx
+
+
+def quiet(**extra: object) -> Scenario:
+    """A tiny company whose customers have no noise, no drift and no random extras."""
+    base: dict[str, object] = {
+        "company__customers__health_noise_per_month": 0.0,
+        "company__customers__health_reversion_per_month": 0.0,
+        "company__customers__usage_sd": 0.0,
+        "company__customers__referrals_per_promoter_per_year": 0.0,
+        "company__customers__references_per_promoter_per_year": 0.0,
+        "company__champions__mean_tenure_years": 1000.0,
+        "company__segments__smb__tickets_per_month": 0.0,
+        "company__segments__smb__upsell_opportunities_per_year": 0.0,
+        "company__segments__smb__cross_sell_opportunities_per_year": 0.0,
+        "company__segments__smb__annual_expansion": 0.0,
+        "company__segments__smb__annual_contraction": 0.0,
+        "company__segments__smb__starting_customers": 0,
+        "company__segments__mid_market__starting_customers": 0,
+        "company__segments__enterprise__starting_customers": 0,
+        "behaviour__csm__save_health_per_month": 0.0,
+        "behaviour__csm__value_review_health_per_month": 0.0,
+    }
+    base.update(extra)
+    return tiny(**base)
+
+
+def to_month(w: World, m: int) -> None:
+    w.env.run(until=float(w.calendar.month_starts[m]))
+
+
+def binomial_ok(k: int, n: int, p: float, z: float = 4.5) -> bool:
+    sd = math.sqrt(n * p * (1 - p))
+    return abs(k - n * p) <= z * sd + 1
+
+
+# ------------------------------------------------------------------ renewal
+@pytest.mark.parametrize("health", [0.2, 0.5, 0.85])
+@pytest.mark.parametrize("discount", [0.0, 0.3])
+def test_renewal_churn_follows_the_formula(health: float, discount: float) -> None:
+    sc = quiet(company__segments__smb__annual_churn=0.15)
+    w = make_world(sc, replication=int(health * 100 + discount * 10))
+    n = 4000
+    add_customers(w, n, health=health, discount=discount, end_month=1)
+    to_month(w, 1)
+    cd.renewals(w, 1)
+    churned = sum(1 for e in w.ledger.events if e.kind == "arr_churn")
+    cc = sc.company.customers
+    inc = discount / (1 - discount) if discount >= cc.deep_discount else 0.0
+    p = float(
+        renewal_churn_probability(
+            0.15, 12, health, inc, cc.renewal_health_sensitivity, cc.renewal_price_sensitivity
+        )
+    )
+    assert binomial_ok(churned, n, p), (churned, n * p)
+    renewed = [e for e in w.ledger.events if e.kind == "renewal"]
+    assert len(renewed) == n - churned
+    assert all(w.book.contract_end_month[e.customer] == 13 for e in renewed)
+
+
+def test_churn_probability_moves_with_health_and_price() -> None:
+    cc = tiny().company.customers
+
+    def p(h: float, inc: float) -> float:
+        return float(
+            renewal_churn_probability(
+                0.1, 12, h, inc, cc.renewal_health_sensitivity, cc.renewal_price_sensitivity
+            )
+        )
+
+    assert p(0.5, 0.0) == pytest.approx(0.1)
+    assert p(0.2, 0.0) > p(0.5, 0.0) > p(0.8, 0.0)
+    assert p(0.5, 0.4) > p(0.5, 0.0)
+    # log-odds are linear in health with slope -sensitivity
+    lo = lambda x: math.log(x / (1 - x))  # noqa: E731
+    assert lo(p(0.7, 0.0)) - lo(p(0.5, 0.0)) == pytest.approx(-0.2 * cc.renewal_health_sensitivity)
+
+
+def test_deep_discount_not_repeated_erodes_or_uplifts_price() -> None:
+    sc = quiet(company__segments__smb__annual_churn=0.0001)
+    w = make_world(sc)
+    add_customers(w, 500, health=0.5, discount=0.3, arr_cents=700_000)
+    to_month(w, 1)
+    cd.renewals(w, 1)
+    ev = w.ledger.events
+    up = [e for e in ev if e.kind == "arr_expansion"]
+    cut = [e for e in ev if e.kind == "arr_price_erosion"]
+    assert up and cut
+    assert binomial_ok(len(up), len(up) + len(cut), 0.5)  # accept list price with probability = health
+    assert all(e.amount == pytest.approx(7000 * 0.3 / 0.7, abs=0.01) for e in up)
+    assert all(
+        e.amount == pytest.approx(-7000 * sc.company.customers.price_erosion_share * 0.3, abs=0.01)
+        for e in cut
+    )
+
+
+def test_unused_commitment_becomes_contraction_at_renewal() -> None:
+    w = make_world(quiet(company__segments__smb__annual_churn=0.0001))
+    idx = add_customers(w, 10)
+    w.book.usage[idx] = 0.8
+    to_month(w, 1)
+    cd.renewals(w, 1)
+    con = [e for e in w.ledger.events if e.kind == "arr_contraction"]
+    assert len(con) == 10 and all(e.amount == pytest.approx(-2000.0) for e in con)
+
+
+# ------------------------------------------------------------------ implementation queue
+def _lead(segment: int = 0) -> Lead:
+    return Lead(segment, 0, 0.6, 9000.0, 2.0, 4.0, 0.0, [0.5] * N_UNIFORMS)
+
+
+def test_projects_wait_when_every_consultant_is_busy() -> None:
+    sc = quiet(
+        company__consultants__headcount=1,
+        company__consultants__concurrent_projects=1,
+        company__consultants__duration_shape=4.0,
+        company__consultants__quality_noise_sd=0.0,
+    )
+    w = make_world(sc)
+    idx = add_customers(w, 3)
+    w.book.status[idx] = cd.IMPLEMENTING
+    w.book.cohort_day[idx] = 0.0
+    for i in idx.tolist():
+        w.implementation.start(i, _lead())  # impl_std = shape -> duration = implementation_days exactly
+    w.env.run(until=100.0)
+    d = sc.company.segments.smb.implementation_days
+    assert w.implementation.waits == pytest.approx([0.0, d, 2 * d])
+    lives = [e.day for e in w.ledger.events if e.kind == "go_live"]
+    assert lives == pytest.approx([d, 2 * d, 3 * d])
+
+
+def test_more_slots_remove_the_wait() -> None:
+    sc = quiet(company__consultants__headcount=3, company__consultants__concurrent_projects=1)
+    w = make_world(sc)
+    idx = add_customers(w, 3)
+    w.book.status[idx] = cd.IMPLEMENTING
+    for i in idx.tolist():
+        w.implementation.start(i, _lead())
+    w.env.run(until=100.0)
+    assert w.implementation.waits == [0.0, 0.0, 0.0]
+
+
+# ------------------------------------------------------------------ referrals
+def test_promoters_refer_leads_at_the_configured_rate() -> None:
+    rate = 1.2
+    sc = quiet(company__customers__referrals_per_promoter_per_year=rate)
+    w = make_world(sc)
+    n = 3000
+    idx = add_customers(w, n, health=0.9, end_month=99)
+    add_customers(w, 1000, health=0.6, end_month=99)  # passives: never refer
+    arrived: list[Lead] = []
+    w.sales.on_lead = arrived.append  # type: ignore[method-assign]
+    to_month(w, 1)
+    cd.monthly_update(w, 1)
+    dt = float(w.calendar.month_starts[1] - w.calendar.month_starts[0])
+    refs = [e for e in w.ledger.events if e.kind == "referral"]
+    expected = n * rate * dt / 365.25
+    assert abs(len(refs) - expected) < 4.5 * math.sqrt(expected)
+    assert {e.customer for e in refs} <= set(idx.tolist())
+    w.env.run(until=float(w.calendar.month_starts[2]))
+    assert len(arrived) == len(refs) and all(lead.source == 2 for lead in arrived)
+
+
+# ------------------------------------------------------------------ champion moves
+def test_champion_moves_shock_health_and_bring_a_warm_lead() -> None:
+    sc = quiet(
+        company__champions__mean_tenure_years=0.5,
+        company__champions__health_shock=0.2,
+        company__champions__warm_lead_probability=1.0,
+    )
+    w = make_world(sc)
+    n = 4000
+    add_customers(w, n, health=0.7, end_month=99)
+    arrived: list[Lead] = []
+    w.sales.on_lead = arrived.append  # type: ignore[method-assign]
+    to_month(w, 1)
+    cd.monthly_update(w, 1)
+    moves = [e for e in w.ledger.events if e.kind == "champion_move"]
+    dt = float(w.calendar.month_starts[1] - w.calendar.month_starts[0])
+    assert binomial_ok(len(moves), n, 1 - math.exp(-dt / (365.25 * 0.5)))
+    moved = np.array(sorted({e.customer for e in moves}))
+    stayed = np.setdiff1d(np.arange(n), moved)
+    assert np.allclose(w.book.health[moved], 0.5) and np.allclose(w.book.health[stayed], 0.7)
+    w.env.run(until=float(w.calendar.month_starts[2]))
+    assert len(arrived) == len(moves) and all(lead.source == 3 for lead in arrived)
+
+
+# ------------------------------------------------------------------ tickets
+@pytest.mark.parametrize("quality", [1.0, 2.0, 4.0])
+def test_ticket_rate_scales_with_one_over_product_quality(quality: float) -> None:
+    sc = quiet(company__segments__smb__tickets_per_month=3.0, company__support__product_quality=quality)
+    w = make_world(sc)
+    n = 2000
+    add_customers(w, n, end_month=99)
+    to_month(w, 1)
+    cd.monthly_update(w, 1)
+    tickets = [e for e in w.ledger.events if e.kind == "tickets"]
+    assert len(tickets) == 1  # aggregated per month for the product team
+    dt = float(w.calendar.month_starts[1] - w.calendar.month_starts[0])
+    expected = n * 3.0 / quality * dt / 30.4375
+    assert abs(tickets[0].amount - expected) < 4.5 * math.sqrt(expected)
+
+
+def test_poisson_inversion_matches_the_poisson_mean_and_variance() -> None:
+    rng = stream(1, 0, "test.poisson")
+    u = rng.random(200_000)
+    k = cd.poisson_inv(u, np.full(u.shape, 2.5))
+    assert k.mean() == pytest.approx(2.5, abs=0.03)
+    assert k.var() == pytest.approx(2.5, abs=0.06)
+
+
+# ------------------------------------------------------------------ CSM books
+def test_books_are_assigned_by_segment_then_capacity() -> None:
+    sc = tiny(company__csms__headcount=6, company__csms__max_accounts=30)
+    w = make_world(sc)
+    w._seed_customers()
+    pools = w.cs.segment_of
+    assert sorted(set(pools.tolist())) == [0, 1, 2]  # every segment gets a CSM
+    b = w.book
+    for i in range(b.n):
+        csm = int(b.csm[i])
+        assert csm >= 0
+        k = int(w.cs.index_of[csm])
+        if pools[k] != b.segment[i]:  # only when the segment's own CSMs are full
+            own = np.flatnonzero(pools == b.segment[i])
+            assert (w.cs.count[own] >= 30).all()
+    assert w.cs.count.max() <= 30
+    assert int(w.cs.count.sum()) == b.n
