@@ -95,7 +95,7 @@ def one_run(sc: Scenario, policy: str, replication: int = 0) -> dict[str, float]
     build_result(w)
     t2 = time.perf_counter()
     gc.enable()
-    cm = float(sum(int((a > 0).sum()) for a in w.arr_snapshots[:-1]))
+    cm = float(sum(w.active_counts[:-1]))
     return {
         "customers_start": float(
             sum(
@@ -108,7 +108,7 @@ def one_run(sc: Scenario, policy: str, replication: int = 0) -> dict[str, float]
         "events_scheduled": float(w.env.scheduled),
         "ledger_events": float(len(w.ledger)),
         "customer_months": cm,
-        "customers_end": float((w.arr_snapshots[-1] > 0).sum()),
+        "customers_end": float(w.active_counts[-1]),
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
     }
 

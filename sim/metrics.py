@@ -37,9 +37,10 @@ class Observations:
     warmup_months: int
     total_months: int
     arr_snapshots: list[np.ndarray]
-    """Per-customer ARR in cents at each month start 0..total_months (arrays grow with customers)."""
+    """Per-customer ARR in cents at each month start 0..total_months (arrays grow with customers;
+    warm-up months may hold empty arrays: metrics read months from ``warmup_months`` on)."""
     health_snapshots: list[np.ndarray]
-    status_snapshots: list[np.ndarray]
+    """Per-customer health at each month start, like ``arr_snapshots``."""
     segment: np.ndarray
     """Segment code (0 smb, 1 mid-market, 2 enterprise) of every customer."""
     promoter_health: float

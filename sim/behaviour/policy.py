@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 
 from sim.behaviour.choice import choose_index
+from sim.behaviour.fast import FastValuer
 from sim.behaviour.valuation import DecisionCache, value_outcome
 from sim.calendar import DAYS_PER_YEAR, Calendar
 from sim.decisions import Decision, Option
@@ -32,6 +33,8 @@ class IncentivePolicy:
         self.plan = plan
         self.measure_start_months = int(measure_start_months)
         self.state: PayState | None = None
+        self.valuer: FastValuer | None = None
+        """Fast valuation of decisions against the live state (same utilities as :meth:`utility`)."""
         self.roster: dict[int, str] = {}
         self.decisions = 0
         """Decisions answered."""
@@ -46,6 +49,9 @@ class IncentivePolicy:
             self.state.observe(event)
         ledger.subscribe(self.state.observe)
         self.roster = roster
+        self.valuer = FastValuer(
+            self.state, self.behaviour.annual_time_preference, self.behaviour.risk_aversion_per_kusd
+        )
 
     def utility(
         self, decision: Decision, option: Option, cache: DecisionCache | None = None
@@ -60,13 +66,20 @@ class IncentivePolicy:
             raise RuntimeError("IncentivePolicy.bind must be called before choose")
         mean = 0.0
         sd = 0.0
+        state, role, person, day = self.state, decision.role, decision.person, decision.day
+        rate = self.behaviour.annual_time_preference
         for outcome in option.outcomes:
-            m, v = value_outcome(self.state, decision.role, decision.person, decision.day, outcome,
-                                 self.behaviour.annual_time_preference, cache)
-            mean += m
-            sd += math.sqrt(max(v, 0.0))
+            m, v = value_outcome(state, role, person, day, outcome, rate, cache)
+            if m or v:
+                mean += m
+                sd += math.sqrt(v) if v > 0 else 0.0
         mean_k, sd_k = mean / 1000.0, sd / 1000.0
         return mean_k - 0.5 * self.behaviour.risk_aversion_per_kusd * sd_k * sd_k - option.effort_kusd
+
+    def reference_utilities(self, decision: Decision) -> list[float]:
+        """Utilities of every option by the straightforward valuation (what :meth:`choose` must match)."""
+        cache = DecisionCache()
+        return [self.utility(decision, o, cache) for o in decision.options]
 
     def choose(self, decision: Decision, u: float) -> int:
         """Index of the chosen option (anchored logit on utilities; λ = 0 gives the neutral one)."""
@@ -74,8 +87,9 @@ class IncentivePolicy:
         lam = self.behaviour.rationality_per_kusd
         if lam <= 0 or len(decision.options) < 2:
             return decision.neutral
-        cache = DecisionCache()
-        utilities = [self.utility(decision, o, cache) for o in decision.options]
+        if self.valuer is None:
+            raise RuntimeError("IncentivePolicy.bind must be called before choose")
+        utilities = self.valuer.utilities(decision)
         k = choose_index(utilities, decision.neutral, lam, u)
         if k != decision.neutral:
             self.deviations += 1

@@ -177,7 +177,7 @@ def _bonus_value(
         return min(pay, comp.cap_per_period_usd) if comp.cap_per_period_usd is not None else pay
 
     gain = pay_at(a1) - pay_at(a0)
-    close = state.calendar.period_end(day, comp.period)
+    close = state.period_bounds(state.period_of(day, comp.period), comp.period)[1]
     return gain * discount_factor(close - day, annual_rate)
 
 
@@ -266,8 +266,7 @@ def value_outcome(
     keeps how credits fall into periods and the raw pay of a credit, which the options of one
     decision share (options differing only in probabilities price the same credit).
     """
-    comps = state.components_for(role, outcome.measure)
-    spiffs = state.spiffs_for(role, outcome.measure)
+    comps, spiffs = state.pay_rules(role, outcome.measure)
     if not comps and not spiffs:
         return 0.0, 0.0
     p = min(max(outcome.probability, 0.0), 1.0)

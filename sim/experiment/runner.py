@@ -341,6 +341,22 @@ class Runner:
         metric = max(hw, key=lambda m: (hw[m] / targets[m]) if math.isfinite(hw[m]) else math.inf)
         return f"{metric} ±{hw[metric]:.4g} (target {self.precision.targets[metric]:g})"
 
+    def _finish(self, n: int, t0: float) -> tuple[Results, list[dict[str, Any]]]:
+        """Keep replications ``< n`` (look-ahead beyond is discarded), build and write the results."""
+        self._meta["replications_target"] = n
+        self._meta["wall_seconds"] = round(time.perf_counter() - t0, 3)
+        self.done = {k: v for k, v in self.done.items() if k[1] < n}
+        self.failures = {k: v for k, v in self.failures.items() if k[1] < n}
+        order = sorted(self.failures, key=lambda k: (self.plans.index(k[0]), k[1]))
+        failures = [self.failures[k] for k in order]
+        status = "failed" if failures else "complete"
+        results = Results.from_results(self.scenario, self.done.values(), failures, self._metadata(status))
+        if self.out is not None:
+            results.write(self.out)
+            self._write_metadata(status)
+            results.folder = self.out
+        return results, failures
+
     def run(self) -> Results:
         """Run to completion; returns the Results (and writes the folder when ``out`` is set).
 
@@ -402,17 +418,8 @@ class Runner:
                     break
                 n = min(n + exp.batch_size, exp.max_replications)
             self.progress.stop()
-        self._meta["replications_target"] = n
-        self._meta["wall_seconds"] = round(time.perf_counter() - t0, 3)
-        self.done = {k: v for k, v in self.done.items() if k[1] < n}
-        order = sorted(self.failures, key=lambda k: (self.plans.index(k[0]), k[1]))
-        failures = [self.failures[k] for k in order]
-        status = "failed" if failures else "complete"
-        results = Results.from_results(self.scenario, self.done.values(), failures, self._metadata(status))
-        if self.out is not None:
-            results.write(self.out)
-            self._write_metadata(status)
-            results.folder = self.out
+            # written before the backend closes: closing waits for look-ahead tasks still running
+            results, failures = self._finish(n, t0)
         if failures:
             names = ", ".join(f"{f['plan']}#{f['replication']}" for f in failures[:10])
             more = f" and {len(failures) - 10} more" if len(failures) > 10 else ""

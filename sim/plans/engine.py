@@ -197,12 +197,16 @@ class PayState:
         # look-ups extend the list by average-length months so they never run off the calendar.
         self._next_close = 0
         self._last_day = -math.inf
+        self.version = 0
+        """Incremented by every call that may change the state (caches of valuations key on it)."""
         self._components: dict[str, list[tuple[int, Component]]] = {r: [] for r in ROLES}
         self._by_measure: dict[tuple[str, str], list[tuple[int, Component]]] = defaultdict(list)
         self._measures: set[str] = set()
         self._info: dict[tuple[str, int], _CompInfo] = {}
         self._role_plans: dict[str, RolePlan] = {r: plan.role(r) for r in ROLES}
         self._spiffs_by_measure: dict[tuple[str, str], list[Spiff]] = {}
+        self._rules: dict[tuple[str, str], tuple[list[tuple[int, Component]], list[Spiff]]] = {}
+        self._spiff_rules: list[tuple[str, Spiff]] = [(r, sp) for r in ROLES for sp in plan.role(r).spiffs]
         for role in ROLES:
             rp = plan.role(role)
             for ci, comp in enumerate(rp.components):
@@ -333,6 +337,14 @@ class PayState:
         """``(index, component)`` of ``role``'s components that pay on ``measure``."""
         return self._by_measure.get((role, measure), [])
 
+    def pay_rules(self, role: str, measure: str) -> tuple[list[tuple[int, Component]], list[Spiff]]:
+        """Components and spiffs of ``role`` that pay for ``measure`` (one look-up, for valuation)."""
+        key = (role, measure)
+        rules = self._rules.get(key)
+        if rules is None:
+            rules = self._rules[key] = (self.components_for(role, measure), self.spiffs_for(role, measure))
+        return rules
+
     def spiffs_for(self, role: str, measure: str) -> list[Spiff]:
         """Spiffs of ``role`` whose qualifying event credits ``measure`` (for valuation)."""
         key = (role, measure)
@@ -355,6 +367,7 @@ class PayState:
         """Update the pay state with one ledger event (events must come in time order)."""
         day = float(event.day)
         k = event.kind
+        self.version += 1
         if k not in ("hire", "leave"):
             # People may be recorded ahead of time (a backfill hire); they never close periods.
             if day + EPS < self._last_day and self.strict:
@@ -404,7 +417,8 @@ class PayState:
         if k in _RELEASE_KINDS:
             for item in self._items_for(event):
                 self._release(item, day)
-        self._spiffs(event, day)
+        if self._spiff_rules:
+            self._spiffs(event, day)
         if k in _CLAWBACK_KINDS:
             self._clawback(event, day)
 
@@ -447,15 +461,17 @@ class PayState:
             if item.amount == 0:
                 continue
             item.priced = item.amount
-            if item.deal >= 0:
-                self.items_by_deal[item.deal].append(item)
-            if item.customer >= 0 and item.comp.clawback is not None:
-                self.items_by_customer[item.customer].append(item)
             if item.comp.threshold_attainment > 0:
                 item.held = True
                 self.held[item.period_key].append(item)
             else:
                 self._release(item, day)
+            # Deal index: items with pay still to release or pay that may be clawed back.
+            if item.deal >= 0 and (item.held or item.released < item.amount - EPS
+                                   or item.comp.clawback is not None):
+                self.items_by_deal[item.deal].append(item)
+            if item.customer >= 0 and item.comp.clawback is not None:
+                self.items_by_customer[item.customer].append(item)
 
     def _book(self, event: Event, day: float) -> None:
         """Book GRR/NRR state: the first snapshot of a period sets its start ARR, movements add."""
@@ -478,9 +494,16 @@ class PayState:
                         b[1] += event.amount
 
     def _items_for(self, event: Event) -> list[_Item]:
-        if event.deal >= 0:
-            return self.items_by_deal.get(event.deal, [])
-        return []
+        """Items of the event's deal, pruning those with nothing left to pay or claw back."""
+        if event.deal < 0:
+            return []
+        items = self.items_by_deal.get(event.deal)
+        if not items:
+            return []
+        keep = [i for i in items if i.held or i.released < i.amount - EPS or i.comp.clawback is not None]
+        if len(keep) < len(items):
+            self.items_by_deal[event.deal] = keep
+        return keep
 
     def _release(self, item: _Item, day: float) -> None:
         """Pay what the item's timing makes due by ``day``."""
@@ -536,20 +559,18 @@ class PayState:
                            f"clawback: {trigger} within {cb.window_days:g} days (deal {item.deal})")
 
     def _spiffs(self, event: Event, day: float) -> None:
-        for role in ROLES:
-            rp = self.plan.role(role)
-            for sp in rp.spiffs:
-                if not spiff_matches(sp.event, event):
-                    continue
-                opens = self.start_day + sp.start_month * DAYS_PER_MONTH
-                closes = opens + sp.months * DAYS_PER_MONTH if sp.months is not None else math.inf
-                if not opens <= day < closes:
-                    continue
-                person = spiff_person(role, event, self.plan.crediting)
-                if person < 0:
-                    continue
-                self._emit(person, role, day, f"spiff:{sp.event}", sp.event, 1.0, sp.amount_usd,
-                           sp.amount_usd, f"spiff {sp.event}")
+        for role, sp in self._spiff_rules:
+            if not spiff_matches(sp.event, event):
+                continue
+            opens = self.start_day + sp.start_month * DAYS_PER_MONTH
+            closes = opens + sp.months * DAYS_PER_MONTH if sp.months is not None else math.inf
+            if not opens <= day < closes:
+                continue
+            person = spiff_person(role, event, self.plan.crediting)
+            if person < 0:
+                continue
+            self._emit(person, role, day, f"spiff:{sp.event}", sp.event, 1.0, sp.amount_usd,
+                       sp.amount_usd, f"spiff {sp.event}")
 
     def _emit(self, person: int, role: str, day: float, component: str, measure: str,
               value: float, rate: float, amount: float, reason: str) -> None:
@@ -574,6 +595,7 @@ class PayState:
 
     def close_until(self, day: float) -> None:
         """Close every period that ends on or before ``day`` (call at the end of a run)."""
+        self.version += 1
         self._advance(day)
 
     def _close(self, period: str, idx: int, day: float) -> None:
@@ -691,7 +713,7 @@ class PayState:
             first = self.period_of(start_day, pk)
             last = self.period_of(end_day, pk)
             for idx in range(first, last + 1):
-                a, b = self.calendar.period_bounds(idx, pk)
+                a, b = self.period_bounds(idx, pk)
                 if a < start_day or b > end_day:
                     continue
                 people = {

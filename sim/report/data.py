@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -28,6 +29,15 @@ class NotAResultsFolder(ValueError):
 
 class MissingData(Exception):
     """A figure or table cannot be drawn from this folder (the message says why)."""
+
+
+def lookup(df: pd.DataFrame, *keys: str) -> dict[tuple[str, ...], dict[str, Any]]:
+    """Rows of a table as dicts keyed by the string values of ``keys`` (e.g. plan, metric)."""
+    out: dict[tuple[str, ...], dict[str, Any]] = {}
+    for rec in df.to_dict("records"):
+        row = {str(k): v for k, v in rec.items()}
+        out[tuple(str(row[k]) for k in keys)] = row
+    return out
 
 
 def check_folder(folder: Path) -> None:

@@ -54,21 +54,19 @@ def is_money(metric: str) -> bool:
 
 
 def money(x: float, signed: bool = False) -> str:
-    """``$1.23M``, ``$456k``, ``$950``; ``−`` for negatives, ``+`` when ``signed``; ``–`` for NaN."""
+    """Money to three significant digits: ``$1.23M``, ``$45.6k``, ``$456k``, ``$950``; ``−`` for
+    negatives, ``+`` when ``signed``; ``–`` for NaN."""
     if x is None or not math.isfinite(x):
         return "–"
     sign = "−" if x < 0 else ("+" if signed and x > 0 else "")
     a = abs(x)
-    if a >= 1e9:
-        body = f"${a / 1e9:.2f}B"
-    elif a >= 1e6:
-        body = f"${a / 1e6:.2f}M"
-    elif a >= 1e4:
-        body = f"${a / 1e3:.0f}k"
-    elif a >= 1e3:
-        body = f"${a / 1e3:.1f}k"
-    else:
-        body = f"${a:.0f}"
+    body = f"${a:.0f}"
+    for scale, unit in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if a >= scale * 0.9995:
+            v = a / scale
+            digits = 2 if v < 9.995 else (1 if v < 99.95 else 0)
+            body = f"${v:.{digits}f}{unit}"
+            break
     return sign + body
 
 
@@ -79,10 +77,13 @@ def pct(x: float, digits: int = 1) -> str:
     return f"{100.0 * x:.{digits}f}%".replace("-", "−")
 
 
-def pp(x: float, digits: int = 1) -> str:
-    """A difference of ratios in percentage points: ``+1.2 pp``."""
+def pp(x: float, digits: int | None = None) -> str:
+    """A difference of ratios in percentage points: ``+1.2 pp`` (two decimals below 1 pp when
+    ``digits`` is None)."""
     if x is None or not math.isfinite(x):
         return "–"
+    if digits is None:
+        digits = 2 if abs(x) < 0.01 else 1
     return f"{100.0 * x:+.{digits}f} pp".replace("-", "−")
 
 

@@ -242,6 +242,7 @@ def monthly_update(world: Any, month: int) -> None:
     from sim.ledger import Event
 
     book = world.book
+    _waiting_health(world)
     live = book.live()
     if len(live) == 0:
         return
@@ -371,6 +372,22 @@ def monthly_update(world: Any, month: int) -> None:
 
 
 DAYS_PER_YEAR_ = 365.25
+
+
+def _waiting_health(world: Any) -> None:
+    """Customers still waiting for go-live: health = value less the promise gap and the
+    late-value penalty so far (the starting-health formula applied to the wait to date)."""
+    book = world.book
+    impl = np.flatnonzero(book.status[: book.n] == IMPLEMENTING)
+    if len(impl) == 0:
+        return
+    cc = world.company.customers
+    gap = 0.5 * world.behaviour.ae.promise_health_gap * book.promise[impl]
+    excess = (
+        world.env.now - book.cohort_day[impl] - world.seg_array("implementation_days")[book.segment[impl]]
+    )
+    h = book.value[impl] - gap - cc.health_per_wait_month * np.maximum(excess, 0.0) / 30.4375
+    book.health[impl] = np.clip(h, 0.0, 1.0)
 
 
 def _expansion_opportunities(

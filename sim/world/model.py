@@ -146,7 +146,8 @@ class World:
         self.arr_snapshots: list[np.ndarray] = []
         """Per-customer ARR (cents) at each month start 0..total_months."""
         self.health_snapshots: list[np.ndarray] = []
-        self.status_snapshots: list[np.ndarray] = []
+        self.active_counts: list[int] = []
+        """Customers with ARR at each month start 0..total_months (warm-up included)."""
         self.decisions = 0
         policy.bind(self.ledger, self.calendar, self.roster)
 
@@ -303,6 +304,10 @@ class World:
         book.usage[i] = usage
         book.renewals[i] = 0
         book.champion_since_day[i] = now
+        # until go-live the account's health is what it expects to get (NPS, CSM outlook)
+        book.value[i] = book.health[i] = self.expected_value_health(
+            lead.fit, self.neutral_quality, opp.promise
+        )
         src = SOURCE_NAMES[lead.source]
         amount = cents / 100.0
         self.ledger.record(
@@ -495,7 +500,7 @@ class World:
             b.usage[idx] = np.maximum(0.05, 1 + cc.usage_sd * z[:, 1])
             b.term_months[idx] = seg.contract_term_months
             b.contract_end_month[idx] = 1 + (u[:, 1] * seg.contract_term_months).astype(np.int32)
-            b.cohort_day[idx] = -u[:, 2] * 5 * DAYS_PER_YEAR
+            b.cohort_day[idx] = -(1.0 + u[:, 2] * 4.0) * DAYS_PER_YEAR  # 1-5 years old: past their first year
             b.golive_day[idx] = b.cohort_day[idx]
             b.champion_since_day[idx] = -u[:, 3] * self.company.champions.mean_tenure_years * DAYS_PER_YEAR
             if ae_people:
@@ -532,9 +537,15 @@ class World:
 
     def _snapshot(self) -> None:
         b = self.book
-        self.arr_snapshots.append(b.arr_snapshot())
-        self.health_snapshots.append(b.health[: b.n].astype(np.float32))
-        self.status_snapshots.append(b.status[: b.n].copy())
+        arr = b.arr_snapshot()
+        self.active_counts.append(int(np.count_nonzero(arr)))
+        if len(self.arr_snapshots) < self.warmup_months:  # metrics read measured months only
+            arr = np.zeros(0, dtype=np.int64)
+            health = np.zeros(0, dtype=np.float32)
+        else:
+            health = b.health[: b.n].astype(np.float32)
+        self.arr_snapshots.append(arr)
+        self.health_snapshots.append(health)
 
     def run(self) -> None:
         """Run the replication to the end of the horizon."""
@@ -551,11 +562,21 @@ class World:
 
 def build_result(world: World) -> ReplicationResult:
     """Payouts (``sim.plans.compute_payouts``) and metrics (``sim.metrics``) of a finished world."""
-    from sim.plans import compute_payouts
+    from sim.plans import PayState, compute_payouts, payouts_from_state
 
-    payouts = compute_payouts(
-        world.ledger.events, world.plan, world.calendar, start_day=world.measure_start, end_day=world.end_day
-    )
+    live = getattr(world.policy, "state", None)
+    if isinstance(live, PayState) and live.plan is world.plan and live.start_day == world.measure_start:
+        # the incentive policy kept the plan's pay state live on this ledger: close it instead
+        # of replaying every event a second time (same engine, same events, same order)
+        payouts = payouts_from_state(live, start_day=world.measure_start, end_day=world.end_day)
+    else:
+        payouts = compute_payouts(
+            world.ledger.events,
+            world.plan,
+            world.calendar,
+            start_day=world.measure_start,
+            end_day=world.end_day,
+        )
     obs = Observations(
         events=world.ledger.events,
         calendar=world.calendar,
@@ -564,7 +585,6 @@ def build_result(world: World) -> ReplicationResult:
         total_months=world.total_months,
         arr_snapshots=world.arr_snapshots,
         health_snapshots=world.health_snapshots,
-        status_snapshots=world.status_snapshots,
         segment=world.book.segment[: world.book.n].copy(),
         promoter_health=world.company.customers.promoter_health,
         detractor_health=world.company.customers.detractor_health,
@@ -577,7 +597,7 @@ def build_result(world: World) -> ReplicationResult:
             "measure_start_arr": float(world.arr_snapshots[world.warmup_months].sum()) / 100.0,
         },
     )
-    metrics = all_metrics(obs, payouts)
+    metrics = {k: float(v) for k, v in all_metrics(obs, payouts).items()}
     series = timeseries(obs)
     by_month = payouts.by_month()
     series["payout_cost"] = [

@@ -191,3 +191,24 @@ def test_all_zero_rates_pay_base_only(plan: PlanDesign, events: list[Event]) -> 
     assert all(x.component == "base" for x in out.lines)
     # Two AEs at 100,000 and one CSM at 80,000 for the whole window.
     assert out.base_total() == pytest.approx((2 * 100_000 + 80_000) * END / 365.25)
+
+
+@settings(max_examples=60)
+@given(tiers(), st.floats(0, 600_000), st.floats(0, 400_000))
+def test_price_integrates_tiers_like_brackets(
+    rates: list[dict[str, float]], before: float, amount: float
+) -> None:
+    """``PayState.price`` (inlined for speed) equals the reference ``marginal_pay`` integral."""
+    from sim.plans.components import marginal_pay
+    from sim.scenario.plans import Tier
+
+    comp = {"name": "c", "measure": "bookings_acv", "rates": rates}
+    plan = PlanDesign.model_validate({"name": "p", "ae": {"quota": {"annual_amount": 800_000},
+                                                          "components": [comp]}})
+    state = PayState(plan, CAL)
+    if before:
+        state.observe(Event(1.0, "booking", amount=before, deal=1, customer=1, ae=1, deal_kind="new"))
+    pay, _, _ = state.price("ae", 1, 0, plan.ae.components[0], amount, 2.0, 0.0)
+    q = 200_000.0  # quarterly quota
+    expected = marginal_pay([Tier.model_validate(r) for r in rates], before / q, (before + amount) / q, q)
+    assert pay == pytest.approx(expected, abs=1e-6)

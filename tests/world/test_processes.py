@@ -278,3 +278,47 @@ def test_books_are_assigned_by_segment_then_capacity() -> None:
             assert (w.cs.count[own] >= 30).all()
     assert w.cs.count.max() <= 30
     assert int(w.cs.count.sum()) == b.n
+
+
+def test_waiting_for_go_live_costs_health() -> None:
+    sc = quiet(company__customers__health_per_wait_month=0.03)
+    w = make_world(sc)
+    idx = add_customers(w, 2, health=0.6)
+    w.book.status[idx] = cd.IMPLEMENTING
+    w.book.cohort_day[idx] = 0.0
+    w.book.promise[idx] = [0.0, 1.0]
+    to_month(w, 3)
+    cd.monthly_update(w, 3)
+    d = sc.company.segments.smb.implementation_days
+    excess = float(w.calendar.month_starts[3]) - d
+    gap = 0.5 * sc.behaviour.ae.promise_health_gap
+    assert w.book.health[idx[0]] == pytest.approx(0.6 - 0.03 * excess / 30.4375)
+    assert w.book.health[idx[1]] == pytest.approx(0.6 - gap - 0.03 * excess / 30.4375)
+
+
+# ------------------------------------------------------------------ marketing volume
+def test_marketing_volume_thins_one_common_lead_stream() -> None:
+    from sim.decisions import Decision
+
+    class Volume(NeutralPolicy):
+        def __init__(self, pick: int) -> None:
+            self.pick = pick
+
+        def choose(self, decision: Decision, u: float) -> int:
+            return self.pick if decision.kind == "marketing_volume" else decision.neutral
+
+    from sim.world import simulate
+
+    sc = tiny(
+        company__segments__smb__leads_per_month=60.0,
+        company__lead_sources__outbound=0.0,
+        company__lead_sources__marketing=1.0,
+    )
+    low = simulate(sc, "base", 0, Volume(0), keep_ledger=True)  # volume 0.8
+    high = simulate(sc, "base", 0, Volume(2), keep_ledger=True)  # volume 1.3
+    assert low.ledger is not None and high.ledger is not None
+    days_low = {e.day for e in low.ledger if e.kind == "lead"}
+    days_high = {e.day for e in high.ledger if e.kind == "lead"}
+    assert days_low < days_high  # the low-volume leads are a subset of the high-volume ones
+    ratio = len(days_low) / len(days_high)
+    assert abs(ratio - 0.8 / 1.3) < 0.08

@@ -1,0 +1,216 @@
+"""report.html and plots/ from results folders of tiny real runs."""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from PIL import Image
+
+from sim.cli import main
+from sim.experiment.results import Results
+from sim.report import SECTIONS, NotAResultsFolder, write_report
+from sim.report.data import ReportData
+from sim.report.plots import FIGURES, waterfall_table
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+class _Page(HTMLParser):
+    """Collects img sources, headings, links and scripts of a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.imgs: list[str] = []
+        self.headings: list[str] = []
+        self.hrefs: list[str] = []
+        self.scripts = 0
+        self._in: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "img":
+            self.imgs.append(a.get("src") or "")
+        elif tag in ("h1", "h2", "h3"):
+            self._in = tag
+            self.headings.append("")
+        elif tag in ("a", "link"):
+            self.hrefs.append(a.get("href") or "")
+        elif tag == "script":
+            self.scripts += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == self._in:
+            self._in = None
+
+    def handle_data(self, data: str) -> None:
+        if self._in:
+            self.headings[-1] += data
+
+
+def parse(path: Path) -> _Page:
+    page = _Page()
+    page.feed(path.read_text("utf-8"))
+    return page
+
+
+def decode_png(src: str) -> Image.Image:
+    prefix = "data:image/png;base64,"
+    assert src.startswith(prefix), src[:40]
+    raw = base64.b64decode(src[len(prefix):], validate=True)
+    assert raw.startswith(PNG_MAGIC)
+    img = Image.open(io.BytesIO(raw))
+    img.verify()
+    return Image.open(io.BytesIO(raw))
+
+
+def test_report_is_self_contained_with_every_section_and_figure(seed_folder: Path) -> None:
+    report = seed_folder / "report.html"
+    assert report.is_file()
+    page = parse(report)
+    assert page.scripts == 0
+    assert all(h.startswith("#") for h in page.hrefs), page.hrefs
+    for _anchor, heading in SECTIONS:
+        assert heading in page.headings, heading
+    assert len(page.imgs) == len(FIGURES)
+    for src in page.imgs:
+        img = decode_png(src)
+        assert img.size[0] > 300 and img.size[1] > 150
+        # not a blank canvas: a figure has many distinct colours
+        assert len(img.convert("RGB").getcolors(maxcolors=1 << 20) or []) > 20
+    for name in FIGURES:
+        png = seed_folder / "plots" / f"{name}.png"
+        assert png.read_bytes().startswith(PNG_MAGIC), name
+    text = report.read_text("utf-8")
+    assert "Figure not drawn" not in text
+    # money and ratios are formatted for people
+    assert re.search(r"\$\d+(\.\d+)?[kM]", text)
+    assert re.search(r"\d+\.\d%", text)
+    assert " pp" in text
+
+
+def test_report_names_the_question_plans_and_run(seed_folder: Path) -> None:
+    res = Results.load(seed_folder)
+    text = (seed_folder / "report.html").read_text("utf-8")
+    assert res.scenario.description.split()[0] in text
+    for plan in res.scenario.plans:
+        assert f"<b>{plan.name}</b>" in text
+        if plan.description:
+            assert plan.description.replace('"', "&quot;") in text
+    assert str(res.metadata["seed"]) in text
+    assert res.metadata["incentsim_version"] in text
+    assert "serial" in text
+
+
+def test_cli_rebuilds_the_report(
+    seed_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "copy"
+    shutil.copytree(seed_folder, folder)
+    shutil.rmtree(folder / "plots")
+    (folder / "report.html").unlink()
+    assert main(["report", str(folder)]) == 0
+    assert capsys.readouterr().out.strip() == f"report: {folder / 'report.html'}"
+    assert (folder / "report.html").is_file()
+    assert sorted(p.stem for p in (folder / "plots").glob("*.png")) == sorted(FIGURES)
+    # the same folder gives the same figures, byte for byte
+    for name in FIGURES:
+        again = (folder / "plots" / f"{name}.png").read_bytes()
+        assert again == (seed_folder / "plots" / f"{name}.png").read_bytes(), name
+
+
+@pytest.mark.parametrize("kind", ["empty", "missing", "file"])
+def test_cli_rejects_a_folder_that_is_not_a_results_folder(
+    kind: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "x"
+    if kind == "empty":
+        target.mkdir()
+    elif kind == "file":
+        target.write_text("hello")
+    assert main(["report", str(target)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1
+    assert err[0].startswith(f"error: {target}: (folder): ")
+    with pytest.raises(NotAResultsFolder):
+        write_report(target)
+
+
+def test_missing_optional_files_give_notes_not_crashes(seed_folder: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "partial"
+    shutil.copytree(seed_folder, folder)
+    (folder / "details.parquet").unlink()
+    (folder / "timeseries.parquet").unlink()
+    reps = pd.read_parquet(folder / "replications.parquet")
+    reps.drop(columns=["new_arr_referral", "new_arr_champion", "price_erosion_usd"]).to_parquet(
+        folder / "replications.parquet")
+    path = write_report(folder)
+    text = path.read_text("utf-8")
+    page = parse(path)
+    drawn = {p.stem for p in (folder / "plots").glob("*.png")}
+    # figures needing per-replication details are gone (and their old PNGs removed)
+    for name in ("arr-over-time", "attainment", "discount", "close-week", "winners-losers"):
+        assert name not in drawn
+    assert {"forest", "waterfall", "payout-by-role", "second-order"} <= drawn
+    assert len(page.imgs) == len(drawn)
+    assert text.count("Figure not drawn") == len(FIGURES) - len(drawn)
+    assert "details.parquet" in text
+    assert "price_erosion_usd" in text  # the waterfall notes the missing column
+
+
+def test_single_plan_folder(single_plan_folder: Path) -> None:
+    path = write_report(single_plan_folder)
+    text = path.read_text("utf-8")
+    assert "Only one plan" in text
+    page = parse(path)
+    for src in page.imgs:
+        decode_png(src)
+    drawn = {p.stem for p in (single_plan_folder / "plots").glob("*.png")}
+    assert "forest" not in drawn and "winners-losers" not in drawn
+    assert {"arr-over-time", "waterfall", "attainment"} <= drawn
+
+
+def test_waterfall_reconciles_to_ending_arr(seed_folder: Path) -> None:
+    data = ReportData(Results.load(seed_folder))
+    table = waterfall_table(data)
+    reps = data.replications
+    assert list(table) == data.plans
+    for plan, bars in table.items():
+        names = [n for n, _ in bars]
+        assert names[0] == "Starting ARR" and names[-1] == "Ending ARR"
+        assert "Other" not in names  # the world's ARR movements reconcile exactly
+        moves = sum(v for _, v in bars[1:-1])
+        assert bars[0][1] + moves == pytest.approx(bars[-1][1], rel=1e-9)
+        assert bars[-1][1] == pytest.approx(reps.loc[reps["plan"] == plan, "ending_arr"].mean())
+
+
+def test_people_diffs_pair_the_same_person_and_replication(seed_folder: Path) -> None:
+    res = Results.load(seed_folder)
+    det = res.details
+    people = det[det["kind"] == "people_pay"]
+    baseline, other = res.baseline, res.plans[1]
+    # synthetic pay: baseline 100/person, the other plan +30 for ae:0 and no entry for csm:5
+    rows = []
+    for rep in (0, 1):
+        for person, base, mine in (("ae:0", 100.0, 130.0), ("ae:1", 100.0, 100.0), ("csm:5", 50.0, None)):
+            rows.append({"plan": baseline, "replication": rep, "kind": "people_pay", "key": person,
+                         "values": [base]})
+            if mine is not None:
+                rows.append({"plan": other, "replication": rep, "kind": "people_pay", "key": person,
+                             "values": [mine]})
+    synthetic = pd.concat([det[det["kind"] != "people_pay"], pd.DataFrame(rows)], ignore_index=True)
+    assert len(people) > 0
+    data = ReportData(Results(res.scenario, res.replications, res.timeseries, synthetic, None, res.metadata))
+    d = data.people_diffs
+    mine = d[d["plan"] == other].set_index(["replication", "person"])["diff"]
+    years = res.scenario.company.horizon_years
+    assert mine[(0, "ae:0")] == pytest.approx(30.0 / years)
+    assert mine[(1, "ae:1")] == pytest.approx(0.0)
+    assert mine[(0, "csm:5")] == pytest.approx(-50.0 / years)  # paid nothing under the plan
+    assert set(d["plan"]) == {other}  # plans without people pay are left out

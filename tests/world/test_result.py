@@ -1,0 +1,81 @@
+"""What simulate returns: every metric, plain data, and metrics that mean what docs/metrics.md says."""
+
+from __future__ import annotations
+
+import math
+import pickle
+
+import numpy as np
+import pytest
+from world_fixtures import tiny
+
+from sim.scenario.experiment import METRICS
+from sim.world import NeutralPolicy, ReplicationResult, simulate
+
+
+@pytest.fixture(scope="module")
+def result() -> ReplicationResult:
+    sc = tiny(company__horizon_years=2, company__warmup_years=1)
+    return simulate(sc, "base", 0, NeutralPolicy(), keep_ledger=True)
+
+
+def test_every_metric_is_there_and_plain(result: ReplicationResult) -> None:
+    for name in METRICS:
+        assert name in result.metrics
+    for seg in ("smb", "mid_market", "enterprise"):
+        assert f"grr_{seg}" in result.metrics and f"nrr_{seg}" in result.metrics
+    assert all(type(v) is float for v in result.metrics.values())
+    assert not math.isnan(result.metrics["grr"]) and not math.isnan(result.metrics["payout_cost"])
+    clone = pickle.loads(pickle.dumps(result))
+    assert clone.timeseries == result.timeseries
+    assert result.events_scheduled > 0 and result.wall_seconds > 0
+
+
+def test_series_cover_the_measured_months(result: ReplicationResult) -> None:
+    for key in (
+        "arr",
+        "arr_smb",
+        "arr_mid_market",
+        "arr_enterprise",
+        "customers",
+        "new_arr",
+        "bookings",
+        "payout_cost",
+    ):
+        assert len(result.timeseries[key]) == 24, key
+    ts = result.timeseries
+    assert ts["arr"][-1] == pytest.approx(result.metrics["ending_arr"])
+    parts = np.array(ts["arr_smb"]) + np.array(ts["arr_mid_market"]) + np.array(ts["arr_enterprise"])
+    assert np.allclose(parts, ts["arr"])
+    assert sum(ts["new_arr"]) == pytest.approx(result.metrics["new_arr"] * 2)
+
+
+def test_ratios_are_ratios(result: ReplicationResult) -> None:
+    m = result.metrics
+    assert 0 < m["grr"] <= 1
+    assert m["nrr"] >= m["grr"]
+    assert 0 <= m["logo_churn"] <= 1
+    assert 0 <= m["period_end_share"] <= 1 and 0 <= m["second_order_share"] <= 1
+    assert -100 <= m["nps"] <= 100
+    assert all(0 <= x <= 10 for x in result.distributions["nps"])
+    assert m["headwind_usd"] == pytest.approx(
+        m["logos_lost_usd"] + m["price_erosion_usd"] + m["contraction_usd"]
+    )
+
+
+def test_cohort_retention_matches_a_hand_computation() -> None:
+    from sim.metrics import cohort_retention
+
+    then = np.array([100, 200, 0, 50], dtype=np.int64)
+    now = np.array([150, 100, 999, 0], dtype=np.int64)  # grew, shrank, new (excluded), churned
+    grr, nrr, churn = cohort_retention(then, now)
+    assert grr == pytest.approx((100 + 100 + 0) / 350)
+    assert nrr == pytest.approx((150 + 100 + 0) / 350)
+    assert churn == pytest.approx(1 / 3)
+
+
+def test_nps_bands() -> None:
+    from sim.metrics import nps_answers
+
+    a = nps_answers(np.array([0.0, 0.44, 0.45, 0.6, 0.76, 1.0]), promoter=0.75, detractor=0.45)
+    assert a.tolist() == [0, 5, 7, 7, 9, 10]
