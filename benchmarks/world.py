@@ -69,8 +69,8 @@ def make_policy(kind: str, sc: Scenario) -> Policy:
     return incentive(sc, sc.plans[0].name)
 
 
-def bare_simpy(n: int) -> float:
-    """Seconds for a bare SimPy loop scheduling ``n`` timeouts."""
+def bare_simpy(n: int, cpu: bool = False) -> float:
+    """Seconds (wall, or process CPU with ``cpu``) for a bare SimPy loop scheduling ``n`` timeouts."""
     env = simpy.Environment()
 
     def loop() -> Any:
@@ -78,9 +78,10 @@ def bare_simpy(n: int) -> float:
             yield env.timeout(1.0)
 
     env.process(loop())
-    t = time.perf_counter()
+    clock = time.process_time if cpu else time.perf_counter
+    t = clock()
     env.run()
-    return time.perf_counter() - t
+    return clock() - t
 
 
 def one_run(sc: Scenario, policy: str, replication: int = 0) -> dict[str, float]:
@@ -88,12 +89,12 @@ def one_run(sc: Scenario, policy: str, replication: int = 0) -> dict[str, float]
     import gc
 
     gc.disable()
-    t0 = time.perf_counter()
-    w = World(sc, sc.plans[0], replication, make_policy(policy, sc), None)
+    t0, c0 = time.perf_counter(), time.process_time()
+    w = World(sc, sc.plans[0], replication, make_policy(policy, sc), None, keep_ledger=False)
     w.run()
-    t1 = time.perf_counter()
+    t1, c1 = time.perf_counter(), time.process_time()
     build_result(w)
-    t2 = time.perf_counter()
+    t2, c2 = time.perf_counter(), time.process_time()
     gc.enable()
     cm = float(sum(w.active_counts[:-1]))
     return {
@@ -105,8 +106,10 @@ def one_run(sc: Scenario, policy: str, replication: int = 0) -> dict[str, float]
         ),
         "world_seconds": t1 - t0,
         "total_seconds": t2 - t0,
+        "world_cpu_seconds": c1 - c0,
+        "total_cpu_seconds": c2 - c0,
         "events_scheduled": float(w.env.scheduled),
-        "ledger_events": float(len(w.ledger)),
+        "ledger_events": float(w.tally.events),
         "customer_months": cm,
         "customers_end": float(w.active_counts[-1]),
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
@@ -141,35 +144,44 @@ def main() -> None:
     runs = [one_run(sc, args.policy, r) for r in range(args.replications)]
     ws = float(np.median([r["world_seconds"] for r in runs]))
     ts = float(np.median([r["total_seconds"] for r in runs]))
+    wc = float(np.median([r["world_cpu_seconds"] for r in runs]))
+    tc = float(np.median([r["total_cpu_seconds"] for r in runs]))
     ev = float(np.median([r["events_scheduled"] for r in runs]))
     cm = float(np.median([r["customer_months"] for r in runs]))
     bare = float(np.median([bare_simpy(int(ev)) for _ in range(3)]))
+    bare_cpu = float(np.median([bare_simpy(int(ev), cpu=True) for _ in range(3)]))
     print(
         f"reference scenario: 3,000 starting customers, 40 reps, 20 CSMs, 8 consultants, 5 years; "
         f"policy={args.policy}; median of {args.replications} replications"
     )
     print(f"  seconds per replication (world only)      {ws:8.2f}")
     print(f"  seconds per replication (with payouts)    {ts:8.2f}")
+    print(f"  CPU seconds (world only / with payouts)   {wc:8.2f} / {tc:.2f}")
     print(f"  SimPy events scheduled                    {ev:8.0f}")
     print(f"  ledger events                             {runs[0]['ledger_events']:8.0f}")
     print(f"  events/s (world)                          {ev / ws:8.0f}")
     print(f"  customer-months/s (world)                 {cm / ws:8.0f}")
+    print(f"  customer-months per CPU second (world)    {cm / wc:8.0f}")
     print(f"  bare SimPy loop, same number of timeouts  {bare:8.3f} s")
     print(f"  ratio world / bare SimPy loop             {ws / bare:8.1f}")
+    print(f"  same ratio on CPU time                    {wc / bare_cpu:8.1f}")
     if args.no_scaling:
         return
     sizes = [int(x) for x in args.sizes.split(",")]
     pts = [point(n, args.policy) for n in sizes]
     print("  scaling (whole company scaled with starting customers):")
-    print("    customers  world_s  total_s  events  customer-months/s  peak_RSS_MiB")
+    print(
+        "    customers  world_s  total_s  world_cpu_s  total_cpu_s  events  customer-months/s  peak_RSS_MiB"
+    )
     for p in pts:
         print(
             f"    {p['customers_start']:9.0f} {p['world_seconds']:8.2f} {p['total_seconds']:8.2f} "
-            f"{p['events_scheduled']:7.0f} {p['customer_months'] / p['world_seconds']:18.0f} "
+            f"{p['world_cpu_seconds']:12.2f} {p['total_cpu_seconds']:12.2f} "
+            f"{p['events_scheduled']:7.0f} {p['customer_months'] / p['world_cpu_seconds']:18.0f} "
             f"{p['peak_rss_mib']:13.0f}"
         )
     x = np.log([p["customers_start"] for p in pts])
-    for key in ("world_seconds", "total_seconds"):
+    for key in ("world_seconds", "total_seconds", "world_cpu_seconds", "total_cpu_seconds"):
         b = np.polyfit(x, np.log([p[key] for p in pts]), 1)[0]
         print(f"  exponent of {key} vs customers: {b:.2f}")
 

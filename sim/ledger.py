@@ -86,10 +86,14 @@ class Ledger:
     events: list[Event] = field(default_factory=list)
     _subscribers: list[Callable[[Event], None]] = field(default_factory=list, repr=False)
     _next_deal: int = 0
+    keep: bool = True
+    """Keep events in ``events``; when False they only go to the subscribers (a long run whose
+    pay and metrics are accumulated live needs not hold millions of events)."""
 
     def record(self, event: Event) -> Event:
-        """Append an event and notify subscribers (the incentive policy's pay state)."""
-        self.events.append(event)
+        """Append an event (when ``keep``) and notify subscribers (the incentive policy's pay state)."""
+        if self.keep:
+            self.events.append(event)
         for fn in self._subscribers:
             fn(event)
         return event
@@ -121,9 +125,10 @@ class Ledger:
 
     def __getstate__(self) -> dict[str, object]:
         # Subscribers are live callbacks; a pickled ledger carries only its data.
-        return {"events": self.events, "_subscribers": [], "_next_deal": self._next_deal}
+        return {"events": self.events, "_subscribers": [], "_next_deal": self._next_deal, "keep": self.keep}
 
     def __setstate__(self, state: dict[str, object]) -> None:
         self.events = state["events"]  # type: ignore[assignment]
         self._subscribers = []
         self._next_deal = state["_next_deal"]  # type: ignore[assignment]
+        self.keep = bool(state.get("keep", True))

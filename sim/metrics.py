@@ -10,9 +10,10 @@ the measured years.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,12 +27,143 @@ SEGMENT_NAMES: tuple[str, ...] = ("smb", "mid_market", "enterprise")
 SOURCES: tuple[str, ...] = ("outbound", "marketing", "referral", "champion")
 NAN = float("nan")
 
+COUNTED = (
+    "go_live",
+    "implementation_success",
+    "implementation_failed",
+    "referral",
+    "reference",
+    "champion_move",
+    "non_payment",
+    "renewal",
+)
+
+
+class Tally:
+    """Everything the metrics need from the ledger, accumulated one event at a time.
+
+    The world subscribes :meth:`observe` to its live ledger, so a replication needs not keep
+    its events; :meth:`of` builds one from a finished list of events.
+    """
+
+    def __init__(self, calendar: Calendar, plan: PlanDesign, warmup_months: int, total_months: int) -> None:
+        self.calendar = calendar
+        self.start = float(calendar.month_starts[warmup_months])
+        self.end = float(calendar.month_starts[total_months])
+        self.warmup_months = warmup_months
+        self.total_months = total_months
+        self._starts = [float(x) for x in calendar.month_starts]
+        self.events = 0
+        """Events observed (whole run)."""
+        self.sums: dict[str, float] = defaultdict(float)
+        """Signed ARR movements in the window by kind."""
+        self.new_by_source: dict[str, float] = defaultdict(float)
+        self.new_logo_arr: list[float] = []
+        self.discounts: list[float] = []
+        self.close_weeks: list[float] = []
+        self.forecast_errors: list[float] = []
+        self.new_acv = 0.0
+        self.period_end_acv = 0.0
+        self.quarter_hits = 0
+        self.ttv: list[float] = []
+        self.counts: dict[str, int] = defaultdict(int)
+        self.renewed = 0.0
+        months = max(total_months - warmup_months, 0)
+        self.new_arr_by_month = [0.0] * months
+        self.bookings_by_month = [0.0] * months
+        q = plan.ae.quota
+        self.quota = q
+        self.hired: dict[int, float] = {}
+        self.left: dict[int, float] = {}
+        self.credit: dict[tuple[int, int], float] = defaultdict(float)
+
+    @classmethod
+    def of(
+        cls,
+        events: Iterable[Event],
+        calendar: Calendar,
+        plan: PlanDesign,
+        warmup_months: int,
+        total_months: int,
+    ) -> Tally:
+        """A tally of a finished list of events."""
+        t = cls(calendar, plan, warmup_months, total_months)
+        for e in events:
+            t.observe(e)
+        return t
+
+    def _month(self, day: float) -> int:
+        return bisect.bisect_right(self._starts, day) - 1
+
+    def observe(self, e: Event) -> None:
+        """Count one ledger event."""
+        self.events += 1
+        k = e.kind
+        q = self.quota
+        if k == "hire":
+            if e.role == "ae":
+                self.hired[e.person] = e.day
+            return
+        if k == "leave":
+            if e.role == "ae":
+                self.left[e.person] = e.day
+            return
+        if (
+            k == "booking"
+            and q is not None
+            and e.ae >= 0
+            and (e.deal_kind == "new" or "ae" in e.credited)
+            and q.measure in ("bookings_acv", "new_logo_acv", "net_new_arr")
+            and (q.measure != "new_logo_acv" or e.deal_kind == "new")
+        ):
+            per = {"month": 1, "quarter": 3, "year": 12}[q.period]
+            self.credit[(e.ae, self._month(e.day) // per)] += e.amount
+        if e.day < self.start or e.day >= self.end + 1e-9:
+            return
+        if k.startswith("arr_"):
+            self.sums[k] += e.amount
+            if k == "arr_new":
+                self.new_by_source[e.source] += e.amount
+                self.new_logo_arr.append(e.amount)
+                m = self._month(e.day) - self.warmup_months
+                if 0 <= m < len(self.new_arr_by_month):
+                    self.new_arr_by_month[m] += e.amount
+        elif k == "booking":
+            if e.deal_kind == "renewal":
+                return
+            m = self._month(e.day) - self.warmup_months
+            if 0 <= m < len(self.bookings_by_month):
+                self.bookings_by_month[m] += e.amount
+            if e.deal_kind != "new":
+                return
+            self.new_acv += e.amount
+            self.discounts.append(e.discount)
+            qm = (self._month(e.day) // 3) * 3
+            q_start, q_end = self._starts[qm], self._starts[qm + 3]
+            self.close_weeks.append(float(int((e.day - q_start) // 7)))
+            if e.day >= q_end - 14.0:
+                self.period_end_acv += e.amount
+            if e.forecast_day >= 0:
+                self.forecast_errors.append(e.day - e.forecast_day)
+                self.quarter_hits += self._month(e.day) // 3 == self._month(e.forecast_day) // 3
+        elif k == "go_live":
+            self.counts[k] += 1
+            if e.forecast_day >= 0:
+                self.ttv.append(e.day - e.forecast_day)
+        elif k in COUNTED:
+            self.counts[k] += 1
+            if k == "renewal":
+                self.renewed += e.amount
+        elif k == "tickets":
+            self.counts[k] += int(e.amount)
+
 
 @dataclass
 class Observations:
     """What a replication leaves behind for its metrics."""
 
-    events: Sequence[Event]
+    tally: Tally
+    """The ledger, summarised (see :class:`Tally`)."""
     calendar: Calendar
     plan: PlanDesign
     warmup_months: int
@@ -39,8 +171,10 @@ class Observations:
     arr_snapshots: list[np.ndarray]
     """Per-customer ARR in cents at each month start 0..total_months (arrays grow with customers;
     warm-up months may hold empty arrays: metrics read months from ``warmup_months`` on)."""
-    health_snapshots: list[np.ndarray]
-    """Per-customer health at each month start, like ``arr_snapshots``."""
+    nps_by_month: list[float]
+    """NPS of paying customers at each month start 0..total_months (see :func:`level_metrics`)."""
+    final_health: np.ndarray
+    """Every customer's health at the end of the horizon."""
     segment: np.ndarray
     """Segment code (0 smb, 1 mid-market, 2 enterprise) of every customer."""
     promoter_health: float
@@ -113,56 +247,11 @@ def retention_metrics(obs: Observations) -> dict[str, float]:
 
 def flow_metrics(obs: Observations) -> dict[str, float]:
     """ARR movements, bookings, sources, discounts, timing and implementation, per measured year."""
-    cal = obs.calendar
-    start = float(cal.month_starts[obs.warmup_months])
-    end = float(cal.month_starts[obs.total_months])
+    t = obs.tally
     years = max((obs.total_months - obs.warmup_months) / 12.0, 1e-9)
-    sums: dict[str, float] = defaultdict(float)
-    new_by_source: dict[str, float] = defaultdict(float)
-    discounts: list[float] = []
-    new_acv = 0.0
-    period_end_acv = 0.0
-    slip: list[float] = []
-    hit = 0
-    n_new = 0
-    ttv: list[float] = []
-    new_logo_arr: list[float] = []
-    counts: dict[str, int] = defaultdict(int)
-    for e in obs.events:
-        if e.day < start or e.day >= end + 1e-9:
-            continue
-        k = e.kind
-        if k.startswith("arr_"):
-            sums[k] += e.amount
-            if k == "arr_new":
-                new_by_source[e.source] += e.amount
-                new_logo_arr.append(e.amount)
-        elif k == "booking" and e.deal_kind == "new":
-            n_new += 1
-            new_acv += e.amount
-            discounts.append(e.discount)
-            q_end = cal.period_end(e.day, "quarter")
-            if e.day >= q_end - 14.0:
-                period_end_acv += e.amount
-            if e.forecast_day >= 0:
-                slip.append(e.day - e.forecast_day)
-                hit += cal.period_of(e.day, "quarter") == cal.period_of(e.forecast_day, "quarter")
-        elif k == "go_live":
-            counts[k] += 1
-            if e.forecast_day >= 0:
-                ttv.append(e.day - e.forecast_day)
-        elif k in (
-            "implementation_success",
-            "implementation_failed",
-            "referral",
-            "reference",
-            "champion_move",
-            "non_payment",
-            "renewal",
-        ):
-            counts[k] += 1
-        elif k == "tickets":
-            counts[k] += int(e.amount)
+    sums, new_by_source, counts = t.sums, t.new_by_source, t.counts
+    discounts, slip, ttv, new_logo_arr = t.discounts, t.forecast_errors, t.ttv, t.new_logo_arr
+    n_new, new_acv, period_end_acv, hit = len(t.discounts), t.new_acv, t.period_end_acv, t.quarter_hits
     new_arr = sums["arr_new"]
     out = {
         "new_arr": new_arr / years,
@@ -207,15 +296,7 @@ def level_metrics(obs: Observations) -> dict[str, float]:
     out = {"ending_arr": float(final.sum()) / 100.0, "ending_customers": float((final > 0).sum())}
     for s, name in enumerate(SEGMENT_NAMES):
         out[f"ending_arr_{name}"] = float(final[obs.segment == s].sum()) / 100.0
-    scores = []
-    for m in range(obs.warmup_months, obs.total_months + 1):
-        h = obs.health_snapshots[m]
-        act = obs.arr_snapshots[m] > 0
-        if act.any():
-            hh = h[act]
-            scores.append(
-                100.0 * (float((hh > obs.promoter_health).mean()) - float((hh < obs.detractor_health).mean()))
-            )
+    scores = [x for x in obs.nps_by_month[obs.warmup_months : obs.total_months + 1] if not math.isnan(x)]
     out["nps"] = float(np.mean(scores)) if scores else NAN
     return out
 
@@ -239,22 +320,7 @@ def attainment_samples(obs: Observations) -> list[float]:
     quota = q.annual_amount * per / 12.0
     start_p = -(-obs.warmup_months // per)
     end_p = obs.total_months // per
-    hired: dict[int, float] = {}
-    left: dict[int, float] = {}
-    credit: dict[tuple[int, int], float] = defaultdict(float)
-    for e in obs.events:
-        if e.kind == "hire" and e.role == "ae":
-            hired[e.person] = e.day
-        elif e.kind == "leave" and e.role == "ae":
-            left[e.person] = e.day
-        elif (
-            e.kind == "booking"
-            and e.ae >= 0
-            and (e.deal_kind == "new" or "ae" in e.credited)
-            and q.measure in ("bookings_acv", "new_logo_acv", "net_new_arr")
-            and (q.measure != "new_logo_acv" or e.deal_kind == "new")
-        ):
-            credit[(e.ae, cal.period_of(e.day, q.period))] += e.amount
+    hired, left, credit = obs.tally.hired, obs.tally.left, obs.tally.credit
     out = []
     for p in range(start_p, end_p):
         a, b = cal.period_bounds(p, q.period)
@@ -266,26 +332,12 @@ def attainment_samples(obs: Observations) -> list[float]:
 
 def distributions(obs: Observations) -> dict[str, list[float]]:
     """Samples for histograms over the measured horizon."""
-    cal = obs.calendar
-    start = float(cal.month_starts[obs.warmup_months])
-    disc: list[float] = []
-    week: list[float] = []
-    ttv: list[float] = []
-    fe: list[float] = []
-    for e in obs.events:
-        if e.day < start:
-            continue
-        if e.kind == "booking" and e.deal_kind == "new":
-            disc.append(e.discount)
-            qs, _ = cal.period_bounds(cal.period_of(e.day, "quarter"), "quarter")
-            week.append(float(int((e.day - qs) // 7)))
-            if e.forecast_day >= 0:
-                fe.append(e.day - e.forecast_day)
-        elif e.kind == "go_live" and e.forecast_day >= 0:
-            ttv.append(e.day - e.forecast_day)
-    final_h = obs.health_snapshots[obs.total_months]
+    t = obs.tally
+    disc, week, ttv, fe = t.discounts, t.close_weeks, t.ttv, t.forecast_errors
     final_a = obs.arr_snapshots[obs.total_months]
-    nps = nps_answers(final_h[final_a > 0], obs.promoter_health, obs.detractor_health)
+    nps = nps_answers(
+        obs.final_health[: len(final_a)][final_a > 0], obs.promoter_health, obs.detractor_health
+    )
     return {
         "discount": disc,
         "attainment": attainment_samples(obs),
@@ -300,7 +352,6 @@ def timeseries(obs: Observations) -> dict[str, list[float]]:
     """Monthly series over the measured horizon: ARR (end of month), new ARR, bookings, customers."""
     n = len(obs.segment)
     w, t = obs.warmup_months, obs.total_months
-    cal = obs.calendar
     out: dict[str, list[float]] = {
         "arr": [],
         "customers": [],
@@ -315,18 +366,8 @@ def timeseries(obs: Observations) -> dict[str, list[float]]:
         out["customers"].append(float((a > 0).sum()))
         for s, name in enumerate(SEGMENT_NAMES):
             out[f"arr_{name}"].append(float(a[obs.segment == s].sum()) / 100.0)
-    start = float(cal.month_starts[w])
-    for e in obs.events:
-        if e.day < start:
-            continue
-        if e.kind == "arr_new":
-            m = cal.month_of(e.day) - w
-            if 0 <= m < t - w:
-                out["new_arr"][m] += e.amount
-        elif e.kind == "booking" and e.deal_kind != "renewal":
-            m = cal.month_of(e.day) - w
-            if 0 <= m < t - w:
-                out["bookings"][m] += e.amount
+    out["new_arr"] = list(obs.tally.new_arr_by_month)
+    out["bookings"] = list(obs.tally.bookings_by_month)
     return out
 
 
@@ -377,9 +418,8 @@ def cost_metrics(
 
 def renewed_arr(obs: Observations) -> float:
     """ARR renewed per measured year."""
-    start = float(obs.calendar.month_starts[obs.warmup_months])
     years = max((obs.total_months - obs.warmup_months) / 12.0, 1e-9)
-    return sum(e.amount for e in obs.events if e.kind == "renewal" and e.day >= start) / years
+    return obs.tally.renewed / years
 
 
 def all_metrics(obs: Observations, payouts: Any = None) -> dict[str, float]:

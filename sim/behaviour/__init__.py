@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from sim.behaviour.choice import choice_probabilities, choose_index
+from sim.behaviour.fast import FastValuer
 from sim.behaviour.policy import IncentivePolicy
 from sim.behaviour.valuation import value_outcome
 
@@ -19,4 +20,6 @@ def make_policy(scenario: Scenario, plan_name: str) -> Policy:
     return IncentivePolicy(scenario.behaviour, scenario.plan(plan_name), measure_start_months=months)
 
 
-__all__ = ["IncentivePolicy", "choice_probabilities", "choose_index", "make_policy", "value_outcome"]
+__all__ = [
+    "FastValuer", "IncentivePolicy", "choice_probabilities", "choose_index", "make_policy", "value_outcome",
+]

@@ -30,8 +30,8 @@ from sim.behaviour.valuation import MEASURE_EVENT, discount_factor, mean_discoun
 from sim.calendar import DAYS_PER_MONTH, DAYS_PER_YEAR
 from sim.decisions import Decision, MeasureOutcome
 from sim.plans.components import EPS, TIMING_TRIGGER, discount_multiplier, period_quota
-from sim.plans.measures import RATIO_MEASURES, TEAM
 from sim.plans.engine import PayState
+from sim.plans.measures import RATIO_MEASURES, TEAM
 from sim.scenario.plans import Component
 
 _COUNT_MEASURES = frozenset({"references", "referrals", "go_lives"})
@@ -53,10 +53,37 @@ class _Rule:
     """One component compiled for valuation (constants only; no pay state)."""
 
     __slots__ = (
-        "bands", "bonus", "bounds", "cap", "cb_churn", "cb_fail", "cb_nonpay", "cb_share", "clawback", "comp",
-        "ci", "first_rate", "integrate", "months", "period", "quota", "quota_measure", "ratio", "role_quota",
-        "same_quota_measure", "success_days", "target", "target_usd", "team", "threshold", "timing",
-        "timing_memo", "xs", "ys", "const_factor",
+        "band_memo",
+        "bands",
+        "bonus",
+        "bounds",
+        "cap",
+        "cb_churn",
+        "cb_fail",
+        "cb_nonpay",
+        "cb_share",
+        "ci",
+        "clawback",
+        "comp",
+        "const_factor",
+        "first_rate",
+        "integrate",
+        "months",
+        "period",
+        "quota",
+        "quota_measure",
+        "ratio",
+        "role_quota",
+        "same_quota_measure",
+        "success_days",
+        "target",
+        "target_usd",
+        "team",
+        "threshold",
+        "timing",
+        "timing_memo",
+        "xs",
+        "ys",
     )
 
     def __init__(self, state: PayState, role: str, ci: int, comp: Component) -> None:
@@ -90,10 +117,12 @@ class _Rule:
             self.timing = _TIMING_CODE[comp.pays]
         self.success_days = comp.success_days
         self.timing_memo: dict[float, float] = {}
+        self.band_memo: dict[float, float] = {}
         cb = comp.clawback
         self.clawback = cb is not None
         self.cb_share = cb.share if cb is not None else 0.0
-        self.cb_churn = min(1.0, cb.window_days / 365.0) if cb is not None and "churn" in cb.triggers else None
+        churn = cb is not None and "churn" in cb.triggers
+        self.cb_churn = min(1.0, cb.window_days / 365.0) if cb is not None and churn else None
         # The reference multiplies one factor per listed trigger, in the listed order.
         self.cb_nonpay = cb is not None and "non_payment" in cb.triggers
         self.cb_fail = cb is not None and "failed_implementation" in cb.triggers
@@ -176,7 +205,9 @@ class _Spiff:
 
     __slots__ = ("amount", "closes", "multi_year", "opens")
 
-    def __init__(self, state: PayState, amount: float, start_month: int, months: int | None, event: str) -> None:
+    def __init__(
+        self, state: PayState, amount: float, start_month: float, months: float | None, event: str
+    ) -> None:
         self.amount = amount
         self.opens = state.start_day + start_month * DAYS_PER_MONTH
         self.closes = self.opens + months * DAYS_PER_MONTH if months is not None else math.inf
@@ -214,7 +245,8 @@ class FastValuer:
             else:
                 got = (
                     tuple(_Rule(self.state, role, ci, c) for ci, c in comps),
-                    tuple(_Spiff(self.state, sp.amount_usd, sp.start_month, sp.months, sp.event) for sp in spiffs),
+                    tuple(_Spiff(self.state, sp.amount_usd, sp.start_month, sp.months, sp.event)
+                          for sp in spiffs),
                     measure in _COUNT_MEASURES,
                 )
             self._rules[key] = got
@@ -281,43 +313,48 @@ class FastValuer:
                 who, n = person, 1
             idx = state.month_of(day) // r.months
             q = r.quota * n
-            a0 = state.acc.get((role, who, r.quota_measure, r.period, idx), 0.0) / q if r.quota_measure else 0.0
-            room = r.cap - state.cap_used.get((role, r.ci, person, idx), 0.0) if r.cap is not None else math.inf
+            acc, cap_used = state.acc, state.cap_used
+            a0 = acc.get((role, who, r.quota_measure, r.period, idx), 0.0) / q if r.quota_measure else 0.0
+            room = r.cap - cap_used.get((role, r.ci, person, idx), 0.0) if r.cap is not None else math.inf
             before = held = 0.0
             if r.threshold > 0 and r.role_quota is not None:
                 before = state.attainment_of(role, person, r.comp, day)
                 pidx = state.period_of(day, r.period)
                 held = sum(i.amount for i in state.held.get((role, r.ci, person, pidx), ()))
-            ctx = (float(n), q, a0, room, before, held)
+            # The rate in force at a0 (used when the tiers are not integrated across the move).
+            rt = r.first_rate
+            if r.quota_measure is not None:
+                for lo, _, rr in r.bounds:
+                    if a0 + EPS >= lo:
+                        rt = rr
+            ctx = (n, q, a0, room, before, held, rt)
         self._ctx[key] = ctx
         return ctx
 
     def _commission(self, r: _Rule, ctx: tuple[float, ...], amount: float, discount: float) -> float:
         """``_commission_value`` of the reference from a precomputed context."""
-        nf, q, a0, room, before, held = ctx
-        n = int(nf)
+        n, q, a0, room, before, held, rt = ctx
         share = amount / n
-        if r.quota_measure is None:
-            pay = share * r.first_rate
-        elif r.integrate:
+        if r.integrate:
             a1 = a0 + max(amount, 0.0) / q
             pay = 0.0
-            for lo, hi, rt in r.bounds:
+            for lo, hi, tr in r.bounds:
                 overlap = (a1 if a1 < hi else hi) - (a0 if a0 > lo else lo)
                 if overlap > 0:
-                    pay += overlap * rt
+                    pay += overlap * tr
             pay *= q / n
         else:
-            rt = r.first_rate
-            for lo, _, rr in r.bounds:
-                if a0 + EPS >= lo:
-                    rt = rr
             pay = share * rt
         if pay <= 0:
             pay = 0.0
         else:
             if r.bands is not None:
-                pay *= discount_multiplier(r.bands, discount)
+                mult = r.band_memo.get(discount)
+                if mult is None:
+                    if len(r.band_memo) > _MEMO_LIMIT:
+                        r.band_memo.clear()
+                    mult = r.band_memo[discount] = discount_multiplier(r.bands, discount)
+                pay *= mult
             if r.cap is not None:
                 pay = max(0.0, min(pay, room))
         if r.threshold <= 0:

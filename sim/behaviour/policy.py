@@ -28,8 +28,13 @@ MIN_ATTRITION_MULTIPLIER = 0.25
 class IncentivePolicy:
     """Answers the world's decisions by expected pay under ``plan`` (see ``docs/model.md``)."""
 
-    def __init__(self, behaviour: Behaviour, plan: PlanDesign, *, measure_start_months: int = 0) -> None:
+    def __init__(
+        self, behaviour: Behaviour, plan: PlanDesign, *, measure_start_months: int = 0, fast: bool = True
+    ) -> None:
         self.behaviour = behaviour
+        self.fast = fast
+        """Value decisions with :class:`~sim.behaviour.fast.FastValuer` (same utilities, faster);
+        False uses the straightforward reference valuation (for benchmarks and checks)."""
         self.plan = plan
         self.measure_start_months = int(measure_start_months)
         self.state: PayState | None = None
@@ -89,7 +94,7 @@ class IncentivePolicy:
             return decision.neutral
         if self.valuer is None:
             raise RuntimeError("IncentivePolicy.bind must be called before choose")
-        utilities = self.valuer.utilities(decision)
+        utilities = self.valuer.utilities(decision) if self.fast else self.reference_utilities(decision)
         k = choose_index(utilities, decision.neutral, lam, u)
         if k != decision.neutral:
             self.deviations += 1

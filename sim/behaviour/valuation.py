@@ -20,6 +20,11 @@ from the live :class:`~sim.plans.engine.PayState` (no replay of the ledger):
 
 Nothing here knows a plan by name: any component the schema can express is priced the same
 way.
+
+This is the reference valuation, written for clarity. The policy answers decisions with
+:class:`sim.behaviour.fast.FastValuer`, which computes the same floats with the same
+operations from cached pricing contexts (``tests/behaviour/test_fast_valuation.py`` checks
+they agree bit for bit); a change to the rules here must be mirrored there.
 """
 
 from __future__ import annotations

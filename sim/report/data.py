@@ -11,6 +11,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import yaml
+from pydantic import ValidationError
 
 from sim.experiment.results import CONFIG_FILE, Results
 
@@ -209,5 +212,14 @@ class ReportData:
 def load(folder: Path, results: Results | None = None) -> ReportData:
     """Read a results folder (or use ``results`` already in memory) for the report."""
     check_folder(folder)
-    res = results if results is not None else Results.load(folder)
+    if results is not None:
+        return ReportData(results)
+    try:
+        res = Results.load(folder)
+    except (yaml.YAMLError, ValidationError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise NotAResultsFolder(f"{CONFIG_FILE} is not a valid scenario ({first})") from exc
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise NotAResultsFolder(f"cannot read the results tables ({first})") from exc
     return ReportData(res)

@@ -61,14 +61,14 @@ nav.toc a { color:var(--accent); text-decoration:none; margin-right:10px; white-
 .card { background:var(--band); border-radius:6px; padding:9px 14px; min-width:150px; }
 .card .k { font-size:11.5px; text-transform:uppercase; letter-spacing:.05em; color:var(--muted); }
 .card .v { font-size:18px; font-weight:600; }
-table { border-collapse:collapse; margin:8px 0 14px; font-size:13px; }
-th, td { padding:5px 8px; border-bottom:1px solid var(--line); text-align:right; vertical-align:top; }
+table { border-collapse:collapse; margin:8px 0 14px; font-size:12.5px; }
+th, td { padding:5px 6px; border-bottom:1px solid var(--line); text-align:right; vertical-align:top; }
 th { background:var(--band); font-weight:600; border-bottom:2px solid #cfcfcf; }
 th:first-child, td:first-child { text-align:left; white-space:nowrap; }
 td.text, th.text { text-align:left; }
 table.full { width:100%; }
 tr.baseline td { background:#fbf7ea; }
-td .ci { display:block; color:var(--muted); font-size:11px; white-space:nowrap; }
+td .ci { display:block; color:var(--muted); font-size:10.5px; white-space:nowrap; }
 td.better { color:var(--good); font-weight:600; }
 td.worse { color:var(--bad); font-weight:600; }
 td.sig { font-weight:600; }
@@ -101,7 +101,8 @@ class Page:
     """The report being assembled: HTML parts and the PNGs written."""
 
     data: ReportData
-    plots_dir: Path
+    plots_dir: Path | None
+    """Where PNG copies of the figures go (None: embedded only)."""
     parts: list[str] = field(default_factory=list)
     written: list[Path] = field(default_factory=list)
 
@@ -126,9 +127,10 @@ class Page:
             self.missing(f"Figure not drawn: {exc}.")
             self.data.note(f"figure {name}: {exc}")
             return False
-        path = self.plots_dir / f"{name}.png"
-        atomic_write_bytes(path, png)
-        self.written.append(path)
+        if self.plots_dir is not None:
+            path = self.plots_dir / f"{name}.png"
+            atomic_write_bytes(path, png)
+            self.written.append(path)
         uri = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
         width = int.from_bytes(png[16:20], "big")  # PNG IHDR: width in pixels
         self.add(f'<figure><img src="{uri}" alt="{esc(caption)}" style="max-width:{width}px">'
@@ -461,16 +463,18 @@ def _people(page: Page, top: int = 5) -> None:
         per = sub.groupby("person").agg(role=("role", "first"), base=("value_base", "mean"),
                                         change=("diff", "mean"), n=("diff", "size")).reset_index()
         per = per.sort_values(["change", "person"], ascending=[False, True])
-        win = per.head(top)
-        lose = per.sort_values(["change", "person"]).head(top)
+        win = per[per["change"] > 0.5].head(top)
+        lose = per[per["change"] < -0.5].sort_values(["change", "person"]).head(top)
         rows = []
         for label, part in (("winner", win), ("loser", lose)):
             for _, r in part.iterrows():
                 cls = "better" if r["change"] > 0 else ("worse" if r["change"] < 0 else "")
-                rows.append([f"<td>{esc(label)}</td>", f"<td>{esc(r['person'])}</td>",
+                rows.append([f"<td>{esc(label)}</td>", f'<td class="text">{esc(r["person"])}</td>',
                              _cell(fmt.money(float(r["base"]))),
                              _cell(fmt.money(float(r["change"]), signed=True), cls=cls),
                              _cell(str(int(r["n"])))])
+        if not rows:
+            rows.append(['<td colspan="5">nobody gains or loses more than $1 a year</td>'])
         blocks.append(f"<div><h3>{esc(plan)}</h3>" + table(
             ["", "person", f"pay under {data.baseline}", "change", "reps"], rows, raw=True, text_columns=2)
             + "</div>")
@@ -522,8 +526,8 @@ def _footer(page: Page) -> None:
     page.add("</footer></section>")
 
 
-def build(data: ReportData, plots_dir: Path) -> tuple[str, list[Path]]:
-    """The report's HTML text and the PNG files written under ``plots_dir``."""
+def build(data: ReportData, plots_dir: Path | None) -> tuple[str, list[Path]]:
+    """The report's HTML text and the PNG files written under ``plots_dir`` (none when None)."""
     page = Page(data, plots_dir)
     sc = data.results.scenario
     for step in (_question, _plans, _metrics, _differences, _arr, _waterfall, _payouts, _attainment,
@@ -539,24 +543,26 @@ def build(data: ReportData, plots_dir: Path) -> tuple[str, list[Path]]:
     return head + "".join(page.parts) + "</main></body></html>\n", page.written
 
 
-def write_report(folder: str | Path, results: Any = None) -> Path:
+def write_report(folder: str | Path, results: Any = None, *, save_plots: bool = True) -> Path:
     """Write ``report.html`` and ``plots/*.png`` into a results folder and return the report's path.
 
-    ``results`` may pass the folder's :class:`~sim.experiment.results.Results` already in memory
-    (the run command does); otherwise the folder is read. Figures whose data is missing are replaced
-    by a note; raises :class:`~sim.report.data.NotAResultsFolder` for a folder without
-    ``config.resolved.yaml`` and ``replications.parquet``.
+    ``results`` may pass the folder's :class:`~sim.experiment.results.Results` already in memory;
+    otherwise the folder is read (what ``incentsim report`` does). ``save_plots=False`` embeds the
+    figures without writing PNG files. Figures whose data is missing are replaced by a note; raises
+    :class:`~sim.report.data.NotAResultsFolder` for a folder that is not a readable results folder.
     """
     folder = Path(folder)
     data = load(folder, results)
-    plots_dir = folder / PLOTS_DIR
-    plots_dir.mkdir(exist_ok=True)
+    plots_dir = folder / PLOTS_DIR if save_plots else None
+    if plots_dir is not None:
+        plots_dir.mkdir(exist_ok=True)
     text, written = build(data, plots_dir)
     # A figure that could not be drawn this time must not leave an older PNG behind.
-    for name in FIGURES:
-        stale = plots_dir / f"{name}.png"
-        if stale not in written and stale.exists():
-            stale.unlink()
+    if plots_dir is not None:
+        for name in FIGURES:
+            stale = plots_dir / f"{name}.png"
+            if stale not in written and stale.exists():
+                stale.unlink()
     out = folder / REPORT_FILE
     atomic_write_text(out, text)
     return out

@@ -9,10 +9,13 @@ into expansion.
 
 from __future__ import annotations
 
-import math
-from typing import Any
+import functools
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from sim.world.model import World
 
 SEGMENT_NAMES: tuple[str, ...] = ("smb", "mid_market", "enterprise")
 SOURCE_NAMES: tuple[str, ...] = ("outbound", "marketing", "referral", "champion")
@@ -131,17 +134,6 @@ class Book:
         return self.arr_cents[: self.n].copy()
 
 
-def logistic(x: np.ndarray | float) -> np.ndarray | float:
-    """The logistic function 1 / (1 + exp(-x))."""
-    return 1.0 / (1.0 + np.exp(-x))
-
-
-def logit(p: float) -> float:
-    """Log-odds of a probability (clipped away from 0 and 1)."""
-    p = min(max(p, 1e-9), 1 - 1e-9)
-    return float(np.log(p / (1 - p)))
-
-
 def renewal_churn_probability(
     annual_churn: np.ndarray | float,
     term_months: np.ndarray | float,
@@ -167,36 +159,10 @@ def renewal_churn_probability(
     return np.asarray(1.0 / (1.0 + np.exp(-z)))
 
 
-def churn_probability_scalar(
-    annual_churn: float,
-    term_months: float,
-    health: float,
-    price_increase: float,
-    health_sensitivity: float,
-    price_sensitivity: float,
-    extra_log_odds: float = 0.0,
-) -> float:
-    """Scalar :func:`renewal_churn_probability` (plain floats, for per-deal expectations)."""
-    base = 1.0 - (1.0 - annual_churn) ** (term_months / 12.0)
-    base = min(max(base, 1e-9), 1 - 1e-9)
-    z = (
-        math.log(base / (1 - base))
-        - health_sensitivity * (health - 0.5)
-        + price_sensitivity * price_increase
-        + extra_log_odds
-    )
-    return 1.0 / (1.0 + math.exp(-z))
-
-
 def renewal_price_increase(discount: np.ndarray | float, deep_discount: float) -> np.ndarray:
     """Price increase asked at renewal: a deep discount is not repeated (back to list)."""
     d = np.asarray(discount, dtype=float)
     return np.where(d >= deep_discount, d / np.maximum(1.0 - d, 1e-9), 0.0)
-
-
-def nps_scores(health: np.ndarray) -> np.ndarray:
-    """NPS answer (0..10) of customers with this health: round(10 * health)."""
-    return np.rint(np.clip(health, 0.0, 1.0) * 10.0)
 
 
 # ---------------------------------------------------------------------- bulk monthly dynamics
@@ -223,7 +189,7 @@ def poisson_inv(u: np.ndarray, lam: np.ndarray, max_k: int = 60) -> np.ndarray:
     return k
 
 
-def _month_uniforms(world: Any, name: str, month: int, cols: int) -> np.ndarray:
+def _month_uniforms(world: World, name: str, month: int, cols: int) -> np.ndarray:
     n = world.book.n
     return (
         world.streams(f"customers.{name}.m{month}").random((n, cols))
@@ -232,7 +198,7 @@ def _month_uniforms(world: Any, name: str, month: int, cols: int) -> np.ndarray:
     )
 
 
-def monthly_update(world: Any, month: int) -> None:
+def monthly_update(world: World, month: int) -> None:
     """Flows of the month that just ended (now = start of ``month``), for every live customer.
 
     Health reverts toward value, takes noise, CSM attention and ticket effects; usage drifts
@@ -374,7 +340,7 @@ def monthly_update(world: Any, month: int) -> None:
 DAYS_PER_YEAR_ = 365.25
 
 
-def _waiting_health(world: Any) -> None:
+def _waiting_health(world: World) -> None:
     """Customers still waiting for go-live: health = value less the promise gap and the
     late-value penalty so far (the starting-health formula applied to the wait to date)."""
     book = world.book
@@ -391,7 +357,7 @@ def _waiting_health(world: Any) -> None:
 
 
 def _expansion_opportunities(
-    world: Any,
+    world: World,
     month: int,
     live: np.ndarray,
     h: np.ndarray,
@@ -431,14 +397,16 @@ def _expansion_opportunities(
             pw = float(p[j])
             uw = float(uo[j, k0 + 2])
             ev = world.env.timeout(delay)
-            ev.callbacks.append(
-                lambda _e, c=c, kind=kind, cents=cents, pw=pw, uw=uw: world.sales.expansion_deal(
-                    c, kind, cents, pw, uw
-                )
-            )
+            ev.callbacks.append(functools.partial(_close_expansion, world, c, kind, cents, pw, uw))
 
 
-def renewals(world: Any, month: int) -> None:
+def _close_expansion(
+    world: World, cust: int, kind: str, cents: int, p_win: float, u: float, _event: object
+) -> None:
+    world.sales.expansion_deal(cust, kind, cents, p_win, u)
+
+
+def renewals(world: World, month: int) -> None:
     """Customers whose contract ends at this month start renew (with true-up and pricing) or churn.
 
     Churn probability: :func:`renewal_churn_probability` with the price increase of a deep
@@ -526,7 +494,7 @@ def renewals(world: Any, month: int) -> None:
             world.churn(c, "renewal")
 
 
-def collect_cash(world: Any, month: int) -> None:
+def collect_cash(world: World, month: int) -> None:
     """Invoices of new and expansion deals fall due at the month start: cash, or non-payment (cancel)."""
     from sim.ledger import Event
 

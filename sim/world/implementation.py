@@ -56,9 +56,14 @@ class ImplementationTeam:
         if self.slots <= 0:
             self.world.go_live(cust, -1, self.world.expected_quality(1.0), 0.0)
             return
-        self.world.env.process(self._project(cust, lead))
+        # the project keeps only the lead's draws it needs (a long queue holds many projects)
+        self.world.env.process(
+            self._project(cust, lead.segment, lead.u[U_SPEED], lead.impl_std, lead.quality_z)
+        )
 
-    def _project(self, cust: int, lead: Lead) -> Generator[Any, Any, None]:
+    def _project(
+        self, cust: int, seg: int, u_speed: float, impl_std: float, quality_z: float
+    ) -> Generator[Any, Any, None]:
         w = self.world
         env = w.env
         asked = env.now
@@ -69,7 +74,6 @@ class ImplementationTeam:
             k = int(self.load.argmin())
             consultant = self.people[k]
             self.load[k] += 1
-            seg = lead.segment
             options = self._label_only
             if self.measures:
                 options = tuple(
@@ -90,10 +94,10 @@ class ImplementationTeam:
                 self.neutral,
                 {"segment": float(seg), "customer": float(cust), "wait_days": wait},
             )
-            speed = self.speeds[w.choose(d, lead.u[U_SPEED])]
+            speed = self.speeds[w.choose(d, u_speed)]
             cc = w.company.consultants
-            duration = w.seg[seg].implementation_days * speed * lead.impl_std / cc.duration_shape
-            quality = self.quality(speed, lead.quality_z)
+            duration = w.seg[seg].implementation_days * speed * impl_std / cc.duration_shape
+            quality = self.quality(speed, quality_z)
             yield env.timeout(duration)
             self.load[k] -= 1
         w.go_live(cust, consultant, quality, wait)

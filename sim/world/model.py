@@ -27,7 +27,8 @@ from scipy.special import ndtr, ndtri
 from sim.calendar import DAYS_PER_YEAR, Calendar
 from sim.decisions import Decision, Policy
 from sim.ledger import Event, Ledger
-from sim.metrics import Observations, all_metrics, distributions, timeseries
+from sim.metrics import Observations, Tally, all_metrics, distributions, timeseries
+from sim.plans import PayState, payouts_from_state
 from sim.rng import Streams
 from sim.scenario.company import SEGMENTS, Segment
 from sim.scenario.plans import PlanDesign
@@ -46,7 +47,17 @@ from sim.world.market import U_USAGE, Lead, Market
 from sim.world.reps import Opportunity, SalesTeam
 from sim.world.result import ReplicationResult
 
-COUNT_MEASURES = ("go_lives", "implementation_success_90d", "references", "referrals", "tickets", "leads")
+SPIFF_MEASURES: dict[str, str] = {
+    "new_logo": "new_logo_acv",
+    "multi_year": "new_logo_acv",
+    "upsell": "upsell_acv",
+    "cross_sell": "cross_sell_acv",
+    "reference": "references",
+    "referral": "referrals",
+    "go_live": "go_lives",
+    "renewal": "renewals_arr",
+}
+"""The measure whose outcome tells a policy how likely a spiff's event is."""
 
 
 class CountingEnvironment(simpy.Environment):
@@ -65,15 +76,15 @@ class CountingEnvironment(simpy.Environment):
 
 
 def role_measures(plan: PlanDesign) -> dict[str, tuple[str, ...]]:
-    """Measures each role's plan pays on (components and quota), sorted: the outcomes worth describing."""
+    """Measures each role's plan pays on (components, quota, spiff events), sorted: the outcomes
+    worth describing in that role's decisions."""
     out: dict[str, tuple[str, ...]] = {}
     for role in ("ae", "csm", "consultant", "marketing", "product"):
         rp = plan.role(role)
-        ms = {c.measure for c in rp.components}
+        ms: set[str] = {c.measure for c in rp.components}
         if rp.quota is not None and rp.components:
             ms.add(rp.quota.measure)
-        if any(s.event in ("new_logo", "multi_year") for s in rp.spiffs) and role == "ae":
-            ms.add("new_logo_acv")
+        ms.update(SPIFF_MEASURES[s.event] for s in rp.spiffs)
         out[role] = tuple(sorted(ms))
     return out
 
@@ -86,7 +97,13 @@ class World:
     """The state of one replication."""
 
     def __init__(
-        self, scenario: Scenario, plan: PlanDesign, replication: int, policy: Policy, salt: int | None
+        self,
+        scenario: Scenario,
+        plan: PlanDesign,
+        replication: int,
+        policy: Policy,
+        salt: int | None,
+        keep_ledger: bool = True,
     ) -> None:
         self.scenario = scenario
         self.company = scenario.company
@@ -105,6 +122,8 @@ class World:
         self.end_day = self.calendar.end_day
         self._month_starts = [float(x) for x in self.calendar.month_starts]
         self.ledger = Ledger()
+        self.tally = Tally(self.calendar, plan, self.warmup_months, self.total_months)
+        self.ledger.subscribe(self.tally.observe)  # metrics accumulate live, from the first event
         self.roster: dict[int, str] = {}
         self._next_person = 0
         self.segment_names = SEGMENTS
@@ -145,11 +164,30 @@ class World:
         self._seg_arrays: dict[str, np.ndarray] = {}
         self.arr_snapshots: list[np.ndarray] = []
         """Per-customer ARR (cents) at each month start 0..total_months."""
-        self.health_snapshots: list[np.ndarray] = []
+        self.nps_by_month: list[float] = []
+        """NPS (promoters - detractors, % of paying customers) at each month start."""
+        self.final_health = np.zeros(0)
+        """Every customer's health at the end (for the NPS distribution)."""
         self.active_counts: list[int] = []
         """Customers with ARR at each month start 0..total_months (warm-up included)."""
         self.decisions = 0
         policy.bind(self.ledger, self.calendar, self.roster)
+        self.pay_state = self._live_pay_state()
+        if not keep_ledger:  # everything that reads events has seen them: hold no more
+            self.ledger.events.clear()
+            self.ledger.keep = False
+
+    def _live_pay_state(self) -> PayState:
+        """The plan's pay state, kept live on the ledger: the policy's own when it keeps one for
+        this plan and window (the incentive policy does), else a fresh one subscribed here."""
+        live = getattr(self.policy, "state", None)
+        if isinstance(live, PayState) and live.plan is self.plan and live.start_day == self.measure_start:
+            return live
+        state = PayState(self.plan, self.calendar, start_day=self.measure_start)
+        for event in self.ledger.events:
+            state.observe(event)
+        self.ledger.subscribe(state.observe)
+        return state
 
     # ------------------------------------------------------------------ helpers
     def month_of(self, day: float) -> int:
@@ -538,14 +576,19 @@ class World:
     def _snapshot(self) -> None:
         b = self.book
         arr = b.arr_snapshot()
-        self.active_counts.append(int(np.count_nonzero(arr)))
+        paying = arr > 0
+        self.active_counts.append(int(np.count_nonzero(paying)))
+        cc = self.company.customers
+        h = b.health[: b.n][paying]
+        self.nps_by_month.append(
+            100.0 * (float((h > cc.promoter_health).mean()) - float((h < cc.detractor_health).mean()))
+            if len(h)
+            else math.nan
+        )
         if len(self.arr_snapshots) < self.warmup_months:  # metrics read measured months only
             arr = np.zeros(0, dtype=np.int64)
-            health = np.zeros(0, dtype=np.float32)
-        else:
-            health = b.health[: b.n].astype(np.float32)
         self.arr_snapshots.append(arr)
-        self.health_snapshots.append(health)
+        self.final_health = b.health[: b.n].copy()
 
     def run(self) -> None:
         """Run the replication to the end of the horizon."""
@@ -561,30 +604,19 @@ class World:
 
 
 def build_result(world: World) -> ReplicationResult:
-    """Payouts (``sim.plans.compute_payouts``) and metrics (``sim.metrics``) of a finished world."""
-    from sim.plans import PayState, compute_payouts, payouts_from_state
-
-    live = getattr(world.policy, "state", None)
-    if isinstance(live, PayState) and live.plan is world.plan and live.start_day == world.measure_start:
-        # the incentive policy kept the plan's pay state live on this ledger: close it instead
-        # of replaying every event a second time (same engine, same events, same order)
-        payouts = payouts_from_state(live, start_day=world.measure_start, end_day=world.end_day)
-    else:
-        payouts = compute_payouts(
-            world.ledger.events,
-            world.plan,
-            world.calendar,
-            start_day=world.measure_start,
-            end_day=world.end_day,
-        )
+    """Payouts (``sim.plans`` engine) and metrics (``sim.metrics``) of a finished world."""
+    # the pay state followed the ledger live: closing it gives the payouts of the window
+    # (the same as replaying the ledger through compute_payouts; tests/world/test_payouts.py)
+    payouts = payouts_from_state(world.pay_state, start_day=world.measure_start, end_day=world.end_day)
     obs = Observations(
-        events=world.ledger.events,
+        tally=world.tally,
         calendar=world.calendar,
         plan=world.plan,
         warmup_months=world.warmup_months,
         total_months=world.total_months,
         arr_snapshots=world.arr_snapshots,
-        health_snapshots=world.health_snapshots,
+        nps_by_month=world.nps_by_month,
+        final_health=world.final_health,
         segment=world.book.segment[: world.book.n].copy(),
         promoter_health=world.company.customers.promoter_health,
         detractor_health=world.company.customers.detractor_health,
@@ -638,7 +670,9 @@ def simulate(
 ) -> ReplicationResult:
     """Simulate one replication of one plan and return its metrics.
 
-    ``policy`` answers every decision; by default the incentive policy of
+    ``plan`` is the name of one of the scenario's plans or a ``PlanDesign`` (a design not in
+    the scenario gets its own streams when common random numbers are off). ``policy``
+    answers every decision; by default the incentive policy of
     ``sim.behaviour.make_policy(scenario, plan_name)``. With ``keep_ledger`` the ledger's
     events are attached to the result (``result.ledger``).
     """
@@ -647,12 +681,18 @@ def simulate(
     if policy is None:
         from sim.behaviour import make_policy
 
-        policy = make_policy(scenario, design.name)
+        owner = scenario
+        if not any(p is design for p in scenario.plans):  # a design passed in: the policy reads it
+            plans = [design if p.name == design.name else p for p in scenario.plans]
+            if all(p.name != design.name for p in scenario.plans):
+                plans.append(design)
+            owner = scenario.model_copy(update={"plans": plans})
+        policy = make_policy(owner, design.name)
     salt = None if scenario.experiment.common_random_numbers else index
     gc_was_enabled = gc.isenabled()
     gc.disable()  # the run allocates many short-lived acyclic objects; cyclic GC passes only cost time
     try:
-        world = World(scenario, design, replication, policy, salt)
+        world = World(scenario, design, replication, policy, salt, keep_ledger=keep_ledger)
         world.run()
         result = build_result(world)
     finally:

@@ -230,17 +230,14 @@ class SalesTeam:
         discount = t.discount
         # close timing
         options: list[tuple[str, float, float]] = []
-        if natural >= w.end_day:
-            q_start = q_end = natural  # closes after the horizon: no timing choice
-        else:
+        q_end = natural
+        if natural < w.end_day:  # a close after the horizon has no timing choice
             q_start, q_end = w.quarter_bounds(natural)
-        if natural >= w.end_day:
-            pass
-        elif natural >= q_end - WINDOW_DAYS:
-            options = [("as_is", natural, discount), ("push", q_end + 1.0, discount)]
-        elif natural < q_start + WINDOW_DAYS and q_start - 1.0 > now:
-            pull = min(discount + w.behaviour.ae.pull_in_discount, 0.95)
-            options = [("as_is", natural, discount), ("pull_in", q_start - 1.0, pull)]
+            if natural >= q_end - WINDOW_DAYS:
+                options = [("as_is", natural, discount), ("push", q_end + 1.0, discount)]
+            elif natural < q_start + WINDOW_DAYS and q_start - 1.0 > now:
+                pull = min(discount + w.behaviour.ae.pull_in_discount, 0.95)
+                options = [("as_is", natural, discount), ("pull_in", q_start - 1.0, pull)]
         if options:
             base = self._lead_logit(seg, lead.fit, lead.source)
             b = w.behaviour.ae
@@ -362,101 +359,47 @@ class SalesTeam:
         go_live = w.implementation.expected_days(lead.segment, 1.0)
         success, churn = self._health_outlook(lead, discount, promise)
         nonpay = cust.non_payment_probability + cust.non_payment_per_overcommit * overcommit
-        delay = np.broadcast_to(np.asarray(close_delay, dtype=float), (n,))
+        delay = close_delay if isinstance(close_delay, np.ndarray) else np.full(n, float(close_delay))
         renewal_delay = seg.contract_term_months * 30.4375
         term = seg.contract_term_months
         fail = w.neutral_failure
-        cols = [x.tolist() for x in (p_win, acv, success, churn, nonpay, delay, discount, overcommit)]
-        rows: list[tuple[MeasureOutcome, ...]] = []
-        measures = self.measures
-        list_acv = lead.list_acv
-        for p, a, sp, ch, npay, dl, d, oc in zip(*cols, strict=True):
-            out = []
-            for m in measures:
-                if m in ("bookings_acv", "new_logo_acv", "net_new_arr"):
-                    out.append(
-                        MeasureOutcome(
-                            m, a, p, dl, 0.0, d, go_live, sp, renewal_delay, 30.0, ch, fail, npay, term
-                        )
+        n_rows = len(discount)
+        disc_l, succ_l, churn_l, npay_l = discount.tolist(), success.tolist(), churn.tolist(), nonpay.tolist()
+        columns: list[list[MeasureOutcome]] = []
+        for m in self.measures:  # one column of outcomes per measure the AE's plan uses
+            spread = 0.0
+            if m in ("bookings_acv", "new_logo_acv", "net_new_arr"):
+                amount, prob, when = acv, p_win, delay
+            elif m == "first_year_revenue":
+                amount, prob, when, spread = lead.list_acv * (1 - discount), p_win, delay + go_live, 365.0
+            elif m == "cash_collected":
+                amount, prob, when = acv * (1 - nonpay), p_win, delay + 30.0
+            elif m == "implementation_success_90d":
+                amount, prob, when = np.ones(n_rows), p_win * success, delay + go_live + w.success_days
+            elif m == "first_year_renewals":
+                amount, prob, when = acv / (1 + overcommit), p_win * (1 - churn), delay + renewal_delay
+            else:
+                continue
+            columns.append(
+                [
+                    MeasureOutcome(
+                        m, a, p, dl, spread, d, go_live, sp, renewal_delay, 30.0, ch, fail, npay, term
                     )
-                elif m == "first_year_revenue":
-                    out.append(
-                        MeasureOutcome(
-                            m,
-                            list_acv * (1 - d),
-                            p,
-                            dl + go_live,
-                            365.0,
-                            d,
-                            go_live,
-                            sp,
-                            renewal_delay,
-                            30.0,
-                            ch,
-                            fail,
-                            npay,
-                            term,
-                        )
+                    for a, p, dl, d, sp, ch, npay in zip(
+                        amount.tolist(),
+                        prob.tolist(),
+                        when.tolist(),
+                        disc_l,
+                        succ_l,
+                        churn_l,
+                        npay_l,
+                        strict=True,
                     )
-                elif m == "cash_collected":
-                    out.append(
-                        MeasureOutcome(
-                            m,
-                            a * (1 - npay),
-                            p,
-                            dl + 30.0,
-                            0.0,
-                            d,
-                            go_live,
-                            sp,
-                            renewal_delay,
-                            30.0,
-                            ch,
-                            fail,
-                            npay,
-                            term,
-                        )
-                    )
-                elif m == "implementation_success_90d":
-                    out.append(
-                        MeasureOutcome(
-                            m,
-                            1.0,
-                            p * sp,
-                            dl + go_live + w.success_days,
-                            0.0,
-                            d,
-                            go_live,
-                            sp,
-                            renewal_delay,
-                            30.0,
-                            ch,
-                            fail,
-                            npay,
-                            term,
-                        )
-                    )
-                elif m == "first_year_renewals":
-                    out.append(
-                        MeasureOutcome(
-                            m,
-                            a / (1 + oc),
-                            p * (1 - ch),
-                            dl + renewal_delay,
-                            0.0,
-                            d,
-                            go_live,
-                            sp,
-                            renewal_delay,
-                            30.0,
-                            ch,
-                            fail,
-                            npay,
-                            term,
-                        )
-                    )
-            rows.append(tuple(out))
-        return rows
+                ]
+            )
+        if not columns:
+            return [()] * n_rows
+        return list(zip(*columns, strict=True))
 
     def _close(self, opp: Opportunity) -> None:
         w = self.world

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -50,3 +52,52 @@ def test_valuation_speed(plan: str, scenario_from_text: Any) -> None:
     options = n * 24
     print(f"{plan}: {dt / n * 1e6:.0f} us per 24-option decision, {dt / options * 1e6:.1f} us per option")
     assert dt / options < 1e-3
+
+
+@pytest.mark.benchmark
+@pytest.mark.parametrize("plan", ["conventional", "revenue-realization", "clawback"])
+def test_fast_valuation_per_option(plan: str, scenario_from_text: Any) -> None:
+    """µs per option of the fast path (what ``choose`` uses) against the reference valuation."""
+    sc = scenario_from_text("extends: seed-plans.yaml\nname: bench\n")
+    pol = make_policy(sc, plan)
+    assert isinstance(pol, IncentivePolicy)
+    ledger = Ledger()
+    pol.bind(ledger, Calendar(2, 60), {1: "ae"})
+    ledger.record(Event(0.0, "hire", role="ae", person=1))
+    for k in range(40):
+        ledger.record(Event(5.0 * k, "booking", amount=30_000, deal=k, customer=k, ae=1, deal_kind="new"))
+    assert pol.valuer is not None
+    decisions = [_decision(200.0 + i * 0.01) for i in range(1_000)]
+    options = len(decisions) * 24
+    times = {}
+    for name, fn in (("reference", pol.reference_utilities), ("fast", pol.valuer.utilities)):
+        best = math.inf
+        for _ in range(3):
+            t0 = time.process_time()
+            for d in decisions:
+                fn(d)
+            best = min(best, time.process_time() - t0)
+        times[name] = best / options * 1e6
+    print(f"{plan}: reference {times['reference']:.2f} us/option, fast {times['fast']:.2f} us/option "
+          f"({times['reference'] / times['fast']:.1f}x)")
+    assert all(pol.valuer.utilities(d) == pol.reference_utilities(d) for d in decisions[:20])
+    assert times["fast"] < times["reference"]
+
+
+@pytest.mark.benchmark
+@pytest.mark.parametrize("plan", ["conventional", "revenue-realization"])
+def test_incentive_over_neutral_replication_time(plan: str, repo_root: Path) -> None:
+    """CPU seconds of one seed-plans replication with the incentive policy and the neutral one."""
+    from sim import load_scenario
+    from sim.world import NeutralPolicy, simulate
+
+    sc = load_scenario(repo_root / "scenarios" / "seed-plans.yaml")
+    cpu = {}
+    for kind in ("neutral", "incentive"):
+        policy = NeutralPolicy() if kind == "neutral" else make_policy(sc, plan)
+        t0 = time.process_time()
+        simulate(sc, plan, 0, policy=policy)
+        cpu[kind] = time.process_time() - t0
+    ratio = cpu["incentive"] / cpu["neutral"]
+    print(f"{plan}: neutral {cpu['neutral']:.2f} s, incentive {cpu['incentive']:.2f} s, ratio {ratio:.2f}")
+    assert ratio > 0

@@ -45,7 +45,8 @@ def seed_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def single_plan_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A results folder of scenarios/base-company.yaml (one plan), report not yet written."""
+    """A results folder of scenarios/base-company.yaml (one plan) with its report written from disk."""
     out = tmp_path_factory.mktemp("report") / "base-company"
     tiny_run("base-company.yaml", out)
+    write_report(out)
     return out

@@ -20,6 +20,7 @@ from sim.report.data import ReportData
 from sim.report.plots import FIGURES, waterfall_table
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 
 
 class _Page(HTMLParser):
@@ -93,6 +94,10 @@ def test_report_is_self_contained_with_every_section_and_figure(seed_folder: Pat
     assert re.search(r"\$\d+(\.\d+)?[kM]", text)
     assert re.search(r"\d+\.\d%", text)
     assert " pp" in text
+    # winners gain and losers lose
+    assert "<td>winner</td>" in text and "<td>loser</td>" in text
+    assert not re.search(r"<td>loser</td>(?:(?!</tr>).)*class=\"better\"", text)
+    assert not re.search(r"<td>winner</td>(?:(?!</tr>).)*class=\"worse\"", text)
 
 
 def test_report_names_the_question_plans_and_run(seed_folder: Path) -> None:
@@ -109,20 +114,19 @@ def test_report_names_the_question_plans_and_run(seed_folder: Path) -> None:
 
 
 def test_cli_rebuilds_the_report(
-    seed_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    single_plan_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     folder = tmp_path / "copy"
-    shutil.copytree(seed_folder, folder)
+    shutil.copytree(single_plan_folder, folder)
+    before = {p.name: p.read_bytes() for p in (folder / "plots").glob("*.png")}
+    assert before
     shutil.rmtree(folder / "plots")
     (folder / "report.html").unlink()
     assert main(["report", str(folder)]) == 0
     assert capsys.readouterr().out.strip() == f"report: {folder / 'report.html'}"
     assert (folder / "report.html").is_file()
-    assert sorted(p.stem for p in (folder / "plots").glob("*.png")) == sorted(FIGURES)
-    # the same folder gives the same figures, byte for byte
-    for name in FIGURES:
-        again = (folder / "plots" / f"{name}.png").read_bytes()
-        assert again == (seed_folder / "plots" / f"{name}.png").read_bytes(), name
+    after = {p.name: p.read_bytes() for p in (folder / "plots").glob("*.png")}
+    assert after == before  # the same folder gives the same figures, byte for byte
 
 
 @pytest.mark.parametrize("kind", ["empty", "missing", "file"])
@@ -140,6 +144,25 @@ def test_cli_rejects_a_folder_that_is_not_a_results_folder(
     assert err[0].startswith(f"error: {target}: (folder): ")
     with pytest.raises(NotAResultsFolder):
         write_report(target)
+
+
+@pytest.mark.parametrize("broken", ["config", "table"])
+def test_cli_rejects_a_corrupt_results_folder(
+    broken: str, seed_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "corrupt"
+    folder.mkdir()
+    for name in ("config.resolved.yaml", "replications.parquet", "metadata.json"):
+        shutil.copy(seed_folder / name, folder / name)
+    if broken == "config":
+        (folder / "config.resolved.yaml").write_text("company: {horizon_years: -1}\n")
+    else:
+        (folder / "replications.parquet").write_bytes(b"not parquet")
+    assert main(["report", str(folder)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith(f"error: {folder}: (folder): ")
+    assert ("config.resolved.yaml" in err[0]) == (broken == "config")
+    assert not (folder / "report.html").exists()
 
 
 def test_missing_optional_files_give_notes_not_crashes(seed_folder: Path, tmp_path: Path) -> None:
@@ -164,8 +187,19 @@ def test_missing_optional_files_give_notes_not_crashes(seed_folder: Path, tmp_pa
     assert "price_erosion_usd" in text  # the waterfall notes the missing column
 
 
+def test_embedded_only_writes_no_pngs(single_plan_folder: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "embedded"
+    shutil.copytree(single_plan_folder, folder, ignore=shutil.ignore_patterns("plots", "report.html"))
+    path = write_report(folder, save_plots=False)
+    assert not (folder / "plots").exists()
+    imgs = parse(path).imgs
+    assert imgs
+    for src in imgs:
+        decode_png(src)
+
+
 def test_single_plan_folder(single_plan_folder: Path) -> None:
-    path = write_report(single_plan_folder)
+    path = single_plan_folder / "report.html"
     text = path.read_text("utf-8")
     assert "Only one plan" in text
     page = parse(path)
@@ -174,6 +208,7 @@ def test_single_plan_folder(single_plan_folder: Path) -> None:
     drawn = {p.stem for p in (single_plan_folder / "plots").glob("*.png")}
     assert "forest" not in drawn and "winners-losers" not in drawn
     assert {"arr-over-time", "waterfall", "attainment"} <= drawn
+    assert len(page.imgs) == len(drawn)
 
 
 def test_waterfall_reconciles_to_ending_arr(seed_folder: Path) -> None:
@@ -214,3 +249,31 @@ def test_people_diffs_pair_the_same_person_and_replication(seed_folder: Path) ->
     assert mine[(1, "ae:1")] == pytest.approx(0.0)
     assert mine[(0, "csm:5")] == pytest.approx(-50.0 / years)  # paid nothing under the plan
     assert set(d["plan"]) == {other}  # plans without people pay are left out
+
+
+def test_minimal_folder_from_the_fake_world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A folder with only the core metric columns and few distributions (the experiment tests' fake
+    replication, one failing replication) still gives a report, with notes for what is missing."""
+    import sim
+
+    monkeypatch.syspath_prepend(str(SCENARIOS.parent / "tests" / "experiment"))
+    text = (
+        "extends: base-company.yaml\nname: fake\nplans:\n"
+        "  - {name: conventional, based_on: conventional}\n"
+        "  - {name: richer, based_on: conventional, ae: {base_salary_annual_usd: 110000}}\n"
+        "experiment: {replications: 4, max_replications: 4, precision: {}}\n"
+    )
+    from sim.scenario import load_scenario_text
+
+    scenario = load_scenario_text(text, "fake.yaml", base_dir=SCENARIOS)
+    with pytest.warns(RuntimeWarning):
+        sim.run(scenario, replicate="experiment_fakes:failing_replicate", out=tmp_path / "fake")
+    path = write_report(tmp_path / "fake")
+    html_text = path.read_text("utf-8")
+    assert "replication(s) failed" in html_text
+    drawn = {p.stem for p in (tmp_path / "fake" / "plots").glob("*.png")}
+    assert {"forest", "arr-over-time", "discount", "winners-losers"} <= drawn
+    assert "waterfall" not in drawn and "attainment" not in drawn  # no ARR bridge columns, no samples
+    assert html_text.count("Figure not drawn") == len(FIGURES) - len(drawn)
+    for src in parse(path).imgs:
+        decode_png(src)

@@ -322,3 +322,39 @@ def test_marketing_volume_thins_one_common_lead_stream() -> None:
     assert days_low < days_high  # the low-volume leads are a subset of the high-volume ones
     ratio = len(days_low) / len(days_high)
     assert abs(ratio - 0.8 / 1.3) < 0.08
+
+
+# ------------------------------------------------------------------ close timing
+class _Timing(NeutralPolicy):
+    def __init__(self, label: str) -> None:
+        self.label = label
+
+    def choose(self, decision, u):  # type: ignore[no-untyped-def]
+        if decision.kind == "close_timing":
+            for i, o in enumerate(decision.options):
+                if o.label == self.label:
+                    return i
+        return decision.neutral
+
+
+def test_pulling_in_and_pushing_move_closes_to_the_quarter_edges() -> None:
+    from sim.world import simulate
+
+    sc = tiny(company__segments__smb__leads_per_month=40.0)
+    from sim.calendar import Calendar
+
+    cal = Calendar(sc.company.fiscal_year_start_month, 15)
+    starts = {float(cal.month_starts[q]) for q in range(0, 16, 3)}
+    runs = {
+        lbl: simulate(sc, "base", 2, _Timing(lbl), keep_ledger=True) for lbl in ("as_is", "pull_in", "push")
+    }
+    new = {k: [e for e in r.ledger if e.kind == "booking" and e.deal_kind == "new"] for k, r in runs.items()}
+    at_edge = {k: [e for e in v if e.day + 1.0 in starts] for k, v in new.items()}
+    after_edge = {k: [e for e in v if e.day - 1.0 in starts] for k, v in new.items()}
+    pull = sc.behaviour.ae.pull_in_discount
+    neutral = sc.behaviour.ae.neutral_discount
+    assert at_edge["pull_in"] and not at_edge["as_is"]
+    assert all(e.discount == pytest.approx(neutral + pull) for e in at_edge["pull_in"])
+    assert after_edge["push"] and not after_edge["as_is"]
+    assert runs["pull_in"].metrics["period_end_share"] > runs["as_is"].metrics["period_end_share"]
+    assert runs["push"].metrics["period_end_share"] < runs["as_is"].metrics["period_end_share"]

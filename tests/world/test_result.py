@@ -79,3 +79,40 @@ def test_nps_bands() -> None:
 
     a = nps_answers(np.array([0.0, 0.44, 0.45, 0.6, 0.76, 1.0]), promoter=0.75, detractor=0.45)
     assert a.tolist() == [0, 5, 7, 7, 9, 10]
+
+
+def test_a_plan_design_can_be_passed_directly() -> None:
+    sc = tiny()
+    design = sc.plans[0].model_copy(deep=True)
+    design.ae.components[0].rates[0].rate = 0.3
+    by_name = simulate(sc, "base", 1, NeutralPolicy())
+    by_design = simulate(sc, design, 1, NeutralPolicy())
+    assert by_design.timeseries["arr"] == by_name.timeseries["arr"]  # same world (CRN)
+    assert by_design.metrics["payout_cost_ae"] > by_name.metrics["payout_cost_ae"]  # its own pay
+    with pytest.raises(KeyError):
+        simulate(sc, "no-such-plan", 1, NeutralPolicy())
+    renamed = design.model_copy(update={"name": "other"})
+    assert simulate(sc, renamed, 1).plan == "other"  # default policy built for a design not in the scenario
+
+
+def test_keeping_the_ledger_changes_nothing_but_memory() -> None:
+    from sim.metrics import Tally
+
+    sc = tiny()
+    kept = simulate(sc, "base", 6, NeutralPolicy(), keep_ledger=True)
+    lean = simulate(sc, "base", 6, NeutralPolicy())
+    assert lean.ledger is None and kept.ledger is not None
+    assert kept.metrics.keys() == lean.metrics.keys()
+    assert all(
+        kept.metrics[k] == lean.metrics[k] or (kept.metrics[k] != kept.metrics[k]) for k in kept.metrics
+    )
+    assert kept.payouts == lean.payouts and kept.distributions == lean.distributions
+    # a tally of the kept events equals the live one
+    from sim.calendar import Calendar
+
+    w = round(sc.company.warmup_years * 12)
+    t = w + round(sc.company.horizon_years * 12)
+    tally = Tally.of(kept.ledger, Calendar(sc.company.fiscal_year_start_month, t), sc.plans[0], w, t)
+    assert tally.discounts == kept.distributions["discount"]
+    assert tally.new_arr_by_month == kept.timeseries["new_arr"]
+    assert tally.events == len(kept.ledger)

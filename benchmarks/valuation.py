@@ -1,0 +1,93 @@
+"""Valuation benchmark: what the incentive policy adds to a replication, and µs per option.
+
+Usage (from the repository root)::
+
+    python benchmarks/valuation.py                      # seed-plans: conventional, revenue-realization
+    python benchmarks/valuation.py --plans clawback --replication 3
+
+For each plan it runs one replication of ``scenarios/seed-plans.yaml`` three ways, timing CPU
+seconds: with the neutral policy, with the incentive policy valuing decisions by the
+straightforward reference valuation (``IncentivePolicy(fast=False)``) and with the fast path
+(the default). It checks that the two incentive runs made the same choices (same deviation
+count and identical metrics), and prints seconds per replication, the incentive/neutral ratio
+and the valuation cost per option.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sim import load_scenario  # noqa: E402
+from sim.behaviour import IncentivePolicy  # noqa: E402
+from sim.world import NeutralPolicy, simulate  # noqa: E402
+
+
+class _Timed(IncentivePolicy):
+    """The incentive policy, timing its valuation (options materialised outside the clock)."""
+
+    def __init__(self, *a: Any, **k: Any) -> None:
+        super().__init__(*a, **k)
+        self.valuing = 0.0
+        self.options = 0
+
+    def choose(self, decision: Any, u: float) -> int:
+        opts = tuple(decision.options)  # the world builds options lazily: not our cost
+        t0 = time.process_time()
+        k = super().choose(decision, u)
+        self.valuing += time.process_time() - t0
+        if self.behaviour.rationality_per_kusd > 0 and len(opts) > 1:
+            self.options += len(opts)
+        return k
+
+
+def run(plan: str, replication: int) -> dict[str, Any]:
+    """CPU seconds per replication (neutral, reference, fast) and µs per option of one plan."""
+    sc = load_scenario(ROOT / "scenarios" / "seed-plans.yaml")
+    months = round(sc.company.warmup_years * 12)
+    out: dict[str, Any] = {"plan": plan}
+    results = {}
+    for kind in ("neutral", "reference", "fast"):
+        pol: Any = (
+            NeutralPolicy() if kind == "neutral"
+            else _Timed(sc.behaviour, sc.plan(plan), measure_start_months=months, fast=kind == "fast")
+        )
+        t0 = time.process_time()
+        results[kind] = simulate(sc, plan, replication, policy=pol)
+        out[f"{kind}_s"] = time.process_time() - t0
+        if kind != "neutral":
+            out[f"{kind}_us_per_option"] = pol.valuing / max(pol.options, 1) * 1e6
+            out[f"{kind}_deviations"] = pol.deviations
+    out["same_choices"] = (
+        out["reference_deviations"] == out["fast_deviations"]
+        and results["reference"].metrics == results["fast"].metrics
+    )
+    out["ratio_reference"] = out["reference_s"] / out["neutral_s"]
+    out["ratio_fast"] = out["fast_s"] / out["neutral_s"]
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--plans", default="conventional,revenue-realization")
+    ap.add_argument("--replication", type=int, default=0)
+    args = ap.parse_args()
+    for plan in args.plans.split(","):
+        r = run(plan, args.replication)
+        print(
+            f"{plan:22s} neutral {r['neutral_s']:5.2f} s | incentive reference {r['reference_s']:5.2f} s "
+            f"(x{r['ratio_reference']:.2f}, {r['reference_us_per_option']:.2f} us/option) | "
+            f"incentive fast {r['fast_s']:5.2f} s (x{r['ratio_fast']:.2f}, {r['fast_us_per_option']:.2f} "
+            f"us/option) | same choices: {r['same_choices']}",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
