@@ -64,14 +64,22 @@ def _startup(backend: str, workers: int, replicate: str) -> float:
     return time.perf_counter() - t0
 
 
-def _time(backend: str, workers: int, sc: Scenario, replicate: str) -> tuple[float, float]:
-    """Wall seconds of a run, and CPU seconds spent by this (coordinating) process."""
-    c0 = resource.getrusage(resource.RUSAGE_SELF)
+def _cpu(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _time(backend: str, workers: int, sc: Scenario, replicate: str) -> tuple[float, float, float]:
+    """Wall seconds of a run, CPU seconds of this (coordinating) process, and the share of the
+    replications' wall time during which their worker had a CPU (below 100%: cores were shared
+    with other work on the machine)."""
+    s0 = _cpu(resource.RUSAGE_SELF)
     t0 = time.perf_counter()
-    Runner(sc, replicate=replicate, backend=backend, workers=workers).run()
+    res = Runner(sc, replicate=replicate, backend=backend, workers=workers).run()
     wall = time.perf_counter() - t0
-    c1 = resource.getrusage(resource.RUSAGE_SELF)
-    return wall, (c1.ru_utime - c0.ru_utime) + (c1.ru_stime - c0.ru_stime)
+    meta = res.metadata
+    share = meta["cpu_seconds_per_replication"] / meta["seconds_per_replication"]
+    return wall, _cpu(resource.RUSAGE_SELF) - s0, share
 
 
 def efficiency(reps: int, world: bool, dask: bool, workers: int = 2) -> None:
@@ -81,18 +89,20 @@ def efficiency(reps: int, world: bool, dask: bool, workers: int = 2) -> None:
     units = reps * len(sc.plans)
     print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores "
           "(other work on the machine lowers the efficiencies below)")
-    serial, _ = _time("serial", 1, sc, replicate)
+    serial, _, serial_share = _time("serial", 1, sc, replicate)
     what = "the world (1-year base-company)" if world else "busy_replicate"
     per = serial / units * 1000
-    print(f"workload: {units} replications of {what}, serial {serial:.2f}s ({per:.0f} ms per replication)")
+    print(f"workload: {units} replications of {what}, serial {serial:.2f}s ({per:.0f} ms per replication; "
+          f"CPU/wall {serial_share:.0%})")
     backends = ["process"] + (["dask"] if dask else [])
     for name in backends:
-        wall, coord = _time(name, workers, sc, replicate)
+        wall, coord, share = _time(name, workers, sc, replicate)
         start = _startup(name, workers, replicate)
         eff = serial / (workers * wall)
         eff_steady = serial / (workers * max(wall - start, 1e-9))
         print(f"{name:8s} {workers} workers: {wall:.2f}s, efficiency {eff:.1%} "
-              f"(start-up {start:.2f}s; without it {eff_steady:.1%}; coordinator CPU {coord:.2f}s)")
+              f"(start-up {start:.2f}s; without it {eff_steady:.1%}); coordinator CPU {coord:.2f}s; "
+              f"replication CPU/wall {share:.0%}")
     print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 

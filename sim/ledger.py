@@ -77,6 +77,10 @@ class Event:
     """For bookings: the close day the rep forecast when the opportunity was opened."""
     quality: float = -1.0
     """For go-lives: implementation quality (0..1)."""
+    wait_days: float = -1.0
+    """For go-lives: days the project queued before a consultant started it."""
+    fit: float = -1.0
+    """For new-logo bookings: the lead's ideal-customer-profile fit (0..1)."""
 
 
 @dataclass

@@ -26,6 +26,8 @@ from sim.scenario.plans import PlanDesign
 SEGMENT_NAMES: tuple[str, ...] = ("smb", "mid_market", "enterprise")
 SOURCES: tuple[str, ...] = ("outbound", "marketing", "referral", "champion")
 NAN = float("nan")
+POOR_FIT = 0.4
+"""New logos with ideal-customer-profile fit below this count as poor-fit deals."""
 
 COUNTED = (
     "go_live",
@@ -60,6 +62,10 @@ class Tally:
         self.new_by_source: dict[str, float] = defaultdict(float)
         self.new_logo_arr: list[float] = []
         self.discounts: list[float] = []
+        self.period_end_discounts: list[float] = []
+        self.fits: list[float] = []
+        self.qualities: list[float] = []
+        self.impl_days: list[float] = []
         self.close_weeks: list[float] = []
         self.forecast_errors: list[float] = []
         self.new_acv = 0.0
@@ -141,13 +147,20 @@ class Tally:
             qm = (self._month(e.day) // 3) * 3
             q_start, q_end = self._starts[qm], self._starts[qm + 3]
             self.close_weeks.append(float(int((e.day - q_start) // 7)))
+            if e.fit >= 0:
+                self.fits.append(e.fit)
             if e.day >= q_end - 14.0:
                 self.period_end_acv += e.amount
+                self.period_end_discounts.append(e.discount)
             if e.forecast_day >= 0:
                 self.forecast_errors.append(e.day - e.forecast_day)
                 self.quarter_hits += self._month(e.day) // 3 == self._month(e.forecast_day) // 3
         elif k == "go_live":
             self.counts[k] += 1
+            if e.quality >= 0:
+                self.qualities.append(e.quality)
+            if e.wait_days >= 0 and e.forecast_day >= 0:
+                self.impl_days.append(e.day - e.forecast_day - e.wait_days)
             if e.forecast_day >= 0:
                 self.ttv.append(e.day - e.forecast_day)
         elif k in COUNTED:
@@ -266,6 +279,11 @@ def flow_metrics(obs: Observations) -> dict[str, float]:
         "expansion_usd": (sums["arr_expansion"] + sums["arr_upsell"] + sums["arr_cross_sell"]) / years,
         "tailwind_usd": (sums["arr_expansion"] + sums["arr_upsell"] + sums["arr_cross_sell"]) / years,
         "mean_discount": float(np.mean(discounts)) if discounts else NAN,
+        "period_end_discount": float(np.mean(t.period_end_discounts)) if t.period_end_discounts else NAN,
+        "mean_fit_new": float(np.mean(t.fits)) if t.fits else NAN,
+        "poor_fit_share": float(np.mean(np.asarray(t.fits) < POOR_FIT)) if t.fits else NAN,
+        "implementation_quality": float(np.mean(t.qualities)) if t.qualities else NAN,
+        "implementation_days_mean": float(np.mean(t.impl_days)) if t.impl_days else NAN,
         "period_end_share": period_end_acv / new_acv if new_acv > 0 else NAN,
         "second_order_share": (new_by_source["referral"] + new_by_source["champion"]) / new_arr
         if new_arr > 0

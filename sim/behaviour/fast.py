@@ -59,8 +59,6 @@ class _Rule:
         "bounds",
         "cap",
         "cb_churn",
-        "cb_fail",
-        "cb_nonpay",
         "cb_share",
         "ci",
         "clawback",
@@ -75,6 +73,7 @@ class _Rule:
         "ratio",
         "role_quota",
         "same_quota_measure",
+        "simple",
         "success_days",
         "target",
         "target_usd",
@@ -121,11 +120,11 @@ class _Rule:
         cb = comp.clawback
         self.clawback = cb is not None
         self.cb_share = cb.share if cb is not None else 0.0
-        churn = cb is not None and "churn" in cb.triggers
-        self.cb_churn = min(1.0, cb.window_days / 365.0) if cb is not None and churn else None
-        # The reference multiplies one factor per listed trigger, in the listed order.
-        self.cb_nonpay = cb is not None and "non_payment" in cb.triggers
-        self.cb_fail = cb is not None and "failed_implementation" in cb.triggers
+        self.cb_churn = min(1.0, cb.window_days / 365.0) if cb is not None else 0.0
+        """Share of a year's churn probability that falls inside the clawback window."""
+        self.simple = not (self.bonus or self.ratio or self.integrate) and self.cap is None
+        self.simple = self.simple and self.threshold <= 0
+        """A commission whose pay is the share times the rate in force (and discount bands)."""
         self.const_factor: float | None = None
         """The factor when it does not depend on the outcome (paid at credit, no clawback)."""
         if cb is None and (self.bonus or self.timing == _NOW):
@@ -156,9 +155,9 @@ class _Rule:
         if comp_cb is None:
             return 1.0
         p_none = 1.0
-        for trig in comp_cb.triggers:
+        for trig in comp_cb.triggers:  # one factor per listed trigger, in order, as the reference
             if trig == "churn":
-                p = o.churn_probability * self.cb_churn  # type: ignore[operator]
+                p = o.churn_probability * self.cb_churn
             elif trig == "non_payment":
                 p = o.non_payment_probability
             else:
@@ -217,6 +216,8 @@ class _Spiff:
 _Rules = tuple[tuple[_Rule, ...], tuple[_Spiff, ...], bool]
 """(components, spiffs, whether the measure counts events) of one (role, measure)."""
 _EMPTY: _Rules = ((), (), False)
+_UNSET: tuple[float, ...] = (math.nan,)
+"""Marker of a pricing context not computed yet (compared by identity)."""
 
 
 class FastValuer:
@@ -331,6 +332,15 @@ class FastValuer:
         self._ctx[key] = ctx
         return ctx
 
+    @staticmethod
+    def _band(r: _Rule, discount: float) -> float:
+        """The discount-band multiplier of ``r`` for ``discount`` (memoised on the rule)."""
+        assert r.bands is not None
+        if len(r.band_memo) > _MEMO_LIMIT:
+            r.band_memo.clear()
+        mult = r.band_memo[discount] = discount_multiplier(r.bands, discount)
+        return mult
+
     def _commission(self, r: _Rule, ctx: tuple[float, ...], amount: float, discount: float) -> float:
         """``_commission_value`` of the reference from a precomputed context."""
         n, q, a0, room, before, held, rt = ctx
@@ -351,9 +361,7 @@ class FastValuer:
             if r.bands is not None:
                 mult = r.band_memo.get(discount)
                 if mult is None:
-                    if len(r.band_memo) > _MEMO_LIMIT:
-                        r.band_memo.clear()
-                    mult = r.band_memo[discount] = discount_multiplier(r.bands, discount)
+                    mult = self._band(r, discount)
                 pay *= mult
             if r.cap is not None:
                 pay = max(0.0, min(pay, room))
@@ -375,10 +383,17 @@ class FastValuer:
         raw = self._raw.get(key)
         if raw is not None:
             return raw
+        pieces = self._geometry.get((r.period, o.delay_days, o.spread_days))
+        if pieces is None:
+            pieces = self._pieces(r.period, day, o)
+        ctx_cache = self._ctx
+        ci = r.ci
         raw = 0.0
-        for credit_day, frac, df in self._pieces(r.period, day, o):
+        for credit_day, frac, df in pieces:
             amount = o.amount * frac
-            ctx = self._context(role, person, r, credit_day)
+            ctx = ctx_cache.get((ci, credit_day), _UNSET)
+            if ctx is _UNSET:
+                ctx = self._context(role, person, r, credit_day)
             if r.bonus:
                 assert ctx is not None
                 current, pay0, dfc = ctx
@@ -386,6 +401,17 @@ class FastValuer:
                 raw += gain * dfc * df
             elif ctx is None:
                 raw += 0.0 * df
+            elif r.simple:
+                # No tiers to integrate, cap or threshold: the share times the rate in force.
+                pay = amount / ctx[0] * ctx[6]
+                if pay <= 0:
+                    pay = 0.0
+                elif r.bands is not None:
+                    mult = r.band_memo.get(o.discount)
+                    if mult is None:
+                        mult = self._band(r, o.discount)
+                    pay *= mult
+                raw += pay * df
             else:
                 raw += self._commission(r, ctx, amount, o.discount) * df
         self._raw[key] = raw

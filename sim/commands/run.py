@@ -101,6 +101,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         render_summary(results, console)
         console.print(runner.precision.describe(), markup=False, highlight=False)
         console.print(f"results: {out}", markup=False, highlight=False)
+    if scenario.output.report and len(results.replications):
+        from sim.report import write_report
+
+        report = write_report(out, results, save_plots=scenario.output.plots)
+        if not args.quiet:
+            print(f"report: {report}")
     if failed is not None:
         print(f"error: {failed}", file=sys.stderr)
         return EXIT_FAILURE

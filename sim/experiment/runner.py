@@ -187,6 +187,7 @@ class Runner:
         self.loaded = 0
         self.computed = 0
         self._seconds: list[float] = []
+        self._cpu_seconds: list[float] = []
         self._pending: dict[Any, list[tuple[str, int]]] = {}
         self._inflight: set[tuple[str, int]] = set()
         self._store: CheckpointStore | None = None
@@ -240,6 +241,8 @@ class Runner:
             "loaded_from_checkpoints": self.loaded,
             "computed": self.computed,
             "seconds_per_replication": (sum(self._seconds) / len(self._seconds)) if self._seconds else None,
+            "cpu_seconds_per_replication": (
+                sum(self._cpu_seconds) / len(self._cpu_seconds)) if self._cpu_seconds else None,
             "seed": exp.seed,
             "confidence": exp.confidence,
             "common_random_numbers": exp.common_random_numbers,
@@ -310,6 +313,7 @@ class Runner:
         secs: list[float] = []
         for o in outcomes:
             self._seconds.append(o.seconds)
+            self._cpu_seconds.append(o.cpu_seconds)
             if o.result is None:
                 self.failures[(o.plan, o.replication)] = {
                     "plan": o.plan, "replication": o.replication, "error": o.error,
@@ -382,44 +386,49 @@ class Runner:
             "resumed": self.resume,
         }
         self._write_metadata("running")
-        n = exp.replications
-        with self.backend:
-            self._meta["backend_detail"] = self.backend.describe()
-            self._meta["workers"] = self.backend.workers
-            total = len(self.plans) * n
-            self.progress.start(total)
-            while True:
-                self.precision.rounds += 1
-                speculate = bool(self.precision.targets) and len(self.plans) > 1
-                next_n = min(n + exp.batch_size, exp.max_replications) if speculate else n
-                if self.precision.rounds > 1:
-                    self.progress.log(f"adding replications: now {n} per plan ({self._status_text()})")
+        try:
+            n = exp.replications
+            with self.backend:
+                self._meta["backend_detail"] = self.backend.describe()
+                self._meta["workers"] = self.backend.workers
+                total = len(self.plans) * n
+                self.progress.start(total)
+                while True:
+                    self.precision.rounds += 1
+                    speculate = bool(self.precision.targets) and len(self.plans) > 1
+                    next_n = min(n + exp.batch_size, exp.max_replications) if speculate else n
+                    if self.precision.rounds > 1:
+                        self.progress.log(f"adding replications: now {n} per plan ({self._status_text()})")
 
-                def tick(n: int = n) -> None:
-                    finished = (sum(1 for (_p, k) in self.done if k < n)
-                                + sum(1 for (_p, k) in self.failures if k < n))
-                    self.progress.update(finished, len(self.plans) * n, self._status_text())
+                    def tick(n: int = n) -> None:
+                        finished = (sum(1 for (_p, k) in self.done if k < n)
+                                    + sum(1 for (_p, k) in self.failures if k < n))
+                        self.progress.update(finished, len(self.plans) * n, self._status_text())
 
-                tick()
-                self._round(n, next_n, tick)
-                self.precision.half_widths = self._half_widths(n)
-                tick()
-                if not self.precision.half_widths:
-                    self.precision.status = PRECISION_NONE
-                    break
-                # a NaN half-width cannot be improved by more replications (no valid pairs)
-                unmet = [m for m, hw in self.precision.half_widths.items()
-                         if math.isfinite(hw) and hw > self.precision.targets[m]]
-                if not unmet:
-                    self.precision.status = PRECISION_MET
-                    break
-                if n >= exp.max_replications:
-                    self.precision.status = PRECISION_MAX
-                    break
-                n = min(n + exp.batch_size, exp.max_replications)
-            self.progress.stop()
-            # written before the backend closes: closing waits for look-ahead tasks still running
-            results, failures = self._finish(n, t0)
+                    tick()
+                    self._round(n, next_n, tick)
+                    self.precision.half_widths = self._half_widths(n)
+                    tick()
+                    if not self.precision.half_widths:
+                        self.precision.status = PRECISION_NONE
+                        break
+                    # a NaN half-width cannot be improved by more replications (no valid pairs)
+                    unmet = [m for m, hw in self.precision.half_widths.items()
+                             if math.isfinite(hw) and hw > self.precision.targets[m]]
+                    if not unmet:
+                        self.precision.status = PRECISION_MET
+                        break
+                    if n >= exp.max_replications:
+                        self.precision.status = PRECISION_MAX
+                        break
+                    n = min(n + exp.batch_size, exp.max_replications)
+                self.progress.stop()
+                # written before the backend closes: closing waits for look-ahead tasks still running
+                results, failures = self._finish(n, t0)
+        except BaseException:
+            # a crash or an interrupt: the checkpoints stay valid; say so where the user will look
+            self._write_metadata("interrupted")
+            raise
         if failures:
             names = ", ".join(f"{f['plan']}#{f['replication']}" for f in failures[:10])
             more = f" and {len(failures) - 10} more" if len(failures) > 10 else ""

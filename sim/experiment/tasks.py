@@ -50,7 +50,10 @@ class Outcome:
     error: str | None = None
     traceback: str | None = None
     seconds: float = 0.0
+    """Wall-clock seconds of the replication in the worker."""
     worker: str = field(default="")
+    cpu_seconds: float = 0.0
+    """CPU seconds of the worker process during the replication (wall > CPU: the core was shared)."""
 
 
 def resolve_replicate(spec: str | ReplicationFn) -> ReplicationFn:
@@ -113,6 +116,7 @@ def run_task(task: Task) -> list[Outcome]:
     out: list[Outcome] = []
     for plan, rep in task.units:
         start = time.perf_counter()
+        cpu = time.process_time()
         try:
             result = fn(scenario, plan, rep)
             if not isinstance(result, ReplicationResult):
@@ -123,7 +127,8 @@ def run_task(task: Task) -> list[Outcome]:
                                  f"{result.replication} for plan {plan!r} replication {rep}")
         except Exception as exc:  # noqa: BLE001 - recorded per replication; the batch goes on
             out.append(Outcome(plan, rep, None, f"{type(exc).__name__}: {exc}", traceback.format_exc(),
-                               time.perf_counter() - start, worker))
+                               time.perf_counter() - start, worker, time.process_time() - cpu))
             continue
-        out.append(Outcome(plan, rep, result, None, None, time.perf_counter() - start, worker))
+        out.append(Outcome(plan, rep, result, None, None, time.perf_counter() - start, worker,
+                           time.process_time() - cpu))
     return out

@@ -80,7 +80,11 @@ class ImplementationTeam:
                     Option(
                         f"speed {s:g}",
                         self._outcomes(cust, s, wait),
-                        w.behaviour.consultant.effort_cost_kusd_per_day * w.seg[seg].implementation_days * s,
+                        # deviating from one's normal pace costs effort either way: rushing is
+                        # stress, extra diligence is extra hours; pay decides the direction
+                        w.behaviour.consultant.effort_cost_kusd_per_day
+                        * w.seg[seg].implementation_days
+                        * abs(s - self.speeds[self.neutral]),
                         s,
                     )
                     for s in self.speeds
@@ -134,7 +138,11 @@ class ImplementationTeam:
         out = []
         for m in self.measures:
             if m == "go_lives":
-                out.append(MeasureOutcome(m, 1.0, 1.0 - fail, duration, failure_probability=fail))
+                # A faster project frees the slot (1 - speed) project-lengths early; with work
+                # waiting, that time becomes further go-lives (and a slower one costs some).
+                backlog = min(1.0, len(self.pool.queue) / max(self.slots, 1))
+                extra = (1.0 - speed) * backlog
+                out.append(MeasureOutcome(m, 1.0 + extra, 1.0 - fail, duration, failure_probability=fail))
             elif m == "implementation_success_90d":
                 out.append(
                     MeasureOutcome(

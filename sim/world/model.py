@@ -370,6 +370,7 @@ class World:
                 "",
                 -1,
                 opp.forecast_day,
+                fit=lead.fit,
             )
         )
         self.ledger.record(
@@ -483,6 +484,7 @@ class World:
                 segment=seg,
                 quality=quality,
                 forecast_day=float(book.cohort_day[cust]),
+                wait_days=wait,
             )
         )
         ev = self.env.timeout(self.success_days)

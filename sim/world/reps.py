@@ -228,73 +228,98 @@ class SalesTeam:
         natural = now + lead.cycle_std * cycle_mean / w.company.deals.cycle_shape
         close = natural
         discount = t.discount
-        # close timing
+        # close timing: decided two weeks before the quarter end, when the rep knows where
+        # they stand (Oyer 1998; Larkin 2014), for deals whose natural close falls within two
+        # weeks either side of that quarter end
         options: list[tuple[str, float, float]] = []
-        q_end = natural
+        decide_day = now
         if natural < w.end_day:  # a close after the horizon has no timing choice
             q_start, q_end = w.quarter_bounds(natural)
             if natural >= q_end - WINDOW_DAYS:
                 options = [("as_is", natural, discount), ("push", q_end + 1.0, discount)]
+                decide_day = max(now, q_end - WINDOW_DAYS)
             elif natural < q_start + WINDOW_DAYS and q_start - 1.0 > now:
                 pull = min(discount + w.behaviour.ae.pull_in_discount, 0.95)
                 options = [("as_is", natural, discount), ("pull_in", q_start - 1.0, pull)]
-        if options:
-            base = self._lead_logit(seg, lead.fit, lead.source)
-            b = w.behaviour.ae
-            topts = []
-            for label, day, disc in options:
-                p = _sigmoid(
-                    base
-                    + disc * b.win_odds_per_discount
-                    + t.promise * b.win_odds_per_promise
-                    + t.overcommit * b.win_odds_per_overcommit
-                )
-                topts.append((label, disc, day, p))
-
-            def timing_table() -> tuple[Option, ...]:
-                n = len(topts)
-                outs = (
-                    self._outcome_table(
-                        lead,
-                        np.array([x[1] for x in topts]),
-                        np.full(n, t.promise),
-                        np.full(n, t.overcommit),
-                        np.array([x[2] - now for x in topts]),
-                        np.array([x[3] for x in topts]),
-                    )
-                    if self.measures
-                    else [()] * n
-                )
-                return tuple(Option(x[0], o, 0.0, x[2] - natural) for x, o in zip(topts, outs, strict=True))
-
-            timing_opts: tuple[Option, ...] = lazy_options(timing_table, len(topts))
-            j = w.choose(
-                Decision(
-                    "close_timing",
-                    now,
-                    "ae",
-                    ae,
-                    timing_opts,
-                    0,
-                    {**attrs, "natural_close_day": natural, "quarter_end_day": q_end},
-                ),
-                lead.u[U_TIMING],
-            )
-            _, close, discount = options[j]
-        p_win = _sigmoid(
-            self._lead_logit(seg, lead.fit, lead.source)
-            + discount * w.behaviour.ae.win_odds_per_discount
-            + t.promise * w.behaviour.ae.win_odds_per_promise
-            + t.overcommit * w.behaviour.ae.win_odds_per_overcommit
-        )
+                decide_day = max(now, q_start - WINDOW_DAYS)
         opp = Opportunity(
-            lead, best, ae, discount, t.promise, t.overcommit, p_win, now + cycle_mean, close, now
+            lead, best, ae, discount, t.promise, t.overcommit,
+            self._p_win(lead, discount, t), now + cycle_mean, natural, now,
         )
         self.open[best] += 1
         self._refresh(best)
         self.opportunities_opened += 1
-        ev = w.env.timeout(max(close - now, 0.0))
+        if options:
+            ev = w.env.timeout(max(decide_day - now, 0.0))
+            ev.callbacks.append(lambda _ev: self._time_close(opp, t, options, attrs))
+        else:
+            self._schedule_close(opp)
+
+    def _p_win(self, lead: Lead, discount: float, t: TermOption) -> float:
+        b = self.world.behaviour.ae
+        return _sigmoid(
+            self._lead_logit(lead.segment, lead.fit, lead.source)
+            + discount * b.win_odds_per_discount
+            + t.promise * b.win_odds_per_promise
+            + t.overcommit * b.win_odds_per_overcommit
+        )
+
+    def _schedule_close(self, opp: Opportunity) -> None:
+        w = self.world
+        ev = w.env.timeout(max(opp.close_day - w.env.now, 0.0))
         ev.callbacks.append(lambda _ev: self._close(opp))
+
+    def _time_close(
+        self,
+        opp: Opportunity,
+        t: TermOption,
+        options: list[tuple[str, float, float]],
+        attrs: dict[str, float],
+    ) -> None:
+        """The close-timing decision, taken two weeks before the quarter end."""
+        w = self.world
+        now = w.env.now
+        if self.person[opp.seat] != opp.ae or not self.active[opp.seat]:
+            self._schedule_close(opp)  # the rep left; _close drops the opportunity
+            return
+        lead = opp.lead
+        natural = opp.close_day
+        topts = [(label, disc, day, self._p_win(lead, disc, t)) for label, day, disc in options]
+
+        def timing_table() -> tuple[Option, ...]:
+            n = len(topts)
+            outs = (
+                self._outcome_table(
+                    lead,
+                    np.array([x[1] for x in topts]),
+                    np.full(n, t.promise),
+                    np.full(n, t.overcommit),
+                    np.array([max(x[2] - now, 0.0) for x in topts]),
+                    np.array([x[3] for x in topts]),
+                )
+                if self.measures
+                else [()] * n
+            )
+            return tuple(Option(x[0], o, 0.0, x[2] - natural) for x, o in zip(topts, outs, strict=True))
+
+        timing_opts: tuple[Option, ...] = lazy_options(timing_table, len(topts))
+        j = w.choose(
+            Decision(
+                "close_timing",
+                now,
+                "ae",
+                opp.ae,
+                timing_opts,
+                0,
+                {**attrs, "natural_close_day": natural, "alternative_close_day": options[-1][1]},
+            ),
+            lead.u[U_TIMING],
+        )
+        _, close, discount = options[j]
+        opp.discount = discount
+        opp.p_win = topts[j][3]
+        opp.close_day = close
+        self._schedule_close(opp)
 
     def _health_outlook(
         self, lead: Lead, discount: np.ndarray, promise: np.ndarray

@@ -255,7 +255,8 @@ THRESHOLD_PLAN = PlanDesign.model_validate({"name": "threshold", "ae": {
 
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.floats(1_000, 150_000), max_size=6),
-       st.lists(st.floats(1_000, 200_000), min_size=2, max_size=6), st.floats(0.0, 80.0))
+       st.lists(st.sampled_from([5_000.0, 40_000.0, 90_000.0, 160_000.0]), min_size=2, unique=True),
+       st.floats(0.0, 80.0))
 def test_fast_prices_thresholds_caps_and_teams_like_the_reference(
     booked: list[float], amounts: list[float], delay: float
 ) -> None:
@@ -271,4 +272,4 @@ def test_fast_prices_thresholds_caps_and_teams_like_the_reference(
     ))
     ref = pol.reference_utilities(d)
     assert _same(pol.valuer.utilities(d), ref)
-    assert len(set(ref)) > 1 or len(set(amounts)) == 1
+    assert len(set(ref)) == len(amounts)  # distinct deals are worth different pay: not a vacuous check

@@ -92,12 +92,25 @@ def test_incentive_over_neutral_replication_time(plan: str, repo_root: Path) -> 
     from sim.world import NeutralPolicy, simulate
 
     sc = load_scenario(repo_root / "scenarios" / "seed-plans.yaml")
+    months = round(sc.company.warmup_years * 12)
     cpu = {}
-    for kind in ("neutral", "incentive"):
-        policy = NeutralPolicy() if kind == "neutral" else make_policy(sc, plan)
+    metrics = {}
+    for kind in ("neutral", "reference", "incentive"):
+        policy = (
+            NeutralPolicy() if kind == "neutral"
+            else IncentivePolicy(
+                sc.behaviour, sc.plan(plan), measure_start_months=months, fast=kind == "incentive"
+            )
+        )
         t0 = time.process_time()
-        simulate(sc, plan, 0, policy=policy)
+        metrics[kind] = simulate(sc, plan, 0, policy=policy).metrics
         cpu[kind] = time.process_time() - t0
     ratio = cpu["incentive"] / cpu["neutral"]
-    print(f"{plan}: neutral {cpu['neutral']:.2f} s, incentive {cpu['incentive']:.2f} s, ratio {ratio:.2f}")
-    assert ratio > 0
+    ref_ratio = cpu["reference"] / cpu["neutral"]
+    print(f"{plan}: neutral {cpu['neutral']:.2f} s, incentive {cpu['incentive']:.2f} s (ratio {ratio:.2f}); "
+          f"with the reference valuation {cpu['reference']:.2f} s (ratio {ref_ratio:.2f})")
+    fast, ref = metrics["incentive"], metrics["reference"]
+    differ = sorted(
+        k for k, v in fast.items() if v != ref.get(k) and not (math.isnan(v) and math.isnan(ref[k]))
+    )
+    assert not differ  # same choices, so the same replication

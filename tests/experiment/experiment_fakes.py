@@ -133,3 +133,10 @@ def plan1_fails_replicate(scenario: Scenario, plan: str, replication: int) -> Re
     if [p.name for p in scenario.plans].index(plan) == 1:
         raise ValueError("this plan cannot be simulated")
     return precision_replicate(scenario, plan, replication)
+
+
+def interrupting_replicate(scenario: Scenario, plan: str, replication: int) -> ReplicationResult:
+    """:func:`replicate`, but replication 7 is interrupted (as by Ctrl-C)."""
+    if replication == 7:
+        raise KeyboardInterrupt
+    return replicate(scenario, plan, replication)

@@ -33,6 +33,8 @@ experiment:
   batch_size: 10
   max_replications: 40
   precision: {{nrr: 1.0e-9}}
+output:
+  report: false
 """
 
 
@@ -161,9 +163,13 @@ def test_failures_exit_1_and_name_them(tmp_path: Path, scenario_file: Path, monk
     assert json.loads((out / "failures.json").read_text())[0]["replication"] == 2
 
 
-def test_subprocess_entry_point_runs(tmp_path: Path, scenario_file: Path) -> None:
-    run = subprocess.run(_cmd(str(scenario_file), "--out", str(tmp_path / "o"), "--backend", "serial",
-                              "--reps", "2", "--set", "experiment.max_replications=2"),
+def test_subprocess_entry_point_runs_and_writes_the_report(tmp_path: Path, scenario_file: Path) -> None:
+    out = tmp_path / "o"
+    run = subprocess.run(_cmd(str(scenario_file), "--out", str(out), "--backend", "serial", "--reps", "3",
+                              "--set", "experiment.max_replications=3", "--set", "output.report=true",
+                              "--set", "output.plots=false"),
                          env=_env(), capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
-    assert "precision" in run.stdout and "incentsim: running 4 replications" in run.stderr
+    assert "precision" in run.stdout and "incentsim: running 6 replications" in run.stderr
+    assert f"report: {out / 'report.html'}" in run.stdout
+    assert (out / "report.html").stat().st_size > 1000 and not (out / "plots").exists()

@@ -14,6 +14,7 @@ from experiment_fakes import (
     PRECISION_SIGMA,
     ShuffledBackend,
     failing_replicate,
+    interrupting_replicate,
     plan1_fails_replicate,
     precision_replicate,
     replicate,
@@ -258,3 +259,20 @@ def test_precision_ignores_comparisons_without_valid_pairs() -> None:
     n = expected_stop(10, 4, 400, 2 * PRECISION_SIGMA, 0.01, 0.975)
     assert res.replications.groupby("plan").size().to_dict() == {"conventional": n, "leaner": n}
     assert len(res.failures) == n
+
+
+def test_interrupted_run_is_marked_and_resumes(tmp_path: Path, three_plan_scenario) -> None:  # type: ignore[no-untyped-def]
+    sc = three_plan_scenario.with_overrides(
+        {"experiment.replications": 10, "experiment.max_replications": 10})
+    out = tmp_path / "i"
+    with pytest.raises(KeyboardInterrupt):
+        Runner(sc, replicate=interrupting_replicate, backend="serial", out=out).run()
+    assert json.loads((out / "metadata.json").read_text())["status"] == "interrupted"
+    assert not (out / "replications.parquet").exists()
+    runner = Runner(sc, replicate=replicate, backend="serial", out=out, resume=True)
+    res = runner.run()
+    # checkpoints are per task: the interrupted task's replications are recomputed, nothing else
+    chunks = sum(len(pd.read_parquet(c)) for c in (out / "checkpoints").glob("chunk-*.parquet"))
+    assert 0 < runner.loaded < 21 and runner.loaded + runner.computed == 30 == chunks
+    full = Runner(sc, replicate=replicate, backend="serial").run()
+    pd.testing.assert_frame_equal(res.replications, full.replications, check_exact=True)

@@ -358,3 +358,68 @@ def test_pulling_in_and_pushing_move_closes_to_the_quarter_edges() -> None:
     assert after_edge["push"] and not after_edge["as_is"]
     assert runs["pull_in"].metrics["period_end_share"] > runs["as_is"].metrics["period_end_share"]
     assert runs["push"].metrics["period_end_share"] < runs["as_is"].metrics["period_end_share"]
+
+
+# ------------------------------------------------------------------ deal options
+def test_deal_term_options_describe_the_deal_in_measure_vocabulary() -> None:
+    import copy
+
+    from world_fixtures import TINY
+
+    from sim.scenario import Scenario
+
+    data = copy.deepcopy(TINY)
+    comps = data["plans"][0]["ae"]["components"]
+    for name, measure in (
+        ("rev", "first_year_revenue"),
+        ("cash", "cash_collected"),
+        ("ok", "implementation_success_90d"),
+        ("renew", "first_year_renewals"),
+    ):
+        comps.append({"name": name, "measure": measure, "rates": [{"from_attainment": 0, "rate": 0.01}]})
+    sc = Scenario.model_validate(data)
+    w = make_world(sc)
+    st = w.sales
+    lead = Lead(1, 2, 0.7, 30000.0, 2.0, 4.0, 0.0, [0.5] * N_UNIFORMS)  # mid-market referral lead
+    rows = st._outcome_table(lead, st.t_discount, st.t_promise, st.t_overcommit, 40.0, None)
+    assert len(rows) == len(st.terms)
+    b = sc.behaviour.ae
+    seg = sc.company.segments.mid_market
+    base = (
+        math.log(seg.base_win_rate / (1 - seg.base_win_rate))
+        + sc.company.deals.win_odds_per_fit * (0.7 - seg.mean_fit)
+        + sc.company.deals.referral_win_odds
+    )
+    for t, row in zip(st.terms, rows, strict=True):
+        by = {o.measure: o for o in row}
+        assert set(by) == {
+            "bookings_acv",
+            "first_year_revenue",
+            "cash_collected",
+            "implementation_success_90d",
+            "first_year_renewals",
+        }
+        p = 1 / (
+            1
+            + math.exp(
+                -(
+                    base
+                    + t.discount * b.win_odds_per_discount
+                    + t.promise * b.win_odds_per_promise
+                    + t.overcommit * b.win_odds_per_overcommit
+                )
+            )
+        )
+        bk = by["bookings_acv"]
+        assert bk.amount == pytest.approx(30000 * (1 - t.discount) * (1 + t.overcommit))
+        assert bk.probability == pytest.approx(p) and bk.delay_days == 40.0 and bk.discount == t.discount
+        assert bk.term_months == 12 and 0 < bk.churn_probability < 1 and 0 < bk.success_probability <= 1
+        rev = by["first_year_revenue"]
+        assert rev.amount == pytest.approx(30000 * (1 - t.discount)) and rev.spread_days == 365.0
+        assert rev.delay_days == pytest.approx(40.0 + bk.go_live_delay_days)
+        assert by["implementation_success_90d"].probability == pytest.approx(p * bk.success_probability)
+        assert by["first_year_renewals"].probability == pytest.approx(p * (1 - bk.churn_probability))
+    # promising more lowers expected success; deeper discounts past the deep line raise churn
+    first = {(t.discount, t.promise, t.overcommit): row[0] for t, row in zip(st.terms, rows, strict=True)}
+    assert first[(0.0, 1.0, 0.0)].success_probability < first[(0.0, 0.0, 0.0)].success_probability
+    assert first[(0.3, 0.0, 0.0)].churn_probability > first[(0.1, 0.0, 0.0)].churn_probability
