@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from sim.ledger import Ledger
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class MeasureOutcome:
     """What an option would credit to the deciding person, if it happens.
 
@@ -53,7 +53,7 @@ class MeasureOutcome:
     """Contract term of the deal behind the measure (for multi-year spiffs); 0 = unknown."""
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class Option:
     """One option of a decision: its consequences for the decider's pay, and its effort."""
 

@@ -12,7 +12,7 @@ negative, so that start + sum(movements) = end holds to the cent.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Literal
 
 import pandas as pd
@@ -124,7 +124,7 @@ class Ledger:
     def frame(self) -> pd.DataFrame:
         """All events as a DataFrame (one row per event)."""
         if not self.events:
-            return pd.DataFrame(columns=[f for f in Event.__slots__])  # type: ignore[attr-defined]
+            return pd.DataFrame(columns=[f.name for f in fields(Event)])
         return pd.DataFrame([asdict(e) for e in self.events])
 
     def __getstate__(self) -> dict[str, object]:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 _MODULES = ("run", "backtest", "report", "validate_model")
 
-COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []  # type: ignore[type-arg]
+COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []
 for _name in _MODULES:
     try:
         _mod = importlib.import_module(f"sim.commands.{_name}")

@@ -119,3 +119,13 @@ def uses_attainment_integration(role_plan: RolePlan, comp: Component) -> bool:
     attainment instead.
     """
     return role_plan.quota is not None and role_plan.quota.measure == comp.measure
+
+
+def paid_measures(role_plan: RolePlan) -> frozenset[str]:
+    """Measures on which some component or spiff of the role pays: the only measures whose
+    outcomes the valuation can find worth anything (an outcome on any other measure, a quota
+    measure no component pays on included, is valued at exactly 0, so a world need not
+    describe it)."""
+    return frozenset(
+        {c.measure for c in role_plan.components} | {SPIFF_EVENT_MEASURE[s.event] for s in role_plan.spiffs}
+    )

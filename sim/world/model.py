@@ -29,6 +29,7 @@ from sim.decisions import Decision, Policy
 from sim.ledger import Event, Ledger
 from sim.metrics import Observations, Tally, all_metrics, distributions, timeseries
 from sim.plans import PayState, payouts_from_state
+from sim.plans.components import paid_measures
 from sim.rng import Streams
 from sim.scenario.company import SEGMENTS, Segment
 from sim.scenario.plans import PlanDesign
@@ -47,18 +48,6 @@ from sim.world.market import U_USAGE, Lead, Market
 from sim.world.reps import Opportunity, SalesTeam
 from sim.world.result import ReplicationResult
 
-SPIFF_MEASURES: dict[str, str] = {
-    "new_logo": "new_logo_acv",
-    "multi_year": "new_logo_acv",
-    "upsell": "upsell_acv",
-    "cross_sell": "cross_sell_acv",
-    "reference": "references",
-    "referral": "referrals",
-    "go_live": "go_lives",
-    "renewal": "renewals_arr",
-}
-"""The measure whose outcome tells a policy how likely a spiff's event is."""
-
 
 class CountingEnvironment(simpy.Environment):
     """A SimPy environment that can tell how many events it has scheduled (for benchmarks).
@@ -76,17 +65,13 @@ class CountingEnvironment(simpy.Environment):
 
 
 def role_measures(plan: PlanDesign) -> dict[str, tuple[str, ...]]:
-    """Measures each role's plan pays on (components, quota, spiff events), sorted: the outcomes
-    worth describing in that role's decisions."""
-    out: dict[str, tuple[str, ...]] = {}
-    for role in ("ae", "csm", "consultant", "marketing", "product"):
-        rp = plan.role(role)
-        ms: set[str] = {c.measure for c in rp.components}
-        if rp.quota is not None and rp.components:
-            ms.add(rp.quota.measure)
-        ms.update(SPIFF_MEASURES[s.event] for s in rp.spiffs)
-        out[role] = tuple(sorted(ms))
-    return out
+    """Measures each role's plan pays on (components and spiff events), sorted: the only
+    outcomes worth describing in that role's decisions (any other outcome, the quota measure
+    of a plan that pays on another measure included, is valued at exactly 0)."""
+    return {
+        role: tuple(sorted(paid_measures(plan.role(role))))
+        for role in ("ae", "csm", "consultant", "marketing", "product")
+    }
 
 
 def _nearest(options: list[float], target: float) -> float:

@@ -226,7 +226,6 @@ class SalesTeam:
         )
         t = self.terms[k]
         natural = now + lead.cycle_std * cycle_mean / w.company.deals.cycle_shape
-        close = natural
         discount = t.discount
         # close timing: decided two weeks before the quarter end, when the rep knows where
         # they stand (Oyer 1998; Larkin 2014), for deals whose natural close falls within two

@@ -22,7 +22,7 @@ from sim.behaviour.choice import choose_index
 from sim.calendar import Calendar
 from sim.decisions import Decision, MeasureOutcome, Option
 from sim.ledger import Event, Ledger
-from sim.plans.components import SPIFF_EVENT_MEASURE
+from sim.plans.components import SPIFF_EVENT_MEASURE, paid_measures
 from sim.scenario.behaviour import Behaviour
 from sim.scenario.plans import MEASURES, PlanDesign
 
@@ -273,3 +273,21 @@ def test_fast_prices_thresholds_caps_and_teams_like_the_reference(
     ref = pol.reference_utilities(d)
     assert _same(pol.valuer.utilities(d), ref)
     assert len(set(ref)) == len(amounts)  # distinct deals are worth different pay: not a vacuous check
+
+
+@settings(max_examples=30, deadline=None)
+@given(plans(), st.data())
+def test_outcomes_on_unpaid_measures_are_worth_exactly_nothing(plan: PlanDesign, data: st.DataObject) -> None:
+    """``paid_measures`` is exact: a world may leave every other measure out of its options."""
+    pol, ledger = bound(plan, 0.15, 0.3)
+    for i in range(data.draw(st.integers(0, 6))):
+        ledger.record(data.draw(events(3.0 * i + 1.0, i)))
+    person = data.draw(st.sampled_from(sorted(ROLE_OF)))
+    role = ROLE_OF[person]
+    paid = paid_measures(plan.role(role))
+    o = data.draw(outcomes(VALUED_MEASURES))
+    mean, var = _reference_value(pol, Decision("t", 20.0, role, person, ()), o)
+    if o.measure not in paid:
+        assert (mean, var) == (0.0, 0.0)
+    assert paid == {c.measure for c in plan.role(role).components} | {
+        SPIFF_EVENT_MEASURE[s.event] for s in plan.role(role).spiffs}

@@ -1,4 +1,5 @@
-"""Back-test of the sample CSV through scenarios/seed-plans.yaml, with hand arithmetic."""
+"""Back-test of the sample CSV through the seed plans (a frozen copy in tests/plans/data/), with
+hand arithmetic."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from sim.scenario import ScenarioError, load_scenario
 @pytest.fixture(scope="module")
 def result(request: pytest.FixtureRequest) -> BacktestResult:
     root = Path(request.config.rootpath)
-    scenario = load_scenario(root / "scenarios" / "seed-plans.yaml")
+    scenario = load_scenario(root / "tests" / "plans" / "data" / "seed-plans.yaml")
     return backtest(read_deals(root / "scenarios" / "data" / "sample-deals.csv"), scenario)
 
 
@@ -88,7 +89,7 @@ def test_cli_prints_tables(capsys: pytest.CaptureFixture[str], request: pytest.F
     root = Path(request.config.rootpath)
     out = tmp_path / "lines.csv"
     code = main(["backtest", str(root / "scenarios/data/sample-deals.csv"), "--scenario",
-                 str(root / "scenarios/seed-plans.yaml"), "--out", str(out)])
+                 str(root / "tests/plans/data/seed-plans.yaml"), "--out", str(out)])
     text = capsys.readouterr().out
     assert code == 0
     assert "Cost per plan" in text and "Winners and losers" in text and "132,000" in text
@@ -102,7 +103,7 @@ def test_csv_errors_exit_2(capsys: pytest.CaptureFixture[str], request: pytest.F
                    "1,Ann,25x,2025-03-01,new,0.1\n"
                    "2,Bob,1000,2025-03-01,barter,150%\n")
     root = Path(request.config.rootpath)
-    code = main(["backtest", str(bad), "--scenario", str(root / "scenarios/seed-plans.yaml")])
+    code = main(["backtest", str(bad), "--scenario", str(root / "tests/plans/data/seed-plans.yaml")])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2
     assert err == [
