@@ -206,7 +206,7 @@ def test_fast_utilities_equal_reference(
             assert _same(fast, ref)
             for u in (0.05, 0.5, 0.95):
                 assert pol.choose(d, u) == choose_index(ref, d.neutral, 1.0, u)
-            for o in {o for opt in d.options for o in opt.outcomes}:
+            for o in [o for opt in d.options for o in opt.outcomes]:
                 assert _same(pol.valuer.value(d.role, d.person, d.day, o), _reference_value(pol, d, o))
 
 

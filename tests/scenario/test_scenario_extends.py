@@ -6,9 +6,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import yaml
 
 from sim.scenario import Scenario, ScenarioError, load_scenario
 from sim.scenario.load import deep_merge, resolve_raw
+
+SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 
 BASE = """\
 name: base
@@ -209,7 +212,8 @@ def test_fixture_extends_the_real_base(scenario_from_text: Callable[..., Scenari
     s = scenario_from_text("extends: base-company.yaml\nname: from-text\ncompany: {horizon_years: 1}\n")
     assert s.name == "from-text"
     assert s.company.horizon_years == 1
-    assert s.company.segments.smb.starting_customers == 1800  # from scenarios/base-company.yaml
+    raw = yaml.safe_load((SCENARIOS / "base-company.yaml").read_text())
+    assert s.company.segments.smb.starting_customers == raw["company"]["segments"]["smb"]["starting_customers"]
     assert s.baseline == "conventional"
     with pytest.raises(ScenarioError) as info:
         scenario_from_text("extends: base-company.yaml\ncompany: {horizon_year: 1}\n")
