@@ -213,7 +213,8 @@ def test_fixture_extends_the_real_base(scenario_from_text: Callable[..., Scenari
     assert s.name == "from-text"
     assert s.company.horizon_years == 1
     raw = yaml.safe_load((SCENARIOS / "base-company.yaml").read_text())
-    assert s.company.segments.smb.starting_customers == raw["company"]["segments"]["smb"]["starting_customers"]
+    smb = raw["company"]["segments"]["smb"]
+    assert s.company.segments.smb.starting_customers == smb["starting_customers"]
     assert s.baseline == "conventional"
     with pytest.raises(ScenarioError) as info:
         scenario_from_text("extends: base-company.yaml\ncompany: {horizon_year: 1}\n")
