@@ -18,6 +18,7 @@ import math
 import time
 import zlib
 from collections.abc import Generator
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -333,51 +334,14 @@ class World:
         )
         src = SOURCE_NAMES[lead.source]
         amount = cents / 100.0
-        self.ledger.record(
-            Event(
-                now,
-                "booking",
-                amount,
-                i,
-                deal,
-                opp.ae,
-                -1,
-                -1,
-                lead.marketer,
-                lead.segment,
-                "new",
-                src,
-                round(lead.list_acv * (1 + opp.overcommit), 2),
-                opp.discount,
-                seg.contract_term_months,
-                ("ae",),
-                False,
-                "",
-                -1,
-                opp.forecast_day,
-                fit=lead.fit,
-            )
+        booking = Event(
+            now, "booking", amount, i, deal, opp.ae, marketer=lead.marketer, segment=lead.segment,
+            deal_kind="new", source=src, list_price=round(lead.list_acv * (1 + opp.overcommit), 2),
+            discount=opp.discount, term_months=seg.contract_term_months, credited=("ae",),
+            forecast_day=opp.forecast_day, fit=lead.fit,
         )
-        self.ledger.record(
-            Event(
-                now,
-                "arr_new",
-                amount,
-                i,
-                deal,
-                opp.ae,
-                -1,
-                -1,
-                lead.marketer,
-                lead.segment,
-                "new",
-                src,
-                0.0,
-                opp.discount,
-                seg.contract_term_months,
-                ("ae",),
-            )
-        )
+        self.ledger.record(booking)
+        self.ledger.record(replace(booking, kind="arr_new", list_price=0.0, forecast_day=-1.0, fit=-1.0))
         self.invoice(i, cents, deal, 1)
         self.implementation.start(i, lead)
         return i

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -452,49 +452,18 @@ class SalesTeam:
         seg = int(book.segment[cust])
         src = SOURCE_NAMES[book.source[cust]]
         amount = acv_cents / 100.0
-        rec = w.ledger.record
-        rec(
-            Event(
-                now,
-                "booking",
-                amount,
-                cust,
-                deal,
-                ae,
-                csm,
-                -1,
-                -1,
-                seg,
-                kind,
-                src,
-                amount,
-                0.0,
-                int(book.term_months[cust]),
-                credited,
-                False,
-                "",
-                -1,
-                now,
-            )
+        booking = Event(
+            now, "booking", amount, cust, deal, ae, csm, segment=seg, deal_kind=kind, source=src,
+            list_price=amount, term_months=int(book.term_months[cust]), credited=credited, forecast_day=now,
         )
-        rec(
-            Event(
-                now,
-                "arr_upsell" if kind == "upsell" else "arr_cross_sell",
-                amount,
-                cust,
-                deal,
-                ae,
-                csm,
-                -1,
-                -1,
-                seg,
-                kind,
-                src,
-                0.0,
-                0.0,
-                0,
-                credited,
+        w.ledger.record(booking)
+        w.ledger.record(
+            replace(
+                booking,
+                kind="arr_upsell" if kind == "upsell" else "arr_cross_sell",
+                list_price=0.0,
+                term_months=0,
+                forecast_day=-1.0,
             )
         )
         book.arr_cents[cust] += acv_cents
