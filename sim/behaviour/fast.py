@@ -29,7 +29,7 @@ from itertools import pairwise
 from sim.behaviour.valuation import MEASURE_EVENT, discount_factor, mean_discount_factor, projected_ratio
 from sim.calendar import DAYS_PER_MONTH, DAYS_PER_YEAR
 from sim.decisions import Decision, MeasureOutcome
-from sim.plans.components import EPS, TIMING_TRIGGER, discount_multiplier, period_quota
+from sim.plans.components import EPS, TIMING_TRIGGER, discount_multiplier, period_quota, tier_integral
 from sim.plans.engine import PayState
 from sim.plans.measures import RATIO_MEASURES, TEAM
 from sim.scenario.plans import Component
@@ -345,16 +345,9 @@ class FastValuer:
         """``_commission_value`` of the reference from a precomputed context."""
         n, q, a0, room, before, held, rt = ctx
         share = amount / n
-        if r.integrate:
-            a1 = a0 + max(amount, 0.0) / q
-            pay = 0.0
-            for lo, hi, tr in r.bounds:
-                overlap = (a1 if a1 < hi else hi) - (a0 if a0 > lo else lo)
-                if overlap > 0:
-                    pay += overlap * tr
-            pay *= q / n
-        else:
-            pay = share * rt
+        pay = (
+            tier_integral(r.bounds, a0, a0 + max(amount, 0.0) / q) * (q / n) if r.integrate else share * rt
+        )
         if pay <= 0:
             pay = 0.0
         else:

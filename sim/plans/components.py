@@ -63,18 +63,27 @@ def rate_at(tiers: Sequence[Tier], attainment: float) -> float:
     return rate
 
 
+def tier_integral(bounds: Sequence[tuple[float, float, float]], a0: float, a1: float) -> float:
+    """Sum over tiers ``(lo, hi, rate)`` of rate x the part of ``[a0, a1]`` inside the tier.
+
+    The one implementation of the marginal-tier integral: the payout engine and the fast
+    valuer both call it, so their floating-point results agree bit for bit.
+    """
+    total = 0.0
+    for lo, hi, rate in bounds:
+        overlap = (a1 if a1 < hi else hi) - (a0 if a0 > lo else lo)
+        if overlap > 0:
+            total += overlap * rate
+    return total
+
+
 def marginal_pay(tiers: Sequence[Tier], a0: float, a1: float, quota: float) -> float:
     """Pay for moving attainment from ``a0`` to ``a1`` (a1 >= a0) through marginal tiers.
 
     Each tier pays its rate on the part of the move that falls inside it, like tax
     brackets; ``quota`` converts attainment back to measure units.
     """
-    total = 0.0
-    for lo, hi, rate in tier_bounds(tiers):
-        overlap = min(a1, hi) - max(a0, lo)
-        if overlap > 0:
-            total += overlap * quota * rate
-    return total
+    return tier_integral(tier_bounds(tiers), a0, a1) * quota
 
 
 def curve_share(curve: Sequence[CurvePoint], attainment: float) -> float:

@@ -47,6 +47,7 @@ from sim.plans.components import (
     discount_multiplier,
     period_quota,
     tier_bounds,
+    tier_integral,
     uses_attainment_integration,
 )
 from sim.plans.measures import (
@@ -310,13 +311,7 @@ class PayState:
             q = info.quota * n
             a0 = self.acc.get((role, who, info.quota_measure, comp.period, idx), 0.0) / q
             if info.integrate:
-                a1 = a0 + max(amount, 0.0) / q
-                pay = 0.0
-                for lo, hi, r in info.bounds:
-                    overlap = (a1 if a1 < hi else hi) - (a0 if a0 > lo else lo)
-                    if overlap > 0:
-                        pay += overlap * r
-                pay *= q / n
+                pay = tier_integral(info.bounds, a0, a0 + max(amount, 0.0) / q) * (q / n)
             else:
                 rate = info.first_rate
                 for lo, _, r in info.bounds:
