@@ -24,6 +24,7 @@ on random plans, states and decisions. Nothing here knows a plan by name.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from itertools import pairwise
 
 from sim.behaviour.valuation import MEASURE_EVENT, discount_factor, mean_discount_factor, projected_ratio
@@ -430,14 +431,7 @@ class FastValuer:
             f = r.factor(o, rate)
             total += self._raw_pay(role, person, r, day, o) * f
         if spiffs:
-            credit_day = day + max(o.delay_days, 0.0)
-            for sp in spiffs:
-                if not sp.opens <= credit_day < sp.closes:
-                    continue
-                if sp.multi_year and o.term_months <= 12:
-                    continue
-                count = o.amount if counts else 1.0
-                total += sp.amount * count * discount_factor(o.delay_days, rate)
+            total = _add_spiff_pay(total, spiffs, counts, day, o, rate)
         return p * total, p * (1.0 - p) * total * total
 
     def utilities(self, decision: Decision) -> list[float]:
@@ -480,14 +474,7 @@ class FastValuer:
                     f = r.const_factor
                     total += raw * (f if f is not None else r.factor(o, rate))
                 if spiffs:
-                    credit_day = day + max(o.delay_days, 0.0)
-                    for sp in spiffs:
-                        if not sp.opens <= credit_day < sp.closes:
-                            continue
-                        if sp.multi_year and o.term_months <= 12:
-                            continue
-                        count = o.amount if counts else 1.0
-                        total += sp.amount * count * discount_factor(o.delay_days, rate)
+                    total = _add_spiff_pay(total, spiffs, counts, day, o, rate)
                 m = p * total
                 v = p * (1.0 - p) * total * total
                 if m or v:
@@ -496,3 +483,19 @@ class FastValuer:
             mean_k, sd_k = mean / 1000.0, sd / 1000.0
             out.append(mean_k - 0.5 * risk * sd_k * sd_k - option.effort_kusd)
         return out
+
+
+def _add_spiff_pay(
+    total: float, spiffs: Sequence[_Spiff], counts: bool, day: float, o: MeasureOutcome, rate: float
+) -> float:
+    """``total`` plus the discounted spiff pay of one outcome credited ``o.delay_days`` after
+    ``day`` (added one spiff at a time, in the reference valuation's order)."""
+    credit_day = day + max(o.delay_days, 0.0)
+    for sp in spiffs:
+        if not sp.opens <= credit_day < sp.closes:
+            continue
+        if sp.multi_year and o.term_months <= 12:
+            continue
+        count = o.amount if counts else 1.0
+        total += sp.amount * count * discount_factor(o.delay_days, rate)
+    return total
