@@ -1,0 +1,130 @@
+"""``incentsim validate-model``: run the validation cases and print expected vs simulated."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+EXIT_OK, EXIT_FAILURE, EXIT_INVALID = 0, 1, 2
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,unused-ignore]
+    """Add the ``validate-model`` subcommand."""
+    p = sub.add_parser(
+        "validate-model",
+        help="check the simulator against exact formulas, published findings and benchmark bands",
+        description=(
+            "Run the validation cases (docs/validation.md): exact special cases with features "
+            "switched off, published findings (direction and rough size), benchmark bands for the "
+            "base company, and the statistical machinery. Prints, per check, the expected value, "
+            "the simulated mean with its 95%% t-interval over replications, and pass/fail. "
+            "Exit 0 when every selected case passes, 1 otherwise."
+        ),
+    )
+    p.add_argument("cases", nargs="*", metavar="CASE",
+                   help="case ids or glob patterns (e.g. 'exact.*', 'finding.larkin'); default: all")
+    p.add_argument("--fast", action="store_true", help="skip the slow cases (those marked slow in tests)")
+    p.add_argument("--list", action="store_true", help="list the cases and exit")
+    p.add_argument("--workers", type=int, default=1, metavar="N",
+                   help="run cases in N processes (default 1; results do not depend on it)")
+    p.add_argument("--json", metavar="FILE", help="also write the results as JSON (atomically)")
+    p.add_argument("--markdown", metavar="FILE", help="also write the results as a Markdown table")
+    p.set_defaults(func=cmd_validate_model)
+
+
+def _run_all(ids: list[str], workers: int) -> list[Any]:
+    from sim.validation import run_case
+
+    if workers <= 1 or len(ids) <= 1:
+        return [run_case(i) for i in ids]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        return list(pool.map(run_case, ids))
+
+
+def _sim_text(c: Any) -> str:
+    if math.isnan(c.low) or math.isnan(c.high):
+        return f"{c.simulated:.4g}"
+    return f"{c.simulated:.4g} [{c.low:.4g}, {c.high:.4g}]"
+
+
+def markdown_table(results: list[Any]) -> str:
+    """The results as a Markdown table (one row per check)."""
+    lines = [
+        "| case | check | expected | simulated [95% CI] | n | result |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        if r.error:
+            lines.append(f"| `{r.case}` | (error) | | | | **FAIL** |")
+        for c in r.checks:
+            verdict = "pass" if c.passed else "**FAIL**"
+            lines.append(f"| `{r.case}` | {c.name} | {c.expected} | {_sim_text(c)} | {c.n} | {verdict} |")
+    return "\n".join(lines) + "\n"
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def _print(results: list[Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console() if sys.stdout.isatty() else Console(width=200)
+    table = Table(title="incentsim model validation", show_lines=False)
+    for col in ("case", "check", "expected", "simulated [95% CI]", "n", "result"):
+        table.add_column(col, overflow="fold")
+    for r in results:
+        if r.error:
+            table.add_row(r.case, "(error)", "", r.error.strip().splitlines()[-1], "", "[red]FAIL[/red]")
+        for c in r.checks:
+            verdict = "[green]pass[/green]" if c.passed else "[red]FAIL[/red]"
+            table.add_row(r.case, c.name, c.expected, _sim_text(c), str(c.n), verdict)
+    console.print(table)
+    n_ok = sum(r.passed for r in results)
+    secs = sum(r.seconds for r in results)
+    console.print(f"{n_ok} of {len(results)} cases passed ({secs:.0f} s of simulation)")
+    for r in results:
+        if r.error:
+            console.print(f"[red]{r.case} raised:[/red]\n{r.error}", markup=True, highlight=False)
+
+
+def cmd_validate_model(args: argparse.Namespace) -> int:
+    """Run the selected cases; exit 0 if all pass, 1 if any fails, 2 on a bad selection."""
+    from sim.validation import select
+
+    cases = select(args.cases or None, include_slow=not args.fast)
+    if not cases:
+        print(f"error: validate-model: (cases): no case matches {' '.join(args.cases) or '(all)'}",
+              file=sys.stderr)
+        return EXIT_INVALID
+    if args.workers < 1:
+        print(f"error: validate-model: --workers: expected at least 1, found {args.workers}", file=sys.stderr)
+        return EXIT_INVALID
+    if args.list:
+        for c in cases:
+            print(f"{c.id:40s} {'slow ' if c.slow else '     '}{c.title}")
+        return EXIT_OK
+    results = _run_all([c.id for c in cases], args.workers)
+    _print(results)
+    if args.json:
+        _write_atomic(Path(args.json), json.dumps([r.as_dict() for r in results], indent=2) + "\n")
+    if args.markdown:
+        _write_atomic(Path(args.markdown), markdown_table(results))
+    return EXIT_OK if all(r.passed for r in results) else EXIT_FAILURE
