@@ -45,7 +45,7 @@ def run_case(case_id: str) -> CaseResult:
     t0 = time.perf_counter()
     try:
         return c.run()
-    except Exception:  # recorded, not swallowed: the report shows it and the command exits 1
+    except Exception:  # noqa: BLE001 - recorded with its traceback; the command exits 1
         return CaseResult(
             c.id, c.title, c.group, c.source, (), time.perf_counter() - t0, error=traceback.format_exc()
         )

@@ -155,10 +155,13 @@ def covers(
     return Check(name, _fmt(expected, digits), iv.mean, iv.low, iv.high, iv.n, ok, detail)
 
 
-def equals(name: str, expected: float, value: float, *, tol: float, digits: int = 4, detail: str = "") -> Check:
+def equals(
+    name: str, expected: float, value: float, *, tol: float, digits: int = 4, detail: str = ""
+) -> Check:
     """Pass when a deterministic value equals the expected one within ``tol`` (absolute)."""
     ok = bool(math.isfinite(value) and abs(value - expected) <= tol)
-    return Check(name, _fmt(expected, digits), value, n=1, passed=ok, detail=detail or f"|difference| <= {tol:g}")
+    why = detail or f"|difference| <= {tol:g}"
+    return Check(name, _fmt(expected, digits), value, n=1, passed=ok, detail=why)
 
 
 def within(

@@ -1,0 +1,132 @@
+"""The validation framework itself: comparisons that can fail, the registry and the command."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import sim.validation as validation
+from sim.cli import main
+from sim.rng import stream
+from sim.validation.core import CASES, Check, case, covers, direction, equals, within
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _normal(mean: float, sd: float, n: int, name: str) -> np.ndarray:
+    return stream(7, 0, f"validation.tests.{name}").normal(mean, sd, n)
+
+
+def test_covers_passes_on_the_true_mean_and_fails_far_from_it() -> None:
+    x = _normal(1.0, 0.1, 40, "covers")
+    assert covers("m", 1.0, x).passed
+    assert not covers("m", 1.2, x).passed
+    assert not covers("m", 1.0, [1.0]).passed  # one sample: no interval, no pass
+
+
+def test_direction_needs_sign_and_significance() -> None:
+    up = _normal(0.5, 0.2, 12, "up")
+    assert direction("d", up, +1).passed
+    assert not direction("d", up, -1).passed
+    flat = _normal(0.0, 1.0, 12, "flat")
+    assert not direction("d", flat - flat.mean(), +1).passed  # mean exactly 0: p = 0.5
+    assert not direction("d", up, +1, size=(2.0, 3.0)).passed  # right sign, wrong size
+    assert direction("d", up, +1, size=(0.3, 0.7)).passed
+
+
+def test_within_and_equals() -> None:
+    x = _normal(0.9, 0.01, 10, "within")
+    assert within("b", x, 0.88, 0.94).passed
+    assert not within("b", x, 0.92, 0.94).passed
+    assert equals("e", 0.19, 0.19 + 1e-12, tol=1e-9).passed
+    assert not equals("e", 0.19, 0.1905, tol=1e-4).passed
+    assert not equals("e", 0.19, math.nan, tol=1.0).passed
+
+
+def test_registry_rejects_duplicates_and_unknown_groups() -> None:
+    with pytest.raises(ValueError, match="must start with"):
+        case("nonsense.x", "t", "s")
+    with pytest.raises(ValueError, match="registered twice"):
+        case("exact.rates.monthly_annual", "t", "s")(lambda: [])
+
+
+def test_every_case_has_a_title_source_and_group() -> None:
+    assert CASES, "no validation case registered"
+    for c in CASES.values():
+        assert c.title and c.source and c.group in ("exact", "finding", "band", "statistics"), c.id
+
+
+def test_a_raising_case_is_recorded_as_failed(monkeypatch: pytest.MonkeyPatch) -> None:
+    def boom() -> list[Check]:
+        raise RuntimeError("deliberate")
+
+    boom_case = validation.Case("exact.tests.boom", "t", "exact", "s", False, boom)
+    monkeypatch.setitem(CASES, "exact.tests.boom", boom_case)
+    r = validation.run_case("exact.tests.boom")
+    assert not r.passed and "deliberate" in r.error
+
+
+def test_a_case_without_checks_does_not_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(
+        CASES, "exact.tests.empty", validation.Case("exact.tests.empty", "t", "exact", "s", False, lambda: [])
+    )
+    assert not validation.run_case("exact.tests.empty").passed
+
+
+def test_rate_conversion_case_passes() -> None:
+    r = validation.run_case("exact.rates.monthly_annual")
+    assert r.passed, [c for c in r.checks if not c.passed]
+
+
+def test_rate_conversion_case_fails_with_the_naive_conversion(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sim.world.customers as customers
+
+    real = customers.renewal_churn_probability
+
+    def naive(annual_churn, term_months, *args, **kwargs):  # type: ignore[no-untyped-def]
+        # the classic mistake: a monthly rate is the annual one over twelve
+        p = np.asarray(annual_churn, dtype=float) * np.asarray(term_months) / 12.0
+        return real(1 - (1 - p) ** (12.0 / np.asarray(term_months)), term_months, *args, **kwargs)
+
+    monkeypatch.setattr(customers, "renewal_churn_probability", naive)
+    r = validation.run_case("exact.rates.monthly_annual")
+    assert not r.passed
+
+
+def test_command_lists_runs_and_writes_results(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate-model", "--list"]) == 0
+    assert "exact.rates.monthly_annual" in capsys.readouterr().out
+    out_json, out_md = tmp_path / "v.json", tmp_path / "v.md"
+    code = main(["validate-model", "exact.rates.*", "--json", str(out_json), "--markdown", str(out_md)])
+    text = capsys.readouterr().out
+    assert code == 0, text
+    assert "pass" in text and "1 of 1 cases passed" in text
+    data = json.loads(out_json.read_text())
+    assert data[0]["case"] == "exact.rates.monthly_annual" and data[0]["passed"] is True
+    assert "| `exact.rates.monthly_annual` |" in out_md.read_text()
+
+
+def test_command_exits_1_when_a_case_fails(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    checks = [equals("x", 1.0, 2.0, tol=0.1)]
+    wrong = validation.Case("exact.tests.wrong", "t", "exact", "s", False, lambda: checks)
+    monkeypatch.setitem(CASES, "exact.tests.wrong", wrong)
+    assert main(["validate-model", "exact.tests.wrong"]) == 1
+    assert "FAIL" in capsys.readouterr().out
+
+
+def test_command_rejects_an_unknown_case_with_exit_2() -> None:
+    p = subprocess.run(
+        [sys.executable, "-m", "sim", "validate-model", "no.such.case"],
+        capture_output=True, text=True, cwd=REPO, timeout=120, check=False,
+    )
+    assert p.returncode == 2
+    assert p.stderr.strip().splitlines()[-1].startswith("error: validate-model: (cases):")
+    assert "Traceback" not in p.stderr
