@@ -40,3 +40,26 @@ def _monthly_annual() -> Sequence[Check]:
         equals("30%/yr on a 6-month term (world)", 1 - 0.7**0.5, at_term(0.30, 6), tol=1e-9, digits=6),
     ]
     return out
+
+
+@case(
+    "exact.rates.monthly_term",
+    "Monthly contracts through the simulator: 12-month logo churn of a 30% annual rate",
+    "12 monthly renewals at 1 - (1 - a)^(1/12) compound to a = 0.30, not 1 - (1 - a/12)^12 = 0.2620",
+)
+def _monthly_term() -> Sequence[Check]:
+    from sim.validation.retention import monthly_term_checks, monthly_term_setup
+
+    return monthly_term_checks(monthly_term_setup(0.30, customers=2000, replications=8, years=2.0))
+
+
+@case(
+    "exact.rates.monthly_term_10pct",
+    "Monthly contracts through the simulator: 12-month logo churn of a 10% annual rate",
+    "12 monthly renewals at 0.874% compound to a = 0.10, not 1 - (1 - 0.10/12)^12 = 0.0955",
+    slow=True,
+)
+def _monthly_term_10pct() -> Sequence[Check]:
+    from sim.validation.retention import monthly_term_checks, monthly_term_setup
+
+    return monthly_term_checks(monthly_term_setup(0.10, customers=10_000, replications=10, years=2.0))

@@ -103,7 +103,8 @@ def test_command_lists_runs_and_writes_results(tmp_path: Path, capsys: pytest.Ca
     assert main(["validate-model", "--list"]) == 0
     assert "exact.rates.monthly_annual" in capsys.readouterr().out
     out_json, out_md = tmp_path / "v.json", tmp_path / "v.md"
-    code = main(["validate-model", "exact.rates.monthly_annual", "--json", str(out_json), "--markdown", str(out_md)])
+    args = ["exact.rates.monthly_annual", "--json", str(out_json), "--markdown", str(out_md)]
+    code = main(["validate-model", *args])
     text = capsys.readouterr().out
     assert code == 0, text
     assert "pass" in text and "1 of 1 cases passed" in text
