@@ -84,6 +84,7 @@ def _write_atomic(path: Path, text: str) -> None:
 
 def _print(results: list[Any]) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     console = Console() if sys.stdout.isatty() else Console(width=200)
@@ -92,17 +93,18 @@ def _print(results: list[Any]) -> None:
         table.add_column(col, overflow="fold")
     for r in results:
         if r.error:
-            table.add_row(r.case, "(error)", "", r.error.strip().splitlines()[-1], "", "[red]FAIL[/red]")
+            last = escape(r.error.strip().splitlines()[-1])
+            table.add_row(escape(r.case), "(error)", "", last, "", "[red]FAIL[/red]")
         for c in r.checks:
             verdict = "[green]pass[/green]" if c.passed else "[red]FAIL[/red]"
-            table.add_row(r.case, c.name, c.expected, _sim_text(c), str(c.n), verdict)
+            table.add_row(escape(r.case), escape(c.name), escape(c.expected), _sim_text(c), str(c.n), verdict)
     console.print(table)
     n_ok = sum(r.passed for r in results)
     secs = sum(r.seconds for r in results)
     console.print(f"{n_ok} of {len(results)} cases passed ({secs:.0f} s of simulation)")
     for r in results:
         if r.error:
-            console.print(f"[red]{r.case} raised:[/red]\n{r.error}", markup=True, highlight=False)
+            console.print(f"[red]{escape(r.case)} raised:[/red]\n{escape(r.error)}", highlight=False)
 
 
 def cmd_validate_model(args: argparse.Namespace) -> int:
