@@ -24,7 +24,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
             "switched off, published findings (direction and rough size), benchmark bands for the "
             "base company, and the statistical machinery. Prints, per check, the expected value, "
             "the simulated mean with its 95%% t-interval over replications, and pass/fail. "
-            "Exit 0 when every selected case passes, 1 otherwise."
+            "A finding the model is documented not to reproduce is shown as 'FAIL (known)' with its "
+            "diagnosis. Exit 0 when every selected case is as documented (passes, or fails as a "
+            "documented limitation), 1 otherwise (including a known failure that now passes)."
         ),
     )
     p.add_argument("cases", nargs="*", metavar="CASE",
@@ -67,7 +69,7 @@ def markdown_table(results: list[Any]) -> str:
         if r.error:
             lines.append(f"| `{r.case}` | (error) | | | | **FAIL** |")
         for c in r.checks:
-            verdict = "pass" if c.passed else "**FAIL**"
+            verdict = "pass" if c.passed else ("FAIL (known limitation)" if r.known_failure else "**FAIL**")
             lines.append(f"| `{r.case}` | {c.name} | {c.expected} | {_sim_text(c)} | {c.n} | {verdict} |")
     return "\n".join(lines) + "\n"
 
@@ -96,12 +98,21 @@ def _print(results: list[Any]) -> None:
             last = escape(r.error.strip().splitlines()[-1])
             table.add_row(escape(r.case), "(error)", "", last, "", "[red]FAIL[/red]")
         for c in r.checks:
-            verdict = "[green]pass[/green]" if c.passed else "[red]FAIL[/red]"
+            verdict = (
+                "[green]pass[/green]" if c.passed
+                else "[yellow]FAIL (known)[/yellow]" if r.known_failure else "[red]FAIL[/red]"
+            )
             table.add_row(escape(r.case), escape(c.name), escape(c.expected), _sim_text(c), str(c.n), verdict)
     console.print(table)
     n_ok = sum(r.passed for r in results)
     secs = sum(r.seconds for r in results)
     console.print(f"{n_ok} of {len(results)} cases passed ({secs:.0f} s of simulation)")
+    for r in results:
+        if r.known_failure and not r.passed:
+            console.print(f"known limitation, {escape(r.case)}: {escape(r.known_failure)}", highlight=False)
+        elif r.known_failure and r.passed:
+            console.print(f"[red]{escape(r.case)} is documented as a known failure but passed: "
+                          "update docs/validation.md and the case[/red]", highlight=False)
     for r in results:
         if r.error:
             console.print(f"[red]{escape(r.case)} raised:[/red]\n{escape(r.error)}", highlight=False)
@@ -129,4 +140,4 @@ def cmd_validate_model(args: argparse.Namespace) -> int:
         _write_atomic(Path(args.json), json.dumps([r.as_dict() for r in results], indent=2) + "\n")
     if args.markdown:
         _write_atomic(Path(args.markdown), markdown_table(results))
-    return EXIT_OK if all(r.passed for r in results) else EXIT_FAILURE
+    return EXIT_OK if all(r.as_documented for r in results) else EXIT_FAILURE
