@@ -7,9 +7,12 @@ calendar (28-31 days), so period ends fall where a comp plan would put them.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from sim.workdays import WorkCalendar
 
 Period = Literal["month", "quarter", "year"]
 MONTHS_PER: dict[str, int] = {"month": 1, "quarter": 3, "year": 12}
@@ -39,6 +42,8 @@ class Calendar:
                 y, m = y + 1, 1
         self.month_starts = np.asarray(starts, dtype=float)
         """Day on which each fiscal month starts (index 0 = first month of warm-up)."""
+        self.workdays: WorkCalendar | None = None
+        """The working-day calendar (``company.working_days``) when the scenario has one, else None."""
 
     @property
     def end_day(self) -> float:
@@ -69,6 +74,13 @@ class Calendar:
     def days_left(self, day: float, period: Period) -> float:
         """Days from ``day`` to the end of its period."""
         return self.period_end(day, period) - day
+
+    def period_end_window_start(self, period_end: float) -> float:
+        """Start of "the last two weeks" before the period boundary ``period_end``: 14 days before it,
+        or the start of the last ``period_end_working_days`` working days with a working-day calendar."""
+        if self.workdays is None:
+            return period_end - 14.0
+        return self.workdays.window_start(period_end)
 
     def date_of(self, day: float) -> dt.date:
         """The calendar date of a simulation day."""

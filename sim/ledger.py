@@ -37,6 +37,8 @@ EventKind = Literal[
     "tickets",
     # CSM books: ARR of a CSM's accounts at a period start (for book GRR/NRR measures)
     "book_snapshot",
+    # SDR hand-offs: a meeting set (lead handed to an AE), an opportunity the AE opened from it
+    "meeting", "opportunity",
 ]
 
 DEAL_KINDS = ("new", "upsell", "cross_sell", "renewal")
@@ -74,13 +76,17 @@ class Event:
     person: int = -1
     """For hire/leave/book_snapshot/lead: the person concerned."""
     forecast_day: float = -1.0
-    """For bookings: the close day the rep forecast when the opportunity was opened."""
+    """For bookings: the close day the rep forecast when the opportunity was opened. For ``cash`` and
+    ``non_payment`` events with billing on (``sim/world/billing.py``): the invoice's issue day."""
     quality: float = -1.0
     """For go-lives: implementation quality (0..1)."""
     wait_days: float = -1.0
     """For go-lives: days the project queued before a consultant started it."""
     fit: float = -1.0
     """For new-logo bookings: the lead's ideal-customer-profile fit (0..1)."""
+    sdr: int = -1
+    """The SDR who set the meeting the deal came from (meetings, opportunities, new-logo bookings,
+    their ARR and first-year revenue; -1 when no SDR originated it)."""
 
 
 @dataclass

@@ -41,6 +41,64 @@ COUNTED = (
 )
 
 
+CASH_KINDS = frozenset({"invoice", "cash", "non_payment", "booking"})
+"""Events the cash tally reads (bookings stand for invoices when the world bills per deal)."""
+
+
+class CashTally:
+    """Amounts billed, collected and written off per month (whole run), and the receivables area.
+
+    With ``invoiced`` the billed amounts are the ``invoice`` events (credit notes negative);
+    without (billing off: one invoice per deal) they are the new, upsell and cross-sell bookings.
+    ``ar_area`` is the integral of receivables over the measured window ``[start, end)`` in
+    dollar-days: receivables at the window start x its length, plus each later change x the
+    days left in the window.
+    """
+
+    def __init__(
+        self, start: float, end: float, starts: list[float], total_months: int, invoiced: bool
+    ) -> None:
+        self.start, self.end, self._starts, self.invoiced = start, end, starts, invoiced
+        n = total_months + 1
+        self.billed = [0.0] * n
+        self.collected = [0.0] * n
+        self.written_off = [0.0] * n
+        self.receivable_before = 0.0
+        """Receivables at the window start (billed - collected - written off before it)."""
+        self.ar_area = 0.0
+        self.lag_sum = 0.0
+        """Sum of amount x (cash day - invoice day) of collections in the window (billing on)."""
+        self.lag_weight = 0.0
+
+    def observe(self, e: Event) -> None:
+        """Count one invoice, booking, cash or non-payment event."""
+        k = e.kind
+        if k == "booking":
+            if self.invoiced or e.deal_kind not in ("new", "upsell", "cross_sell"):
+                return
+            sign = 1.0
+        elif k == "invoice":
+            if not self.invoiced:
+                return
+            sign = 1.0
+        else:
+            sign = -1.0
+        m = min(max(bisect.bisect_right(self._starts, e.day) - 1, 0), len(self.billed) - 1)
+        if sign > 0:
+            self.billed[m] += e.amount
+        elif k == "cash":
+            self.collected[m] += e.amount
+        else:
+            self.written_off[m] += e.amount
+        if e.day < self.start:
+            self.receivable_before += sign * e.amount
+        elif e.day < self.end:
+            self.ar_area += sign * e.amount * (self.end - e.day)
+            if k == "cash" and e.forecast_day >= 0:
+                self.lag_sum += e.amount * (e.day - e.forecast_day)
+                self.lag_weight += e.amount
+
+
 class Tally:
     """Everything the metrics need from the ledger, accumulated one event at a time.
 
@@ -48,7 +106,14 @@ class Tally:
     its events; :meth:`of` builds one from a finished list of events.
     """
 
-    def __init__(self, calendar: Calendar, plan: PlanDesign, warmup_months: int, total_months: int) -> None:
+    def __init__(
+        self,
+        calendar: Calendar,
+        plan: PlanDesign,
+        warmup_months: int,
+        total_months: int,
+        invoiced: bool = False,
+    ) -> None:
         self.calendar = calendar
         self.start = float(calendar.month_starts[warmup_months])
         self.end = float(calendar.month_starts[total_months])
@@ -82,6 +147,12 @@ class Tally:
         self.hired: dict[int, float] = {}
         self.left: dict[int, float] = {}
         self.credit: dict[tuple[int, int], float] = defaultdict(float)
+        self.sdr: dict[str, float] = defaultdict(float)
+        """SDR flows in the window: meetings, opportunities, pipeline, sourced new ARR and logos."""
+        self.sdr_meeting_fits: list[float] = []
+        self.sdr_new_fits: list[float] = []
+        self.cash = CashTally(self.start, self.end, self._starts, total_months, invoiced)
+        """Billing, collections and receivables (see :func:`cash_metrics`)."""
 
     @classmethod
     def of(
@@ -91,9 +162,10 @@ class Tally:
         plan: PlanDesign,
         warmup_months: int,
         total_months: int,
+        invoiced: bool = False,
     ) -> Tally:
         """A tally of a finished list of events."""
-        t = cls(calendar, plan, warmup_months, total_months)
+        t = cls(calendar, plan, warmup_months, total_months, invoiced)
         for e in events:
             t.observe(e)
         return t
@@ -124,8 +196,12 @@ class Tally:
         ):
             per = {"month": 1, "quarter": 3, "year": 12}[q.period]
             self.credit[(e.ae, self._month(e.day) // per)] += e.amount
+        if k in CASH_KINDS:
+            self.cash.observe(e)
         if e.day < self.start or e.day >= self.end + 1e-9:
             return
+        if e.sdr >= 0:
+            self._sdr(e)
         if k.startswith("arr_"):
             self.sums[k] += e.amount
             if k == "arr_new":
@@ -149,7 +225,7 @@ class Tally:
             self.close_weeks.append(float(int((e.day - q_start) // 7)))
             if e.fit >= 0:
                 self.fits.append(e.fit)
-            if e.day >= q_end - 14.0:
+            if e.day >= self.calendar.period_end_window_start(q_end):  # 14 days, or N working days
                 self.period_end_acv += e.amount
                 self.period_end_discounts.append(e.discount)
             if e.forecast_day >= 0:
@@ -169,6 +245,66 @@ class Tally:
                 self.renewed += e.amount
         elif k == "tickets":
             self.counts[k] += int(e.amount)
+
+
+    def _sdr(self, e: Event) -> None:
+        """An event an SDR originated (meeting, opportunity, new-logo booking and its ARR)."""
+        k = e.kind
+        if k == "meeting":
+            self.sdr["meetings"] += 1
+            self.sdr_meeting_fits.append(e.fit)
+        elif k == "opportunity":
+            self.sdr["opportunities"] += 1
+            self.sdr["pipeline"] += e.list_price
+        elif k == "arr_new":
+            self.sdr["new_arr"] += e.amount
+        elif k == "booking" and e.deal_kind == "new":
+            self.sdr["new_logos"] += 1
+            if e.fit >= 0:
+                self.sdr_new_fits.append(e.fit)
+
+
+@dataclass
+class MarketObservations:
+    """A finite market's state over time (``sim/world/addressable.py``), finite segments only."""
+
+    organisations: dict[str, int]
+    """Addressable organisations per finite segment (segment name -> N)."""
+    penetration: dict[str, list[float]]
+    """Customers / organisations at each month start 0..total_months, per finite segment."""
+    available_share: dict[str, list[float]]
+    """Available organisations / organisations at each month start 0..total_months."""
+    no_organisation: dict[str, float]
+    """Referral and champion leads lost for lack of an available organisation, in the measured window."""
+    arrivals: dict[str, float]
+    """Leads (every source) that took an organisation, in the measured window."""
+
+
+def market_metrics(obs: Observations) -> dict[str, float]:
+    """Market penetration, available share and leads lost for lack of organisations (finite markets)."""
+    mk = obs.market
+    if mk is None or not mk.organisations:
+        return {}
+    years = max((obs.total_months - obs.warmup_months) / 12.0, 1e-9)
+    t = obs.total_months
+    out: dict[str, float] = {}
+    customers = 0.0
+    for name in SEGMENT_NAMES:
+        n = mk.organisations.get(name)
+        if n is None:
+            for k in ("market_penetration", "available_share", "leads_no_organisation", "market_leads"):
+                out[f"{k}_{name}"] = NAN
+            continue
+        pen = mk.penetration[name]
+        out[f"market_penetration_{name}"] = pen[t] if len(pen) > t else NAN
+        customers += out[f"market_penetration_{name}"] * n
+        av = mk.available_share[name]
+        out[f"available_share_{name}"] = av[t] if len(av) > t else NAN
+        out[f"leads_no_organisation_{name}"] = mk.no_organisation.get(name, 0.0) / years
+        out[f"market_leads_{name}"] = mk.arrivals.get(name, 0.0) / years
+    out["market_penetration"] = customers / sum(mk.organisations.values())
+    out["leads_no_organisation"] = sum(mk.no_organisation.values()) / years
+    return out
 
 
 @dataclass
@@ -194,6 +330,8 @@ class Observations:
     detractor_health: float
     marketing_budget_annual_usd: float = 0.0
     extra: dict[str, float] = field(default_factory=dict)
+    market: MarketObservations | None = None
+    """Finite markets (None when every segment is unlimited)."""
 
 
 def _padded(snaps: list[np.ndarray], m: int, n: int) -> np.ndarray:
@@ -386,6 +524,11 @@ def timeseries(obs: Observations) -> dict[str, list[float]]:
             out[f"arr_{name}"].append(float(a[obs.segment == s].sum()) / 100.0)
     out["new_arr"] = list(obs.tally.new_arr_by_month)
     out["bookings"] = list(obs.tally.bookings_by_month)
+    if obs.market is not None:  # finite markets: month-end penetration and available share
+        mk = obs.market
+        for name in mk.organisations:
+            out[f"market_penetration_{name}"] = [float(x) for x in mk.penetration[name][w + 1 : t + 1]]
+            out[f"available_share_{name}"] = [float(x) for x in mk.available_share[name][w + 1 : t + 1]]
     return out
 
 
@@ -421,6 +564,8 @@ def cost_metrics(
         sales_cost = (
             by_role.get("ae", 0.0)
             + base.get("ae", 0.0)
+            + by_role.get("sdr", 0.0)
+            + base.get("sdr", 0.0)
             + by_role.get("marketing", 0.0)
             + base.get("marketing", 0.0)
         ) / years + obs.marketing_budget_annual_usd
@@ -434,10 +579,99 @@ def cost_metrics(
     return out
 
 
+def sdr_metrics(obs: Observations, payouts: Any, flows: dict[str, float]) -> dict[str, float]:
+    """SDR volume, acceptance, pipeline, sourced new ARR and fit, and cost per qualified
+    opportunity (per measured year; only when the company has SDRs)."""
+    if "sdr_leads_worked" not in obs.extra:
+        return {}
+    t = obs.tally
+    years = max((obs.total_months - obs.warmup_months) / 12.0, 1e-9)
+    meetings, opps = t.sdr["meetings"], t.sdr["opportunities"]
+    out = {
+        "sdr_meetings": meetings / years,
+        "sdr_opportunities": opps / years,
+        "sdr_acceptance_rate": opps / meetings if meetings else NAN,
+        "sdr_pipeline_acv": t.sdr["pipeline"] / years,
+        "sdr_win_rate": t.sdr["new_logos"] / opps if opps else NAN,
+        "new_arr_sdr": t.sdr["new_arr"] / years,
+        "new_arr_not_sdr": flows["new_arr"] - t.sdr["new_arr"] / years,
+        "sdr_new_logos": t.sdr["new_logos"] / years,
+        "mean_fit_meetings": float(np.mean(t.sdr_meeting_fits)) if t.sdr_meeting_fits else NAN,
+        "mean_fit_sdr_new": float(np.mean(t.sdr_new_fits)) if t.sdr_new_fits else NAN,
+    }
+    if payouts is None:
+        out.update({"payout_cost_sdr": NAN, "sdr_cost": NAN, "sdr_cost_per_opportunity": NAN})
+        return out
+    variable = payouts.by_role().get("sdr", 0.0)
+    cost = variable + payouts.base_by_role().get("sdr", 0.0)
+    out["payout_cost_sdr"] = variable / years
+    out["sdr_cost"] = cost / years
+    out["sdr_cost_per_opportunity"] = cost / opps if opps else NAN
+    return out
+
+
 def renewed_arr(obs: Observations) -> float:
     """ARR renewed per measured year."""
     years = max((obs.total_months - obs.warmup_months) / 12.0, 1e-9)
     return obs.tally.renewed / years
+
+
+def cash_metrics(obs: Observations) -> dict[str, float]:
+    """Billing and collection over the measured window (``docs/metrics.md``, "Cash").
+
+    ``dso`` (days sales outstanding, average-balance method): time-average receivables over the
+    window / (amount billed in the window / days in the window). ``collection_ratio``: collected /
+    billed; ``bad_debt_rate``: written off (``non_payment``) / billed; ``collection_days_mean``:
+    amount-weighted mean days from invoice to cash (billing on only).
+    """
+    c = obs.tally.cash
+    w, t = obs.warmup_months, obs.total_months
+    years = max((t - w) / 12.0, 1e-9)
+    days = c.end - c.start
+    billed = sum(c.billed[w:t])
+    collected = sum(c.collected[w:t])
+    written = sum(c.written_off[w:t])
+    avg_ar = c.receivable_before + c.ar_area / days if days > 0 else NAN
+    out = {
+        "billed_usd": billed / years,
+        "cash_collected_usd": collected / years,
+        "bad_debt_usd": written / years,
+        "collection_ratio": collected / billed if billed > 0 else NAN,
+        "bad_debt_rate": written / billed if billed > 0 else NAN,
+        "receivables_mean_usd": avg_ar,
+        "dso": avg_ar / (billed / days) if billed > 0 and days > 0 else NAN,
+        "collection_days_mean": c.lag_sum / c.lag_weight if c.lag_weight > 0 else NAN,
+    }
+    for k in range((t - w) // 12):
+        a, b = w + 12 * k, w + 12 * (k + 1)
+        bk = sum(c.billed[a:b])
+        out[f"collection_ratio_year{k + 1}"] = sum(c.collected[a:b]) / bk if bk > 0 else NAN
+    return out
+
+
+def cash_series(obs: Observations, payouts: Any) -> dict[str, list[float]]:
+    """Monthly cash over the measured window: ``billed``, ``cash_collected`` and ``cash_balance``.
+
+    ``cash_balance`` at the end of measured month j = sum over measured months <= j of (cash
+    collected - compensation paid, base salary and variable pay net of clawbacks, dated in that month).
+    """
+    c = obs.tally.cash
+    w, t = obs.warmup_months, obs.total_months
+    paid = [0.0] * (t - w)
+    if payouts is not None:
+        for line in payouts.lines:
+            j = int(line.pay_month) - w
+            if 0 <= j < len(paid):
+                paid[j] += float(line.amount)
+    balance, running = [], 0.0
+    for j in range(t - w):
+        running += c.collected[w + j] - paid[j]
+        balance.append(running)
+    return {
+        "billed": [float(x) for x in c.billed[w:t]],
+        "cash_collected": [float(x) for x in c.collected[w:t]],
+        "cash_balance": balance,
+    }
 
 
 def all_metrics(obs: Observations, payouts: Any = None) -> dict[str, float]:
@@ -448,8 +682,11 @@ def all_metrics(obs: Observations, payouts: Any = None) -> dict[str, float]:
     levels = level_metrics(obs)
     out = {**ret, **flows, **levels}
     out.update(cost_metrics(obs, payouts, flows, ret))
+    out.update(sdr_metrics(obs, payouts, flows))
     att = attainment_samples(obs)
     out["attainment_mean"] = float(np.mean(att)) if att else NAN
     out["share_at_quota"] = float(np.mean(np.asarray(att) >= 1.0)) if att else NAN
+    out.update(market_metrics(obs))
+    out.update(cash_metrics(obs))
     out.update(obs.extra)
     return out

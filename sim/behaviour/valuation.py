@@ -56,6 +56,10 @@ MEASURE_EVENT: dict[str, str] = {
     "implementation_success_90d": "implementation_success",
     "first_year_renewals": "renewal",
     "renewals_arr": "renewal",
+    "meetings_set": "meeting",
+    "qualified_opportunities": "opportunity",
+    "sdr_closed_acv": "booking",
+    "sdr_first_year_revenue": "revenue",
 }
 """The ledger event that credits each measure (a timing on the same event adds no delay)."""
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from itertools import pairwise
 
 from sim.calendar import MONTHS_PER
-from sim.scenario.plans import Component, CurvePoint, DiscountBand, RolePlan, Tier
+from sim.scenario.plans import Component, CurvePoint, DiscountBand, PlanDesign, RolePlan, Spiff, Tier
 
 TIMING_TRIGGER: dict[str, str | None] = {
     "on_booking": None,
@@ -39,6 +39,7 @@ SPIFF_EVENT_MEASURE: dict[str, str] = {
     "referral": "referrals",
     "go_live": "go_lives",
     "renewal": "renewals_arr",
+    "handoff": "qualified_opportunities",
 }
 """The measure whose outcomes stand for a spiff's event when an option is valued."""
 
@@ -128,6 +129,16 @@ def uses_attainment_integration(role_plan: RolePlan, comp: Component) -> bool:
     attainment instead.
     """
     return role_plan.quota is not None and role_plan.quota.measure == comp.measure
+
+
+def role_spiffs(plan: PlanDesign, role: str) -> list[Spiff]:
+    """The role's spiffs, plus for ``sdr`` the plan's hand-off fee (``crediting.handoff.fee_usd``)
+    as a ``handoff`` spiff: one rule, so the payout engine and the valuation price it alike."""
+    spiffs = list(plan.role(role).spiffs)
+    fee = plan.crediting.handoff.fee_usd
+    if role == "sdr" and fee > 0:
+        spiffs.append(Spiff(event="handoff", amount_usd=fee))
+    return spiffs
 
 
 def paid_measures(role_plan: RolePlan) -> frozenset[str]:

@@ -46,6 +46,7 @@ from sim.plans.components import (
     curve_share,
     discount_multiplier,
     period_quota,
+    role_spiffs,
     tier_bounds,
     tier_integral,
     uses_attainment_integration,
@@ -207,7 +208,7 @@ class PayState:
         self._role_plans: dict[str, RolePlan] = {r: plan.role(r) for r in ROLES}
         self._spiffs_by_measure: dict[tuple[str, str], list[Spiff]] = {}
         self._rules: dict[tuple[str, str], tuple[list[tuple[int, Component]], list[Spiff]]] = {}
-        self._spiff_rules: list[tuple[str, Spiff]] = [(r, sp) for r in ROLES for sp in plan.role(r).spiffs]
+        self._spiff_rules: list[tuple[str, Spiff]] = [(r, sp) for r in ROLES for sp in role_spiffs(plan, r)]
         for role in ROLES:
             rp = plan.role(role)
             for ci, comp in enumerate(rp.components):
@@ -345,7 +346,7 @@ class PayState:
         key = (role, measure)
         out = self._spiffs_by_measure.get(key)
         if out is None:
-            out = [sp for sp in self.plan.role(role).spiffs if SPIFF_EVENT_MEASURE[sp.event] == measure]
+            out = [sp for sp in role_spiffs(self.plan, role) if SPIFF_EVENT_MEASURE[sp.event] == measure]
             self._spiffs_by_measure[key] = out
         return out
 

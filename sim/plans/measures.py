@@ -23,6 +23,7 @@ ROLE_FIELD: dict[str, str] = {
     "csm": "csm",
     "consultant": "consultant",
     "marketing": "marketer",
+    "sdr": "sdr",
 }
 """Event field holding the person of each role (``product`` has none: team measures only)."""
 
@@ -83,11 +84,18 @@ def credits_of(event: Event, crediting: Crediting) -> list[Credit]:
         if event.deal_kind == "new" and event.source == "marketing":
             who = event.marketer if event.marketer >= 0 else TEAM
             out.append(Credit("marketing", who, "marketing_sourced_acv", event.amount))
+        if event.deal_kind == "new" and event.sdr >= 0:
+            out.append(Credit("sdr", event.sdr, "sdr_closed_acv", event.amount))
+            if crediting.handoff.credit_bookings:
+                out.append(Credit("sdr", event.sdr, "bookings_acv", event.amount))
+                out.append(Credit("sdr", event.sdr, "new_logo_acv", event.amount))
     elif k == "revenue":
         if event.first_year and event.ae >= 0:
             out.append(Credit("ae", event.ae, "first_year_revenue", event.amount))
+        if event.first_year and event.sdr >= 0:
+            out.append(Credit("sdr", event.sdr, "sdr_first_year_revenue", event.amount))
     elif k == "cash":
-        if event.ae >= 0:
+        if event.ae >= 0 and event.deal_kind != "renewal":  # billing on: renewal terms' cash is not a sale
             out.append(Credit("ae", event.ae, "cash_collected", event.amount))
     elif k in ARR_KINDS:
         if event.ae >= 0 and event.deal_kind in SALES_KINDS:
@@ -118,6 +126,12 @@ def credits_of(event: Event, crediting: Crediting) -> list[Credit]:
             out.append(Credit("csm", event.csm, "referrals", 1.0))
     elif k == "tickets":
         out.append(Credit("product", TEAM, "tickets", event.amount))
+    elif k == "meeting":
+        if event.sdr >= 0:
+            out.append(Credit("sdr", event.sdr, "meetings_set", 1.0))
+    elif k == "opportunity":
+        if event.sdr >= 0:
+            out.append(Credit("sdr", event.sdr, "qualified_opportunities", 1.0))
     elif k == "lead":
         who = event.marketer if event.marketer >= 0 else event.person
         out.append(Credit("marketing", who if who >= 0 else TEAM, "leads", 1.0))
@@ -135,6 +149,8 @@ def spiff_matches(spiff_event: str, event: Event) -> bool:
         return k == "booking" and event.deal_kind == spiff_event
     if spiff_event in ("reference", "referral", "go_live", "renewal"):
         return k == spiff_event
+    if spiff_event == "handoff":
+        return k == "opportunity" and event.sdr >= 0
     return False
 
 

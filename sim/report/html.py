@@ -18,7 +18,15 @@ import pandas as pd
 from sim.experiment.results import atomic_write_bytes, atomic_write_text
 from sim.report import fmt
 from sim.report.data import KEY_METRICS, MissingData, ReportData, load, lookup
-from sim.report.plots import FIGURES, ROLE_LABELS, ROLES, render, waterfall_table
+from sim.report.plots import (
+    CONDITIONAL_FIGURES,
+    FIGURES,
+    ROLE_LABELS,
+    ROLES,
+    finite_segments,
+    render,
+    waterfall_table,
+)
 from sim.scenario.plans import Component, PlanDesign, RolePlan
 
 REPORT_FILE = "report.html"
@@ -36,6 +44,9 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("discounts", "Discounts"),
     ("timing", "Bookings by week of quarter"),
     ("second-order", "Second-order revenue"),
+    ("market", "Market penetration"),
+    ("cash", "Cash and collections"),
+    ("sdrs", "SDRs and hand-offs"),
     ("people", "Winners and losers"),
     ("run", "Run details"),
 )
@@ -206,6 +217,9 @@ def plan_rules(plan: PlanDesign) -> str:
     cr = plan.crediting
     lines.append(f"<b>Crediting</b>: upsell → {esc(', '.join(cr.upsell) or 'nobody')}; "
                  f"cross-sell → {esc(', '.join(cr.cross_sell) or 'nobody')}")
+    if cr.handoff.fee_usd or cr.handoff.credit_bookings:
+        lines.append(f"<b>Hand-off</b>: {fmt.money(cr.handoff.fee_usd)} per accepted meeting to the SDR"
+                     + ("; SDR credited with the deal's bookings" if cr.handoff.credit_bookings else ""))
     return "<br>".join(lines)
 
 
@@ -420,6 +434,94 @@ def _second_order(page: Page) -> None:
     page.end()
 
 
+def _market(page: Page) -> None:
+    data = page.data
+    page.section("market")
+    segments = finite_segments(data)
+    if not segments:
+        page.add('<p class="explain">Every segment\'s market is unlimited (<code>addressable_organisations: '
+                 "0</code>): leads arrive at their configured rate whatever the company has sold.</p>")
+        page.end()
+        return
+    page.add('<p class="explain">A finite market: leads arrive at the configured rate times the share of '
+             "organisations available (not customers, not in the pipeline, not cooling off after a lost "
+             "deal or a churn), so new business slows as the market is used up. Solid: customers / "
+             "organisations at each month end (mean, P10–P90 band); dashed: share available.</p>")
+    page.figure("market-penetration", "Market penetration and available share per finite segment.")
+    summ = lookup(data.summary, "plan", "metric")
+    cols = [(f"market_penetration_{k}", f"{label} penetration") for k, label, _ in segments]
+    cols += [(f"available_share_{k}", f"{label} available") for k, label, _ in segments]
+    cols.append(("leads_no_organisation", "leads lost: no organisation / yr"))
+    rows, classes = [], []
+    for plan in data.plans:
+        cells = [f"<td><b>{esc(plan)}</b></td>"]
+        for metric, _ in cols:
+            r = summ.get((plan, metric))
+            if r is None:
+                cells.append(_cell("–"))
+            elif metric.startswith("leads"):
+                cells.append(_cell(f"{float(r['mean']):.1f}"))
+            else:
+                cells.append(_cell(fmt.pct(float(r["mean"]), 1),
+                                   f"{fmt.pct(float(r['ci_low']), 1)} – {fmt.pct(float(r['ci_high']), 1)}"))
+        rows.append(cells)
+        classes.append("baseline" if plan == data.baseline else "")
+    page.add("<h3>At the end of the horizon (mean, CI)</h3>")
+    page.add(table(["plan", *[c[1] for c in cols]], rows, classes, raw=True))
+    page.end()
+
+
+CASH_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("dso", "DSO (days)"),
+    ("collection_days_mean", "days invoice → cash"),
+    ("collection_ratio", "collected / billed"),
+    ("bad_debt_rate", "bad debt / billed"),
+    ("billed_usd", "billed / yr"),
+    ("cash_collected_usd", "collected / yr"),
+)
+"""Cash metrics shown in the report's cash section (``docs/metrics.md``, "Cash")."""
+
+
+def _cash(page: Page) -> None:
+    data = page.data
+    page.section("cash")
+    billing = data.results.scenario.company.billing
+    if billing.enabled:
+        page.add('<p class="explain">Every contract period is invoiced '
+                 f"({esc(billing.frequency.replace('_', ' '))}, net {billing.payment_terms_days:g} days, "
+                 f"mean delay {billing.collection_delay_mean_days:g} days, default probability "
+                 f"{fmt.pct(billing.default_probability, 1)} per invoice). DSO = mean receivables / billed "
+                 "per day over the measured window; the cash balance is cumulative collections less "
+                 "compensation paid (base and variable pay).</p>")
+        page.figure("cash-curve", "Cash balance and cash collected per month.")
+    else:
+        page.add('<p class="explain">Billing is off (<code>company.billing.enabled: false</code>): each '
+                 "new or expansion deal is invoiced once at booking and settled at the next month start; "
+                 "renewals are not invoiced, so the numbers below cover new business only.</p>")
+    summ = lookup(data.summary, "plan", "metric")
+    rows, classes = [], []
+    for plan in data.plans:
+        cells = [f"<td><b>{esc(plan)}</b></td>"]
+        for metric, _ in CASH_COLUMNS:
+            r = summ.get((plan, metric))
+            if r is None or not math.isfinite(float(r["mean"])):
+                cells.append(_cell("–"))
+            elif metric.endswith("_rate") or metric.endswith("_ratio"):
+                cells.append(_cell(fmt.pct(float(r["mean"]), 1),
+                                   f"{fmt.pct(float(r['ci_low']), 1)} – {fmt.pct(float(r['ci_high']), 1)}"))
+            elif metric.endswith("_usd"):
+                cells.append(_cell(fmt.money(float(r["mean"])),
+                                   f"{fmt.money(float(r['ci_low']))} – {fmt.money(float(r['ci_high']))}"))
+            else:
+                cells.append(_cell(f"{float(r['mean']):.1f}",
+                                   f"{float(r['ci_low']):.1f} – {float(r['ci_high']):.1f}"))
+        rows.append(cells)
+        classes.append("baseline" if plan == data.baseline else "")
+    page.add("<h3>Collections over the measured horizon (mean, CI)</h3>")
+    page.add(table(["plan", *[c[1] for c in CASH_COLUMNS]], rows, classes, raw=True))
+    page.end()
+
+
 def _people(page: Page, top: int = 5) -> None:
     data = page.data
     page.section("people")
@@ -526,12 +628,68 @@ def _footer(page: Page) -> None:
     page.add("</footer></section>")
 
 
+SDR_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("sdr_meetings", "meetings / yr"),
+    ("sdr_acceptance_rate", "accepted by AEs"),
+    ("sdr_win_rate", "win rate"),
+    ("mean_fit_meetings", "fit of meetings"),
+    ("mean_fit_sdr_new", "fit of SDR deals"),
+    ("sdr_pipeline_acv", "SDR pipeline / yr"),
+    ("new_arr_sdr", "SDR new ARR / yr"),
+    ("new_arr_not_sdr", "other new ARR / yr"),
+    ("sdr_cost_per_opportunity", "SDR cost / opportunity"),
+    ("payout_cost_sdr", "SDR variable pay / yr"),
+)
+"""SDR metrics shown in the report's SDR section (``docs/metrics.md``, "SDRs")."""
+
+
+def _sdrs(page: Page) -> None:
+    data = page.data
+    page.section("sdrs")
+    sdrs = data.results.scenario.company.sdrs
+    if sdrs.headcount <= 0:
+        page.add('<p class="explain">No SDRs (<code>company.sdrs.headcount: 0</code>): every lead goes '
+                 "straight to an AE.</p>")
+        page.end()
+        return
+    page.add(f'<p class="explain">{sdrs.headcount} SDRs work the {esc(", ".join(sdrs.sources))} leads: '
+             "each lead is qualified out or handed to an AE as a meeting; an AE who accepts it opens a "
+             "qualified opportunity. Fit is the leads' ideal-customer-profile fit (0–1); the win rate "
+             "is SDR-sourced new logos per SDR-sourced opportunity; cost per opportunity counts SDR base "
+             "and variable pay.</p>")
+    summ = lookup(data.summary, "plan", "metric")
+    rows, classes = [], []
+    for plan in data.plans:
+        cells = [f"<td><b>{esc(plan)}</b></td>"]
+        for metric, _ in SDR_COLUMNS:
+            r = summ.get((plan, metric))
+            if r is None or not math.isfinite(float(r["mean"])):
+                cells.append(_cell("–"))
+            elif metric.endswith("_rate"):
+                cells.append(_cell(fmt.pct(float(r["mean"]), 1),
+                                   f"{fmt.pct(float(r['ci_low']), 1)} – {fmt.pct(float(r['ci_high']), 1)}"))
+            elif metric.startswith("mean_fit"):
+                cells.append(_cell(f"{float(r['mean']):.3f}",
+                                   f"{float(r['ci_low']):.3f} – {float(r['ci_high']):.3f}"))
+            elif metric == "sdr_meetings":
+                cells.append(_cell(f"{float(r['mean']):,.0f}",
+                                   f"{float(r['ci_low']):,.0f} – {float(r['ci_high']):,.0f}"))
+            else:
+                cells.append(_cell(fmt.money(float(r["mean"])),
+                                   f"{fmt.money(float(r['ci_low']))} – {fmt.money(float(r['ci_high']))}"))
+        rows.append(cells)
+        classes.append("baseline" if plan == data.baseline else "")
+    page.add("<h3>SDR funnel, fit and cost (mean, CI)</h3>")
+    page.add(table(["plan", *[c[1] for c in SDR_COLUMNS]], rows, classes, raw=True))
+    page.end()
+
+
 def build(data: ReportData, plots_dir: Path | None) -> tuple[str, list[Path]]:
     """The report's HTML text and the PNG files written under ``plots_dir`` (none when None)."""
     page = Page(data, plots_dir)
     sc = data.results.scenario
     for step in (_question, _plans, _metrics, _differences, _arr, _waterfall, _payouts, _attainment,
-                 _discounts, _timing, _second_order, _people):
+                 _discounts, _timing, _second_order, _market, _cash, _sdrs, _people):
         step(page)
     _footer(page)
     toc = " ".join(f'<a href="#{a}">{esc(t)}</a>' for a, t in SECTIONS)
@@ -559,7 +717,7 @@ def write_report(folder: str | Path, results: Any = None, *, save_plots: bool = 
     text, written = build(data, plots_dir)
     # A figure that could not be drawn this time must not leave an older PNG behind.
     if plots_dir is not None:
-        for name in FIGURES:
+        for name in (*FIGURES, *CONDITIONAL_FIGURES):
             stale = plots_dir / f"{name}.png"
             if stale not in written and stale.exists():
                 stale.unlink()

@@ -94,6 +94,21 @@ class MarketingBehaviour(StrictModel):
     neutral_volume: Positive = 1.0
 
 
+class SdrBehaviour(StrictModel):
+    """SDRs: how strictly they qualify (meeting volume versus fit), decided lead by lead."""
+
+    neutral_min_fit: Fraction = 0.3
+    """Under the neutral policy, a worked lead with fit at or above this gets a meeting; below,
+    it is qualified out (the neutral qualification threshold)."""
+    effort_cost_kusd_per_meeting: NonNegative = 0.1
+    """Effort of setting a meeting (outreach, scheduling, the hand-off call), $k of pay-equivalent;
+    with the pay a meeting is expected to bring, it sets how strict an incentive-driven SDR is."""
+    acceptance_prior_weight: Positive = 5.0
+    """Weight, in pseudo-meetings, of the prior that an AE accepts a meeting exactly when the
+    lead's fit is at least ``ae.neutral_pursue_min_fit``; SDRs update it with the acceptances they
+    see, per segment and fit band."""
+
+
 class Behaviour(StrictModel):
     """How people respond to pay (rationality, risk, time) and role-specific effects."""
 
@@ -107,3 +122,4 @@ class Behaviour(StrictModel):
     consultant: ConsultantBehaviour = Field(default_factory=ConsultantBehaviour)
     csm: CsmBehaviour = Field(default_factory=CsmBehaviour)
     marketing: MarketingBehaviour = Field(default_factory=MarketingBehaviour)
+    sdr: SdrBehaviour = Field(default_factory=SdrBehaviour)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from sim.scenario.base import (
     Fraction,
@@ -19,6 +19,7 @@ from sim.scenario.base import (
     PositiveInt,
     StrictModel,
 )
+from sim.scenario.workdays import WorkingDays
 
 SEGMENTS: tuple[str, ...] = ("smb", "mid_market", "enterprise")
 SegmentName = Literal["smb", "mid_market", "enterprise"]
@@ -64,6 +65,34 @@ class Segment(StrictModel):
     """Mean consultant working days an implementation needs at standard quality."""
     tickets_per_month: NonNegative = 2.0
     """Mean support tickets per customer per month at product quality 1."""
+    # -- finite market (sim/world/addressable.py); 0 organisations = unlimited, today's model
+    addressable_organisations: NonNegativeInt = 0
+    """Organisations in the segment that can be sold to (a finite market); 0 = unlimited. When
+    finite, outbound and marketing leads arrive at ``leads_per_month`` x the share of organisations
+    available (not a customer, not in the pipeline, not cooling off), every lead (referral and
+    champion leads too) is one available organisation, and starting customers occupy organisations."""
+    cooloff_days: NonNegative = 180.0
+    """Days before an organisation that was approached and not won (lead skipped or unserved,
+    deal lost, opportunity dropped) can be approached again. Used only with a finite market."""
+    churned_cooloff_days: NonNegative | None = 730.0
+    """Days before a churned customer's organisation can be approached again (churn at renewal,
+    non-payment or a failed implementation); ``null`` = never. Used only with a finite market;
+    at least ``cooloff_days``."""
+
+    @model_validator(mode="after")
+    def _finite_market(self) -> Segment:
+        n = self.addressable_organisations
+        if n > 0 and self.starting_customers > n:
+            raise ValueError(
+                "@addressable_organisations: expected at least starting_customers "
+                f"({self.starting_customers}) organisations (or 0 = unlimited), found {n}"
+            )
+        if self.churned_cooloff_days is not None and self.churned_cooloff_days < self.cooloff_days:
+            raise ValueError(
+                f"@churned_cooloff_days: expected at least cooloff_days ({self.cooloff_days:g}) or null "
+                f"(never), found {self.churned_cooloff_days:g}"
+            )
+        return self
 
 
 class Segments(StrictModel):
@@ -100,6 +129,46 @@ class Reps(StrictModel):
     """Baseline probability a rep leaves within a year (before pay effects)."""
     backfill_days: NonNegative = 60.0
     """Days from a departure to the replacement's start."""
+
+
+SdrSource = Literal["outbound", "marketing"]
+"""Exogenous lead sources SDRs may work."""
+
+
+def _outbound_only() -> list[SdrSource]:
+    return ["outbound"]
+
+
+class Sdrs(StrictModel):
+    """Sales/business development reps (``sim/world/sdrs.py``). Off by default (no SDRs): leads of
+    every source then go straight to the AEs, as before.
+
+    With SDRs, leads of the ``sources`` they work go first to the SDR with the most free slots
+    (capacity ramps linearly with tenure; a lead no SDR has room for is lost); the SDR works it
+    ``work_days`` and then either disqualifies it or sets a meeting (hands it to an AE), a decision
+    valued by the SDR's own plan (``behaviour.sdr``)."""
+
+    headcount: NonNegativeInt = 0
+    """SDRs at the start (0 = no SDRs: today's model)."""
+    sources: list[SdrSource] = Field(default_factory=_outbound_only)
+    """Lead sources the SDRs work (the others go straight to AEs)."""
+    max_open_leads: PositiveInt = 20
+    """Capacity: leads one fully ramped SDR works at once."""
+    work_days: Positive = 7.0
+    """Days an SDR works a lead (research, outreach) before qualifying it out or setting a meeting."""
+    ramp_months: NonNegative = 2.0
+    """Months for a new SDR to reach full capacity (linear ramp)."""
+    annual_attrition: Fraction = 0.35
+    """Baseline probability an SDR leaves within a year."""
+    backfill_days: NonNegative = 45.0
+    """Days from a departure to the replacement's start."""
+
+    @field_validator("sources")
+    @classmethod
+    def _distinct_sources(cls, v: list[str]) -> list[str]:
+        if len(set(v)) != len(v):
+            raise ValueError("each source may be listed once")
+        return v
 
 
 class Consultants(StrictModel):
@@ -174,6 +243,44 @@ class Customers(StrictModel):
     """Extra non-payment probability per unit of overcommitment."""
 
 
+class Billing(StrictModel):
+    """Invoicing and collection (``sim/world/billing.py``). Off by default: each new or expansion
+    deal is then billed once at booking and settled (cash or non-payment) at the next month start.
+
+    When ``enabled``, every contract period of every customer is invoiced at ``frequency`` (a new
+    deal's term from booking, each renewal's term, an expansion pro rata over the months left in
+    the term); an invoice is paid ``payment_terms_days + delay`` after it is issued, the delay drawn
+    from ``collection_delay_distribution`` with mean ``collection_delay_mean_days``, or defaults
+    (never paid: ``non_payment``, the customer is cancelled) with probability
+    ``1 - (1 - default_probability) x (1 - p_first)``, where ``p_first`` is the company's
+    ``customers.non_payment_probability`` (+ ``non_payment_per_overcommit`` x over-commitment for a
+    new deal) on the first invoice of a new or expansion deal and 0 on every other invoice.
+    """
+
+    enabled: bool = False
+    """Bill contract periods and collect invoices after terms and delays (else today's single
+    invoice per deal, settled at the next month start)."""
+    frequency: Literal["annual_upfront", "quarterly", "monthly"] = "annual_upfront"
+    """Invoice cadence within a contract period: a year (annual_upfront: each contract year billed in
+    advance), 3 months or 1 month of ARR per invoice."""
+    payment_terms_days: NonNegative = 30.0
+    """Days from an invoice to its due date (net 30 = 30)."""
+    collection_delay_distribution: Literal["fixed", "exponential", "gamma"] = "exponential"
+    """Distribution of the days a customer pays after the due date (fixed = always the mean)."""
+    collection_delay_mean_days: NonNegative = 15.0
+    """Mean days paid after the due date."""
+    collection_delay_gamma_shape: Positive = 2.0
+    """Shape of the gamma delay (its coefficient of variation is 1/sqrt(shape))."""
+    default_probability: Fraction = 0.0
+    """Probability any one invoice is never paid (on top of the first-invoice non-payment risk)."""
+    default_recognised_after_days: NonNegative = 60.0
+    """Days after the due date at which an unpaid invoice is written off (the ``non_payment``
+    event: the customer is cancelled and clawbacks with trigger non_payment apply)."""
+    invoice_renewals: bool = True
+    """Invoice renewal terms too (else only a new deal's first term, expansions and the rest of the
+    starting customers' current terms are billed)."""
+
+
 class Champions(StrictModel):
     """Champions change jobs; the account suffers and the new employer becomes a warm lead."""
 
@@ -240,6 +347,12 @@ class Company(StrictModel):
     champions: Champions = Field(default_factory=Champions)
     support: Support = Field(default_factory=Support)
     deals: Deals = Field(default_factory=Deals)
+    sdrs: Sdrs = Field(default_factory=Sdrs)
+    """SDRs qualifying leads for the AEs (none by default)."""
+    billing: Billing = Field(default_factory=Billing)
+    """Invoicing and cash collection (off by default)."""
+    working_days: WorkingDays | None = None
+    """Weekends, holidays and vacations (``sim/workdays.py``); absent = every day is a working day."""
 
     @model_validator(mode="after")
     def _health_bands(self) -> Company:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import datetime as dt
 import json
 import sys
 import types
@@ -114,7 +115,8 @@ def _type_text(ann: Any, metadata: Sequence[Any] = ()) -> str:
     elif isinstance(ann, type) and issubclass(ann, BaseModel):
         text = f"[{ann.__name__}](#{ann.__name__.lower()})"
     else:
-        text = {float: "number", int: "integer", str: "text", bool: "true/false"}.get(ann, str(ann))
+        names = {float: "number", int: "integer", str: "text", bool: "true/false", dt.date: "date (ISO)"}
+        text = names.get(ann, str(ann))
     bounds = _constraints(extra)
     if bounds:
         text = f"{text} ({bounds})"

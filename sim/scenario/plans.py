@@ -15,8 +15,8 @@ from pydantic import Field, field_validator, model_validator
 
 from sim.scenario.base import Fraction, NonNegative, Positive, PositiveInt, StrictModel
 
-ROLES: tuple[str, ...] = ("ae", "csm", "consultant", "marketing", "product")
-Role = Literal["ae", "csm", "consultant", "marketing", "product"]
+ROLES: tuple[str, ...] = ("ae", "csm", "consultant", "marketing", "product", "sdr")
+Role = Literal["ae", "csm", "consultant", "marketing", "product", "sdr"]
 
 MEASURES: tuple[str, ...] = (
     "bookings_acv",
@@ -37,6 +37,10 @@ MEASURES: tuple[str, ...] = (
     "tickets",
     "leads",
     "marketing_sourced_acv",
+    "meetings_set",
+    "qualified_opportunities",
+    "sdr_closed_acv",
+    "sdr_first_year_revenue",
 )
 Measure = Literal[
     "bookings_acv",
@@ -57,6 +61,10 @@ Measure = Literal[
     "tickets",
     "leads",
     "marketing_sourced_acv",
+    "meetings_set",
+    "qualified_opportunities",
+    "sdr_closed_acv",
+    "sdr_first_year_revenue",
 ]
 Period = Literal["month", "quarter", "year"]
 PayTiming = Literal["on_booking", "at_go_live", "on_revenue", "on_cash", "at_renewal", "after_success"]
@@ -70,6 +78,7 @@ SpiffEvent = Literal[
     "referral",
     "go_live",
     "renewal",
+    "handoff",
 ]
 
 
@@ -236,11 +245,25 @@ class RolePlan(StrictModel):
         return self
 
 
+class Handoff(StrictModel):
+    """What the SDR who set a meeting earns when an AE takes it on (see ``docs/model.md``, SDRs)."""
+
+    fee_usd: NonNegative = 0.0
+    """Paid to the originating SDR per accepted hand-off (an AE opens an opportunity from the
+    meeting); the same as a ``handoff`` spiff of this amount in the ``sdr`` plan."""
+    credit_bookings: bool = False
+    """Also credit the originating SDR with the new-logo deal's ``bookings_acv`` and
+    ``new_logo_acv`` (so an SDR plan may pay on bookings, quota included), besides
+    ``sdr_closed_acv`` which is always theirs."""
+
+
 class Crediting(StrictModel):
     """Who is credited (and so paid) for expansion deals; both = paying twice."""
 
     upsell: list[CreditRole] = Field(default_factory=_csm_only)
     cross_sell: list[CreditRole] = Field(default_factory=_ae_only)
+    handoff: Handoff = Field(default_factory=lambda: Handoff())
+    """SDR hand-offs: a fee per accepted meeting and/or bookings credit to the originating SDR."""
 
     @field_validator("upsell", "cross_sell")
     @classmethod
@@ -262,6 +285,8 @@ class PlanDesign(StrictModel):
     consultant: RolePlan = Field(default_factory=RolePlan)
     marketing: RolePlan = Field(default_factory=RolePlan)
     product: RolePlan = Field(default_factory=RolePlan)
+    sdr: RolePlan = Field(default_factory=RolePlan)
+    """Sales/business development reps: they qualify leads and hand meetings to AEs."""
     crediting: Crediting = Field(default_factory=Crediting)
 
     def role(self, role: str) -> RolePlan:

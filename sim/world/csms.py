@@ -149,6 +149,8 @@ class CsTeam:
             d = Decision("csm_split", w.env.now, "csm", p, options, 0, {"month": float(month)})
             k = w.choose(d, float(us[i]))
             self.shares[i] = self.candidates[k]
+            if w.workdays is not None:  # the month's time scales with the CSM's working days in it
+                self.shares[i] *= w.workdays.month_factor(p, month)
 
     def _outcomes(self, acc: np.ndarray, s: np.ndarray) -> tuple[MeasureOutcome, ...]:
         """Expected consequences of one month's split for the CSM's book (from the true model)."""

@@ -47,6 +47,7 @@ _FIELDS: dict[str, tuple[type, float]] = {
     "closer": (np.int32, -1),
     "consultant": (np.int32, -1),
     "marketer": (np.int32, -1),
+    "sdr": (np.int32, -1),
     "deal": (np.int32, -1),
     "referrer": (np.int32, -1),
     "renewals": (np.int16, 0),
@@ -85,6 +86,8 @@ class Book:
     """The AE who closed the customer's first deal (credited for that deal's consequences)."""
     consultant: np.ndarray
     marketer: np.ndarray
+    sdr: np.ndarray
+    """The SDR who set the meeting the customer's first deal came from (-1: none)."""
     deal: np.ndarray
     referrer: np.ndarray
     renewals: np.ndarray
@@ -331,6 +334,7 @@ def monthly_update(world: World, month: int) -> None:
                 segment=int(book.segment[c]),
                 source=SOURCE_NAMES[book.source[c]],
                 first_year=True,
+                sdr=int(book.sdr[c]),
             )
         )
     total_tickets = int(tickets.sum())
@@ -394,6 +398,8 @@ def _expansion_opportunities(
             c = int(live[j])
             cents = round(float(book.arr_cents[c]) * size[j] * -np.log(max(uo[j, k0], 1e-12)))
             delay = uo[j, k0 + 1] * 2 * d.expansion_cycle_days
+            if world.workdays is not None:  # expansion deals close on company working days
+                delay = world.workdays.next_open(world.env.now + delay) - world.env.now
             pw = float(p[j])
             uw = float(uo[j, k0 + 2])
             ev = world.env.timeout(delay)

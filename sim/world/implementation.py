@@ -46,6 +46,8 @@ class ImplementationTeam:
     def expected_days(self, segment: int, speed: float) -> float:
         """Expected days from booking to go-live: queue wait plus duration."""
         mean = self.world.seg[segment].implementation_days * speed
+        if self.world.workdays is not None:  # working days -> mean calendar days
+            mean *= self.world.workdays.calendar_per_working_day("consultant")
         if self.slots <= 0:
             return 0.0
         wait = len(self.pool.queue) * mean / self.slots
@@ -102,6 +104,8 @@ class ImplementationTeam:
             cc = w.company.consultants
             duration = w.seg[seg].implementation_days * speed * impl_std / cc.duration_shape
             quality = self.quality(speed, quality_z)
+            if w.workdays is not None:  # the duration is in the consultant's working days
+                duration = w.workdays.advance(consultant, env.now, duration) - env.now
             yield env.timeout(duration)
             self.load[k] -= 1
         w.go_live(cust, consultant, quality, wait)

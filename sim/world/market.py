@@ -6,7 +6,9 @@ implementation noise) from its (segment, source) stream when it arrives, in batc
 what happens to one deal never shifts the draws of another. Marketing leads are generated at
 the highest volume any marketer could choose and thinned to the chosen volume, so a
 marketer choosing less volume removes leads without reshuffling the others (common random
-numbers). Referral and champion leads arise from customers (see ``customers.py``).
+numbers). Referral and champion leads arise from customers (see ``customers.py``). In a
+finite market (``addressable_organisations > 0``) arrivals are thinned to the share of
+organisations available and every lead takes an organisation (``addressable.py``).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import numpy as np
 
 from sim.calendar import DAYS_PER_MONTH
 from sim.decisions import Decision, MeasureOutcome, Option
+from sim.world.addressable import Organisations
 
 if TYPE_CHECKING:
     from sim.world.model import World
@@ -47,6 +50,12 @@ class Lead:
     u: list[float]
     marketer: int = -1
     referrer: int = -1
+    org: int = -1
+    """Organisation of a finite market the lead is (-1: unlimited market; sim/world/addressable.py)."""
+    seq: int = -1
+    """Position of the lead in its (segment, source) stream (keys per-lead draws of other streams)."""
+    sdr: int = -1
+    """The SDR who set the meeting (-1: the lead went straight to an AE; sim/world/sdrs.py)."""
 
 
 class LeadStream:
@@ -66,6 +75,8 @@ class LeadStream:
         self.mu = float(np.log(seg.list_acv_mean_usd) - 0.5 * self.sigma**2)
         self._buf: list[Lead] = []
         self._pos = 0
+        self.drawn = 0
+        """Leads handed out so far (the next lead's ``seq``)."""
 
     def _refill(self) -> None:
         rng = self.rng
@@ -92,6 +103,8 @@ class LeadStream:
             self._refill()
         lead = self._buf[self._pos]
         self._pos += 1
+        self.drawn += 1
+        lead.seq = self.drawn - 1
         return lead
 
 
@@ -112,10 +125,13 @@ class Market:
                 self.streams[(s, src)] = LeadStream(world, s, src, f"market.{name}.{src_name}.leads")
         self.lead_share = {0: c.lead_sources.outbound, 1: c.lead_sources.marketing}
         self.leads_lost = 0
+        self.orgs = Organisations(world)
+        """Finite markets (segments with addressable_organisations > 0; sim/world/addressable.py)."""
 
     def start(self) -> None:
         """Start the arrival processes."""
         env = self.world.env
+        self.orgs.start()
         for s, name in enumerate(self.world.segment_names):
             seg = self.world.seg[s]
             for src, src_name in ((0, "outbound"), (1, "marketing")):
@@ -140,6 +156,8 @@ class Market:
                 if env.now >= end:
                     return
                 lead = stream.next()
+                # finite market: one row of uniforms per candidate, whatever happens to it
+                ou = self.orgs.uniforms(segment, source) if self.orgs.finite(segment) else None
                 if source == 1:
                     if marketers:
                         m = marketers[min(int(lead.u[U_MARKETER] * len(marketers)), len(marketers) - 1)]
@@ -150,14 +168,24 @@ class Market:
                         v = self.world.behaviour.marketing.neutral_volume
                     if lead.u[U_THIN] * self.max_volume >= v:
                         continue
+                if ou is not None and not self.orgs.admit(lead, ou):
+                    continue  # saturation: kept with probability available / organisations
+                if source == 1:
                     self.world.record_lead(lead)
-                self.world.sales.on_lead(lead)
+                if source in self.world.sdrs.sources:
+                    self.world.sdrs.on_lead(lead)  # SDRs qualify it first (sim/world/sdrs.py)
+                else:
+                    self.world.sales.on_lead(lead)
 
     def endogenous_lead(self, segment: int, source: int, delay: float, referrer: int) -> None:
         """Schedule a referral (source 2) or champion (source 3) lead ``delay`` days from now."""
         lead = self.streams[(segment, source)].next()
         lead.referrer = referrer
         ev = self.world.env.timeout(delay)
+        if self.orgs.finite(segment):  # the lead takes an available organisation when it arrives
+            ou = self.orgs.uniforms(segment, source)
+            ev.callbacks.append(lambda _ev: self.orgs.deliver(lead, ou, self.world.sales.on_lead))
+            return
         ev.callbacks.append(lambda _ev: self.world.sales.on_lead(lead))
 
     # ------------------------------------------------------------------ marketing decision
@@ -197,7 +225,7 @@ class Market:
         acv = 0.0
         for s in range(3):
             seg = w.seg[s]
-            n = seg.leads_per_month * self.lead_share[1] * v / n_m
+            n = seg.leads_per_month * self.lead_share[1] * v / n_m * self.orgs.available_share(s)
             leads += n
             p = w.sales.expected_win(
                 s, seg.mean_fit - shift, 1, w.neutral_terms[0], w.neutral_terms[1], w.neutral_terms[2]

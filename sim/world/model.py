@@ -28,14 +28,16 @@ from scipy.special import ndtr, ndtri
 from sim.calendar import DAYS_PER_YEAR, Calendar
 from sim.decisions import Decision, Policy
 from sim.ledger import Event, Ledger
-from sim.metrics import Observations, Tally, all_metrics, distributions, timeseries
+from sim.metrics import Observations, Tally, all_metrics, cash_series, distributions, timeseries
 from sim.plans import PayState, payouts_from_state
-from sim.plans.components import paid_measures
+from sim.plans.components import SPIFF_EVENT_MEASURE, paid_measures, role_spiffs
 from sim.rng import Streams
 from sim.scenario.company import SEGMENTS, Segment
 from sim.scenario.plans import PlanDesign
 from sim.scenario.schema import Scenario
+from sim.workdays import WorkCalendar
 from sim.world import customers as cust_dyn
+from sim.world.billing import Receivables
 from sim.world.csms import CsTeam
 from sim.world.customers import (
     CHURNED,
@@ -48,6 +50,7 @@ from sim.world.implementation import ImplementationTeam
 from sim.world.market import U_USAGE, Lead, Market
 from sim.world.reps import Opportunity, SalesTeam
 from sim.world.result import ReplicationResult
+from sim.world.sdrs import SdrTeam
 
 
 class CountingEnvironment(simpy.Environment):
@@ -69,10 +72,15 @@ def role_measures(plan: PlanDesign) -> dict[str, tuple[str, ...]]:
     """Measures each role's plan pays on (components and spiff events), sorted: the only
     outcomes worth describing in that role's decisions (any other outcome, the quota measure
     of a plan that pays on another measure included, is valued at exactly 0)."""
-    return {
+    out = {
         role: tuple(sorted(paid_measures(plan.role(role))))
         for role in ("ae", "csm", "consultant", "marketing", "product")
     }
+    # SDRs: their plan's measures and the hand-off fee (a ``handoff`` spiff, sim/plans/components.py)
+    out["sdr"] = tuple(
+        sorted(paid_measures(plan.sdr) | {SPIFF_EVENT_MEASURE[s.event] for s in role_spiffs(plan, "sdr")})
+    )
+    return out
 
 
 def _nearest(options: list[float], target: float) -> float:
@@ -108,10 +116,17 @@ class World:
         self.end_day = self.calendar.end_day
         self._month_starts = [float(x) for x in self.calendar.month_starts]
         self.ledger = Ledger()
-        self.tally = Tally(self.calendar, plan, self.warmup_months, self.total_months)
+        self.tally = Tally(
+            self.calendar, plan, self.warmup_months, self.total_months, invoiced=c.billing.enabled
+        )
         self.ledger.subscribe(self.tally.observe)  # metrics accumulate live, from the first event
         self.roster: dict[int, str] = {}
         self._next_person = 0
+        self.workdays: WorkCalendar | None = None
+        """Working days (``company.working_days``; sim/workdays.py); None: every day is a working day."""
+        if c.working_days is not None:
+            self.workdays = WorkCalendar(self.calendar, c.working_days, self.streams, self.roster)
+            self.calendar.workdays = self.workdays
         self.segment_names = SEGMENTS
         self.seg: list[Segment] = [getattr(c.segments, s) for s in SEGMENTS]
         self.role_measures = role_measures(plan)
@@ -147,6 +162,8 @@ class World:
         self.marketers = [self.new_person("marketing", 0.0) for _ in range(c.marketing.headcount)]
         self.product_team = [self.new_person("product", 0.0) for _ in range(c.support.product_headcount)]
         self.market = Market(self)
+        self.sdrs = SdrTeam(self)
+        """SDRs (none unless company.sdrs.headcount > 0; sim/world/sdrs.py)."""
         self._seg_arrays: dict[str, np.ndarray] = {}
         self.arr_snapshots: list[np.ndarray] = []
         """Per-customer ARR (cents) at each month start 0..total_months."""
@@ -159,6 +176,8 @@ class World:
         self.decisions = 0
         policy.bind(self.ledger, self.calendar, self.roster)
         self.pay_state = self._live_pay_state()
+        self.billing: Receivables | None = Receivables(self) if c.billing.enabled else None
+        """Invoices and collection (``company.billing``); None: one invoice per deal, next month start."""
         if not keep_ledger:  # everything that reads events has seen them: hold no more
             self.ledger.events.clear()
             self.ledger.keep = False
@@ -208,6 +227,7 @@ class World:
                 csm=pid if role == "csm" else -1,
                 consultant=pid if role == "consultant" else -1,
                 marketer=pid if role == "marketing" else -1,
+                sdr=pid if role == "sdr" else -1,
             )
         )
         return pid
@@ -323,6 +343,7 @@ class World:
         book.ae[i] = opp.ae
         book.closer[i] = opp.ae
         book.marketer[i] = lead.marketer
+        book.sdr[i] = lead.sdr
         book.deal[i] = deal
         book.referrer[i] = lead.referrer
         book.usage[i] = usage
@@ -338,16 +359,20 @@ class World:
             now, "booking", amount, i, deal, opp.ae, marketer=lead.marketer, segment=lead.segment,
             deal_kind="new", source=src, list_price=round(lead.list_acv * (1 + opp.overcommit), 2),
             discount=opp.discount, term_months=seg.contract_term_months, credited=("ae",),
-            forecast_day=opp.forecast_day, fit=lead.fit,
+            forecast_day=opp.forecast_day, fit=lead.fit, sdr=lead.sdr,
         )
         self.ledger.record(booking)
         self.ledger.record(replace(booking, kind="arr_new", list_price=0.0, forecast_day=-1.0, fit=-1.0))
+        self.market.orgs.won(lead, i)  # finite market: the organisation is a customer
         self.invoice(i, cents, deal, 1)
         self.implementation.start(i, lead)
         return i
 
     def invoice(self, cust: int, cents: int, deal: int, kind: int) -> None:
         """Bill a new or expansion deal; cash is collected (or not) at the next month start."""
+        if self.billing is not None:  # billing on: the deal's term (or rest of it) at the billing cadence
+            self.billing.bill_deal(cust, cents, deal, kind)
+            return
         book = self.book
         if book.cash_due_month[cust] < 0:
             book.cash_due_month[cust] = self.month_of(self.env.now) + 1
@@ -382,6 +407,7 @@ class World:
         book.arr_cents[cust] = 0
         book.status[cust] = CHURNED
         self.cs.release(int(book.csm[cust]))
+        self.market.orgs.churned(cust, int(book.segment[cust]))  # finite market: churn cool-off
 
     def go_live(self, cust: int, consultant: int, quality: float, wait: float) -> None:
         """Implementation done: go-live (or failure), starting health, CSM, success check."""
@@ -413,7 +439,9 @@ class World:
             return
         value = self.expected_value_health(float(book.fit[cust]), quality, float(book.promise[cust]))
         ttv = now - float(book.cohort_day[cust])
-        excess = ttv - self.seg[seg].implementation_days
+        excess = ttv - self.seg[seg].implementation_days * (
+            1.0 if self.workdays is None else self.workdays.calendar_per_working_day("consultant")
+        )  # with working days, implementation_days are working days: their mean calendar span
         book.value[cust] = value
         book.health[cust] = self.starting_health(value, float(book.promise[cust]), excess)
         book.status[cust] = LIVE
@@ -523,6 +551,10 @@ class World:
             self.market.decide_volumes(
                 m, self.streams(f"decisions.marketing.m{m}").random(max(len(self.marketers), 1))
             )
+            if self.sdrs.person:
+                self.sdrs.monthly_people(
+                    m, self.streams(f"people.sdr.attrition.m{m}").random(len(self.sdrs.person))
+                )
 
     def _snapshot(self) -> None:
         b = self.book
@@ -544,6 +576,8 @@ class World:
     def run(self) -> None:
         """Run the replication to the end of the horizon."""
         self._seed_customers()
+        if self.billing is not None:
+            self.billing.seed()
         self.start_arr_cents = self.book.total_arr_cents()
         self.market.start()
         self.env.process(self._monthly())
@@ -572,17 +606,20 @@ def build_result(world: World) -> ReplicationResult:
         promoter_health=world.company.customers.promoter_health,
         detractor_health=world.company.customers.detractor_health,
         marketing_budget_annual_usd=world.company.marketing.annual_program_budget_usd,
+        market=world.market.orgs.observations(),
         extra={
             "leads_lost": float(world.market.leads_lost),
             "decisions": float(world.decisions),
             "opportunities": float(world.sales.opportunities_opened),
             "starting_arr": world.start_arr_cents / 100.0,
             "measure_start_arr": float(world.arr_snapshots[world.warmup_months].sum()) / 100.0,
+            **world.sdrs.extra_metrics(),
         },
     )
     metrics = {k: float(v) for k, v in all_metrics(obs, payouts).items()}
     series = timeseries(obs)
     by_month = payouts.by_month()
+    series.update(cash_series(obs, payouts))  # billed, cash collected, cash balance (monthly)
     series["payout_cost"] = [
         float(by_month.get(m, 0.0)) for m in range(world.warmup_months, world.total_months)
     ]

@@ -25,6 +25,7 @@ import numpy as np
 
 from sim.decisions import Decision, MeasureOutcome, Option
 from sim.ledger import Event
+from sim.world.billing import cash_outlook
 from sim.world.customers import (
     IMPLEMENTING,
     LIVE,
@@ -172,6 +173,7 @@ class SalesTeam:
         best = int(self.free.argmax()) if len(self.free) else -1
         if best < 0 or self.free[best] <= 0:
             self.world.market.leads_lost += 1
+            w.market.orgs.reject(lead)  # finite market: the organisation cools off
             return
         now = w.env.now
         ae = self.person[best]
@@ -209,6 +211,7 @@ class SalesTeam:
             pursue_opts = self._label_only_pursue
         d = Decision("pursue", now, "ae", ae, pursue_opts, neutral_pursue, attrs)
         if w.choose(d, lead.u[U_PURSUE]) == 0:
+            w.market.orgs.reject(lead)  # finite market: the organisation cools off
             return
         # deal terms
         if self.measures:
@@ -226,13 +229,18 @@ class SalesTeam:
         )
         t = self.terms[k]
         natural = now + lead.cycle_std * cycle_mean / w.company.deals.cycle_shape
+        wd = w.workdays
+        if wd is not None:  # the cycle advances on the AE's working days; the close falls in one
+            natural = wd.cycle_end(ae, now, natural - now)
         discount = t.discount
         # close timing: decided two weeks before the quarter end, when the rep knows where
         # they stand (Oyer 1998; Larkin 2014), for deals whose natural close falls within two
         # weeks either side of that quarter end
         options: list[tuple[str, float, float]] = []
         decide_day = now
-        if natural < w.end_day:  # a close after the horizon has no timing choice
+        if natural < w.end_day and wd is not None:  # the windows in working days (sim/workdays.py)
+            options, decide_day = self._working_day_timing(ae, now, natural, discount)
+        elif natural < w.end_day:  # a close after the horizon has no timing choice
             q_start, q_end = w.quarter_bounds(natural)
             if natural >= q_end - WINDOW_DAYS:
                 options = [("as_is", natural, discount), ("push", q_end + 1.0, discount)]
@@ -253,6 +261,30 @@ class SalesTeam:
             ev.callbacks.append(lambda _ev: self._time_close(opp, t, options, attrs))
         else:
             self._schedule_close(opp)
+
+    def _working_day_timing(
+        self, ae: int, now: float, natural: float, discount: float
+    ) -> tuple[list[tuple[str, float, float]], float]:
+        """Close-timing options and decision day with a working-day calendar: the window is the last
+        (first) ``period_end_working_days`` company working days of the quarter; a push closes on the
+        AE's first working day of the next quarter, a pull-in on their last working day of the
+        previous one (the deadline)."""
+        w = self.world
+        wd = w.workdays
+        assert wd is not None
+        q_start, q_end = w.quarter_bounds(natural)
+        late = wd.window_start(q_end)
+        if natural >= late:
+            push = wd.next_working(ae, wd.window_end(q_end, 1) - 1.0)
+            return [("as_is", natural, discount), ("push", push, discount)], max(now, late)
+        if natural < wd.window_end(q_start):
+            pull_day = wd.last_working_before(ae, q_start)
+            if pull_day > now:
+                pull = min(discount + w.behaviour.ae.pull_in_discount, 0.95)
+                return [("as_is", natural, discount), ("pull_in", pull_day, pull)], max(
+                    now, wd.window_start(q_start)
+                )
+        return [], now
 
     def _p_win(self, lead: Lead, discount: float, t: TermOption) -> float:
         b = self.world.behaviour.ae
@@ -386,6 +418,7 @@ class SalesTeam:
         delay = close_delay if isinstance(close_delay, np.ndarray) else np.full(n, float(close_delay))
         renewal_delay = seg.contract_term_months * 30.4375
         term = seg.contract_term_months
+        cash_lag, cash_spread, cash_share = cash_outlook(w.company.billing, term)  # (30, 0, 1) billing off
         fail = w.neutral_failure
         n_rows = len(discount)
         disc_l, succ_l, churn_l, npay_l = discount.tolist(), success.tolist(), churn.tolist(), nonpay.tolist()
@@ -397,7 +430,8 @@ class SalesTeam:
             elif m == "first_year_revenue":
                 amount, prob, when, spread = lead.list_acv * (1 - discount), p_win, delay + go_live, 365.0
             elif m == "cash_collected":
-                amount, prob, when = acv * (1 - nonpay), p_win, delay + 30.0
+                amount, prob, when = acv * cash_share * (1 - nonpay), p_win, delay + cash_lag
+                spread = cash_spread
             elif m == "implementation_success_90d":
                 amount, prob, when = np.ones(n_rows), p_win * success, delay + go_live + w.success_days
             elif m == "first_year_renewals":
@@ -407,7 +441,8 @@ class SalesTeam:
             columns.append(
                 [
                     MeasureOutcome(
-                        m, a, p, dl, spread, d, go_live, sp, renewal_delay, 30.0, ch, fail, npay, term
+                        m, a, p, dl, spread, d, go_live, sp, renewal_delay, cash_lag + cash_spread / 2,
+                        ch, fail, npay, term,
                     )
                     for a, p, dl, d, sp, ch, npay in zip(
                         amount.tolist(),
@@ -428,12 +463,15 @@ class SalesTeam:
     def _close(self, opp: Opportunity) -> None:
         w = self.world
         if self.person[opp.seat] != opp.ae:
+            w.market.orgs.reject(opp.lead)  # finite market: the organisation cools off
             return  # the rep left and was replaced; the opportunity was lost
         self.open[opp.seat] -= 1
         self._refresh(opp.seat)
         if not self.active[opp.seat]:
+            w.market.orgs.reject(opp.lead)
             return  # the rep left; the opportunity is lost
         if opp.lead.u[U_WIN] >= opp.p_win:
+            w.market.orgs.reject(opp.lead)
             return
         w.new_customer(opp)
 

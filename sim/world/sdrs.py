@@ -1,0 +1,264 @@
+"""SDRs (sales/business development reps): they qualify leads and hand meetings to AEs.
+
+Off unless ``company.sdrs.headcount > 0``. Leads of the sources the SDRs work
+(``company.sdrs.sources``, outbound by default) go to the SDR with the most free slots instead
+of straight to an AE (capacity ``max_open_leads``, ramping linearly with tenure as for AEs; a
+lead no SDR has room for is lost). The SDR works the lead ``work_days`` and then decides
+(Decision ``qualify``) whether to qualify it out or to set a meeting, which hands it to an AE
+(``SalesTeam.on_lead``) carrying the SDR as its originator (``Lead.sdr``): the AE's own
+``pursue`` decision accepts the meeting (an ``opportunity`` event) or not, and a won deal's
+booking, ARR and first-year revenue carry the SDR too, so plans can pay the originator.
+
+The decision is valued like every other: the "set meeting" option lists what it would credit
+the SDR in plan-measure vocabulary (a meeting now; a qualified opportunity with the
+probability ``a`` that an AE accepts; the deal's ACV and first-year revenue with probability
+``a x p_win`` after the sales cycle and go-live), less the effort of setting a meeting. The
+acceptance probability ``a`` is the SDRs' shared estimate per segment and fit band: a prior that
+AEs accept exactly the leads of fit >= ``ae.neutral_pursue_min_fit`` (weight
+``sdr.acceptance_prior_weight`` meetings) updated with the acceptances seen. The neutral choice
+is a fit threshold (``sdr.neutral_min_fit``). Every SDR draw comes from named streams keyed by
+the lead's position in its (segment, source) stream (``Lead.seq``), so common random numbers
+hold across plans.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from sim.calendar import DAYS_PER_MONTH
+from sim.decisions import Decision, MeasureOutcome, Option
+from sim.ledger import Event
+from sim.world.customers import SOURCE_NAMES
+from sim.world.market import BATCH, Lead
+from sim.world.options import lazy_options
+
+if TYPE_CHECKING:
+    from sim.world.model import World
+
+FIT_BANDS = 10
+"""Fit bands (of width 0.1) of the SDRs' acceptance estimate."""
+SDR_MEASURES = ("meetings_set", "qualified_opportunities", "sdr_closed_acv", "sdr_first_year_revenue")
+"""The measures only SDRs are credited with (``sim/plans/measures.py``)."""
+
+
+class SdrTeam:
+    """The SDRs: capacity, ramp, attrition, backfill and the ``qualify`` decision."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        c = world.company.sdrs
+        n = c.headcount
+        self.sources: frozenset[int] = (
+            frozenset(SOURCE_NAMES.index(s) for s in c.sources) if n > 0 else frozenset()
+        )
+        """Source codes the SDRs work (empty without SDRs: every lead goes straight to AEs)."""
+        self.max_open = c.max_open_leads
+        self.ramp_days = c.ramp_months * DAYS_PER_MONTH
+        self.person: list[int] = [world.new_person("sdr", 0.0) for _ in range(n)]
+        self.hired_day: list[float] = [-10_000.0] * n
+        """Starting SDRs are fully ramped."""
+        self.active: list[bool] = [True] * n
+        self.open: list[int] = [0] * n
+        self.cap: list[int] = [self.max_open] * n
+        self.free = np.full(n, self.max_open, dtype=np.int64)
+        """Free lead slots per seat (-1 for an empty seat); argmax picks the SDR for a lead."""
+        self._u: dict[tuple[int, int], list[float]] = {}
+        self._rng: dict[tuple[int, int], np.random.Generator] = {}
+        prior_w = world.behaviour.sdr.acceptance_prior_weight
+        self._acc = np.zeros((3, FIT_BANDS))
+        """Meetings accepted by AEs, per segment and fit band (the prior is added in ``acceptance``)."""
+        self._seen = np.zeros((3, FIT_BANDS))
+        self._prior_w = prior_w
+        self.measures = world.role_measures.get("sdr", ())
+        self.leads_worked = 0
+        self.leads_lost = 0
+        """Leads of SDR-worked sources no SDR had a free slot for."""
+        self.meetings = 0
+        self.accepted = 0
+        self.disqualified = 0
+
+    # ------------------------------------------------------------------ draws
+    def uniform(self, lead: Lead) -> float:
+        """The lead's qualification uniform: draw ``seq`` of stream ``sdr.<segment>.<source>.qualify``."""
+        key = (lead.segment, lead.source)
+        buf = self._u.get(key)
+        if buf is None:
+            buf = self._u[key] = []
+            name = f"sdr.{self.world.segment_names[lead.segment]}.{SOURCE_NAMES[lead.source]}.qualify"
+            self._rng[key] = self.world.streams(name)
+        while len(buf) <= lead.seq:
+            buf.extend(self._rng[key].random(BATCH).tolist())
+        return buf[max(lead.seq, 0)]
+
+    # ------------------------------------------------------------------ leads
+    def _refresh(self, seat: int) -> None:
+        self.free[seat] = self.cap[seat] - self.open[seat] if self.active[seat] else -1
+
+    def on_lead(self, lead: Lead) -> None:
+        """A lead of an SDR-worked source arrives: the SDR with most free slots works it."""
+        w = self.world
+        best = int(self.free.argmax()) if len(self.free) else -1
+        if best < 0 or self.free[best] <= 0:
+            self.leads_lost += 1
+            w.market.orgs.reject(lead)  # finite market: the organisation cools off
+            return
+        sdr = self.person[best]
+        self.open[best] += 1
+        self._refresh(best)
+        self.leads_worked += 1
+        work = w.company.sdrs.work_days
+        if w.workdays is not None:  # the lead is worked on the SDR's working days (sim/workdays.py)
+            work = w.workdays.advance(sdr, w.env.now, work) - w.env.now
+        ev = w.env.timeout(work)
+        ev.callbacks.append(self._qualify_callback(lead, best, sdr))
+
+    def _qualify_callback(self, lead: Lead, seat: int, sdr: int) -> Callable[[Any], None]:
+        return lambda _ev: self._qualify(lead, seat, sdr)
+
+    def acceptance(self, segment: int, fit: float) -> float:
+        """The SDRs' estimate of the probability an AE accepts a meeting with this lead."""
+        band = min(int(fit * FIT_BANDS), FIT_BANDS - 1)
+        prior = 1.0 if fit >= self.world.behaviour.ae.neutral_pursue_min_fit else 0.0
+        return float(
+            (self._prior_w * prior + self._acc[segment, band]) / (self._prior_w + self._seen[segment, band])
+        )
+
+    def _qualify(self, lead: Lead, seat: int, sdr: int) -> None:
+        """The SDR has worked the lead: qualify it out or set a meeting (Decision ``qualify``)."""
+        w = self.world
+        if self.person[seat] != sdr:
+            w.market.orgs.reject(lead)
+            return  # the SDR left and was replaced: the lead was dropped
+        self.open[seat] -= 1
+        self._refresh(seat)
+        if not self.active[seat]:
+            w.market.orgs.reject(lead)
+            return  # the SDR left: the lead was dropped
+        now = w.env.now
+        b = w.behaviour.sdr
+        neutral = 1 if lead.fit >= b.neutral_min_fit else 0
+        attrs = {
+            "segment": float(lead.segment),
+            "fit": lead.fit,
+            "list_acv": lead.list_acv,
+            "source": float(lead.source),
+        }
+        effort = b.effort_cost_kusd_per_meeting
+        opts: tuple[Option, ...] = lazy_options(
+            lambda: (
+                Option("qualify out", (), 0.0, 0.0),
+                Option("set meeting", self.meeting_outcomes(lead), effort, 1.0),
+            ),
+            2,
+        )
+        if w.choose(Decision("qualify", now, "sdr", sdr, opts, neutral, attrs), self.uniform(lead)) == 0:
+            self.disqualified += 1
+            w.market.orgs.reject(lead)
+            return
+        lead.sdr = sdr
+        src = SOURCE_NAMES[lead.source]
+        common: dict[str, Any] = {
+            "segment": lead.segment, "source": src, "sdr": sdr, "person": sdr, "role": "sdr",
+            "fit": lead.fit, "list_price": round(lead.list_acv, 2),
+        }
+        w.ledger.record(Event(now, "meeting", 1.0, **common))
+        self.meetings += 1
+        sales = w.sales
+        before = sales.opportunities_opened
+        sales.on_lead(lead)  # the AE's own pursue decision accepts the meeting or not
+        accepted = sales.opportunities_opened > before
+        band = min(int(lead.fit * FIT_BANDS), FIT_BANDS - 1)
+        self._seen[lead.segment, band] += 1
+        if accepted:
+            self._acc[lead.segment, band] += 1
+            self.accepted += 1
+            w.ledger.record(Event(now, "opportunity", 1.0, **common))
+
+    def meeting_outcomes(self, lead: Lead) -> tuple[MeasureOutcome, ...]:
+        """What setting a meeting with ``lead`` would credit the SDR (expected, at neutral deal
+        terms), for the measures the SDR's plan pays on."""
+        w = self.world
+        out: list[MeasureOutcome] = []
+        ms = self.measures
+        if not ms:
+            return ()
+        a = self.acceptance(lead.segment, lead.fit)
+        if "meetings_set" in ms:
+            out.append(MeasureOutcome("meetings_set", 1.0, 1.0, 0.0))
+        if "qualified_opportunities" in ms:
+            out.append(MeasureOutcome("qualified_opportunities", 1.0, a, 0.0))
+        deal_measures = ["sdr_closed_acv", "sdr_first_year_revenue"]
+        if w.plan.crediting.handoff.credit_bookings:
+            deal_measures += ["bookings_acv", "new_logo_acv"]
+        wanted = [m for m in deal_measures if m in ms]
+        if not wanted:
+            return tuple(out)
+        d0, p0, o0 = w.neutral_terms
+        seg = w.seg[lead.segment]
+        p_win = w.sales.expected_win(lead.segment, lead.fit, lead.source, d0, p0, o0)
+        acv = lead.list_acv * (1 - d0) * (1 + o0)
+        cycle = seg.sales_cycle_days
+        go_live = w.implementation.expected_days(lead.segment, 1.0)
+        success, churn = w.sales._health_outlook(lead, np.array([d0]), np.array([p0]))
+        cust = w.company.customers
+        nonpay = cust.non_payment_probability + cust.non_payment_per_overcommit * o0
+        renewal = seg.contract_term_months * 30.4375
+        for m in wanted:
+            spread, delay = (365.0, cycle + go_live) if m == "sdr_first_year_revenue" else (0.0, cycle)
+            amount = lead.list_acv * (1 - d0) if m == "sdr_first_year_revenue" else acv
+            out.append(
+                MeasureOutcome(
+                    m, amount, a * p_win, delay, spread, d0, go_live, float(success[0]), renewal, 30.0,
+                    float(churn[0]), w.neutral_failure, nonpay, seg.contract_term_months,
+                )
+            )
+        return tuple(out)
+
+    # ------------------------------------------------------------------ people
+    def monthly_people(self, month: int, u: np.ndarray) -> None:
+        """Ramp capacity (linear in tenure), attrition (baseline hazard x policy multiplier), backfill."""
+        w = self.world
+        now = w.env.now
+        c = w.company.sdrs
+        base = 1.0 - (1.0 - c.annual_attrition) ** (1.0 / 12.0)
+        for i in range(len(self.person)):
+            if not self.active[i]:
+                continue
+            tenure = now - self.hired_day[i]
+            ramp = 1.0 if self.ramp_days <= 0 else min(1.0, max(tenure, 0.0) / self.ramp_days)
+            self.cap[i] = max(1, round(self.max_open * ramp))
+            self._refresh(i)
+            hazard = min(base * w.policy.attrition_multiplier("sdr", self.person[i], now), 1.0)
+            if u[i] < hazard:
+                self.active[i] = False
+                self._refresh(i)
+                w.leave("sdr", self.person[i])
+                ev = w.env.timeout(c.backfill_days)
+                ev.callbacks.append(self._backfill_callback(i))
+
+    def _backfill_callback(self, seat: int) -> Callable[[Any], None]:
+        return lambda _ev: self._backfill(seat)
+
+    def _backfill(self, seat: int) -> None:
+        w = self.world
+        if w.env.now >= w.end_day:
+            return
+        self.person[seat] = w.new_person("sdr", w.env.now)
+        self.hired_day[seat] = w.env.now
+        self.active[seat] = True
+        self.open[seat] = 0
+        self.cap[seat] = 1
+        self._refresh(seat)
+
+    def extra_metrics(self) -> dict[str, float]:
+        """Whole-run counters for the replication's extras (see ``docs/metrics.md``)."""
+        if not self.sources:
+            return {}
+        return {
+            "sdr_leads_worked": float(self.leads_worked),
+            "sdr_leads_lost": float(self.leads_lost),
+            "sdr_disqualified": float(self.disqualified),
+        }
