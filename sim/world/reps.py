@@ -17,9 +17,8 @@ Open opportunities of a rep who leaves are lost.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -35,6 +34,7 @@ from sim.world.customers import (
 )
 from sim.world.market import U_PURSUE, U_TERMS, U_TIMING, U_WIN, Lead
 from sim.world.options import lazy_options
+from sim.world.seats import Seats
 
 if TYPE_CHECKING:
     from sim.world.model import World
@@ -81,24 +81,17 @@ class TermOption:
     label: str
 
 
-class SalesTeam:
-    """The AEs and their opportunities."""
+class SalesTeam(Seats):
+    """The AEs (seats with open-opportunity slots: ``sim.world.seats``) and their opportunities."""
 
     def __init__(self, world: World) -> None:
-        self.world = world
         c = world.company
         b = world.behaviour.ae
-        self.max_open = c.reps.max_open_opportunities
-        self.ramp_days = c.reps.ramp_months * 30.4375
-        n = c.reps.headcount
-        self.person: list[int] = [world.new_person("ae", 0.0) for _ in range(n)]
-        self.hired_day: list[float] = [-10_000.0] * n
-        """Starting reps are fully ramped."""
-        self.active: list[bool] = [True] * n
-        self.open: list[int] = [0] * n
-        self.cap: list[int] = [self.max_open] * n
-        self.free = np.full(n, self.max_open, dtype=np.int64)
-        """Free opportunity slots per seat (-1 for an empty seat); argmax picks the rep for a lead."""
+        r = c.reps
+        super().__init__(
+            world, "ae", r.headcount, r.max_open_opportunities, r.ramp_months * 30.4375,
+            r.annual_attrition, r.backfill_days,
+        )
         self.terms: list[TermOption] = []
         for d in b.discount_options or [0.0]:
             for p in b.promise_options or [0.0]:
@@ -159,9 +152,6 @@ class SalesTeam:
             + w.company.deals.win_odds_per_fit * (fit - w.seg[segment].mean_fit)
             + self.source_odds[source]
         )
-
-    def _refresh(self, seat: int) -> None:
-        self.free[seat] = self.cap[seat] - self.open[seat] if self.active[seat] else -1
 
     def _cycle_mean(self, segment: int, source: int) -> float:
         return self.world.seg[segment].sales_cycle_days * self.source_cycle[source]
@@ -509,42 +499,8 @@ class SalesTeam:
         w.invoice(cust, acv_cents, deal, 2)
 
     # ------------------------------------------------------------------ people
-    def monthly_people(self, month: int, u: np.ndarray) -> None:
-        """Ramp capacity, attrition (hazard x policy multiplier) and backfill."""
-        w = self.world
-        now = w.env.now
-        c = w.company.reps
-        base = 1.0 - (1.0 - c.annual_attrition) ** (1.0 / 12.0)
-        for i in range(len(self.person)):
-            if not self.active[i]:
-                continue
-            tenure = now - self.hired_day[i]
-            ramp = 1.0 if self.ramp_days <= 0 else min(1.0, max(tenure, 0.0) / self.ramp_days)
-            self.cap[i] = max(1, round(self.max_open * ramp))
-            self._refresh(i)
-            hazard = min(base * w.policy.attrition_multiplier("ae", self.person[i], now), 1.0)
-            if u[i] < hazard:
-                self.active[i] = False
-                self._refresh(i)
-                w.leave("ae", self.person[i])
-                ev = w.env.timeout(c.backfill_days)
-                ev.callbacks.append(self._backfill_callback(i))
-
-    def _backfill_callback(self, seat: int) -> Callable[[Any], None]:
-        return lambda _ev: self._backfill(seat)
-
-    def _backfill(self, seat: int) -> None:
-        w = self.world
-        if w.env.now >= w.end_day:
-            return
-        old = self.person[seat]
-        new = w.new_person("ae", w.env.now)
-        self.person[seat] = new
-        self.hired_day[seat] = w.env.now
-        self.active[seat] = True
-        self.open[seat] = 0
-        self.cap[seat] = 1
-        self._refresh(seat)
-        book = w.book
+    def _seat_refilled(self, old: int, new: int) -> None:
+        """The replacement inherits the departed AE's accounts."""
+        book = self.world.book
         ae = book.ae[: book.n]
         ae[ae == old] = new

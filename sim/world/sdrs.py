@@ -34,6 +34,7 @@ from sim.ledger import Event
 from sim.world.customers import SOURCE_NAMES
 from sim.world.market import BATCH, Lead
 from sim.world.options import lazy_options
+from sim.world.seats import Seats
 
 if TYPE_CHECKING:
     from sim.world.model import World
@@ -44,27 +45,21 @@ SDR_MEASURES = ("meetings_set", "qualified_opportunities", "sdr_closed_acv", "sd
 """The measures only SDRs are credited with (``sim/plans/measures.py``)."""
 
 
-class SdrTeam:
-    """The SDRs: capacity, ramp, attrition, backfill and the ``qualify`` decision."""
+class SdrTeam(Seats):
+    """The SDRs: seats with lead slots (capacity, ramp, attrition, backfill: ``sim.world.seats``)
+    and the ``qualify`` decision."""
 
     def __init__(self, world: World) -> None:
-        self.world = world
         c = world.company.sdrs
         n = c.headcount
+        super().__init__(
+            world, "sdr", n, c.max_open_leads, c.ramp_months * DAYS_PER_MONTH, c.annual_attrition,
+            c.backfill_days,
+        )
         self.sources: frozenset[int] = (
             frozenset(SOURCE_NAMES.index(s) for s in c.sources) if n > 0 else frozenset()
         )
         """Source codes the SDRs work (empty without SDRs: every lead goes straight to AEs)."""
-        self.max_open = c.max_open_leads
-        self.ramp_days = c.ramp_months * DAYS_PER_MONTH
-        self.person: list[int] = [world.new_person("sdr", 0.0) for _ in range(n)]
-        self.hired_day: list[float] = [-10_000.0] * n
-        """Starting SDRs are fully ramped."""
-        self.active: list[bool] = [True] * n
-        self.open: list[int] = [0] * n
-        self.cap: list[int] = [self.max_open] * n
-        self.free = np.full(n, self.max_open, dtype=np.int64)
-        """Free lead slots per seat (-1 for an empty seat); argmax picks the SDR for a lead."""
         self._u: dict[tuple[int, int], list[float]] = {}
         self._rng: dict[tuple[int, int], np.random.Generator] = {}
         prior_w = world.behaviour.sdr.acceptance_prior_weight
@@ -94,9 +89,6 @@ class SdrTeam:
         return buf[max(lead.seq, 0)]
 
     # ------------------------------------------------------------------ leads
-    def _refresh(self, seat: int) -> None:
-        self.free[seat] = self.cap[seat] - self.open[seat] if self.active[seat] else -1
-
     def on_lead(self, lead: Lead) -> None:
         """A lead of an SDR-worked source arrives: the SDR with most free slots works it."""
         w = self.world
@@ -217,41 +209,6 @@ class SdrTeam:
             )
         return tuple(out)
 
-    # ------------------------------------------------------------------ people
-    def monthly_people(self, month: int, u: np.ndarray) -> None:
-        """Ramp capacity (linear in tenure), attrition (baseline hazard x policy multiplier), backfill."""
-        w = self.world
-        now = w.env.now
-        c = w.company.sdrs
-        base = 1.0 - (1.0 - c.annual_attrition) ** (1.0 / 12.0)
-        for i in range(len(self.person)):
-            if not self.active[i]:
-                continue
-            tenure = now - self.hired_day[i]
-            ramp = 1.0 if self.ramp_days <= 0 else min(1.0, max(tenure, 0.0) / self.ramp_days)
-            self.cap[i] = max(1, round(self.max_open * ramp))
-            self._refresh(i)
-            hazard = min(base * w.policy.attrition_multiplier("sdr", self.person[i], now), 1.0)
-            if u[i] < hazard:
-                self.active[i] = False
-                self._refresh(i)
-                w.leave("sdr", self.person[i])
-                ev = w.env.timeout(c.backfill_days)
-                ev.callbacks.append(self._backfill_callback(i))
-
-    def _backfill_callback(self, seat: int) -> Callable[[Any], None]:
-        return lambda _ev: self._backfill(seat)
-
-    def _backfill(self, seat: int) -> None:
-        w = self.world
-        if w.env.now >= w.end_day:
-            return
-        self.person[seat] = w.new_person("sdr", w.env.now)
-        self.hired_day[seat] = w.env.now
-        self.active[seat] = True
-        self.open[seat] = 0
-        self.cap[seat] = 1
-        self._refresh(seat)
 
     def extra_metrics(self) -> dict[str, float]:
         """Whole-run counters for the replication's extras (see ``docs/metrics.md``)."""

@@ -29,6 +29,18 @@ TINY: dict[str, object] = {
 """Overrides shrinking the base company to a few hundred customers and one measured year."""
 
 
+@pytest.fixture
+def tiny() -> dict[str, object]:
+    """A copy of :data:`TINY` for a test to extend."""
+    return dict(TINY)
+
+
+@pytest.fixture
+def scenarios() -> Path:
+    """The repository's scenarios folder."""
+    return SCENARIOS
+
+
 def tiny_run(scenario: str, out: Path) -> sim.Results:
     """Run a scenario file with the tiny company, 2 replications per plan, into ``out``."""
     return sim.run(SCENARIOS / scenario, reps=2, backend="serial", out=out, set=dict(TINY))

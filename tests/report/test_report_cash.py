@@ -8,31 +8,17 @@ from pathlib import Path
 import sim
 from sim.report import write_report
 
-SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
-TINY: dict[str, object] = {  # the base company shrunk to a few hundred customers and one measured year
-    "company.horizon_years": 1,
-    "company.warmup_years": 0,
-    "company.segments.smb.starting_customers": 100,
-    "company.segments.mid_market.starting_customers": 50,
-    "company.segments.enterprise.starting_customers": 20,
-    "company.segments.smb.leads_per_month": 20,
-    "company.segments.mid_market.leads_per_month": 8,
-    "company.segments.enterprise.leads_per_month": 2,
-    "company.reps.headcount": 5,
-    "company.csms.headcount": 3,
-    "company.consultants.headcount": 2,
-    "experiment.max_replications": 2,
-}
 
-
-def test_billing_on_draws_the_cash_curve_and_the_collection_numbers(tmp_path: Path) -> None:
+def test_billing_on_draws_the_cash_curve_and_the_collection_numbers(
+    tmp_path: Path, tiny: dict[str, object], scenarios: Path
+) -> None:
     overrides = {
-        **TINY,
+        **tiny,
         "company.billing.enabled": True,
         "company.billing.frequency": "quarterly",
         "company.billing.default_probability": 0.02,
     }
-    res = sim.run(SCENARIOS / "base-company.yaml", reps=2, backend="serial", out=tmp_path / "cash",
+    res = sim.run(scenarios / "base-company.yaml", reps=2, backend="serial", out=tmp_path / "cash",
                   set=overrides)
     path = write_report(tmp_path / "cash", res)
     text = path.read_text()
@@ -46,9 +32,9 @@ def test_billing_on_draws_the_cash_curve_and_the_collection_numbers(tmp_path: Pa
     assert abs(dso - float(mean)) < 0.05 and 30 < dso < 90  # net 30 + delays
 
 
-def test_billing_off_has_no_cash_figure(tmp_path: Path) -> None:
-    res = sim.run(SCENARIOS / "base-company.yaml", reps=2, backend="serial", out=tmp_path / "off",
-                  set=dict(TINY))
+def test_billing_off_has_no_cash_figure(tmp_path: Path, tiny: dict[str, object], scenarios: Path) -> None:
+    res = sim.run(scenarios / "base-company.yaml", reps=2, backend="serial", out=tmp_path / "off",
+                  set=dict(tiny))
     text = write_report(tmp_path / "off", res, save_plots=False).read_text()
     section = text[text.index('id="cash"'):]
     section = section[: section.index("</section>")]

@@ -1,0 +1,92 @@
+"""Seats of a capacity-limited role (AEs, SDRs): who sits in them, ramp, attrition and backfill.
+
+A seat holds one person at a time. ``free[seat]`` is the seat's free work slots (-1 while the
+seat is empty), so ``free.argmax()`` picks who takes the next piece of work. Each month a
+seated person's capacity ramps linearly with tenure (``max(1, round(max_open x min(1,
+tenure / ramp_days)))``) and they leave with probability ``1 - (1 - annual_attrition)^(1/12)``
+times the policy's attrition multiplier (pay against on-target earnings); the seat is refilled
+``backfill_days`` later by a new hire starting with one slot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from sim.world.model import World
+
+
+class Seats:
+    """The seats of one role; subclasses add the role's work (``SalesTeam``, ``SdrTeam``)."""
+
+    def __init__(
+        self,
+        world: World,
+        role: str,
+        headcount: int,
+        max_open: int,
+        ramp_days: float,
+        annual_attrition: float,
+        backfill_days: float,
+    ) -> None:
+        self.world = world
+        self.role = role
+        self.max_open = max_open
+        self.ramp_days = ramp_days
+        self.annual_attrition = annual_attrition
+        self.backfill_days = backfill_days
+        self.person: list[int] = [world.new_person(role, 0.0) for _ in range(headcount)]
+        self.hired_day: list[float] = [-10_000.0] * headcount
+        """People present at the start are fully ramped."""
+        self.active: list[bool] = [True] * headcount
+        self.open: list[int] = [0] * headcount
+        self.cap: list[int] = [max_open] * headcount
+        self.free = np.full(headcount, max_open, dtype=np.int64)
+        """Free work slots per seat (-1 for an empty seat); argmax picks who takes the work."""
+
+    def _refresh(self, seat: int) -> None:
+        self.free[seat] = self.cap[seat] - self.open[seat] if self.active[seat] else -1
+
+    def monthly_people(self, month: int, u: np.ndarray) -> None:
+        """Ramp capacity (linear in tenure), attrition (baseline hazard x policy multiplier) and
+        backfill; ``u`` holds one uniform per seat (the month's attrition stream)."""
+        w = self.world
+        now = w.env.now
+        base = 1.0 - (1.0 - self.annual_attrition) ** (1.0 / 12.0)
+        for i in range(len(self.person)):
+            if not self.active[i]:
+                continue
+            tenure = now - self.hired_day[i]
+            ramp = 1.0 if self.ramp_days <= 0 else min(1.0, max(tenure, 0.0) / self.ramp_days)
+            self.cap[i] = max(1, round(self.max_open * ramp))
+            self._refresh(i)
+            hazard = min(base * w.policy.attrition_multiplier(self.role, self.person[i], now), 1.0)
+            if u[i] < hazard:
+                self.active[i] = False
+                self._refresh(i)
+                w.leave(self.role, self.person[i])
+                ev = w.env.timeout(self.backfill_days)
+                ev.callbacks.append(self._backfill_callback(i))
+
+    def _backfill_callback(self, seat: int) -> Callable[[Any], None]:
+        return lambda _ev: self._backfill(seat)
+
+    def _backfill(self, seat: int) -> None:
+        w = self.world
+        if w.env.now >= w.end_day:
+            return
+        old = self.person[seat]
+        new = w.new_person(self.role, w.env.now)
+        self.person[seat] = new
+        self.hired_day[seat] = w.env.now
+        self.active[seat] = True
+        self.open[seat] = 0
+        self.cap[seat] = 1
+        self._refresh(seat)
+        self._seat_refilled(old, new)
+
+    def _seat_refilled(self, old: int, new: int) -> None:
+        """Hook: what the role hands from the person who left to their replacement."""
