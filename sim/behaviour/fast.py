@@ -27,7 +27,13 @@ import math
 from collections.abc import Sequence
 from itertools import pairwise
 
-from sim.behaviour.valuation import MEASURE_EVENT, discount_factor, mean_discount_factor, projected_ratio
+from sim.behaviour.valuation import (
+    MEASURE_EVENT,
+    credit_pieces,
+    discount_factor,
+    mean_discount_factor,
+    projected_ratio,
+)
 from sim.calendar import DAYS_PER_MONTH, DAYS_PER_YEAR
 from sim.decisions import Decision, MeasureOutcome
 from sim.plans.components import EPS, TIMING_TRIGGER, discount_multiplier, period_quota, tier_integral
@@ -265,30 +271,11 @@ class FastValuer:
             self._geometry = {}
 
     def _pieces(self, period: str, day: float, o: MeasureOutcome) -> list[tuple[float, float, float]]:
-        """How a credit falls into periods (``_pieces`` of the reference, same arithmetic)."""
+        """How a credit falls into periods (the reference's ``credit_pieces``, cached per decision)."""
         key = (period, o.delay_days, o.spread_days)
         got = self._geometry.get(key)
-        if got is not None:
-            return got
-        rate = self.rate
-        t0 = day + max(o.delay_days, 0.0)
-        if o.spread_days <= 0:
-            got = [(t0, 1.0, discount_factor(t0 - day, rate))]
-        else:
-            state = self.state
-            span = o.spread_days
-            t1 = t0 + span
-            got = []
-            idx = state.period_of(t0, period)
-            while True:
-                lo, hi = state.period_bounds(idx, period)
-                a, b = max(t0, lo), min(t1, hi)
-                if b > a:
-                    got.append((a, (b - a) / span, mean_discount_factor(a - day, b - a, rate)))
-                if hi >= t1:
-                    break
-                idx += 1
-        self._geometry[key] = got
+        if got is None:
+            got = self._geometry[key] = credit_pieces(self.state, period, day, o, self.rate)
         return got
 
     def _context(self, role: str, person: int, r: _Rule, day: float) -> tuple[float, ...] | None:

@@ -204,7 +204,7 @@ class DecisionCache:
     """Raw pay of a credit by (role, person, component, amount, discount, delay, spread)."""
 
 
-def _pieces(
+def credit_pieces(
     state: PayState, period: str, day: float, outcome: MeasureOutcome, annual_rate: float
 ) -> Geometry:
     """How an outcome's credit falls into periods: one piece per period it touches.
@@ -245,7 +245,7 @@ def _raw_pay(
     key = (comp.period, day, outcome.delay_days, outcome.spread_days)
     geometry = cache.geometry.get(key) if cache is not None else None
     if geometry is None:
-        geometry = _pieces(state, comp.period, day, outcome, rate)
+        geometry = credit_pieces(state, comp.period, day, outcome, rate)
         if cache is not None:
             cache.geometry[key] = geometry
     raw = 0.0
