@@ -28,6 +28,19 @@ Group = Literal["exact", "finding", "band", "statistics"]
 GROUPS: tuple[str, ...] = ("exact", "finding", "band", "statistics")
 CONFIDENCE = 0.95
 
+PLAIN_DEALS: dict[str, Any] = {
+    "discount_options": [0.0],
+    "promise_options": [0.0],
+    "overcommit_options": [0.0],
+    "neutral_discount": 0.0,
+    "neutral_promise": 0.0,
+    "neutral_overcommit": 0.0,
+    "neutral_pursue_min_fit": 0.0,
+}
+"""``behaviour.ae`` settings of the exact cases: every lead pursued, no discount (so no price
+increase at renewal), no promise and no overcommitment, so win and churn rates are the
+segment's base rates."""
+
 
 @dataclass(frozen=True)
 class Check:

@@ -51,7 +51,7 @@ import numpy as np
 from sim.calendar import DAYS_PER_MONTH, Calendar
 from sim.ledger import Event
 from sim.scenario.schema import Scenario
-from sim.validation.core import Check, case, covers, equals, within
+from sim.validation.core import PLAIN_DEALS, Check, case, covers, equals, within
 
 if TYPE_CHECKING:
     from sim.world.model import World
@@ -225,15 +225,7 @@ class QueueSetup:
                 "deals": {"win_odds_per_fit": 0.0, "referral_win_odds": 0.0, "champion_win_odds": 0.0},
             },
             "behaviour": {
-                "ae": {
-                    "discount_options": [0.0],
-                    "promise_options": [0.0],
-                    "overcommit_options": [0.0],
-                    "neutral_discount": 0.0,
-                    "neutral_promise": 0.0,
-                    "neutral_overcommit": 0.0,
-                    "neutral_pursue_min_fit": 0.0,
-                },
+                "ae": dict(PLAIN_DEALS),
                 "consultant": {"speed_options": [1.0], "neutral_speed": 1.0},
             },
             "plans": [{"name": "no_variable_pay"}],

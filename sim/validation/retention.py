@@ -42,7 +42,7 @@ import numpy as np
 
 from sim.calendar import DAYS_PER_MONTH, DAYS_PER_YEAR, Calendar
 from sim.scenario.schema import Scenario
-from sim.validation.core import Check, case, covers, equals, metric_samples, within
+from sim.validation.core import PLAIN_DEALS, Check, case, covers, equals, metric_samples, within
 from sim.world.result import ReplicationResult
 
 SEED = 20261123
@@ -146,17 +146,7 @@ class Setup:
                 "deals": {"win_odds_per_fit": 0.0, "referral_win_odds": 0.0, "champion_win_odds": 0.0},
             },
             "behaviour": {
-                "ae": {
-                    # no discount (so no price increase at renewal), no promise, no overcommitment
-                    "discount_options": [0.0],
-                    "promise_options": [0.0],
-                    "overcommit_options": [0.0],
-                    "neutral_discount": 0.0,
-                    "neutral_promise": 0.0,
-                    "neutral_overcommit": 0.0,
-                    "neutral_pursue_min_fit": 0.0,
-                    "promise_health_gap": 0.0,
-                },
+                "ae": {**PLAIN_DEALS, "promise_health_gap": 0.0},
                 "csm": {"save_health_per_month": 0.0, "value_review_health_per_month": 0.0},
             },
             "plans": [{"name": "no_variable_pay"}],
