@@ -15,13 +15,11 @@ from __future__ import annotations
 import argparse
 import os
 import resource
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from _tree import use_tree
+
+ROOT = use_tree()  # this checkout, or the tree compare.py names in $INCENTSIM_BENCH_TREE
 
 from sim.experiment.backends import make_backend  # noqa: E402
 from sim.experiment.runner import Runner  # noqa: E402
@@ -46,18 +44,22 @@ def busy_replicate(scenario: Scenario, plan: str, replication: int) -> Replicati
     return ReplicationResult(plan, replication, metrics, {"arr": [acc] * 12})
 
 
-def _scenario(reps: int, world: bool) -> Scenario:
-    overrides = {
-        "experiment.replications": reps, "experiment.max_replications": reps, "experiment.precision": {},
+def workload(reps: int, world: bool, horizon_years: float | None = 1.0) -> Scenario:
+    """``scenarios/base-company.yaml`` with exactly ``reps`` replications per plan and no
+    precision target; with ``world``, ``horizon_years`` measured years (None: the file's own)."""
+    overrides: dict[str, object] = {
+        "experiment.replications": reps,
+        "experiment.max_replications": reps,
+        "experiment.precision": {},
     }
-    if world:
-        overrides["company.horizon_years"] = 1
+    if world and horizon_years is not None:
+        overrides["company.horizon_years"] = horizon_years
     return load_scenario(ROOT / "scenarios" / "base-company.yaml", overrides)
 
 
-def _startup(backend: str, workers: int, replicate: str) -> float:
+def startup_seconds(backend: str, workers: int, replicate: str) -> float:
     """Seconds to start a backend and run one trivial task through it."""
-    sc = _scenario(2, False)
+    sc = workload(2, False)
     t0 = time.perf_counter()
     with make_backend(backend, workers) as b:
         b.result(b.submit(Task(scenario_json(sc), [], replicate)))
@@ -69,7 +71,7 @@ def _cpu(who: int) -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _time(backend: str, workers: int, sc: Scenario, replicate: str) -> tuple[float, float, float]:
+def timed_run(backend: str, workers: int, sc: Scenario, replicate: str) -> tuple[float, float, float]:
     """Wall seconds of a run, CPU seconds of this (coordinating) process, and the share of the
     replications' wall time during which their worker had a CPU (below 100%: cores were shared
     with other work on the machine)."""
@@ -82,27 +84,50 @@ def _time(backend: str, workers: int, sc: Scenario, replicate: str) -> tuple[flo
     return wall, _cpu(resource.RUSAGE_SELF) - s0, share
 
 
+def parallel_run(
+    sc: Scenario, replicate: str, serial: float, backend: str = "process", workers: int = 2
+) -> dict[str, float]:
+    """Run ``sc`` on ``backend`` with ``workers`` and compare with ``serial`` wall seconds.
+
+    ``efficiency`` = serial / (workers x parallel wall), start-up included (what a user waits
+    for); ``efficiency_steady`` without the backend's start-up; ``share`` = replication CPU/wall
+    in the workers (below 1: the cores were shared with other work on the machine)."""
+    wall, coord, share = timed_run(backend, workers, sc, replicate)
+    start = startup_seconds(backend, workers, replicate)
+    return {
+        "wall_seconds": wall,
+        "startup_seconds": start,
+        "coordinator_cpu_seconds": coord,
+        "share": share,
+        "efficiency": serial / (workers * wall),
+        "efficiency_steady": serial / (workers * max(wall - start, 1e-9)),
+    }
+
+
 def efficiency(reps: int, world: bool, dask: bool, workers: int = 2) -> None:
     """Print serial vs parallel wall times and efficiencies."""
     replicate = "sim.world:simulate" if world else "parallel:busy_replicate"
-    sc = _scenario(reps, world)
+    sc = workload(reps, world)
     units = reps * len(sc.plans)
-    print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores "
-          "(other work on the machine lowers the efficiencies below)")
-    serial, _, serial_share = _time("serial", 1, sc, replicate)
+    print(
+        f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores "
+        "(other work on the machine lowers the efficiencies below)"
+    )
+    serial, _, serial_share = timed_run("serial", 1, sc, replicate)
     what = "the world (1-year base-company)" if world else "busy_replicate"
     per = serial / units * 1000
-    print(f"workload: {units} replications of {what}, serial {serial:.2f}s ({per:.0f} ms per replication; "
-          f"CPU/wall {serial_share:.0%})")
+    print(
+        f"workload: {units} replications of {what}, serial {serial:.2f}s ({per:.0f} ms per replication; "
+        f"CPU/wall {serial_share:.0%})"
+    )
     backends = ["process"] + (["dask"] if dask else [])
     for name in backends:
-        wall, coord, share = _time(name, workers, sc, replicate)
-        start = _startup(name, workers, replicate)
-        eff = serial / (workers * wall)
-        eff_steady = serial / (workers * max(wall - start, 1e-9))
-        print(f"{name:8s} {workers} workers: {wall:.2f}s, efficiency {eff:.1%} "
-              f"(start-up {start:.2f}s; without it {eff_steady:.1%}); coordinator CPU {coord:.2f}s; "
-              f"replication CPU/wall {share:.0%}")
+        p = parallel_run(sc, replicate, serial, name, workers)
+        print(
+            f"{name:8s} {workers} workers: {p['wall_seconds']:.2f}s, efficiency {p['efficiency']:.1%} "
+            f"(start-up {p['startup_seconds']:.2f}s; without it {p['efficiency_steady']:.1%}); "
+            f"coordinator CPU {p['coordinator_cpu_seconds']:.2f}s; replication CPU/wall {p['share']:.0%}"
+        )
     print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 
@@ -114,8 +139,10 @@ def flagship(workers: int) -> None:
     res = runner.run()
     wall = time.perf_counter() - t0
     n = res.replications.groupby("plan").size().max()
-    print(f"flagship seed-plans ({len(sc.plans)} plans): {wall:.1f}s on {workers} workers, {n} replications "
-          f"per plan; {runner.precision.describe()}")
+    print(
+        f"flagship seed-plans ({len(sc.plans)} plans): {wall:.1f}s on {workers} workers, {n} replications "
+        f"per plan; {runner.precision.describe()}"
+    )
 
 
 def main() -> None:

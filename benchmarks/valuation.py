@@ -16,13 +16,12 @@ and the valuation cost per option.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from _tree import use_tree
+
+ROOT = use_tree()  # this checkout, or the tree compare.py names in $INCENTSIM_BENCH_TREE
 
 from sim import load_scenario  # noqa: E402
 from sim.behaviour import IncentivePolicy  # noqa: E402
@@ -55,7 +54,8 @@ def run(plan: str, replication: int) -> dict[str, Any]:
     results = {}
     for kind in ("neutral", "reference", "fast"):
         pol: Any = (
-            NeutralPolicy() if kind == "neutral"
+            NeutralPolicy()
+            if kind == "neutral"
             else _Timed(sc.behaviour, sc.plan(plan), measure_start_months=months, fast=kind == "fast")
         )
         t0 = time.process_time()

@@ -27,14 +27,13 @@ import resource
 import subprocess
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import simpy
+from _tree import use_tree
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+ROOT = use_tree()  # this checkout, or the tree compare.py names in $INCENTSIM_BENCH_TREE
 
 from sim import load_scenario  # noqa: E402
 from sim.decisions import Policy  # noqa: E402
@@ -46,7 +45,8 @@ BASE_CUSTOMERS = 3000
 
 
 def reference(customers: int = BASE_CUSTOMERS, years: float = 5.0) -> Scenario:
-    """The base company, scaled to ``customers`` starting customers, ``years`` simulated."""
+    """The base company, scaled to ``customers`` starting customers, ``years`` simulated
+    (``years - 1`` measured after a 1-year warm-up)."""
     sc = load_scenario(ROOT / "scenarios" / "base-company.yaml")
     f = customers / BASE_CUSTOMERS
     c = sc.company

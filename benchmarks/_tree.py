@@ -1,0 +1,37 @@
+"""Which source tree a benchmark measures.
+
+``compare.py`` runs every measurement in a child process whose ``$INCENTSIM_BENCH_TREE`` (and
+``PYTHONPATH``) name the tree to measure: this checkout, or a temporary git worktree of the
+reference commit. Run directly, a benchmark measures the checkout that holds it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+TREE_ENV = "INCENTSIM_BENCH_TREE"
+
+
+def tree() -> Path:
+    """Root of the tree to measure: ``$INCENTSIM_BENCH_TREE``, else the checkout holding this file."""
+    return Path(os.environ.get(TREE_ENV) or Path(__file__).resolve().parents[1]).resolve()
+
+
+def use_tree() -> Path:
+    """Put the tree to measure first on ``sys.path`` (before any ``sim`` import) and return its root."""
+    root = tree()
+    if sys.path[:1] != [str(root)]:
+        sys.path.insert(0, str(root))
+    return root
+
+
+def check_sim(root: Path) -> str:
+    """The file ``sim`` was imported from; exits if it is not under ``root``."""
+    import sim
+
+    where = Path(sim.__file__).resolve()
+    if not where.is_relative_to(root):
+        raise SystemExit(f"error: sim imported from {where}, not from the tree under test {root}")
+    return str(where)
