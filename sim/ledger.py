@@ -11,10 +11,11 @@ negative, so that start + sum(movements) = end holds to the cent.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, fields
-from typing import Literal
+from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
 EventKind = Literal[
@@ -89,12 +90,40 @@ class Event:
     their ARR and first-year revenue; -1 when no SDR originated it)."""
 
 
+@dataclass(slots=True)
+class EventBatch:
+    """Events of one kind on one day, as columns: what the world's bulk monthly flows record.
+
+    ``columns`` maps :class:`Event` field names to one value per event (an array, or a list for
+    strings); fields not given take their defaults. Readers that understand a kind in bulk
+    (``Ledger.subscribe(..., batch=...)``) read the columns; the others see the events one by
+    one, in row order, exactly as if each had been recorded alone.
+    """
+
+    day: float
+    kind: EventKind
+    columns: dict[str, Sequence[Any] | np.ndarray]
+    n: int
+
+    def values(self, name: str) -> list[Any]:
+        """One column as Python values (numpy scalars converted)."""
+        col = self.columns[name]
+        return col.tolist() if isinstance(col, np.ndarray) else list(col)
+
+    def events(self) -> list[Event]:
+        """The batch as events, in row order."""
+        names = list(self.columns)
+        rows = zip(*(self.values(k) for k in names), strict=True)
+        return [Event(self.day, self.kind, **dict(zip(names, row, strict=True))) for row in rows]
+
+
 @dataclass
 class Ledger:
     """An append-only list of events with optional live subscribers."""
 
     events: list[Event] = field(default_factory=list)
     _subscribers: list[Callable[[Event], None]] = field(default_factory=list, repr=False)
+    _batch_readers: list[Callable[[EventBatch], None] | None] = field(default_factory=list, repr=False)
     _next_deal: int = 0
     keep: bool = True
     """Keep events in ``events``; when False they only go to the subscribers (a long run whose
@@ -108,9 +137,30 @@ class Ledger:
             fn(event)
         return event
 
-    def subscribe(self, fn: Callable[[Event], None]) -> None:
-        """Call ``fn`` for every event recorded from now on."""
+    def record_batch(self, batch: EventBatch) -> None:
+        """Record a batch of events of one kind and day (see :class:`EventBatch`)."""
+        if batch.n == 0:
+            return
+        events: list[Event] | None = None
+        if self.keep:
+            events = batch.events()
+            self.events.extend(events)
+        for fn, bulk in zip(self._subscribers, self._batch_readers, strict=True):
+            if bulk is not None:
+                bulk(batch)
+                continue
+            if events is None:
+                events = batch.events()
+            for e in events:
+                fn(e)
+
+    def subscribe(
+        self, fn: Callable[[Event], None], batch: Callable[[EventBatch], None] | None = None
+    ) -> None:
+        """Call ``fn`` for every event recorded from now on (``batch``, when given, reads a batch
+        in one call instead: it must leave the reader as ``fn`` on each event in turn would)."""
         self._subscribers.append(fn)
+        self._batch_readers.append(batch)
 
     def new_deal_id(self) -> int:
         """A fresh booking id."""
@@ -135,10 +185,14 @@ class Ledger:
 
     def __getstate__(self) -> dict[str, object]:
         # Subscribers are live callbacks; a pickled ledger carries only its data.
-        return {"events": self.events, "_subscribers": [], "_next_deal": self._next_deal, "keep": self.keep}
+        return {
+            "events": self.events, "_subscribers": [], "_batch_readers": [], "_next_deal": self._next_deal,
+            "keep": self.keep,
+        }
 
     def __setstate__(self, state: dict[str, object]) -> None:
         self.events = state["events"]  # type: ignore[assignment]
         self._subscribers = []
+        self._batch_readers = []
         self._next_deal = state["_next_deal"]  # type: ignore[assignment]
         self.keep = bool(state.get("keep", True))

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from sim.calendar import Calendar
-from sim.ledger import Event
+from sim.ledger import Event, EventBatch
 from sim.scenario.plans import PlanDesign
 
 SEGMENT_NAMES: tuple[str, ...] = ("smb", "mid_market", "enterprise")
@@ -246,6 +246,14 @@ class Tally:
         elif k == "tickets":
             self.counts[k] += int(e.amount)
 
+
+    def observe_batch(self, batch: EventBatch) -> None:
+        """Count a batch of events (as :meth:`observe` on each in turn): revenue is only counted."""
+        if batch.kind == "revenue":
+            self.events += batch.n
+            return
+        for e in batch.events():
+            self.observe(e)
 
     def _sdr(self, e: Event) -> None:
         """An event an SDR originated (meeting, opportunity, new-logo booking and its ARR)."""

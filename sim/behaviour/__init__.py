@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from sim.behaviour.choice import choice_probabilities, choose_index
-from sim.behaviour.fast import FastValuer
 from sim.behaviour.policy import IncentivePolicy
-from sim.behaviour.valuation import value_outcome
+from sim.behaviour.valuation import Valuer, value_outcome
 
 if TYPE_CHECKING:
     from sim.decisions import Policy
@@ -21,5 +20,5 @@ def make_policy(scenario: Scenario, plan_name: str) -> Policy:
 
 
 __all__ = [
-    "FastValuer", "IncentivePolicy", "choice_probabilities", "choose_index", "make_policy", "value_outcome",
+    "IncentivePolicy", "Valuer", "choice_probabilities", "choose_index", "make_policy", "value_outcome",
 ]

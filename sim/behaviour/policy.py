@@ -1,20 +1,18 @@
 """The incentive-driven policy: every decision valued by the decider's own plan.
 
 :class:`IncentivePolicy` keeps a live :class:`~sim.plans.engine.PayState` subscribed to the
-world's ledger, values each option's outcomes with :func:`~sim.behaviour.valuation.value_outcome`
-and chooses with the anchored logit of :mod:`sim.behaviour.choice`. It never looks at the
-plan's name, and it never looks inside the world: only at the decision contexts it is given.
+world's ledger, values all options of a decision at once with
+:class:`~sim.behaviour.valuation.Valuer` (with the pricing kernel that pays them) and chooses
+with the anchored logit of :mod:`sim.behaviour.choice`. It never looks at the plan's name,
+and it never looks inside the world: only at the decision contexts it is given.
 """
 
 from __future__ import annotations
 
-import math
-
 from sim.behaviour.choice import choose_index
-from sim.behaviour.fast import FastValuer
-from sim.behaviour.valuation import DecisionCache, value_outcome
+from sim.behaviour.valuation import Valuer
 from sim.calendar import DAYS_PER_YEAR, Calendar
-from sim.decisions import Decision, Option
+from sim.decisions import Decision
 from sim.ledger import Ledger
 from sim.plans.engine import PayState
 from sim.scenario.behaviour import Behaviour
@@ -28,18 +26,13 @@ MIN_ATTRITION_MULTIPLIER = 0.25
 class IncentivePolicy:
     """Answers the world's decisions by expected pay under ``plan`` (see ``docs/model.md``)."""
 
-    def __init__(
-        self, behaviour: Behaviour, plan: PlanDesign, *, measure_start_months: int = 0, fast: bool = True
-    ) -> None:
+    def __init__(self, behaviour: Behaviour, plan: PlanDesign, *, measure_start_months: int = 0) -> None:
         self.behaviour = behaviour
-        self.fast = fast
-        """Value decisions with :class:`~sim.behaviour.fast.FastValuer` (same utilities, faster);
-        False uses the straightforward reference valuation (for benchmarks and checks)."""
         self.plan = plan
         self.measure_start_months = int(measure_start_months)
         self.state: PayState | None = None
-        self.valuer: FastValuer | None = None
-        """Fast valuation of decisions against the live state (same utilities as :meth:`utility`)."""
+        self.valuer: Valuer | None = None
+        """Valuation of decisions against the live state."""
         self.roster: dict[int, str] = {}
         self.decisions = 0
         """Decisions answered."""
@@ -52,39 +45,21 @@ class IncentivePolicy:
         self.state = PayState(self.plan, calendar, start_day=start, strict=False)
         for event in ledger.events:
             self.state.observe(event)
-        ledger.subscribe(self.state.observe)
+        ledger.subscribe(self.state.observe, self.state.observe_batch)
         self.roster = roster
-        self.valuer = FastValuer(
+        self.valuer = Valuer(
             self.state, self.behaviour.annual_time_preference, self.behaviour.risk_aversion_per_kusd
         )
 
-    def utility(
-        self, decision: Decision, option: Option, cache: DecisionCache | None = None
-    ) -> float:
-        """Utility of an option in $k: expected pay - risk_aversion/2 x variance - effort.
+    def utilities(self, decision: Decision) -> list[float]:
+        """Utility in $k of every option: expected pay - risk_aversion / 2 x variance - effort.
 
         The outcomes of one option come from one deal or project, so their payoffs are treated
-        as perfectly correlated (standard deviations add). ``cache`` is shared by the options of
-        one decision (see :func:`value_outcome`).
+        as perfectly correlated (standard deviations add).
         """
-        if self.state is None:
+        if self.valuer is None:
             raise RuntimeError("IncentivePolicy.bind must be called before choose")
-        mean = 0.0
-        sd = 0.0
-        state, role, person, day = self.state, decision.role, decision.person, decision.day
-        rate = self.behaviour.annual_time_preference
-        for outcome in option.outcomes:
-            m, v = value_outcome(state, role, person, day, outcome, rate, cache)
-            if m or v:
-                mean += m
-                sd += math.sqrt(v) if v > 0 else 0.0
-        mean_k, sd_k = mean / 1000.0, sd / 1000.0
-        return mean_k - 0.5 * self.behaviour.risk_aversion_per_kusd * sd_k * sd_k - option.effort_kusd
-
-    def reference_utilities(self, decision: Decision) -> list[float]:
-        """Utilities of every option by the straightforward valuation (what :meth:`choose` must match)."""
-        cache = DecisionCache()
-        return [self.utility(decision, o, cache) for o in decision.options]
+        return self.valuer.utilities(decision)
 
     def choose(self, decision: Decision, u: float) -> int:
         """Index of the chosen option (anchored logit on utilities; λ = 0 gives the neutral one)."""
@@ -92,10 +67,7 @@ class IncentivePolicy:
         lam = self.behaviour.rationality_per_kusd
         if lam <= 0 or len(decision.options) < 2:
             return decision.neutral
-        if self.valuer is None:
-            raise RuntimeError("IncentivePolicy.bind must be called before choose")
-        utilities = self.valuer.utilities(decision) if self.fast else self.reference_utilities(decision)
-        k = choose_index(utilities, decision.neutral, lam, u)
+        k = choose_index(self.utilities(decision), decision.neutral, lam, u)
         if k != decision.neutral:
             self.deviations += 1
         return k

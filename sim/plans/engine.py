@@ -37,19 +37,14 @@ from dataclasses import asdict, dataclass, field
 import pandas as pd
 
 from sim.calendar import DAYS_PER_MONTH, DAYS_PER_YEAR, MONTHS_PER, Calendar
-from sim.ledger import Event
+from sim.ledger import Event, EventBatch
 from sim.plans.components import (
     CLAWBACK_TRIGGER,
     EPS,
     SPIFF_EVENT_MEASURE,
     TIMING_TRIGGER,
-    curve_share,
-    discount_multiplier,
     period_quota,
     role_spiffs,
-    tier_bounds,
-    tier_integral,
-    uses_attainment_integration,
 )
 from sim.plans.measures import (
     ARR_KINDS,
@@ -61,9 +56,12 @@ from sim.plans.measures import (
     spiff_matches,
     spiff_person,
 )
+from sim.plans.pricing import Rule, commission, period_end
 from sim.scenario.plans import ROLES, Component, PlanDesign, RolePlan, Spiff
 
 PERIODS = ("month", "quarter", "year")
+REVENUE_MEASURES = frozenset({"first_year_revenue", "sdr_first_year_revenue"})
+"""The measures a revenue event credits (``sim.plans.measures.credits_of``)."""
 BASE = "base"
 _CLAWBACK_KINDS = frozenset(CLAWBACK_TRIGGER.values())
 _RELEASE_KINDS = frozenset(k for k in TIMING_TRIGGER.values() if k is not None)
@@ -129,37 +127,11 @@ class _Item:
     """Already clawed back (a credit is clawed back at most once)."""
 
 
-@dataclass(slots=True, frozen=True)
-class _CompInfo:
-    """Per-component constants precomputed for fast pricing."""
-
-    quota_measure: str | None
-    quota: float
-    integrate: bool
-    bounds: tuple[tuple[float, float, float], ...]
-    first_rate: float
-    cap: float | None
-    bands: bool
-    team: bool
-    months: int
-
-
 @dataclass(slots=True)
 class _Person:
     role: str
     hired: float = 0.0
     left: float = math.inf
-
-
-@dataclass(slots=True)
-class Quote:
-    """The price of a hypothetical credit for one component (used by the valuation)."""
-
-    comp: Component
-    amount: float
-    """Pay (USD) the credit would earn, before timing, probability and clawback."""
-    held_jump: float = 0.0
-    """Pay already held under a threshold that this credit would unlock."""
 
 
 class PayState:
@@ -204,7 +176,8 @@ class PayState:
         self._components: dict[str, list[tuple[int, Component]]] = {r: [] for r in ROLES}
         self._by_measure: dict[tuple[str, str], list[tuple[int, Component]]] = defaultdict(list)
         self._measures: set[str] = set()
-        self._info: dict[tuple[str, int], _CompInfo] = {}
+        self._info: dict[tuple[str, int], Rule] = {}
+        """The compiled pricing rule of each (role, component index) (``sim.plans.pricing``)."""
         self._role_plans: dict[str, RolePlan] = {r: plan.role(r) for r in ROLES}
         self._spiffs_by_measure: dict[tuple[str, str], list[Spiff]] = {}
         self._rules: dict[tuple[str, str], tuple[list[tuple[int, Component]], list[Spiff]]] = {}
@@ -217,18 +190,10 @@ class PayState:
                 self._measures.add(comp.measure)
             if rp.quota is not None:
                 self._measures.add(rp.quota.measure)
-            for ci, comp in enumerate(rp.components):
-                self._info[(role, ci)] = _CompInfo(
-                    quota_measure=rp.quota.measure if rp.quota is not None else None,
-                    quota=period_quota(rp, comp.period) or 1.0,
-                    integrate=uses_attainment_integration(rp, comp),
-                    bounds=tuple(tier_bounds(comp.rates)) if comp.rates else (),
-                    first_rate=float(comp.rates[0].rate) if comp.rates else 0.0,
-                    cap=comp.cap_per_period_usd,
-                    bands=bool(comp.discount_bands),
-                    team=comp.scope == "team",
-                    months=MONTHS_PER[comp.period],
-                )
+            for ci in range(len(rp.components)):
+                self._info[(role, ci)] = Rule.compile(rp, ci)
+        self._revenue_measures = bool(self._measures & REVENUE_MEASURES)
+        """Whether a revenue event may credit a measure of this plan (else it is read in bulk)."""
 
     # ------------------------------------------------------------------ helpers
     def month_of(self, day: float) -> int:
@@ -291,43 +256,48 @@ class PayState:
             return TEAM, max(1, len(self.members(role, day)))
         return person, 1
 
+    def rule(self, role: str, ci: int) -> Rule:
+        """The compiled pricing rule of component ``ci`` of ``role``."""
+        return self._info[(role, ci)]
+
+    def heads(self, rule: Rule, role: str, day: float) -> int:
+        """People sharing a credit to ``rule`` on ``day`` (the role's head count for a team)."""
+        return max(1, len(self.members(role, day))) if rule.team else 1
+
+    def attainment_before(self, rule: Rule, role: str, person: int, day: float, heads: int) -> float:
+        """Quota attainment behind ``rule``'s tiers for a credit on ``day`` (0 without a quota)."""
+        if rule.quota_measure is None:
+            return 0.0
+        who = TEAM if rule.team else person
+        idx = self.month_of(day) // rule.months
+        return self.acc.get((role, who, rule.quota_measure, rule.period, idx), 0.0) / (rule.quota * heads)
+
+    def cap_room(self, rule: Rule, role: str, person: int, day: float) -> float:
+        """What ``rule``'s cap leaves ``person`` in the period of ``day`` (inf without a cap)."""
+        if rule.cap is None:
+            return math.inf
+        idx = self.month_of(day) // rule.months
+        return rule.cap - self.cap_used.get((role, rule.index, person, idx), 0.0)
+
     def price(
         self, role: str, person: int, ci: int, comp: Component, amount: float, day: float, discount: float
     ) -> tuple[float, float, float]:
         """Pay for crediting ``amount`` of ``comp.measure`` to ``person`` on ``day`` (read-only).
 
         Returns ``(pay, effective rate, amount credited to the person)``; team components
-        credit each member an equal share of the role's credit.
+        credit each member an equal share of the role's credit. The price is the kernel's
+        (:func:`sim.plans.pricing.commission`) at the person's state.
         """
-        info = self._info[(role, ci)]
-        if info.team:
-            who, n = TEAM, max(1, len(self.members(role, day)))
-        else:
-            who, n = person, 1
+        rule = self._info[(role, ci)]
+        n = self.heads(rule, role, day)
         share = amount / n
-        idx = self.month_of(day) // info.months
-        if info.quota_measure is None:
-            pay = share * info.first_rate
-        else:
-            q = info.quota * n
-            a0 = self.acc.get((role, who, info.quota_measure, comp.period, idx), 0.0) / q
-            if info.integrate:
-                pay = tier_integral(info.bounds, a0, a0 + max(amount, 0.0) / q) * (q / n)
-            else:
-                rate = info.first_rate
-                for lo, _, r in info.bounds:
-                    if a0 + EPS >= lo:
-                        rate = r
-                pay = share * rate
+        pay = commission(
+            rule.params, float(amount), self.attainment_before(rule, role, person, day, n), float(n),
+            self.cap_room(rule, role, person, day), float(discount),
+        )
         if pay <= 0:
             return 0.0, 0.0, share  # negative credits lower attainment but never pay negative
-        if info.bands:
-            pay *= discount_multiplier(comp.discount_bands, discount)
-        if info.cap is not None:
-            used = self.cap_used.get((role, ci, person, idx), 0.0)
-            pay = max(0.0, min(pay, info.cap - used))
-        rate = pay / share if share else 0.0
-        return pay, rate, share
+        return pay, pay / share if share else 0.0, share
 
     def components_for(self, role: str, measure: str) -> list[tuple[int, Component]]:
         """``(index, component)`` of ``role``'s components that pay on ``measure``."""
@@ -418,6 +388,35 @@ class PayState:
         if k in _CLAWBACK_KINDS:
             self._clawback(event, day)
 
+    def observe_batch(self, batch: EventBatch) -> None:
+        """Update the state with a batch of events (as :meth:`observe` on each in turn).
+
+        Revenue is read in bulk when the plan pays on no revenue measure (a revenue event then
+        only adds to its deal's revenue and releases pay waiting on it); any other batch is
+        observed event by event.
+        """
+        if batch.kind != "revenue" or self._revenue_measures:
+            for event in batch.events():
+                self.observe(event)
+            return
+        day = float(batch.day)
+        self.version += 1
+        if day + EPS < self._last_day and self.strict:
+            raise ValueError(f"events out of order: day {day} after day {self._last_day}")
+        if day > self._last_day:
+            self._advance(day)
+            self._last_day = day
+        deals, items_by_deal = self.deals, self.items_by_deal
+        for d, amount in zip(batch.values("deal"), batch.values("amount"), strict=True):
+            if d < 0:
+                continue
+            deal = deals.get(d)
+            if deal is not None:
+                deal.revenue += amount
+            if d in items_by_deal:
+                for item in self._items_of(d):
+                    self._release(item, day)
+
     def _credit(self, event: Event, day: float, credits: list[Credit]) -> None:
         discount = event.discount
         deal = self.deals.get(event.deal) if event.deal >= 0 else None
@@ -491,14 +490,16 @@ class PayState:
 
     def _items_for(self, event: Event) -> list[_Item]:
         """Items of the event's deal, pruning those with nothing left to pay or claw back."""
-        if event.deal < 0:
-            return []
-        items = self.items_by_deal.get(event.deal)
+        return self._items_of(event.deal) if event.deal >= 0 else []
+
+    def _items_of(self, deal: int) -> list[_Item]:
+        """Items of ``deal``, pruning those with nothing left to pay or claw back."""
+        items = self.items_by_deal.get(deal)
         if not items:
             return []
         keep = [i for i in items if i.held or i.released < i.amount - EPS or i.comp.clawback is not None]
         if len(keep) < len(items):
-            self.items_by_deal[event.deal] = keep
+            self.items_by_deal[deal] = keep
         return keep
 
     def _release(self, item: _Item, day: float) -> None:
@@ -623,19 +624,7 @@ class PayState:
                 value = self.acc.get((role, who, comp.measure, comp.period, idx), 0.0)
             if math.isnan(value):
                 continue
-            if comp.kind == "bonus":
-                att = value / comp.target_value
-                share = curve_share(comp.curve, att)
-                pay = comp.target_usd * share
-                rate = share
-            else:
-                att = value
-                rate = comp.rates[0].rate
-                pay = value * rate
-            if att + EPS < comp.threshold_attainment:
-                continue
-            if comp.cap_per_period_usd is not None:
-                pay = min(pay, comp.cap_per_period_usd)
+            pay, rate, att = period_end(self._info[(role, ci)].params, float(value))
             if pay > EPS:
                 self._emit(person, role, day, comp.name, comp.measure, value, rate, pay,
                            f"{comp.period} {idx} {comp.kind} at {att:.3f} of target")
@@ -817,3 +806,4 @@ def compute_payouts(
     for e in sorted(events, key=lambda e: e.day):
         state.observe(e)
     return payouts_from_state(state, start_day=start_day, end_day=end_day)
+

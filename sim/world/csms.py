@@ -16,14 +16,15 @@ relative to the neutral split so the segment rates hold at neutral.
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.decisions import Decision, MeasureOutcome, Option
+from sim.decisions import Decision, Option, OptionTable, OutcomeColumn
 from sim.ledger import Event
 from sim.world.customers import renewal_churn_probability
-from sim.world.options import lazy_options
+from sim.world.options import table_options
 
 if TYPE_CHECKING:
     from sim.world.model import World
@@ -46,6 +47,8 @@ class CsTeam:
         neutral = np.array([world.behaviour.csm.neutral_split.get(a, 0.0) for a in ACTIVITIES])
         self.neutral = neutral
         self.candidates = [neutral] + [0.5 * neutral + 0.5 * np.eye(4)[k] for k in range(4)]
+        self._splits = np.array(self.candidates)
+        """The candidate splits as rows (saves, value reviews, expansion, advocacy)."""
         self.shares = np.zeros((len(self.people) + 1, 4))
         """Current split per CSM index; the last row (unassigned accounts) stays zero."""
         self.shares[: len(self.people)] = neutral
@@ -136,77 +139,69 @@ class CsTeam:
             live_sorted = live[order]
             bounds = np.searchsorted(rows[order], np.arange(len(self.people) + 1))
         for i, p in enumerate(self.people):
-            options = self._label_only
+            table = None
             if self.measures:
                 accounts = live_sorted[bounds[i] : bounds[i + 1]]
-                options = lazy_options(
-                    lambda accounts=accounts: tuple(  # type: ignore[misc]
-                        Option(lbl, self._outcomes(accounts, s), 0.0, float(k))
-                        for k, (lbl, s) in enumerate(zip(SPLIT_LABELS, self.candidates, strict=True))
-                    ),
-                    len(SPLIT_LABELS),
-                )
-            d = Decision("csm_split", w.env.now, "csm", p, options, 0, {"month": float(month)})
+                table = functools.partial(self._table, accounts)
+            d = Decision(
+                "csm_split", w.env.now, "csm", p,
+                self._label_only if table is None else table_options(table, self._label_only),
+                0, {"month": float(month)}, table,
+            )
             k = w.choose(d, float(us[i]))
             self.shares[i] = self.candidates[k]
             if w.workdays is not None:  # the month's time scales with the CSM's working days in it
                 self.shares[i] *= w.workdays.month_factor(p, month)
 
-    def _outcomes(self, acc: np.ndarray, s: np.ndarray) -> tuple[MeasureOutcome, ...]:
-        """Expected consequences of one month's split for the CSM's book (from the true model)."""
+    def _table(self, acc: np.ndarray) -> OptionTable:
+        """Expected consequences of each candidate split of one month for the CSM's book (from
+        the true model), every candidate at once: one column per measure the plan pays on."""
         w = self.world
-        if len(acc) == 0:
-            return ()
+        splits = self._splits
+        k = len(splits)
         book = w.book
-        cb = w.behaviour.csm
-        cc = w.company.customers
         arr = book.arr_cents[acc].astype(np.float64) / 100.0
         total = float(arr.sum())
-        if total <= 0:
-            return ()
+        if len(acc) == 0 or total <= 0:
+            return OptionTable((), np.zeros(k))
+        cb = w.behaviour.csm
+        cc = w.company.customers
         h = book.health[acc]
         seg = book.segment[acc]
-        month = w.month_of(w.env.now)
-        months_to = book.contract_end_month[acc] - month
+        months_to = book.contract_end_month[acc] - w.month_of(w.env.now)
         soon = months_to <= 12
         decay = (1.0 - cc.health_reversion_per_month) ** np.maximum(months_to, 0)
+        # health each split adds by the renewal (rows: splits)
         dh = (
-            cb.save_health_per_month * s[0] * (h < cc.detractor_health)
-            + cb.value_review_health_per_month * s[1]
+            cb.save_health_per_month * splits[:, :1] * (h < cc.detractor_health)
+            + cb.value_review_health_per_month * splits[:, 1:2]
         )
+        discount = book.discount[acc]
+        inc = np.where(discount >= cc.deep_discount, discount / np.maximum(1 - discount, 1e-9), 0.0)
         churn_seg = w.seg_array("annual_churn")[seg]
-        inc = np.where(
-            book.discount[acc] >= cc.deep_discount,
-            book.discount[acc] / np.maximum(1 - book.discount[acc], 1e-9),
-            0.0,
-        )
+        term = book.term_months[acc]
 
         def churned(extra: np.ndarray) -> np.ndarray:
-            p = renewal_churn_probability(
-                churn_seg,
-                book.term_months[acc],
-                np.clip(h + extra, 0, 1),
-                inc,
-                cc.renewal_health_sensitivity,
-                cc.renewal_price_sensitivity,
+            return renewal_churn_probability(
+                churn_seg, term, np.clip(h + extra, 0, 1), inc,
+                cc.renewal_health_sensitivity, cc.renewal_price_sensitivity,
             )
-            return np.asarray(p)
 
         p_none = churned(np.zeros_like(h))
         p_s = churned(dh * decay)
-        saved = float((arr * (p_none - p_s))[soon].sum())
-        renewed = float((arr * (1 - p_s))[soon].sum())
-        exp_mult = (1 + cb.expansion_multiplier * s[2]) / (1 + cb.expansion_multiplier * self.neutral[2])
-        adv_mult = (1 + cb.advocacy_multiplier * s[3]) / (1 + cb.advocacy_multiplier * self.neutral[3])
-        up = float(
-            (arr * w.seg_array("upsell_opportunities_per_year")[seg] * w.seg_array("upsell_size")[seg]).sum()
+        arr_soon = arr[soon]
+        saved = (arr_soon * (p_none - p_s)[:, soon]).sum(axis=1)
+        renewed = (arr_soon * (1 - p_s)[:, soon]).sum(axis=1)
+        exp_mult = (1 + cb.expansion_multiplier * splits[:, 2]) / (
+            1 + cb.expansion_multiplier * self.neutral[2]
         )
+        adv_mult = (1 + cb.advocacy_multiplier * splits[:, 3]) / (
+            1 + cb.advocacy_multiplier * self.neutral[3]
+        )
+        rate = w.seg_array
+        up = float((arr * rate("upsell_opportunities_per_year")[seg] * rate("upsell_size")[seg]).sum())
         cx = float(
-            (
-                arr
-                * w.seg_array("cross_sell_opportunities_per_year")[seg]
-                * w.seg_array("cross_sell_size")[seg]
-            ).sum()
+            (arr * rate("cross_sell_opportunities_per_year")[seg] * rate("cross_sell_size")[seg]).sum()
         )
         p_exp = w.company.deals.expansion_win_rate
         up_m = up / 12 * p_exp * exp_mult * w.expansion_rate_mult["upsell"]
@@ -215,24 +210,27 @@ class CsTeam:
         refs = promoters * cc.references_per_promoter_per_year / 12 * adv_mult
         referrals = promoters * cc.referrals_per_promoter_per_year / 12 * adv_mult
         mean_delay = float(np.mean(np.clip(months_to[soon], 0, 12))) * 30.4 if soon.any() else 180.0
-        out = []
+        cols: list[tuple[str, np.ndarray, float]] = []
         for m in self.measures:
             if m == "book_grr":
-                out.append(MeasureOutcome(m, saved / total, 1.0, mean_delay))
+                cols.append((m, saved / total, mean_delay))
             elif m == "book_nrr":
-                out.append(MeasureOutcome(m, (saved + up_m + cx_m) / total, 1.0, mean_delay))
+                cols.append((m, (saved + up_m + cx_m) / total, mean_delay))
             elif m == "renewals_arr":
-                out.append(MeasureOutcome(m, renewed, 1.0, mean_delay))
+                cols.append((m, renewed, mean_delay))
             elif m == "net_new_arr":
-                out.append(MeasureOutcome(m, saved + up_m + cx_m, 1.0, mean_delay))
+                cols.append((m, saved + up_m + cx_m, mean_delay))
             elif m in ("upsell_acv", "bookings_acv") and "csm" in w.crediting["upsell"]:
-                out.append(MeasureOutcome(m, up_m, 1.0, 45.0))
+                cols.append((m, up_m, 45.0))
             elif m == "cross_sell_acv" and "csm" in w.crediting["cross_sell"]:
-                out.append(MeasureOutcome(m, cx_m, 1.0, 45.0))
+                cols.append((m, cx_m, 45.0))
             elif m == "references":
-                out.append(MeasureOutcome(m, refs, 1.0, 15.0))
+                cols.append((m, refs, 15.0))
             elif m == "referrals":
-                out.append(MeasureOutcome(m, referrals, 1.0, 15.0))
+                cols.append((m, referrals, 15.0))
         if "bookings_acv" in self.measures and "csm" in w.crediting["cross_sell"]:
-            out.append(MeasureOutcome("bookings_acv", cx_m, 1.0, 45.0))
-        return tuple(out)
+            cols.append(("bookings_acv", cx_m, 45.0))
+        return OptionTable(
+            tuple(OutcomeColumn.build(m, k, amount=amount, delay_days=delay) for m, amount, delay in cols),
+            np.zeros(k),
+        )

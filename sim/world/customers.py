@@ -208,7 +208,7 @@ def monthly_update(world: World, month: int) -> None:
     with health; champions move; promoters refer and give references; upsell/cross-sell
     opportunities open; first-year revenue is recognised; tickets are counted.
     """
-    from sim.ledger import Event
+    from sim.ledger import Event, EventBatch
 
     book = world.book
     _waiting_health(world)
@@ -319,24 +319,27 @@ def monthly_update(world: World, month: int) -> None:
     hi = np.minimum(glive + 365.0, now)
     share = np.clip((hi - lo) / max(dt, 1e-9), 0.0, 1.0)
     rev = book.arr_cents[live] / 100.0 / 12.0 * np.minimum(book.usage[live], 1.0) * share
-    for j in np.flatnonzero(rev > 0).tolist():
-        c = int(live[j])
-        rec(
-            Event(
-                now,
-                "revenue",
-                round(float(rev[j]), 2),
-                c,
-                int(book.deal[c]),
-                int(book.closer[c]),
-                int(book.csm[c]),
-                int(book.consultant[c]),
-                segment=int(book.segment[c]),
-                source=SOURCE_NAMES[book.source[c]],
-                first_year=True,
-                sdr=int(book.sdr[c]),
-            )
+    paid = np.flatnonzero(rev > 0)
+    payers = live[paid]
+    world.ledger.record_batch(
+        EventBatch(
+            now,
+            "revenue",
+            {
+                "amount": [round(x, 2) for x in rev[paid].tolist()],  # to the cent, as one event would
+                "customer": payers,
+                "deal": book.deal[payers],
+                "ae": book.closer[payers],
+                "csm": book.csm[payers],
+                "consultant": book.consultant[payers],
+                "segment": book.segment[payers],
+                "source": [SOURCE_NAMES[x] for x in book.source[payers].tolist()],
+                "first_year": [True] * len(payers),
+                "sdr": book.sdr[payers],
+            },
+            len(payers),
         )
+    )
     total_tickets = int(tickets.sum())
     rec(Event(now, "tickets", float(total_tickets), role="product"))
 

@@ -119,7 +119,7 @@ class World:
         self.tally = Tally(
             self.calendar, plan, self.warmup_months, self.total_months, invoiced=c.billing.enabled
         )
-        self.ledger.subscribe(self.tally.observe)  # metrics accumulate live, from the first event
+        self.ledger.subscribe(self.tally.observe, self.tally.observe_batch)  # metrics accumulate live
         self.roster: dict[int, str] = {}
         self._next_person = 0
         self.workdays: WorkCalendar | None = None
@@ -191,7 +191,7 @@ class World:
         state = PayState(self.plan, self.calendar, start_day=self.measure_start)
         for event in self.ledger.events:
             state.observe(event)
-        self.ledger.subscribe(state.observe)
+        self.ledger.subscribe(state.observe, state.observe_batch)
         return state
 
     # ------------------------------------------------------------------ helpers

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from typing import cast, overload
 
-from sim.decisions import Option
+from sim.decisions import Option, OptionTable
 
 
 class LazyOptions(Sequence[Option]):
@@ -61,3 +61,14 @@ class LazyOptions(Sequence[Option]):
 def lazy_options(build: Callable[[], tuple[Option, ...]], n: int) -> tuple[Option, ...]:
     """Options for a :class:`sim.decisions.Decision`, built only when a policy reads them."""
     return cast(tuple[Option, ...], LazyOptions(build, n))
+
+
+def table_options(table: Callable[[], OptionTable], labels: tuple[Option, ...]) -> tuple[Option, ...]:
+    """The options of a decision given as a table, as objects for policies that read them:
+    labels, effort and value from ``labels``, outcomes from the table, built only on demand."""
+
+    def build() -> tuple[Option, ...]:
+        tab = table()
+        return tuple(Option(o.label, tab.outcomes(i), o.effort_kusd, o.value) for i, o in enumerate(labels))
+
+    return lazy_options(build, len(labels))

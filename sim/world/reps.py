@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.decisions import Decision, MeasureOutcome, Option
+from sim.decisions import Decision, Option, OptionTable, OutcomeColumn
 from sim.ledger import Event
 from sim.world.billing import cash_outlook
 from sim.world.customers import (
@@ -33,7 +33,7 @@ from sim.world.customers import (
     renewal_price_increase,
 )
 from sim.world.market import U_PURSUE, U_TERMS, U_TIMING, U_WIN, Lead
-from sim.world.options import lazy_options
+from sim.world.options import table_options
 from sim.world.seats import Seats
 
 if TYPE_CHECKING:
@@ -110,6 +110,7 @@ class SalesTeam(Seats):
         self.t_discount = np.array([t.discount for t in self.terms])
         self.t_promise = np.array([t.promise for t in self.terms])
         self.t_overcommit = np.array([t.overcommit for t in self.terms])
+        self.t_log_odds = np.array([t.log_odds for t in self.terms])
         nd = world.neutral_terms
         self.neutral_term = int(
             np.argmin(
@@ -125,12 +126,15 @@ class SalesTeam(Seats):
         self.source_cycle = [1.0, 1.0, dd.referral_cycle_multiplier, dd.champion_cycle_multiplier]
         self.opportunities_opened = 0
         self._outlook_cache: dict[tuple[int, int, bytes, bytes], tuple[np.ndarray, np.ndarray]] = {}
+        self._base_cache: dict[tuple[int, int], OutcomeColumn] = {}
         self.measures = world.role_measures.get("ae", ())
         self._label_only_terms = tuple(Option(t.label, (), 0.0, t.discount) for t in self.terms)
+        """The options without outcomes (a plan that pays the AE on nothing the deal earns)."""
         self._label_only_pursue = (
             Option("skip", (), 0.0, 0.0),
             Option("pursue", (), b.effort_cost_kusd_per_opportunity, 1.0),
         )
+        """The pursue options; their outcomes come from the deal-terms table when a policy asks."""
 
     # ------------------------------------------------------------------ model pieces
     def expected_win(
@@ -177,45 +181,36 @@ class SalesTeam(Seats):
             "source": float(lead.source),
         }
         neutral_pursue = 1 if lead.fit >= w.behaviour.ae.neutral_pursue_min_fit else 0
-        table: list[tuple[MeasureOutcome, ...]] = []
+        built: list[OptionTable] = []
 
-        def term_table() -> list[tuple[MeasureOutcome, ...]]:
-            if not table:
-                table.extend(
-                    self._outcome_table(
-                        lead, self.t_discount, self.t_promise, self.t_overcommit, cycle_mean, None
-                    )
+        def terms() -> OptionTable:
+            """Every deal-terms option of this lead as columns (built once, if a policy asks)."""
+            if not built:
+                cols = self._term_columns(
+                    lead, self.t_discount, self.t_promise, self.t_overcommit, cycle_mean, None
                 )
-            return table
+                built.append(OptionTable(cols, np.zeros(len(self.terms))))
+            return built[0]
 
-        if self.measures:
-            effort = w.behaviour.ae.effort_cost_kusd_per_opportunity
-            pursue_opts: tuple[Option, ...] = lazy_options(
-                lambda: (
-                    Option("skip", (), 0.0, 0.0),
-                    Option("pursue", term_table()[self.neutral_term], effort, 1.0),
-                ),
-                2,
-            )
-        else:
-            pursue_opts = self._label_only_pursue
-        d = Decision("pursue", now, "ae", ae, pursue_opts, neutral_pursue, attrs)
+        effort = w.behaviour.ae.effort_cost_kusd_per_opportunity
+
+        def pursue_table() -> OptionTable:
+            return terms().take([-1, self.neutral_term], [0.0, effort])
+
+        d = Decision(
+            "pursue", now, "ae", ae, table_options(pursue_table, self._label_only_pursue), neutral_pursue,
+            attrs, pursue_table,
+        )
         if w.choose(d, lead.u[U_PURSUE]) == 0:
             w.market.orgs.reject(lead)  # finite market: the organisation cools off
             return
         # deal terms
-        if self.measures:
-            term_opts = lazy_options(
-                lambda: tuple(
-                    Option(t.label, outs, 0.0, t.discount)
-                    for t, outs in zip(self.terms, term_table(), strict=True)
-                ),
-                len(self.terms),
-            )
-        else:
-            term_opts = self._label_only_terms
         k = w.choose(
-            Decision("deal_terms", now, "ae", ae, term_opts, self.neutral_term, attrs), lead.u[U_TERMS]
+            Decision(
+                "deal_terms", now, "ae", ae, table_options(terms, self._label_only_terms), self.neutral_term,
+                attrs, terms,
+            ),
+            lead.u[U_TERMS],
         )
         t = self.terms[k]
         natural = now + lead.cycle_std * cycle_mean / w.company.deals.cycle_shape
@@ -307,32 +302,29 @@ class SalesTeam(Seats):
         natural = opp.close_day
         topts = [(label, disc, day, self._p_win(lead, disc, t)) for label, day, disc in options]
 
-        def timing_table() -> tuple[Option, ...]:
+        def timing_table() -> OptionTable:
             n = len(topts)
-            outs = (
-                self._outcome_table(
-                    lead,
-                    np.array([x[1] for x in topts]),
-                    np.full(n, t.promise),
-                    np.full(n, t.overcommit),
-                    np.array([max(x[2] - now, 0.0) for x in topts]),
-                    np.array([x[3] for x in topts]),
-                )
-                if self.measures
-                else [()] * n
+            cols = self._term_columns(
+                lead,
+                np.array([x[1] for x in topts]),
+                np.full(n, t.promise),
+                np.full(n, t.overcommit),
+                np.array([max(x[2] - now, 0.0) for x in topts]),
+                np.array([x[3] for x in topts]),
             )
-            return tuple(Option(x[0], o, 0.0, x[2] - natural) for x, o in zip(topts, outs, strict=True))
+            return OptionTable(cols, np.zeros(n))
 
-        timing_opts: tuple[Option, ...] = lazy_options(timing_table, len(topts))
+        labels = tuple(Option(x[0], (), 0.0, x[2] - natural) for x in topts)
         j = w.choose(
             Decision(
                 "close_timing",
                 now,
                 "ae",
                 opp.ae,
-                timing_opts,
+                table_options(timing_table, labels),
                 0,
                 {**attrs, "natural_close_day": natural, "alternative_close_day": options[-1][1]},
+                timing_table,
             ),
             lead.u[U_TIMING],
         )
@@ -373,7 +365,7 @@ class SalesTeam(Seats):
             self._outlook_cache[key] = got
         return got
 
-    def _outcome_table(
+    def _term_columns(
         self,
         lead: Lead,
         discount: np.ndarray,
@@ -381,39 +373,26 @@ class SalesTeam(Seats):
         overcommit: np.ndarray,
         close_delay: float | np.ndarray,
         p_win: np.ndarray | None,
-    ) -> list[tuple[MeasureOutcome, ...]]:
-        """What deals on these terms would credit to the AE (expected, from the true model), one
-        tuple of outcomes per row of the term arrays (vectorised over terms)."""
+    ) -> tuple[OutcomeColumn, ...]:
+        """What deals on these terms would credit to the AE (expected, from the true model): one
+        column per measure the AE's plan pays on, one row per row of the term arrays."""
         w = self.world
         seg = w.seg[lead.segment]
         cust = w.company.customers
-        b = w.behaviour.ae
         n = len(discount)
-        if p_win is None:
-            p_win = 1.0 / (
-                1.0
-                + np.exp(
-                    -(
-                        self._lead_logit(lead.segment, lead.fit, lead.source)
-                        + discount * b.win_odds_per_discount
-                        + promise * b.win_odds_per_promise
-                        + overcommit * b.win_odds_per_overcommit
-                    )
-                )
-            )
+        if p_win is None:  # every deal-terms option: their log-odds shifts are precomputed
+            logit = self._lead_logit(lead.segment, lead.fit, lead.source)
+            p_win = 1.0 / (1.0 + np.exp(-(logit + self.t_log_odds)))
         acv = lead.list_acv * (1 - discount) * (1 + overcommit)
         go_live = w.implementation.expected_days(lead.segment, 1.0)
-        success, churn = self._health_outlook(lead, discount, promise)
-        nonpay = cust.non_payment_probability + cust.non_payment_per_overcommit * overcommit
         delay = close_delay if isinstance(close_delay, np.ndarray) else np.full(n, float(close_delay))
         renewal_delay = seg.contract_term_months * 30.4375
-        term = seg.contract_term_months
-        cash_lag, cash_spread, cash_share = cash_outlook(w.company.billing, term)  # (30, 0, 1) billing off
-        fail = w.neutral_failure
-        n_rows = len(discount)
-        disc_l, succ_l, churn_l, npay_l = discount.tolist(), success.tolist(), churn.tolist(), nonpay.tolist()
-        columns: list[list[MeasureOutcome]] = []
-        for m in self.measures:  # one column of outcomes per measure the AE's plan uses
+        cash_lag, cash_spread, cash_share = cash_outlook(w.company.billing, seg.contract_term_months)
+        nonpay = cust.non_payment_probability + cust.non_payment_per_overcommit * overcommit
+        base = self._base_column(lead, discount, promise, nonpay, renewal_delay, cash_lag + cash_spread / 2)
+        success, churn = base.success_probability, base.churn_probability
+        columns: list[OutcomeColumn] = []
+        for m in self.measures:  # one column per measure the AE's plan uses
             spread = 0.0
             if m in ("bookings_acv", "new_logo_acv", "net_new_arr"):
                 amount, prob, when = acv, p_win, delay
@@ -423,32 +402,42 @@ class SalesTeam(Seats):
                 amount, prob, when = acv * cash_share * (1 - nonpay), p_win, delay + cash_lag
                 spread = cash_spread
             elif m == "implementation_success_90d":
-                amount, prob, when = np.ones(n_rows), p_win * success, delay + go_live + w.success_days
+                amount, prob, when = np.ones(n), p_win * success, delay + go_live + w.success_days
             elif m == "first_year_renewals":
                 amount, prob, when = acv / (1 + overcommit), p_win * (1 - churn), delay + renewal_delay
             else:
                 continue
             columns.append(
-                [
-                    MeasureOutcome(
-                        m, a, p, dl, spread, d, go_live, sp, renewal_delay, cash_lag + cash_spread / 2,
-                        ch, fail, npay, term,
-                    )
-                    for a, p, dl, d, sp, ch, npay in zip(
-                        amount.tolist(),
-                        prob.tolist(),
-                        when.tolist(),
-                        disc_l,
-                        succ_l,
-                        churn_l,
-                        npay_l,
-                        strict=True,
-                    )
-                ]
+                base.with_values(
+                    m, amount=amount, probability=prob, delay_days=when, spread_days=spread,
+                    go_live_delay_days=go_live,
+                )
             )
-        if not columns:
-            return [()] * n_rows
-        return list(zip(*columns, strict=True))
+        return tuple(columns)
+
+    def _base_column(
+        self, lead: Lead, discount: np.ndarray, promise: np.ndarray, nonpay: np.ndarray,
+        renewal_delay: float, cash_delay: float,
+    ) -> OutcomeColumn:
+        """The fields a deal's credits share whatever the measure and the day (terms, timing,
+        risks); for the full table of deal terms, cached by segment and fit grid point."""
+        full = discount is self.t_discount
+        key = (lead.segment, round(lead.fit * FIT_GRID))
+        if full:
+            got = self._base_cache.get(key)
+            if got is not None:
+                return got
+        w = self.world
+        success, churn = self._health_outlook(lead, discount, promise)
+        base = OutcomeColumn.build(
+            "", len(discount), discount=discount, success_probability=success,
+            renewal_delay_days=renewal_delay, cash_delay_days=cash_delay, churn_probability=churn,
+            failure_probability=w.neutral_failure, non_payment_probability=nonpay,
+            term_months=w.seg[lead.segment].contract_term_months,
+        )
+        if full:
+            self._base_cache[key] = base
+        return base
 
     def _close(self, opp: Opportunity) -> None:
         w = self.world
@@ -504,3 +493,4 @@ class SalesTeam(Seats):
         book = self.world.book
         ae = book.ae[: book.n]
         ae[ae == old] = new
+

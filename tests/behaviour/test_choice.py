@@ -138,8 +138,8 @@ def test_accelerator_shifts_choice_toward_the_bigger_deal() -> None:
     # Expected pay below quota: 0.9 x 5,000 = 4,500 vs 0.6 x 8,000 = 4,800 (gain 0.3k);
     # above quota (15%): 6,750 vs 7,200 (gain 0.45k) -> the big deal is likelier above quota.
     below, above = bound(CONVENTIONAL, booked=50_000), bound(CONVENTIONAL, booked=300_000)
-    pb = choice_probabilities([below.utility(d, o) for o in d.options], 0, 1.0)
-    pa = choice_probabilities([above.utility(d, o) for o in d.options], 0, 1.0)
+    pb = choice_probabilities(below.utilities(d), 0, 1.0)
+    pa = choice_probabilities(above.utilities(d), 0, 1.0)
     assert pa[1] > pb[1] > 0
 
 
@@ -150,9 +150,11 @@ def test_risk_aversion_prefers_the_sure_option() -> None:
     ), neutral=0)
     neutral_risk = bound(CONVENTIONAL)
     averse = bound(CONVENTIONAL, risk_aversion_per_kusd=0.5)
-    assert neutral_risk.utility(d, d.options[1]) > neutral_risk.utility(d, d.options[0])
+    u_neutral = neutral_risk.utilities(d)
+    assert u_neutral[1] > u_neutral[0]
     # Var = 0.25 x 11^2 = 30.25 $k^2; penalty 0.25 x 30.25 = 7.56k > 0.5k advantage.
-    assert averse.utility(d, d.options[1]) < averse.utility(d, d.options[0])
+    u_averse = averse.utilities(d)
+    assert u_averse[1] < u_averse[0]
 
 
 def test_attrition_multiplier_follows_realised_pay() -> None:

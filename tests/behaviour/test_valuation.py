@@ -94,8 +94,17 @@ def test_pay_timing_and_time_preference() -> None:
 
 
 def test_on_revenue_outcome_spread_over_periods() -> None:
-    plan = PlanDesign.model_validate({"name": "t", "ae": {"quota": QUOTA, "components": [
-        {"name": "rev", "measure": "first_year_revenue", "pays": "on_revenue", "rates": TIERED}]}})
+    plan = PlanDesign.model_validate(
+        {
+            "name": "t",
+            "ae": {
+                "quota": QUOTA,
+                "components": [
+                    {"name": "rev", "measure": "first_year_revenue", "pays": "on_revenue", "rates": TIERED}
+                ],
+            },
+        }
+    )
     st = state_with(plan, 300_000)  # Q1 bookings attainment 1.2
     # 12,000 of revenue evenly over 360 days from day 20: the Q1 part (days 20-90, 70/360 of it)
     # is paid at the Q1 rate (15%, bookings attainment 1.2), the rest in later quarters at 10%:
@@ -110,9 +119,15 @@ def test_measure_not_in_the_plan_is_worth_nothing() -> None:
 
 
 def test_bonus_curve_marginal_value() -> None:
-    bonus = {"name": "refs", "kind": "bonus", "measure": "references", "period": "quarter",
-             "target_usd": 4_000, "target_value": 4,
-             "curve": [{"attainment": 0.0, "payout": 0.0}, {"attainment": 1.0, "payout": 1.0}]}
+    bonus = {
+        "name": "refs",
+        "kind": "bonus",
+        "measure": "references",
+        "period": "quarter",
+        "target_usd": 4_000,
+        "target_value": 4,
+        "curve": [{"attainment": 0.0, "payout": 0.0}, {"attainment": 1.0, "payout": 1.0}],
+    }
     plan = PlanDesign.model_validate({"name": "t", "csm": {"components": [bonus]}})
     st = PayState(plan, CAL)
     st.observe(Event(0.0, "hire", role="csm", person=5))
@@ -127,9 +142,16 @@ def test_bonus_curve_marginal_value() -> None:
 
 
 def test_spiff_value() -> None:
-    plan = PlanDesign.model_validate({"name": "t", "ae": {"quota": QUOTA, "components": [
-        {"name": "c", "measure": "bookings_acv", "rates": TIERED}],
-        "spiffs": [{"event": "multi_year", "amount_usd": 1_000, "months": 6}]}})
+    plan = PlanDesign.model_validate(
+        {
+            "name": "t",
+            "ae": {
+                "quota": QUOTA,
+                "components": [{"name": "c", "measure": "bookings_acv", "rates": TIERED}],
+                "spiffs": [{"event": "multi_year", "amount_usd": 1_000, "months": 6}],
+            },
+        }
+    )
     st = state_with(plan, 0)
     one = value(st, MeasureOutcome("new_logo_acv", 20_000, term_months=12))
     multi = value(st, MeasureOutcome("new_logo_acv", 20_000, term_months=24))
@@ -137,10 +159,19 @@ def test_spiff_value() -> None:
 
 
 def test_grr_bonus_values_saved_arr_against_the_projected_ratio() -> None:
-    bonus = {"name": "grr", "kind": "bonus", "measure": "book_grr", "period": "year", "target_usd": 12_000,
-             "target_value": 0.9, "curve": [{"attainment": 0.9, "payout": 0.0},
-                                            {"attainment": 1.0, "payout": 1.0},
-                                            {"attainment": 1.1, "payout": 1.5}]}
+    bonus = {
+        "name": "grr",
+        "kind": "bonus",
+        "measure": "book_grr",
+        "period": "year",
+        "target_usd": 12_000,
+        "target_value": 0.9,
+        "curve": [
+            {"attainment": 0.9, "payout": 0.0},
+            {"attainment": 1.0, "payout": 1.0},
+            {"attainment": 1.1, "payout": 1.5},
+        ],
+    }
     plan = PlanDesign.model_validate({"name": "t", "csm": {"components": [bonus]}})
     st = PayState(plan, CAL)
     st.observe(Event(0.0, "hire", role="csm", person=5))
@@ -165,9 +196,48 @@ def test_grr_bonus_values_saved_arr_against_the_projected_ratio() -> None:
 def test_outcomes_beyond_the_calendar_are_priced() -> None:
     """A year of revenue after a close near the end of the run runs past the simulated months."""
     short = Calendar(1, 3)
-    plan = PlanDesign.model_validate({"name": "t", "ae": {"quota": QUOTA, "components": [
-        {"name": "rev", "measure": "first_year_revenue", "pays": "on_revenue", "period": "year",
-         "rates": TIERED}]}})
+    plan = PlanDesign.model_validate(
+        {
+            "name": "t",
+            "ae": {
+                "quota": QUOTA,
+                "components": [
+                    {
+                        "name": "rev",
+                        "measure": "first_year_revenue",
+                        "pays": "on_revenue",
+                        "period": "year",
+                        "rates": TIERED,
+                    }
+                ],
+            },
+        }
+    )
     st = PayState(plan, short)
     o = MeasureOutcome("first_year_revenue", 12_000, delay_days=2_000, spread_days=365)
     assert value_outcome(st, "ae", 1, 80.0, o, 0.0)[0] == pytest.approx(1_200.0)
+
+
+def test_a_credit_spread_over_no_time_at_all_is_worth_nothing() -> None:
+    """A spread so short that it covers no day (``t0 + spread == t0``) falls into no period: it
+    pays nothing, for a commission and for a bonus, instead of failing to price."""
+    o = MeasureOutcome("bookings_acv", 1_000.0, delay_days=100.0, spread_days=1e-20)
+    assert value_outcome(state_with(ae_plan(), 0.0), "ae", 1, 20.0, o, 0.1) == (0.0, 0.0)
+    bonus = PlanDesign.model_validate(
+        {
+            "name": "b",
+            "ae": {
+                "components": [
+                    {
+                        "name": "bonus",
+                        "measure": "bookings_acv",
+                        "kind": "bonus",
+                        "target_usd": 10_000,
+                        "target_value": 100_000,
+                        "curve": [{"attainment": 0, "payout": 0}, {"attainment": 1, "payout": 1}],
+                    }
+                ]
+            },
+        }
+    )
+    assert value_outcome(state_with(bonus, 0.0), "ae", 1, 20.0, o, 0.1) == (0.0, 0.0)

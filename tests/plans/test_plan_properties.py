@@ -198,10 +198,8 @@ def test_all_zero_rates_pay_base_only(plan: PlanDesign, events: list[Event]) -> 
 def test_price_integrates_tiers_like_brackets(
     rates: list[dict[str, float]], before: float, amount: float
 ) -> None:
-    """``PayState.price`` (inlined for speed) equals the reference ``marginal_pay`` integral."""
-    from sim.plans.components import marginal_pay
-    from sim.scenario.plans import Tier
-
+    """``PayState.price`` pays the tiers like tax brackets: each rate on the dollars of the move
+    that fall inside its tier (written here as the difference of cumulative bracket pay)."""
     comp = {"name": "c", "measure": "bookings_acv", "rates": rates}
     plan = PlanDesign.model_validate({"name": "p", "ae": {"quota": {"annual_amount": 800_000},
                                                           "components": [comp]}})
@@ -210,5 +208,11 @@ def test_price_integrates_tiers_like_brackets(
         state.observe(Event(1.0, "booking", amount=before, deal=1, customer=1, ae=1, deal_kind="new"))
     pay, _, _ = state.price("ae", 1, 0, plan.ae.components[0], amount, 2.0, 0.0)
     q = 200_000.0  # quarterly quota
-    expected = marginal_pay([Tier.model_validate(r) for r in rates], before / q, (before + amount) / q, q)
-    assert pay == pytest.approx(expected, abs=1e-6)
+    edges = [r["from_attainment"] * q for r in rates] + [float("inf")]
+
+    def cumulative(x: float) -> float:
+        """Pay for the first ``x`` dollars of the quarter."""
+        brackets = zip(rates, edges[:-1], edges[1:], strict=True)
+        return sum(r["rate"] * min(max(x - lo, 0.0), hi - lo) for r, lo, hi in brackets)
+
+    assert pay == pytest.approx(cumulative(before + amount) - cumulative(before), abs=1e-6)

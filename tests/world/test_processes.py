@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from world_fixtures import tiny
 
+from sim.decisions import OptionTable
 from sim.rng import stream
 from sim.scenario import Scenario
 from sim.world import NeutralPolicy
@@ -381,7 +382,10 @@ def test_deal_term_options_describe_the_deal_in_measure_vocabulary() -> None:
     w = make_world(sc)
     st = w.sales
     lead = Lead(1, 2, 0.7, 30000.0, 2.0, 4.0, 0.0, [0.5] * N_UNIFORMS)  # mid-market referral lead
-    rows = st._outcome_table(lead, st.t_discount, st.t_promise, st.t_overcommit, 40.0, None)
+    cols = st._term_columns(lead, st.t_discount, st.t_promise, st.t_overcommit, 40.0, None)
+    assert all(len(c.amount) == len(st.terms) for c in cols)
+    table = OptionTable(cols, np.zeros(len(st.terms)))
+    rows = [table.outcomes(i) for i in range(len(st.terms))]
     assert len(rows) == len(st.terms)
     b = sc.behaviour.ae
     seg = sc.company.segments.mid_market

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import math
 from collections import Counter
 from typing import Any
 
@@ -14,7 +15,7 @@ from hypothesis import strategies as st
 from scipy import stats
 from world_fixtures import TINY, tiny
 
-from sim.behaviour import IncentivePolicy
+from sim.behaviour import IncentivePolicy, value_outcome
 from sim.calendar import Calendar
 from sim.decisions import Decision
 from sim.ledger import Event
@@ -280,8 +281,8 @@ def test_attrition_and_backfill() -> None:
 
 
 class _CheckingPolicy(IncentivePolicy):
-    """The incentive policy, checking on every SDR decision that the fast valuation of its
-    options equals the reference valuation bit for bit."""
+    """The incentive policy, checking on every SDR decision that the valuation of all its options
+    at once equals the valuation of each outcome on its own (``value_outcome``)."""
 
     checked = 0
     deviated = 0
@@ -291,16 +292,34 @@ class _CheckingPolicy(IncentivePolicy):
         k = super().choose(decision, u)
         if decision.kind == "qualify":
             assert self.valuer is not None
-            assert self.valuer.utilities(decision) == self.reference_utilities(decision)
+            bulk = self.valuer.utilities(decision)
+            assert bulk == pytest.approx(self._one_outcome_at_a_time(decision), rel=1e-9, abs=1e-12)
             self.checked += 1
             self.deviated += k != decision.neutral
             self.loosened += decision.neutral == 0 and k == 1
         return k
 
+    def _one_outcome_at_a_time(self, decision: Decision) -> list[float]:
+        """Utility of each option from its outcomes valued one by one (standard deviations add)."""
+        assert self.state is not None
+        b = self.behaviour
+        out = []
+        for opt in decision.options:
+            mean = sd = 0.0
+            for o in opt.outcomes:
+                m, var = value_outcome(
+                    self.state, decision.role, decision.person, decision.day, o, b.annual_time_preference
+                )
+                mean += m
+                sd += math.sqrt(var)
+            out.append(mean / 1000 - 0.5 * b.risk_aversion_per_kusd * (sd / 1000) ** 2 - opt.effort_kusd)
+        return out
+
 
 def test_sdr_decisions_are_valued_by_their_own_plan() -> None:
     """Every SDR measure, a hand-off fee and bookings credit, on revenue timing and a quota:
-    the fast valuer agrees with the reference; an unpaid meeting is only effort."""
+    all options valued at once agree with each outcome valued on its own; an unpaid meeting is
+    only effort."""
     plan = {
         "sdr": {**SDR_BASE, "quota": {"measure": "bookings_acv", "annual_amount": 500000},
                 "components": [
