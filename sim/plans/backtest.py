@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import math
 import re
 from dataclasses import dataclass, field
@@ -71,6 +72,18 @@ ARR_KIND: dict[str, EventKind] = {"new": "arr_new", "upsell": "arr_upsell", "cro
 GO_LIVE_DAYS = 30.0
 SUCCESS_DAYS = 90.0
 CASH_DAYS = 30.0
+
+MIN_DATE = dt.date(1950, 1, 1)
+MAX_DATE = dt.date(2100, 12, 31)
+"""Dates a deal may carry (a CRM export's dates; anything outside is a typo or a placeholder)."""
+MAX_TERM_MONTHS = 120
+"""Longest contract term accepted (ten years)."""
+MAX_AMOUNT = 1e12
+"""Largest amount accepted, in dollars."""
+MAX_CSV_BYTES = 1024 * 1024 * 1024
+"""Largest deals file read (1 GiB; a 200,000-row export is about 20 MB)."""
+DELIMITERS = (",", ";", "\t", "|")
+"""Column separators recognised; the one that splits the header into most columns is used."""
 
 
 @dataclass(frozen=True)
@@ -114,17 +127,36 @@ def _date(text: str) -> dt.date:
     raise ValueError(text)
 
 
+def _delimiter(first_line: str) -> str:
+    """The separator that splits the header into most columns (a comma on a tie)."""
+    counts = {d: len(next(csv.reader([first_line], delimiter=d), [])) for d in DELIMITERS}
+    return max(DELIMITERS, key=lambda d: (counts[d], d == ","))
+
+
+def _delimiter_name(delimiter: str) -> str:
+    return {",": "commas", ";": "semicolons", "\t": "tabs", "|": "'|'"}[delimiter]
+
+
 def read_deals(path: str | Path) -> list[Deal]:
     """Read a CRM export; every problem is reported (``row N.column: expected..., found...``).
 
     Row numbers are the CSV's line numbers as a spreadsheet shows them (the header is row 1).
+    Columns may be separated by commas, semicolons, tabs or ``|`` (recognised from the header).
     """
+    from sim.files import read_regular_file
+
     file = str(path)
+    data = read_regular_file(path, MAX_CSV_BYTES, file, what="a CSV file")
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError([Problem(file, "(file)", f"cannot read the file: {exc}")]) from exc
-    rows = list(csv.reader(text.splitlines()))
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError([Problem(file, "(file)", f"expected UTF-8 CSV text, found undecodable byte "
+                                     f"at {exc.start}")]) from None
+    if "\x00" in text:
+        raise ScenarioError([Problem(file, "(file)", "expected CSV text, found binary data")])
+    delimiter = _delimiter(text.split("\n", 1)[0].rstrip("\r"))
+    # newline="": a quoted cell may hold a line break (rows are counted as records)
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     if not rows or not any(c.strip() for c in rows[0]):
         raise ScenarioError([Problem(file, "row 1", "expected a header row with columns " +
                                      ", ".join(REQUIRED) + ", found an empty file")])
@@ -138,7 +170,9 @@ def read_deals(path: str | Path) -> list[Deal]:
     if missing:
         raise ScenarioError([
             Problem(file, f"row 1.{c}", f"expected a column {c!r} (or one of {', '.join(COLUMNS[c][1:])}), "
-                    f"found columns {', '.join(h for h in header if h) or 'none'}") for c in missing
+                    f"found columns {', '.join(h for h in header if h) or 'none'} (separated by "
+                    f"{_delimiter_name(delimiter)}; commas, semicolons, tabs or '|' are recognised)")
+            for c in missing
         ])
     problems: list[Problem] = []
     deals: list[Deal] = []
@@ -170,11 +204,16 @@ def read_deals(path: str | Path) -> list[Deal]:
             amount = _money(cell("amount"))
             if amount < 0:
                 bad("amount", "a non-negative amount in dollars", cell("amount"))
+            elif amount > MAX_AMOUNT:
+                bad("amount", f"an amount in dollars of at most {MAX_AMOUNT:,.0f}", cell("amount"))
         except ValueError:
             bad("amount", "an amount in dollars like 25000 or $25,000", cell("amount"))
-        close = dt.date(2000, 1, 1)
+        close: dt.date | None = None
         try:
             close = _date(cell("close_date"))
+            if not MIN_DATE <= close <= MAX_DATE:
+                bad("close_date", f"a date from {MIN_DATE} to {MAX_DATE}", cell("close_date"))
+                close = None
         except ValueError:
             bad("close_date", "a date like 2025-03-31 or 03/31/2025", cell("close_date"))
         kind = TYPE_ALIASES.get(_norm(cell("type")), "")
@@ -193,24 +232,32 @@ def read_deals(path: str | Path) -> list[Deal]:
         t = cell("term_months")
         if t:
             try:
-                term = int(float(t))
-                if term <= 0 or term != float(t):
+                value = float(t)
+                if not (value.is_integer() and 1 <= value <= MAX_TERM_MONTHS):
                     raise ValueError(t)
+                term = int(value)
             except ValueError:
-                bad("term_months", "a whole number of months like 12", t)
+                bad("term_months", f"a whole number of months from 1 to {MAX_TERM_MONTHS} like 12", t)
         dates: dict[str, dt.date | None] = {}
         for col in ("go_live_date", "churn_date"):
             v = cell(col)
             dates[col] = None
             if v:
                 try:
-                    dates[col] = _date(v)
+                    day = _date(v)
                 except ValueError:
                     bad(col, "a date like 2025-03-31, or an empty cell", v)
+                    continue
+                if not MIN_DATE <= day <= MAX_DATE:
+                    bad(col, f"a date from {MIN_DATE} to {MAX_DATE}, or an empty cell", v)
+                elif close is not None and day < close:
+                    bad(col, f"a date on or after close_date ({close})", v)
+                else:
+                    dates[col] = day
         impl = cell("implementation").lower()
         if impl not in ("", "success", "failed"):
             bad("implementation", "success, failed or an empty cell", impl)
-        if len(problems) == before:
+        if len(problems) == before and close is not None:
             deals.append(Deal(n, did, owner, amount, close, kind, discount, term, cell("csm"),
                               cell("account") or f"#{did}", dates["go_live_date"], impl == "failed",
                               dates["churn_date"]))
