@@ -34,7 +34,7 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
 
     from sim.files import check_output_file
     from sim.plans.backtest import backtest, read_deals
-    from sim.safetext import markup_escape, safe_text
+    from sim.safetext import rich_text, safe_text
     from sim.scenario import load_scenario
 
     out = None
@@ -55,7 +55,7 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
         table.add_column(col, justify="left" if col == "plan" else "right")
     for row in res.summary():
         table.add_row(
-            markup_escape(row["plan"]) + (" (baseline)" if row["plan"] == res.baseline else ""),
+            rich_text(str(row["plan"]) + (" (baseline)" if row["plan"] == res.baseline else "")),
             f"{row['variable_usd']:,.0f}", f"{row['clawbacks_usd']:,.0f}", f"{row['base_usd']:,.0f}",
             f"{row['total_usd']:,.0f}", f"{row['variable_pct_of_bookings']:.2f}%",
         )
@@ -63,21 +63,19 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
 
     people = res.people()
     others = [n for n in res.payouts if n != res.baseline]
-    base_name = markup_escape(res.baseline)
-    wl = Table(title=f"Winners and losers: variable pay per person, change versus {base_name}")
+    wl = Table(title=rich_text(f"Winners and losers: variable pay per person, change versus {res.baseline}"))
     wl.add_column("person")
-    wl.add_column(f"{base_name} $", justify="right")
+    wl.add_column(rich_text(f"{res.baseline} $"), justify="right")
     for n in others:
-        wl.add_column(f"{markup_escape(n)} Δ$", justify="right")
+        wl.add_column(rich_text(f"{n} Δ$"), justify="right")
     for who in sorted(people, key=lambda w: (-people[w].get(res.baseline, 0.0), w)):
         pay = people[who]
         base = pay.get(res.baseline, 0.0)
         cells = []
         for n in others:
             d = pay.get(n, 0.0) - base
-            style = "green" if d > 0.5 else "red" if d < -0.5 else ""
-            cells.append(f"[{style}]{d:+,.0f}[/{style}]" if style else f"{d:+,.0f}")
-        wl.add_row(markup_escape(who), f"{base:,.0f}", *cells)
+            cells.append(rich_text(f"{d:+,.0f}", "green" if d > 0.5 else "red" if d < -0.5 else ""))
+        wl.add_row(rich_text(who), f"{base:,.0f}", *cells)
     console.print(wl)
 
     if out is not None:
