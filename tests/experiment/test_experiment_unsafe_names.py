@@ -57,13 +57,19 @@ NAME = st.lists(st.one_of(NASTY, st.text(min_size=1, max_size=3)), min_size=1, m
 """Text built from markup, escapes and control characters mixed with arbitrary unicode."""
 
 
-def _named(scenario: Scenario, name: str) -> Scenario:
-    """``scenario`` renamed through the schema (which strips surrounding whitespace)."""
+def _valid(data: dict[str, object]) -> Scenario:
+    """A scenario from data through the schema (which strips surrounding whitespace and refuses
+    empty names); data the schema refuses is not an example."""
     try:
-        return Scenario.model_validate({**scenario.model_dump(mode="json"), "name": name})
+        return Scenario.model_validate(data)
     except ValidationError:
         assume(False)
         raise
+
+
+def _named(scenario: Scenario, name: str) -> Scenario:
+    """``scenario`` renamed through the schema."""
+    return _valid({**scenario.model_dump(mode="json"), "name": name})
 
 
 def _clean_terminal(text: str) -> None:
@@ -133,7 +139,7 @@ def test_names_in_the_report(name: str, component: str, tmp_path_factory: object
     sc = make_scenario(plans, "  replications: 2\n  max_replications: 2\n  precision: {}")
     data = sc.model_dump(mode="json")
     data["plans"][0]["ae"]["components"][0]["name"] = component
-    sc = _named(Scenario.model_validate(data), name)
+    sc = _named(_valid(data), name)
     out = Path(str(tmp_path_factory.mktemp("rep")))  # type: ignore[attr-defined]
     results = Runner(sc, replicate=FAKE, backend="serial", out=out / "r").run()
     report = write_report(out / "r", results, save_plots=True)
