@@ -7,15 +7,28 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+import threading
 import traceback
 from collections.abc import Callable, Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from sim._version import __version__
+from sim.safetext import safe_text
 from sim.scenario import ScenarioError, load_scenario, parse_set
 
 EXIT_OK, EXIT_FAILURE, EXIT_INVALID = 0, 1, 2
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread so that it unwinds exactly like Ctrl-C: a run marks its
+    folder ``interrupted`` (resumable), worker pools shut down, the folder lock is released."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise Terminated()
 
 
 class _Parser(argparse.ArgumentParser):
@@ -39,7 +52,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
                 print(problem.line(), file=sys.stderr)
             continue
         if not args.quiet:
-            print(f"ok: {file}: {scenario.name} ({len(scenario.plans)} plans)")
+            print(f"ok: {safe_text(file)}: {safe_text(scenario.name)} ({len(scenario.plans)} plans)")
     return EXIT_INVALID if failed else EXIT_OK
 
 
@@ -97,6 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             for problem in exc.problems:
                 print(problem.line(), file=sys.stderr)
             return EXIT_INVALID
+    previous = _install_sigterm()
     try:
         code: int = args.func(args)
         return code
@@ -104,16 +118,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         for problem in exc.problems:
             print(problem.line(), file=sys.stderr)
         return EXIT_INVALID
+    except Terminated:
+        print("error: terminated (SIGTERM)", file=sys.stderr)
+        return EXIT_TERMINATED
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except Exception as exc:  # noqa: BLE001 - top-level contract: report, exit 1
         if args.debug:
             traceback.print_exc()
         else:
-            print(f"error: {type(exc).__name__}: {exc} (rerun with --debug for a traceback)",
+            print(f"error: {type(exc).__name__}: {safe_text(exc)} (rerun with --debug for a traceback)",
                   file=sys.stderr)
         return EXIT_FAILURE
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _install_sigterm() -> Any:
+    """Handle SIGTERM like Ctrl-C while a command runs (main thread only); the old handler."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, _on_sigterm)
 
 
 def _load_extra_commands() -> None:

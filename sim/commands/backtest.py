@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from pathlib import Path
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -24,7 +22,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--scenario", required=True, metavar="S.yaml", help="scenario whose plans are compared")
     p.add_argument("--set", action="append", metavar="PATH=VALUE", help="override a scenario field")
     p.add_argument("--out", metavar="FILE",
-                   help="write payout lines of every plan (.csv) or the summary tables (.json)")
+                   help="write payout lines of every plan (.csv) or the summary tables (.json); "
+                        "an existing file is refused unless --force")
+    p.add_argument("--force", action="store_true", help="replace an existing --out file")
     p.set_defaults(func=_cmd_backtest)
 
 
@@ -32,9 +32,15 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
+    from sim.files import check_output_file
     from sim.plans.backtest import backtest, read_deals
+    from sim.safetext import rich_text, safe_text
     from sim.scenario import load_scenario
 
+    out = None
+    if args.out:  # checked first: a refused output costs nothing and destroys nothing
+        out = check_output_file(args.out, force=args.force, source="incentsim backtest",
+                                inputs=(args.deals, args.scenario))
     scenario = load_scenario(args.scenario, args.set or None)
     deals = read_deals(args.deals)
     res = backtest(deals, scenario)
@@ -42,13 +48,14 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
     led = res.ledger
     start = led.calendar.date_of(led.fiscal_start_day)
     end = led.calendar.date_of(led.fiscal_end_day - 1)
+    # Every name below is user text (plans from the scenario, people from the CSV): escaped.
     table = Table(title=f"Cost per plan: {len(deals)} deals closed {start} to {end}, "
                         f"bookings ${led.bookings:,.0f} (no behaviour change)")
     for col in ("plan", "variable $", "of which clawbacks $", "base $", "total $", "variable % of bookings"):
         table.add_column(col, justify="left" if col == "plan" else "right")
     for row in res.summary():
         table.add_row(
-            str(row["plan"]) + (" (baseline)" if row["plan"] == res.baseline else ""),
+            rich_text(str(row["plan"]) + (" (baseline)" if row["plan"] == res.baseline else "")),
             f"{row['variable_usd']:,.0f}", f"{row['clawbacks_usd']:,.0f}", f"{row['base_usd']:,.0f}",
             f"{row['total_usd']:,.0f}", f"{row['variable_pct_of_bookings']:.2f}%",
         )
@@ -56,36 +63,37 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
 
     people = res.people()
     others = [n for n in res.payouts if n != res.baseline]
-    wl = Table(title=f"Winners and losers: variable pay per person, change versus {res.baseline}")
+    wl = Table(title=rich_text(f"Winners and losers: variable pay per person, change versus {res.baseline}"))
     wl.add_column("person")
-    wl.add_column(f"{res.baseline} $", justify="right")
+    wl.add_column(rich_text(f"{res.baseline} $"), justify="right")
     for n in others:
-        wl.add_column(f"{n} Δ$", justify="right")
+        wl.add_column(rich_text(f"{n} Δ$"), justify="right")
     for who in sorted(people, key=lambda w: (-people[w].get(res.baseline, 0.0), w)):
         pay = people[who]
         base = pay.get(res.baseline, 0.0)
         cells = []
         for n in others:
             d = pay.get(n, 0.0) - base
-            style = "green" if d > 0.5 else "red" if d < -0.5 else ""
-            cells.append(f"[{style}]{d:+,.0f}[/{style}]" if style else f"{d:+,.0f}")
-        wl.add_row(who, f"{base:,.0f}", *cells)
+            cells.append(rich_text(f"{d:+,.0f}", "green" if d > 0.5 else "red" if d < -0.5 else ""))
+        wl.add_row(rich_text(who), f"{base:,.0f}", *cells)
     console.print(wl)
 
-    if args.out:
-        out = Path(args.out)
+    if out is not None:
+        from sim.experiment.results import csv_text, to_strict_json
+        from sim.files import atomic_write_text
+
         if out.suffix.lower() == ".json":
-            out.write_text(json.dumps({"summary": res.summary(), "people": people,
-                                       "baseline": res.baseline}, indent=2))
+            atomic_write_text(out, to_strict_json({"summary": res.summary(), "people": people,
+                                                   "baseline": res.baseline}, indent=2))
         else:
+            import pandas as pd
+
             frames = []
             for name, p in res.payouts.items():
                 f = p.frame()
                 f.insert(0, "plan", name)
                 f.insert(2, "name", [led.names.get(x, "") for x in f["person"]])
                 frames.append(f)
-            import pandas as pd
-
-            pd.concat(frames, ignore_index=True).to_csv(out, index=False)
-        console.print(f"wrote {out}")
+            atomic_write_text(out, csv_text(pd.concat(frames, ignore_index=True)))
+        console.print(f"wrote {safe_text(out)}", markup=False, highlight=False)
     return 0

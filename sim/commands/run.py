@@ -56,6 +56,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
     p.add_argument("--out", metavar="DIR", help="results folder (default: runs/<scenario>-<UTC timestamp>)")
     p.add_argument("--resume", action="store_true",
                    help="continue an interrupted run in --out DIR; recomputes nothing already done")
+    p.add_argument("--force", action="store_true",
+                   help="start over in an existing --out DIR that is not empty (an earlier run's results "
+                        "and checkpoints are removed)")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no summary table")
     p.set_defaults(func=cmd_run)
 
@@ -71,6 +74,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from sim.experiment.progress import make_progress
     from sim.experiment.runner import RunFailed, Runner, default_out_dir
     from sim.experiment.summary import render_summary
+    from sim.safetext import safe_text
 
     scenario = _resolve(args)
     if args.scheduler and args.backend != "dask":
@@ -81,10 +85,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.resume and not args.out and not scenario.output.dir:
         print("error: incentsim run: --resume: needs --out DIR (the folder to resume)", file=sys.stderr)
         return EXIT_INVALID
+    if args.resume and args.force:
+        print("error: incentsim run: --force: cannot be used with --resume", file=sys.stderr)
+        return EXIT_INVALID
     progress = make_progress(args.quiet)
     runner = Runner(
         scenario, backend=args.backend, workers=args.workers, scheduler=args.scheduler, out=out,
-        resume=args.resume, progress=progress, command=["incentsim", *sys.argv[1:]],
+        resume=args.resume, force=args.force, progress=progress, command=["incentsim", *sys.argv[1:]],
     )
     failed: RunFailed | None = None
     try:
@@ -94,19 +101,21 @@ def cmd_run(args: argparse.Namespace) -> int:
         results = exc.results
     finally:
         progress.stop()
+    report = None
+    if scenario.output.report and len(results.replications):
+        from sim.report import write_report
+
+        # before the terminal summary: the folder is complete whatever the terminal does
+        report = write_report(out, results, save_plots=scenario.output.plots)
     if not args.quiet:
         from rich.console import Console
 
         console = Console()
         render_summary(results, console)
         console.print(runner.precision.describe(), markup=False, highlight=False)
-        console.print(f"results: {out}", markup=False, highlight=False)
-    if scenario.output.report and len(results.replications):
-        from sim.report import write_report
-
-        report = write_report(out, results, save_plots=scenario.output.plots)
-        if not args.quiet:
-            print(f"report: {report}")
+        console.print(f"results: {safe_text(out)}", markup=False, highlight=False)
+        if report is not None:
+            print(f"report: {safe_text(report)}")
     if failed is not None:
         print(f"error: {failed}", file=sys.stderr)
         return EXIT_FAILURE

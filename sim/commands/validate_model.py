@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import json
 import math
-import os
 import sys
-import tempfile
-from pathlib import Path
 from typing import Any
 
 EXIT_OK, EXIT_FAILURE, EXIT_INVALID = 0, 1, 2
@@ -37,6 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
                    help="run cases in N processes (default 1; results do not depend on it)")
     p.add_argument("--json", metavar="FILE", help="also write the results as JSON (atomically)")
     p.add_argument("--markdown", metavar="FILE", help="also write the results as a Markdown table")
+    p.add_argument("--force", action="store_true", help="replace an existing --json or --markdown file")
     p.set_defaults(func=cmd_validate_model)
 
 
@@ -72,16 +69,6 @@ def markdown_table(results: list[Any]) -> str:
             verdict = "pass" if c.passed else ("FAIL (known limitation)" if r.known_failure else "**FAIL**")
             lines.append(f"| `{r.case}` | {c.name} | {c.expected} | {_sim_text(c)} | {c.n} | {verdict} |")
     return "\n".join(lines) + "\n"
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
 
 
 def _print(results: list[Any]) -> None:
@@ -134,10 +121,16 @@ def cmd_validate_model(args: argparse.Namespace) -> int:
         for c in cases:
             print(f"{c.id:40s} {'slow ' if c.slow else '     '}{c.title}")
         return EXIT_OK
+    from sim.experiment.results import to_strict_json
+    from sim.files import atomic_write_text, check_output_file
+
+    # outputs are checked before the (long) run: an existing file is kept unless --force
+    outputs = {opt: check_output_file(path, force=args.force, source="incentsim validate-model", option=opt)
+               for opt, path in (("--json", args.json), ("--markdown", args.markdown)) if path}
     results = _run_all([c.id for c in cases], args.workers)
     _print(results)
-    if args.json:
-        _write_atomic(Path(args.json), json.dumps([r.as_dict() for r in results], indent=2) + "\n")
-    if args.markdown:
-        _write_atomic(Path(args.markdown), markdown_table(results))
+    if "--json" in outputs:
+        atomic_write_text(outputs["--json"], to_strict_json([r.as_dict() for r in results], indent=2) + "\n")
+    if "--markdown" in outputs:
+        atomic_write_text(outputs["--markdown"], markdown_table(results))
     return EXIT_OK if all(r.as_documented for r in results) else EXIT_FAILURE

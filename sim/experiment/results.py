@@ -23,7 +23,6 @@ import dataclasses
 import io
 import json
 import math
-import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -36,6 +35,7 @@ import pyarrow.parquet as pq
 import yaml
 
 from sim.experiment import stats
+from sim.files import TMP_SUFFIX, atomic_write_bytes, atomic_write_text
 from sim.scenario.experiment import METRICS
 from sim.scenario.load import dump_scenario
 from sim.scenario.schema import Scenario
@@ -50,46 +50,10 @@ KEY_METRICS: tuple[str, ...] = ("grr", "nrr", "new_arr", "payout_cost", "cost_of
 CONFIG_FILE = "config.resolved.yaml"
 METADATA_FILE = "metadata.json"
 CHECKPOINT_DIR = "checkpoints"
-TMP_SUFFIX = ".tmp"
 _CHUNK = re.compile(r"^chunk-(\d{6,})\.parquet$")
 
 
-# --- atomic files ---------------------------------------------------------------------------
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:  # some platforms cannot open directories; the rename is still atomic
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically: hidden temp file in the same folder, fsync, rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}{TMP_SUFFIX}")
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    _fsync_dir(path.parent)
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """:func:`atomic_write_bytes` for UTF-8 text."""
-    atomic_write_bytes(path, text.encode("utf-8"))
-
+# --- atomic files (the one helper lives in sim.files) -----------------------------------------
 
 def parquet_bytes(df: pd.DataFrame) -> bytes:
     """A DataFrame as Parquet bytes (zstd, no pandas index)."""
@@ -113,8 +77,38 @@ def _json_default(obj: Any) -> Any:
 
 
 def to_json(data: Any, indent: int | None = None) -> str:
-    """JSON text; floats keep their exact value (NaN and infinities as JavaScript literals)."""
+    """JSON text; floats keep their exact value (NaN and infinities as JavaScript literals).
+
+    For checkpoints only (an exact round trip); files people read use :func:`to_strict_json`.
+    """
     return json.dumps(data, default=_json_default, indent=indent, allow_nan=True)
+
+
+def _finite(data: Any) -> Any:
+    """``data`` with every NaN or infinite float (numpy too) replaced by None."""
+    if isinstance(data, float | np.floating):
+        return float(data) if math.isfinite(data) else None
+    if isinstance(data, dict):
+        return {k: _finite(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [_finite(v) for v in data]
+    if isinstance(data, np.ndarray):
+        return [_finite(v) for v in data.tolist()]
+    return data
+
+
+def to_strict_json(data: Any, indent: int | None = None) -> str:
+    """Standard JSON: an undefined number (NaN, infinity) is ``null`` (see docs/metrics.md)."""
+    return json.dumps(_finite(data), default=_json_default, indent=indent, allow_nan=False)
+
+
+def csv_text(df: pd.DataFrame) -> str:
+    """A table as CSV text; an undefined number (NaN, infinity) is an empty cell."""
+    numeric = df.select_dtypes(include="number").columns
+    clean = df.copy()
+    if len(numeric):
+        clean[numeric] = clean[numeric].replace([np.inf, -np.inf], np.nan)
+    return clean.to_csv(index=False, na_rep="")
 
 
 # --- checkpoints ----------------------------------------------------------------------------
@@ -175,6 +169,9 @@ class CheckpointStore:
             "result": [result_to_json(r) for r in results],
         })
         path = self.dir / f"chunk-{self._next:06d}.parquet"
+        while path.exists():  # never replace a chunk (the folder lock keeps writers apart)
+            self._next += 1
+            path = self.dir / f"chunk-{self._next:06d}.parquet"
         self._next += 1
         atomic_write_parquet(path, df)
         return path
@@ -363,14 +360,14 @@ class Results:
         """Write the result tables into ``folder`` (config and metadata are written by the runner)."""
         folder = Path(folder)
         atomic_write_parquet(folder / "replications.parquet", self.replications)
-        atomic_write_text(folder / "summary.csv", self.summary().to_csv(index=False))
-        atomic_write_text(folder / "comparison.csv", self.comparison().to_csv(index=False))
+        atomic_write_text(folder / "summary.csv", csv_text(self.summary()))
+        atomic_write_text(folder / "comparison.csv", csv_text(self.comparison()))
         if self.scenario.output.timeseries:
             atomic_write_parquet(folder / "timeseries.parquet", self.timeseries)
         atomic_write_parquet(folder / "details.parquet", self.details)
         failures = folder / "failures.json"
         if self.failures:
-            atomic_write_text(failures, to_json(self.failures, indent=2))
+            atomic_write_text(failures, to_strict_json(self.failures, indent=2))
         elif failures.exists():
             failures.unlink()
         self.folder = folder
@@ -409,7 +406,7 @@ class Results:
         lo = (summ["mean"] - summ["ci_low"]).to_numpy(dtype=float)
         hi = (summ["ci_high"] - summ["mean"]).to_numpy(dtype=float)
         ax1.errorbar(summ["mean"], y, xerr=[lo, hi], fmt="o", capsize=3)
-        ax1.set_yticks(y, self.plans)
+        ax1.set_yticks(y, self.plans, parse_math=False)  # plan names are user text, not TeX
         ax1.set_title(f"{metric}: mean, {self.confidence:.0%} CI")
         ax1.grid(axis="x", alpha=0.3)
         for yi, plan in zip(y, self.plans, strict=True):
@@ -443,7 +440,10 @@ class Results:
         ax.set_title(f"{series} by month (mean, P10-P90 band)")
         ax.grid(alpha=0.3)
         if ax.get_legend_handles_labels()[0]:
-            ax.legend(loc="best", fontsize="small")
+            import matplotlib as mpl
+
+            with mpl.rc_context({"text.parse_math": False}):  # plan names are user text, not TeX
+                ax.legend(loc="best", fontsize="small")
         return fig
 
 

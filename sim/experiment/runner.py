@@ -37,6 +37,7 @@ from sim.experiment import stats
 from sim.experiment.backends import Backend, make_backend
 from sim.experiment.progress import Progress
 from sim.experiment.results import (
+    CHECKPOINT_DIR,
     CONFIG_FILE,
     METADATA_FILE,
     TMP_SUFFIX,
@@ -45,7 +46,7 @@ from sim.experiment.results import (
     atomic_write_text,
     config_text,
     replications_table,
-    to_json,
+    to_strict_json,
 )
 from sim.experiment.tasks import (
     DEFAULT_REPLICATE,
@@ -56,6 +57,8 @@ from sim.experiment.tasks import (
     scenario_json,
     spec_of,
 )
+from sim.files import LOCK_FILE, FolderLock
+from sim.safetext import path_component
 from sim.scenario.errors import Problem, ScenarioError
 from sim.scenario.schema import Scenario
 from sim.world.result import ReplicationResult
@@ -149,9 +152,17 @@ def _utc_now() -> str:
 
 
 def default_out_dir(scenario: Scenario, root: str | Path = "runs") -> Path:
-    """``runs/<scenario>-<UTC timestamp>``."""
+    """``runs/<scenario>-<UTC timestamp>``, the name made a safe path component (a name such as
+    ``../x`` or ``/tmp/x`` never leaves ``root``)."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    return Path(root) / f"{scenario.name}-{stamp}"
+    return Path(root) / f"{path_component(scenario.name)}-{stamp}"
+
+
+RESULT_FILES: tuple[str, ...] = (
+    CONFIG_FILE, METADATA_FILE, "replications.parquet", "summary.csv", "comparison.csv",
+    "timeseries.parquet", "details.parquet", "failures.json", "report.html",
+)
+"""Files a run writes at the top of its folder (``--force`` removes them before starting over)."""
 
 
 class Runner:
@@ -167,6 +178,7 @@ class Runner:
         scheduler: str | None = None,
         out: str | Path | None = None,
         resume: bool = False,
+        force: bool = False,
         progress: Progress | None = None,
         command: Sequence[str] | None = None,
         target_task_seconds: float = TARGET_TASK_SECONDS,
@@ -176,6 +188,8 @@ class Runner:
         self.backend = backend if isinstance(backend, Backend) else make_backend(backend, workers, scheduler)
         self.out = Path(out) if out is not None else None
         self.resume = resume
+        self.force = force
+        self._lock: FolderLock | None = None
         self.progress = progress or Progress()
         self.command = list(command) if command is not None else list(sys.argv)
         self.target_task_seconds = target_task_seconds
@@ -196,26 +210,42 @@ class Runner:
     # --- folder -------------------------------------------------------------------------------
 
     def _prepare_folder(self) -> None:
+        """Check and lock the results folder (the lock is held until :meth:`run` returns)."""
         if self.out is None:
             if self.resume:
                 raise ScenarioError(
                     [Problem("--resume", "(arguments)", "needs --out DIR (the folder to resume)")])
             return
         folder = self.out
+        if folder.exists() and not folder.is_dir():
+            raise ScenarioError([Problem(str(folder), "(folder)",
+                                         "expected a results folder, found a file; use another --out")])
+        if self.resume and not (folder / CONFIG_FILE).exists():
+            raise ScenarioError([Problem(str(folder), CONFIG_FILE,
+                                         "cannot resume: no config.resolved.yaml in this folder")])
+        self._lock = FolderLock(folder).acquire()
+        try:
+            self._open_folder(folder)
+        except BaseException:
+            self._release()
+            raise
+
+    def _open_folder(self, folder: Path) -> None:
         config = folder / CONFIG_FILE
         if self.resume:
-            if not config.exists():
-                raise ScenarioError([Problem(str(folder), CONFIG_FILE,
-                                             "cannot resume: no config.resolved.yaml in this folder")])
             if config.read_text("utf-8") != config_text(self.scenario):
                 raise ScenarioError([Problem(str(config), "(file)",
                                              "cannot resume: the resolved configuration differs from this "
                                              "folder's (same scenario file and --set values needed)")])
-        elif folder.exists() and any(folder.iterdir()):
-            raise ScenarioError([Problem(str(folder), "(folder)",
-                                         "results folder exists and is not empty; "
-                                         "use --resume or another --out")])
-        folder.mkdir(parents=True, exist_ok=True)
+        elif any(p.name != LOCK_FILE for p in folder.iterdir()):
+            if not self.force:
+                raise ScenarioError([Problem(str(folder), "(folder)",
+                                             "results folder exists and is not empty; "
+                                             "use --resume, another --out or --force to start over")])
+            if config.exists():  # an earlier run's results: start over without its checkpoints
+                shutil.rmtree(folder / CHECKPOINT_DIR, ignore_errors=True)
+                for name in RESULT_FILES:
+                    (folder / name).unlink(missing_ok=True)
         if self.resume:
             for stale in folder.glob(f".*{TMP_SUFFIX}"):  # partial writes of the interrupted run
                 stale.unlink()
@@ -227,6 +257,11 @@ class Runner:
             plan_set = set(self.plans)
             self.done = {k: v for k, v in self._store.load().items() if k[0] in plan_set}
             self.loaded = len(self.done)
+
+    def _release(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
     def _metadata(self, status: str) -> dict[str, Any]:
         exp = self.scenario.experiment
@@ -252,7 +287,7 @@ class Runner:
 
     def _write_metadata(self, status: str) -> None:
         if self.out is not None:
-            atomic_write_text(self.out / METADATA_FILE, to_json(self._metadata(status), indent=2))
+            atomic_write_text(self.out / METADATA_FILE, to_strict_json(self._metadata(status), indent=2))
 
     # --- execution ------------------------------------------------------------------------------
 
@@ -366,8 +401,14 @@ class Runner:
 
         Raises :class:`RunFailed` after writing everything when some replications raised.
         """
-        exp = self.scenario.experiment
         self._prepare_folder()
+        try:
+            return self._run()
+        finally:
+            self._release()
+
+    def _run(self) -> Results:
+        exp = self.scenario.experiment
         started = _utc_now()
         t0 = time.perf_counter()
         self._meta = {

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sim.experiment.results import KEY_METRICS, Results
+from sim.safetext import rich_text
 
 RATIO_METRICS = frozenset({"grr", "nrr", "logo_churn", "cost_of_sales", "mean_discount", "period_end_share",
                            "second_order_share"})
@@ -73,12 +74,13 @@ def render_summary(results: Results, console: Any = None, metrics: Sequence[str]
                f"Δ = paired difference vs {results.baseline}"
                + (" (Bonferroni-adjusted)" if len(results.plans) > 2 else "")
                + "; * = significant")
-    table = Table(title=f"{results.scenario.name}", caption=caption, show_lines=True)
+    # Names are user text: plain Text objects (never parsed as markup), control characters escaped.
+    table = Table(title=rich_text(results.scenario.name), caption=rich_text(caption), show_lines=True)
     table.add_column("plan", style="bold")
     for m in metrics:
         table.add_column(m, justify="right")
     for row in summary_rows(results, metrics):
-        styled = [row[0]] + [_style(cell) for cell in row[1:]]
+        styled = [rich_text(row[0])] + [_style(cell) for cell in row[1:]]
         table.add_row(*styled)
     console.print(table)
 

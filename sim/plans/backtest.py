@@ -34,16 +34,22 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import math
 import re
+from array import array
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sim.calendar import Calendar
 from sim.ledger import Event, EventKind
-from sim.plans.engine import Payouts, compute_payouts
+from sim.plans.components import CLAWBACK_TRIGGER, TIMING_TRIGGER, paid_measures, role_spiffs
+from sim.plans.engine import Payouts, PayState, payouts_from_state
+from sim.plans.measures import ARR_KINDS, credits_of, spiff_matches
 from sim.scenario.errors import Problem, ScenarioError
+from sim.scenario.plans import ROLES, PlanDesign
 from sim.scenario.schema import Scenario
 
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -62,15 +68,33 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 }
 REQUIRED = ("id", "owner", "amount", "close_date", "type")
 TYPE_ALIASES = {
-    "new": "new", "new_business": "new", "new_logo": "new", "newbusiness": "new",
-    "upsell": "upsell", "expansion": "upsell", "up_sell": "upsell",
-    "cross_sell": "cross_sell", "crosssell": "cross_sell",
+    "new": "new",
+    "new_business": "new",
+    "new_logo": "new",
+    "newbusiness": "new",
+    "upsell": "upsell",
+    "expansion": "upsell",
+    "up_sell": "upsell",
+    "cross_sell": "cross_sell",
+    "crosssell": "cross_sell",
     "renewal": "renewal",
 }
 ARR_KIND: dict[str, EventKind] = {"new": "arr_new", "upsell": "arr_upsell", "cross_sell": "arr_cross_sell"}
 GO_LIVE_DAYS = 30.0
 SUCCESS_DAYS = 90.0
 CASH_DAYS = 30.0
+
+MIN_DATE = dt.date(1950, 1, 1)
+MAX_DATE = dt.date(2100, 12, 31)
+"""Dates a deal may carry (a CRM export's dates; anything outside is a typo or a placeholder)."""
+MAX_TERM_MONTHS = 120
+"""Longest contract term accepted (ten years)."""
+MAX_AMOUNT = 1e12
+"""Largest amount accepted, in dollars."""
+MAX_CSV_BYTES = 1024 * 1024 * 1024
+"""Largest deals file read (1 GiB; a 200,000-row export is about 20 MB)."""
+DELIMITERS = (",", ";", "\t", "|")
+"""Column separators recognised; the one that splits the header into most columns is used."""
 
 
 @dataclass(frozen=True)
@@ -114,21 +138,49 @@ def _date(text: str) -> dt.date:
     raise ValueError(text)
 
 
+def _delimiter(first_line: str) -> str:
+    """The separator that splits the header into most columns (a comma on a tie)."""
+    counts = {d: len(next(csv.reader([first_line], delimiter=d), [])) for d in DELIMITERS}
+    return max(DELIMITERS, key=lambda d: (counts[d], d == ","))
+
+
+def _delimiter_name(delimiter: str) -> str:
+    return {",": "commas", ";": "semicolons", "\t": "tabs", "|": "'|'"}[delimiter]
+
+
 def read_deals(path: str | Path) -> list[Deal]:
     """Read a CRM export; every problem is reported (``row N.column: expected..., found...``).
 
     Row numbers are the CSV's line numbers as a spreadsheet shows them (the header is row 1).
+    Columns may be separated by commas, semicolons, tabs or ``|`` (recognised from the header).
     """
+    from sim.files import read_regular_file
+
     file = str(path)
+    data = read_regular_file(path, MAX_CSV_BYTES, file, what="a CSV file")
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError([Problem(file, "(file)", f"cannot read the file: {exc}")]) from exc
-    rows = list(csv.reader(text.splitlines()))
-    if not rows or not any(c.strip() for c in rows[0]):
-        raise ScenarioError([Problem(file, "row 1", "expected a header row with columns " +
-                                     ", ".join(REQUIRED) + ", found an empty file")])
-    header = [_norm(h) for h in rows[0]]
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(
+            [Problem(file, "(file)", f"expected UTF-8 CSV text, found undecodable byte at {exc.start}")]
+        ) from None
+    if "\x00" in text:
+        raise ScenarioError([Problem(file, "(file)", "expected CSV text, found binary data")])
+    delimiter = _delimiter(text.split("\n", 1)[0].rstrip("\r"))
+    # newline="": a quoted cell may hold a line break (rows are counted as records)
+    rows = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)  # read row by row
+    first = next(rows, [])
+    if not any(c.strip() for c in first):
+        raise ScenarioError(
+            [
+                Problem(
+                    file,
+                    "row 1",
+                    "expected a header row with columns " + ", ".join(REQUIRED) + ", found an empty file",
+                )
+            ]
+        )
+    header = [_norm(h) for h in first]
     where: dict[str, int] = {}
     for col, aliases in COLUMNS.items():
         for i, h in enumerate(header):
@@ -136,14 +188,23 @@ def read_deals(path: str | Path) -> list[Deal]:
                 where[col] = i
     missing = [c for c in REQUIRED if c not in where]
     if missing:
-        raise ScenarioError([
-            Problem(file, f"row 1.{c}", f"expected a column {c!r} (or one of {', '.join(COLUMNS[c][1:])}), "
-                    f"found columns {', '.join(h for h in header if h) or 'none'}") for c in missing
-        ])
+        raise ScenarioError(
+            [
+                Problem(
+                    file,
+                    f"row 1.{c}",
+                    f"expected a column {c!r} (or one of {', '.join(COLUMNS[c][1:])}), "
+                    f"found columns {', '.join(h for h in header if h) or 'none'} (separated by "
+                    f"{_delimiter_name(delimiter)}; commas, semicolons, tabs or '|' are recognised)",
+                )
+                for c in missing
+            ]
+        )
     problems: list[Problem] = []
     deals: list[Deal] = []
     seen: dict[str, int] = {}
-    for n, raw in enumerate(rows[1:], start=2):
+    del data
+    for n, raw in enumerate(rows, start=2):
         if not any(c.strip() for c in raw):
             continue
 
@@ -170,11 +231,16 @@ def read_deals(path: str | Path) -> list[Deal]:
             amount = _money(cell("amount"))
             if amount < 0:
                 bad("amount", "a non-negative amount in dollars", cell("amount"))
+            elif amount > MAX_AMOUNT:
+                bad("amount", f"an amount in dollars of at most {MAX_AMOUNT:,.0f}", cell("amount"))
         except ValueError:
             bad("amount", "an amount in dollars like 25000 or $25,000", cell("amount"))
-        close = dt.date(2000, 1, 1)
+        close: dt.date | None = None
         try:
             close = _date(cell("close_date"))
+            if not MIN_DATE <= close <= MAX_DATE:
+                bad("close_date", f"a date from {MIN_DATE} to {MAX_DATE}", cell("close_date"))
+                close = None
         except ValueError:
             bad("close_date", "a date like 2025-03-31 or 03/31/2025", cell("close_date"))
         kind = TYPE_ALIASES.get(_norm(cell("type")), "")
@@ -193,27 +259,49 @@ def read_deals(path: str | Path) -> list[Deal]:
         t = cell("term_months")
         if t:
             try:
-                term = int(float(t))
-                if term <= 0 or term != float(t):
+                value = float(t)
+                if not (value.is_integer() and 1 <= value <= MAX_TERM_MONTHS):
                     raise ValueError(t)
+                term = int(value)
             except ValueError:
-                bad("term_months", "a whole number of months like 12", t)
+                bad("term_months", f"a whole number of months from 1 to {MAX_TERM_MONTHS} like 12", t)
         dates: dict[str, dt.date | None] = {}
         for col in ("go_live_date", "churn_date"):
             v = cell(col)
             dates[col] = None
             if v:
                 try:
-                    dates[col] = _date(v)
+                    day = _date(v)
                 except ValueError:
                     bad(col, "a date like 2025-03-31, or an empty cell", v)
+                    continue
+                if not MIN_DATE <= day <= MAX_DATE:
+                    bad(col, f"a date from {MIN_DATE} to {MAX_DATE}, or an empty cell", v)
+                elif close is not None and day < close:
+                    bad(col, f"a date on or after close_date ({close})", v)
+                else:
+                    dates[col] = day
         impl = cell("implementation").lower()
         if impl not in ("", "success", "failed"):
             bad("implementation", "success, failed or an empty cell", impl)
-        if len(problems) == before:
-            deals.append(Deal(n, did, owner, amount, close, kind, discount, term, cell("csm"),
-                              cell("account") or f"#{did}", dates["go_live_date"], impl == "failed",
-                              dates["churn_date"]))
+        if len(problems) == before and close is not None:
+            deals.append(
+                Deal(
+                    n,
+                    did,
+                    owner,
+                    amount,
+                    close,
+                    kind,
+                    discount,
+                    term,
+                    cell("csm"),
+                    cell("account") or f"#{did}",
+                    dates["go_live_date"],
+                    impl == "failed",
+                    dates["churn_date"],
+                )
+            )
     if problems:
         raise ScenarioError(problems)
     if not deals:
@@ -221,11 +309,34 @@ def read_deals(path: str | Path) -> list[Deal]:
     return deals
 
 
+_KINDS: tuple[EventKind, ...] = (
+    "hire",
+    "leave",
+    "booking",
+    "renewal",
+    "arr_new",
+    "arr_upsell",
+    "arr_cross_sell",
+    "go_live",
+    "implementation_success",
+    "implementation_failed",
+    "cash",
+    "revenue",
+    "arr_churn",
+)
+_CODE = {k: i for i, k in enumerate(_KINDS)}
+_CHUNK = 65_536
+
+
 @dataclass
 class DealLedger:
-    """The ledger built from deals, with its calendar and who is who."""
+    """The ledger built from deals, with its calendar and who is who.
 
-    events: list[Event]
+    Events are kept compactly (day, kind, amount, deal, first-year flag per event: about 30
+    bytes each instead of an ``Event`` object) in time order; :meth:`iter_events` builds the
+    ``Event`` objects one at a time, so a 200,000-row back-test never holds millions of them.
+    """
+
     calendar: Calendar
     names: dict[int, str]
     """Person id -> name (``ae:Ann``, ``csm:Bob``)."""
@@ -235,10 +346,86 @@ class DealLedger:
     """First day after the last event (pay of later events is counted until then)."""
     bookings: float
     """Sum of new, upsell and cross-sell ACV."""
+    _deals: list[Deal] = field(default_factory=list, repr=False)
+    """Deals in ledger order (deal id k is ``_deals[k - 1]``)."""
+    _people: list[tuple[str, int]] = field(default_factory=list, repr=False)
+    """(role, person id) of the hire/leave events (index into it for those events)."""
+    _ids: dict[tuple[str, str], int] = field(default_factory=dict, repr=False)
+    _customers: list[int] = field(default_factory=list, repr=False)
+    _day: Any = None
+    _kind: Any = None
+    _amount: Any = None
+    _ref: Any = None
+    _first_year: Any = None
+
+    def __len__(self) -> int:
+        return len(self._day)
+
+    @property
+    def events(self) -> list[Event]:
+        """Every event in time order (built on demand; prefer :meth:`iter_events`)."""
+        return list(self.iter_events())
+
+    def iter_events(self, skip: frozenset[str] = frozenset()) -> Iterator[Event]:
+        """The events in time order (stable: same-day events in the order they were derived),
+        leaving out the kinds in ``skip``."""
+        import numpy as np
+
+        order = self._order
+        if skip:
+            codes = np.asarray([_CODE[k] for k in skip if k in _CODE], dtype=np.int8)
+            order = order[~np.isin(self._kind[order], codes)]
+        deals, people, ids = self._deals, self._people, self._ids
+        who = [
+            {
+                "deal": n,
+                "customer": c,
+                "ae": ids[("ae", d.owner)],
+                "csm": ids[("csm", d.csm)] if d.csm else -1,
+                "deal_kind": d.kind,
+            }
+            for n, (d, c) in enumerate(zip(deals, self._customers, strict=True), start=1)
+        ]
+        hire, leave, booking = _CODE["hire"], _CODE["leave"], _CODE["booking"]
+        for lo in range(0, len(order), _CHUNK):  # Python values for one chunk at a time
+            part = order[lo : lo + _CHUNK]
+            rows = zip(
+                self._day[part].tolist(),
+                self._kind[part].tolist(),
+                self._amount[part].tolist(),
+                self._ref[part].tolist(),
+                self._first_year[part].tolist(),
+                strict=True,
+            )
+            for day, c, amount, r, first in rows:
+                if c in (hire, leave):
+                    role, pid = people[r]
+                    yield Event(day, _KINDS[c], role=role, person=pid)
+                elif c == booking:
+                    d = deals[r - 1]
+                    yield Event(
+                        day,
+                        "booking",
+                        amount=amount,
+                        list_price=d.amount / (1.0 - d.discount),
+                        discount=d.discount,
+                        term_months=d.term_months,
+                        **who[r - 1],
+                    )
+                else:
+                    yield Event(day, _KINDS[c], amount=amount, first_year=first == 1, **who[r - 1])
+
+    @property
+    def _order(self) -> Any:
+        import numpy as np
+
+        return np.argsort(self._day, kind="stable")
 
 
 def deals_to_events(deals: list[Deal], fiscal_year_start_month: int) -> DealLedger:
     """Turn deals into ledger events on a fiscal calendar starting at the first deal's fiscal year."""
+    import numpy as np
+
     first = min(d.close_date for d in deals)
     last = max(d.close_date for d in deals)
     y = first.year if first.month >= fiscal_year_start_month else first.year - 1
@@ -262,54 +449,95 @@ def deals_to_events(deals: list[Deal], fiscal_year_start_month: int) -> DealLedg
         if d.csm:
             person("csm", d.csm)
     accounts: dict[str, int] = {}
-    events: list[Event] = []
+    day: array[float] = array("d")
+    kind: array[int] = array("b")
+    amount: array[float] = array("d")
+    ref: array[int] = array("l")
+    first_year: array[int] = array("b")
+
+    def add(at: float, k: EventKind, value: float, r: int, fy: bool = False) -> None:
+        day.append(at)
+        kind.append(_CODE[k])
+        amount.append(value)
+        ref.append(r)
+        first_year.append(fy)
+
+    people: list[tuple[str, int]] = []
     for pid, name in names.items():
         role = name.split(":", 1)[0]
-        events.append(Event(0.0, "hire", role=role, person=pid))
-        events.append(Event(fiscal_end, "leave", role=role, person=pid))
+        people.append((role, pid))
+        add(0.0, "hire", 0.0, len(people) - 1)
+        add(fiscal_end, "leave", 0.0, len(people) - 1)
     bookings = 0.0
-    for deal_id, d in enumerate(sorted(deals, key=lambda d: (d.close_date, d.row)), start=1):
-        cust = accounts.setdefault(d.account, len(accounts) + 1)
-        ae = ids[("ae", d.owner)]
-        csm = ids[("csm", d.csm)] if d.csm else -1
-        day = cal.day_of(d.close_date)
-        list_price = d.amount / (1.0 - d.discount)
-        kw: dict[str, Any] = {"deal": deal_id, "customer": cust, "ae": ae, "csm": csm, "deal_kind": d.kind}
-        churn = cal.day_of(d.churn_date) if d.churn_date else math.inf
-        events.append(Event(day, "booking", amount=d.amount, list_price=list_price, discount=d.discount,
-                            term_months=d.term_months, **kw))
+    ordered = sorted(deals, key=lambda d: (d.close_date, d.row))
+    customers: list[int] = []
+    day_of: dict[dt.date, float] = {}
+
+    def day_at(date: dt.date) -> float:
+        got = day_of.get(date)
+        if got is None:
+            got = day_of[date] = cal.day_of(date)
+        return got
+
+    for deal_id, d in enumerate(ordered, start=1):
+        customers.append(accounts.setdefault(d.account, len(accounts) + 1))
+        at = day_at(d.close_date)
+        churn = day_at(d.churn_date) if d.churn_date else math.inf
+        add(at, "booking", d.amount, deal_id)
         if d.kind == "renewal":
-            events.append(Event(day, "renewal", amount=d.amount, **kw))
+            add(at, "renewal", d.amount, deal_id)
         else:
             bookings += d.amount
-            events.append(Event(day, ARR_KIND[d.kind], amount=d.amount, **kw))
-            live = cal.day_of(d.go_live_date) if d.go_live_date else day + GO_LIVE_DAYS
-            events.append(Event(live, "go_live", **kw))
-            done: EventKind = "implementation_failed" if d.failed else "implementation_success"
-            events.append(Event(live + SUCCESS_DAYS, done, **kw))
-            events.append(Event(day + CASH_DAYS, "cash", amount=d.amount, **kw))
+            add(at, ARR_KIND[d.kind], d.amount, deal_id)
+            live = day_at(d.go_live_date) if d.go_live_date else at + GO_LIVE_DAYS
+            add(live, "go_live", 0.0, deal_id)
+            add(
+                live + SUCCESS_DAYS,
+                "implementation_failed" if d.failed else "implementation_success",
+                0.0,
+                deal_id,
+            )
+            add(at + CASH_DAYS, "cash", d.amount, deal_id)
             for m in range(min(12, d.term_months)):
-                rday = cal.day_of(_add_months(d.close_date, m))
+                rday = day_at(_add_months(d.close_date, m))
                 if rday >= churn:
                     break
-                events.append(Event(rday, "revenue", amount=d.amount / 12, first_year=True,
-                                    **kw))
-            renew = float(cal.day_of(_add_months(d.close_date, d.term_months)))
+                add(rday, "revenue", d.amount / 12, deal_id, True)
+            renew = float(day_at(_add_months(d.close_date, d.term_months)))
             if renew < churn:
-                events.append(Event(renew, "renewal", amount=d.amount, first_year=True,
-                                    **kw))
+                add(renew, "renewal", d.amount, deal_id, True)
         if d.churn_date:
-            events.append(Event(churn, "arr_churn", amount=-d.amount, **kw))
-    events.sort(key=lambda e: e.day)
-    end = max(fiscal_end, max(e.day for e in events) + 1.0)
-    return DealLedger(events, cal, names, 0.0, fiscal_end, end, bookings)
+            add(churn, "arr_churn", -d.amount, deal_id)
+    days = np.frombuffer(day, dtype=np.float64).copy()
+    end = max(fiscal_end, float(days.max()) + 1.0)
+    return DealLedger(
+        cal,
+        names,
+        0.0,
+        fiscal_end,
+        end,
+        bookings,
+        ordered,
+        people,
+        ids,
+        customers,
+        days,
+        np.frombuffer(kind, dtype=np.int8).copy(),
+        np.frombuffer(amount, dtype=np.float64).copy(),
+        np.asarray(ref, dtype=np.int64),
+        np.frombuffer(first_year, dtype=np.int8).copy(),
+    )
 
 
 def _add_months(d: dt.date, months: int) -> dt.date:
     m = d.month - 1 + months
     y, m = d.year + m // 12, m % 12 + 1
-    day = min(d.day, [31, 29 if y % 4 == 0 and (y % 100 or y % 400 == 0) else 28, 31, 30, 31, 30, 31, 31,
-                      30, 31, 30, 31][m - 1])
+    day = min(
+        d.day,
+        [31, 29 if y % 4 == 0 and (y % 100 or y % 400 == 0) else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][
+            m - 1
+        ],
+    )
     return dt.date(y, m, day)
 
 
@@ -327,14 +555,16 @@ class BacktestResult:
         bookings = self.ledger.bookings
         for name, p in self.payouts.items():
             var, base = p.variable_total(), p.base_total()
-            out.append({
-                "plan": name,
-                "variable_usd": var,
-                "clawbacks_usd": p.clawback_total(),
-                "base_usd": base,
-                "total_usd": var + base,
-                "variable_pct_of_bookings": 100.0 * var / bookings if bookings else 0.0,
-            })
+            out.append(
+                {
+                    "plan": name,
+                    "variable_usd": var,
+                    "clawbacks_usd": p.clawback_total(),
+                    "base_usd": base,
+                    "total_usd": var + base,
+                    "variable_pct_of_bookings": 100.0 * var / bookings if bookings else 0.0,
+                }
+            )
         return out
 
     def people(self) -> dict[str, dict[str, float]]:
@@ -348,12 +578,77 @@ class BacktestResult:
         return out
 
 
+PRUNABLE: tuple[EventKind, ...] = (
+    "revenue",
+    "cash",
+    "go_live",
+    "implementation_success",
+    "implementation_failed",
+    "renewal",
+)
+"""Kinds a plan may not read at all (never people, bookings or ARR movements)."""
+_READS_ALSO: dict[str, tuple[str, ...]] = {"go_live": ("implementation_success",)}
+"""Timing triggers whose pay also reads another event's day (success pay is dated from go-live)."""
+
+
+def inert_kinds(plan: PlanDesign) -> frozenset[str]:
+    """Event kinds of a back-test ledger that cannot change ``plan``'s pay, so need not be replayed.
+
+    A kind of :data:`PRUNABLE` is inert when none of the plan's components, quotas or spiffs uses
+    a measure that kind credits, no component's pay timing is released by it (or reads its day),
+    and no spiff or clawback triggers on it. Such an event then changes nothing the plan reads:
+    the periods it would close are closed by the next event (period pay is dated by the period,
+    not by the event), and it releases nothing (pay waiting on another trigger is released by
+    that trigger's event). Replaying it or not gives identical payouts; tests/plans check this
+    against ``compute_payouts`` over the scenario library's plans.
+    """
+    out: set[str] = set()
+    for kind in PRUNABLE:
+        sample = Event(
+            0.0,
+            kind,
+            amount=1.0,
+            first_year=True,
+            deal=1,
+            customer=1,
+            ae=1,
+            csm=1,
+            consultant=1,
+            sdr=1,
+            deal_kind="new",
+        )
+        measures = {c.measure for c in credits_of(sample, plan.crediting)}
+        releasers = {kind, *_READS_ALSO.get(kind, ())}
+        used = kind in ARR_KINDS or any(
+            CLAWBACK_TRIGGER[t] == kind
+            for role in ROLES
+            for c in plan.role(role).components
+            if c.clawback is not None
+            for t in c.clawback.triggers
+        )
+        for role in ROLES:
+            rp = plan.role(role)
+            paid = paid_measures(rp) | ({rp.quota.measure} if rp.quota is not None else set())
+            used = used or bool(paid & measures)
+            used = used or any(TIMING_TRIGGER[c.pays] in releasers for c in rp.components)
+            used = used or any(spiff_matches(sp.event, sample) for sp in role_spiffs(plan, role))
+        if not used:
+            out.add(kind)
+    return frozenset(out)
+
+
+def price_plan(led: DealLedger, plan: PlanDesign) -> Payouts:
+    """Payouts of one plan for a deal ledger (what ``compute_payouts`` gives for ``led.events``)."""
+    state = PayState(plan, led.calendar, start_day=led.fiscal_start_day)
+    for event in led.iter_events(skip=inert_kinds(plan)):
+        state.observe(event)
+    return payouts_from_state(state, start_day=led.fiscal_start_day, end_day=led.end_day)
+
+
 def backtest(deals: list[Deal], scenario: Scenario) -> BacktestResult:
     """Price the same deals under every plan of ``scenario`` (no behaviour change)."""
     led = deals_to_events(deals, scenario.company.fiscal_year_start_month)
     res = BacktestResult(led, baseline=scenario.baseline)
     for plan in scenario.plans:
-        res.payouts[plan.name] = compute_payouts(
-            led.events, plan, led.calendar, start_day=led.fiscal_start_day, end_day=led.end_day
-        )
+        res.payouts[plan.name] = price_plan(led, plan)
     return res

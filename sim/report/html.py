@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim.experiment.results import atomic_write_bytes, atomic_write_text
+from sim.files import atomic_write_bytes, atomic_write_text
 from sim.report import fmt
 from sim.report.data import KEY_METRICS, MissingData, ReportData, load, lookup
 from sim.report.plots import (
@@ -27,6 +27,7 @@ from sim.report.plots import (
     render,
     waterfall_table,
 )
+from sim.safetext import safe_text
 from sim.scenario.plans import Component, PlanDesign, RolePlan
 
 REPORT_FILE = "report.html"
@@ -103,8 +104,8 @@ footer td, footer th { text-align:left; padding:3px 12px 3px 0; border:none; bac
 
 
 def esc(x: Any) -> str:
-    """HTML-escaped text."""
-    return html.escape(str(x), quote=True)
+    """HTML-escaped text; control characters (user text: names, descriptions) shown as escapes."""
+    return html.escape(safe_text(x, keep_newlines=True), quote=True)
 
 
 @dataclass
@@ -604,7 +605,7 @@ def _footer(page: Page) -> None:
     n = data.replications.groupby("plan").size().to_dict()
     wall = f" ({float(meta['wall_seconds']):.0f} s)" if meta.get("wall_seconds") is not None else ""
     rows = [
-        ("Scenario", sc.name),
+        ("Scenario", safe_text(sc.name)),
         ("incentsim version", meta.get("incentsim_version", "–")),
         ("git commit", meta.get("git_commit") or "–"),
         ("Seed", meta.get("seed", sc.experiment.seed)),
@@ -693,10 +694,11 @@ def build(data: ReportData, plots_dir: Path | None) -> tuple[str, list[Path]]:
         step(page)
     _footer(page)
     toc = " ".join(f'<a href="#{a}">{esc(t)}</a>' for a, t in SECTIONS)
+    title = esc(safe_text(sc.name))  # the name on one line
     head = (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{esc(sc.name)} — incentsim report</title><style>{CSS}</style></head><body><main>"
-            f'<header class="top"><div class="kicker">incentsim report</div><h1>{esc(sc.name)}</h1>'
+            f"<title>{title} — incentsim report</title><style>{CSS}</style></head><body><main>"
+            f'<header class="top"><div class="kicker">incentsim report</div><h1>{title}</h1>'
             f'<nav class="toc">{toc}</nav></header>')
     return head + "".join(page.parts) + "</main></body></html>\n", page.written
 

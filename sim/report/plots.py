@@ -46,6 +46,8 @@ STYLE: dict[str, Any] = {
     "legend.frameon": False,
     "figure.dpi": 100,
     "savefig.dpi": 110,
+    # plan names are user text: "$" is a dollar sign, never the start of TeX math
+    "text.parse_math": False,
 }
 
 

@@ -261,7 +261,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{path} is stale; regenerate with: {REGENERATE}", file=sys.stderr)
             return 1
         return 0
-    path.write_text(text, encoding="utf-8")
+    from sim.files import atomic_write_text
+
+    atomic_write_text(path, text)
     print(f"wrote {path}")
     return 0
 

@@ -7,6 +7,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from sim.safetext import safe_text
+
 _PLAIN_PART = re.compile(r"[\w\-]+")
 
 
@@ -28,10 +30,8 @@ def format_path(parts: Iterable[object]) -> str:
 
 
 def _one_line(text: str) -> str:
-    """Escape anything that is not printable (newlines, tabs, line separators)."""
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+    """Escape anything that is not printable (newlines, tabs, line separators, ESC)."""
+    return safe_text(text)
 
 
 @dataclass(frozen=True)

@@ -141,21 +141,11 @@ def _unshare(value: Any) -> Any:
 
 
 def read_yaml_mapping(path: Path, label: str | None = None) -> dict[str, Any]:
-    """Read a file that must hold one YAML mapping."""
+    """Read a file that must hold one YAML mapping (a regular file of at most ``MAX_BYTES``)."""
+    from sim.files import read_regular_file  # sim.files imports this package's errors
+
     file = label or str(path)
-    try:
-        if path.is_dir():
-            raise ScenarioError([Problem(file, FILE, "expected a YAML file, found a directory")])
-        with path.open("rb") as fh:
-            # One byte more than allowed is enough to know it is too large (and /dev/zero ends).
-            data = fh.read(MAX_BYTES + 1)
-    except FileNotFoundError:
-        raise ScenarioError([Problem(file, FILE, "file not found")]) from None
-    except PermissionError:
-        raise ScenarioError([Problem(file, FILE, "file is not readable (permission denied)")]) from None
-    except OSError as exc:
-        raise ScenarioError([Problem(file, FILE, f"file cannot be read: {exc.strerror}")]) from None
-    return parse_mapping_bytes(data, file)
+    return parse_mapping_bytes(read_regular_file(path, MAX_BYTES, file, what="a YAML file"), file)
 
 
 def parse_mapping_bytes(data: bytes, file: str) -> dict[str, Any]:
@@ -244,19 +234,73 @@ def _resolve_mapping(
             raise ScenarioError(
                 [Problem(label, "extends", f"expected an existing file, {parent_ref!r} not found")]
             )
-        if not parent_path.is_file():
+        if parent_path.is_dir():
             raise ScenarioError(
                 [Problem(label, "extends", f"expected a YAML file, {parent_ref!r} is a directory")]
             )
         shown_dir = os.path.dirname(label) if label_dir is None else label_dir
         parent_label = os.path.normpath(os.path.join(shown_dir, parent_ref))
-        parent = _resolve_file(parent_path, parent_label, stack)
+        parent = _resolve_parent(parent_path, parent_label, label, stack)
         plans = parent.get("plans")
         library = plans if isinstance(plans, list) else []
         merged = deep_merge(parent, raw)
     if isinstance(merged.get("plans"), list):
         merged["plans"] = _resolve_based_on(merged["plans"], library, label)
     return merged
+
+
+def _not_a_scenario(parent_label: str, where: str, label: str, why: str) -> ScenarioError:
+    return ScenarioError([Problem(parent_label, where,
+                                  f"is not an incentsim scenario (extended by {label}): {why}")])
+
+
+_TOP_LEVEL_KEYS = frozenset({*Scenario.model_fields, "extends"})
+
+
+def _foreign_key_at(text: str) -> str:
+    """Where the first top-level key that is not a scenario field is (``line L, column C``)."""
+    try:
+        node = yaml.compose(text, Loader=_StrictSafeLoader)
+    except (yaml.YAMLError, RecursionError):
+        return "(top level)"
+    if isinstance(node, yaml.MappingNode):
+        for key, _ in node.value:
+            if not (isinstance(key, yaml.ScalarNode) and key.value in _TOP_LEVEL_KEYS):
+                return f"line {key.start_mark.line + 1}, column {key.start_mark.column + 1}"
+    return "(top level)"
+
+
+def _resolve_parent(
+    path: Path, parent_label: str, label: str, stack: tuple[Path, ...]
+) -> dict[str, Any]:
+    """Read and resolve an extended file.
+
+    A file that cannot be read as a scenario (not a regular file, too large, binary, not YAML,
+    not a mapping, top-level keys that are not scenario fields) gets one line naming that file,
+    where the first problem is and "is not an incentsim scenario"; its content is never shown (it
+    may be any file on the machine: no key, value or YAML snippet of it is quoted). Once it
+    looks like a scenario, problems inside it are reported as usual.
+    """
+    from sim.files import read_regular_file  # sim.files imports this package's errors
+
+    try:
+        data = read_regular_file(path, MAX_BYTES, parent_label, what="a YAML file")
+        raw = parse_mapping_bytes(data, parent_label)
+    except ScenarioError as exc:
+        first = exc.problems[0]
+        if first.path in (FILE, "(top level)"):  # these messages name kinds, never content
+            raise _not_a_scenario(parent_label, first.path, label, first.message) from None
+        if first.path.startswith("line "):
+            raise _not_a_scenario(parent_label, first.path, label,
+                                  "invalid YAML (validate that file alone for the details)") from None
+        raise _not_a_scenario(parent_label, "(top level)", label, "a top-level key is not text") from None
+    foreign = [k for k in raw if k not in _TOP_LEVEL_KEYS]
+    if foreign:
+        where = _foreign_key_at(data.decode("utf-8-sig", errors="replace"))
+        why = (f"{len(foreign)} top-level key(s) are not scenario fields; expected "
+               f"{', '.join(sorted(_TOP_LEVEL_KEYS))}")
+        raise _not_a_scenario(parent_label, where, label, why)
+    return _resolve_mapping(raw, parent_label, path.parent, (*stack, path.resolve()))
 
 
 def _resolve_based_on(plans: list[Any], library: list[Any], file: str) -> list[Any]:
