@@ -47,6 +47,9 @@ class Streams:
         self.replication = replication
         self.salt = salt
         self._cache: dict[str, np.random.Generator] = {}
+        self._keys: dict[str, tuple[int, int]] = {}
+        self.keyed_names: set[str] = set()
+        """Names of the keyed streams used so far."""
 
     def __call__(self, name: str) -> np.random.Generator:
         gen = self._cache.get(name)
@@ -55,7 +58,51 @@ class Streams:
             self._cache[name] = gen
         return gen
 
+    def keyed(self, name: str, keys: np.ndarray, cols: int) -> np.ndarray:
+        """Uniforms in (0, 1), one row of ``cols`` per entity key: the draws of stream ``name``
+        that belong to each entity (see :func:`keyed_uniforms`)."""
+        self.keyed_names.add(name)
+        return keyed_uniforms(self._key(name), keys, cols)
+
+    def _key(self, name: str) -> tuple[int, int]:
+        got = self._keys.get(name)
+        if got is None:
+            state = seed_sequence(self.seed, self.replication, name, self.salt).generate_state(2, np.uint64)
+            got = self._keys[name] = (int(state[0]), int(state[1]))
+        return got
+
     @property
     def names(self) -> list[str]:
         """Names of the streams used so far (sorted)."""
         return sorted(self._cache)
+
+
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _mix(z: np.ndarray) -> np.ndarray:
+    """The SplitMix64 finaliser (Steele, Lea & Flood 2014): a bijection of 64-bit words whose
+    outputs pass BigCrush for consecutive inputs."""
+    z = (z ^ (z >> np.uint64(30))) * _M1
+    z = (z ^ (z >> np.uint64(27))) * _M2
+    return z ^ (z >> np.uint64(31))
+
+
+def keyed_uniforms(key: tuple[int, int], entities: np.ndarray, cols: int) -> np.ndarray:
+    """Uniforms in (0, 1) of shape ``(len(entities), cols)``: row ``i`` depends only on the
+    stream ``key`` (two 64-bit words from the stream's ``SeedSequence``) and on ``entities[i]``.
+
+    A counter-based generator: the draw of entity ``e`` in column ``c`` is the SplitMix64
+    finaliser applied to ``mix(e ^ k0) + (c + 1) x golden ratio ^ k1``, its top 53 bits read as
+    ``(bits + 0.5) / 2^53``. So an entity keeps its own luck whatever other entities exist, in
+    whatever order they were created: a plan that wins different deals shifts no other
+    customer's draws (common random numbers by entity, not by position).
+    """
+    k0, k1 = np.uint64(key[0]), np.uint64(key[1])
+    e = _mix(np.asarray(entities, dtype=np.uint64) ^ k0)
+    c = (np.arange(1, cols + 1, dtype=np.uint64) * _GOLDEN) ^ k1
+    with np.errstate(over="ignore"):
+        h = _mix(e[:, None] + c[None, :])
+    return ((h >> np.uint64(11)).astype(np.float64) + 0.5) * (1.0 / 9007199254740992.0)

@@ -62,4 +62,4 @@ def _monthly_term() -> Sequence[Check]:
 def _monthly_term_10pct() -> Sequence[Check]:
     from sim.validation.retention import monthly_term_checks, monthly_term_setup
 
-    return monthly_term_checks(monthly_term_setup(0.10, customers=10_000, replications=10, years=2.0))
+    return monthly_term_checks(monthly_term_setup(0.10, customers=10_000, replications=30, years=2.0))

@@ -13,6 +13,7 @@ import functools
 from typing import TYPE_CHECKING
 
 import numpy as np
+from scipy.special import ndtri
 
 if TYPE_CHECKING:
     from sim.world.model import World
@@ -55,7 +56,17 @@ _FIELDS: dict[str, tuple[type, float]] = {
     "cash_due_cents": (np.int64, 0),
     "cash_deal": (np.int32, -1),
     "cash_kind": (np.int8, 0),
+    "key": (np.uint64, 0),
 }
+
+LEAD_KEY = 1 << 60
+"""Tag of the entity key of a customer won from a lead (starting customers: their index)."""
+
+
+def lead_key(segment: int, source: int, seq: int) -> int:
+    """The entity key of the customer a lead becomes: its (segment, source) stream and position
+    there, the same whichever plan wins it and in whatever order customers were won."""
+    return LEAD_KEY | (segment << 56) | (source << 52) | seq
 
 
 class Book:
@@ -95,6 +106,8 @@ class Book:
     cash_due_cents: np.ndarray
     cash_deal: np.ndarray
     cash_kind: np.ndarray
+    key: np.ndarray
+    """Entity key of each customer: what its own monthly draws are keyed by (``Streams.keyed``)."""
 
     def __init__(self, capacity: int) -> None:
         self.n = 0
@@ -112,11 +125,12 @@ class Book:
         self.capacity = new_cap
 
     def add(self, count: int) -> np.ndarray:
-        """Reserve ``count`` new rows and return their indices."""
+        """Reserve ``count`` new rows and return their indices (keyed by index: ``key``)."""
         if self.n + count > self.capacity:
             self._grow(self.n + count)
         idx = np.arange(self.n, self.n + count)
         self.n += count
+        self.key[idx] = idx  # a customer's draws are keyed by its index unless a lead keys it
         return idx
 
     def active(self) -> np.ndarray:
@@ -192,13 +206,10 @@ def poisson_inv(u: np.ndarray, lam: np.ndarray, max_k: int = 60) -> np.ndarray:
     return k
 
 
-def _month_uniforms(world: World, name: str, month: int, cols: int) -> np.ndarray:
-    n = world.book.n
-    return (
-        world.streams(f"customers.{name}.m{month}").random((n, cols))
-        if cols > 1
-        else world.streams(f"customers.{name}.m{month}").random(n)
-    )
+def _draws(world: World, name: str, month: int, customers: np.ndarray, cols: int) -> np.ndarray:
+    """This month's uniforms of stream ``customers.<name>``, one row per customer, keyed by the
+    customers' entity keys: a customer's luck does not depend on which others exist."""
+    return world.streams.keyed(f"customers.{name}.m{month}", world.book.key[customers], cols)
 
 
 def monthly_update(world: World, month: int) -> None:
@@ -222,8 +233,8 @@ def monthly_update(world: World, month: int) -> None:
     cb = world.behaviour.csm
     seg = book.segment[live]
     h = book.health[live]
-    z = world.streams(f"customers.health.m{month}").standard_normal((book.n, 2))[live]
-    u = _month_uniforms(world, "events", month, 8)[live]
+    z = ndtri(_draws(world, "health", month, live, 2))
+    u = _draws(world, "events", month, live, 8)
     rows = world.cs.csm_rows(book.csm[live])
     sh = world.cs.shares[rows]
     rec = world.ledger.record
@@ -378,7 +389,7 @@ def _expansion_opportunities(
     cb = world.behaviour.csm
     d = world.company.deals
     exp_mult = (1 + cb.expansion_multiplier * sh[:, 2]) / (1 + cb.expansion_multiplier * world.cs.neutral[2])
-    uo = world.streams(f"customers.expansion.m{month}").random((book.n, 6))[live]
+    uo = _draws(world, "expansion", month, live, 6)
     for col, kind in ((6, "upsell"), (7, "cross_sell")):
         rate = (
             world.seg_array(f"{kind}_opportunities_per_year")[seg]
@@ -429,11 +440,11 @@ def renewals(world: World, month: int) -> None:
 
     book = world.book
     n = book.n
-    u = world.streams(f"customers.renewal.m{month}").random((n, 2))
     st = book.status[:n]
     due = np.flatnonzero(((st == IMPLEMENTING) | (st == LIVE)) & (book.contract_end_month[:n] == month))
     if len(due) == 0:
         return
+    u = _draws(world, "renewal", month, due, 2)
     cc = world.company.customers
     seg = book.segment[due]
     inc = renewal_price_increase(book.discount[due], cc.deep_discount)
@@ -450,7 +461,7 @@ def renewals(world: World, month: int) -> None:
         cc.renewal_price_sensitivity,
         np.where(ref_active, cc.referred_churn_odds, 0.0),
     )
-    churn = u[due, 0] < p
+    churn = u[:, 0] < p
     now = float(world.env.now)
     rec = world.ledger.record
     for j in range(len(due)):
@@ -479,7 +490,7 @@ def renewals(world: World, month: int) -> None:
         arr = trued
         book.usage[c] = 1.0
         if inc[j] > 0:
-            if u[c, 1] < book.health[c]:
+            if u[j, 1] < book.health[c]:
                 up = round(arr * float(inc[j]))
                 if up:
                     rec(Event(now, "arr_expansion", up / 100.0, **common))
@@ -513,9 +524,9 @@ def collect_cash(world: World, month: int) -> None:
     if len(due) == 0:
         return
     cc = world.company.customers
-    u = world.streams(f"customers.cash.m{month}").random(n)
+    u = _draws(world, "cash", month, due, 1)[:, 0].tolist()
     now = float(world.env.now)
-    for c in due.tolist():
+    for j, c in enumerate(due.tolist()):
         cents = int(book.cash_due_cents[c])
         deal = int(book.cash_deal[c])
         kind = int(book.cash_kind[c])
@@ -534,7 +545,7 @@ def collect_cash(world: World, month: int) -> None:
             "segment": int(book.segment[c]),
             "source": SOURCE_NAMES[book.source[c]],
         }
-        if u[c] < p:
+        if u[j] < p:
             world.ledger.record(Event(now, "non_payment", cents / 100.0, **common))
             world.churn(c, "non_payment")
         else:

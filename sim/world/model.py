@@ -45,6 +45,7 @@ from sim.world.customers import (
     LIVE,
     SOURCE_NAMES,
     Book,
+    lead_key,
 )
 from sim.world.implementation import ImplementationTeam
 from sim.world.market import U_USAGE, Lead, Market
@@ -332,6 +333,7 @@ class World:
         book.list_arr_cents[i] = list_cents
         book.segment[i] = lead.segment
         book.source[i] = lead.source
+        book.key[i] = lead_key(lead.segment, lead.source, lead.seq)
         book.status[i] = IMPLEMENTING
         book.discount[i] = opp.discount
         book.promise[i] = opp.promise

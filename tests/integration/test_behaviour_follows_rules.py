@@ -168,7 +168,7 @@ def test_convex_accelerator_bunches_closes_at_quarter_end_with_deeper_discounts(
 
 @pytest.mark.slow
 def test_clawback_on_early_churn_lowers_poor_fit_share(rules: Scenario) -> None:
-    _assert_direction(_paired(rules, "flat", "clawback", "poor_fit_share", 6), -1,
+    _assert_direction(_paired(rules, "flat", "clawback", "poor_fit_share", 16), -1,
                       "share of new logos with poor fit")
 
 

@@ -176,11 +176,13 @@ def _digest(events: list[Event]) -> str:
     return h.hexdigest()
 
 
-# Ledger digests of the tiny scenario (seed 11, incentive policy) computed with the code before
-# SDRs existed (commit fd6b442): no SDRs must give exactly that world.
+# Ledger digests of the tiny scenario (seed 11, incentive policy) without SDRs. They were first
+# computed with the code before SDRs existed (commit fd6b442) and held until customers' monthly
+# draws were keyed by customer (sim/rng.py: Streams.keyed), which redraws every customer's luck
+# on purpose; recomputed then. No SDRs must keep giving exactly this world.
 BEFORE_SDRS = {
-    0: "cada93aa143a4f0b52dce46bd3a7a80f7a87cb94ac4d4f52d4b8a648c6835402",
-    1: "5d8c0281435ac39400167e3b00b3e1329a4617c7a379f392967b52d55d35a355",
+    0: "c533981e2ad30990ff2273e5631b21226d30fc8fdcd3831121b9a4d3f07b93fc",
+    1: "9b850de6d7fa895018d860183bd53c633752e940615b3810c692fcd2adde7b40",
 }
 
 
