@@ -47,7 +47,7 @@ from sim.calendar import Calendar
 from sim.ledger import Event, EventKind
 from sim.plans.components import CLAWBACK_TRIGGER, TIMING_TRIGGER, paid_measures, role_spiffs
 from sim.plans.engine import Payouts, PayState, payouts_from_state
-from sim.plans.measures import ARR_KINDS, credits_of, spiff_matches
+from sim.plans.measures import ARR_KINDS, measures_credited_by, sample_event, spiff_matches
 from sim.scenario.errors import Problem, ScenarioError
 from sim.scenario.plans import ROLES, PlanDesign
 from sim.scenario.schema import Scenario
@@ -604,20 +604,8 @@ def inert_kinds(plan: PlanDesign) -> frozenset[str]:
     """
     out: set[str] = set()
     for kind in PRUNABLE:
-        sample = Event(
-            0.0,
-            kind,
-            amount=1.0,
-            first_year=True,
-            deal=1,
-            customer=1,
-            ae=1,
-            csm=1,
-            consultant=1,
-            sdr=1,
-            deal_kind="new",
-        )
-        measures = {c.measure for c in credits_of(sample, plan.crediting)}
+        sample = sample_event(kind)
+        measures = measures_credited_by(kind, plan.crediting)
         releasers = {kind, *_READS_ALSO.get(kind, ())}
         used = kind in ARR_KINDS or any(
             CLAWBACK_TRIGGER[t] == kind

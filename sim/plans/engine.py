@@ -53,6 +53,7 @@ from sim.plans.measures import (
     Credit,
     credited_roles,
     credits_of,
+    measures_credited_by,
     spiff_matches,
     spiff_person,
 )
@@ -60,8 +61,6 @@ from sim.plans.pricing import Rule, commission, period_end
 from sim.scenario.plans import ROLES, Component, PlanDesign, RolePlan, Spiff
 
 PERIODS = ("month", "quarter", "year")
-REVENUE_MEASURES = frozenset({"first_year_revenue", "sdr_first_year_revenue"})
-"""The measures a revenue event credits (``sim.plans.measures.credits_of``)."""
 BASE = "base"
 _CLAWBACK_KINDS = frozenset(CLAWBACK_TRIGGER.values())
 _RELEASE_KINDS = frozenset(k for k in TIMING_TRIGGER.values() if k is not None)
@@ -192,7 +191,7 @@ class PayState:
                 self._measures.add(rp.quota.measure)
             for ci in range(len(rp.components)):
                 self._info[(role, ci)] = Rule.compile(rp, ci)
-        self._revenue_measures = bool(self._measures & REVENUE_MEASURES)
+        self._revenue_measures = bool(self._measures & measures_credited_by("revenue", plan.crediting))
         """Whether a revenue event may credit a measure of this plan (else it is read in bulk)."""
 
     # ------------------------------------------------------------------ helpers

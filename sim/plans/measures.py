@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sim.ledger import Event
+from sim.ledger import Event, EventKind
 from sim.scenario.plans import Crediting
 
 TEAM = -1
@@ -136,6 +136,21 @@ def credits_of(event: Event, crediting: Crediting) -> list[Credit]:
         who = event.marketer if event.marketer >= 0 else event.person
         out.append(Credit("marketing", who if who >= 0 else TEAM, "leads", 1.0))
     return out
+
+
+def sample_event(kind: EventKind) -> Event:
+    """An event of ``kind`` with every person field filled, first-year, of a new deal: what a
+    plan could be credited for or paid on by that kind at most."""
+    return Event(
+        0.0, kind, amount=1.0, first_year=True, deal=1, customer=1, ae=1, csm=1, consultant=1, sdr=1,
+        deal_kind="new",
+    )
+
+
+def measures_credited_by(kind: EventKind, crediting: Crediting) -> frozenset[str]:
+    """Every measure an event of ``kind`` can credit (:func:`credits_of` on its
+    :func:`sample_event`)."""
+    return frozenset(c.measure for c in credits_of(sample_event(kind), crediting))
 
 
 def spiff_matches(spiff_event: str, event: Event) -> bool:
