@@ -153,7 +153,7 @@ def _utc_now() -> str:
 
 def default_out_dir(scenario: Scenario, root: str | Path = "runs") -> Path:
     """``runs/<scenario>-<UTC timestamp>``, the name made a safe path component (a name such as
-    ``../x`` or ``/tmp/x`` never leaves ``root``)."""
+    ``../x`` or ``/srv/x`` never leaves ``root``)."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     return Path(root) / f"{path_component(scenario.name)}-{stamp}"
 
