@@ -33,23 +33,12 @@ from sim.scenario.plans import MEASURES, PlanDesign
 CAL = Calendar(1, 36)
 AES, CSMS, CONSULTANTS = (1, 2), (11, 12), (21,)
 ROLE_OF = {**{p: "ae" for p in AES}, **{p: "csm" for p in CSMS}, **{p: "consultant" for p in CONSULTANTS}}
-VALUED_MEASURES = (
-    "bookings_acv",
-    "new_logo_acv",
-    "upsell_acv",
-    "cross_sell_acv",
-    "first_year_revenue",
-    "cash_collected",
-    "net_new_arr",
-    "book_grr",
-    "book_nrr",
-    "go_lives",
-    "implementation_success_90d",
-    "first_year_renewals",
-    "renewals_arr",
-    "references",
-    "referrals",
+NOT_VALUED = (
+    "tickets", "leads", "marketing_sourced_acv", "meetings_set", "qualified_opportunities",
+    "sdr_closed_acv", "sdr_first_year_revenue",
 )
+"""Measures no AE, CSM or consultant decision describes (product, marketing and SDR measures)."""
+VALUED_MEASURES = tuple(m for m in MEASURES if m not in NOT_VALUED)
 
 small = st.floats(0.0, 1.0)
 
