@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, get_args
 
 import numpy as np
 import pytest
@@ -28,7 +28,7 @@ from sim.decisions import Decision, MeasureOutcome, Option, OptionTable
 from sim.ledger import Event, Ledger
 from sim.plans.components import SPIFF_EVENT_MEASURE, paid_measures
 from sim.scenario.behaviour import Behaviour
-from sim.scenario.plans import MEASURES, PlanDesign
+from sim.scenario.plans import MEASURES, PlanDesign, SpiffEvent
 
 CAL = Calendar(1, 36)
 AES, CSMS, CONSULTANTS = (1, 2), (11, 12), (21,)
@@ -106,20 +106,7 @@ def role_plans(draw: st.DrawFn) -> dict[str, Any]:
     rp["components"] = [draw(components(quota, i)) for i in range(n)]
     rp["spiffs"] = [
         {
-            "event": draw(
-                st.sampled_from(
-                    [
-                        "new_logo",
-                        "multi_year",
-                        "upsell",
-                        "cross_sell",
-                        "reference",
-                        "referral",
-                        "go_live",
-                        "renewal",
-                    ]
-                )
-            ),
+            "event": draw(st.sampled_from([e for e in get_args(SpiffEvent) if e != "handoff"])),
             "amount_usd": draw(st.floats(1.0, 5_000)),
             "start_month": draw(st.floats(0.0, 6.0)),
             "months": draw(st.one_of(st.none(), st.floats(0.5, 12.0))),
