@@ -1,4 +1,4 @@
-"""The ledger: every business event of one replication, in time order.
+"""The ledger: every business event of one replication, in time order, stored as columns.
 
 The world writes it; the payout engine and the metrics read it. It lives at the top of
 the package (not in ``sim.world``) because the payout engine must read it without knowing
@@ -7,43 +7,112 @@ anything of the world, and the back-test builds one from a CRM export.
 Amounts are US dollars (ACV, ARR deltas, revenue, cash) or counts (``amount=1``). ARR
 movements are signed: new and expansion positive, contraction, price erosion and churn
 negative, so that start + sum(movements) = end holds to the cent.
+
+Storage is one numpy structured array (:data:`EVENT_DTYPE`, names as integer codes from
+:mod:`sim.vocabulary`): recording an event is one row write, a month's bulk flow is one
+column write per field, and readers consume the rows they have not seen yet in bulk
+(:meth:`Ledger.rows_since`). :class:`Event` is the same row as an object, for people and tests.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field, fields
-from typing import Any, Literal
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, fields
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-EventKind = Literal[
-    # people
-    "hire", "leave",
-    # bookings (a signed deal; amount = first-year ACV after discount)
-    "booking",
-    # ARR movements (amount = signed ARR delta)
-    "arr_new", "arr_expansion", "arr_upsell", "arr_cross_sell",
-    "arr_contraction", "arr_price_erosion", "arr_churn",
-    # renewals (amount = ARR renewed; attrs: first_renewal)
-    "renewal",
-    # implementation
-    "go_live", "implementation_success", "implementation_failed",
-    # money
-    "revenue", "invoice", "cash", "non_payment",
-    # advocacy and market
-    "reference", "referral", "lead", "champion_move",
-    # support
-    "tickets",
-    # CSM books: ARR of a CSM's accounts at a period start (for book GRR/NRR measures)
-    "book_snapshot",
-    # SDR hand-offs: a meeting set (lead handed to an AE), an opportunity the AE opened from it
-    "meeting", "opportunity",
-]
+from sim.vocabulary import CREDITED, DEAL_KINDS, EVENT_KINDS, ROLES, SOURCES, EventKind
 
-DEAL_KINDS = ("new", "upsell", "cross_sell", "renewal")
-ROLE_FIELDS = ("ae", "csm", "consultant", "marketer")
+__all__ = ["EVENT_DTYPE", "EVENT_KINDS", "Event", "EventBatch", "EventKind", "K", "Ledger"]
+
+DEAL_KIND_CODE = {k: i for i, k in enumerate(DEAL_KINDS)}
+SOURCE_CODE = {"": 0, **{s: i + 1 for i, s in enumerate(SOURCES)}}
+"""Ledger code of a source: 0 for none, else 1 + its position in ``SOURCES``."""
+SOURCE_NAME = ("", *SOURCES)
+ROLE_CODE = {"": 0, **{r: i + 1 for i, r in enumerate(ROLES)}}
+"""Ledger code of a role: 0 for none, else 1 + its position in ``ROLES``."""
+ROLE_NAME = ("", *ROLES)
+CREDITED_CODE = {c: i for i, c in enumerate(CREDITED)}
+_CODES: dict[str, Mapping[Any, int]] = {
+    "deal_kind": DEAL_KIND_CODE, "source": SOURCE_CODE, "role": ROLE_CODE, "credited": CREDITED_CODE,
+}  # fmt: skip
+
+
+class _Kinds:
+    """Ledger codes of the event kinds as attributes (``K.booking``)."""
+
+    def __init__(self) -> None:
+        for i, k in enumerate(EVENT_KINDS):
+            setattr(self, k, i)
+
+    def __getattr__(self, name: str) -> int:  # for type checkers; every kind is set above
+        raise AttributeError(name)
+
+
+K = _Kinds()
+KIND_CODE = {k: i for i, k in enumerate(EVENT_KINDS)}
+
+EVENT_DTYPE = np.dtype(
+    [
+        ("day", np.float64),
+        ("kind", np.int8),
+        ("amount", np.float64),
+        ("customer", np.int64),
+        ("deal", np.int64),
+        ("ae", np.int32),
+        ("csm", np.int32),
+        ("consultant", np.int32),
+        ("marketer", np.int32),
+        ("sdr", np.int32),
+        ("person", np.int32),
+        ("segment", np.int8),
+        ("deal_kind", np.int8),
+        ("source", np.int8),
+        ("role", np.int8),
+        ("credited", np.int8),
+        ("first_year", np.bool_),
+        ("term_months", np.int16),
+        ("discount", np.float64),
+        ("list_price", np.float64),
+        ("forecast_day", np.float64),
+        ("quality", np.float64),
+        ("wait_days", np.float64),
+        ("fit", np.float64),
+    ]
+)
+"""One ledger row: the fields of :class:`Event`, strings as codes (kind: ``EVENT_KINDS``,
+deal kind: ``DEAL_KINDS``, source and role: 1 + position, 0 for none, credited: ``CREDITED``)."""
+ROW_FIELDS: tuple[str, ...] = tuple(EVENT_DTYPE.names or ())
+DEFAULT_ROW = (
+    0.0,
+    0,
+    0.0,
+    -1,
+    -1,
+    -1,
+    -1,
+    -1,
+    -1,
+    -1,
+    -1,
+    -1,
+    0,
+    0,
+    0,
+    0,
+    False,
+    0,
+    0.0,
+    0.0,
+    -1.0,
+    -1.0,
+    -1.0,
+    -1.0,
+)
+"""The row of an event with every optional field at its default."""
+_DEFAULTS = np.array([DEFAULT_ROW], dtype=EVENT_DTYPE)[0]
 
 
 @dataclass(slots=True)
@@ -89,110 +158,266 @@ class Event:
     """The SDR who set the meeting the deal came from (meetings, opportunities, new-logo bookings,
     their ARR and first-year revenue; -1 when no SDR originated it)."""
 
+    def row(self) -> tuple[Any, ...]:
+        """The event as a ledger row (:data:`EVENT_DTYPE`)."""
+        return (
+            self.day, KIND_CODE[self.kind], self.amount, self.customer, self.deal, self.ae, self.csm,
+            self.consultant, self.marketer, self.sdr, self.person, self.segment,
+            DEAL_KIND_CODE[self.deal_kind], SOURCE_CODE[self.source], ROLE_CODE[self.role],
+            CREDITED_CODE[tuple(self.credited)], self.first_year, self.term_months, self.discount,
+            self.list_price, self.forecast_day, self.quality, self.wait_days, self.fit,
+        )  # fmt: skip
+
+
+def events_of(rows: np.ndarray) -> list[Event]:
+    """Ledger rows as :class:`Event` objects (in row order)."""
+    if len(rows) == 0:
+        return []
+    cols = {name: rows[name].tolist() for name in ROW_FIELDS}
+    kinds = [EVENT_KINDS[k] for k in cols["kind"]]
+    dks = [DEAL_KINDS[k] for k in cols["deal_kind"]]
+    srcs = [SOURCE_NAME[k] for k in cols["source"]]
+    roles = [ROLE_NAME[k] for k in cols["role"]]
+    cred = [CREDITED[k] for k in cols["credited"]]
+    return [
+        Event(
+            day, kind, amount, customer, deal, ae, csm, consultant, marketer, segment, dk, src, lp, disc,
+            term, cr, fy, role, person, fd, q, wt, fit, sdr,
+        )
+        for (day, kind, amount, customer, deal, ae, csm, consultant, marketer, sdr, person, segment, dk, src,
+             role, cr, fy, term, disc, lp, fd, q, wt, fit) in zip(
+            cols["day"], kinds, cols["amount"], cols["customer"], cols["deal"], cols["ae"], cols["csm"],
+            cols["consultant"], cols["marketer"], cols["sdr"], cols["person"], cols["segment"], dks, srcs,
+            roles, cred, cols["first_year"], cols["term_months"], cols["discount"], cols["list_price"],
+            cols["forecast_day"], cols["quality"], cols["wait_days"], cols["fit"], strict=True,
+        )
+    ]  # fmt: skip
+
+
+def rows_of(events: Sequence[Event]) -> np.ndarray:
+    """Events as ledger rows (a structured array, in the given order)."""
+    return np.array([e.row() for e in events], dtype=EVENT_DTYPE)
+
 
 @dataclass(slots=True)
 class EventBatch:
     """Events of one kind on one day, as columns: what the world's bulk monthly flows record.
 
-    ``columns`` maps :class:`Event` field names to one value per event (an array, or a list for
-    strings); fields not given take their defaults. Readers that understand a kind in bulk
-    (``Ledger.subscribe(..., batch=...)``) read the columns; the others see the events one by
-    one, in row order, exactly as if each had been recorded alone.
+    ``columns`` maps :class:`Event` field names to one value per event (an array, or a list of
+    strings for ``deal_kind``/``source``/``role``); fields not given take their defaults.
     """
 
     day: float
     kind: EventKind
-    columns: dict[str, Sequence[Any] | np.ndarray]
+    columns: Mapping[str, Sequence[Any] | np.ndarray]
     n: int
 
-    def values(self, name: str) -> list[Any]:
-        """One column as Python values (numpy scalars converted)."""
-        col = self.columns[name]
-        return col.tolist() if isinstance(col, np.ndarray) else list(col)
+    def rows(self) -> np.ndarray:
+        """The batch as ledger rows."""
+        out = np.empty(self.n, dtype=EVENT_DTYPE)
+        out[:] = _DEFAULTS
+        out["day"] = self.day
+        out["kind"] = KIND_CODE[self.kind]
+        for name, col in self.columns.items():
+            table = _CODES.get(name)
+            if table is not None and not (isinstance(col, np.ndarray) and col.dtype.kind in "iu"):
+                col = np.array([table[x] for x in col], dtype=np.int8)
+            out[name] = col
+        return out
 
     def events(self) -> list[Event]:
         """The batch as events, in row order."""
-        names = list(self.columns)
-        rows = zip(*(self.values(k) for k in names), strict=True)
-        return [Event(self.day, self.kind, **dict(zip(names, row, strict=True))) for row in rows]
+        return events_of(self.rows())
 
 
-@dataclass
 class Ledger:
-    """An append-only list of events with optional live subscribers."""
+    """Append-only rows in time order, read in bulk by the readers that follow it.
 
-    events: list[Event] = field(default_factory=list)
-    _subscribers: list[Callable[[Event], None]] = field(default_factory=list, repr=False)
-    _batch_readers: list[Callable[[EventBatch], None] | None] = field(default_factory=list, repr=False)
-    _next_deal: int = 0
-    keep: bool = True
-    """Keep events in ``events``; when False they only go to the subscribers (a long run whose
-    pay and metrics are accumulated live needs not hold millions of events)."""
+    Each reader keeps a cursor (a row number) and asks for :meth:`rows_since` its cursor. With
+    ``keep`` false, rows every reader has read are dropped by :meth:`compact` (a long run needs
+    not hold millions of rows). ``watch`` lets a reader that must be current before it answers
+    (the incentive policy's pay state) know cheaply whether rows of the kinds it cares about have
+    arrived since it last read (:attr:`dirty`).
+    """
+
+    def __init__(self, keep: bool = True, capacity: int = 4096) -> None:
+        self._rows = np.zeros(max(int(capacity), 16), dtype=EVENT_DTYPE)
+        self._n = 0
+        """Rows held in ``_rows``."""
+        self._base = 0
+        """Row number of ``_rows[0]`` (rows before it were dropped)."""
+        self.keep = keep
+        """Keep every row (``events``); when False, rows all readers have read are dropped."""
+        self._readers: list[Any] = []
+        self._watch = [0] * len(EVENT_KINDS)
+        self._watchers = 0
+        self.dirty = 0
+        """Bits of the watchers (:meth:`watch`) whose kinds were recorded since they last read."""
+        self._next_deal = 0
+
+    # ------------------------------------------------------------------ writing
+    def _reserve(self, count: int) -> int:
+        n = self._n
+        if n + count > len(self._rows):
+            bigger = np.zeros(max(2 * len(self._rows), n + count), dtype=EVENT_DTYPE)
+            bigger[:n] = self._rows[:n]
+            self._rows = bigger
+        self._n = n + count
+        return n
+
+    def add(
+        self,
+        kind: int,
+        day: float,
+        amount: float = 0.0,
+        customer: int = -1,
+        deal: int = -1,
+        ae: int = -1,
+        csm: int = -1,
+        consultant: int = -1,
+        marketer: int = -1,
+        sdr: int = -1,
+        person: int = -1,
+        segment: int = -1,
+        deal_kind: int = 0,
+        source: int = 0,
+        role: int = 0,
+        credited: int = 0,
+        first_year: bool = False,
+        term_months: int = 0,
+        discount: float = 0.0,
+        list_price: float = 0.0,
+        forecast_day: float = -1.0,
+        quality: float = -1.0,
+        wait_days: float = -1.0,
+        fit: float = -1.0,
+    ) -> None:
+        """Record one event from its fields as codes (the world's fast path; see :data:`EVENT_DTYPE`)."""
+        n = self._n
+        if n >= len(self._rows):
+            self._reserve(1)
+            self._n = n
+        self._rows[n] = (
+            day, kind, amount, customer, deal, ae, csm, consultant, marketer, sdr, person, segment,
+            deal_kind, source, role, credited, first_year, term_months, discount, list_price,
+            forecast_day, quality, wait_days, fit,
+        )  # fmt: skip
+        self._n = n + 1
+        self.dirty |= self._watch[kind]
+
+    def extend(self, kind: int, day: float, n: int, **columns: Any) -> None:
+        """Record ``n`` events of one kind and day, each field one column (scalars repeat)."""
+        if n <= 0:
+            return
+        at = self._reserve(n)
+        block = self._rows[at : at + n]
+        block[:] = _DEFAULTS
+        block["day"] = day
+        block["kind"] = kind
+        for name, col in columns.items():
+            block[name] = col
+        self.dirty |= self._watch[kind]
+
+    def append_rows(self, rows: np.ndarray) -> None:
+        """Record ready-made rows (in time order, after every row already held)."""
+        if len(rows) == 0:
+            return
+        at = self._reserve(len(rows))
+        self._rows[at : at + len(rows)] = rows
+        for k in np.unique(rows["kind"]).tolist():
+            self.dirty |= self._watch[k]
 
     def record(self, event: Event) -> Event:
-        """Append an event (when ``keep``) and notify subscribers (the incentive policy's pay state)."""
-        if self.keep:
-            self.events.append(event)
-        for fn in self._subscribers:
-            fn(event)
+        """Record one event given as an object."""
+        at = self._reserve(1)
+        self._rows[at] = event.row()
+        self.dirty |= self._watch[KIND_CODE[event.kind]]
         return event
 
     def record_batch(self, batch: EventBatch) -> None:
         """Record a batch of events of one kind and day (see :class:`EventBatch`)."""
-        if batch.n == 0:
-            return
-        events: list[Event] | None = None
-        if self.keep:
-            events = batch.events()
-            self.events.extend(events)
-        for fn, bulk in zip(self._subscribers, self._batch_readers, strict=True):
-            if bulk is not None:
-                bulk(batch)
-                continue
-            if events is None:
-                events = batch.events()
-            for e in events:
-                fn(e)
-
-    def subscribe(
-        self, fn: Callable[[Event], None], batch: Callable[[EventBatch], None] | None = None
-    ) -> None:
-        """Call ``fn`` for every event recorded from now on (``batch``, when given, reads a batch
-        in one call instead: it must leave the reader as ``fn`` on each event in turn would)."""
-        self._subscribers.append(fn)
-        self._batch_readers.append(batch)
+        if batch.n:
+            self.append_rows(batch.rows())
 
     def new_deal_id(self) -> int:
         """A fresh booking id."""
         self._next_deal += 1
         return self._next_deal
 
+    # ------------------------------------------------------------------ reading
+    @property
+    def end(self) -> int:
+        """Row number after the last row recorded."""
+        return self._base + self._n
+
+    def rows_since(self, cursor: int) -> np.ndarray:
+        """The rows from row number ``cursor`` on (a view: read it before recording more)."""
+        if cursor < self._base:
+            raise ValueError(f"rows before {self._base} were dropped; a reader asked from {cursor}")
+        return self._rows[cursor - self._base : self._n]
+
+    def follow(self, reader: Any) -> None:
+        """Register a reader (an object with an int ``cursor``) so that :meth:`compact` keeps its rows."""
+        self._readers.append(reader)
+
+    def watch(self, kinds: Sequence[int]) -> int:
+        """A watcher bit, set in :attr:`dirty` whenever an event of one of ``kinds`` is recorded."""
+        bit = 1 << self._watchers
+        self._watchers += 1
+        for k in kinds:
+            self._watch[k] |= bit
+        return bit
+
+    def compact(self) -> None:
+        """Drop rows every reader has read (only when ``keep`` is False)."""
+        if self.keep or not self._readers:
+            return
+        low = min(r.cursor for r in self._readers)
+        drop = low - self._base
+        if drop <= 0:
+            return
+        rest = self._n - drop
+        self._rows[:rest] = self._rows[drop : self._n]
+        self._n = rest
+        self._base = low
+
+    @property
+    def rows(self) -> np.ndarray:
+        """Every row held (all rows when ``keep``)."""
+        return self._rows[: self._n]
+
+    @property
+    def events(self) -> list[Event]:
+        """The rows held, as :class:`Event` objects."""
+        return events_of(self.rows)
+
     def __iter__(self) -> Iterator[Event]:
         return iter(self.events)
 
     def __len__(self) -> int:
-        return len(self.events)
+        return self._n
 
     def of_kind(self, *kinds: str) -> list[Event]:
         """Events of the given kinds, in order."""
-        return [e for e in self.events if e.kind in kinds]
+        codes = [KIND_CODE[k] for k in kinds]
+        rows = self.rows
+        return events_of(rows[np.isin(rows["kind"], codes)])
 
     def frame(self) -> pd.DataFrame:
         """All events as a DataFrame (one row per event)."""
-        if not self.events:
+        evs = self.events
+        if not evs:
             return pd.DataFrame(columns=[f.name for f in fields(Event)])
-        return pd.DataFrame([asdict(e) for e in self.events])
+        return pd.DataFrame([asdict(e) for e in evs])
 
     def __getstate__(self) -> dict[str, object]:
-        # Subscribers are live callbacks; a pickled ledger carries only its data.
-        return {
-            "events": self.events, "_subscribers": [], "_batch_readers": [], "_next_deal": self._next_deal,
-            "keep": self.keep,
-        }
+        # Readers are live objects; a pickled ledger carries only its rows.
+        return {"rows": self.rows.copy(), "base": self._base, "next_deal": self._next_deal, "keep": self.keep}
 
-    def __setstate__(self, state: dict[str, object]) -> None:
-        self.events = state["events"]  # type: ignore[assignment]
-        self._subscribers = []
-        self._batch_readers = []
-        self._next_deal = state["_next_deal"]  # type: ignore[assignment]
-        self.keep = bool(state.get("keep", True))
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        rows = state["rows"]
+        self.__init__(keep=bool(state.get("keep", True)), capacity=max(len(rows), 16))  # type: ignore[misc]
+        self._rows[: len(rows)] = rows
+        self._n = len(rows)
+        self._base = int(state["base"])
+        self._next_deal = int(state["next_deal"])

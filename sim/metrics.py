@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from sim.calendar import Calendar
-from sim.ledger import Event, EventBatch
+from sim.ledger import KIND_CODE, Event, Ledger, events_of
 from sim.scenario.plans import PlanDesign
 
 SEGMENT_NAMES: tuple[str, ...] = ("smb", "mid_market", "enterprise")
@@ -153,6 +153,9 @@ class Tally:
         self.sdr_new_fits: list[float] = []
         self.cash = CashTally(self.start, self.end, self._starts, total_months, invoiced)
         """Billing, collections and receivables (see :func:`cash_metrics`)."""
+        self._ledger: Ledger | None = None
+        self.cursor = 0
+        """Row number of the followed ledger read up to."""
 
     @classmethod
     def of(
@@ -247,12 +250,24 @@ class Tally:
             self.counts[k] += int(e.amount)
 
 
-    def observe_batch(self, batch: EventBatch) -> None:
-        """Count a batch of events (as :meth:`observe` on each in turn): revenue is only counted."""
-        if batch.kind == "revenue":
-            self.events += batch.n
+    def follow(self, ledger: Ledger) -> None:
+        """Read ``ledger`` from now on (:meth:`sync` reads the rows recorded since; the rows
+        already there are read at once)."""
+        self._ledger = ledger
+        self.cursor = ledger.end - len(ledger)
+        ledger.follow(self)
+        self.sync()
+
+    def sync(self) -> None:
+        """Count the rows of the followed ledger not read yet (revenue is only counted)."""
+        led = self._ledger
+        if led is None or self.cursor >= led.end:
             return
-        for e in batch.events():
+        rows = led.rows_since(self.cursor)
+        self.cursor = led.end
+        revenue = rows["kind"] == KIND_CODE["revenue"]
+        self.events += int(revenue.sum())
+        for e in events_of(rows[~revenue]):
             self.observe(e)
 
     def _sdr(self, e: Event) -> None:
@@ -665,12 +680,7 @@ def cash_series(obs: Observations, payouts: Any) -> dict[str, list[float]]:
     """
     c = obs.tally.cash
     w, t = obs.warmup_months, obs.total_months
-    paid = [0.0] * (t - w)
-    if payouts is not None:
-        for line in payouts.lines:
-            j = int(line.pay_month) - w
-            if 0 <= j < len(paid):
-                paid[j] += float(line.amount)
+    paid = payouts.paid_by_month(w, t - w) if payouts is not None else [0.0] * (t - w)
     balance, running = [], 0.0
     for j in range(t - w):
         running += c.collected[w + j] - paid[j]

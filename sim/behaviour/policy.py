@@ -43,9 +43,7 @@ class IncentivePolicy:
         """Subscribe a fresh pay state to the live ledger (events already there are replayed)."""
         start = float(calendar.month_starts[min(self.measure_start_months, len(calendar.month_starts) - 1)])
         self.state = PayState(self.plan, calendar, start_day=start, strict=False)
-        for event in ledger.events:
-            self.state.observe(event)
-        ledger.subscribe(self.state.observe, self.state.observe_batch)
+        self.state.follow(ledger)
         self.roster = roster
         self.valuer = Valuer(
             self.state, self.behaviour.annual_time_preference, self.behaviour.risk_aversion_per_kusd

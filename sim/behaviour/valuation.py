@@ -181,6 +181,7 @@ class Valuer:
 
     # ------------------------------------------------------------------ decision scope
     def _scope(self, role: str, person: int, day: float) -> None:
+        self.state.sync()
         key = (self.state.version, role, person, day)
         if key != self._key:
             self._key = key
@@ -219,8 +220,7 @@ class Valuer:
             before = held = 0.0
             if r.threshold > 0 and r.role_quota is not None:
                 before = state.attainment_of(role, person, r.comp, day)
-                pidx = state.period_of(day, r.period)
-                held = sum(i.amount for i in state.held.get((role, r.index, person, pidx), ()))
+                held = state.held_amount(role, r.index, person, day)
             got = (
                 float(n),
                 state.attainment_before(r, role, person, day, n),

@@ -1,9 +1,10 @@
 """The payout engine: ledger events + a plan design -> payout lines.
 
-Pure: it knows nothing of SimPy or of the world. :class:`PayState` is incremental (feed it
-events in time order with :meth:`PayState.observe`); the simulation keeps one live per
-replication so that valuing an option is a look-up, and :func:`compute_payouts` replays a
-whole ledger (the back-test and the end-of-replication accounting use the same code).
+Pure: it knows nothing of SimPy or of the world. :class:`PayState` is incremental: it reads
+ledger rows in time order (:meth:`PayState.observe_rows`, or :meth:`PayState.follow` a live
+ledger and :meth:`PayState.sync`) and applies them with the compiled kernel
+(:mod:`sim.plans.kernel`); :func:`compute_payouts` replays a whole ledger (the back-test and
+the end-of-replication accounting use the same code).
 
 Rules (see ``docs/model.md``, "Pay and decisions"):
 
@@ -29,116 +30,57 @@ Rules (see ``docs/model.md``, "Pay and decisions"):
 from __future__ import annotations
 
 import math
-from bisect import bisect_right
-from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
 
-import pandas as pd
+import numpy as np
+from numpy.typing import NDArray
 
 from sim.calendar import DAYS_PER_MONTH, DAYS_PER_YEAR, MONTHS_PER, Calendar
-from sim.ledger import Event, EventBatch
-from sim.plans.components import (
-    CLAWBACK_TRIGGER,
-    EPS,
-    SPIFF_EVENT_MEASURE,
-    TIMING_TRIGGER,
-    period_quota,
-    role_spiffs,
-)
-from sim.plans.measures import (
-    ARR_KINDS,
-    RATIO_MEASURES,
-    TEAM,
-    Credit,
-    credited_roles,
-    credits_of,
-    measures_credited_by,
-    spiff_matches,
-    spiff_person,
-)
-from sim.plans.pricing import Rule, commission, period_end
-from sim.scenario.plans import ROLES, Component, PlanDesign, RolePlan, Spiff
+from sim.ledger import Event, EventBatch, Ledger, rows_of
+from sim.plans import kernel as kn
+from sim.plans.closes import advance
+from sim.plans.payouts import BASE, LineColumns, PayoutLine, Payouts
+from sim.plans.pricing import Rule, commission
+from sim.plans.replay import apply_rows
+from sim.plans.rulebook import RF_CB_WINDOW, Rulebook
+from sim.scenario.plans import Component, PlanDesign, RolePlan, Spiff
+from sim.vocabulary import EVENT_KINDS, MEASURES, PERIODS, RATIO_MEASURES, ROLES
 
-PERIODS = ("month", "quarter", "year")
-BASE = "base"
-_CLAWBACK_KINDS = frozenset(CLAWBACK_TRIGGER.values())
-_RELEASE_KINDS = frozenset(k for k in TIMING_TRIGGER.values() if k is not None)
+__all__ = ["PayState", "PayoutLine", "Payouts", "compute_payouts", "payouts_from_state"]
+
+EPS = kn.EPS
+TEAM = kn.TEAM
+N_ROLES = kn.N_ROLES
+_LOOKAHEAD_MONTHS = 600
+"""Months laid out past the calendar for dating pay (average-length months, as before)."""
+_BASE_REASON = -1
+"""Reason code of a base-salary line."""
+_CLAWBACK_NAME = {
+    "arr_churn": "churn",
+    "non_payment": "non_payment",
+    "implementation_failed": "failed_implementation",
+}
 
 
-@dataclass(slots=True)
-class PayoutLine:
-    """One payment (or clawback reversal, negative) to one person."""
-
-    person: int
-    role: str
-    pay_month: int
-    day: float
-    component: str
-    """Component name, ``spiff:<event>``, or ``base``."""
-    measure: str
-    measure_value: float
-    """Measure units behind the line (a deal's ACV, a period's GRR...)."""
-    rate: float
-    """Effective rate (pay per unit, after tiers and discount bands) or bonus curve share."""
-    amount: float
-    reason: str
-
-
-@dataclass(slots=True)
-class _Deal:
-    """What the engine remembers of a booked deal (to release pay and match clawbacks)."""
-
-    acv: float
-    discount: float
-    customer: int
-    day: float
-    go_live_day: float = math.nan
-    success_day: float = math.nan
-    renewal_day: float = math.nan
-    revenue: float = 0.0
-    cash: float = 0.0
-    ae_credited: bool = True
-    """Whether the deal's AE is credited for it (expansion deals follow the crediting rules)."""
-
-
-@dataclass(slots=True)
-class _Item:
-    """A priced commission credit whose pay may be released over time and clawed back."""
-
-    role: str
-    person: int
-    comp: Component
-    period_key: tuple[str, int, int, int]
-    measure_value: float
-    rate: float
-    amount: float
-    credit_day: float
-    credit_kind: str
-    deal: int
-    customer: int
-    released: float = 0.0
-    clawed: float = 0.0
-    priced: float = 0.0
-    """Pay as priced at credit (``amount`` is what remains payable after clawbacks)."""
-    held: bool = False
-    hit: bool = False
-    """Already clawed back (a credit is clawed back at most once)."""
-
-
-@dataclass(slots=True)
-class _Person:
-    role: str
-    hired: float = 0.0
-    left: float = math.inf
+def _grown(arr: np.ndarray, axis: int, size: int, fill: float | int | bool) -> np.ndarray:
+    """``arr`` with ``axis`` extended to ``size`` (new entries ``fill``)."""
+    if arr.shape[axis] >= size:
+        return arr
+    shape = list(arr.shape)
+    shape[axis] = size
+    out = np.full(shape, fill, dtype=arr.dtype)
+    out[tuple(slice(0, n) for n in arr.shape)] = arr
+    return out
 
 
 class PayState:
     """Running pay state of every person under one plan design.
 
-    Feed events in non-decreasing ``day`` order with :meth:`observe`; read :attr:`lines`.
-    Keeps per person and period the measure accumulators (attainment), capped pay used,
-    pending pay by deal, clawback exposure and realised pay by month.
+    Feed ledger rows in non-decreasing ``day`` order (:meth:`observe_rows`, :meth:`observe`,
+    or a followed ledger and :meth:`sync`); read the payout lines with :func:`payouts_from_state`.
+    Keeps, per person and period, the measure accumulators (attainment), capped pay used,
+    pending pay by deal, clawback exposure and realised pay by month, as numpy arrays that
+    the valuation of decisions reads too (:mod:`sim.behaviour.valuation`).
     """
 
     def __init__(
@@ -149,134 +91,340 @@ class PayState:
         """Reject events older than the last one (a live ledger may tolerate small disorder)."""
         self.calendar = calendar
         self.start_day = float(start_day)
-        self.lines: list[PayoutLine] = []
-        self.people: dict[int, _Person] = {}
-        self.acc: defaultdict[tuple[str, int, str, str, int], float] = defaultdict(float)
-        """(role, person|TEAM, measure, period kind, period index) -> measure total."""
-        self.cap_used: defaultdict[tuple[str, int, int, int], float] = defaultdict(float)
-        """(role, component index, person, period index) -> pay granted in the period."""
-        self.book: dict[tuple[int, str, int], list[float]] = {}
-        """(csm|TEAM, period kind, index) -> [start ARR, negative movements, all movements]."""
-        self.deals: dict[int, _Deal] = {}
-        self.items_by_deal: defaultdict[int, list[_Item]] = defaultdict(list)
-        self.items_by_customer: defaultdict[int, list[_Item]] = defaultdict(list)
-        self.held: defaultdict[tuple[str, int, int, int], list[_Item]] = defaultdict(list)
-        self.realised: defaultdict[int, defaultdict[int, float]] = defaultdict(lambda: defaultdict(float))
-        """person -> pay month -> variable pay (net of clawbacks) dated in that month."""
-        self.period_people: defaultdict[tuple[str, str, int], set[int]] = defaultdict(set)
-        """(role, period kind, index) -> people credited in that period (bonus eligibility)."""
-        self._starts: list[float] = [float(x) for x in calendar.month_starts]
-        # Valuation looks past the simulated months (a year of revenue after a late close):
-        # look-ups extend the list by average-length months so they never run off the calendar.
-        self._next_close = 0
-        self._last_day = -math.inf
+        self.rulebook = Rulebook.compile(plan, self.start_day)
+        rb = self.rulebook
+        ms = np.asarray(calendar.month_starts, dtype=np.float64)
+        # pay can be dated past the calendar (success pay after the horizon): average-length months
+        self.starts = np.concatenate([ms, ms[-1] + DAYS_PER_MONTH * np.arange(1, _LOOKAHEAD_MONTHS + 1)])
+        self.n_cal = len(ms)
+        self.plan_tables = (
+            rb.params, rb.poff, rb.ri, rb.rf, rb.brm_off, rb.brm_idx, rb.mslot, rb.sp_i, rb.sp_f, rb.cfg,
+            self.starts,
+        )  # fmt: skip
+        """The plan's tables as the kernel reads them (the ``plan`` tuple of :mod:`sim.plans.kernel`)."""
         self.version = 0
         """Incremented by every call that may change the state (caches of valuations key on it)."""
-        self._components: dict[str, list[tuple[int, Component]]] = {r: [] for r in ROLES}
-        self._by_measure: dict[tuple[str, str], list[tuple[int, Component]]] = defaultdict(list)
-        self._measures: set[str] = set()
-        self._info: dict[tuple[str, int], Rule] = {}
-        """The compiled pricing rule of each (role, component index) (``sim.plans.pricing``)."""
-        self._role_plans: dict[str, RolePlan] = {r: plan.role(r) for r in ROLES}
-        self._spiffs_by_measure: dict[tuple[str, str], list[Spiff]] = {}
-        self._rules: dict[tuple[str, str], tuple[list[tuple[int, Component]], list[Spiff]]] = {}
-        self._spiff_rules: list[tuple[str, Spiff]] = [(r, sp) for r in ROLES for sp in role_spiffs(plan, r)]
-        for role in ROLES:
-            rp = plan.role(role)
-            for ci, comp in enumerate(rp.components):
-                self._components[role].append((ci, comp))
-                self._by_measure[(role, comp.measure)].append((ci, comp))
-                self._measures.add(comp.measure)
-            if rp.quota is not None:
-                self._measures.add(rp.quota.measure)
-            for ci in range(len(rp.components)):
-                self._info[(role, ci)] = Rule.compile(rp, ci)
-        self._revenue_measures = bool(self._measures & measures_credited_by("revenue", plan.crediting))
-        """Whether a revenue event may credit a measure of this plan (else it is read in bulk)."""
+        self._ledger: Ledger | None = None
+        self.cursor = 0
+        """Row number of the followed ledger read up to."""
+        n_rules = len(rb.rules)
+        n_slots = max(len(rb.measures), 1)
+        n_months = self.n_cal + 1
+        t = self._periods(n_months)
+        p = 16
+        self.pe_role = np.full(p, -1, dtype=np.int64)
+        self.pe_hired = np.zeros(p)
+        self.pe_left = np.zeros(p)
+        self.order = np.zeros(p, dtype=np.int64)
+        self.acc = np.zeros((n_slots, N_ROLES + p, t))
+        self.cred = np.zeros((N_ROLES, p, t), dtype=np.bool_)
+        self.capu = np.zeros((max(n_rules, 1), p, t))
+        self.book = np.zeros((3, 1 + p, t))
+        self.bhas = np.zeros((1 + p, t), dtype=np.bool_)
+        self.hmap = np.full((max(n_rules, 1), p, t), -1, dtype=np.int64)
+        self.real = np.zeros((p, len(self.starts)))
+        self.dl_f = np.zeros((64, kn.N_DL_F))
+        self.dl_i = self._new_deals(64)
+        self.cu_i = self._new_customers(64)
+        self.it_i = np.zeros((256, kn.N_IT_I), dtype=np.int64)
+        self.it_f = np.zeros((256, kn.N_IT_F))
+        self.hk = np.zeros((256, kn.N_HK), dtype=np.int64)
+        self.ln_i = np.zeros((256, kn.N_LN_I), dtype=np.int64)
+        self.ln_f = np.zeros((256, kn.N_LN_F))
+        self.si = np.zeros(kn.N_SI, dtype=np.int64)
+        self.sf = np.zeros(kn.N_SF)
+        self.sf[kn.SF_LAST_DAY] = -math.inf
+        self.sf[kn.SF_START_DAY] = self.start_day
+        self.si[kn.SI_N_MONTHS] = n_months
+        self.si[kn.SI_N_CAL] = self.n_cal
+        self._restate()
+
+    def _restate(self) -> None:
+        """Rebuild the ``st`` tuple the kernel reads (after an array was grown)."""
+        self.state_arrays = tuple(getattr(self, name) for name in kn.STATE)
+
+    @property
+    def n_months(self) -> int:
+        """Months the accumulators lay out."""
+        return int(self.si[kn.SI_N_MONTHS])
+
+    # ------------------------------------------------------------------ layout and growth
+    @staticmethod
+    def _periods(n_months: int) -> int:
+        """Accumulator columns for ``n_months`` months: months, then quarters, then years."""
+        return n_months + (n_months + 2) // 3 + (n_months + 11) // 12
+
+    @staticmethod
+    def _new_deals(n: int) -> NDArray[np.int64]:
+        d = np.full((n, kn.N_DL_I), -1, dtype=np.int64)
+        d[:, kn.DL_EXISTS] = 0
+        d[:, kn.DL_COUNT] = 0
+        return d
+
+    @staticmethod
+    def _new_customers(n: int) -> NDArray[np.int64]:
+        c = np.full((n, kn.N_CU_I), -1, dtype=np.int64)
+        c[:, 2] = 0
+        return c
+
+    @property
+    def capacity_people(self) -> int:
+        """People the arrays hold (person ids ``0 .. capacity - 1``)."""
+        return len(self.pe_role)
+
+    def _grow_people(self, need: int) -> None:
+        p = self.capacity_people
+        if need <= p:
+            return
+        q = max(need, 2 * p)
+        self.pe_role = _grown(self.pe_role, 0, q, -1)
+        self.pe_hired = _grown(self.pe_hired, 0, q, 0.0)
+        self.pe_left = _grown(self.pe_left, 0, q, 0.0)
+        self.order = _grown(self.order, 0, q, 0)
+        self.acc = _grown(self.acc, 1, N_ROLES + q, 0.0)
+        self.cred = _grown(self.cred, 1, q, False)
+        self.capu = _grown(self.capu, 1, q, 0.0)
+        self.book = _grown(self.book, 1, 1 + q, 0.0)
+        self.bhas = _grown(self.bhas, 0, 1 + q, False)
+        self.hmap = _grown(self.hmap, 1, q, -1)
+        self.real = _grown(self.real, 0, q, 0.0)
+        self._restate()
+
+    def _grow_months(self, need: int) -> None:
+        """Lay the accumulators out for ``need`` months (their period columns move)."""
+        if need <= self.n_months:
+            return
+        old_n = self.n_months
+        new_n = max(need, old_n + 12)
+        old_q, new_q = (old_n + 2) // 3, (new_n + 2) // 3
+        cols_old = [(0, old_n), (old_n, old_q), (old_n + old_q, (old_n + 11) // 12)]
+        cols_new = [0, new_n, new_n + new_q]
+        t = self._periods(new_n)
+        for name, fill in (("acc", 0.0), ("cred", False), ("capu", 0.0), ("book", 0.0), ("bhas", False),
+                           ("hmap", -1)):  # fmt: skip
+            old = getattr(self, name)
+            new = np.full((*old.shape[:-1], t), fill, dtype=old.dtype)
+            for (a, n), b in zip(cols_old, cols_new, strict=True):
+                new[..., b : b + n] = old[..., a : a + n]
+            setattr(self, name, new)
+        hk = self.hk[: self.si[kn.SI_HKEYS]]  # held keys and items name their period column
+        items = self.it_i[: self.si[kn.SI_ITEMS]]
+        for (a, n), b in zip(cols_old, cols_new, strict=True):
+            sel = (hk[:, kn.HK_T] >= a) & (hk[:, kn.HK_T] < a + n)
+            hk[sel, kn.HK_T] += b - a
+            sel = (items[:, kn.IT_T] >= a) & (items[:, kn.IT_T] < a + n)
+            items[sel, kn.IT_T] += b - a
+        self.si[kn.SI_N_MONTHS] = new_n
+        self._restate()
+
+    def _ensure(self, rows: np.ndarray) -> None:
+        """Grow the arrays for the ids, deals, customers and days of ``rows``."""
+        if not len(rows):
+            return
+        top = max(int(rows[f].max()) for f in ("ae", "csm", "consultant", "marketer", "sdr", "person"))
+        self._grow_people(top + 1)
+        deal = int(rows["deal"].max())
+        if deal >= len(self.dl_i):
+            n = max(deal + 1, 2 * len(self.dl_i))
+            self.dl_f = _grown(self.dl_f, 0, n, 0.0)
+            grown = self._new_deals(n)
+            grown[: len(self.dl_i)] = self.dl_i
+            self.dl_i = grown
+            self._restate()
+        cust = int(rows["customer"].max())
+        if cust >= len(self.cu_i):
+            n = max(cust + 1, 2 * len(self.cu_i))
+            grown = self._new_customers(n)
+            grown[: len(self.cu_i)] = self.cu_i
+            self.cu_i = grown
+            self._restate()
+        days = rows["day"]
+        last = float(days.max())
+        if not math.isfinite(last) or not np.isfinite(days).all():
+            raise ValueError(f"a day must be finite, found {days[~np.isfinite(days)][0]}")
+        month = int(kn.month_of(self.starts, last))
+        if month >= len(self.starts) - 1:
+            raise ValueError(f"day {last} is beyond the calendar the pay state can date")
+        self._grow_months(month + 1)
+
+    # ------------------------------------------------------------------ reading events
+    def observe_rows(self, rows: np.ndarray) -> None:
+        """Apply ledger rows (:data:`sim.ledger.EVENT_DTYPE`, in time order)."""
+        if not len(rows):
+            return
+        self.version += 1
+        self._ensure(rows)
+        rb = self.rulebook
+        lo, hi = 0, len(rows)
+        n_rules = max(len(rb.rules), 1)
+        while True:
+            margin = 16 + 8 * n_rules * (self.capacity_people + 1) + len(rb.spiffs)
+            r = apply_rows(rows, lo, hi, self.strict, margin, self.plan_tables, self.state_arrays)
+            if r == hi:
+                return
+            if r < 0:
+                i = -1 - r
+                raise ValueError(
+                    f"events out of order: day {float(rows['day'][i])} after day {self.sf[kn.SF_LAST_DAY]}"
+                )
+            self._grow_work(margin)
+            lo = r
+
+    def _grow_work(self, margin: int) -> None:
+        """Room for ``margin`` more items and lines than are pending or held."""
+        need_items = self.si[kn.SI_ITEMS] + 2 * margin
+        if need_items > len(self.it_i):
+            n = max(need_items, 2 * len(self.it_i))
+            self.it_i = _grown(self.it_i, 0, n, 0)
+            self.it_f = _grown(self.it_f, 0, n, 0.0)
+        if self.si[kn.SI_HKEYS] + 2 * margin > len(self.hk):
+            self.hk = _grown(self.hk, 0, max(self.si[kn.SI_HKEYS] + 2 * margin, 2 * len(self.hk)), 0)
+        need_lines = self.si[kn.SI_LINES] + 2 * (margin + self.si[kn.SI_CHAIN] + self.si[kn.SI_HELD])
+        if need_lines > len(self.ln_i):
+            n = max(need_lines, 2 * len(self.ln_i))
+            self.ln_i = _grown(self.ln_i, 0, n, 0)
+            self.ln_f = _grown(self.ln_f, 0, n, 0.0)
+        self._restate()
+
+    def observe(self, event: Event) -> None:
+        """Update the pay state with one ledger event (events must come in time order)."""
+        self.observe_rows(rows_of([event]))
+
+    def observe_batch(self, batch: EventBatch) -> None:
+        """Update the state with a batch of events (as :meth:`observe` on each in turn)."""
+        self.observe_rows(batch.rows())
+
+    def follow(self, ledger: Ledger) -> None:
+        """Read ``ledger`` from now on: :meth:`sync` applies the rows recorded since (the rows
+        already there are applied at once)."""
+        self._ledger = ledger
+        self.cursor = ledger.end - len(ledger)
+        ledger.follow(self)
+        self.sync()
+
+    def sync(self) -> None:
+        """Apply the rows of the followed ledger not read yet."""
+        led = self._ledger
+        if led is None or self.cursor >= led.end:
+            return
+        rows = led.rows_since(self.cursor)
+        self.cursor = led.end
+        self.observe_rows(rows)
 
     # ------------------------------------------------------------------ helpers
     def month_of(self, day: float) -> int:
-        """Index of the fiscal month containing ``day`` (as ``Calendar.month_of``, without numpy)."""
-        if day >= self._starts[-1]:
-            if not math.isfinite(day):
-                raise ValueError(f"a day must be finite, found {day}")
-            while day >= self._starts[-1]:
-                self._starts.append(self._starts[-1] + DAYS_PER_MONTH)
-        return bisect_right(self._starts, day) - 1
+        """Index of the fiscal month containing ``day`` (months past the calendar are average-length)."""
+        if not math.isfinite(day):
+            raise ValueError(f"a day must be finite, found {day}")
+        return int(kn.month_of(self.starts, day))
 
     def period_of(self, day: float, period: str) -> int:
         """Index of the month/quarter/year containing ``day``."""
         return self.month_of(day) // MONTHS_PER[period]
 
+    def period_bounds(self, idx: int, period: str) -> tuple[float, float]:
+        """``[start, end)`` days of period ``idx`` (as ``Calendar.period_bounds``)."""
+        k = MONTHS_PER[period]
+        return float(self.starts[idx * k]), float(self.starts[(idx + 1) * k])
+
+    def slot(self, month: int, period: str) -> int:
+        """Accumulator column of the ``period`` containing month ``month`` (-1 past the layout)."""
+        if month >= self.n_months:
+            return -1
+        return int(kn.period_slot(month, PERIODS.index(period), self.n_months))
+
     def role_plan(self, role: str) -> RolePlan:
         """The plan of ``role``."""
-        return self._role_plans[role]
-
-    def members(self, role: str, day: float) -> list[int]:
-        """People of ``role`` employed on ``day``."""
-        return [p for p, s in self.people.items() if s.role == role and s.hired <= day < s.left]
-
-    def measure_to_date(self, role: str, person: int, measure: str, period: str, day: float) -> float:
-        """Accumulated ``measure`` of ``person`` in the ``period`` containing ``day``."""
-        idx = self.period_of(day, period)
-        if measure in RATIO_MEASURES:
-            return self._ratio(person, measure, period, idx)
-        return self.acc.get((role, person, measure, period, idx), 0.0)
+        return self.plan.role(role)
 
     @property
     def now(self) -> float:
         """Day of the latest event observed (people events aside)."""
-        return self._last_day
+        return float(self.sf[kn.SF_LAST_DAY])
+
+    @property
+    def people(self) -> dict[int, tuple[str, float, float]]:
+        """``person -> (role, hired, left)`` in the order people were first seen."""
+        n = int(self.si[kn.SI_ORDER])
+        return {
+            int(p): (ROLES[int(self.pe_role[p])], float(self.pe_hired[p]), float(self.pe_left[p]))
+            for p in self.order[:n].tolist()
+        }
+
+    def members(self, role: str, day: float) -> list[int]:
+        """People of ``role`` employed on ``day``."""
+        r = ROLES.index(role)
+        n = int(self.si[kn.SI_ORDER])
+        return [
+            p for p in self.order[:n].tolist()
+            if self.pe_role[p] == r and self.pe_hired[p] <= day < self.pe_left[p]
+        ]  # fmt: skip
+
+    def rule(self, role: str, ci: int) -> Rule:
+        """The compiled pricing rule of component ``ci`` of ``role``."""
+        return self.rulebook.rules[self.rulebook.rule_of[(role, ci)]]
+
+    def heads(self, rule: Rule, role: str, day: float) -> int:
+        """People sharing a credit to ``rule`` on ``day`` (the role's head count for a team)."""
+        return max(1, len(self.members(role, day))) if rule.team else 1
+
+    def _who(self, role: str, person: int, team: bool) -> int:
+        return ROLES.index(role) if team or person == TEAM else N_ROLES + person
+
+    def _acc(self, role: str, who_person: int, team: bool, measure: str, period: str, day: float) -> float:
+        s = self.rulebook.mslot[MEASURES.index(measure)]
+        t = self.slot(self.month_of(day), period)
+        w = self._who(role, who_person, team)
+        if s < 0 or t < 0 or w >= self.acc.shape[1]:
+            return 0.0
+        return float(self.acc[s, w, t])
+
+    def measure_to_date(self, role: str, person: int, measure: str, period: str, day: float) -> float:
+        """Accumulated ``measure`` of ``person`` (or ``TEAM``) in the ``period`` containing ``day``."""
+        if measure in RATIO_MEASURES:
+            return self.ratio(person, measure, period, self.period_of(day, period))
+        return self._acc(role, person, False, measure, period, day)
 
     def ratio(self, person: int, measure: str, period: str, idx: int) -> float:
         """Book GRR/NRR of ``person`` (or ``TEAM``) in period ``idx`` so far (NaN without a snapshot)."""
-        return self._ratio(person, measure, period, idx)
-
-    def _ratio(self, person: int, measure: str, period: str, idx: int) -> float:
-        b = self.book.get((person, period, idx))
-        if b is None or b[0] <= 0:
+        if idx < 0:
             return math.nan
-        move = b[1] if measure == "book_grr" else b[2]
-        return (b[0] + move) / b[0]
+        t = self.slot(idx * MONTHS_PER[period], period)
+        w = 0 if person == TEAM else 1 + person
+        if t < 0 or w >= self.book.shape[1]:
+            return math.nan
+        return float(kn.ratio(self.book, self.bhas, w, measure == "book_grr", t))
 
     def attainment_of(self, role: str, person: int, comp: Component, day: float) -> float:
         """Attainment that sets the tier of ``comp`` for a credit on ``day`` (NaN without quota)."""
         rp = self.role_plan(role)
         if rp.quota is None:
             return math.nan
-        idx = self.period_of(day, comp.period)
-        q = period_quota(rp, comp.period) or 1.0
-        who, n = self._who(role, person, comp, day)
-        return self.acc.get((role, who, rp.quota.measure, comp.period, idx), 0.0) / (q * n)
-
-    def _who(self, role: str, person: int, comp: Component, day: float) -> tuple[int, int]:
-        """Accumulator key and head count behind a component's attainment."""
-        if comp.scope == "team":
-            return TEAM, max(1, len(self.members(role, day)))
-        return person, 1
-
-    def rule(self, role: str, ci: int) -> Rule:
-        """The compiled pricing rule of component ``ci`` of ``role``."""
-        return self._info[(role, ci)]
-
-    def heads(self, rule: Rule, role: str, day: float) -> int:
-        """People sharing a credit to ``rule`` on ``day`` (the role's head count for a team)."""
-        return max(1, len(self.members(role, day))) if rule.team else 1
+        team = comp.scope == "team"
+        n = max(1, len(self.members(role, day))) if team else 1
+        q = (float(rp.quota.annual_amount) * MONTHS_PER[comp.period] / 12.0) or 1.0
+        return self._acc(role, person, team, rp.quota.measure, comp.period, day) / (q * n)
 
     def attainment_before(self, rule: Rule, role: str, person: int, day: float, heads: int) -> float:
         """Quota attainment behind ``rule``'s tiers for a credit on ``day`` (0 without a quota)."""
         if rule.quota_measure is None:
             return 0.0
-        who = TEAM if rule.team else person
-        idx = self.month_of(day) // rule.months
-        return self.acc.get((role, who, rule.quota_measure, rule.period, idx), 0.0) / (rule.quota * heads)
+        return self._acc(role, person, rule.team, rule.quota_measure, rule.period, day) / (rule.quota * heads)
 
     def cap_room(self, rule: Rule, role: str, person: int, day: float) -> float:
         """What ``rule``'s cap leaves ``person`` in the period of ``day`` (inf without a cap)."""
         if rule.cap is None:
             return math.inf
-        idx = self.month_of(day) // rule.months
-        return rule.cap - self.cap_used.get((role, rule.index, person, idx), 0.0)
+        g = self.rulebook.rule_of[(role, rule.index)]
+        t = self.slot(self.month_of(day), rule.period)
+        used = float(self.capu[g, person, t]) if t >= 0 and person < self.capu.shape[1] else 0.0
+        return rule.cap - used
+
+    def held_amount(self, role: str, ci: int, person: int, day: float) -> float:
+        """Pay held under component ``ci``'s threshold for ``person`` in the period of ``day``."""
+        g = self.rulebook.rule_of[(role, ci)]
+        t = self.slot(self.month_of(day), self.rulebook.rules[g].period)
+        return float(kn.held_amount(g, person, t, self.state_arrays))
 
     def price(
         self, role: str, person: int, ci: int, comp: Component, amount: float, day: float, discount: float
@@ -287,510 +435,224 @@ class PayState:
         credit each member an equal share of the role's credit. The price is the kernel's
         (:func:`sim.plans.pricing.commission`) at the person's state.
         """
-        rule = self._info[(role, ci)]
+        rule = self.rule(role, ci)
         n = self.heads(rule, role, day)
         share = amount / n
         pay = commission(
             rule.params, float(amount), self.attainment_before(rule, role, person, day, n), float(n),
             self.cap_room(rule, role, person, day), float(discount),
-        )
+        )  # fmt: skip
         if pay <= 0:
             return 0.0, 0.0, share  # negative credits lower attainment but never pay negative
         return pay, pay / share if share else 0.0, share
 
     def components_for(self, role: str, measure: str) -> list[tuple[int, Component]]:
         """``(index, component)`` of ``role``'s components that pay on ``measure``."""
-        return self._by_measure.get((role, measure), [])
-
-    def pay_rules(self, role: str, measure: str) -> tuple[list[tuple[int, Component]], list[Spiff]]:
-        """Components and spiffs of ``role`` that pay for ``measure`` (one look-up, for valuation)."""
-        key = (role, measure)
-        rules = self._rules.get(key)
-        if rules is None:
-            rules = self._rules[key] = (self.components_for(role, measure), self.spiffs_for(role, measure))
-        return rules
+        rb = self.rulebook
+        return [(rb.rules[g].index, rb.rules[g].comp) for g in rb.rules_for(role, measure)]
 
     def spiffs_for(self, role: str, measure: str) -> list[Spiff]:
         """Spiffs of ``role`` whose qualifying event credits ``measure`` (for valuation)."""
-        key = (role, measure)
-        out = self._spiffs_by_measure.get(key)
-        if out is None:
-            out = [sp for sp in role_spiffs(self.plan, role) if SPIFF_EVENT_MEASURE[sp.event] == measure]
-            self._spiffs_by_measure[key] = out
-        return out
+        from sim.plans.components import SPIFF_EVENT_MEASURE
 
-    def period_bounds(self, idx: int, period: str) -> tuple[float, float]:
-        """``[start, end)`` days of period ``idx`` (as ``Calendar.period_bounds``)."""
-        k = MONTHS_PER[period]
-        need = (idx + 1) * k
-        while need >= len(self._starts):
-            self._starts.append(self._starts[-1] + DAYS_PER_MONTH)
-        return self._starts[idx * k], self._starts[need]
+        return [
+            sp for r, sp in self.rulebook.spiffs if r == role and SPIFF_EVENT_MEASURE[sp.event] == measure
+        ]
 
-    # ------------------------------------------------------------------ events
-    def observe(self, event: Event) -> None:
-        """Update the pay state with one ledger event (events must come in time order)."""
-        day = float(event.day)
-        k = event.kind
-        self.version += 1
-        if k not in ("hire", "leave"):
-            # People may be recorded ahead of time (a backfill hire); they never close periods.
-            if day + EPS < self._last_day and self.strict:
-                raise ValueError(f"events out of order: day {day} after day {self._last_day}")
-            if day > self._last_day:
-                self._advance(day)
-                self._last_day = day
-        if k == "hire":
-            self.people[event.person] = _Person(event.role, hired=day)
-            return
-        if k == "leave":
-            p = self.people.get(event.person)
-            if p is None:
-                self.people[event.person] = _Person(event.role, hired=-math.inf, left=day)
-            else:
-                p.left = day
-            return
-        if k == "book_snapshot" or k in ARR_KINDS:
-            self._book(event, day)
-        if k == "booking":
-            if event.deal >= 0:
-                self.deals[event.deal] = _Deal(
-                    event.amount, event.discount, event.customer, day,
-                    ae_credited="ae" in credited_roles(event, self.plan.crediting),
-                )
-        elif k in _RELEASE_KINDS and event.deal >= 0:
-            deal = self.deals.get(event.deal)
-            if deal is not None:
-                if k == "go_live":
-                    deal.go_live_day = day
-                elif k == "implementation_success":
-                    deal.success_day = day
-                elif k == "renewal" and math.isnan(deal.renewal_day):
-                    deal.renewal_day = day
-                elif k == "revenue":
-                    deal.revenue += event.amount
-                elif k == "cash":
-                    deal.cash += event.amount
-        credits = [c for c in credits_of(event, self.plan.crediting) if c.measure in self._measures]
-        if credits and k != "booking" and event.deal >= 0:
-            deal = self.deals.get(event.deal)
-            if deal is not None and not deal.ae_credited:
-                # Revenue, cash and ARR of an expansion deal the AE is not credited for.
-                credits = [c for c in credits if c.role != "ae"]
-        if credits:
-            self._credit(event, day, credits)
-        if k in _RELEASE_KINDS:
-            for item in self._items_for(event):
-                self._release(item, day)
-        if self._spiff_rules:
-            self._spiffs(event, day)
-        if k in _CLAWBACK_KINDS:
-            self._clawback(event, day)
-
-    def observe_batch(self, batch: EventBatch) -> None:
-        """Update the state with a batch of events (as :meth:`observe` on each in turn).
-
-        Revenue is read in bulk when the plan pays on no revenue measure (a revenue event then
-        only adds to its deal's revenue and releases pay waiting on it); any other batch is
-        observed event by event.
-        """
-        if batch.kind != "revenue" or self._revenue_measures:
-            for event in batch.events():
-                self.observe(event)
-            return
-        day = float(batch.day)
-        self.version += 1
-        if day + EPS < self._last_day and self.strict:
-            raise ValueError(f"events out of order: day {day} after day {self._last_day}")
-        if day > self._last_day:
-            self._advance(day)
-            self._last_day = day
-        deals, items_by_deal = self.deals, self.items_by_deal
-        for d, amount in zip(batch.values("deal"), batch.values("amount"), strict=True):
-            if d < 0:
-                continue
-            deal = deals.get(d)
-            if deal is not None:
-                deal.revenue += amount
-            if d in items_by_deal:
-                for item in self._items_of(d):
-                    self._release(item, day)
-
-    def _credit(self, event: Event, day: float, credits: list[Credit]) -> None:
-        discount = event.discount
-        deal = self.deals.get(event.deal) if event.deal >= 0 else None
-        if deal is not None and event.kind != "booking":
-            discount = deal.discount
-        customer = event.customer if event.customer >= 0 else (deal.customer if deal else -1)
-        # Price every component first (pre-event attainment), then update the accumulators.
-        new_items: list[_Item] = []
-        for c in credits:
-            for ci, comp in self._by_measure.get((c.role, c.measure), []):
-                if comp.kind != "commission" or c.measure in RATIO_MEASURES:
-                    continue
-                if comp.scope == "team":
-                    people = self.members(c.role, day) or ([c.person] if c.person != TEAM else [])
-                elif c.person == TEAM:
-                    continue
-                else:
-                    people = [c.person]
-                for person in people:
-                    pay, rate, share = self.price(c.role, person, ci, comp, c.amount, day, discount)
-                    idx = self.period_of(day, comp.period)
-                    if comp.cap_per_period_usd is not None:
-                        self.cap_used[(c.role, ci, person, idx)] += pay
-                    item = _Item(
-                        c.role, person, comp, (c.role, ci, person, idx), share, rate, pay, day,
-                        event.kind, event.deal, customer,
-                    )
-                    new_items.append(item)
-        for c in credits:
-            for pk in PERIODS:
-                idx = self.period_of(day, pk)
-                if c.person != TEAM:
-                    self.acc[(c.role, c.person, c.measure, pk, idx)] += c.amount
-                    self.period_people[(c.role, pk, idx)].add(c.person)
-                self.acc[(c.role, TEAM, c.measure, pk, idx)] += c.amount
-        for item in new_items:
-            if item.amount == 0:
-                continue
-            item.priced = item.amount
-            if item.comp.threshold_attainment > 0:
-                item.held = True
-                self.held[item.period_key].append(item)
-            else:
-                self._release(item, day)
-            # Deal index: items with pay still to release or pay that may be clawed back.
-            if item.deal >= 0 and (item.held or item.released < item.amount - EPS
-                                   or item.comp.clawback is not None):
-                self.items_by_deal[item.deal].append(item)
-            if item.customer >= 0 and item.comp.clawback is not None:
-                self.items_by_customer[item.customer].append(item)
-
-    def _book(self, event: Event, day: float) -> None:
-        """Book GRR/NRR state: the first snapshot of a period sets its start ARR, movements add."""
-        csm = event.person if event.kind == "book_snapshot" else event.csm
-        if csm < 0 or event.kind == "arr_new":
-            return
-        for pk in PERIODS:
-            idx = self.period_of(day, pk)
-            mine = self.book.get((csm, pk, idx))
-            team = self.book.setdefault((TEAM, pk, idx), [0.0, 0.0, 0.0])
-            if event.kind == "book_snapshot":
-                if mine is None:
-                    self.book[(csm, pk, idx)] = [event.amount, 0.0, 0.0]
-                    team[0] += event.amount
-                    self.period_people[("csm", pk, idx)].add(csm)
-            elif mine is not None:
-                for b in (mine, team):
-                    b[2] += event.amount
-                    if event.amount < 0:
-                        b[1] += event.amount
-
-    def _items_for(self, event: Event) -> list[_Item]:
-        """Items of the event's deal, pruning those with nothing left to pay or claw back."""
-        return self._items_of(event.deal) if event.deal >= 0 else []
-
-    def _items_of(self, deal: int) -> list[_Item]:
-        """Items of ``deal``, pruning those with nothing left to pay or claw back."""
-        items = self.items_by_deal.get(deal)
-        if not items:
-            return []
-        keep = [i for i in items if i.held or i.released < i.amount - EPS or i.comp.clawback is not None]
-        if len(keep) < len(items):
-            self.items_by_deal[deal] = keep
-        return keep
-
-    def _release(self, item: _Item, day: float) -> None:
-        """Pay what the item's timing makes due by ``day``."""
-        if item.held:
-            return
-        trigger = TIMING_TRIGGER[item.comp.pays]
-        deal = self.deals.get(item.deal) if item.deal >= 0 else None
-        pay_day = day
-        if trigger is None or deal is None or item.credit_kind == trigger:
-            frac = 1.0
-        elif trigger == "go_live":
-            frac = 0.0 if math.isnan(deal.go_live_day) else 1.0
-        elif trigger == "implementation_success":
-            frac = 0.0 if math.isnan(deal.success_day) else 1.0
-            if not math.isnan(deal.go_live_day):
-                pay_day = max(day, deal.go_live_day + item.comp.success_days)
-        elif trigger == "renewal":
-            frac = 0.0 if math.isnan(deal.renewal_day) else 1.0
-        elif trigger == "revenue":
-            frac = 1.0 if deal.acv <= 0 else min(1.0, deal.revenue / deal.acv)
-        else:  # cash
-            frac = 1.0 if deal.acv <= 0 else min(1.0, deal.cash / deal.acv)
-        due = min(item.amount, item.priced * frac) - item.released
-        if due <= EPS:
-            return
-        item.released += due
-        reason = f"{item.credit_kind} deal {item.deal}" if item.deal >= 0 else item.credit_kind
-        if frac < 1.0:
-            reason += f" ({frac:.0%} released)"
-        self._emit(item.person, item.role, pay_day, item.comp.name, item.comp.measure,
-                   item.measure_value, item.rate, due, reason)
-
-    def _clawback(self, event: Event, day: float) -> None:
-        trigger = {v: k for k, v in CLAWBACK_TRIGGER.items()}[event.kind]
-        if event.kind == "arr_churn" or event.deal < 0:
-            items = self.items_by_customer.get(event.customer, []) if event.customer >= 0 else []
-        else:
-            items = [i for i in self.items_by_deal.get(event.deal, []) if i.comp.clawback is not None]
-        for item in items:
-            cb = item.comp.clawback
-            if cb is None or item.hit or trigger not in cb.triggers:
-                continue
-            if day - item.credit_day > cb.window_days + EPS:
-                continue
-            item.hit = True
-            back = min(cb.share * item.released, item.released - item.clawed)
-            pending = item.amount - item.released
-            item.amount = item.released + pending * (1.0 - cb.share)
-            if back > EPS:
-                item.clawed += back
-                self._emit(item.person, item.role, day, item.comp.name, item.comp.measure,
-                           item.measure_value, item.rate, -back,
-                           f"clawback: {trigger} within {cb.window_days:g} days (deal {item.deal})")
-
-    def _spiffs(self, event: Event, day: float) -> None:
-        for role, sp in self._spiff_rules:
-            if not spiff_matches(sp.event, event):
-                continue
-            opens = self.start_day + sp.start_month * DAYS_PER_MONTH
-            closes = opens + sp.months * DAYS_PER_MONTH if sp.months is not None else math.inf
-            if not opens <= day < closes:
-                continue
-            person = spiff_person(role, event, self.plan.crediting)
-            if person < 0:
-                continue
-            self._emit(person, role, day, f"spiff:{sp.event}", sp.event, 1.0, sp.amount_usd,
-                       sp.amount_usd, f"spiff {sp.event}")
-
-    def _emit(self, person: int, role: str, day: float, component: str, measure: str,
-              value: float, rate: float, amount: float, reason: str) -> None:
-        month = self.month_of(day)
-        line = PayoutLine(person, role, month, day, component, measure, value, rate, amount, reason)
-        self.lines.append(line)
-        self.realised[person][month] += amount
+    def pay_rules(self, role: str, measure: str) -> tuple[list[tuple[int, Component]], list[Spiff]]:
+        """Components and spiffs of ``role`` that pay for ``measure`` (for valuation)."""
+        return self.components_for(role, measure), self.spiffs_for(role, measure)
 
     # ------------------------------------------------------------------ period closes
-    def _advance(self, day: float) -> None:
-        """Close every period that ended on or before ``day``."""
-        starts = self.calendar.month_starts
-        while self._next_close + 1 < len(starts) and starts[self._next_close + 1] <= day:
-            m = self._next_close
-            for pk in PERIODS:
-                k = MONTHS_PER[pk]
-                if (m + 1) % k == 0:
-                    # Period-end pay is dated on the period's last day, so it falls inside a
-                    # measurement window that ends with the period.
-                    self._close(pk, (m + 1) // k - 1, float(starts[m + 1]) - 1.0)
-            self._next_close += 1
-
     def close_until(self, day: float) -> None:
         """Close every period that ends on or before ``day`` (call at the end of a run)."""
         self.version += 1
-        self._advance(day)
+        self.sync()
+        rb = self.rulebook
+        while True:
+            margin = 16 + 8 * max(len(rb.rules), 1) * (self.capacity_people + 1)
+            done = advance(float(day), margin, self.plan_tables, self.state_arrays)
+            if done:
+                return
+            self._grow_work(margin)
 
-    def _close(self, period: str, idx: int, day: float) -> None:
-        for role in ROLES:
-            rp = self.plan.role(role)
-            for ci, comp in self._components[role]:
-                if comp.period != period:
-                    continue
-                if comp.kind == "bonus" or comp.measure in RATIO_MEASURES:
-                    self._close_bonus(role, rp, ci, comp, idx, day)
-                if comp.threshold_attainment > 0 and comp.kind == "commission":
-                    self._close_threshold(role, rp, ci, comp, idx, day)
+    # ------------------------------------------------------------------ lines
+    def _names(self) -> tuple[list[str], list[str]]:
+        """Component names (rules, then ``base``, then spiffs) and measure names of the lines."""
+        rb = self.rulebook
+        comps = [r.comp.name for r in rb.rules] + [BASE] + [f"spiff:{sp.event}" for _, sp in rb.spiffs]
+        measures = list(MEASURES) + [""] + [sp.event for _, sp in rb.spiffs]
+        return comps, measures
 
-    def _eligible(self, role: str, period: str, idx: int, day: float) -> list[int]:
-        """People paid a period-end bonus: employed at the close, or credited and not gone."""
-        present = set(self.members(role, day - EPS))
-        for person in self.period_people.get((role, period, idx), ()):
-            p = self.people.get(person)
-            if p is None or p.left >= day:
-                present.add(person)
-        return sorted(present)
+    def line_columns(self, start_day: float = -math.inf, end_day: float = math.inf) -> LineColumns:
+        """The lines emitted so far dated in ``[start_day, end_day)``, in emission order."""
+        n = int(self.si[kn.SI_LINES])
+        li = self.ln_i[:n]
+        lf = self.ln_f[:n]
+        keep = (lf[:, kn.LN_DAY] >= start_day) & (lf[:, kn.LN_DAY] < end_day)
+        li, lf = li[keep], lf[keep]
+        comps, measures = self._names()
+        n_rules = len(self.rulebook.rules)
+        comp = li[:, kn.LN_COMP]
+        spiff = -2 - comp  # the spiff's index on spiff lines
+        comp_idx = np.where(comp >= 0, comp, n_rules + 1 + spiff)
+        rule_measure = np.array(
+            [MEASURES.index(r.comp.measure) for r in self.rulebook.rules] + [0], dtype=np.int64
+        )
+        measure = np.where(
+            comp >= 0, rule_measure[np.clip(comp, 0, max(n_rules - 1, 0))], len(MEASURES) + 1 + spiff
+        )
+        why = np.stack(
+            [li[:, kn.LN_REASON], li[:, kn.LN_DEAL], li[:, kn.LN_AUX], li[:, kn.LN_PK], comp], axis=1
+        ).astype(np.int64)
+        return LineColumns(
+            person=li[:, kn.LN_PERSON].copy(), role=li[:, kn.LN_ROLE].copy(),
+            pay_month=li[:, kn.LN_MONTH].copy(), day=lf[:, kn.LN_DAY].copy(),
+            component=comp_idx.astype(np.int64), measure=measure.astype(np.int64),
+            measure_value=lf[:, kn.LN_VALUE].copy(), rate=lf[:, kn.LN_RATE].copy(),
+            amount=lf[:, kn.LN_AMOUNT].copy(), role_names=ROLES, component_names=comps,
+            measure_names=measures, why_i=why, why_f=lf[:, kn.LN_FRAC].copy(), render=self._reasons,
+        )  # fmt: skip
 
-    def _close_bonus(self, role: str, rp: RolePlan, ci: int, comp: Component, idx: int, day: float) -> None:
-        for person in self._eligible(role, period=comp.period, idx=idx, day=day):
-            who = TEAM if comp.scope == "team" else person
-            if comp.measure in RATIO_MEASURES:
-                value = self._ratio(who, comp.measure, comp.period, idx)
+    def _reasons(self, why_i: NDArray[np.int64], why_f: NDArray[np.float64]) -> list[str]:
+        """The reason texts of lines from their codes (see :meth:`line_columns`)."""
+        rb = self.rulebook
+        out = []
+        for (code, deal, aux, pk, comp), frac in zip(why_i.tolist(), why_f.tolist(), strict=True):
+            if code == _BASE_REASON:
+                out.append("base salary")
+            elif code == kn.REASON_RELEASE:
+                kind = EVENT_KINDS[aux]
+                text = f"{kind} deal {deal}" if deal >= 0 else kind
+                out.append(text + (f" ({frac:.0%} released)" if frac < 1.0 else ""))
+            elif code == kn.REASON_CLAWBACK:
+                trigger = _CLAWBACK_NAME[EVENT_KINDS[aux]]
+                out.append(f"clawback: {trigger} within {rb.rf[comp, RF_CB_WINDOW]:g} days (deal {deal})")
+            elif code == kn.REASON_SPIFF:
+                out.append(f"spiff {rb.spiffs[-2 - comp][1].event}")
             else:
-                value = self.acc.get((role, who, comp.measure, comp.period, idx), 0.0)
-            if math.isnan(value):
-                continue
-            pay, rate, att = period_end(self._info[(role, ci)].params, float(value))
-            if pay > EPS:
-                self._emit(person, role, day, comp.name, comp.measure, value, rate, pay,
-                           f"{comp.period} {idx} {comp.kind} at {att:.3f} of target")
+                out.append(f"{PERIODS[pk]} {aux} {rb.rules[comp].comp.kind} at {frac:.3f} of target")
+        return out
 
-    def _close_threshold(
-        self, role: str, rp: RolePlan, ci: int, comp: Component, idx: int, day: float
-    ) -> None:
-        keys = [k for k in self.held if k[0] == role and k[1] == ci and k[3] == idx]
-        for key in keys:
-            items = self.held.pop(key)
-            person = key[2]
-            if rp.quota is not None:
-                who, n = self._who(role, person, comp, day - EPS)
-                q = (period_quota(rp, comp.period) or 1.0) * n
-                att = self.acc.get((role, who, rp.quota.measure, comp.period, idx), 0.0) / q
-            else:
-                att = math.inf
-            for item in items:
-                item.held = False
-                if att + EPS >= comp.threshold_attainment:
-                    self._release(item, day)
-                else:
-                    item.amount = 0.0
+    @property
+    def lines(self) -> list[PayoutLine]:
+        """Every line emitted so far, in emission order."""
+        return Payouts(self.line_columns()).lines
+
+    def items(self) -> list[dict[str, float]]:
+        """Every pay item still referred to (pending, held or exposed to a clawback): priced,
+        released, clawed and remaining amounts."""
+        n = int(self.si[kn.SI_ITEMS])
+        f = self.it_f[:n]
+        return [
+            {"priced": a, "released": b, "clawed": c, "amount": d}
+            for a, b, c, d in zip(
+                f[:, kn.IT_PRICED].tolist(), f[:, kn.IT_RELEASED].tolist(), f[:, kn.IT_CLAWED].tolist(),
+                f[:, kn.IT_AMOUNT].tolist(), strict=True,
+            )
+        ]  # fmt: skip
 
     # ------------------------------------------------------------------ accounting
-    def base_lines(self, start_day: float, end_day: float) -> list[PayoutLine]:
+    def base_columns(self, start_day: float, end_day: float) -> LineColumns:
         """Base salary per person and month, prorated by employment, within the window."""
-        out: list[PayoutLine] = []
+        person: list[int] = []
+        role: list[int] = []
+        month: list[int] = []
+        day: list[float] = []
+        value: list[float] = []
+        rate: list[float] = []
+        amount: list[float] = []
         starts = self.calendar.month_starts
-        for person, p in sorted(self.people.items()):
-            annual = self.plan.role(p.role).base_salary_annual_usd
+        for p, (r, hired, left) in sorted(self.people.items()):
+            annual = self.plan.role(r).base_salary_annual_usd
             if annual <= 0:
                 continue
-            lo, hi = max(start_day, p.hired), min(end_day, p.left)
+            lo, hi = max(start_day, hired), min(end_day, left)
             if hi <= lo:
                 continue
             m = self.calendar.month_of(lo)
             while m + 1 < len(starts) and starts[m] < hi:
                 a, b = max(lo, float(starts[m])), min(hi, float(starts[m + 1]))
                 if b > a:
-                    amt = annual * (b - a) / DAYS_PER_YEAR
-                    out.append(PayoutLine(person, p.role, m, a, BASE, "", b - a, annual / DAYS_PER_YEAR,
-                                          amt, "base salary"))
+                    person.append(p)
+                    role.append(ROLES.index(r))
+                    month.append(m)
+                    day.append(a)
+                    value.append(b - a)
+                    rate.append(annual / DAYS_PER_YEAR)
+                    amount.append(annual * (b - a) / DAYS_PER_YEAR)
                 m += 1
-        return out
+        comps, measures = self._names()
+        n_rules = len(self.rulebook.rules)
+        k = len(amount)
+        return LineColumns(
+            person=np.array(person, dtype=np.int64), role=np.array(role, dtype=np.int64),
+            pay_month=np.array(month, dtype=np.int64), day=np.array(day, dtype=np.float64),
+            component=np.full(k, n_rules, dtype=np.int64), measure=np.full(k, len(MEASURES), dtype=np.int64),
+            measure_value=np.array(value, dtype=np.float64), rate=np.array(rate, dtype=np.float64),
+            amount=np.array(amount, dtype=np.float64), role_names=ROLES, component_names=comps,
+            measure_names=measures, why_i=np.tile(np.array([_BASE_REASON, -1, -1, -1, -1]), (k, 1)),
+            why_f=np.zeros(k), render=self._reasons,
+        )  # fmt: skip
+
+    def base_lines(self, start_day: float, end_day: float) -> list[PayoutLine]:
+        """Base salary lines (see :meth:`base_columns`)."""
+        return Payouts(self.base_columns(start_day, end_day)).lines
 
     def realised_pay(self, person: int, day: float, months: int = 12) -> float:
         """Variable pay dated in the ``months`` months before ``day`` (net of clawbacks)."""
+        self.sync()
         m = self.calendar.month_of(day)
-        rec = self.realised.get(person)
-        if not rec:
+        if person >= len(self.real):
             return 0.0
-        return sum(v for k, v in rec.items() if m - months <= k < m)
+        return float(self.real[person, max(m - months, 0) : max(m, 0)].sum())
 
     def employed_days(self, person: int, day: float, span: float) -> float:
         """Days of the ``span`` days before ``day`` that ``person`` was employed."""
-        p = self.people.get(person)
-        if p is None:
+        if person >= len(self.pe_role) or self.pe_role[person] < 0:
             return span
-        return max(0.0, min(day, p.left) - max(day - span, p.hired))
+        return max(0.0, min(day, float(self.pe_left[person])) - max(day - span, float(self.pe_hired[person])))
 
     def attainments(self, start_day: float, end_day: float) -> list[float]:
         """Quota attainment per person and full quota period inside ``[start_day, end_day)``."""
         out: list[float] = []
-        for role in ROLES:
+        people = self.people
+        for r, role in enumerate(ROLES):
             rp = self.plan.role(role)
             if rp.quota is None:
                 continue
             pk = rp.quota.period
-            q = period_quota(rp, pk) or 1.0
+            q = (float(rp.quota.annual_amount) * MONTHS_PER[pk] / 12.0) or 1.0
+            s = int(self.rulebook.mslot[MEASURES.index(rp.quota.measure)])
             first = self.period_of(start_day, pk)
             last = self.period_of(end_day, pk)
             for idx in range(first, last + 1):
                 a, b = self.period_bounds(idx, pk)
                 if a < start_day or b > end_day:
                     continue
-                people = {
-                    p for p, s in self.people.items() if s.role == role and s.hired <= a and s.left >= b
+                t = self.slot(idx * MONTHS_PER[pk], pk)
+                chosen = {
+                    p for p, (pr, hired, left) in people.items() if pr == role and hired <= a and left >= b
                 }
-                if not any(s.role == role for s in self.people.values()):
-                    people = {k[1] for k in self.acc if k[0] == role and k[1] != TEAM}
-                for person in sorted(people):
-                    out.append(self.acc.get((role, person, rp.quota.measure, pk, idx), 0.0) / q)
+                if not any(
+                    pr == role for pr, _, _ in people.values()
+                ):  # no people events: whoever was credited
+                    chosen = {int(p) for p in np.flatnonzero(self.cred[r].any(axis=1))}
+                for person in sorted(chosen):
+                    v = float(self.acc[s, N_ROLES + person, t]) if t >= 0 else 0.0
+                    out.append(v / q)
         return out
-
-
-@dataclass
-class Payouts:
-    """Payout lines of one plan over a measurement window, with the totals built from them."""
-
-    lines: list[PayoutLine] = field(default_factory=list)
-    attainment_samples: list[float] = field(default_factory=list)
-
-    def frame(self) -> pd.DataFrame:
-        """The lines as a DataFrame (one row per line)."""
-        cols = list(PayoutLine.__dataclass_fields__)
-        if not self.lines:
-            return pd.DataFrame(columns=cols)
-        return pd.DataFrame([asdict(x) for x in self.lines], columns=cols)
-
-    def _variable(self) -> Iterable[PayoutLine]:
-        return (x for x in self.lines if x.component != BASE)
-
-    def variable_total(self) -> float:
-        """Variable pay (commissions, bonuses, spiffs) net of clawbacks."""
-        return float(sum(x.amount for x in self._variable()))
-
-    def base_total(self) -> float:
-        """Base salary paid in the window."""
-        return float(sum(x.amount for x in self.lines if x.component == BASE))
-
-    def total(self) -> float:
-        """Base plus variable pay."""
-        return float(sum(x.amount for x in self.lines))
-
-    def by_role(self) -> dict[str, float]:
-        """Variable pay net of clawbacks by role."""
-        out: dict[str, float] = defaultdict(float)
-        for x in self._variable():
-            out[x.role] += x.amount
-        return dict(out)
-
-    def base_by_role(self) -> dict[str, float]:
-        """Base salary by role."""
-        out: dict[str, float] = defaultdict(float)
-        for x in self.lines:
-            if x.component == BASE:
-                out[x.role] += x.amount
-        return dict(out)
-
-    def by_component(self) -> dict[str, float]:
-        """Variable pay net of clawbacks by ``role.component``."""
-        out: dict[str, float] = defaultdict(float)
-        for x in self._variable():
-            out[f"{x.role}.{x.component}"] += x.amount
-        return dict(out)
-
-    def by_person(self) -> dict[str, float]:
-        """Variable pay net of clawbacks by ``role:id``."""
-        out: dict[str, float] = defaultdict(float)
-        for x in self._variable():
-            out[f"{x.role}:{x.person}"] += x.amount
-        return dict(out)
-
-    def clawback_total(self) -> float:
-        """Sum of clawback reversals (a negative number or zero)."""
-        return float(sum(x.amount for x in self._variable() if x.amount < 0))
-
-    def attainment(self) -> list[float]:
-        """Quota attainment per person and full quota period in the window."""
-        return list(self.attainment_samples)
-
-    def by_month(self) -> dict[int, float]:
-        """Variable pay by pay month."""
-        out: dict[int, float] = defaultdict(float)
-        for x in self._variable():
-            out[x.pay_month] += x.amount
-        return dict(out)
 
 
 def payouts_from_state(state: PayState, *, start_day: float, end_day: float) -> Payouts:
     """Close the state's periods up to ``end_day`` and cut its lines to ``[start_day, end_day)``."""
     state.close_until(end_day)
-    lines = [x for x in state.lines if start_day <= x.day < end_day]
-    lines.extend(state.base_lines(start_day, end_day))
-    lines.sort(key=lambda x: (x.day, x.role, x.person))
-    return Payouts(lines, state.attainments(start_day, end_day))
+    cols = LineColumns.concat(
+        [state.line_columns(start_day, end_day), state.base_columns(start_day, end_day)]
+    )
+    role_rank = np.argsort(np.argsort(np.array(ROLES, dtype=object)))  # rank of each role's name
+    sorted_cols = cols.take(np.lexsort((cols.person, role_rank[cols.role], cols.day)))  # stable
+    return Payouts(sorted_cols, state.attainments(start_day, end_day))
 
 
 def compute_payouts(
@@ -802,7 +664,5 @@ def compute_payouts(
     events are sorted by day (stably) before replay.
     """
     state = PayState(plan, calendar, start_day=start_day)
-    for e in sorted(events, key=lambda e: e.day):
-        state.observe(e)
+    state.observe_rows(rows_of(sorted(events, key=lambda e: e.day)))
     return payouts_from_state(state, start_day=start_day, end_day=end_day)
-

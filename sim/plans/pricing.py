@@ -26,8 +26,8 @@ from numpy.typing import NDArray
 
 from sim.calendar import DAYS_PER_YEAR, MONTHS_PER
 from sim.plans.components import EPS, TIMING_TRIGGER, period_quota, uses_attainment_integration
-from sim.plans.measures import RATIO_MEASURES
 from sim.scenario.plans import Component, RolePlan
+from sim.vocabulary import RATIO_MEASURES
 
 Array = NDArray[np.float64]
 

@@ -14,76 +14,12 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from sim.scenario.base import Fraction, NonNegative, Positive, PositiveInt, StrictModel
+from sim.vocabulary import MEASURES, ROLES, CreditRole, Measure, Period, Role, SpiffEvent
 
-ROLES: tuple[str, ...] = ("ae", "csm", "consultant", "marketing", "product", "sdr")
-Role = Literal["ae", "csm", "consultant", "marketing", "product", "sdr"]
+__all__ = ["MEASURES", "ROLES", "CreditRole", "Measure", "Period", "PlanDesign", "Role", "SpiffEvent"]
 
-MEASURES: tuple[str, ...] = (
-    "bookings_acv",
-    "new_logo_acv",
-    "upsell_acv",
-    "cross_sell_acv",
-    "first_year_revenue",
-    "cash_collected",
-    "net_new_arr",
-    "book_grr",
-    "book_nrr",
-    "go_lives",
-    "implementation_success_90d",
-    "first_year_renewals",
-    "renewals_arr",
-    "references",
-    "referrals",
-    "tickets",
-    "leads",
-    "marketing_sourced_acv",
-    "meetings_set",
-    "qualified_opportunities",
-    "sdr_closed_acv",
-    "sdr_first_year_revenue",
-)
-Measure = Literal[
-    "bookings_acv",
-    "new_logo_acv",
-    "upsell_acv",
-    "cross_sell_acv",
-    "first_year_revenue",
-    "cash_collected",
-    "net_new_arr",
-    "book_grr",
-    "book_nrr",
-    "go_lives",
-    "implementation_success_90d",
-    "first_year_renewals",
-    "renewals_arr",
-    "references",
-    "referrals",
-    "tickets",
-    "leads",
-    "marketing_sourced_acv",
-    "meetings_set",
-    "qualified_opportunities",
-    "sdr_closed_acv",
-    "sdr_first_year_revenue",
-]
-Period = Literal["month", "quarter", "year"]
 PayTiming = Literal["on_booking", "at_go_live", "on_revenue", "on_cash", "at_renewal", "after_success"]
 ClawbackTrigger = Literal["churn", "non_payment", "failed_implementation"]
-SpiffEvent = Literal[
-    "new_logo",
-    "multi_year",
-    "upsell",
-    "cross_sell",
-    "reference",
-    "referral",
-    "go_live",
-    "renewal",
-    "handoff",
-]
-
-
-CreditRole = Literal["ae", "csm"]
-"""Roles that may be credited for expansion deals."""
 
 
 def _churn_only() -> list[ClawbackTrigger]:

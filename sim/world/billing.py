@@ -148,8 +148,6 @@ class Receivables:
         self._wakes: set[float] = set()
         self.voided_cents = 0
         """Cents of invoices voided by credit notes (customers cancelled before paying)."""
-        if self.cfg.invoice_renewals:
-            world.ledger.subscribe(self._observe)
 
     # ------------------------------------------------------------------ arrays
     cust: np.ndarray
@@ -266,11 +264,10 @@ class Receivables:
                 months = term
         self.bill(cust, cents, deal, kind, months)
 
-    def _observe(self, event: Event) -> None:
-        """A renewal starts a new term: bill it."""
-        if event.kind == "renewal" and event.amount > 0 and event.customer >= 0:
-            cents = round(event.amount * 100)
-            self.bill(event.customer, cents, event.deal, RENEWAL, event.term_months or 12)
+    def renewed(self, cust: int, amount: float, deal: int, term_months: int) -> None:
+        """A renewal of ``amount`` dollars of ARR starts a new term: bill it (``invoice_renewals``)."""
+        if self.cfg.invoice_renewals and amount > 0 and cust >= 0:
+            self.bill(cust, round(amount * 100), deal, RENEWAL, term_months or 12)
 
     # ------------------------------------------------------------------ the clock
     def _wake(self, day: float) -> None:

@@ -508,6 +508,8 @@ def renewals(world: World, month: int) -> None:
                 now, "renewal", arr / 100.0, term_months=int(book.term_months[c]), first_year=first, **common
             )
         )
+        if world.billing is not None:
+            world.billing.renewed(c, arr / 100.0, int(book.deal[c]), int(book.term_months[c]))
         book.renewals[c] += 1
         book.contract_end_month[c] += int(book.term_months[c])
         if arr <= 0:

@@ -116,11 +116,11 @@ class World:
         self.measure_start = float(self.calendar.month_starts[self.warmup_months])
         self.end_day = self.calendar.end_day
         self._month_starts = [float(x) for x in self.calendar.month_starts]
-        self.ledger = Ledger()
+        self.ledger = Ledger(keep=keep_ledger)
         self.tally = Tally(
             self.calendar, plan, self.warmup_months, self.total_months, invoiced=c.billing.enabled
         )
-        self.ledger.subscribe(self.tally.observe, self.tally.observe_batch)  # metrics accumulate live
+        self.tally.follow(self.ledger)  # metrics accumulate as the ledger grows
         self.roster: dict[int, str] = {}
         self._next_person = 0
         self.workdays: WorkCalendar | None = None
@@ -179,9 +179,6 @@ class World:
         self.pay_state = self._live_pay_state()
         self.billing: Receivables | None = Receivables(self) if c.billing.enabled else None
         """Invoices and collection (``company.billing``); None: one invoice per deal, next month start."""
-        if not keep_ledger:  # everything that reads events has seen them: hold no more
-            self.ledger.events.clear()
-            self.ledger.keep = False
 
     def _live_pay_state(self) -> PayState:
         """The plan's pay state, kept live on the ledger: the policy's own when it keeps one for
@@ -190,9 +187,7 @@ class World:
         if isinstance(live, PayState) and live.plan is self.plan and live.start_day == self.measure_start:
             return live
         state = PayState(self.plan, self.calendar, start_day=self.measure_start)
-        for event in self.ledger.events:
-            state.observe(event)
-        self.ledger.subscribe(state.observe, state.observe_batch)
+        state.follow(self.ledger)
         return state
 
     # ------------------------------------------------------------------ helpers
@@ -540,6 +535,9 @@ class World:
         cal = self.calendar
         for m in range(self.total_months):
             yield env.timeout(float(cal.month_starts[m]) - env.now)
+            self.pay_state.sync()  # every reader has read the month: its rows can go
+            self.tally.sync()
+            self.ledger.compact()
             self._snapshot()
             self.cs.snapshots()
             if m > 0:
@@ -595,6 +593,7 @@ def build_result(world: World) -> ReplicationResult:
     # the pay state followed the ledger live: closing it gives the payouts of the window
     # (the same as replaying the ledger through compute_payouts; tests/world/test_payouts.py)
     payouts = payouts_from_state(world.pay_state, start_day=world.measure_start, end_day=world.end_day)
+    world.tally.sync()
     obs = Observations(
         tally=world.tally,
         calendar=world.calendar,

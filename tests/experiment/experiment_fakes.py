@@ -113,16 +113,18 @@ class ShuffledBackend(Backend):
         super().__init__(workers)
         self._rng = random.Random(seed)  # test scheduler order only, not a model draw
         self._tasks: dict[cf.Future[list[Outcome]], Task] = {}
+        self._rank: dict[cf.Future[list[Outcome]], int] = {}
         self.submitted: list[tuple[str, int]] = []
 
     def submit(self, task: Task) -> cf.Future[list[Outcome]]:
         fut: cf.Future[list[Outcome]] = cf.Future()
         self._tasks[fut] = task
+        self._rank[fut] = len(self._rank)
         self.submitted.extend(task.units)
         return fut
 
     def wait(self, handles: Any) -> tuple[list[Any], set[Any]]:
-        pending = sorted(handles, key=id)
+        pending = sorted(handles, key=self._rank.__getitem__)  # submission order: the same in every run
         pick = pending[self._rng.randrange(len(pending))]
         pick.set_result(run_task(self._tasks.pop(pick)))
         return [pick], set(pending) - {pick}

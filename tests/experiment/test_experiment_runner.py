@@ -69,7 +69,7 @@ def test_precision_loop_count_does_not_depend_on_workers_or_order() -> None:
     sc = make_scenario(TWO_PLANS, "  replications: 10\n  batch_size: 4\n  max_replications: 400\n"
                        "  precision: {nrr: 0.005}")
     serial = Runner(sc, replicate=precision_replicate, backend="serial").run()
-    backend = ShuffledBackend(3, seed=7)
+    backend = ShuffledBackend(3, seed=0)  # a deterministic order in which the last round ran ahead
     shuffled = Runner(sc, replicate=precision_replicate, backend=backend).run()
     pd.testing.assert_frame_equal(shuffled.replications, serial.replications, check_exact=True)
     n = len(serial.replications) // 2

@@ -327,6 +327,13 @@ class _Line:
 class _Pay:
     lines: list[_Line]
 
+    def paid_by_month(self, first: int, count: int) -> list[float]:
+        paid = [0.0] * count
+        for line in self.lines:
+            if 0 <= line.pay_month - first < count:
+                paid[line.pay_month - first] += line.amount
+        return paid
+
 
 def test_cash_balance_is_cumulative_cash_less_pay() -> None:
     ev = [Event(40.0, "cash", 1000.0), Event(70.0, "cash", 500.0), Event(10.0, "cash", 77.0)]

@@ -172,17 +172,26 @@ def _digest(events: list[Event]) -> str:
               "role", "person", "forecast_day", "quality", "wait_days", "fit")
     h = hashlib.sha256()
     for e in events:
-        h.update(repr(tuple(getattr(e, f) for f in fields)).encode())
+        h.update(repr(tuple(_plain(getattr(e, f)) for f in fields)).encode())
     return h.hexdigest()
+
+
+def _plain(value: object) -> object:
+    """A field as a plain Python value, so the digest reads values, not numpy's scalar types."""
+    if isinstance(value, bool | str | tuple):
+        return value
+    return float(value) if isinstance(value, float | np.floating) else int(value)  # type: ignore[call-overload]
 
 
 # Ledger digests of the tiny scenario (seed 11, incentive policy) without SDRs. They were first
 # computed with the code before SDRs existed (commit fd6b442) and held until customers' monthly
 # draws were keyed by customer (sim/rng.py: Streams.keyed), which redraws every customer's luck
-# on purpose; recomputed then. No SDRs must keep giving exactly this world.
+# on purpose; recomputed then. When the ledger became columns (its events carry Python numbers,
+# no numpy scalars) the digest started reading plain values; the code of commit ec93501 gives these
+# same digests that way. No SDRs must keep giving exactly this world.
 BEFORE_SDRS = {
-    0: "c533981e2ad30990ff2273e5631b21226d30fc8fdcd3831121b9a4d3f07b93fc",
-    1: "9b850de6d7fa895018d860183bd53c633752e940615b3810c692fcd2adde7b40",
+    0: "72e5e25997320dbfcbf0497e1030ffc3254e9b7374b27905a8b956c2758ba245",
+    1: "35b41b2c7f3de6e5753bacfc06ed2991b2fce4c571b474912a824897bfc86ec0",
 }
 
 

@@ -1,0 +1,103 @@
+"""Ledger rows applied to the pay state, in order: the payout engine's main loop, compiled.
+
+:func:`apply_rows` is ``PayState.observe`` over many rows: people, the CSM books, deals, the
+credits of each row (priced, accumulated, held or released), releases of pay waiting on the
+row, spiffs and clawbacks, with the periods that ended closed first (:mod:`sim.plans.closes`).
+The ``plan`` and ``st`` tuples are described in :mod:`sim.plans.kernel`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from sim.plans.closes import advance
+from sim.plans.credits import (
+    K_ARR_CHURN,
+    K_BOOKING,
+    K_CASH,
+    K_FAILED,
+    K_GO_LIVE,
+    K_HIRE,
+    K_LEAVE,
+    K_NON_PAYMENT,
+    K_RENEWAL,
+    K_REVENUE,
+    K_SNAPSHOT,
+    K_SUCCESS,
+    MAX_CREDITS,
+    event_credits,
+    is_arr,
+)
+from sim.plans.kernel import (
+    DL_AE_CREDITED,
+    EPS,
+    SF_LAST_DAY,
+    SI_CHAIN,
+    SI_HKEYS,
+    SI_ITEMS,
+    SI_LINES,
+    _book,
+    _clawback,
+    _credit,
+    _deal,
+    _has_deal,
+    _keep_credits,
+    _people,
+    _release_deal,
+    _spiffs,
+    month_of,
+)
+from sim.plans.rulebook import CFG_N_SPIFFS
+
+
+@njit(cache=True)
+def apply_rows(rows, lo, hi, strict, margin, plan, st):
+    """Apply ledger rows ``lo .. hi - 1`` in order (``PayState.observe`` on each). Returns the index
+    of the first row not applied: ``hi`` when all were; earlier when the item or line arrays have
+    fewer than ``margin`` free rows (grow them and call again from there); ``-1 - i`` when row ``i``
+    is older than the state's last day and ``strict`` (nothing of it applied)."""
+    mslot, cfg = plan[6], plan[9]
+    dl_i, it_i, ln_i, si, sf = st[10], st[12], st[16], st[19], st[20]
+    c_role = np.empty(MAX_CREDITS, dtype=np.int64)
+    c_person = np.empty(MAX_CREDITS, dtype=np.int64)
+    c_measure = np.empty(MAX_CREDITS, dtype=np.int64)
+    c_amount = np.empty(MAX_CREDITS, dtype=np.float64)
+    members = np.empty(st[0].shape[0] + 1, dtype=np.int64)
+    for i in range(lo, hi):
+        if (
+            it_i.shape[0] - si[SI_ITEMS] < margin
+            or ln_i.shape[0] - si[SI_LINES] < margin + si[SI_CHAIN]
+            or st[14].shape[0] - si[SI_HKEYS] < margin
+        ):
+            return i
+        row = rows[i]
+        k = row.kind
+        day = row.day
+        if k in (K_HIRE, K_LEAVE):
+            _people(row, st)
+            continue
+        if strict and day + EPS < sf[SF_LAST_DAY]:
+            return -1 - i
+        if day > sf[SF_LAST_DAY]:
+            if not advance(day, margin, plan, st):
+                return i
+            sf[SF_LAST_DAY] = day
+        month = month_of(plan[10], day)
+        if k == K_SNAPSHOT or is_arr(k):
+            _book(row, month, st)
+        _deal(row, day, cfg, st)
+        d = row.deal
+        n_cr = event_credits(row, cfg, c_role, c_person, c_measure, c_amount)
+        # revenue, cash and ARR of an expansion deal the AE is not credited for credit no AE
+        drop_ae = k != K_BOOKING and _has_deal(d, dl_i) and dl_i[d, DL_AE_CREDITED] == 0
+        n_cr = _keep_credits(n_cr, c_role, c_person, c_measure, c_amount, mslot, drop_ae)
+        if n_cr:
+            _credit(row, day, month, n_cr, c_role, c_person, c_measure, c_amount, members, plan, st)
+        if k in (K_GO_LIVE, K_SUCCESS, K_RENEWAL, K_REVENUE, K_CASH):
+            _release_deal(d, day, plan, st)
+        if cfg[CFG_N_SPIFFS]:
+            _spiffs(row, day, plan, st)
+        if k in (K_ARR_CHURN, K_NON_PAYMENT, K_FAILED):
+            _clawback(row, day, plan, st)
+    return hi
