@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 import numpy as np
 from numpy.typing import NDArray
 
+from sim.vocabulary import MEASURES
+
 if TYPE_CHECKING:
     from sim.calendar import Calendar
     from sim.ledger import Ledger
@@ -74,6 +76,7 @@ FIELDS: tuple[str, ...] = tuple(f.name for f in fields(MeasureOutcome) if f.name
 """The numeric fields of a :class:`MeasureOutcome`: the rows of an :class:`OutcomeColumn`."""
 ROW = {name: k for k, name in enumerate(FIELDS)}
 """Row of each field in :attr:`OutcomeColumn.data`."""
+MEASURE_CODE = {m: i for i, m in enumerate(MEASURES)}
 _FIELDS_OF = attrgetter(*FIELDS)
 _DEFAULTS = np.array(_FIELDS_OF(MeasureOutcome("", 0.0)), dtype=np.float64)
 
@@ -140,7 +143,7 @@ class OptionTable:
     table's own columns are built only if someone reads them.
     """
 
-    __slots__ = ("_columns", "effort_kusd", "rows", "source")
+    __slots__ = ("_columns", "_names", "_stacked", "effort_kusd", "rows", "source")
 
     def __init__(
         self,
@@ -153,13 +156,48 @@ class OptionTable:
         self.effort_kusd = effort_kusd
         self.source = source
         self.rows = rows
+        self._stacked: tuple[NDArray[np.float64], NDArray[np.bool_], NDArray[np.int64]] | None = None
+        self._names: tuple[str, ...] = ()
+
+    def stacked(self) -> tuple[NDArray[np.float64], NDArray[np.bool_], NDArray[np.int64]]:
+        """The columns as one array ``[column, field, option]``, their ``present`` masks
+        ``[column, option]`` and their measures' codes (``sim.vocabulary.MEASURES``)."""
+        if self._stacked is None:
+            cols = self.columns
+            n = self.n
+            if cols:
+                data = np.stack([c.data for c in cols])
+                present = np.stack([c.present for c in cols])
+            else:
+                data = np.zeros((0, len(FIELDS), n))
+                present = np.zeros((0, n), dtype=np.bool_)
+            codes = np.array([MEASURE_CODE[c.measure] for c in cols], dtype=np.int64)
+            self._stacked = (np.ascontiguousarray(data, dtype=np.float64), present, codes)
+        return self._stacked
+
+    @classmethod
+    def of_stacked(
+        cls, data: NDArray[np.float64], measures: Sequence[str], effort_kusd: NDArray[np.float64]
+    ) -> OptionTable:
+        """A table given as ``data[column, field, option]`` (every option has every column's credit)."""
+        table = cls(None, effort_kusd)
+        present = np.ones((data.shape[0], data.shape[2]), dtype=np.bool_)
+        table._stacked = (data, present, np.array([MEASURE_CODE[m] for m in measures], dtype=np.int64))
+        table._names = tuple(measures)
+        return table
 
     @property
     def columns(self) -> tuple[OutcomeColumn, ...]:
         """The measure credits, one column each."""
         if self._columns is None:
-            assert self.source is not None and self.rows is not None
-            self._columns = tuple(c.take(self.rows) for c in self.source.columns)
+            if self._stacked is not None:
+                data, present, _ = self._stacked
+                self._columns = tuple(
+                    OutcomeColumn(m, data[c], present[c]) for c, m in enumerate(self._names)
+                )
+            else:
+                assert self.source is not None and self.rows is not None
+                self._columns = tuple(c.take(self.rows) for c in self.source.columns)
         return self._columns
 
     @property

@@ -23,44 +23,88 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import numpy as np
+from numba import njit
+from numpy.typing import NDArray
 
-def choice_probabilities(utilities: Sequence[float], neutral: int, rationality: float) -> list[float]:
-    """``P_i`` of the anchored logit for utilities in $k."""
+
+@njit(cache=True)
+def probabilities(utilities, neutral, rationality, out):
+    """``P_i`` of the anchored logit for utilities in $k, written to ``out``."""
+    k = len(utilities)
+    top = utilities[0]
+    for i in range(1, k):
+        if utilities[i] > top:
+            top = utilities[i]
+    gain = top - utilities[neutral]
+    out[:] = 0.0
+    if rationality <= 0 or gain <= 0 or not math.isfinite(gain):
+        out[neutral] = 1.0
+        return
+    omega = -math.expm1(-rationality * gain)
+    z = 0.0
+    for i in range(k):
+        out[i] = math.exp(rationality * (utilities[i] - top))
+        z += out[i]
+    for i in range(k):
+        out[i] = omega * out[i] / z
+    out[neutral] += 1.0 - omega
+
+
+@njit(cache=True)
+def anchored_choice(utilities, neutral, rationality, u):
+    """The chosen option: inverse CDF of the anchored logit at ``u``, the neutral option first."""
+    k = len(utilities)
+    probs = np.empty(k)
+    probabilities(utilities, neutral, rationality, probs)
+    cum = 0.0
+    last = neutral
+    for j in range(k):
+        i = neutral if j == 0 else (j - 1 if j - 1 < neutral else j)
+        cum += probs[i]
+        if u < cum:
+            return i
+        if probs[i] > 0:
+            last = i  # rounding left u above the total: the last option with positive probability
+    return last
+
+
+@njit(cache=True)
+def choose_option(mean, sd, rows, effort, risk, neutral, rationality, u):
+    """The anchored-logit choice among options whose expected pay and its standard deviation
+    (USD) are ``mean[rows[i]]``, ``sd[rows[i]]`` (row -1: nothing), with ``effort`` in $k:
+    utility = pay/1000 - risk/2 x (sd/1000)^2 - effort."""
+    k = len(rows)
+    utilities = np.empty(k)
+    half = 0.5 * risk
+    for i in range(k):
+        r = rows[i]
+        m = mean[r] if r >= 0 else 0.0
+        s = sd[r] if r >= 0 else 0.0
+        mean_k, sd_k = m / 1000.0, s / 1000.0
+        utilities[i] = mean_k - half * sd_k * sd_k - effort[i]
+    return anchored_choice(utilities, neutral, rationality, u)
+
+
+def _check(utilities: Sequence[float] | NDArray[np.float64], neutral: int) -> NDArray[np.float64]:
     k = len(utilities)
     if k == 0:
         raise ValueError("a decision needs at least one option")
     if not 0 <= neutral < k:
         raise ValueError(f"neutral option {neutral} out of range for {k} options")
-    probs = [0.0] * k
-    gain = max(utilities) - utilities[neutral]
-    if rationality <= 0 or gain <= 0 or not math.isfinite(gain):
-        probs[neutral] = 1.0
-        return probs
-    omega = -math.expm1(-rationality * gain)
-    top = max(utilities)
-    w = [math.exp(rationality * (x - top)) for x in utilities]
-    z = sum(w)
-    for i in range(k):
-        probs[i] = omega * w[i] / z
-    probs[neutral] += 1.0 - omega
-    return probs
+    return np.asarray(utilities, dtype=np.float64)
 
 
-def pick(probs: Sequence[float], neutral: int, u: float) -> int:
-    """Inverse CDF of ``probs`` at ``u`` in [0, 1), with the neutral option first."""
-    order = [neutral, *(i for i in range(len(probs)) if i != neutral)]
-    cum = 0.0
-    for i in order:
-        cum += probs[i]
-        if u < cum:
-            return i
-    # Rounding left u above the total: the last option with positive probability.
-    for i in reversed(order):
-        if probs[i] > 0:
-            return i
-    return neutral
+def choice_probabilities(utilities: Sequence[float], neutral: int, rationality: float) -> list[float]:
+    """``P_i`` of the anchored logit for utilities in $k."""
+    u = _check(utilities, neutral)
+    out = np.empty(len(u))
+    probabilities(u, int(neutral), float(rationality), out)
+    return [float(x) for x in out]
 
 
-def choose_index(utilities: Sequence[float], neutral: int, rationality: float, u: float) -> int:
+def choose_index(
+    utilities: Sequence[float] | NDArray[np.float64], neutral: int, rationality: float, u: float
+) -> int:
     """The chosen option for utilities in $k, rationality λ and the world's uniform draw ``u``."""
-    return pick(choice_probabilities(utilities, neutral, rationality), neutral, u)
+    return int(anchored_choice(_check(utilities, neutral), int(neutral), float(rationality), float(u)))

@@ -9,7 +9,6 @@ and it never looks inside the world: only at the decision contexts it is given.
 
 from __future__ import annotations
 
-from sim.behaviour.choice import choose_index
 from sim.behaviour.valuation import Valuer
 from sim.calendar import DAYS_PER_YEAR, Calendar
 from sim.decisions import Decision
@@ -65,7 +64,9 @@ class IncentivePolicy:
         lam = self.behaviour.rationality_per_kusd
         if lam <= 0 or len(decision.options) < 2:
             return decision.neutral
-        k = choose_index(self.utilities(decision), decision.neutral, lam, u)
+        if self.valuer is None:
+            raise RuntimeError("IncentivePolicy.bind must be called before choose")
+        k = self.valuer.choose(decision, lam, u)
         if k != decision.neutral:
             self.deviations += 1
         return k

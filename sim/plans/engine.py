@@ -221,9 +221,12 @@ class PayState:
         """Grow the arrays for the ids, deals, customers and days of ``rows``."""
         if not len(rows):
             return
-        top = max(int(rows[f].max()) for f in ("ae", "csm", "consultant", "marketer", "sdr", "person"))
-        self._grow_people(top + 1)
-        deal = int(rows["deal"].max())
+        top, deal, cust, last, finite = kn.row_bounds(rows)
+        if not finite:
+            days = rows["day"]
+            raise ValueError(f"a day must be finite, found {days[~np.isfinite(days)][0]}")
+        if top >= self.capacity_people:
+            self._grow_people(top + 1)
         if deal >= len(self.dl_i):
             n = max(deal + 1, 2 * len(self.dl_i))
             self.dl_f = _grown(self.dl_f, 0, n, 0.0)
@@ -231,21 +234,17 @@ class PayState:
             grown[: len(self.dl_i)] = self.dl_i
             self.dl_i = grown
             self._restate()
-        cust = int(rows["customer"].max())
         if cust >= len(self.cu_i):
             n = max(cust + 1, 2 * len(self.cu_i))
             grown = self._new_customers(n)
             grown[: len(self.cu_i)] = self.cu_i
             self.cu_i = grown
             self._restate()
-        days = rows["day"]
-        last = float(days.max())
-        if not math.isfinite(last) or not np.isfinite(days).all():
-            raise ValueError(f"a day must be finite, found {days[~np.isfinite(days)][0]}")
         month = int(kn.month_of(self.starts, last))
         if month >= len(self.starts) - 1:
             raise ValueError(f"day {last} is beyond the calendar the pay state can date")
-        self._grow_months(month + 1)
+        if month >= self.n_months:
+            self._grow_months(month + 1)
 
     # ------------------------------------------------------------------ reading events
     def observe_rows(self, rows: np.ndarray) -> None:

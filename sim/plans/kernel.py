@@ -127,6 +127,31 @@ def period_slot(month, pk, n_months):
 
 
 @njit(cache=True)
+def row_bounds(rows):
+    """(largest person id, deal, customer and day of ``rows``, whether every day is finite)."""
+    top, deal, cust, last = -1, -1, -1, -math.inf
+    finite = True
+    for i in range(len(rows)):
+        r = rows[i]
+        top = max(top, r.ae, r.csm, r.consultant, r.marketer, r.sdr, r.person)
+        deal = max(deal, r.deal)
+        cust = max(cust, r.customer)
+        if not math.isfinite(r.day):
+            finite = False
+        elif r.day > last:
+            last = r.day
+    return top, deal, cust, last, finite
+
+
+@njit(cache=True)
+def column_of(month, pk, n_months):
+    """:func:`period_slot`, or -1 for a month past the layout (no credit can be there yet)."""
+    if month >= n_months or month < 0:
+        return -1
+    return period_slot(month, pk, n_months)
+
+
+@njit(cache=True)
 def heads(role, day, st):
     """People of ``role`` employed on ``day``."""
     pe_role, pe_hired, pe_left, order = st[0], st[1], st[2], st[3]

@@ -66,6 +66,8 @@ _BONUS, _RATIO, _HAS_QUOTA, _INTEGRATE, _QUOTA, _CAP, _THRESHOLD, _ROLE_QUOTA = 
 _SAME_MEASURE, _TARGET_VALUE, _TARGET_USD, _TIMING, _SUCCESS_DAYS = range(8, 13)
 _CB_SHARE, _CB_CHURN, _CB_ON_CHURN, _CB_ON_NONPAY, _CB_ON_FAILURE = range(13, 18)
 _N_TIERS = 18
+P_TARGET_VALUE = _TARGET_VALUE
+"""Slot of a rule's bonus target value in its params (what a book-ratio forecast falls back to)."""
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -32,6 +32,7 @@ from sim.world.customers import (
     renewal_churn_probability,
     renewal_price_increase,
 )
+from sim.world.deal_outlook import CREDIT_OF, fill
 from sim.world.market import U_PURSUE, U_TERMS, U_TIMING, U_WIN, Lead
 from sim.world.options import table_options
 from sim.world.seats import Seats
@@ -89,8 +90,13 @@ class SalesTeam(Seats):
         b = world.behaviour.ae
         r = c.reps
         super().__init__(
-            world, "ae", r.headcount, r.max_open_opportunities, r.ramp_months * 30.4375,
-            r.annual_attrition, r.backfill_days,
+            world,
+            "ae",
+            r.headcount,
+            r.max_open_opportunities,
+            r.ramp_months * 30.4375,
+            r.annual_attrition,
+            r.backfill_days,
         )
         self.terms: list[TermOption] = []
         for d in b.discount_options or [0.0]:
@@ -128,6 +134,9 @@ class SalesTeam(Seats):
         self._outlook_cache: dict[tuple[int, int, bytes, bytes], tuple[np.ndarray, np.ndarray]] = {}
         self._base_cache: dict[tuple[int, int], OutcomeColumn] = {}
         self.measures = world.role_measures.get("ae", ())
+        self._credit_measures = tuple(m for m in self.measures if m in CREDIT_OF)
+        """The measures a deal credits that the AE's plan pays on: the columns of a terms table."""
+        self._credits = np.array([CREDIT_OF[m] for m in self._credit_measures], dtype=np.int64)
         self._label_only_terms = tuple(Option(t.label, (), 0.0, t.discount) for t in self.terms)
         """The options without outcomes (a plan that pays the AE on nothing the deal earns)."""
         self._label_only_pursue = (
@@ -186,10 +195,8 @@ class SalesTeam(Seats):
         def terms() -> OptionTable:
             """Every deal-terms option of this lead as columns (built once, if a policy asks)."""
             if not built:
-                cols = self._term_columns(
-                    lead, self.t_discount, self.t_promise, self.t_overcommit, cycle_mean, None
-                )
-                built.append(OptionTable(cols, np.zeros(len(self.terms))))
+                full = (self.t_discount, self.t_promise, self.t_overcommit)
+                built.append(self._term_table(lead, *full, cycle_mean, None))
             return built[0]
 
         effort = w.behaviour.ae.effort_cost_kusd_per_opportunity
@@ -198,8 +205,14 @@ class SalesTeam(Seats):
             return terms().take([-1, self.neutral_term], [0.0, effort])
 
         d = Decision(
-            "pursue", now, "ae", ae, table_options(pursue_table, self._label_only_pursue), neutral_pursue,
-            attrs, pursue_table,
+            "pursue",
+            now,
+            "ae",
+            ae,
+            table_options(pursue_table, self._label_only_pursue),
+            neutral_pursue,
+            attrs,
+            pursue_table,
         )
         if w.choose(d, lead.u[U_PURSUE]) == 0:
             w.market.orgs.reject(lead)  # finite market: the organisation cools off
@@ -207,8 +220,14 @@ class SalesTeam(Seats):
         # deal terms
         k = w.choose(
             Decision(
-                "deal_terms", now, "ae", ae, table_options(terms, self._label_only_terms), self.neutral_term,
-                attrs, terms,
+                "deal_terms",
+                now,
+                "ae",
+                ae,
+                table_options(terms, self._label_only_terms),
+                self.neutral_term,
+                attrs,
+                terms,
             ),
             lead.u[U_TERMS],
         )
@@ -235,8 +254,16 @@ class SalesTeam(Seats):
                 options = [("as_is", natural, discount), ("pull_in", q_start - 1.0, pull)]
                 decide_day = max(now, q_start - WINDOW_DAYS)
         opp = Opportunity(
-            lead, best, ae, discount, t.promise, t.overcommit,
-            self._p_win(lead, discount, t), now + cycle_mean, natural, now,
+            lead,
+            best,
+            ae,
+            discount,
+            t.promise,
+            t.overcommit,
+            self._p_win(lead, discount, t),
+            now + cycle_mean,
+            natural,
+            now,
         )
         self.open[best] += 1
         self._refresh(best)
@@ -304,7 +331,7 @@ class SalesTeam(Seats):
 
         def timing_table() -> OptionTable:
             n = len(topts)
-            cols = self._term_columns(
+            return self._term_table(
                 lead,
                 np.array([x[1] for x in topts]),
                 np.full(n, t.promise),
@@ -312,7 +339,6 @@ class SalesTeam(Seats):
                 np.array([max(x[2] - now, 0.0) for x in topts]),
                 np.array([x[3] for x in topts]),
             )
-            return OptionTable(cols, np.zeros(n))
 
         labels = tuple(Option(x[0], (), 0.0, x[2] - natural) for x in topts)
         j = w.choose(
@@ -365,6 +391,39 @@ class SalesTeam(Seats):
             self._outlook_cache[key] = got
         return got
 
+    def _term_table(
+        self,
+        lead: Lead,
+        discount: np.ndarray,
+        promise: np.ndarray,
+        overcommit: np.ndarray,
+        close_delay: float | np.ndarray,
+        p_win: np.ndarray | None,
+    ) -> OptionTable:
+        """What deals on these terms would credit to the AE (expected, from the true model): one
+        column per measure the AE's plan pays on, one row per row of the term arrays
+        (``sim.world.deal_outlook``)."""
+        w = self.world
+        seg = w.seg[lead.segment]
+        cust = w.company.customers
+        n = len(discount)
+        if p_win is None:  # every deal-terms option: their log-odds shifts are precomputed
+            logit = self._lead_logit(lead.segment, lead.fit, lead.source)
+            p_win = 1.0 / (1.0 + np.exp(-(logit + self.t_log_odds)))
+        go_live = w.implementation.expected_days(lead.segment, 1.0)
+        delay = close_delay if isinstance(close_delay, np.ndarray) else np.full(n, float(close_delay))
+        renewal_delay = seg.contract_term_months * 30.4375
+        cash_lag, cash_spread, cash_share = cash_outlook(w.company.billing, seg.contract_term_months)
+        nonpay = cust.non_payment_probability + cust.non_payment_per_overcommit * overcommit
+        base = self._base_column(lead, discount, promise, nonpay, renewal_delay, cash_lag + cash_spread / 2)
+        data = np.empty((len(self._credits), base.data.shape[0], n))
+        fill(
+            self._credits, base.data, float(lead.list_acv), discount, overcommit, p_win, delay,
+            float(go_live), float(w.success_days), renewal_delay, float(cash_lag), float(cash_spread),
+            float(cash_share), data,
+        )  # fmt: skip
+        return OptionTable.of_stacked(data, self._credit_measures, np.zeros(n))
+
     def _term_columns(
         self,
         lead: Lead,
@@ -374,50 +433,17 @@ class SalesTeam(Seats):
         close_delay: float | np.ndarray,
         p_win: np.ndarray | None,
     ) -> tuple[OutcomeColumn, ...]:
-        """What deals on these terms would credit to the AE (expected, from the true model): one
-        column per measure the AE's plan pays on, one row per row of the term arrays."""
-        w = self.world
-        seg = w.seg[lead.segment]
-        cust = w.company.customers
-        n = len(discount)
-        if p_win is None:  # every deal-terms option: their log-odds shifts are precomputed
-            logit = self._lead_logit(lead.segment, lead.fit, lead.source)
-            p_win = 1.0 / (1.0 + np.exp(-(logit + self.t_log_odds)))
-        acv = lead.list_acv * (1 - discount) * (1 + overcommit)
-        go_live = w.implementation.expected_days(lead.segment, 1.0)
-        delay = close_delay if isinstance(close_delay, np.ndarray) else np.full(n, float(close_delay))
-        renewal_delay = seg.contract_term_months * 30.4375
-        cash_lag, cash_spread, cash_share = cash_outlook(w.company.billing, seg.contract_term_months)
-        nonpay = cust.non_payment_probability + cust.non_payment_per_overcommit * overcommit
-        base = self._base_column(lead, discount, promise, nonpay, renewal_delay, cash_lag + cash_spread / 2)
-        success, churn = base.success_probability, base.churn_probability
-        columns: list[OutcomeColumn] = []
-        for m in self.measures:  # one column per measure the AE's plan uses
-            spread = 0.0
-            if m in ("bookings_acv", "new_logo_acv", "net_new_arr"):
-                amount, prob, when = acv, p_win, delay
-            elif m == "first_year_revenue":
-                amount, prob, when, spread = lead.list_acv * (1 - discount), p_win, delay + go_live, 365.0
-            elif m == "cash_collected":
-                amount, prob, when = acv * cash_share * (1 - nonpay), p_win, delay + cash_lag
-                spread = cash_spread
-            elif m == "implementation_success_90d":
-                amount, prob, when = np.ones(n), p_win * success, delay + go_live + w.success_days
-            elif m == "first_year_renewals":
-                amount, prob, when = acv / (1 + overcommit), p_win * (1 - churn), delay + renewal_delay
-            else:
-                continue
-            columns.append(
-                base.with_values(
-                    m, amount=amount, probability=prob, delay_days=when, spread_days=spread,
-                    go_live_delay_days=go_live,
-                )
-            )
-        return tuple(columns)
+        """The columns of :meth:`_term_table`."""
+        return self._term_table(lead, discount, promise, overcommit, close_delay, p_win).columns
 
     def _base_column(
-        self, lead: Lead, discount: np.ndarray, promise: np.ndarray, nonpay: np.ndarray,
-        renewal_delay: float, cash_delay: float,
+        self,
+        lead: Lead,
+        discount: np.ndarray,
+        promise: np.ndarray,
+        nonpay: np.ndarray,
+        renewal_delay: float,
+        cash_delay: float,
     ) -> OutcomeColumn:
         """The fields a deal's credits share whatever the measure and the day (terms, timing,
         risks); for the full table of deal terms, cached by segment and fit grid point."""
@@ -430,9 +456,15 @@ class SalesTeam(Seats):
         w = self.world
         success, churn = self._health_outlook(lead, discount, promise)
         base = OutcomeColumn.build(
-            "", len(discount), discount=discount, success_probability=success,
-            renewal_delay_days=renewal_delay, cash_delay_days=cash_delay, churn_probability=churn,
-            failure_probability=w.neutral_failure, non_payment_probability=nonpay,
+            "",
+            len(discount),
+            discount=discount,
+            success_probability=success,
+            renewal_delay_days=renewal_delay,
+            cash_delay_days=cash_delay,
+            churn_probability=churn,
+            failure_probability=w.neutral_failure,
+            non_payment_probability=nonpay,
             term_months=w.seg[lead.segment].contract_term_months,
         )
         if full:
@@ -470,8 +502,20 @@ class SalesTeam(Seats):
         src = SOURCE_NAMES[book.source[cust]]
         amount = acv_cents / 100.0
         booking = Event(
-            now, "booking", amount, cust, deal, ae, csm, segment=seg, deal_kind=kind, source=src,
-            list_price=amount, term_months=int(book.term_months[cust]), credited=credited, forecast_day=now,
+            now,
+            "booking",
+            amount,
+            cust,
+            deal,
+            ae,
+            csm,
+            segment=seg,
+            deal_kind=kind,
+            source=src,
+            list_price=amount,
+            term_months=int(book.term_months[cust]),
+            credited=credited,
+            forecast_day=now,
         )
         w.ledger.record(booking)
         w.ledger.record(
@@ -493,4 +537,3 @@ class SalesTeam(Seats):
         book = self.world.book
         ae = book.ae[: book.n]
         ae[ae == old] = new
-
