@@ -32,8 +32,8 @@ import numpy as np
 from scipy.special import gammaincinv
 
 from sim.calendar import DAYS_PER_MONTH
-from sim.ledger import Event, EventKind
-from sim.world.customers import CHURNED, SOURCE_NAMES
+from sim.ledger import DEAL_KIND_CODE, K
+from sim.world.customers import CHURNED
 
 if TYPE_CHECKING:
     from sim.scenario.company import Billing
@@ -351,9 +351,8 @@ class Receivables:
         self.settle_day[idx] = np.where(defaults, due + cfg.default_recognised_after_days, due + delay)
         self.state[idx] = OPEN
         self.next_day[idx] = self.settle_day[idx]
-        rec = w.ledger.record
         for i in idx.tolist():
-            rec(self._event(i, now, "invoice", int(self.cents[i])))
+            self._record(i, now, K.invoice, int(self.cents[i]))
 
     def _settle(self, idx: np.ndarray, now: float) -> None:
         w = self.world
@@ -362,38 +361,31 @@ class Receivables:
         self.state[idx] = DONE
         self.next_day[idx] = math.inf
         self._customers(int(self.cust[idx].max()) + 1)
-        rec = w.ledger.record
         for i in idx.tolist():
             c = int(self.cust[i])
             cents = int(self.cents[i])
             if book.status[c] == CHURNED and (self.cancelled[c] or not math.isfinite(book.golive_day[c])):
                 self.voided_cents += cents
-                rec(self._event(i, now, "invoice", -cents))
+                self._record(i, now, K.invoice, -cents)
             elif self.defaults[i]:
                 self.cancelled[c] = True
-                rec(self._event(i, now, "non_payment", cents))
+                self._record(i, now, K.non_payment, cents)
                 w.churn(c, "non_payment")
             else:
-                rec(self._event(i, now, "cash", cents))
+                self._record(i, now, K.cash, cents)
 
-    def _event(self, i: int, now: float, kind: EventKind, cents: int) -> Event:
+    def _record(self, i: int, now: float, kind: int, cents: int) -> None:
+        """An ``invoice``, ``cash`` or ``non_payment`` row of invoice ``i``."""
         book = self.world.book
         c = int(self.cust[i])
         k = int(self.kind[i])
-        return Event(
-            now,
-            kind,
-            cents / 100.0,
-            c,
-            int(self.deal[i]),
-            int(book.ae[c]) if k == EXPANSION else int(book.closer[c]),
-            int(book.csm[c]),
-            segment=int(book.segment[c]),
-            deal_kind=KIND_NAMES[k],
-            source=SOURCE_NAMES[book.source[c]],
-            term_months=int(self.months[i]),
-            forecast_day=-1.0 if kind == "invoice" else float(self.issue_day[i]),
-        )
+        self.world.ledger.add(
+            kind, now, cents / 100.0, c, int(self.deal[i]),
+            int(book.ae[c]) if k == EXPANSION else int(book.closer[c]), int(book.csm[c]),
+            segment=int(book.segment[c]), deal_kind=DEAL_KIND_CODE[KIND_NAMES[k]],
+            source=1 + int(book.source[c]), term_months=int(self.months[i]),
+            forecast_day=-1.0 if kind == K.invoice else float(self.issue_day[i]),
+        )  # fmt: skip
 
     # ------------------------------------------------------------------ inspection
     def open_cents(self) -> int:

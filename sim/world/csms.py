@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.decisions import Decision, Option, OptionTable, OutcomeColumn
-from sim.ledger import Event
+from sim.ledger import ROLE_CODE, K
 from sim.world.customers import renewal_churn_probability
 from sim.world.options import table_options
 
@@ -113,6 +113,12 @@ class CsTeam:
         if 0 <= csm < len(self.index_of) and self.index_of[csm] >= 0:
             self.count[self.index_of[csm]] -= 1
 
+    def release_many(self, csms: np.ndarray) -> None:
+        """Accounts of these CSMs churned (one entry per account): free their slots."""
+        ok = (csms >= 0) & (csms < len(self.index_of))
+        rows = self.index_of[csms[ok]]
+        np.subtract.at(self.count, rows[rows >= 0], 1)
+
     def snapshots(self) -> None:
         """``book_snapshot`` events: each CSM's book ARR at the month start."""
         w = self.world
@@ -122,9 +128,11 @@ class CsTeam:
             return
         rows = self.csm_rows(book.csm[:n])
         arr = np.bincount(rows, weights=book.arr_cents[:n].astype(np.float64), minlength=len(self.people) + 1)
-        now = w.env.now
-        for i, p in enumerate(self.people):
-            w.ledger.record(Event(now, "book_snapshot", float(arr[i]) / 100.0, csm=p, role="csm", person=p))
+        people = np.asarray(self.people)
+        w.ledger.extend(
+            K.book_snapshot, w.env.now, len(people), amount=arr[: len(people)] / 100.0, csm=people,
+            role=ROLE_CODE["csm"], person=people,
+        )  # fmt: skip
 
     def decide(self, month: int, us: np.ndarray) -> None:
         """Each CSM chooses this month's split of time (Decision ``csm_split``)."""
@@ -144,9 +152,14 @@ class CsTeam:
                 accounts = live_sorted[bounds[i] : bounds[i + 1]]
                 table = functools.partial(self._table, accounts)
             d = Decision(
-                "csm_split", w.env.now, "csm", p,
+                "csm_split",
+                w.env.now,
+                "csm",
+                p,
                 self._label_only if table is None else table_options(table, self._label_only),
-                0, {"month": float(month)}, table,
+                0,
+                {"month": float(month)},
+                table,
             )
             k = w.choose(d, float(us[i]))
             self.shares[i] = self.candidates[k]
@@ -183,8 +196,12 @@ class CsTeam:
 
         def churned(extra: np.ndarray) -> np.ndarray:
             return renewal_churn_probability(
-                churn_seg, term, np.clip(h + extra, 0, 1), inc,
-                cc.renewal_health_sensitivity, cc.renewal_price_sensitivity,
+                churn_seg,
+                term,
+                np.clip(h + extra, 0, 1),
+                inc,
+                cc.renewal_health_sensitivity,
+                cc.renewal_price_sensitivity,
             )
 
         p_none = churned(np.zeros_like(h))

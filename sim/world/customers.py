@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy.special import ndtri
 
+from sim.ledger import DEAL_KIND_CODE, DEFAULT_ROW, EVENT_DTYPE, ROLE_CODE, SOURCE_CODE, K
+
 if TYPE_CHECKING:
     from sim.world.model import World
 
@@ -219,8 +221,6 @@ def monthly_update(world: World, month: int) -> None:
     with health; champions move; promoters refer and give references; upsell/cross-sell
     opportunities open; first-year revenue is recognised; tickets are counted.
     """
-    from sim.ledger import Event, EventBatch
-
     book = world.book
     _waiting_health(world)
     live = book.live()
@@ -237,7 +237,6 @@ def monthly_update(world: World, month: int) -> None:
     u = _draws(world, "events", month, live, 8)
     rows = world.cs.csm_rows(book.csm[live])
     sh = world.cs.shares[rows]
-    rec = world.ledger.record
     # tickets (a product-quality lever)
     sup = world.company.support
     mean_rate = world.seg_array("tickets_per_month")[seg] / sup.product_quality
@@ -266,23 +265,14 @@ def monthly_update(world: World, month: int) -> None:
     book.usage[live] = np.maximum(
         book.usage[live] * np.exp(drift * dt / DAYS_PER_YEAR_ + cc.usage_sd / np.sqrt(12) * z[:, 1]), 0.01
     )
-    for j in np.flatnonzero(moved).tolist():
-        c = int(live[j])
-        rec(
-            Event(
-                now,
-                "champion_move",
-                1.0,
-                c,
-                int(book.deal[c]),
-                int(book.ae[c]),
-                int(book.csm[c]),
-                segment=int(book.segment[c]),
-            )
-        )
-        book.champion_since_day[c] = now
-        if u[j, 2] < ch.warm_lead_probability:
-            world.market.endogenous_lead(int(book.segment[c]), 3, u[j, 3] * dt, c)
+    led = world.ledger
+    moved_j = np.flatnonzero(moved)
+    movers = live[moved_j]
+    led.append_rows(_account_rows(book, K.champion_move, now, movers))
+    book.champion_since_day[movers] = now
+    market = world.market
+    for j in moved_j[u[moved_j, 2] < ch.warm_lead_probability].tolist():
+        market.endogenous_lead(int(seg[j]), 3, u[j, 3] * dt, int(live[j]))
     # advocacy: promoters refer leads and give references
     promoter = h > cc.promoter_health
     adv = (1 + cb.advocacy_multiplier * sh[:, 3]) / (1 + cb.advocacy_multiplier * world.cs.neutral[3])
@@ -290,38 +280,15 @@ def monthly_update(world: World, month: int) -> None:
     frac = dt / DAYS_PER_YEAR_
     n_ref = poisson_inv(u[:, 4], np.where(promoter, cc.referrals_per_promoter_per_year * frac * adv, 0.0))
     n_refc = poisson_inv(u[:, 5], np.where(promoter, cc.references_per_promoter_per_year * frac * adv, 0.0))
+    referrers = np.repeat(live, n_ref)
+    refs = _account_rows(book, K.referral, now, referrers)
+    refs["source"] = SOURCE_CODE["referral"]
+    led.append_rows(refs)
     for j in np.flatnonzero(n_ref).tolist():
         c = int(live[j])
         for r in range(int(n_ref[j])):
-            rec(
-                Event(
-                    now,
-                    "referral",
-                    1.0,
-                    c,
-                    int(book.deal[c]),
-                    int(book.ae[c]),
-                    int(book.csm[c]),
-                    segment=int(book.segment[c]),
-                    source="referral",
-                )
-            )
-            world.market.endogenous_lead(int(book.segment[c]), 2, (u[j, 3] + r) / (n_ref[j]) * dt, c)
-    for j in np.flatnonzero(n_refc).tolist():
-        c = int(live[j])
-        for _ in range(int(n_refc[j])):
-            rec(
-                Event(
-                    now,
-                    "reference",
-                    1.0,
-                    c,
-                    int(book.deal[c]),
-                    int(book.ae[c]),
-                    int(book.csm[c]),
-                    segment=int(book.segment[c]),
-                )
-            )
+            market.endogenous_lead(int(seg[j]), 2, (u[j, 3] + r) / (n_ref[j]) * dt, c)
+    led.append_rows(_account_rows(book, K.reference, now, np.repeat(live, n_refc)))
     # expansion opportunities (worked by whoever the crediting rules name)
     _expansion_opportunities(world, month, live, h, seg, sh, rows, u, frac)
     # first-year revenue, realised by usage (monthly, per customer)
@@ -332,30 +299,56 @@ def monthly_update(world: World, month: int) -> None:
     rev = book.arr_cents[live] / 100.0 / 12.0 * np.minimum(book.usage[live], 1.0) * share
     paid = np.flatnonzero(rev > 0)
     payers = live[paid]
-    world.ledger.record_batch(
-        EventBatch(
-            now,
-            "revenue",
-            {
-                "amount": [round(x, 2) for x in rev[paid].tolist()],  # to the cent, as one event would
-                "customer": payers,
-                "deal": book.deal[payers],
-                "ae": book.closer[payers],
-                "csm": book.csm[payers],
-                "consultant": book.consultant[payers],
-                "segment": book.segment[payers],
-                "source": [SOURCE_NAMES[x] for x in book.source[payers].tolist()],
-                "first_year": [True] * len(payers),
-                "sdr": book.sdr[payers],
-            },
-            len(payers),
-        )
+    revenue = blank_rows(K.revenue, now, len(payers))
+    revenue["amount"] = [round(x, 2) for x in rev[paid].tolist()]  # to the cent, as one event would
+    revenue["customer"], revenue["deal"], revenue["ae"] = payers, book.deal[payers], book.closer[payers]
+    revenue["csm"], revenue["consultant"], revenue["segment"] = (
+        book.csm[payers],
+        book.consultant[payers],
+        seg[paid],
     )
-    total_tickets = int(tickets.sum())
-    rec(Event(now, "tickets", float(total_tickets), role="product"))
+    revenue["source"], revenue["first_year"], revenue["sdr"] = 1 + book.source[payers], True, book.sdr[payers]
+    led.append_rows(revenue)
+    led.add(K.tickets, now, float(int(tickets.sum())), role=ROLE_CODE["product"])
 
 
 DAYS_PER_YEAR_ = 365.25
+
+
+def blank_rows(kind: int, day: float, n: int) -> np.ndarray:
+    """``n`` ledger rows of one kind and day with every other field at its default."""
+    out = np.empty(n, dtype=EVENT_DTYPE)
+    out[:] = DEFAULT_ROW
+    out["kind"] = kind
+    out["day"] = day
+    return out
+
+
+def _account_rows(book: Book, kind: int, day: float, cust: np.ndarray) -> np.ndarray:
+    """Advocacy rows (champion moves, referrals, references): one per entry of ``cust``, credited
+    to the account's owner and CSM."""
+    out = blank_rows(kind, day, len(cust))
+    out["amount"] = 1.0
+    out["customer"], out["deal"], out["ae"] = cust, book.deal[cust], book.ae[cust]
+    out["csm"], out["segment"] = book.csm[cust], book.segment[cust]
+    return out
+
+
+def renewal_rows(
+    book: Book, kind: int, day: float, cust: np.ndarray, amount: np.ndarray, deal_kind: int
+) -> np.ndarray:
+    """Rows of a renewal's consequences (ARR movements, the renewal, churn) for ``cust``: credited
+    to the AE who closed the customer, its CSM, consultant and marketer."""
+    out = blank_rows(kind, day, len(cust))
+    out["amount"] = amount
+    out["customer"], out["deal"], out["ae"] = cust, book.deal[cust], book.closer[cust]
+    out["csm"], out["consultant"], out["marketer"] = (
+        book.csm[cust],
+        book.consultant[cust],
+        book.marketer[cust],
+    )
+    out["segment"], out["source"], out["deal_kind"] = book.segment[cust], 1 + book.source[cust], deal_kind
+    return out
 
 
 def _waiting_health(world: World) -> None:
@@ -436,7 +429,6 @@ def renewals(world: World, month: int) -> None:
     otherwise it keeps its discount and claws back ``price_erosion_share x discount`` of its
     ARR (price erosion).
     """
-    from sim.ledger import Event
 
     book = world.book
     n = book.n
@@ -463,62 +455,58 @@ def renewals(world: World, month: int) -> None:
     )
     churn = u[:, 0] < p
     now = float(world.env.now)
-    rec = world.ledger.record
-    for j in range(len(due)):
-        c = int(due[j])
-        if churn[j]:
-            world.churn(c, "renewal")
-            continue
-        common = {
-            "customer": c,
-            "deal": int(book.deal[c]),
-            "ae": int(book.closer[c]),
-            "csm": int(book.csm[c]),
-            "consultant": int(book.consultant[c]),
-            "marketer": int(book.marketer[c]),
-            "segment": int(book.segment[c]),
-            "source": SOURCE_NAMES[book.source[c]],
-            "deal_kind": "renewal",
-        }
-        arr = int(book.arr_cents[c])
-        trued = round(arr * float(book.usage[c]))
-        delta = trued - arr
-        if delta > 0:
-            rec(Event(now, "arr_expansion", delta / 100.0, **common))
-        elif delta < 0:
-            rec(Event(now, "arr_contraction", delta / 100.0, **common))
-        arr = trued
-        book.usage[c] = 1.0
-        if inc[j] > 0:
-            if u[j, 1] < book.health[c]:
-                up = round(arr * float(inc[j]))
-                if up:
-                    rec(Event(now, "arr_expansion", up / 100.0, **common))
-                arr += up
-                book.discount[c] = 0.0
-            else:
-                cut = round(arr * cc.price_erosion_share * float(book.discount[c]))
-                if cut:
-                    rec(Event(now, "arr_price_erosion", -cut / 100.0, **common))
-                arr -= cut
-        book.arr_cents[c] = arr
-        first = int(book.renewals[c]) == 0
-        rec(
-            Event(
-                now, "renewal", arr / 100.0, term_months=int(book.term_months[c]), first_year=first, **common
-            )
-        )
-        if world.billing is not None:
-            world.billing.renewed(c, arr / 100.0, int(book.deal[c]), int(book.term_months[c]))
-        book.renewals[c] += 1
-        book.contract_end_month[c] += int(book.term_months[c])
-        if arr <= 0:
-            world.churn(c, "renewal")
+    renewal = DEAL_KIND_CODE["renewal"]
+    keep = np.flatnonzero(~churn)
+    c = due[keep]
+    arr0 = book.arr_cents[c]
+    trued = np.rint(arr0 * book.usage[c]).astype(np.int64)  # the commitment trued up to use
+    delta = trued - arr0
+    book.usage[c] = 1.0
+    priced = inc[keep] > 0  # a deep discount not repeated: list price, or price erosion
+    accept = priced & (u[keep, 1] < book.health[c])
+    up = np.where(accept, np.rint(trued * inc[keep]), 0.0).astype(np.int64)
+    cut = np.where(priced & ~accept, np.rint(trued * cc.price_erosion_share * book.discount[c]), 0.0).astype(
+        np.int64
+    )
+    book.discount[c[accept]] = 0.0
+    arr = trued + up - cut
+    book.arr_cents[c] = arr
+    term = book.term_months[c]
+    first = book.renewals[c] == 0
+    # the events of each customer in turn: churn, or true-up, pricing, renewal (and churn at zero ARR)
+    parts: list[tuple[np.ndarray, np.ndarray]] = []
+    slot = 5 * np.arange(len(due))
+    gone = due[churn]
+    parts.append(
+        (slot[churn], renewal_rows(book, K.arr_churn, now, gone, -book.arr_cents[gone] / 100.0, renewal))
+    )
+    for mask, kind, amount, step in (
+        (delta > 0, K.arr_expansion, delta / 100.0, 1),
+        (delta < 0, K.arr_contraction, delta / 100.0, 1),
+        (up != 0, K.arr_expansion, up / 100.0, 2),
+        (cut != 0, K.arr_price_erosion, -cut / 100.0, 2),
+    ):
+        parts.append((slot[keep][mask] + step, renewal_rows(book, kind, now, c[mask], amount[mask], renewal)))
+    renewed = renewal_rows(book, K.renewal, now, c, arr / 100.0, renewal)
+    renewed["term_months"], renewed["first_year"] = term, first
+    parts.append((slot[keep] + 3, renewed))
+    empty = arr <= 0
+    parts.append(
+        (slot[keep][empty] + 4, renewal_rows(book, K.arr_churn, now, c[empty], -arr[empty] / 100.0, renewal))
+    )
+    order = np.argsort(np.concatenate([k for k, _ in parts]), kind="stable")
+    rows = np.concatenate([r for _, r in parts])[order]
+    world.ledger.append_rows(rows)
+    world.lost(rows["customer"][rows["kind"] == K.arr_churn])
+    if world.billing is not None:
+        for cust, a, t in zip(c.tolist(), arr.tolist(), term.tolist(), strict=True):
+            world.billing.renewed(cust, a / 100.0, int(book.deal[cust]), int(t))
+    book.renewals[c] += 1
+    book.contract_end_month[c] += term
 
 
 def collect_cash(world: World, month: int) -> None:
     """Invoices of new and expansion deals fall due at the month start: cash, or non-payment (cancel)."""
-    from sim.ledger import Event
 
     book = world.book
     n = book.n
@@ -526,29 +514,25 @@ def collect_cash(world: World, month: int) -> None:
     if len(due) == 0:
         return
     cc = world.company.customers
-    u = _draws(world, "cash", month, due, 1)[:, 0].tolist()
+    u = _draws(world, "cash", month, due, 1)[:, 0]
     now = float(world.env.now)
-    for j, c in enumerate(due.tolist()):
-        cents = int(book.cash_due_cents[c])
-        deal = int(book.cash_deal[c])
-        kind = int(book.cash_kind[c])
-        book.cash_due_month[c] = -1
-        book.cash_due_cents[c] = 0
-        if book.status[c] == CHURNED:
-            continue
-        p = cc.non_payment_probability + (
-            cc.non_payment_per_overcommit * float(book.overcommit[c]) if kind == 1 else 0
-        )
-        common = {
-            "customer": c,
-            "deal": deal,
-            "ae": int(book.closer[c]) if kind == 1 else int(book.ae[c]),
-            "csm": int(book.csm[c]),
-            "segment": int(book.segment[c]),
-            "source": SOURCE_NAMES[book.source[c]],
-        }
-        if u[j] < p:
-            world.ledger.record(Event(now, "non_payment", cents / 100.0, **common))
-            world.churn(c, "non_payment")
-        else:
-            world.ledger.record(Event(now, "cash", cents / 100.0, **common))
+    cents, deal, kind = book.cash_due_cents[due], book.cash_deal[due], book.cash_kind[due]
+    book.cash_due_month[due] = -1
+    book.cash_due_cents[due] = 0
+    alive = book.status[due] != CHURNED
+    new = kind == 1
+    p = cc.non_payment_probability + np.where(new, cc.non_payment_per_overcommit * book.overcommit[due], 0.0)
+    unpaid = alive & (u < p)
+    rows = blank_rows(K.cash, now, len(due))
+    rows["kind"] = np.where(unpaid, K.non_payment, K.cash)
+    rows["amount"], rows["customer"], rows["deal"] = cents / 100.0, due, deal
+    rows["ae"] = np.where(new, book.closer[due], book.ae[due])
+    rows["csm"], rows["segment"], rows["source"] = book.csm[due], book.segment[due], 1 + book.source[due]
+    bad = due[unpaid]
+    lost = renewal_rows(
+        book, K.arr_churn, now, bad, -book.arr_cents[bad] / 100.0, DEAL_KIND_CODE["non_payment"]
+    )
+    keys = np.concatenate([2 * np.flatnonzero(alive), 2 * np.flatnonzero(unpaid) + 1])
+    out = np.concatenate([rows[alive], lost])[np.argsort(keys, kind="stable")]
+    world.ledger.append_rows(out)
+    world.lost(bad)

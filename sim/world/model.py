@@ -18,7 +18,6 @@ import math
 import time
 import zlib
 from collections.abc import Generator
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -27,7 +26,7 @@ from scipy.special import ndtr, ndtri
 
 from sim.calendar import DAYS_PER_YEAR, Calendar
 from sim.decisions import Decision, Policy
-from sim.ledger import Event, Ledger
+from sim.ledger import CREDITED_CODE, DEAL_KIND_CODE, ROLE_CODE, SOURCE_CODE, K, Ledger
 from sim.metrics import Observations, Tally, all_metrics, cash_series, distributions, timeseries
 from sim.plans import PayState, payouts_from_state
 from sim.plans.components import SPIFF_EVENT_MEASURE, paid_measures, role_spiffs
@@ -43,7 +42,6 @@ from sim.world.customers import (
     CHURNED,
     IMPLEMENTING,
     LIVE,
-    SOURCE_NAMES,
     Book,
     lead_key,
 )
@@ -52,6 +50,11 @@ from sim.world.market import U_USAGE, Lead, Market
 from sim.world.reps import Opportunity, SalesTeam
 from sim.world.result import ReplicationResult
 from sim.world.sdrs import SdrTeam
+
+_NEW = DEAL_KIND_CODE["new"]
+_AE_ONLY = CREDITED_CODE[("ae",)]
+_MARKETING_SOURCE = SOURCE_CODE["marketing"]
+_MARKETING_ROLE = ROLE_CODE["marketing"]
 
 
 class CountingEnvironment(simpy.Environment):
@@ -213,25 +216,17 @@ class World:
         pid = self._next_person
         self._next_person += 1
         self.roster[pid] = role
-        self.ledger.record(
-            Event(
-                day,
-                "hire",
-                role=role,
-                person=pid,
-                ae=pid if role == "ae" else -1,
-                csm=pid if role == "csm" else -1,
-                consultant=pid if role == "consultant" else -1,
-                marketer=pid if role == "marketing" else -1,
-                sdr=pid if role == "sdr" else -1,
-            )
-        )
+        self.ledger.add(
+            K.hire, day, role=ROLE_CODE[role], person=pid, ae=pid if role == "ae" else -1,
+            csm=pid if role == "csm" else -1, consultant=pid if role == "consultant" else -1,
+            marketer=pid if role == "marketing" else -1, sdr=pid if role == "sdr" else -1,
+        )  # fmt: skip
         return pid
 
     def leave(self, role: str, pid: int) -> None:
         """A person leaves (``leave`` event)."""
-        self.ledger.record(
-            Event(self.env.now, "leave", role=role, person=pid, ae=pid if role == "ae" else -1)
+        self.ledger.add(
+            K.leave, self.env.now, role=ROLE_CODE[role], person=pid, ae=pid if role == "ae" else -1
         )
 
     def choose(self, decision: Decision, u: float) -> int:
@@ -244,18 +239,10 @@ class World:
 
     def record_lead(self, lead: Lead) -> None:
         """A marketing lead (``lead`` event credited to its marketer)."""
-        self.ledger.record(
-            Event(
-                self.env.now,
-                "lead",
-                1.0,
-                marketer=lead.marketer,
-                person=lead.marketer,
-                segment=lead.segment,
-                source="marketing",
-                role="marketing",
-            )
-        )
+        self.ledger.add(
+            K.lead, self.env.now, 1.0, marketer=lead.marketer, person=lead.marketer, segment=lead.segment,
+            source=_MARKETING_SOURCE, role=_MARKETING_ROLE,
+        )  # fmt: skip
 
     def expected_quality(self, speed: float) -> float:
         """Mean implementation quality at a speed (one-sided half-normal noise)."""
@@ -350,16 +337,18 @@ class World:
         book.value[i] = book.health[i] = self.expected_value_health(
             lead.fit, self.neutral_quality, opp.promise
         )
-        src = SOURCE_NAMES[lead.source]
         amount = cents / 100.0
-        booking = Event(
-            now, "booking", amount, i, deal, opp.ae, marketer=lead.marketer, segment=lead.segment,
-            deal_kind="new", source=src, list_price=round(lead.list_acv * (1 + opp.overcommit), 2),
-            discount=opp.discount, term_months=seg.contract_term_months, credited=("ae",),
-            forecast_day=opp.forecast_day, fit=lead.fit, sdr=lead.sdr,
-        )
-        self.ledger.record(booking)
-        self.ledger.record(replace(booking, kind="arr_new", list_price=0.0, forecast_day=-1.0, fit=-1.0))
+        led = self.ledger
+        for kind in (K.booking, K.arr_new):  # the booking, and the new ARR it brings
+            booking = kind == K.booking
+            led.add(
+                kind, now, amount, i, deal, opp.ae, marketer=lead.marketer, segment=lead.segment,
+                deal_kind=_NEW, source=1 + lead.source,
+                list_price=round(lead.list_acv * (1 + opp.overcommit), 2) if booking else 0.0,
+                discount=opp.discount, term_months=seg.contract_term_months, credited=_AE_ONLY,
+                forecast_day=opp.forecast_day if booking else -1.0, fit=lead.fit if booking else -1.0,
+                sdr=lead.sdr,
+            )  # fmt: skip
         self.market.orgs.won(lead, i)  # finite market: the organisation is a customer
         self.invoice(i, cents, deal, 1)
         self.implementation.start(i, lead)
@@ -385,26 +374,29 @@ class World:
         if book.status[cust] == CHURNED:
             return
         cents = int(book.arr_cents[cust])
-        self.ledger.record(
-            Event(
-                self.env.now,
-                "arr_churn",
-                -cents / 100.0,
-                cust,
-                int(book.deal[cust]),
-                int(book.closer[cust]),
-                int(book.csm[cust]),
-                int(book.consultant[cust]),
-                int(book.marketer[cust]),
-                int(book.segment[cust]),
-                deal_kind,
-                SOURCE_NAMES[book.source[cust]],
-            )
-        )
+        self.ledger.add(
+            K.arr_churn, self.env.now, -cents / 100.0, cust, int(book.deal[cust]), int(book.closer[cust]),
+            int(book.csm[cust]), int(book.consultant[cust]), int(book.marketer[cust]),
+            segment=int(book.segment[cust]), deal_kind=DEAL_KIND_CODE[deal_kind],
+            source=1 + int(book.source[cust]),
+        )  # fmt: skip
         book.arr_cents[cust] = 0
         book.status[cust] = CHURNED
         self.cs.release(int(book.csm[cust]))
         self.market.orgs.churned(cust, int(book.segment[cust]))  # finite market: churn cool-off
+
+    def lost(self, customers: np.ndarray) -> None:
+        """Customers whose ``arr_churn`` rows were just recorded leave (in that order): no ARR, no
+        CSM slot, and their organisation cools off in a finite market."""
+        if not len(customers):
+            return
+        book = self.book
+        book.arr_cents[customers] = 0
+        book.status[customers] = CHURNED
+        self.cs.release_many(book.csm[customers])
+        if self.market.orgs.any:
+            for c in customers.tolist():
+                self.market.orgs.churned(c, int(book.segment[c]))
 
     def go_live(self, cust: int, consultant: int, quality: float, wait: float) -> None:
         """Implementation done: go-live (or failure), starting health, CSM, success check."""
@@ -418,19 +410,17 @@ class World:
         seg = int(book.segment[cust])
         ae = int(book.closer[cust])
         if quality < self.company.consultants.failure_quality:
-            self.ledger.record(
-                Event(
-                    now,
-                    "implementation_failed",
-                    1.0,
-                    cust,
-                    deal,
-                    ae,
-                    -1,
-                    consultant,
-                    segment=seg,
-                    quality=quality,
-                )
+            self.ledger.add(
+                K.implementation_failed,
+                now,
+                1.0,
+                cust,
+                deal,
+                ae,
+                -1,
+                consultant,
+                segment=seg,
+                quality=quality,
             )
             self.churn(cust)
             return
@@ -445,41 +435,20 @@ class World:
         book.golive_day[cust] = now
         csm = self.cs.assign(seg)
         book.csm[cust] = csm
-        self.ledger.record(
-            Event(
-                now,
-                "go_live",
-                1.0,
-                cust,
-                deal,
-                ae,
-                csm,
-                consultant,
-                segment=seg,
-                quality=quality,
-                forecast_day=float(book.cohort_day[cust]),
-                wait_days=wait,
-            )
-        )
+        self.ledger.add(
+            K.go_live, now, 1.0, cust, deal, ae, csm, consultant, segment=seg, quality=quality,
+            forecast_day=float(book.cohort_day[cust]), wait_days=wait,
+        )  # fmt: skip
         ev = self.env.timeout(self.success_days)
         ev.callbacks.append(lambda _ev: self._success_check(cust, consultant))
 
     def _success_check(self, cust: int, consultant: int) -> None:
         book = self.book
         if book.status[cust] == LIVE and book.health[cust] >= self.company.customers.healthy_health:
-            self.ledger.record(
-                Event(
-                    self.env.now,
-                    "implementation_success",
-                    1.0,
-                    cust,
-                    int(book.deal[cust]),
-                    int(book.closer[cust]),
-                    int(book.csm[cust]),
-                    consultant,
-                    segment=int(book.segment[cust]),
-                )
-            )
+            self.ledger.add(
+                K.implementation_success, self.env.now, 1.0, cust, int(book.deal[cust]),
+                int(book.closer[cust]), int(book.csm[cust]), consultant, segment=int(book.segment[cust]),
+            )  # fmt: skip
 
     def _seed_customers(self) -> None:
         """The starting book (drawn from stream ``customers.initial``)."""

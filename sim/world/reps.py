@@ -17,18 +17,17 @@ Open opportunities of a rep who leaves are lost.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sim.decisions import Decision, Option, OptionTable, OutcomeColumn
-from sim.ledger import Event
+from sim.ledger import CREDITED_CODE, DEAL_KIND_CODE, K
 from sim.world.billing import cash_outlook
 from sim.world.customers import (
     IMPLEMENTING,
     LIVE,
-    SOURCE_NAMES,
     renewal_churn_probability,
     renewal_price_increase,
 )
@@ -499,34 +498,18 @@ class SalesTeam(Seats):
         ae = int(book.ae[cust])
         csm = int(book.csm[cust])
         seg = int(book.segment[cust])
-        src = SOURCE_NAMES[book.source[cust]]
         amount = acv_cents / 100.0
-        booking = Event(
-            now,
-            "booking",
-            amount,
-            cust,
-            deal,
-            ae,
-            csm,
-            segment=seg,
-            deal_kind=kind,
-            source=src,
-            list_price=amount,
-            term_months=int(book.term_months[cust]),
-            credited=credited,
-            forecast_day=now,
-        )
-        w.ledger.record(booking)
-        w.ledger.record(
-            replace(
-                booking,
-                kind="arr_upsell" if kind == "upsell" else "arr_cross_sell",
-                list_price=0.0,
-                term_months=0,
-                forecast_day=-1.0,
-            )
-        )
+        src = 1 + int(book.source[cust])
+        code = CREDITED_CODE[credited]
+        term = int(book.term_months[cust])
+        w.ledger.add(
+            K.booking, now, amount, cust, deal, ae, csm, segment=seg, deal_kind=DEAL_KIND_CODE[kind],
+            source=src, list_price=amount, term_months=term, credited=code, forecast_day=now,
+        )  # fmt: skip
+        w.ledger.add(
+            K.arr_upsell if kind == "upsell" else K.arr_cross_sell, now, amount, cust, deal, ae, csm,
+            segment=seg, deal_kind=DEAL_KIND_CODE[kind], source=src, credited=code,
+        )  # fmt: skip
         book.arr_cents[cust] += acv_cents
         book.list_arr_cents[cust] += acv_cents
         w.invoice(cust, acv_cents, deal, 2)

@@ -30,7 +30,7 @@ import numpy as np
 
 from sim.calendar import DAYS_PER_MONTH
 from sim.decisions import Decision, MeasureOutcome, Option
-from sim.ledger import Event
+from sim.ledger import ROLE_CODE, K
 from sim.world.customers import SOURCE_NAMES
 from sim.world.market import BATCH, Lead
 from sim.world.options import lazy_options
@@ -53,7 +53,12 @@ class SdrTeam(Seats):
         c = world.company.sdrs
         n = c.headcount
         super().__init__(
-            world, "sdr", n, c.max_open_leads, c.ramp_months * DAYS_PER_MONTH, c.annual_attrition,
+            world,
+            "sdr",
+            n,
+            c.max_open_leads,
+            c.ramp_months * DAYS_PER_MONTH,
+            c.annual_attrition,
             c.backfill_days,
         )
         self.sources: frozenset[int] = (
@@ -151,12 +156,11 @@ class SdrTeam(Seats):
             w.market.orgs.reject(lead)
             return
         lead.sdr = sdr
-        src = SOURCE_NAMES[lead.source]
         common: dict[str, Any] = {
-            "segment": lead.segment, "source": src, "sdr": sdr, "person": sdr, "role": "sdr",
-            "fit": lead.fit, "list_price": round(lead.list_acv, 2),
-        }
-        w.ledger.record(Event(now, "meeting", 1.0, **common))
+            "segment": lead.segment, "source": 1 + lead.source, "sdr": sdr, "person": sdr,
+            "role": ROLE_CODE["sdr"], "fit": lead.fit, "list_price": round(lead.list_acv, 2),
+        }  # fmt: skip
+        w.ledger.add(K.meeting, now, 1.0, **common)
         self.meetings += 1
         sales = w.sales
         before = sales.opportunities_opened
@@ -167,7 +171,7 @@ class SdrTeam(Seats):
         if accepted:
             self._acc[lead.segment, band] += 1
             self.accepted += 1
-            w.ledger.record(Event(now, "opportunity", 1.0, **common))
+            w.ledger.add(K.opportunity, now, 1.0, **common)
 
     def meeting_outcomes(self, lead: Lead) -> tuple[MeasureOutcome, ...]:
         """What setting a meeting with ``lead`` would credit the SDR (expected, at neutral deal
@@ -203,12 +207,23 @@ class SdrTeam(Seats):
             amount = lead.list_acv * (1 - d0) if m == "sdr_first_year_revenue" else acv
             out.append(
                 MeasureOutcome(
-                    m, amount, a * p_win, delay, spread, d0, go_live, float(success[0]), renewal, 30.0,
-                    float(churn[0]), w.neutral_failure, nonpay, seg.contract_term_months,
+                    m,
+                    amount,
+                    a * p_win,
+                    delay,
+                    spread,
+                    d0,
+                    go_live,
+                    float(success[0]),
+                    renewal,
+                    30.0,
+                    float(churn[0]),
+                    w.neutral_failure,
+                    nonpay,
+                    seg.contract_term_months,
                 )
             )
         return tuple(out)
-
 
     def extra_metrics(self) -> dict[str, float]:
         """Whole-run counters for the replication's extras (see ``docs/metrics.md``)."""
