@@ -77,6 +77,8 @@ FIELDS: tuple[str, ...] = tuple(f.name for f in fields(MeasureOutcome) if f.name
 ROW = {name: k for k, name in enumerate(FIELDS)}
 """Row of each field in :attr:`OutcomeColumn.data`."""
 MEASURE_CODE = {m: i for i, m in enumerate(MEASURES)}
+_SHAPES: dict[tuple[int, tuple[str, ...]], tuple[NDArray[np.bool_], NDArray[np.int64]]] = {}
+"""The ``present`` mask and measure codes of tables made with :meth:`OptionTable.of_stacked`, shared."""
 _FIELDS_OF = attrgetter(*FIELDS)
 _DEFAULTS = np.array(_FIELDS_OF(MeasureOutcome("", 0.0)), dtype=np.float64)
 
@@ -181,9 +183,15 @@ class OptionTable:
     ) -> OptionTable:
         """A table given as ``data[column, field, option]`` (every option has every column's credit)."""
         table = cls(None, effort_kusd)
-        present = np.ones((data.shape[0], data.shape[2]), dtype=np.bool_)
-        table._stacked = (data, present, np.array([MEASURE_CODE[m] for m in measures], dtype=np.int64))
-        table._names = tuple(measures)
+        key = (data.shape[2], tuple(measures))
+        shared = _SHAPES.get(key)
+        if shared is None:
+            present = np.ones((data.shape[0], data.shape[2]), dtype=np.bool_)
+            present.flags.writeable = False
+            codes = np.array([MEASURE_CODE[m] for m in measures], dtype=np.int64)
+            shared = _SHAPES[key] = (present, codes)
+        table._stacked = (data, shared[0], shared[1])
+        table._names = key[1]
         return table
 
     @property
@@ -236,7 +244,7 @@ class OptionTable:
         return cls(tuple(columns), np.array([o.effort_kusd for o in options], dtype=float))
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class Decision:
     """A decision put to one person."""
 

@@ -73,9 +73,18 @@ class Valuer:
         self._sm_idx = np.array([s for x in by_rm for s in x], dtype=np.int64)
         self._key: tuple[int, str, int, float] | None = None
         self._valued: dict[int, tuple[OptionTable, Array, Array]] = {}
+        self._bits: dict[str, int] = {}
+        """Per role, the followed ledger's watch bit (None: no ledger, sync always)."""
 
     def _scope(self, role: str, person: int, day: float) -> None:
-        self.state.sync()
+        st = self.state
+        if st._ledger is None:
+            st.sync()
+        else:
+            bit = self._bits.get(role)
+            if bit is None:
+                bit = self._bits[role] = st.watch_role(role)
+            st.sync_for(bit)
         key = (self.state.version, role, person, day)
         if key != self._key:
             self._key = key

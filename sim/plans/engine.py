@@ -39,12 +39,14 @@ from sim.calendar import DAYS_PER_MONTH, DAYS_PER_YEAR, MONTHS_PER, Calendar
 from sim.ledger import Event, EventBatch, Ledger, rows_of
 from sim.plans import kernel as kn
 from sim.plans.closes import advance
+from sim.plans.components import SPIFF_EVENT_MEASURE
+from sim.plans.measures import credit_kinds
 from sim.plans.payouts import BASE, LineColumns, PayoutLine, Payouts
 from sim.plans.pricing import Rule, commission
 from sim.plans.replay import apply_rows
 from sim.plans.rulebook import RF_CB_WINDOW, Rulebook
 from sim.scenario.plans import Component, PlanDesign, RolePlan, Spiff
-from sim.vocabulary import EVENT_KINDS, MEASURES, PERIODS, RATIO_MEASURES, ROLES
+from sim.vocabulary import ARR_KINDS, EVENT_KINDS, MEASURES, PERIODS, RATIO_MEASURES, ROLES
 
 __all__ = ["PayState", "PayoutLine", "Payouts", "compute_payouts", "payouts_from_state"]
 
@@ -105,6 +107,7 @@ class PayState:
         self.version = 0
         """Incremented by every call that may change the state (caches of valuations key on it)."""
         self._ledger: Ledger | None = None
+        self._watch_mask = 0
         self.cursor = 0
         """Row number of the followed ledger read up to."""
         n_rules = len(rb.rules)
@@ -301,6 +304,37 @@ class PayState:
         ledger.follow(self)
         self.sync()
 
+    def watch_role(self, role: str) -> int:
+        """A bit of the followed ledger's ``dirty`` set whenever a row arrives that can change what
+        the valuation of ``role``'s options reads (its credits, its team's head count, the books
+        behind its ratio measures): :meth:`sync_for` skips the sync when nothing of that came."""
+        led = self._ledger
+        if led is None:
+            raise RuntimeError("watch_role needs a followed ledger")
+        plan = self.plan
+        rp = plan.role(role)
+        measures = {c.measure for c in rp.components} | {SPIFF_EVENT_MEASURE[sp.event] for r, sp in
+                                                          self.rulebook.spiffs if r == role}  # fmt: skip
+        if rp.quota is not None:
+            measures.add(rp.quota.measure)
+        table = credit_kinds(tuple(plan.crediting.upsell), tuple(plan.crediting.cross_sell),
+                             plan.crediting.handoff.credit_bookings)  # fmt: skip
+        kinds = {k for m in measures for k in table.get((role, m), ())}
+        if any(c.scope == "team" for c in rp.components):
+            kinds |= {"hire", "leave"}
+        if measures & RATIO_MEASURES:
+            kinds |= {"book_snapshot", *ARR_KINDS, *EVENT_KINDS}  # a book-ratio forecast reads the latest day
+        bit = led.watch([EVENT_KINDS.index(k) for k in sorted(kinds)])
+        self._watch_mask |= bit
+        self.sync()  # the bit starts clean: nothing before it may be left unread
+        return bit
+
+    def sync_for(self, bit: int) -> None:
+        """:meth:`sync` if rows watched by ``bit`` (:meth:`watch_role`) arrived since the last sync."""
+        led = self._ledger
+        if led is not None and led.dirty & bit:
+            self.sync()
+
     def sync(self) -> None:
         """Apply the rows of the followed ledger not read yet."""
         led = self._ledger
@@ -308,6 +342,7 @@ class PayState:
             return
         rows = led.rows_since(self.cursor)
         self.cursor = led.end
+        led.dirty &= ~self._watch_mask
         self.observe_rows(rows)
 
     # ------------------------------------------------------------------ helpers
@@ -452,8 +487,6 @@ class PayState:
 
     def spiffs_for(self, role: str, measure: str) -> list[Spiff]:
         """Spiffs of ``role`` whose qualifying event credits ``measure`` (for valuation)."""
-        from sim.plans.components import SPIFF_EVENT_MEASURE
-
         return [
             sp for r, sp in self.rulebook.spiffs if r == role and SPIFF_EVENT_MEASURE[sp.event] == measure
         ]

@@ -7,6 +7,7 @@ pruning, the valuation's vocabulary and tests.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -14,11 +15,22 @@ import numpy as np
 
 from sim.ledger import Event, EventKind, rows_of
 from sim.scenario.plans import Crediting
-from sim.vocabulary import ARR_KINDS, CREDITED, MEASURES, RATIO_MEASURES, ROLES, SALES_KINDS, SPIFF_EVENTS
+from sim.vocabulary import (
+    ARR_KINDS,
+    CREDITED,
+    DEAL_KINDS,
+    EVENT_KINDS,
+    MEASURES,
+    RATIO_MEASURES,
+    ROLES,
+    SALES_KINDS,
+    SOURCES,
+    SPIFF_EVENTS,
+)
 
 __all__ = [
-    "ARR_KINDS", "RATIO_MEASURES", "SALES_KINDS", "TEAM", "Credit", "credited_roles", "credits_of",
-    "measures_credited_by", "sample_event", "spiff_matches", "spiff_person",
+    "ARR_KINDS", "RATIO_MEASURES", "SALES_KINDS", "TEAM", "Credit", "credit_kinds", "credited_roles",
+    "credits_of", "measures_credited_by", "sample_event", "spiff_matches", "spiff_person",
 ]  # fmt: skip
 
 TEAM = -1
@@ -68,6 +80,36 @@ def credits_of(event: Event, crediting: Crediting) -> list[Credit]:
         Credit(ROLES[int(role[i])], int(person[i]), MEASURES[int(measure[i])], float(amount[i]))
         for i in range(n)
     ]
+
+
+@functools.cache
+def credit_kinds(
+    upsell: tuple[str, ...], cross_sell: tuple[str, ...], handoff_bookings: bool
+) -> dict[tuple[str, str], frozenset[str]]:
+    """``(role, measure) -> the event kinds that can credit it`` under these crediting rules: every
+    kind, deal kind, first-year flag, source and credited list put to :func:`credits_of`."""
+    from sim.scenario.plans import Crediting, Handoff
+
+    crediting = Crediting.model_validate(
+        {
+            "upsell": list(upsell),
+            "cross_sell": list(cross_sell),
+            "handoff": Handoff(credit_bookings=handoff_bookings),
+        }
+    )
+    out: dict[tuple[str, str], set[str]] = {}
+    for kind in EVENT_KINDS:
+        for deal_kind in DEAL_KINDS:
+            for first in (False, True):
+                for source in ("", *SOURCES):
+                    for credited in CREDITED:
+                        e = Event(
+                            0.0, kind, 1.0, 1, 1, 1, 1, 1, 1, 0, deal_kind, source,  # type: ignore[arg-type]
+                            first_year=first, credited=credited, person=1, sdr=1,
+                        )  # fmt: skip
+                        for c in credits_of(e, crediting):
+                            out.setdefault((c.role, c.measure), set()).add(kind)
+    return {k: frozenset(v) for k, v in out.items()}
 
 
 def sample_event(kind: EventKind) -> Event:

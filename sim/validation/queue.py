@@ -319,11 +319,11 @@ def _sampler(
     """Read the pool's queue length and busy slots every ``step`` days in ``[t0, t1)`` (reads only:
     the world's own events keep their relative order, so its run is unchanged)."""
     env = world.env
-    pool = world.implementation.pool
+    team = world.implementation
     t = t0 + step / 2
     while t < t1:
         yield env.timeout(t - env.now)
-        out.append((len(pool.queue), pool.count))
+        out.append((len(team.queue), team.busy))
         t += step
 
 
@@ -350,8 +350,11 @@ def simulate_queue(setup: QueueSetup) -> list[QueueStats]:
                 gc.enable()
         grid = np.asarray(samples, dtype=float).reshape(-1, 2)
         stats = queue_stats(world.ledger.events, t0, t1, float(world.market.leads_lost))
-        out.append(replace(stats, sampled_waiting=float(grid[:, 0].mean()),
-                           sampled_in_service=float(grid[:, 1].mean())))
+        out.append(
+            replace(
+                stats, sampled_waiting=float(grid[:, 0].mean()), sampled_in_service=float(grid[:, 1].mean())
+            )
+        )
     return out
 
 
@@ -370,12 +373,29 @@ def _premises(setup: QueueSetup, stats: Sequence[QueueStats], band: float = 0.05
         return within(name, _col(stats, col), lo, hi, digits=digits, detail=detail)
 
     return [
-        equals("leads lost (max over replications)", 0.0, float(_col(stats, "leads_lost").max()), tol=0.0,
-               digits=0, detail="every lead finds a rep: arrivals are the thinned lead stream"),
-        equals("projects without a go-live (max)", 0.0, float(_col(stats, "missing").max()), tol=0.0,
-               digits=0, detail="every project booked in the window went live: its wait is observed"),
-        near("arrival rate λ (projects/day)", q.lam, "arrival_rate", 4,
-             "base_win_rate × leads_per_month / DAYS_PER_MONTH"),
+        equals(
+            "leads lost (max over replications)",
+            0.0,
+            float(_col(stats, "leads_lost").max()),
+            tol=0.0,
+            digits=0,
+            detail="every lead finds a rep: arrivals are the thinned lead stream",
+        ),
+        equals(
+            "projects without a go-live (max)",
+            0.0,
+            float(_col(stats, "missing").max()),
+            tol=0.0,
+            digits=0,
+            detail="every project booked in the window went live: its wait is observed",
+        ),
+        near(
+            "arrival rate λ (projects/day)",
+            q.lam,
+            "arrival_rate",
+            4,
+            "base_win_rate × leads_per_month / DAYS_PER_MONTH",
+        ),
         near("inter-arrival CV² (Poisson: 1)", 1.0, "interarrival_cv2", 3),
         near("mean duration 1/μ (days)", 1.0 / q.mu, "mean_service", 3),
         near("duration CV² (exponential: 1)", 1.0, "service_cv2", 3),
@@ -388,14 +408,29 @@ def erlang_c_checks(setup: QueueSetup) -> list[Check]:
     stats = simulate_queue(setup)
     about = f"c={q.c}, a=λ/μ={q.a:.3f}, ρ={q.rho:.3f}"
     return [
-        equals("C(c,a): Erlang-B recursion = textbook sum", erlang_c_direct(q.c, q.a), q.p_wait, tol=1e-12,
-               digits=6, detail=about),
+        equals(
+            "C(c,a): Erlang-B recursion = textbook sum",
+            erlang_c_direct(q.c, q.a),
+            q.p_wait,
+            tol=1e-12,
+            digits=6,
+            detail=about,
+        ),
         *_premises(setup, stats),
-        covers("P(wait) = C(c,a)", q.p_wait, _col(stats, "share_waited"),
-               detail=f"{about}; share of projects booked in the window that waited (PASTA)"),
+        covers(
+            "P(wait) = C(c,a)",
+            q.p_wait,
+            _col(stats, "share_waited"),
+            detail=f"{about}; share of projects booked in the window that waited (PASTA)",
+        ),
         covers("mean wait Wq = C/(cμ−λ) (days)", q.wq, _col(stats, "mean_wait"), digits=3, detail=about),
-        covers("mean number waiting Lq = λ·Wq", q.lq, _col(stats, "time_avg_waiting"), digits=4,
-               detail=f"{about}; time average over the window"),
+        covers(
+            "mean number waiting Lq = λ·Wq",
+            q.lq,
+            _col(stats, "time_avg_waiting"),
+            digits=4,
+            detail=f"{about}; time average over the window",
+        ),
     ]
 
 
@@ -417,28 +452,60 @@ def little_checks(setup: QueueSetup, tol: float = 0.03) -> list[Check]:
     about = f"c={q.c}, a=λ/μ={q.a:.3f}, ρ={q.rho:.3f}"
     return [
         *_premises(setup, stats)[:3],
-        equals("backlog from the ledger: |L − λ̂·Ŵ| / λ̂·Ŵ (max)", 0.0, worst(ledger_l, lw), tol=tol, digits=3,
-               detail="time-average waiting (booking-to-start intervals) vs observed arrival rate × mean "
-               "wait of the window's bookings: equal up to waits straddling the window's edges"),
-        equals("backlog from the pool: |L − λ̂·Ŵ| / λ̂·Ŵ (max)", 0.0, worst(pool_l, lw), tol=tol, digits=3,
-               detail="the simulator's own queue length, read on a grid, vs the ledger's arrival rate × "
-               "mean wait"),
-        equals("in service from the pool: |L − λ̂·Ŝ| / λ̂·Ŝ (max)", 0.0, worst(pool_s, ls), tol=tol, digits=3,
-               detail="busy slots vs observed arrival rate × mean duration"),
+        equals(
+            "backlog from the ledger: |L − λ̂·Ŵ| / λ̂·Ŵ (max)",
+            0.0,
+            worst(ledger_l, lw),
+            tol=tol,
+            digits=3,
+            detail="time-average waiting (booking-to-start intervals) vs observed arrival rate × mean "
+            "wait of the window's bookings: equal up to waits straddling the window's edges",
+        ),
+        equals(
+            "backlog from the pool: |L − λ̂·Ŵ| / λ̂·Ŵ (max)",
+            0.0,
+            worst(pool_l, lw),
+            tol=tol,
+            digits=3,
+            detail="the simulator's own queue length, read on a grid, vs the ledger's arrival rate × "
+            "mean wait",
+        ),
+        equals(
+            "in service from the pool: |L − λ̂·Ŝ| / λ̂·Ŝ (max)",
+            0.0,
+            worst(pool_s, ls),
+            tol=tol,
+            digits=3,
+            detail="busy slots vs observed arrival rate × mean duration",
+        ),
         covers("backlog: mean number waiting Lq = λ·Wq", q.lq, pool_l, digits=4, detail=about),
         covers("in service: mean number = λ/μ", q.a, pool_s, digits=3, detail=f"{about}; L = λ·E[S]"),
     ]
 
 
 # ------------------------------------------------------------------------------------ the cases
-FAST = QueueSetup(consultants=2, concurrent_projects=2, implementation_days=5.0, leads_per_month=38.96,
-                  window_years=8.0)
+FAST = QueueSetup(
+    consultants=2, concurrent_projects=2, implementation_days=5.0, leads_per_month=38.96, window_years=8.0
+)
 """c = 4, 1/μ = 5 days, λ = 0.640/day: a = 3.20, ρ = 0.80."""
-LITTLE = QueueSetup(consultants=3, concurrent_projects=1, implementation_days=5.0, leads_per_month=27.39,
-                    window_years=8.0, replications=6, seed=20261124)
+LITTLE = QueueSetup(
+    consultants=3,
+    concurrent_projects=1,
+    implementation_days=5.0,
+    leads_per_month=27.39,
+    window_years=8.0,
+    replications=6,
+    seed=20261124,
+)
 """c = 3, 1/μ = 5 days, λ = 0.450/day: a = 2.25, ρ = 0.75."""
-HEAVY = QueueSetup(consultants=8, concurrent_projects=3, implementation_days=5.0, leads_per_month=248.3,
-                   window_years=10.0, replications=12)
+HEAVY = QueueSetup(
+    consultants=8,
+    concurrent_projects=3,
+    implementation_days=5.0,
+    leads_per_month=248.3,
+    window_years=10.0,
+    replications=12,
+)
 """The default team's 24 slots at ρ = 0.85 (1/μ = 5 days, λ = 4.08/day)."""
 
 SOURCE = "Erlang C (Kleinrock 1975 §3.5; Gross & Harris 1998 §2.3); PASTA (Wolff 1982)"

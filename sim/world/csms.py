@@ -20,8 +20,9 @@ import functools
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numba import njit
 
-from sim.decisions import Decision, Option, OptionTable, OutcomeColumn
+from sim.decisions import ROW, Decision, Option, OptionTable, OutcomeColumn
 from sim.ledger import ROLE_CODE, K
 from sim.world.customers import renewal_churn_probability
 from sim.world.options import table_options
@@ -31,6 +32,21 @@ if TYPE_CHECKING:
 
 ACTIVITIES: tuple[str, ...] = ("saves", "value_reviews", "expansion", "advocacy")
 SPLIT_LABELS: tuple[str, ...] = ("neutral", "saves-heavy", "value-heavy", "expansion-heavy", "advocacy-heavy")
+
+
+@njit(cache=True)
+def _least_loaded(count, segment_of, max_accounts, segment):  # type: ignore[no-untyped-def]
+    """The CSM with the fewest accounts among those of ``segment`` with room (any CSM with room
+    when that segment's are full; the first in order on ties); -1 when nobody has room."""
+    best, best_any = -1, -1
+    for i in range(len(count)):
+        if count[i] >= max_accounts:
+            continue
+        if best_any < 0 or count[i] < count[best_any]:
+            best_any = i
+        if segment_of[i] == segment and (best < 0 or count[i] < count[best]):
+            best = i
+    return best if best >= 0 else best_any
 
 
 class CsTeam:
@@ -96,14 +112,8 @@ class CsTeam:
         when the segment has none); -1 if nobody has room."""
         if not self.people:
             return -1
-        load = self.count.astype(np.float64)
-        load[self.count >= self.max_accounts] = np.inf
-        if segment >= 0:
-            own = np.where(self.segment_of == segment, load, np.inf)
-            if np.isfinite(own).any():
-                load = own
-        i = int(np.argmin(load))
-        if not np.isfinite(load[i]):
+        i = int(_least_loaded(self.count, self.segment_of, self.max_accounts, segment))
+        if i < 0:
             return -1
         self.count[i] += 1
         return self.people[i]
@@ -139,18 +149,16 @@ class CsTeam:
         w = self.world
         if not self.people:
             return
-        if self.measures:
-            book = w.book
-            live = book.live()
-            rows = self.csm_rows(book.csm[live])
-            order = np.argsort(rows, kind="stable")
-            live_sorted = live[order]
-            bounds = np.searchsorted(rows[order], np.arange(len(self.people) + 1))
+        tables: list[OptionTable] = []
+
+        def table_of(i: int) -> OptionTable:
+            """CSM ``i``'s options (the month's tables are built together on the first request)."""
+            if not tables:
+                tables.extend(self._tables())
+            return tables[i]
+
         for i, p in enumerate(self.people):
-            table = None
-            if self.measures:
-                accounts = live_sorted[bounds[i] : bounds[i + 1]]
-                table = functools.partial(self._table, accounts)
+            table = functools.partial(table_of, i) if self.measures else None
             d = Decision(
                 "csm_split",
                 w.env.now,
@@ -166,17 +174,20 @@ class CsTeam:
             if w.workdays is not None:  # the month's time scales with the CSM's working days in it
                 self.shares[i] *= w.workdays.month_factor(p, month)
 
-    def _table(self, acc: np.ndarray) -> OptionTable:
-        """Expected consequences of each candidate split of one month for the CSM's book (from
-        the true model), every candidate at once: one column per measure the plan pays on."""
+    def _tables(self) -> list[OptionTable]:
+        """Expected consequences of each candidate split of one month for each CSM's book (from the
+        true model), every candidate and every CSM at once: one column per measure the plan pays on."""
         w = self.world
         splits = self._splits
         k = len(splits)
+        n_csm = len(self.people)
         book = w.book
+        live = book.live()
+        rows = self.csm_rows(book.csm[live])
+        mine = rows < n_csm
+        acc, rows = live[mine], rows[mine]
         arr = book.arr_cents[acc].astype(np.float64) / 100.0
-        total = float(arr.sum())
-        if len(acc) == 0 or total <= 0:
-            return OptionTable((), np.zeros(k))
+        total = np.bincount(rows, weights=arr, minlength=n_csm)
         cb = w.behaviour.csm
         cc = w.company.customers
         h = book.health[acc]
@@ -196,19 +207,19 @@ class CsTeam:
 
         def churned(extra: np.ndarray) -> np.ndarray:
             return renewal_churn_probability(
-                churn_seg,
-                term,
-                np.clip(h + extra, 0, 1),
-                inc,
-                cc.renewal_health_sensitivity,
+                churn_seg, term, np.clip(h + extra, 0, 1), inc, cc.renewal_health_sensitivity,
                 cc.renewal_price_sensitivity,
-            )
+            )  # fmt: skip
 
         p_none = churned(np.zeros_like(h))
         p_s = churned(dh * decay)
-        arr_soon = arr[soon]
-        saved = (arr_soon * (p_none - p_s)[:, soon]).sum(axis=1)
-        renewed = (arr_soon * (1 - p_s)[:, soon]).sum(axis=1)
+        r_soon, arr_soon = rows[soon], arr[soon]
+
+        def per_csm(values: np.ndarray, at: np.ndarray = rows) -> np.ndarray:
+            return np.bincount(at, weights=values, minlength=n_csm)
+
+        saved = np.stack([per_csm(arr_soon * (p_none - p_s[j])[soon], r_soon) for j in range(k)], axis=1)
+        renewed = np.stack([per_csm(arr_soon * (1 - p_s[j])[soon], r_soon) for j in range(k)], axis=1)
         exp_mult = (1 + cb.expansion_multiplier * splits[:, 2]) / (
             1 + cb.expansion_multiplier * self.neutral[2]
         )
@@ -216,23 +227,23 @@ class CsTeam:
             1 + cb.advocacy_multiplier * self.neutral[3]
         )
         rate = w.seg_array
-        up = float((arr * rate("upsell_opportunities_per_year")[seg] * rate("upsell_size")[seg]).sum())
-        cx = float(
-            (arr * rate("cross_sell_opportunities_per_year")[seg] * rate("cross_sell_size")[seg]).sum()
-        )
+        up = per_csm(arr * rate("upsell_opportunities_per_year")[seg] * rate("upsell_size")[seg])
+        cx = per_csm(arr * rate("cross_sell_opportunities_per_year")[seg] * rate("cross_sell_size")[seg])
         p_exp = w.company.deals.expansion_win_rate
-        up_m = up / 12 * p_exp * exp_mult * w.expansion_rate_mult["upsell"]
-        cx_m = cx / 12 * p_exp * exp_mult * w.expansion_rate_mult["cross_sell"]
-        promoters = float((h > cc.promoter_health).sum())
-        refs = promoters * cc.references_per_promoter_per_year / 12 * adv_mult
-        referrals = promoters * cc.referrals_per_promoter_per_year / 12 * adv_mult
-        mean_delay = float(np.mean(np.clip(months_to[soon], 0, 12))) * 30.4 if soon.any() else 180.0
-        cols: list[tuple[str, np.ndarray, float]] = []
+        up_m = up[:, None] / 12 * p_exp * exp_mult * w.expansion_rate_mult["upsell"]
+        cx_m = cx[:, None] / 12 * p_exp * exp_mult * w.expansion_rate_mult["cross_sell"]
+        promoters = per_csm((h > cc.promoter_health).astype(np.float64))
+        refs = promoters[:, None] * cc.references_per_promoter_per_year / 12 * adv_mult
+        referrals = promoters[:, None] * cc.referrals_per_promoter_per_year / 12 * adv_mult
+        n_soon = per_csm(np.ones(len(r_soon)), r_soon)
+        delay_sum = per_csm(np.clip(months_to[soon], 0, 12).astype(np.float64), r_soon)
+        mean_delay = np.where(n_soon > 0, delay_sum / np.maximum(n_soon, 1) * 30.4, 180.0)
+        cols: list[tuple[str, np.ndarray, np.ndarray | float]] = []
         for m in self.measures:
             if m == "book_grr":
-                cols.append((m, saved / total, mean_delay))
+                cols.append((m, saved / np.maximum(total, 1e-300)[:, None], mean_delay))
             elif m == "book_nrr":
-                cols.append((m, (saved + up_m + cx_m) / total, mean_delay))
+                cols.append((m, (saved + up_m + cx_m) / np.maximum(total, 1e-300)[:, None], mean_delay))
             elif m == "renewals_arr":
                 cols.append((m, renewed, mean_delay))
             elif m == "net_new_arr":
@@ -247,7 +258,14 @@ class CsTeam:
                 cols.append((m, referrals, 15.0))
         if "bookings_acv" in self.measures and "csm" in w.crediting["cross_sell"]:
             cols.append(("bookings_acv", cx_m, 45.0))
-        return OptionTable(
-            tuple(OutcomeColumn.build(m, k, amount=amount, delay_days=delay) for m, amount, delay in cols),
-            np.zeros(k),
-        )
+        template = OutcomeColumn.build("", k).data
+        data = np.repeat(template[None, None], len(cols), axis=1).repeat(n_csm, axis=0)
+        for c, (_, amount, delay) in enumerate(cols):
+            data[:, c, ROW["amount"]] = amount
+            data[:, c, ROW["delay_days"]] = np.asarray(delay)[..., None] if np.ndim(delay) else delay
+        measures = [m for m, _, _ in cols]
+        effort = np.zeros(k)
+        empty = OptionTable((), effort)
+        return [
+            OptionTable.of_stacked(data[i], measures, effort) if total[i] > 0 else empty for i in range(n_csm)
+        ]

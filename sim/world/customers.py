@@ -401,16 +401,22 @@ def _expansion_opportunities(
         p = 1.0 / (1.0 + np.exp(-(odds + d.win_odds_per_health * (h - 0.5) + both)))
         size = world.seg_array(f"{kind}_size")[seg]
         k0 = 0 if kind == "upsell" else 3
-        for j in np.flatnonzero(n).tolist():
-            c = int(live[j])
-            cents = round(float(book.arr_cents[c]) * size[j] * -np.log(max(uo[j, k0], 1e-12)))
-            delay = uo[j, k0 + 1] * 2 * d.expansion_cycle_days
-            if world.workdays is not None:  # expansion deals close on company working days
-                delay = world.workdays.next_open(world.env.now + delay) - world.env.now
-            pw = float(p[j])
-            uw = float(uo[j, k0 + 2])
-            ev = world.env.timeout(delay)
-            ev.callbacks.append(functools.partial(_close_expansion, world, c, kind, cents, pw, uw))
+        js = np.flatnonzero(n)  # one opportunity a month per account and kind, sized exponentially
+        cents = np.rint(
+            book.arr_cents[live[js]].astype(np.float64) * size[js] * -np.log(np.maximum(uo[js, k0], 1e-12))
+        )
+        delays = uo[js, k0 + 1] * 2 * d.expansion_cycle_days
+        env = world.env
+        now = env.now
+        wd = world.workdays
+        for c, cent, delay, pw, uw in zip(
+            live[js].tolist(), cents.astype(np.int64).tolist(), delays.tolist(), p[js].tolist(),
+            uo[js, k0 + 2].tolist(), strict=True,
+        ):  # fmt: skip
+            if wd is not None:  # expansion deals close on company working days
+                delay = wd.next_open(now + delay) - now
+            ev = env.timeout(delay)
+            ev.callbacks.append(functools.partial(_close_expansion, world, c, kind, cent, pw, uw))
 
 
 def _close_expansion(

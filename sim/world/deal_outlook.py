@@ -38,16 +38,23 @@ _SUCCESS, _CHURN, _NON_PAYMENT = (
 
 
 @njit(cache=True)
-def fill(credits, base, list_acv, discount, overcommit, p_win, delay, go_live, success_days, renewal_delay,
-         cash_lag, cash_spread, cash_share, out):  # fmt: skip
+def fill(credits, base, list_acv, discount, overcommit, logit, p_win, delay, go_live, success_days,
+         renewal_delay, cash_lag, cash_spread, cash_share, out):  # fmt: skip
     """Write column ``c`` of ``out[c, field, option]`` for each credit kind ``credits[c]``.
 
     ``base[field, option]`` is the template (discount, success, churn, non-payment, term...); the
-    deal's ACV is ``list_acv (1 - discount) (1 + overcommit)``, won with ``p_win`` ``delay`` days
-    from now; implementation takes ``go_live`` days and counts as a success ``success_days``
-    later; the first renewal comes ``renewal_delay`` days after the close; cash starts
-    ``cash_lag`` days after it, spread over ``cash_spread`` days, ``cash_share`` of the ACV."""
+    deal's ACV is ``list_acv (1 - discount) (1 + overcommit)``, won ``delay`` days from now with
+    probability ``p_win`` (or, when ``logit`` is a number, ``1 / (1 + exp(-(logit + p_win)))``:
+    ``p_win`` then holds each option's win log-odds shift); implementation takes ``go_live``
+    days and counts as a success ``success_days`` later; the first renewal comes
+    ``renewal_delay`` days after the close; cash starts ``cash_lag`` days after it, spread over
+    ``cash_spread`` days, ``cash_share`` of the ACV."""
     n = base.shape[1]
+    if not np.isnan(logit):
+        shift = p_win
+        p_win = np.empty(n)
+        for i in range(n):
+            p_win[i] = 1.0 / (1.0 + np.exp(-(logit + shift[i])))
     for c in range(len(credits)):
         kind = credits[c]
         out[c, :, :] = base

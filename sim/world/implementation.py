@@ -1,7 +1,8 @@
-"""Implementation: a pool of consultants (``simpy.Resource``); projects queue first come, first served.
+"""Implementation: a pool of consultants; projects queue first come, first served.
 
-A won deal becomes a project. It waits for a free slot (``headcount x concurrent_projects``),
-then the least-loaded consultant takes it and decides its speed (``implementation_speed``:
+A won deal becomes a project. It waits for a free slot (``headcount x concurrent_projects``;
+the queue is FIFO and a slot freed at a project's end goes at once to the first project
+waiting), then the least-loaded consultant takes it and decides its speed (``implementation_speed``:
 a duration multiplier from ``behaviour.consultant.speed_options``). Duration is gamma with
 mean ``implementation_days x speed``; quality is ``1 - quality_per_speed * (1 - speed)`` less a
 one-sided noise, clipped to 0..1. Quality, the wait and the promise/delivery gap set the
@@ -11,11 +12,10 @@ implementation (the customer cancels).
 
 from __future__ import annotations
 
-from collections.abc import Generator
-from typing import TYPE_CHECKING, Any
+from collections import deque
+from typing import TYPE_CHECKING
 
 import numpy as np
-import simpy
 
 from sim.decisions import Decision, MeasureOutcome, Option
 from sim.world.customers import renewal_churn_probability
@@ -35,7 +35,10 @@ class ImplementationTeam:
         self.load = np.zeros(len(self.people), dtype=np.int64)
         """Projects in progress per consultant (index into ``people``)."""
         self.slots = c.headcount * c.concurrent_projects
-        self.pool = simpy.Resource(world.env, capacity=max(self.slots, 1))
+        self.busy = 0
+        """Projects in progress."""
+        self.queue: deque[tuple[int, int, float, float, float, float]] = deque()
+        """Projects waiting for a slot, first come first served (customer, segment, draws, day asked)."""
         b = world.behaviour.consultant
         self.speeds = list(b.speed_options) or [1.0]
         self.neutral = int(np.argmin([abs(s - b.neutral_speed) for s in self.speeds]))
@@ -50,7 +53,7 @@ class ImplementationTeam:
             mean *= self.world.workdays.calendar_per_working_day("consultant")
         if self.slots <= 0:
             return 0.0
-        wait = len(self.pool.queue) * mean / self.slots
+        wait = len(self.queue) * mean / self.slots
         return wait + mean
 
     def start(self, cust: int, lead: Lead) -> None:
@@ -59,56 +62,63 @@ class ImplementationTeam:
             self.world.go_live(cust, -1, self.world.expected_quality(1.0), 0.0)
             return
         # the project keeps only the lead's draws it needs (a long queue holds many projects)
-        self.world.env.process(
-            self._project(cust, lead.segment, lead.u[U_SPEED], lead.impl_std, lead.quality_z)
-        )
+        project = (cust, lead.segment, lead.u[U_SPEED], lead.impl_std, lead.quality_z, self.world.env.now)
+        if self.busy < self.slots:
+            self._begin(project)
+        else:
+            self.queue.append(project)
 
-    def _project(
-        self, cust: int, seg: int, u_speed: float, impl_std: float, quality_z: float
-    ) -> Generator[Any, Any, None]:
+    def _begin(self, project: tuple[int, int, float, float, float, float]) -> None:
+        """A slot is free: the least-loaded consultant takes the project and decides its speed."""
+        cust, seg, u_speed, impl_std, quality_z, asked = project
         w = self.world
         env = w.env
-        asked = env.now
-        with self.pool.request() as req:
-            yield req
-            wait = env.now - asked
-            self.waits.append(wait)
-            k = int(self.load.argmin())
-            consultant = self.people[k]
-            self.load[k] += 1
-            options = self._label_only
-            if self.measures:
-                options = tuple(
-                    Option(
-                        f"speed {s:g}",
-                        self._outcomes(cust, s, wait),
-                        # deviating from one's normal pace costs effort either way: rushing is
-                        # stress, extra diligence is extra hours; pay decides the direction
-                        w.behaviour.consultant.effort_cost_kusd_per_day
-                        * w.seg[seg].implementation_days
-                        * abs(s - self.speeds[self.neutral]),
-                        s,
-                    )
-                    for s in self.speeds
+        self.busy += 1
+        wait = env.now - asked
+        self.waits.append(wait)
+        k = int(self.load.argmin())
+        consultant = self.people[k]
+        self.load[k] += 1
+        options = self._label_only
+        if self.measures:
+            options = tuple(
+                Option(
+                    f"speed {s:g}",
+                    self._outcomes(cust, s, wait),
+                    # deviating from one's normal pace costs effort either way: rushing is
+                    # stress, extra diligence is extra hours; pay decides the direction
+                    w.behaviour.consultant.effort_cost_kusd_per_day
+                    * w.seg[seg].implementation_days
+                    * abs(s - self.speeds[self.neutral]),
+                    s,
                 )
-            d = Decision(
-                "implementation_speed",
-                env.now,
-                "consultant",
-                consultant,
-                options,
-                self.neutral,
-                {"segment": float(seg), "customer": float(cust), "wait_days": wait},
+                for s in self.speeds
             )
-            speed = self.speeds[w.choose(d, u_speed)]
-            cc = w.company.consultants
-            duration = w.seg[seg].implementation_days * speed * impl_std / cc.duration_shape
-            quality = self.quality(speed, quality_z)
-            if w.workdays is not None:  # the duration is in the consultant's working days
-                duration = w.workdays.advance(consultant, env.now, duration) - env.now
-            yield env.timeout(duration)
-            self.load[k] -= 1
-        w.go_live(cust, consultant, quality, wait)
+        d = Decision(
+            "implementation_speed",
+            env.now,
+            "consultant",
+            consultant,
+            options,
+            self.neutral,
+            {"segment": float(seg), "customer": float(cust), "wait_days": wait},
+        )
+        speed = self.speeds[w.choose(d, u_speed)]
+        cc = w.company.consultants
+        duration = w.seg[seg].implementation_days * speed * impl_std / cc.duration_shape
+        quality = self.quality(speed, quality_z)
+        if w.workdays is not None:  # the duration is in the consultant's working days
+            duration = w.workdays.advance(consultant, env.now, duration) - env.now
+        ev = env.timeout(duration)
+        ev.callbacks.append(lambda _ev: self._end(k, cust, consultant, quality, wait))
+
+    def _end(self, k: int, cust: int, consultant: int, quality: float, wait: float) -> None:
+        """The project is done: the slot goes to the first project waiting, the customer goes live."""
+        self.load[k] -= 1
+        self.busy -= 1
+        if self.queue:
+            self._begin(self.queue.popleft())
+        self.world.go_live(cust, consultant, quality, wait)
 
     def quality(self, speed: float, z: float) -> float:
         """Quality of a project at this speed with one-sided noise ``z >= 0``."""
@@ -144,7 +154,7 @@ class ImplementationTeam:
             if m == "go_lives":
                 # A faster project frees the slot (1 - speed) project-lengths early; with work
                 # waiting, that time becomes further go-lives (and a slower one costs some).
-                backlog = min(1.0, len(self.pool.queue) / max(self.slots, 1))
+                backlog = min(1.0, len(self.queue) / max(self.slots, 1))
                 extra = (1.0 - speed) * backlog
                 out.append(MeasureOutcome(m, 1.0 + extra, 1.0 - fail, duration, failure_probability=fail))
             elif m == "implementation_success_90d":

@@ -63,12 +63,30 @@ def lazy_options(build: Callable[[], tuple[Option, ...]], n: int) -> tuple[Optio
     return cast(tuple[Option, ...], LazyOptions(build, n))
 
 
+class TableOptions(LazyOptions):
+    """The options of a decision given as a table (``table`` builds it): labels, effort and value
+    from ``labels``, outcomes from the table, built only when a policy reads the objects."""
+
+    __slots__ = ("_labels", "_table")
+
+    def __init__(self, table: Callable[[], OptionTable], labels: tuple[Option, ...]) -> None:
+        self._table = table
+        self._labels = labels
+        self._build = None
+        self._items = None
+        self._n = len(labels)
+
+    def materialise(self) -> tuple[Option, ...]:
+        """The options as a tuple (built once)."""
+        if self._items is None:
+            tab = self._table()
+            self._items = tuple(
+                Option(o.label, tab.outcomes(i), o.effort_kusd, o.value) for i, o in enumerate(self._labels)
+            )
+        return self._items
+
+
 def table_options(table: Callable[[], OptionTable], labels: tuple[Option, ...]) -> tuple[Option, ...]:
     """The options of a decision given as a table, as objects for policies that read them:
     labels, effort and value from ``labels``, outcomes from the table, built only on demand."""
-
-    def build() -> tuple[Option, ...]:
-        tab = table()
-        return tuple(Option(o.label, tab.outcomes(i), o.effort_kusd, o.value) for i, o in enumerate(labels))
-
-    return lazy_options(build, len(labels))
+    return cast(tuple[Option, ...], TableOptions(table, labels))

@@ -131,7 +131,13 @@ class SalesTeam(Seats):
         self.source_cycle = [1.0, 1.0, dd.referral_cycle_multiplier, dd.champion_cycle_multiplier]
         self.opportunities_opened = 0
         self._outlook_cache: dict[tuple[int, int, bytes, bytes], tuple[np.ndarray, np.ndarray]] = {}
-        self._base_cache: dict[tuple[int, int], OutcomeColumn] = {}
+        self._base_cache: dict[tuple[object, ...], OutcomeColumn] = {}
+        """Base columns by segment and fit grid point (and the terms, for a close-timing table)."""
+        self._delays: dict[tuple[int, float], np.ndarray] = {}
+        self._no_effort: dict[int, np.ndarray] = {}
+        cust = world.company.customers
+        self._full_nonpay = cust.non_payment_probability + cust.non_payment_per_overcommit * self.t_overcommit
+        self._cash = [cash_outlook(world.company.billing, s.contract_term_months) for s in world.seg]
         self.measures = world.role_measures.get("ae", ())
         self._credit_measures = tuple(m for m in self.measures if m in CREDIT_OF)
         """The measures a deal credits that the AE's plan pays on: the columns of a terms table."""
@@ -406,22 +412,42 @@ class SalesTeam(Seats):
         seg = w.seg[lead.segment]
         cust = w.company.customers
         n = len(discount)
+        logit = math.nan
         if p_win is None:  # every deal-terms option: their log-odds shifts are precomputed
             logit = self._lead_logit(lead.segment, lead.fit, lead.source)
-            p_win = 1.0 / (1.0 + np.exp(-(logit + self.t_log_odds)))
+            p_win = self.t_log_odds
         go_live = w.implementation.expected_days(lead.segment, 1.0)
-        delay = close_delay if isinstance(close_delay, np.ndarray) else np.full(n, float(close_delay))
+        full = discount is self.t_discount
+        if isinstance(close_delay, np.ndarray):
+            delay = close_delay
+        else:
+            key = (n, float(close_delay))
+            delay = self._delays.get(key)  # type: ignore[assignment]
+            if delay is None:
+                delay = self._delays[key] = np.full(n, float(close_delay))
         renewal_delay = seg.contract_term_months * 30.4375
-        cash_lag, cash_spread, cash_share = cash_outlook(w.company.billing, seg.contract_term_months)
-        nonpay = cust.non_payment_probability + cust.non_payment_per_overcommit * overcommit
+        cash_lag, cash_spread, cash_share = self._cash[lead.segment]
+        nonpay = (
+            self._full_nonpay
+            if full
+            else cust.non_payment_probability + cust.non_payment_per_overcommit * overcommit
+        )
         base = self._base_column(lead, discount, promise, nonpay, renewal_delay, cash_lag + cash_spread / 2)
         data = np.empty((len(self._credits), base.data.shape[0], n))
         fill(
-            self._credits, base.data, float(lead.list_acv), discount, overcommit, p_win, delay,
+            self._credits, base.data, float(lead.list_acv), discount, overcommit, logit, p_win, delay,
             float(go_live), float(w.success_days), renewal_delay, float(cash_lag), float(cash_spread),
             float(cash_share), data,
         )  # fmt: skip
-        return OptionTable.of_stacked(data, self._credit_measures, np.zeros(n))
+        return OptionTable.of_stacked(data, self._credit_measures, self._zeros(n))
+
+    def _zeros(self, n: int) -> np.ndarray:
+        """No effort for ``n`` options (one array per size, never written)."""
+        got = self._no_effort.get(n)
+        if got is None:
+            got = self._no_effort[n] = np.zeros(n)
+            got.flags.writeable = False
+        return got
 
     def _term_columns(
         self,
@@ -447,11 +473,15 @@ class SalesTeam(Seats):
         """The fields a deal's credits share whatever the measure and the day (terms, timing,
         risks); for the full table of deal terms, cached by segment and fit grid point."""
         full = discount is self.t_discount
-        key = (lead.segment, round(lead.fit * FIT_GRID))
-        if full:
-            got = self._base_cache.get(key)
-            if got is not None:
-                return got
+        grid = round(lead.fit * FIT_GRID)
+        key: tuple[object, ...] = (
+            (lead.segment, grid)
+            if full
+            else (lead.segment, grid, *discount.tolist(), *promise.tolist(), *nonpay.tolist())
+        )
+        got = self._base_cache.get(key)
+        if got is not None:
+            return got
         w = self.world
         success, churn = self._health_outlook(lead, discount, promise)
         base = OutcomeColumn.build(
@@ -466,8 +496,7 @@ class SalesTeam(Seats):
             non_payment_probability=nonpay,
             term_months=w.seg[lead.segment].contract_term_months,
         )
-        if full:
-            self._base_cache[key] = base
+        self._base_cache[key] = base
         return base
 
     def _close(self, opp: Opportunity) -> None:

@@ -409,8 +409,8 @@ def test_state_changes_on_the_same_day_are_seen() -> None:
     assert pol.utilities(d) == pytest.approx([0.0, 1.0])  # 10k at 10%, in $k
     assert pol.utilities(taken) == pytest.approx([1.0, -0.5])
     ledger.record(Event(40.0, "booking", amount=300_000, deal=1, customer=1, ae=1, deal_kind="new"))
-    assert pol.state.version != version
     assert pol.utilities(d) == pytest.approx([0.0, 2.0])  # above quota: 20%
+    assert pol.state.version != version  # the valuation read the new row
     assert pol.utilities(taken) == pytest.approx([2.0, -0.5])
     assert pol.utilities(other) == pytest.approx([0.0, 1.0])  # AE 2 booked nothing
     assert pol.utilities(d) == pytest.approx([0.0, 2.0])
