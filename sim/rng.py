@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 
 import numpy as np
+from numba import njit
 
 
 def _name_key(name: str) -> tuple[int, ...]:
@@ -80,14 +81,25 @@ class Streams:
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
 
 
-def _mix(z: np.ndarray) -> np.ndarray:
+@njit(cache=True)
+def _mix(z):  # type: ignore[no-untyped-def]
     """The SplitMix64 finaliser (Steele, Lea & Flood 2014): a bijection of 64-bit words whose
     outputs pass BigCrush for consecutive inputs."""
-    z = (z ^ (z >> np.uint64(30))) * _M1
-    z = (z ^ (z >> np.uint64(27))) * _M2
-    return z ^ (z >> np.uint64(31))
+    z = (z ^ (z >> _S30)) * _M1
+    z = (z ^ (z >> _S27)) * _M2
+    return z ^ (z >> _S31)
+
+
+@njit(cache=True)
+def _keyed(k0, k1, entities, cols, out):  # type: ignore[no-untyped-def]
+    for i in range(len(entities)):
+        e = _mix(entities[i] ^ k0)
+        for c in range(cols):
+            h = _mix(e + ((np.uint64(c + 1) * _GOLDEN) ^ k1))
+            out[i, c] = (np.float64(h >> _S11) + 0.5) * (1.0 / 9007199254740992.0)
 
 
 def keyed_uniforms(key: tuple[int, int], entities: np.ndarray, cols: int) -> np.ndarray:
@@ -100,9 +112,6 @@ def keyed_uniforms(key: tuple[int, int], entities: np.ndarray, cols: int) -> np.
     whatever order they were created: a plan that wins different deals shifts no other
     customer's draws (common random numbers by entity, not by position).
     """
-    k0, k1 = np.uint64(key[0]), np.uint64(key[1])
-    e = _mix(np.asarray(entities, dtype=np.uint64) ^ k0)
-    c = (np.arange(1, cols + 1, dtype=np.uint64) * _GOLDEN) ^ k1
-    with np.errstate(over="ignore"):
-        h = _mix(e[:, None] + c[None, :])
-    return ((h >> np.uint64(11)).astype(np.float64) + 0.5) * (1.0 / 9007199254740992.0)
+    out = np.empty((len(entities), cols))
+    _keyed(np.uint64(key[0]), np.uint64(key[1]), np.asarray(entities, dtype=np.uint64), int(cols), out)
+    return out

@@ -20,5 +20,10 @@ def make_policy(scenario: Scenario, plan_name: str) -> Policy:
 
 
 __all__ = [
-    "IncentivePolicy", "Valuer", "choice_probabilities", "choose_index", "make_policy", "value_outcome",
+    "IncentivePolicy",
+    "Valuer",
+    "choice_probabilities",
+    "choose_index",
+    "make_policy",
+    "value_outcome",
 ]

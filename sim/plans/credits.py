@@ -182,6 +182,20 @@ def event_credits(row, cfg, out_r, out_p, out_m, out_a):
 
 
 @njit(cache=True)
+def every_credit(rows, cfg):
+    """The distinct (kind, role, measure) credited by any of ``rows`` (one row per line of the result)."""
+    seen = np.zeros((64, len(CREDITED_ROLES) + 8, 64), dtype=np.bool_)
+    r = np.empty(MAX_CREDITS, dtype=np.int64)
+    p = np.empty(MAX_CREDITS, dtype=np.int64)
+    m = np.empty(MAX_CREDITS, dtype=np.int64)
+    a = np.empty(MAX_CREDITS, dtype=np.float64)
+    for i in range(len(rows)):
+        for c in range(event_credits(rows[i], cfg, r, p, m, a)):
+            seen[rows[i].kind, r[c], m[c]] = True
+    return np.argwhere(seen)
+
+
+@njit(cache=True)
 def spiff_matches(event, row):
     """Whether a ledger row is a qualifying event for a spiff of event code ``event``."""
     k = row.kind

@@ -87,28 +87,29 @@ def credit_kinds(
     upsell: tuple[str, ...], cross_sell: tuple[str, ...], handoff_bookings: bool
 ) -> dict[tuple[str, str], frozenset[str]]:
     """``(role, measure) -> the event kinds that can credit it`` under these crediting rules: every
-    kind, deal kind, first-year flag, source and credited list put to :func:`credits_of`."""
-    from sim.scenario.plans import Crediting, Handoff
+    kind, deal kind, first-year flag, source and credited list put to the credit rule at once."""
+    from sim.ledger import DEFAULT_ROW, EVENT_DTYPE
+    from sim.plans.credits import every_credit
+    from sim.plans.rulebook import CFG_CROSS_SELL, CFG_HANDOFF_BOOKINGS, CFG_UPSELL, N_CFG
 
-    crediting = Crediting.model_validate(
-        {
-            "upsell": list(upsell),
-            "cross_sell": list(cross_sell),
-            "handoff": Handoff(credit_bookings=handoff_bookings),
-        }
-    )
+    grid = np.array(
+        np.meshgrid(
+            np.arange(len(EVENT_KINDS)), np.arange(len(DEAL_KINDS)), [0, 1], np.arange(1 + len(SOURCES)),
+            np.arange(len(CREDITED)), indexing="ij",
+        )
+    ).reshape(5, -1)  # fmt: skip
+    rows = np.empty(grid.shape[1], dtype=EVENT_DTYPE)
+    rows[:] = DEFAULT_ROW
+    rows["kind"], rows["deal_kind"], rows["first_year"], rows["source"], rows["credited"] = grid
+    rows["amount"] = 1.0
+    for name in ("customer", "deal", "ae", "csm", "consultant", "marketer", "person", "sdr"):
+        rows[name] = 1
+    cfg = np.zeros(N_CFG, dtype=np.int64)
+    cfg[CFG_UPSELL], cfg[CFG_CROSS_SELL] = CREDITED.index(upsell), CREDITED.index(cross_sell)
+    cfg[CFG_HANDOFF_BOOKINGS] = int(handoff_bookings)
     out: dict[tuple[str, str], set[str]] = {}
-    for kind in EVENT_KINDS:
-        for deal_kind in DEAL_KINDS:
-            for first in (False, True):
-                for source in ("", *SOURCES):
-                    for credited in CREDITED:
-                        e = Event(
-                            0.0, kind, 1.0, 1, 1, 1, 1, 1, 1, 0, deal_kind, source,  # type: ignore[arg-type]
-                            first_year=first, credited=credited, person=1, sdr=1,
-                        )  # fmt: skip
-                        for c in credits_of(e, crediting):
-                            out.setdefault((c.role, c.measure), set()).add(kind)
+    for kind, role, measure in every_credit(rows, cfg).tolist():
+        out.setdefault((ROLES[role], MEASURES[measure]), set()).add(EVENT_KINDS[kind])
     return {k: frozenset(v) for k, v in out.items()}
 
 

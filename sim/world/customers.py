@@ -13,6 +13,7 @@ import functools
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numba import njit
 from scipy.special import ndtri
 
 from sim.ledger import DEAL_KIND_CODE, DEFAULT_ROW, EVENT_DTYPE, ROLE_CODE, SOURCE_CODE, K
@@ -193,19 +194,24 @@ def renewal_price_increase(discount: np.ndarray | float, deep_discount: float) -
 def poisson_inv(u: np.ndarray, lam: np.ndarray, max_k: int = 60) -> np.ndarray:
     """Poisson draws by inversion of uniforms ``u`` (vectorised; exact up to ``max_k``)."""
     u = np.asarray(u, dtype=float)
-    lam = np.broadcast_to(np.asarray(lam, dtype=float), u.shape)
+    lam = np.ascontiguousarray(np.broadcast_to(np.asarray(lam, dtype=float), u.shape))
     k = np.zeros(u.shape, dtype=np.int64)
-    p = np.exp(-lam)
-    cdf = p.copy()
-    todo = u > cdf
-    j = 0
-    while todo.any() and j < max_k:
-        j += 1
-        p = p * lam / j
-        cdf = cdf + p
-        k[todo] = j
-        todo &= u > cdf
+    _invert_poisson(u.ravel(), lam.ravel(), np.exp(-lam).ravel(), max_k, k.reshape(-1))
     return k
+
+
+@njit(cache=True)
+def _invert_poisson(u, lam, p0, max_k, out):  # type: ignore[no-untyped-def]
+    """The smallest ``k`` with ``P(X <= k) >= u``: the pmf built up term by term from ``p0 = exp(-lam)``."""
+    for i in range(len(u)):
+        p = p0[i]
+        cdf = p
+        k = 0
+        while u[i] > cdf and k < max_k:
+            k += 1
+            p = p * lam[i] / k
+            cdf = cdf + p
+        out[i] = k
 
 
 def _draws(world: World, name: str, month: int, customers: np.ndarray, cols: int) -> np.ndarray:
@@ -300,7 +306,7 @@ def monthly_update(world: World, month: int) -> None:
     paid = np.flatnonzero(rev > 0)
     payers = live[paid]
     revenue = blank_rows(K.revenue, now, len(payers))
-    revenue["amount"] = [round(x, 2) for x in rev[paid].tolist()]  # to the cent, as one event would
+    revenue["amount"] = to_cents(rev[paid])
     revenue["customer"], revenue["deal"], revenue["ae"] = payers, book.deal[payers], book.closer[payers]
     revenue["csm"], revenue["consultant"], revenue["segment"] = (
         book.csm[payers],
@@ -313,6 +319,17 @@ def monthly_update(world: World, month: int) -> None:
 
 
 DAYS_PER_YEAR_ = 365.25
+
+
+def to_cents(x: np.ndarray) -> np.ndarray:
+    """``round(v, 2)`` of each value (Python's correctly rounded decimal rounding), in bulk:
+    ``rint(100 v) / 100`` is that number except where ``100 v`` lies within rounding error of a
+    half cent, and those few are rounded one by one."""
+    y = x * 100.0
+    out = np.rint(y) / 100.0
+    for i in np.flatnonzero(np.abs(np.abs(y - np.trunc(y)) - 0.5) < 1e-6).tolist():
+        out[i] = round(float(x[i]), 2)
+    return out
 
 
 def blank_rows(kind: int, day: float, n: int) -> np.ndarray:
@@ -382,7 +399,7 @@ def _expansion_opportunities(
     cb = world.behaviour.csm
     d = world.company.deals
     exp_mult = (1 + cb.expansion_multiplier * sh[:, 2]) / (1 + cb.expansion_multiplier * world.cs.neutral[2])
-    uo = _draws(world, "expansion", month, live, 6)
+    counts = []
     for col, kind in ((6, "upsell"), (7, "cross_sell")):
         rate = (
             world.seg_array(f"{kind}_opportunities_per_year")[seg]
@@ -390,7 +407,11 @@ def _expansion_opportunities(
             * exp_mult
             * world.expansion_rate_mult[kind]
         )
-        n = poisson_inv(u[:, col], rate)
+        counts.append(poisson_inv(u[:, col], rate))
+    some = np.flatnonzero((counts[0] > 0) | (counts[1] > 0))
+    uo = np.empty((len(live), 6))
+    uo[some] = _draws(world, "expansion", month, live[some], 6)  # keyed: the same rows as drawn for all
+    for n, kind in zip(counts, ("upsell", "cross_sell"), strict=True):
         credited = world.crediting[kind]
         odds = (
             np.log(d.expansion_win_rate / max(1 - d.expansion_win_rate, 1e-9))

@@ -13,9 +13,8 @@ organisations available and every lead takes an organisation (``addressable.py``
 
 from __future__ import annotations
 
-from collections.abc import Generator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -108,6 +107,38 @@ class LeadStream:
         return lead
 
 
+class _Arrivals:
+    """The Poisson arrivals of one (segment, source) stream: gaps drawn in batches, one timeout each."""
+
+    __slots__ = ("end", "env", "gaps", "market", "pos", "rate", "rng", "segment", "source", "stream")
+
+    def __init__(
+        self, market: Market, segment: int, source: int, rate_per_day: float, rng: np.random.Generator
+    ) -> None:
+        self.market = market
+        self.env = market.world.env
+        self.end = market.world.end_day
+        self.segment, self.source, self.rate, self.rng = segment, source, rate_per_day, rng
+        self.stream = market.streams[(segment, source)]
+        self.gaps: list[float] = []
+        self.pos = 0
+
+    def next(self) -> None:
+        """Schedule the next arrival."""
+        if self.pos >= len(self.gaps):
+            self.gaps = self.rng.exponential(1.0 / self.rate, BATCH).tolist()
+            self.pos = 0
+        ev = self.env.timeout(self.gaps[self.pos])
+        self.pos += 1
+        ev.callbacks.append(self._arrive)
+
+    def _arrive(self, _event: object) -> None:
+        if self.env.now >= self.end:
+            return
+        self.market.arrive(self.segment, self.source, self.stream.next())
+        self.next()
+
+
 class Market:
     """Exogenous lead arrivals and the marketers' volume choices."""
 
@@ -130,7 +161,6 @@ class Market:
 
     def start(self) -> None:
         """Start the arrival processes."""
-        env = self.world.env
         self.orgs.start()
         for s, name in enumerate(self.world.segment_names):
             seg = self.world.seg[s]
@@ -140,42 +170,32 @@ class Market:
                     rate *= self.max_volume
                 if rate > 0:
                     rng = self.world.streams(f"market.{name}.{src_name}.arrivals")
-                    env.process(self._arrivals(s, src, rate, rng))
+                    _Arrivals(self, s, src, rate, rng).next()
 
-    def _arrivals(
-        self, segment: int, source: int, rate_per_day: float, rng: np.random.Generator
-    ) -> Generator[Any, Any, None]:
-        env = self.world.env
-        end = self.world.end_day
-        stream = self.streams[(segment, source)]
-        marketers = self.world.marketers
-        while True:
-            gaps = rng.exponential(1.0 / rate_per_day, BATCH).tolist()
-            for gap in gaps:
-                yield env.timeout(gap)
-                if env.now >= end:
-                    return
-                lead = stream.next()
-                # finite market: one row of uniforms per candidate, whatever happens to it
-                ou = self.orgs.uniforms(segment, source) if self.orgs.finite(segment) else None
-                if source == 1:
-                    if marketers:
-                        m = marketers[min(int(lead.u[U_MARKETER] * len(marketers)), len(marketers) - 1)]
-                        lead.marketer = m
-                        v = self.volume.get(m, 1.0)
-                        lead.fit = min(max(lead.fit - self.fit_shift.get(m, 0.0), 0.0), 1.0)
-                    else:
-                        v = self.world.behaviour.marketing.neutral_volume
-                    if lead.u[U_THIN] * self.max_volume >= v:
-                        continue
-                if ou is not None and not self.orgs.admit(lead, ou):
-                    continue  # saturation: kept with probability available / organisations
-                if source == 1:
-                    self.world.record_lead(lead)
-                if source in self.world.sdrs.sources:
-                    self.world.sdrs.on_lead(lead)  # SDRs qualify it first (sim/world/sdrs.py)
-                else:
-                    self.world.sales.on_lead(lead)
+    def arrive(self, segment: int, source: int, lead: Lead) -> None:
+        """An exogenous lead of the unlimited stream arrives: thinned to the marketers' volume and to
+        a finite market's availability, recorded when marketing sourced it, then worked."""
+        ou = self.orgs.uniforms(segment, source) if self.orgs.finite(segment) else None
+        # finite market: one row of uniforms per candidate, whatever happens to it
+        if source == 1:
+            marketers = self.world.marketers
+            if marketers:
+                m = marketers[min(int(lead.u[U_MARKETER] * len(marketers)), len(marketers) - 1)]
+                lead.marketer = m
+                v = self.volume.get(m, 1.0)
+                lead.fit = min(max(lead.fit - self.fit_shift.get(m, 0.0), 0.0), 1.0)
+            else:
+                v = self.world.behaviour.marketing.neutral_volume
+            if lead.u[U_THIN] * self.max_volume >= v:
+                return
+        if ou is not None and not self.orgs.admit(lead, ou):
+            return  # saturation: kept with probability available / organisations
+        if source == 1:
+            self.world.record_lead(lead)
+        if source in self.world.sdrs.sources:
+            self.world.sdrs.on_lead(lead)  # SDRs qualify it first (sim/world/sdrs.py)
+        else:
+            self.world.sales.on_lead(lead)
 
     def endogenous_lead(self, segment: int, source: int, delay: float, referrer: int) -> None:
         """Schedule a referral (source 2) or champion (source 3) lead ``delay`` days from now."""

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.decisions import Decision, Option, OptionTable, OutcomeColumn
+from sim.decisions import ROW, Decision, Option, OptionTable, OutcomeColumn
 from sim.ledger import CREDITED_CODE, DEAL_KIND_CODE, K
 from sim.world.billing import cash_outlook
 from sim.world.customers import (
@@ -130,14 +130,25 @@ class SalesTeam(Seats):
         self.source_odds = [0.0, 0.0, dd.referral_win_odds, dd.champion_win_odds]
         self.source_cycle = [1.0, 1.0, dd.referral_cycle_multiplier, dd.champion_cycle_multiplier]
         self.opportunities_opened = 0
-        self._outlook_cache: dict[tuple[int, int, bytes, bytes], tuple[np.ndarray, np.ndarray]] = {}
-        self._base_cache: dict[tuple[object, ...], OutcomeColumn] = {}
-        """Base columns by segment and fit grid point (and the terms, for a close-timing table)."""
+
         self._delays: dict[tuple[int, float], np.ndarray] = {}
+
         self._no_effort: dict[int, np.ndarray] = {}
         cust = world.company.customers
         self._full_nonpay = cust.non_payment_probability + cust.non_payment_per_overcommit * self.t_overcommit
         self._cash = [cash_outlook(world.company.billing, s.contract_term_months) for s in world.seg]
+        grid = np.arange(FIT_GRID + 1) / FIT_GRID
+        pulled = np.minimum(self.t_discount + b.pull_in_discount, 0.95)
+        self._full_base = [
+            self._base_data(s, grid, self.t_discount, self.t_promise, self._full_nonpay)
+            for s in range(len(world.seg))
+        ]
+        """Base data of the full table of terms, by segment and fit grid point (``[grid, field, option]``;
+        the fit enters as the nearest grid point, far below the noise of any decision)."""
+        self._pulled_base = [
+            self._base_data(s, grid, pulled, self.t_promise, self._full_nonpay) for s in range(len(world.seg))
+        ]
+        """The same terms pulled in (the extra discount of a pull-in)."""
         self.measures = world.role_measures.get("ae", ())
         self._credit_measures = tuple(m for m in self.measures if m in CREDIT_OF)
         """The measures a deal credits that the AE's plan pays on: the columns of a terms table."""
@@ -335,14 +346,16 @@ class SalesTeam(Seats):
         topts = [(label, disc, day, self._p_win(lead, disc, t)) for label, day, disc in options]
 
         def timing_table() -> OptionTable:
-            n = len(topts)
+            k = self.terms.index(t)
+            pulled = options[-1][0] == "pull_in"
             return self._term_table(
                 lead,
                 np.array([x[1] for x in topts]),
-                np.full(n, t.promise),
-                np.full(n, t.overcommit),
+                self.t_promise[[k, k]],
+                self.t_overcommit[[k, k]],
                 np.array([max(x[2] - now, 0.0) for x in topts]),
                 np.array([x[3] for x in topts]),
+                base=self._timing_base(lead, k, pulled),
             )
 
         labels = tuple(Option(x[0], (), 0.0, x[2] - natural) for x in topts)
@@ -365,36 +378,46 @@ class SalesTeam(Seats):
         opp.close_day = close
         self._schedule_close(opp)
 
-    def _health_outlook(
-        self, lead: Lead, discount: np.ndarray, promise: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """(implementation success probability, first-renewal churn probability) per term row.
+    def _base_data(
+        self, segment: int, fit: np.ndarray, discount: np.ndarray, promise: np.ndarray, nonpay: np.ndarray
+    ) -> np.ndarray:
+        """The fields a deal's credits share whatever the measure and the day (terms, timing, risks:
+        ``sim.decisions.FIELDS``), as ``[fit, field, option]`` for the fits and term arrays given:
+        the implementation's success probability and the first renewal's churn probability follow
+        the value the account is expected to get (fit, neutral quality, the promise gap)."""
+        w = self.world
+        seg = w.seg[segment]
+        cc = w.company.customers
+        gap = 0.5 * w.behaviour.ae.promise_health_gap * promise
+        healthy = (
+            cc.starting_health_mean
+            + cc.health_per_fit * (fit - 0.5)
+            + cc.health_per_quality * (w.neutral_quality - 0.8)
+        )
+        value = np.clip(np.clip(healthy, 0.0, 1.0)[:, None] - gap, 0.0, 1.0)
+        start = np.clip(value - gap, 0.0, 1.0)
+        success = w.success_probabilities(start, value)
+        increase = renewal_price_increase(discount, cc.deep_discount)
+        churn = renewal_churn_probability(
+            seg.annual_churn, seg.contract_term_months, value, increase, cc.renewal_health_sensitivity,
+            cc.renewal_price_sensitivity,
+        )  # fmt: skip
+        cash_lag, cash_spread, _ = self._cash[segment]
+        one = OutcomeColumn.build(
+            "", len(discount), discount=discount, renewal_delay_days=seg.contract_term_months * 30.4375,
+            cash_delay_days=cash_lag + cash_spread / 2, failure_probability=w.neutral_failure,
+            non_payment_probability=nonpay, term_months=seg.contract_term_months,
+        ).data  # fmt: skip
+        out = np.repeat(one[None], len(fit), axis=0)
+        out[:, ROW["success_probability"]] = success
+        out[:, ROW["churn_probability"]] = churn
+        return out
 
-        They depend on the lead only through its segment and fit; computed on a fit grid of
-        1/200 and cached (the grid error is far below the noise of any decision)."""
-        key = (lead.segment, round(lead.fit * FIT_GRID), discount.tobytes(), promise.tobytes())
-        got = self._outlook_cache.get(key)
-        if got is None:
-            w = self.world
-            seg = w.seg[lead.segment]
-            cust = w.company.customers
-            fit = key[1] / FIT_GRID
-            gap = 0.5 * w.behaviour.ae.promise_health_gap * promise
-            value = np.clip(w.expected_value_health(fit, w.neutral_quality, 0.0) - gap, 0.0, 1.0)
-            start = np.clip(value - gap, 0.0, 1.0)
-            success = w.success_probabilities(start, value)
-            inc = renewal_price_increase(discount, cust.deep_discount)
-            churn = renewal_churn_probability(
-                seg.annual_churn,
-                seg.contract_term_months,
-                value,
-                inc,
-                cust.renewal_health_sensitivity,
-                cust.renewal_price_sensitivity,
-            )
-            got = (success, churn)
-            self._outlook_cache[key] = got
-        return got
+    def neutral_outlook(self, segment: int, fit: float) -> tuple[float, float]:
+        """(implementation success probability, first-renewal churn probability) of a deal on the
+        neutral terms (for an SDR valuing a meeting)."""
+        col = self._full_base[segment][round(fit * FIT_GRID)][:, self.neutral_term]
+        return float(col[ROW["success_probability"]]), float(col[ROW["churn_probability"]])
 
     def _term_table(
         self,
@@ -404,10 +427,11 @@ class SalesTeam(Seats):
         overcommit: np.ndarray,
         close_delay: float | np.ndarray,
         p_win: np.ndarray | None,
+        base: np.ndarray | None = None,
     ) -> OptionTable:
         """What deals on these terms would credit to the AE (expected, from the true model): one
         column per measure the AE's plan pays on, one row per row of the term arrays
-        (``sim.world.deal_outlook``)."""
+        (``sim.world.deal_outlook``); ``base``: the fields the credits share, when known."""
         w = self.world
         seg = w.seg[lead.segment]
         cust = w.company.customers
@@ -432,10 +456,15 @@ class SalesTeam(Seats):
             if full
             else cust.non_payment_probability + cust.non_payment_per_overcommit * overcommit
         )
-        base = self._base_column(lead, discount, promise, nonpay, renewal_delay, cash_lag + cash_spread / 2)
-        data = np.empty((len(self._credits), base.data.shape[0], n))
+        if base is None:
+            if full:
+                base = self._full_base[lead.segment][round(lead.fit * FIT_GRID)]
+            else:
+                fit = np.array([round(lead.fit * FIT_GRID) / FIT_GRID])
+                base = self._base_data(lead.segment, fit, discount, promise, nonpay)[0]
+        data = np.empty((len(self._credits), base.shape[0], n))
         fill(
-            self._credits, base.data, float(lead.list_acv), discount, overcommit, logit, p_win, delay,
+            self._credits, base, float(lead.list_acv), discount, overcommit, logit, p_win, delay,
             float(go_live), float(w.success_days), renewal_delay, float(cash_lag), float(cash_spread),
             float(cash_share), data,
         )  # fmt: skip
@@ -449,6 +478,14 @@ class SalesTeam(Seats):
             got.flags.writeable = False
         return got
 
+    def _timing_base(self, lead: Lead, k: int, pulled: bool) -> np.ndarray:
+        """The base data of a close-timing table for term option ``k``: the deal as it stands, and
+        either the same deal pushed or the deal pulled in at the extra discount."""
+        g = round(lead.fit * FIT_GRID)
+        full = self._full_base[lead.segment][g]
+        other = self._pulled_base[lead.segment][g] if pulled else full
+        return np.stack([full[:, k], other[:, k]], axis=1)
+
     def _term_columns(
         self,
         lead: Lead,
@@ -460,44 +497,6 @@ class SalesTeam(Seats):
     ) -> tuple[OutcomeColumn, ...]:
         """The columns of :meth:`_term_table`."""
         return self._term_table(lead, discount, promise, overcommit, close_delay, p_win).columns
-
-    def _base_column(
-        self,
-        lead: Lead,
-        discount: np.ndarray,
-        promise: np.ndarray,
-        nonpay: np.ndarray,
-        renewal_delay: float,
-        cash_delay: float,
-    ) -> OutcomeColumn:
-        """The fields a deal's credits share whatever the measure and the day (terms, timing,
-        risks); for the full table of deal terms, cached by segment and fit grid point."""
-        full = discount is self.t_discount
-        grid = round(lead.fit * FIT_GRID)
-        key: tuple[object, ...] = (
-            (lead.segment, grid)
-            if full
-            else (lead.segment, grid, *discount.tolist(), *promise.tolist(), *nonpay.tolist())
-        )
-        got = self._base_cache.get(key)
-        if got is not None:
-            return got
-        w = self.world
-        success, churn = self._health_outlook(lead, discount, promise)
-        base = OutcomeColumn.build(
-            "",
-            len(discount),
-            discount=discount,
-            success_probability=success,
-            renewal_delay_days=renewal_delay,
-            cash_delay_days=cash_delay,
-            churn_probability=churn,
-            failure_probability=w.neutral_failure,
-            non_payment_probability=nonpay,
-            term_months=w.seg[lead.segment].contract_term_months,
-        )
-        self._base_cache[key] = base
-        return base
 
     def _close(self, opp: Opportunity) -> None:
         w = self.world

@@ -198,7 +198,7 @@ class SdrTeam(Seats):
         acv = lead.list_acv * (1 - d0) * (1 + o0)
         cycle = seg.sales_cycle_days
         go_live = w.implementation.expected_days(lead.segment, 1.0)
-        success, churn = w.sales._health_outlook(lead, np.array([d0]), np.array([p0]))
+        success, churn = w.sales.neutral_outlook(lead.segment, lead.fit)
         cust = w.company.customers
         nonpay = cust.non_payment_probability + cust.non_payment_per_overcommit * o0
         renewal = seg.contract_term_months * 30.4375
@@ -214,10 +214,10 @@ class SdrTeam(Seats):
                     spread,
                     d0,
                     go_live,
-                    float(success[0]),
+                    success,
                     renewal,
                     30.0,
-                    float(churn[0]),
+                    churn,
                     w.neutral_failure,
                     nonpay,
                     seg.contract_term_months,
