@@ -187,7 +187,6 @@ class OptionTable:
         shared = _SHAPES.get(key)
         if shared is None:
             present = np.ones((data.shape[0], data.shape[2]), dtype=np.bool_)
-            present.flags.writeable = False
             codes = np.array([MEASURE_CODE[m] for m in measures], dtype=np.int64)
             shared = _SHAPES[key] = (present, codes)
         table._stacked = (data, shared[0], shared[1])

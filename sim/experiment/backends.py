@@ -98,8 +98,9 @@ class ProcessBackend(Backend):
         method = _start_method()
         ctx = multiprocessing.get_context(method)
         if method == "forkserver":
-            # the fork server imports the replication machinery once; workers fork from it warm
-            ctx.set_forkserver_preload(["sim.experiment.tasks", "sim.world"])
+            # the fork server imports the replication machinery and compiles its kernels once;
+            # workers fork from it warm
+            ctx.set_forkserver_preload(["sim.experiment.tasks", "sim.world", "sim.experiment.preload"])
         self._pool = cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx)
         return self
 

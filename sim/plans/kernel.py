@@ -277,16 +277,17 @@ def _book(row, month, st):
 
 
 @njit(cache=True)
-def _link(head_tail, it, it_i, col, si):
-    """Append item ``it`` to the list with (head, tail, count) ``head_tail`` (next pointers: ``col``)."""
+def _link(table, r, at, it, it_i, col, si):
+    """Append item ``it`` to the list whose head, tail and count are ``table[r, at:at + 3]`` (next
+    pointers in column ``col`` of the items)."""
     it_i[it, col] = -1
-    if head_tail[1] < 0:
-        head_tail[0] = it
+    if table[r, at + 1] < 0:
+        table[r, at] = it
     else:
-        it_i[head_tail[1], col] = it
-    head_tail[1] = it
-    head_tail[2] += 1
-    si[SI_CHAIN] = max(si[SI_CHAIN], head_tail[2])
+        it_i[table[r, at + 1], col] = it
+    table[r, at + 1] = it
+    table[r, at + 2] += 1
+    si[SI_CHAIN] = max(si[SI_CHAIN], table[r, at + 2])
 
 
 @njit(cache=True)
@@ -431,10 +432,10 @@ def _credit(row, day, month, n_cr, c_role, c_person, c_measure, c_amount, member
         else:
             release(it, day, plan, st)
         if d >= 0 and (it_i[it, IT_HELD] or f[IT_RELEASED] < f[IT_AMOUNT] - EPS or ri[g, RI_CB]):
-            _link(dl_i[d, DL_HEAD:], it, it_i, IT_NDEAL, si)
+            _link(dl_i, d, DL_HEAD, it, it_i, IT_NDEAL, si)
             linked = True
         if customer >= 0 and ri[g, RI_CB]:
-            _link(cu_i[customer], it, it_i, IT_NCUST, si)
+            _link(cu_i, customer, CU_HEAD, it, it_i, IT_NCUST, si)
             linked = True
     if not linked:  # every item of the row was paid in full at once: nothing refers to them
         si[SI_ITEMS] = first_new

@@ -57,7 +57,9 @@ def fill(credits, base, list_acv, discount, overcommit, logit, p_win, delay, go_
             p_win[i] = 1.0 / (1.0 + np.exp(-(logit + shift[i])))
     for c in range(len(credits)):
         kind = credits[c]
-        out[c, :, :] = base
+        for f in range(base.shape[0]):  # (element by element: a slice copy costs seconds to compile)
+            for i in range(n):
+                out[c, f, i] = base[f, i]
         for i in range(n):
             acv = list_acv * (1 - discount[i]) * (1 + overcommit[i])
             col = out[c]

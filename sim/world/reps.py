@@ -475,7 +475,6 @@ class SalesTeam(Seats):
         got = self._no_effort.get(n)
         if got is None:
             got = self._no_effort[n] = np.zeros(n)
-            got.flags.writeable = False
         return got
 
     def _timing_base(self, lead: Lead, k: int, pulled: bool) -> np.ndarray:
