@@ -212,7 +212,9 @@ class OptionTable:
         """Number of options."""
         return len(self.effort_kusd)
 
-    def take(self, rows: Sequence[int], effort_kusd: Sequence[float]) -> OptionTable:
+    def take(
+        self, rows: Sequence[int] | NDArray[np.int64], effort_kusd: Sequence[float] | NDArray[np.float64]
+    ) -> OptionTable:
         """Options made of rows of this table (``-1``: an option with no outcome), with their effort."""
         return OptionTable(None, np.asarray(effort_kusd, dtype=float), self, np.asarray(rows, dtype=np.int64))
 

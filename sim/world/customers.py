@@ -136,6 +136,15 @@ class Book:
         self.key[idx] = idx  # a customer's draws are keyed by its index unless a lead keys it
         return idx
 
+    def add_one(self) -> int:
+        """Reserve one new row and return its index (keyed by index: ``key``)."""
+        if self.n + 1 > self.capacity:
+            self._grow(self.n + 1)
+        i = self.n
+        self.n += 1
+        self.key[i] = i
+        return i
+
     def active(self) -> np.ndarray:
         """Indices of customers who pay (implementing or live)."""
         s = self.status[: self.n]
@@ -430,9 +439,10 @@ def _expansion_opportunities(
         env = world.env
         now = env.now
         wd = world.workdays
+        win = uo[js, k0 + 2] < p[js]  # a deal lost at its close changes nothing: only the won are timed
         for c, cent, delay, pw, uw in zip(
-            live[js].tolist(), cents.astype(np.int64).tolist(), delays.tolist(), p[js].tolist(),
-            uo[js, k0 + 2].tolist(), strict=True,
+            live[js][win].tolist(), cents[win].astype(np.int64).tolist(), delays[win].tolist(),
+            p[js][win].tolist(), uo[js, k0 + 2][win].tolist(), strict=True,
         ):  # fmt: skip
             if wd is not None:  # expansion deals close on company working days
                 delay = wd.next_open(now + delay) - now

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+from scipy.special import ndtri
 
 from sim.calendar import DAYS_PER_MONTH
 from sim.decisions import Decision, MeasureOutcome, Option
@@ -53,6 +54,8 @@ class Lead:
     """Organisation of a finite market the lead is (-1: unlimited market; sim/world/addressable.py)."""
     seq: int = -1
     """Position of the lead in its (segment, source) stream (keys per-lead draws of other streams)."""
+    usage_z: float = 0.0
+    """The standard normal of ``u[U_USAGE]`` (the won customer's usage draw)."""
     sdr: int = -1
     """The SDR who set the meeting (-1: the lead went straight to an AE; sim/world/sdrs.py)."""
 
@@ -89,9 +92,11 @@ class LeadStream:
         cyc = rng.standard_gamma(w.company.deals.cycle_shape, BATCH).tolist()
         impl = rng.standard_gamma(w.company.consultants.duration_shape, BATCH).tolist()
         qz = np.abs(rng.standard_normal(BATCH)).tolist()
-        us = rng.random((BATCH, N_UNIFORMS)).tolist()
+        draws = rng.random((BATCH, N_UNIFORMS))
+        us = draws.tolist()
+        zs = ndtri(draws[:, U_USAGE]).tolist()
         self._buf = [
-            Lead(self.segment, self.source, fit[i], acv[i], cyc[i], impl[i], qz[i], us[i])
+            Lead(self.segment, self.source, fit[i], acv[i], cyc[i], impl[i], qz[i], us[i], usage_z=zs[i])
             for i in range(BATCH)
         ]
         self._pos = 0

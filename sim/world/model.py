@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 import simpy
-from scipy.special import ndtr, ndtri
+from scipy.special import ndtr
 
 from sim.calendar import DAYS_PER_YEAR, Calendar
 from sim.decisions import Decision, Policy
@@ -46,7 +46,7 @@ from sim.world.customers import (
     lead_key,
 )
 from sim.world.implementation import ImplementationTeam
-from sim.world.market import U_USAGE, Lead, Market
+from sim.world.market import Lead, Market
 from sim.world.reps import Opportunity, SalesTeam
 from sim.world.result import ReplicationResult
 from sim.world.sdrs import SdrTeam
@@ -301,16 +301,14 @@ class World:
         """A won deal: booking, new ARR, invoice and an implementation project."""
         lead = opp.lead
         book = self.book
-        i = int(book.add(1)[0])
+        i = book.add_one()
         now = self.env.now
         seg = self.seg[lead.segment]
         list_cents = round(lead.list_acv * (1 + opp.overcommit) * 100)
         cents = round(lead.list_acv * (1 - opp.discount) * (1 + opp.overcommit) * 100)
         deal = self.ledger.new_deal_id()
         month = self.month_of(now)
-        usage = max(0.05, 1.0 + self.company.customers.usage_sd * float(ndtri(lead.u[U_USAGE]))) / (
-            1 + opp.overcommit
-        )
+        usage = max(0.05, 1.0 + self.company.customers.usage_sd * lead.usage_z) / (1 + opp.overcommit)
         book.arr_cents[i] = cents
         book.list_arr_cents[i] = list_cents
         book.segment[i] = lead.segment

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.decisions import ROW, Decision, Option, OptionTable, OutcomeColumn
+from sim.decisions import FIELDS, ROW, Decision, Option, OptionTable, OutcomeColumn
 from sim.ledger import CREDITED_CODE, DEAL_KIND_CODE, K
 from sim.world.billing import cash_outlook
 from sim.world.customers import (
@@ -39,6 +39,7 @@ from sim.world.seats import Seats
 if TYPE_CHECKING:
     from sim.world.model import World
 
+_N_FIELDS = len(FIELDS)
 FIT_GRID = 200
 """Resolution of the fit grid on which deal-outcome expectations are cached."""
 WINDOW_DAYS = 14.0
@@ -137,6 +138,12 @@ class SalesTeam(Seats):
         cust = world.company.customers
         self._full_nonpay = cust.non_payment_probability + cust.non_payment_per_overcommit * self.t_overcommit
         self._cash = [cash_outlook(world.company.billing, s.contract_term_months) for s in world.seg]
+        self._renewal_delay = [s.contract_term_months * 30.4375 for s in world.seg]
+        self._success_days = float(world.success_days)
+        self._min_fit = b.neutral_pursue_min_fit
+        self._pursue_rows = np.array([-1, self.neutral_term], dtype=np.int64)
+        """A pursued lead is the deal on the neutral terms; skipping it is no deal."""
+        self._pursue_effort = np.array([0.0, b.effort_cost_kusd_per_opportunity])
         grid = np.arange(FIT_GRID + 1) / FIT_GRID
         pulled = np.minimum(self.t_discount + b.pull_in_discount, 0.95)
         self._full_base = [
@@ -198,6 +205,7 @@ class SalesTeam(Seats):
         ae = self.person[best]
         seg = lead.segment
         cycle_mean = self._cycle_mean(seg, lead.source)
+        logit = self._lead_logit(seg, lead.fit, lead.source)
         # pursue
         attrs = {
             "segment": float(seg),
@@ -205,20 +213,17 @@ class SalesTeam(Seats):
             "list_acv": lead.list_acv,
             "source": float(lead.source),
         }
-        neutral_pursue = 1 if lead.fit >= w.behaviour.ae.neutral_pursue_min_fit else 0
+        neutral_pursue = 1 if lead.fit >= self._min_fit else 0
         built: list[OptionTable] = []
 
         def terms() -> OptionTable:
             """Every deal-terms option of this lead as columns (built once, if a policy asks)."""
             if not built:
-                full = (self.t_discount, self.t_promise, self.t_overcommit)
-                built.append(self._term_table(lead, *full, cycle_mean, None))
+                built.append(self._full_table(lead, logit, cycle_mean))
             return built[0]
 
-        effort = w.behaviour.ae.effort_cost_kusd_per_opportunity
-
         def pursue_table() -> OptionTable:
-            return terms().take([-1, self.neutral_term], [0.0, effort])
+            return terms().take(self._pursue_rows, self._pursue_effort)
 
         d = Decision(
             "pursue",
@@ -276,7 +281,7 @@ class SalesTeam(Seats):
             discount,
             t.promise,
             t.overcommit,
-            self._p_win(lead, discount, t),
+            _sigmoid(logit + t.log_odds),
             now + cycle_mean,
             natural,
             now,
@@ -467,6 +472,23 @@ class SalesTeam(Seats):
             self._credits, base, float(lead.list_acv), discount, overcommit, logit, p_win, delay,
             float(go_live), float(w.success_days), renewal_delay, float(cash_lag), float(cash_spread),
             float(cash_share), data,
+        )  # fmt: skip
+        return OptionTable.of_stacked(data, self._credit_measures, self._zeros(n))
+
+    def _full_table(self, lead: Lead, logit: float, close_delay: float) -> OptionTable:
+        """Every deal-terms option of ``lead`` as an option table (:meth:`_term_table` of the full
+        table of terms, closing ``close_delay`` days from now)."""
+        s = lead.segment
+        n = len(self.terms)
+        delay = self._delays.get((n, close_delay))
+        if delay is None:
+            delay = self._delays[(n, close_delay)] = np.full(n, close_delay)
+        data = np.empty((len(self._credits), _N_FIELDS, n))
+        cash_lag, cash_spread, cash_share = self._cash[s]
+        fill(
+            self._credits, self._full_base[s][round(lead.fit * FIT_GRID)], lead.list_acv, self.t_discount,
+            self.t_overcommit, logit, self.t_log_odds, delay, self.world.implementation.expected_days(s, 1.0),
+            self._success_days, self._renewal_delay[s], cash_lag, cash_spread, cash_share, data,
         )  # fmt: skip
         return OptionTable.of_stacked(data, self._credit_measures, self._zeros(n))
 
