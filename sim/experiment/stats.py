@@ -142,17 +142,22 @@ def summarize(
     )
 
 
-def _aligned(
-    replications: pd.DataFrame, plan: str, baseline: str, metric: str
-) -> tuple[np.ndarray, np.ndarray]:
-    """Baseline and plan values of ``metric`` aligned on replication index (missing -> NaN)."""
-    a = replications.loc[replications["plan"] == baseline, ["replication", metric]].set_index("replication")
-    b = replications.loc[replications["plan"] == plan, ["replication", metric]].set_index("replication")
-    idx = a.index.union(b.index)
-    return (
-        a[metric].reindex(idx).to_numpy(dtype=float),
-        b[metric].reindex(idx).to_numpy(dtype=float),
-    )
+def _wide(
+    replications: pd.DataFrame, plans: Sequence[str], metrics: Sequence[str]
+) -> dict[tuple[str, str], np.ndarray]:
+    """``(metric, plan) -> values`` aligned on the replication indices of all the plans (missing ->
+    NaN; a pair is compared on the indices where both are finite)."""
+    rows = replications[replications["plan"].isin(plans)]
+    idx = pd.Index(sorted(set(rows["replication"].tolist())))
+    out: dict[tuple[str, str], np.ndarray] = {}
+    for plan in plans:
+        one = rows[rows["plan"] == plan].set_index("replication")
+        one = one.reindex(idx)
+        for metric in metrics:
+            out[(metric, plan)] = (
+                one[metric].to_numpy(dtype=float) if metric in one.columns else np.full(len(idx), np.nan)
+            )
+    return out
 
 
 COMPARISON_COLUMNS = [
@@ -177,9 +182,10 @@ def compare(
     others = [p for p in plans if p != baseline]
     level = bonferroni_confidence(confidence, len(others))
     rows = []
+    wide = _wide(replications, [baseline, *others], metrics)
     for plan in others:
         for metric in metrics:
-            a, b = _aligned(replications, plan, baseline, metric)
+            a, b = wide[(metric, baseline)], wide[(metric, plan)]
             iv, ratio = paired(a, b, level)
             rows.append(
                 {"plan": plan, "metric": metric, "baseline": baseline, "diff": iv.mean,
