@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, BinaryIO
+
+if TYPE_CHECKING:
+    from sim.plans.backtest import DealLedger
+    from sim.plans.payouts import Payouts
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -43,7 +50,16 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
                                 inputs=(args.deals, args.scenario))
     scenario = load_scenario(args.scenario, args.set or None)
     deals = read_deals(args.deals)
-    res = backtest(deals, scenario)
+    csv_out = out is not None and out.suffix.lower() != ".json"
+    with contextlib.ExitStack() as stack:
+        sink = None
+        if csv_out:  # every plan's lines, written as it is priced (a large export holds one plan's)
+            from sim.files import atomic_writer
+
+            assert out is not None
+            fh = stack.enter_context(atomic_writer(out))
+            sink = _line_writer(fh)
+        res = backtest(deals, scenario, sink)
     console = Console(file=sys.stdout, width=None if sys.stdout.isatty() else 150)
     led = res.ledger
     start = led.calendar.date_of(led.fiscal_start_day)
@@ -62,7 +78,7 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
     console.print(table)
 
     people = res.people()
-    others = [n for n in res.payouts if n != res.baseline]
+    others = [n for n in res.plans if n != res.baseline]
     wl = Table(title=rich_text(f"Winners and losers: variable pay per person, change versus {res.baseline}"))
     wl.add_column("person")
     wl.add_column(rich_text(f"{res.baseline} $"), justify="right")
@@ -79,21 +95,35 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
     console.print(wl)
 
     if out is not None:
-        from sim.experiment.results import csv_text, to_strict_json
-        from sim.files import atomic_write_text
+        if not csv_out:
+            from sim.experiment.results import to_strict_json
+            from sim.files import atomic_write_text
 
-        if out.suffix.lower() == ".json":
             atomic_write_text(out, to_strict_json({"summary": res.summary(), "people": people,
                                                    "baseline": res.baseline}, indent=2))
-        else:
-            import pandas as pd
-
-            frames = []
-            for name, p in res.payouts.items():
-                f = p.frame()
-                f.insert(0, "plan", name)
-                f.insert(2, "name", [led.names.get(x, "") for x in f["person"]])
-                frames.append(f)
-            atomic_write_text(out, csv_text(pd.concat(frames, ignore_index=True)))
         console.print(f"wrote {safe_text(out)}", markup=False, highlight=False)
     return 0
+
+
+def _line_writer(fh: BinaryIO) -> Callable[[str, Payouts, DealLedger], None]:
+    """Writes each plan's payout lines to ``fh`` as CSV (plan, person, name, then the line's
+    fields), a block of lines at a time; the header once."""
+    from sim.experiment.results import csv_text
+
+    header = [True]
+
+    def write(plan: str, payouts: Payouts, ledger: DealLedger) -> None:
+        for frame in payouts.frames(LINES_PER_BLOCK):
+            frame.insert(0, "plan", plan)
+            frame.insert(2, "name", [ledger.names.get(x, "") for x in frame["person"].tolist()])
+            text = csv_text(frame)
+            if not header[0]:
+                text = text.split("\n", 1)[1]
+            header[0] = False
+            fh.write(text.encode("utf-8"))
+
+    return write
+
+
+LINES_PER_BLOCK = 200_000
+"""Payout lines turned into CSV text at a time."""

@@ -34,11 +34,12 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import io
 import math
 import re
 from array import array
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -417,6 +418,16 @@ class DealLedger:
                 else:
                     yield Event(day, _KINDS[c], amount=amount, first_year=first == 1, **who[r - 1])
 
+    def iter_rows(self, skip: frozenset[str] = frozenset(), chunk: int = _CHUNK) -> Iterator[np.ndarray]:
+        """:meth:`rows` in consecutive blocks of at most ``chunk`` rows (a large export never holds
+        all its rows at once)."""
+        order = self._order
+        if skip:
+            codes = np.asarray([_CODE[k] for k in skip if k in _CODE], dtype=np.int8)
+            order = order[~np.isin(self._kind[order], codes)]
+        for lo in range(0, len(order), chunk):
+            yield self._rows_at(order[lo : lo + chunk])
+
     def rows(self, skip: frozenset[str] = frozenset()) -> np.ndarray:
         """The events as ledger rows (:data:`sim.ledger.EVENT_DTYPE`), in the order of
         :meth:`iter_events` (the same events, built in bulk)."""
@@ -424,6 +435,10 @@ class DealLedger:
         if skip:
             codes = np.asarray([_CODE[k] for k in skip if k in _CODE], dtype=np.int8)
             order = order[~np.isin(self._kind[order], codes)]
+        return self._rows_at(order)
+
+    def _rows_at(self, order: np.ndarray) -> np.ndarray:
+        """The rows of the events at positions ``order`` (in that order)."""
         code = np.asarray([KIND_CODE[k] for k in _KINDS], dtype=np.int8)[self._kind[order]]
         ref = self._ref[order]
         out = np.empty(len(order), dtype=EVENT_DTYPE)
@@ -439,15 +454,7 @@ class DealLedger:
             out["person"][people] = p_id[ref[people]]
         deal = ~people
         d = ref[deal]
-        ids = self._ids
-        per_deal = [(ids[("ae", x.owner)], ids[("csm", x.csm)] if x.csm else -1) for x in self._deals]
-        ae = np.asarray([-1] + [a for a, _ in per_deal], dtype=np.int32)
-        csm = np.asarray([-1] + [c for _, c in per_deal], dtype=np.int32)
-        cust = np.asarray([-1, *self._customers], dtype=np.int64)
-        kind = np.asarray([0] + [DEAL_KIND_CODE[x.kind] for x in self._deals], dtype=np.int8)
-        amount = np.asarray([1.0] + [x.amount for x in self._deals], dtype=np.float64)
-        discount = np.asarray([0.0] + [x.discount for x in self._deals], dtype=np.float64)
-        term = np.asarray([0] + [x.term_months for x in self._deals], dtype=np.int16)
+        ae, csm, cust, kind, amount, discount, term = self._deal_columns
         out["deal"][deal] = d
         out["customer"][deal] = cust[d]
         out["ae"][deal] = ae[d]
@@ -462,10 +469,23 @@ class DealLedger:
         out["first_year"][other] = self._first_year[order][other] == 1
         return out
 
-    @property
-    def _order(self) -> Any:
-        import numpy as np
+    @functools.cached_property
+    def _deal_columns(self) -> tuple[np.ndarray, ...]:
+        """Per deal id (0: none): AE, CSM, customer, deal kind, ACV, discount and term."""
+        ids = self._ids
+        per_deal = [(ids[("ae", x.owner)], ids[("csm", x.csm)] if x.csm else -1) for x in self._deals]
+        return (
+            np.asarray([-1] + [a for a, _ in per_deal], dtype=np.int32),
+            np.asarray([-1] + [c for _, c in per_deal], dtype=np.int32),
+            np.asarray([-1, *self._customers], dtype=np.int64),
+            np.asarray([0] + [DEAL_KIND_CODE[x.kind] for x in self._deals], dtype=np.int8),
+            np.asarray([1.0] + [x.amount for x in self._deals], dtype=np.float64),
+            np.asarray([0.0] + [x.discount for x in self._deals], dtype=np.float64),
+            np.asarray([0] + [x.term_months for x in self._deals], dtype=np.int16),
+        )
 
+    @functools.cached_property
+    def _order(self) -> Any:
         return np.argsort(self._day, kind="stable")
 
 
@@ -589,24 +609,47 @@ def _add_months(d: dt.date, months: int) -> dt.date:
 
 
 @dataclass
+class PlanTotals:
+    """What the back-test keeps of one plan's payouts: its totals and the variable pay per person."""
+
+    variable_usd: float
+    clawbacks_usd: float
+    base_usd: float
+    by_person: dict[str, float]
+
+    @classmethod
+    def of(cls, payouts: Payouts) -> PlanTotals:
+        """The totals of ``payouts``."""
+        return cls(
+            payouts.variable_total(), payouts.clawback_total(), payouts.base_total(), payouts.by_person()
+        )
+
+
+@dataclass
 class BacktestResult:
-    """Payouts of every plan for the same deals."""
+    """Payouts of every plan for the same deals (their totals; the lines go to a writer as each
+    plan is priced: :func:`backtest`)."""
 
     ledger: DealLedger
-    payouts: dict[str, Payouts] = field(default_factory=dict)
+    totals: dict[str, PlanTotals] = field(default_factory=dict)
     baseline: str = ""
+
+    @property
+    def plans(self) -> list[str]:
+        """The plans priced, in scenario order."""
+        return list(self.totals)
 
     def summary(self) -> list[dict[str, float | str]]:
         """Cost per plan: variable, clawbacks, base, total and variable as a share of bookings."""
         out: list[dict[str, float | str]] = []
         bookings = self.ledger.bookings
-        for name, p in self.payouts.items():
-            var, base = p.variable_total(), p.base_total()
+        for name, p in self.totals.items():
+            var, base = p.variable_usd, p.base_usd
             out.append(
                 {
                     "plan": name,
                     "variable_usd": var,
-                    "clawbacks_usd": p.clawback_total(),
+                    "clawbacks_usd": p.clawbacks_usd,
                     "base_usd": base,
                     "total_usd": var + base,
                     "variable_pct_of_bookings": 100.0 * var / bookings if bookings else 0.0,
@@ -617,11 +660,10 @@ class BacktestResult:
     def people(self) -> dict[str, dict[str, float]]:
         """Variable pay per person name and plan."""
         out: dict[str, dict[str, float]] = {}
-        for name, p in self.payouts.items():
-            by = p.by_person()
+        for name, p in self.totals.items():
             for pid, who in self.ledger.names.items():
                 role = who.split(":", 1)[0]
-                out.setdefault(who, {})[name] = by.get(f"{role}:{pid}", 0.0)
+                out.setdefault(who, {})[name] = p.by_person.get(f"{role}:{pid}", 0.0)
         return out
 
 
@@ -675,16 +717,25 @@ def inert_kinds(plan: PlanDesign) -> frozenset[str]:
 def price_plan(led: DealLedger, plan: PlanDesign) -> Payouts:
     """Payouts of one plan for a deal ledger (what ``compute_payouts`` gives for ``led.events``)."""
     state = PayState(plan, led.calendar, start_day=led.fiscal_start_day)
-    rows = led.rows(skip=inert_kinds(plan))
-    for lo in range(0, len(rows), _CHUNK):
-        state.observe_rows(rows[lo : lo + _CHUNK])
+    for rows in led.iter_rows(skip=inert_kinds(plan)):
+        state.observe_rows(rows)
     return payouts_from_state(state, start_day=led.fiscal_start_day, end_day=led.end_day)
 
 
-def backtest(deals: list[Deal], scenario: Scenario) -> BacktestResult:
-    """Price the same deals under every plan of ``scenario`` (no behaviour change)."""
+def backtest(
+    deals: list[Deal], scenario: Scenario, lines: Callable[[str, Payouts, DealLedger], None] | None = None
+) -> BacktestResult:
+    """Price the same deals under every plan of ``scenario`` (no behaviour change).
+
+    Each plan's payouts are summarised (:class:`PlanTotals`) and handed to ``lines`` (when
+    given, e.g. to write them out) before the next plan is priced, so a large export holds one
+    plan's lines at a time."""
     led = deals_to_events(deals, scenario.company.fiscal_year_start_month)
     res = BacktestResult(led, baseline=scenario.baseline)
     for plan in scenario.plans:
-        res.payouts[plan.name] = price_plan(led, plan)
+        payouts = price_plan(led, plan)
+        res.totals[plan.name] = PlanTotals.of(payouts)
+        if lines is not None:
+            lines(plan.name, payouts, led)
+        del payouts
     return res

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -519,52 +520,31 @@ class PayState:
     def line_columns(self, start_day: float = -math.inf, end_day: float = math.inf) -> LineColumns:
         """The lines emitted so far dated in ``[start_day, end_day)``, in emission order."""
         n = int(self.si[kn.SI_LINES])
-        li = self.ln_i[:n]
-        lf = self.ln_f[:n]
-        keep = (lf[:, kn.LN_DAY] >= start_day) & (lf[:, kn.LN_DAY] < end_day)
-        li, lf = li[keep], lf[keep]
+        day = self.ln_f[:n, kn.LN_DAY]
+        rows = np.flatnonzero((day >= start_day) & (day < end_day))
+        li, lf = self.ln_i, self.ln_f
         comps, measures = self._names()
         n_rules = len(self.rulebook.rules)
-        comp = li[:, kn.LN_COMP]
+        comp = li[rows, kn.LN_COMP]
         spiff = -2 - comp  # the spiff's index on spiff lines
-        comp_idx = np.where(comp >= 0, comp, n_rules + 1 + spiff)
         rule_measure = np.array(
             [MEASURES.index(r.comp.measure) for r in self.rulebook.rules] + [0], dtype=np.int64
         )
         measure = np.where(
             comp >= 0, rule_measure[np.clip(comp, 0, max(n_rules - 1, 0))], len(MEASURES) + 1 + spiff
         )
-        why = np.stack(
-            [li[:, kn.LN_REASON], li[:, kn.LN_DEAL], li[:, kn.LN_AUX], li[:, kn.LN_PK], comp], axis=1
-        ).astype(np.int64)
+        why = np.empty((len(rows), 5), dtype=np.int32)
+        for j, col in enumerate((kn.LN_REASON, kn.LN_DEAL, kn.LN_AUX, kn.LN_PK)):
+            why[:, j] = li[rows, col]
+        why[:, 4] = comp
         return LineColumns(
-            person=li[:, kn.LN_PERSON].copy(), role=li[:, kn.LN_ROLE].copy(),
-            pay_month=li[:, kn.LN_MONTH].copy(), day=lf[:, kn.LN_DAY].copy(),
-            component=comp_idx.astype(np.int64), measure=measure.astype(np.int64),
-            measure_value=lf[:, kn.LN_VALUE].copy(), rate=lf[:, kn.LN_RATE].copy(),
-            amount=lf[:, kn.LN_AMOUNT].copy(), role_names=ROLES, component_names=comps,
-            measure_names=measures, why_i=why, why_f=lf[:, kn.LN_FRAC].copy(), render=self._reasons,
+            person=li[rows, kn.LN_PERSON].astype(np.int32), role=li[rows, kn.LN_ROLE],
+            pay_month=li[rows, kn.LN_MONTH].astype(np.int32), day=lf[rows, kn.LN_DAY],
+            component=np.where(comp >= 0, comp, n_rules + 1 + spiff), measure=measure,
+            measure_value=lf[rows, kn.LN_VALUE], rate=lf[rows, kn.LN_RATE], amount=lf[rows, kn.LN_AMOUNT],
+            role_names=ROLES, component_names=comps, measure_names=measures, why_i=why,
+            why_f=lf[rows, kn.LN_FRAC], render=ReasonText(self.rulebook),
         )  # fmt: skip
-
-    def _reasons(self, why_i: NDArray[np.int64], why_f: NDArray[np.float64]) -> list[str]:
-        """The reason texts of lines from their codes (see :meth:`line_columns`)."""
-        rb = self.rulebook
-        out = []
-        for (code, deal, aux, pk, comp), frac in zip(why_i.tolist(), why_f.tolist(), strict=True):
-            if code == _BASE_REASON:
-                out.append("base salary")
-            elif code == kn.REASON_RELEASE:
-                kind = EVENT_KINDS[aux]
-                text = f"{kind} deal {deal}" if deal >= 0 else kind
-                out.append(text + (f" ({frac:.0%} released)" if frac < 1.0 else ""))
-            elif code == kn.REASON_CLAWBACK:
-                trigger = _CLAWBACK_NAME[EVENT_KINDS[aux]]
-                out.append(f"clawback: {trigger} within {rb.rf[comp, RF_CB_WINDOW]:g} days (deal {deal})")
-            elif code == kn.REASON_SPIFF:
-                out.append(f"spiff {rb.spiffs[-2 - comp][1].event}")
-            else:
-                out.append(f"{PERIODS[pk]} {aux} {rb.rules[comp].comp.kind} at {frac:.3f} of target")
-        return out
 
     @property
     def lines(self) -> list[PayoutLine]:
@@ -618,13 +598,14 @@ class PayState:
         n_rules = len(self.rulebook.rules)
         k = len(amount)
         return LineColumns(
-            person=np.array(person, dtype=np.int64), role=np.array(role, dtype=np.int64),
-            pay_month=np.array(month, dtype=np.int64), day=np.array(day, dtype=np.float64),
+            person=np.array(person, dtype=np.int32), role=np.array(role, dtype=np.int64),
+            pay_month=np.array(month, dtype=np.int32), day=np.array(day, dtype=np.float64),
             component=np.full(k, n_rules, dtype=np.int64), measure=np.full(k, len(MEASURES), dtype=np.int64),
             measure_value=np.array(value, dtype=np.float64), rate=np.array(rate, dtype=np.float64),
             amount=np.array(amount, dtype=np.float64), role_names=ROLES, component_names=comps,
-            measure_names=measures, why_i=np.tile(np.array([_BASE_REASON, -1, -1, -1, -1]), (k, 1)),
-            why_f=np.zeros(k), render=self._reasons,
+            measure_names=measures,
+            why_i=np.tile(np.array([_BASE_REASON, -1, -1, -1, -1], dtype=np.int32), (k, 1)),
+            why_f=np.zeros(k), render=ReasonText(self.rulebook),
         )  # fmt: skip
 
     def base_lines(self, start_day: float, end_day: float) -> list[PayoutLine]:
@@ -673,6 +654,34 @@ class PayState:
                 for person in sorted(chosen):
                     v = float(self.acc[s, N_ROLES + person, t]) if t >= 0 else 0.0
                     out.append(v / q)
+        return out
+
+
+class ReasonText:
+    """Writes payout lines' reasons from their codes; holds the plan's tables, not the pay state
+    (a large payout table outlives the state that made it)."""
+
+    def __init__(self, rulebook: Rulebook) -> None:
+        self.rulebook = rulebook
+
+    def __call__(self, why_i: NDArray[np.integer[Any]], why_f: NDArray[np.float64]) -> list[str]:
+        """The reason texts of lines from their codes (see :meth:`PayState.line_columns`)."""
+        rb = self.rulebook
+        out = []
+        for (code, deal, aux, pk, comp), frac in zip(why_i.tolist(), why_f.tolist(), strict=True):
+            if code == _BASE_REASON:
+                out.append("base salary")
+            elif code == kn.REASON_RELEASE:
+                kind = EVENT_KINDS[aux]
+                text = f"{kind} deal {deal}" if deal >= 0 else kind
+                out.append(text + (f" ({frac:.0%} released)" if frac < 1.0 else ""))
+            elif code == kn.REASON_CLAWBACK:
+                trigger = _CLAWBACK_NAME[EVENT_KINDS[aux]]
+                out.append(f"clawback: {trigger} within {rb.rf[comp, RF_CB_WINDOW]:g} days (deal {deal})")
+            elif code == kn.REASON_SPIFF:
+                out.append(f"spiff {rb.spiffs[-2 - comp][1].event}")
+            else:
+                out.append(f"{PERIODS[pk]} {aux} {rb.rules[comp].comp.kind} at {frac:.3f} of target")
         return out
 
 

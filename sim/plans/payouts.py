@@ -8,7 +8,7 @@ as an object, built only when someone asks for :attr:`Payouts.lines`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
@@ -41,11 +41,11 @@ class PayoutLine:
 LINE_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(PayoutLine))
 
 
-Render = Callable[[NDArray[np.int64], NDArray[np.float64]], list[str]]
+Render = Callable[[NDArray[np.integer[Any]], NDArray[np.float64]], list[str]]
 """Turns lines' reason codes (``why_i``, ``why_f``) into their reason texts."""
 
 
-def _no_reasons(why_i: NDArray[np.int64], why_f: NDArray[np.float64]) -> list[str]:
+def _no_reasons(why_i: NDArray[np.integer[Any]], why_f: NDArray[np.float64]) -> list[str]:
     return [""] * len(why_f)
 
 
@@ -58,9 +58,9 @@ class LineColumns:
     the engine knew) and written out as text by ``render`` only when asked (:attr:`reasons`).
     """
 
-    person: NDArray[np.int64]
+    person: NDArray[np.integer[Any]]
     role: NDArray[np.int64]
-    pay_month: NDArray[np.int64]
+    pay_month: NDArray[np.integer[Any]]
     day: NDArray[np.float64]
     component: NDArray[np.int64]
     measure: NDArray[np.int64]
@@ -70,7 +70,7 @@ class LineColumns:
     role_names: Sequence[str]
     component_names: Sequence[str]
     measure_names: Sequence[str]
-    why_i: NDArray[np.int64]
+    why_i: NDArray[np.integer[Any]]
     why_f: NDArray[np.float64]
     render: Render = _no_reasons
 
@@ -145,6 +145,11 @@ class Payouts:
                 strict=True,
             )
         ]  # fmt: skip
+
+    def frames(self, size: int) -> Iterator[pd.DataFrame]:
+        """The lines as DataFrames of at most ``size`` rows each, in order (one block at a time)."""
+        for lo in range(0, len(self.columns), size):
+            yield Payouts(self.columns.take(np.arange(lo, min(lo + size, len(self.columns))))).frame()
 
     def frame(self) -> pd.DataFrame:
         """The lines as a DataFrame (one row per line)."""
