@@ -125,5 +125,5 @@ def _line_writer(fh: BinaryIO) -> Callable[[str, Payouts, DealLedger], None]:
     return write
 
 
-LINES_PER_BLOCK = 200_000
+LINES_PER_BLOCK = 50_000
 """Payout lines turned into CSV text at a time."""

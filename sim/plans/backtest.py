@@ -100,7 +100,7 @@ DELIMITERS = (",", ";", "\t", "|")
 """Column separators recognised; the one that splits the header into most columns is used."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Deal:
     """One closed opportunity of the CSV."""
 
@@ -719,7 +719,7 @@ def price_plan(led: DealLedger, plan: PlanDesign) -> Payouts:
     state = PayState(plan, led.calendar, start_day=led.fiscal_start_day)
     for rows in led.iter_rows(skip=inert_kinds(plan)):
         state.observe_rows(rows)
-    return payouts_from_state(state, start_day=led.fiscal_start_day, end_day=led.end_day)
+    return payouts_from_state(state, start_day=led.fiscal_start_day, end_day=led.end_day, spend=True)
 
 
 def backtest(

@@ -133,7 +133,7 @@ class PayState:
         self.it_i = np.zeros((256, kn.N_IT_I), dtype=np.int64)
         self.it_f = np.zeros((256, kn.N_IT_F))
         self.hk = np.zeros((256, kn.N_HK), dtype=np.int64)
-        self.ln_i = np.zeros((256, kn.N_LN_I), dtype=np.int64)
+        self.ln_i = np.zeros((256, kn.N_LN_I), dtype=np.int32)  # codes, ids and months: small
         self.ln_f = np.zeros((256, kn.N_LN_F))
         self.si = np.zeros(kn.N_SI, dtype=np.int64)
         self.sf = np.zeros(kn.N_SF)
@@ -283,8 +283,8 @@ class PayState:
         if self.si[kn.SI_HKEYS] + 2 * margin > len(self.hk):
             self.hk = _grown(self.hk, 0, max(self.si[kn.SI_HKEYS] + 2 * margin, 2 * len(self.hk)), 0)
         need_lines = self.si[kn.SI_LINES] + 2 * (margin + self.si[kn.SI_CHAIN] + self.si[kn.SI_HELD])
-        if need_lines > len(self.ln_i):
-            n = max(need_lines, 2 * len(self.ln_i))
+        if need_lines > len(self.ln_i):  # lines are kept to the end: grow by half, not double
+            n = max(need_lines, len(self.ln_i) * 3 // 2)
             self.ln_i = _grown(self.ln_i, 0, n, 0)
             self.ln_f = _grown(self.ln_f, 0, n, 0.0)
         self._restate()
@@ -685,15 +685,24 @@ class ReasonText:
         return out
 
 
-def payouts_from_state(state: PayState, *, start_day: float, end_day: float) -> Payouts:
-    """Close the state's periods up to ``end_day`` and cut its lines to ``[start_day, end_day)``."""
+def payouts_from_state(
+    state: PayState, *, start_day: float, end_day: float, spend: bool = False
+) -> Payouts:
+    """Close the state's periods up to ``end_day`` and cut its lines to ``[start_day, end_day)``.
+
+    With ``spend`` the state is finished with: its line store is released as soon as it is read,
+    so a large back-test never holds its lines three times."""
     state.close_until(end_day)
-    cols = LineColumns.concat(
-        [state.line_columns(start_day, end_day), state.base_columns(start_day, end_day)]
-    )
+    parts = [state.line_columns(start_day, end_day), state.base_columns(start_day, end_day)]
+    if spend:
+        state.ln_i, state.ln_f = state.ln_i[:0].copy(), state.ln_f[:0].copy()
+        state.si[kn.SI_LINES] = 0
+        state._restate()
+    person, role, day = (np.concatenate([getattr(p, k) for p in parts]) for k in ("person", "role", "day"))
     role_rank = np.argsort(np.argsort(np.array(ROLES, dtype=object)))  # rank of each role's name
-    sorted_cols = cols.take(np.lexsort((cols.person, role_rank[cols.role], cols.day)))  # stable
-    return Payouts(sorted_cols, state.attainments(start_day, end_day))
+    order = np.lexsort((person, role_rank[role], day))  # stable
+    del person, role, day
+    return Payouts(LineColumns.concat(parts, order), state.attainments(start_day, end_day))
 
 
 def compute_payouts(

@@ -165,7 +165,7 @@ def heads(role, day, st):
 
 _EMIT = (
     "void(int64, int64, float64, int64, int64, int64, int64, int64, float64, float64, float64, float64, "
-    "float64[::1], int64[:, ::1], float64[:, ::1], float64[:, ::1], int64[::1])"
+    "float64[::1], int32[:, ::1], float64[:, ::1], float64[:, ::1], int64[::1])"
 )
 
 

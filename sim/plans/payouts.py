@@ -94,11 +94,15 @@ class LineColumns:
         return replace(self, **arrays)
 
     @classmethod
-    def concat(cls, parts: Sequence[LineColumns]) -> LineColumns:
-        """Lines of several parts with the same name tables, end to end."""
-        joined: dict[str, Any] = {
-            name: np.concatenate([getattr(p, name) for p in parts]) for name in cls.NUMBERS
-        }
+    def concat(cls, parts: Sequence[LineColumns], order: NDArray[np.int64] | None = None) -> LineColumns:
+        """Lines of several parts with the same name tables, end to end; with ``order``, the
+        joined lines at those positions (built a column at a time: a large table is never held
+        twice)."""
+        joined: dict[str, Any] = {}
+        for name in cls.NUMBERS:
+            column = np.concatenate([getattr(p, name) for p in parts])
+            joined[name] = column if order is None else column[order]
+            del column
         return replace(parts[0], **joined)
 
     @classmethod
