@@ -98,8 +98,17 @@ def run(
     mapping: dict[str, Any] = dict(set or {})
     mapping.update({k.replace("__", "."): v for k, v in overrides.items()})
     scenario = resolve_scenario(scenario_or_path, mapping, reps=reps, seed=seed)
-    runner = Runner(scenario, replicate=replicate, backend=backend, workers=workers, scheduler=scheduler,
-                    out=out, resume=resume, progress=make_progress(quiet), command=["sim.run"])
+    runner = Runner(
+        scenario,
+        replicate=replicate,
+        backend=backend,
+        workers=workers,
+        scheduler=scheduler,
+        out=out,
+        resume=resume,
+        progress=make_progress(quiet),
+        command=["sim.run"],
+    )
     try:
         return runner.run()
     except RunFailed as exc:

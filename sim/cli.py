@@ -40,7 +40,6 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_INVALID)
 
 
-
 def _cmd_validate(args: argparse.Namespace) -> int:
     failed = False
     for file in args.files:
@@ -70,15 +69,17 @@ def build_parser() -> argparse.ArgumentParser:
         description="Simulate how compensation plans change behaviour, retention and revenue.",
     )
     parser.add_argument("--version", action="version", version=f"incentsim {__version__}")
-    parser.add_argument(
-        "--debug", action="store_true", help="show tracebacks for failures (developers)"
-    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks for failures (developers)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     p = sub.add_parser("validate", help="check scenario files and report every problem")
     p.add_argument("files", nargs="+", metavar="FILE", help="scenario YAML files")
-    p.add_argument("--set", action="append", metavar="PATH=VALUE",
-                   help="override a field, e.g. --set experiment.seed=7 (repeatable)")
+    p.add_argument(
+        "--set",
+        action="append",
+        metavar="PATH=VALUE",
+        help="override a field, e.g. --set experiment.seed=7 (repeatable)",
+    )
     p.add_argument("--quiet", action="store_true", help="print nothing when files are valid")
     p.set_defaults(func=_cmd_validate)
 
@@ -128,8 +129,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             traceback.print_exc()
         else:
-            print(f"error: {type(exc).__name__}: {safe_text(exc)} (rerun with --debug for a traceback)",
-                  file=sys.stderr)
+            print(
+                f"error: {type(exc).__name__}: {safe_text(exc)} (rerun with --debug for a traceback)",
+                file=sys.stderr,
+            )
         return EXIT_FAILURE
     finally:
         if previous is not None:

@@ -28,9 +28,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("deals", metavar="DEALS.csv", help="closed deals (CRM opportunity export)")
     p.add_argument("--scenario", required=True, metavar="S.yaml", help="scenario whose plans are compared")
     p.add_argument("--set", action="append", metavar="PATH=VALUE", help="override a scenario field")
-    p.add_argument("--out", metavar="FILE",
-                   help="write payout lines of every plan (.csv) or the summary tables (.json); "
-                        "an existing file is refused unless --force")
+    p.add_argument(
+        "--out",
+        metavar="FILE",
+        help="write payout lines of every plan (.csv) or the summary tables (.json); "
+        "an existing file is refused unless --force",
+    )
     p.add_argument("--force", action="store_true", help="replace an existing --out file")
     p.set_defaults(func=_cmd_backtest)
 
@@ -46,8 +49,9 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
 
     out = None
     if args.out:  # checked first: a refused output costs nothing and destroys nothing
-        out = check_output_file(args.out, force=args.force, source="incentsim backtest",
-                                inputs=(args.deals, args.scenario))
+        out = check_output_file(
+            args.out, force=args.force, source="incentsim backtest", inputs=(args.deals, args.scenario)
+        )
     scenario = load_scenario(args.scenario, args.set or None)
     deals = read_deals(args.deals)
     csv_out = out is not None and out.suffix.lower() != ".json"
@@ -65,15 +69,20 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
     start = led.calendar.date_of(led.fiscal_start_day)
     end = led.calendar.date_of(led.fiscal_end_day - 1)
     # Every name below is user text (plans from the scenario, people from the CSV): escaped.
-    table = Table(title=f"Cost per plan: {len(deals)} deals closed {start} to {end}, "
-                        f"bookings ${led.bookings:,.0f} (no behaviour change)")
+    table = Table(
+        title=f"Cost per plan: {len(deals)} deals closed {start} to {end}, "
+        f"bookings ${led.bookings:,.0f} (no behaviour change)"
+    )
     for col in ("plan", "variable $", "of which clawbacks $", "base $", "total $", "variable % of bookings"):
         table.add_column(col, justify="left" if col == "plan" else "right")
     for row in res.summary():
         table.add_row(
             rich_text(str(row["plan"]) + (" (baseline)" if row["plan"] == res.baseline else "")),
-            f"{row['variable_usd']:,.0f}", f"{row['clawbacks_usd']:,.0f}", f"{row['base_usd']:,.0f}",
-            f"{row['total_usd']:,.0f}", f"{row['variable_pct_of_bookings']:.2f}%",
+            f"{row['variable_usd']:,.0f}",
+            f"{row['clawbacks_usd']:,.0f}",
+            f"{row['base_usd']:,.0f}",
+            f"{row['total_usd']:,.0f}",
+            f"{row['variable_pct_of_bookings']:.2f}%",
         )
     console.print(table)
 
@@ -99,8 +108,12 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
             from sim.experiment.results import to_strict_json
             from sim.files import atomic_write_text
 
-            atomic_write_text(out, to_strict_json({"summary": res.summary(), "people": people,
-                                                   "baseline": res.baseline}, indent=2))
+            atomic_write_text(
+                out,
+                to_strict_json(
+                    {"summary": res.summary(), "people": people, "baseline": res.baseline}, indent=2
+                ),
+            )
         console.print(f"wrote {safe_text(out)}", markup=False, highlight=False)
     return 0
 

@@ -18,8 +18,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
             "from a results folder written by `incentsim run`. Nothing is re-simulated."
         ),
     )
-    p.add_argument("folder", metavar="DIR", help="results folder (holds config.resolved.yaml and "
-                                                   "replications.parquet)")
+    p.add_argument(
+        "folder", metavar="DIR", help="results folder (holds config.resolved.yaml and replications.parquet)"
+    )
     p.add_argument("--quiet", action="store_true", help="print nothing on success")
     p.set_defaults(func=cmd_report)
 

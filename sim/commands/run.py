@@ -42,23 +42,42 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
         ),
     )
     p.add_argument("scenario", metavar="SCENARIO.yaml", help="scenario file")
-    p.add_argument("--set", action="append", metavar="PATH=VALUE",
-                   help="override a field, e.g. --set company.horizon_years=1 (repeatable)")
-    p.add_argument("--reps", type=_positive_int, metavar="N",
-                   help="replications per plan in the first round (experiment.replications; raises "
-                        "max_replications to N if lower)")
+    p.add_argument(
+        "--set",
+        action="append",
+        metavar="PATH=VALUE",
+        help="override a field, e.g. --set company.horizon_years=1 (repeatable)",
+    )
+    p.add_argument(
+        "--reps",
+        type=_positive_int,
+        metavar="N",
+        help="replications per plan in the first round (experiment.replications; raises "
+        "max_replications to N if lower)",
+    )
     p.add_argument("--seed", type=_non_negative_int, metavar="S", help="scenario seed (experiment.seed)")
-    p.add_argument("--workers", type=_positive_int, metavar="N",
-                   help="worker processes (default: one per core)")
-    p.add_argument("--backend", choices=("process", "serial", "dask"), default="process",
-                   help="where replications run (default: process)")
+    p.add_argument(
+        "--workers", type=_positive_int, metavar="N", help="worker processes (default: one per core)"
+    )
+    p.add_argument(
+        "--backend",
+        choices=("process", "serial", "dask"),
+        default="process",
+        help="where replications run (default: process)",
+    )
     p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler to join (with --backend dask)")
     p.add_argument("--out", metavar="DIR", help="results folder (default: runs/<scenario>-<UTC timestamp>)")
-    p.add_argument("--resume", action="store_true",
-                   help="continue an interrupted run in --out DIR; recomputes nothing already done")
-    p.add_argument("--force", action="store_true",
-                   help="start over in an existing --out DIR that is not empty (an earlier run's results "
-                        "and checkpoints are removed)")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue an interrupted run in --out DIR; recomputes nothing already done",
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="start over in an existing --out DIR that is not empty (an earlier run's results "
+        "and checkpoints are removed)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar and no summary table")
     p.set_defaults(func=cmd_run)
 
@@ -80,8 +99,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.scheduler and args.backend != "dask":
         print("error: incentsim run: --scheduler: only used with --backend dask", file=sys.stderr)
         return EXIT_INVALID
-    out = Path(args.out) if args.out else (
-        Path(scenario.output.dir) if scenario.output.dir else default_out_dir(scenario))
+    out = (
+        Path(args.out)
+        if args.out
+        else (Path(scenario.output.dir) if scenario.output.dir else default_out_dir(scenario))
+    )
     if args.resume and not args.out and not scenario.output.dir:
         print("error: incentsim run: --resume: needs --out DIR (the folder to resume)", file=sys.stderr)
         return EXIT_INVALID
@@ -90,8 +112,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     progress = make_progress(args.quiet)
     runner = Runner(
-        scenario, backend=args.backend, workers=args.workers, scheduler=args.scheduler, out=out,
-        resume=args.resume, force=args.force, progress=progress, command=["incentsim", *sys.argv[1:]],
+        scenario,
+        backend=args.backend,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        out=out,
+        resume=args.resume,
+        force=args.force,
+        progress=progress,
+        command=["incentsim", *sys.argv[1:]],
     )
     failed: RunFailed | None = None
     try:

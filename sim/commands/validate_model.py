@@ -25,12 +25,21 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
             "documented limitation), 1 otherwise (including a known failure that now passes)."
         ),
     )
-    p.add_argument("cases", nargs="*", metavar="CASE",
-                   help="case ids or glob patterns (e.g. 'exact.*', 'finding.larkin'); default: all")
+    p.add_argument(
+        "cases",
+        nargs="*",
+        metavar="CASE",
+        help="case ids or glob patterns (e.g. 'exact.*', 'finding.larkin'); default: all",
+    )
     p.add_argument("--fast", action="store_true", help="skip the slow cases (those marked slow in tests)")
     p.add_argument("--list", action="store_true", help="list the cases and exit")
-    p.add_argument("--workers", type=int, default=1, metavar="N",
-                   help="run cases in N processes (default 1; results do not depend on it)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run cases in N processes (default 1; results do not depend on it)",
+    )
     p.add_argument("--json", metavar="FILE", help="also write the results as JSON (atomically)")
     p.add_argument("--markdown", metavar="FILE", help="also write the results as a Markdown table")
     p.add_argument("--force", action="store_true", help="replace an existing --json or --markdown file")
@@ -86,8 +95,11 @@ def _print(results: list[Any]) -> None:
             table.add_row(escape(r.case), "(error)", "", last, "", "[red]FAIL[/red]")
         for c in r.checks:
             verdict = (
-                "[green]pass[/green]" if c.passed
-                else "[yellow]FAIL (known)[/yellow]" if r.known_failure else "[red]FAIL[/red]"
+                "[green]pass[/green]"
+                if c.passed
+                else "[yellow]FAIL (known)[/yellow]"
+                if r.known_failure
+                else "[red]FAIL[/red]"
             )
             table.add_row(escape(r.case), escape(c.name), escape(c.expected), _sim_text(c), str(c.n), verdict)
     console.print(table)
@@ -98,8 +110,11 @@ def _print(results: list[Any]) -> None:
         if r.known_failure and not r.passed:
             console.print(f"known limitation, {escape(r.case)}: {escape(r.known_failure)}", highlight=False)
         elif r.known_failure and r.passed:
-            console.print(f"[red]{escape(r.case)} is documented as a known failure but passed: "
-                          "update docs/validation.md and the case[/red]", highlight=False)
+            console.print(
+                f"[red]{escape(r.case)} is documented as a known failure but passed: "
+                "update docs/validation.md and the case[/red]",
+                highlight=False,
+            )
     for r in results:
         if r.error:
             console.print(f"[red]{escape(r.case)} raised:[/red]\n{escape(r.error)}", highlight=False)
@@ -111,8 +126,10 @@ def cmd_validate_model(args: argparse.Namespace) -> int:
 
     cases = select(args.cases or None, include_slow=not args.fast)
     if not cases:
-        print(f"error: validate-model: (cases): no case matches {' '.join(args.cases) or '(all)'}",
-              file=sys.stderr)
+        print(
+            f"error: validate-model: (cases): no case matches {' '.join(args.cases) or '(all)'}",
+            file=sys.stderr,
+        )
         return EXIT_INVALID
     if args.workers < 1:
         print(f"error: validate-model: --workers: expected at least 1, found {args.workers}", file=sys.stderr)
@@ -125,8 +142,11 @@ def cmd_validate_model(args: argparse.Namespace) -> int:
     from sim.files import atomic_write_text, check_output_file
 
     # outputs are checked before the (long) run: an existing file is kept unless --force
-    outputs = {opt: check_output_file(path, force=args.force, source="incentsim validate-model", option=opt)
-               for opt, path in (("--json", args.json), ("--markdown", args.markdown)) if path}
+    outputs = {
+        opt: check_output_file(path, force=args.force, source="incentsim validate-model", option=opt)
+        for opt, path in (("--json", args.json), ("--markdown", args.markdown))
+        if path
+    }
     results = _run_all([c.id for c in cases], args.workers)
     _print(results)
     if "--json" in outputs:

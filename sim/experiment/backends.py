@@ -140,8 +140,11 @@ class DaskBackend(Backend):
             self.workers = max(1, sum(int(w.get("nthreads", 1)) for w in info.get("workers", {}).values()))
         else:
             self._cluster = LocalCluster(
-                n_workers=self.workers, threads_per_worker=1, processes=True,
-                dashboard_address=None, silence_logs=40,
+                n_workers=self.workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=40,
             )
             self._client = Client(self._cluster)
         return self

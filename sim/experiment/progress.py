@@ -70,10 +70,15 @@ class RichProgress(Progress):
         from rich.progress import Progress as _Bar
 
         self._bar: Any = _Bar(
-            TextColumn("[bold]replications"), BarColumn(), MofNCompleteColumn(),
-            TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+            TextColumn("[bold]replications"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
             TextColumn("{task.fields[status]}"),
-            console=Console(stderr=True), transient=False,
+            console=Console(stderr=True),
+            transient=False,
         )
         self._task: Any = None
 

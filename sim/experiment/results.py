@@ -55,6 +55,7 @@ _CHUNK = re.compile(r"^chunk-(\d{6,})\.parquet$")
 
 # --- atomic files (the one helper lives in sim.files) -----------------------------------------
 
+
 def parquet_bytes(df: pd.DataFrame) -> bytes:
     """A DataFrame as Parquet bytes (zstd, no pandas index)."""
     buf = io.BytesIO()
@@ -113,6 +114,7 @@ def csv_text(df: pd.DataFrame) -> str:
 
 # --- checkpoints ----------------------------------------------------------------------------
 
+
 def result_to_json(result: ReplicationResult) -> str:
     """A ReplicationResult as JSON text (exact float round trip)."""
     return to_json(dataclasses.asdict(result))
@@ -162,12 +164,14 @@ class CheckpointStore:
         """Checkpoint successful results of one task (nothing when empty)."""
         if not results:
             return None
-        df = pd.DataFrame({
-            "plan": [r.plan for r in results],
-            "replication": np.asarray([r.replication for r in results], dtype=np.int64),
-            "seconds": np.asarray(seconds, dtype=float),
-            "result": [result_to_json(r) for r in results],
-        })
+        df = pd.DataFrame(
+            {
+                "plan": [r.plan for r in results],
+                "replication": np.asarray([r.replication for r in results], dtype=np.int64),
+                "seconds": np.asarray(seconds, dtype=float),
+                "result": [result_to_json(r) for r in results],
+            }
+        )
         path = self.dir / f"chunk-{self._next:06d}.parquet"
         while path.exists():  # never replace a chunk (the folder lock keeps writers apart)
             self._next += 1
@@ -178,6 +182,7 @@ class CheckpointStore:
 
 
 # --- tables ---------------------------------------------------------------------------------
+
 
 def _sorted(results: Iterable[ReplicationResult], plans: Sequence[str]) -> list[ReplicationResult]:
     order = {p: i for i, p in enumerate(plans)}
@@ -231,14 +236,29 @@ def timeseries_table(results: Iterable[ReplicationResult], plans: Sequence[str])
             for m in np.flatnonzero(count > 0):
                 col = data[finite[:, m], m]
                 p10[m], p90[m] = np.percentile(col, [10, 90])
-            frames.append(pd.DataFrame({
-                "plan": plan, "month": np.arange(data.shape[1], dtype=np.int64), "series": name,
-                "mean": mean, "p10": p10, "p90": p90,
-            }))
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "plan": plan,
+                        "month": np.arange(data.shape[1], dtype=np.int64),
+                        "series": name,
+                        "mean": mean,
+                        "p10": p10,
+                        "p90": p90,
+                    }
+                )
+            )
     if not frames:
-        return pd.DataFrame({"plan": pd.Series(dtype=object), "month": pd.Series(dtype=np.int64),
-                             "series": pd.Series(dtype=object), "mean": pd.Series(dtype=float),
-                             "p10": pd.Series(dtype=float), "p90": pd.Series(dtype=float)})
+        return pd.DataFrame(
+            {
+                "plan": pd.Series(dtype=object),
+                "month": pd.Series(dtype=np.int64),
+                "series": pd.Series(dtype=object),
+                "mean": pd.Series(dtype=float),
+                "p10": pd.Series(dtype=float),
+                "p90": pd.Series(dtype=float),
+            }
+        )
     return pd.concat(frames, ignore_index=True)
 
 
@@ -264,17 +284,20 @@ def details_table(results: Iterable[ReplicationResult], plans: Sequence[str]) ->
                 key_col.append(str(key))
                 seq = isinstance(v, list | tuple | np.ndarray)
                 values.append([float(x) for x in v] if seq else [float(v)])
-    table = pa.table({
-        "plan": pa.array(plan_col, pa.string()),
-        "replication": pa.array(rep_col, pa.int64()),
-        "kind": pa.array(kind_col, pa.string()),
-        "key": pa.array(key_col, pa.string()),
-        "values": pa.array(values, pa.list_(pa.float64())),
-    })
+    table = pa.table(
+        {
+            "plan": pa.array(plan_col, pa.string()),
+            "replication": pa.array(rep_col, pa.int64()),
+            "kind": pa.array(kind_col, pa.string()),
+            "key": pa.array(key_col, pa.string()),
+            "values": pa.array(values, pa.list_(pa.float64())),
+        }
+    )
     return table.to_pandas()
 
 
 # --- Results --------------------------------------------------------------------------------
+
 
 class Results:
     """The outcome of an experiment, in memory; ``Results.load(folder)`` reads a results folder.
@@ -347,8 +370,9 @@ class Results:
         self, metrics: Sequence[str] | None = None, confidence: float | None = None
     ) -> pd.DataFrame:
         """Paired differences against the baseline (Bonferroni-adjusted for several plans)."""
-        return stats.compare(self.replications, self.plans, self.baseline, metrics,
-                             confidence or self.confidence)
+        return stats.compare(
+            self.replications, self.plans, self.baseline, metrics, confidence or self.confidence
+        )
 
     def __repr__(self) -> str:
         n = self.replications.groupby("plan").size().to_dict() if len(self.replications) else {}

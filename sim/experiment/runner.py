@@ -67,8 +67,17 @@ TARGET_TASK_SECONDS = 0.1
 """Each task should carry at least this much work so that scheduling overhead stays small."""
 
 CORE_PACKAGES: tuple[str, ...] = (
-    "numpy", "scipy", "pandas", "pyarrow", "pydantic", "simpy", "PyYAML", "rich", "matplotlib",
-    "dask", "distributed",
+    "numpy",
+    "scipy",
+    "pandas",
+    "pyarrow",
+    "pydantic",
+    "simpy",
+    "PyYAML",
+    "rich",
+    "matplotlib",
+    "dask",
+    "distributed",
 )
 
 PRECISION_MET, PRECISION_MAX, PRECISION_NONE = "met", "stopped_at_max", "no_target"
@@ -93,17 +102,25 @@ class PrecisionState:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form for metadata."""
-        return {"status": self.status, "targets": self.targets, "half_widths": self.half_widths,
-                "rounds": self.rounds}
+        return {
+            "status": self.status,
+            "targets": self.targets,
+            "half_widths": self.half_widths,
+            "rounds": self.rounds,
+        }
 
     def describe(self) -> str:
         """One line for the terminal."""
         if self.status == PRECISION_NONE:
             return "no precision target"
-        parts = [f"{m} ±{self.half_widths.get(m, math.nan):.4g} (target {t:g})"
-                 for m, t in self.targets.items()]
-        verdict = "precision target met" if self.status == PRECISION_MET else (
-            "stopped at max_replications before the precision target was met")
+        parts = [
+            f"{m} ±{self.half_widths.get(m, math.nan):.4g} (target {t:g})" for m, t in self.targets.items()
+        ]
+        verdict = (
+            "precision target met"
+            if self.status == PRECISION_MET
+            else ("stopped at max_replications before the precision target was met")
+        )
         return f"{verdict}: " + ", ".join(parts)
 
 
@@ -123,8 +140,14 @@ def git_commit() -> str | None:
     if git is None or not (package_dir.parent / ".git").exists():
         return None
     try:
-        proc = subprocess.run([git, "rev-parse", "HEAD"], cwd=package_dir.parent, capture_output=True,
-                              text=True, timeout=10, check=False)
+        proc = subprocess.run(
+            [git, "rev-parse", "HEAD"],
+            cwd=package_dir.parent,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     sha = proc.stdout.strip()
@@ -159,8 +182,15 @@ def default_out_dir(scenario: Scenario, root: str | Path = "runs") -> Path:
 
 
 RESULT_FILES: tuple[str, ...] = (
-    CONFIG_FILE, METADATA_FILE, "replications.parquet", "summary.csv", "comparison.csv",
-    "timeseries.parquet", "details.parquet", "failures.json", "report.html",
+    CONFIG_FILE,
+    METADATA_FILE,
+    "replications.parquet",
+    "summary.csv",
+    "comparison.csv",
+    "timeseries.parquet",
+    "details.parquet",
+    "failures.json",
+    "report.html",
 )
 """Files a run writes at the top of its folder (``--force`` removes them before starting over)."""
 
@@ -214,15 +244,22 @@ class Runner:
         if self.out is None:
             if self.resume:
                 raise ScenarioError(
-                    [Problem("--resume", "(arguments)", "needs --out DIR (the folder to resume)")])
+                    [Problem("--resume", "(arguments)", "needs --out DIR (the folder to resume)")]
+                )
             return
         folder = self.out
         if folder.exists() and not folder.is_dir():
-            raise ScenarioError([Problem(str(folder), "(folder)",
-                                         "expected a results folder, found a file; use another --out")])
+            raise ScenarioError(
+                [
+                    Problem(
+                        str(folder), "(folder)", "expected a results folder, found a file; use another --out"
+                    )
+                ]
+            )
         if self.resume and not (folder / CONFIG_FILE).exists():
-            raise ScenarioError([Problem(str(folder), CONFIG_FILE,
-                                         "cannot resume: no config.resolved.yaml in this folder")])
+            raise ScenarioError(
+                [Problem(str(folder), CONFIG_FILE, "cannot resume: no config.resolved.yaml in this folder")]
+            )
         self._lock = FolderLock(folder).acquire()
         try:
             self._open_folder(folder)
@@ -234,14 +271,28 @@ class Runner:
         config = folder / CONFIG_FILE
         if self.resume:
             if config.read_text("utf-8") != config_text(self.scenario):
-                raise ScenarioError([Problem(str(config), "(file)",
-                                             "cannot resume: the resolved configuration differs from this "
-                                             "folder's (same scenario file and --set values needed)")])
+                raise ScenarioError(
+                    [
+                        Problem(
+                            str(config),
+                            "(file)",
+                            "cannot resume: the resolved configuration differs from this "
+                            "folder's (same scenario file and --set values needed)",
+                        )
+                    ]
+                )
         elif any(p.name != LOCK_FILE for p in folder.iterdir()):
             if not self.force:
-                raise ScenarioError([Problem(str(folder), "(folder)",
-                                             "results folder exists and is not empty; "
-                                             "use --resume, another --out or --force to start over")])
+                raise ScenarioError(
+                    [
+                        Problem(
+                            str(folder),
+                            "(folder)",
+                            "results folder exists and is not empty; "
+                            "use --resume, another --out or --force to start over",
+                        )
+                    ]
+                )
             if config.exists():  # an earlier run's results: start over without its checkpoints
                 shutil.rmtree(folder / CHECKPOINT_DIR, ignore_errors=True)
                 for name in RESULT_FILES:
@@ -267,22 +318,27 @@ class Runner:
         exp = self.scenario.experiment
         reps = {p: sum(1 for (q, _k) in self.done if q == p) for p in self.plans}
         meta = dict(self._meta)
-        meta.update({
-            "status": status,
-            "finished_utc": _utc_now() if status != "running" else None,
-            "replications_per_plan": reps,
-            "precision": self.precision.as_dict(),
-            "failures": len(self.failures),
-            "loaded_from_checkpoints": self.loaded,
-            "computed": self.computed,
-            "seconds_per_replication": (sum(self._seconds) / len(self._seconds)) if self._seconds else None,
-            "cpu_seconds_per_replication": (
-                sum(self._cpu_seconds) / len(self._cpu_seconds)) if self._cpu_seconds else None,
-            "seed": exp.seed,
-            "confidence": exp.confidence,
-            "common_random_numbers": exp.common_random_numbers,
-            "baseline": self.scenario.baseline,
-        })
+        meta.update(
+            {
+                "status": status,
+                "finished_utc": _utc_now() if status != "running" else None,
+                "replications_per_plan": reps,
+                "precision": self.precision.as_dict(),
+                "failures": len(self.failures),
+                "loaded_from_checkpoints": self.loaded,
+                "computed": self.computed,
+                "seconds_per_replication": (sum(self._seconds) / len(self._seconds))
+                if self._seconds
+                else None,
+                "cpu_seconds_per_replication": (sum(self._cpu_seconds) / len(self._cpu_seconds))
+                if self._cpu_seconds
+                else None,
+                "seed": exp.seed,
+                "confidence": exp.confidence,
+                "common_random_numbers": exp.common_random_numbers,
+                "baseline": self.scenario.baseline,
+            }
+        )
         return meta
 
     def _write_metadata(self, status: str) -> None:
@@ -301,8 +357,12 @@ class Runner:
 
     def _open_units(self, lo: int, hi: int) -> list[tuple[str, int]]:
         """Units of replications ``lo..hi-1`` not done, failed or in flight (replication-major)."""
-        return [(p, k) for k in range(lo, hi) for p in self.plans
-                if (p, k) not in self.done and (p, k) not in self.failures and (p, k) not in self._inflight]
+        return [
+            (p, k)
+            for k in range(lo, hi)
+            for p in self.plans
+            if (p, k) not in self.done and (p, k) not in self.failures and (p, k) not in self._inflight
+        ]
 
     def _fill(self, queue: list[tuple[str, int]], remaining: int) -> None:
         """Submit tasks from the front of ``queue`` until the in-flight limit is reached."""
@@ -351,8 +411,11 @@ class Runner:
             self._cpu_seconds.append(o.cpu_seconds)
             if o.result is None:
                 self.failures[(o.plan, o.replication)] = {
-                    "plan": o.plan, "replication": o.replication, "error": o.error,
-                    "traceback": o.traceback, "worker": o.worker,
+                    "plan": o.plan,
+                    "replication": o.replication,
+                    "error": o.error,
+                    "traceback": o.traceback,
+                    "worker": o.worker,
                 }
                 continue
             self.done[(o.plan, o.replication)] = o.result
@@ -369,8 +432,9 @@ class Runner:
         rows = [r for (_p, k), r in self.done.items() if k < n]
         table = replications_table(rows, self.plans)
         exp = self.scenario.experiment
-        return stats.precision_half_widths(table, self.plans, self.scenario.baseline, list(targets),
-                                           exp.confidence)
+        return stats.precision_half_widths(
+            table, self.plans, self.scenario.baseline, list(targets), exp.confidence
+        )
 
     def _status_text(self) -> str:
         hw = self.precision.half_widths
@@ -423,7 +487,8 @@ class Runner:
             "backend": self.backend.name,
             "workers": self.backend.workers,
             "replication_function": (
-                self.replicate if isinstance(self.replicate, str) else repr(self.replicate)),
+                self.replicate if isinstance(self.replicate, str) else repr(self.replicate)
+            ),
             "resumed": self.resume,
         }
         self._write_metadata("running")
@@ -442,8 +507,9 @@ class Runner:
                         self.progress.log(f"adding replications: now {n} per plan ({self._status_text()})")
 
                     def tick(n: int = n) -> None:
-                        finished = (sum(1 for (_p, k) in self.done if k < n)
-                                    + sum(1 for (_p, k) in self.failures if k < n))
+                        finished = sum(1 for (_p, k) in self.done if k < n) + sum(
+                            1 for (_p, k) in self.failures if k < n
+                        )
                         self.progress.update(finished, len(self.plans) * n, self._status_text())
 
                     tick()
@@ -454,8 +520,11 @@ class Runner:
                         self.precision.status = PRECISION_NONE
                         break
                     # a NaN half-width cannot be improved by more replications (no valid pairs)
-                    unmet = [m for m, hw in self.precision.half_widths.items()
-                             if math.isfinite(hw) and hw > self.precision.targets[m]]
+                    unmet = [
+                        m
+                        for m, hw in self.precision.half_widths.items()
+                        if math.isfinite(hw) and hw > self.precision.targets[m]
+                    ]
                     if not unmet:
                         self.precision.status = PRECISION_MET
                         break

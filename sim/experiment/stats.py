@@ -134,8 +134,17 @@ def summarize(
             iv = t_interval(values, confidence)
             p10, p50, p90 = percentiles(values)
             rows.append(
-                {"plan": plan, "metric": metric, "mean": iv.mean, "ci_low": iv.low, "ci_high": iv.high,
-                 "p10": p10, "p50": p50, "p90": p90, "n": iv.n}
+                {
+                    "plan": plan,
+                    "metric": metric,
+                    "mean": iv.mean,
+                    "ci_low": iv.low,
+                    "ci_high": iv.high,
+                    "p10": p10,
+                    "p50": p50,
+                    "p90": p90,
+                    "n": iv.n,
+                }
             )
     return pd.DataFrame(
         rows, columns=["plan", "metric", "mean", "ci_low", "ci_high", "p10", "p50", "p90", "n"]
@@ -161,8 +170,17 @@ def _wide(
 
 
 COMPARISON_COLUMNS = [
-    "plan", "metric", "baseline", "diff", "ci_low", "ci_high", "significant", "half_width",
-    "variance_reduction", "n", "confidence",
+    "plan",
+    "metric",
+    "baseline",
+    "diff",
+    "ci_low",
+    "ci_high",
+    "significant",
+    "half_width",
+    "variance_reduction",
+    "n",
+    "confidence",
 ]
 
 
@@ -188,10 +206,19 @@ def compare(
             a, b = wide[(metric, baseline)], wide[(metric, plan)]
             iv, ratio = paired(a, b, level)
             rows.append(
-                {"plan": plan, "metric": metric, "baseline": baseline, "diff": iv.mean,
-                 "ci_low": iv.low, "ci_high": iv.high, "significant": iv.significant,
-                 "half_width": iv.half_width, "variance_reduction": ratio, "n": iv.n,
-                 "confidence": level}
+                {
+                    "plan": plan,
+                    "metric": metric,
+                    "baseline": baseline,
+                    "diff": iv.mean,
+                    "ci_low": iv.low,
+                    "ci_high": iv.high,
+                    "significant": iv.significant,
+                    "half_width": iv.half_width,
+                    "variance_reduction": ratio,
+                    "n": iv.n,
+                    "confidence": level,
+                }
             )
     return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
 

@@ -9,8 +9,9 @@ from typing import Any
 from sim.experiment.results import KEY_METRICS, Results
 from sim.safetext import rich_text
 
-RATIO_METRICS = frozenset({"grr", "nrr", "logo_churn", "cost_of_sales", "mean_discount", "period_end_share",
-                           "second_order_share"})
+RATIO_METRICS = frozenset(
+    {"grr", "nrr", "logo_churn", "cost_of_sales", "mean_discount", "period_end_share", "second_order_share"}
+)
 
 
 def fmt_value(metric: str, value: float, diff: bool = False) -> str:
@@ -70,10 +71,12 @@ def render_summary(results: Results, console: Any = None, metrics: Sequence[str]
     n = results.replications.groupby("plan").size()
     reps = sorted(set(n.tolist())) if len(n) else [0]
     conf = results.confidence
-    caption = (f"mean ±{conf:.0%} CI half-width over {'/'.join(str(r) for r in reps)} replications per plan; "
-               f"Δ = paired difference vs {results.baseline}"
-               + (" (Bonferroni-adjusted)" if len(results.plans) > 2 else "")
-               + "; * = significant")
+    caption = (
+        f"mean ±{conf:.0%} CI half-width over {'/'.join(str(r) for r in reps)} replications per plan; "
+        f"Δ = paired difference vs {results.baseline}"
+        + (" (Bonferroni-adjusted)" if len(results.plans) > 2 else "")
+        + "; * = significant"
+    )
     # Names are user text: plain Text objects (never parsed as markup), control characters escaped.
     table = Table(title=rich_text(results.scenario.name), caption=rich_text(caption), show_lines=True)
     table.add_column("plan", style="bold")

@@ -120,15 +120,31 @@ def run_task(task: Task) -> list[Outcome]:
         try:
             result = fn(scenario, plan, rep)
             if not isinstance(result, ReplicationResult):
-                raise TypeError(f"replication function returned {type(result).__name__}, "
-                                "expected ReplicationResult")
+                raise TypeError(
+                    f"replication function returned {type(result).__name__}, expected ReplicationResult"
+                )
             if (result.plan, result.replication) != (plan, rep):
-                raise ValueError(f"replication function returned plan {result.plan!r} replication "
-                                 f"{result.replication} for plan {plan!r} replication {rep}")
+                raise ValueError(
+                    f"replication function returned plan {result.plan!r} replication "
+                    f"{result.replication} for plan {plan!r} replication {rep}"
+                )
         except Exception as exc:  # noqa: BLE001 - recorded per replication; the batch goes on
-            out.append(Outcome(plan, rep, None, f"{type(exc).__name__}: {exc}", traceback.format_exc(),
-                               time.perf_counter() - start, worker, time.process_time() - cpu))
+            out.append(
+                Outcome(
+                    plan,
+                    rep,
+                    None,
+                    f"{type(exc).__name__}: {exc}",
+                    traceback.format_exc(),
+                    time.perf_counter() - start,
+                    worker,
+                    time.process_time() - cpu,
+                )
+            )
             continue
-        out.append(Outcome(plan, rep, result, None, None, time.perf_counter() - start, worker,
-                           time.process_time() - cpu))
+        out.append(
+            Outcome(
+                plan, rep, result, None, None, time.perf_counter() - start, worker, time.process_time() - cpu
+            )
+        )
     return out

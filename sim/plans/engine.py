@@ -685,9 +685,7 @@ class ReasonText:
         return out
 
 
-def payouts_from_state(
-    state: PayState, *, start_day: float, end_day: float, spend: bool = False
-) -> Payouts:
+def payouts_from_state(state: PayState, *, start_day: float, end_day: float, spend: bool = False) -> Payouts:
     """Close the state's periods up to ``end_day`` and cut its lines to ``[start_day, end_day)``.
 
     With ``spend`` the state is finished with: its line store is released as soon as it is read,

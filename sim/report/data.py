@@ -18,8 +18,16 @@ from pydantic import ValidationError
 from sim.experiment.results import CONFIG_FILE, Results
 
 KEY_METRICS: tuple[str, ...] = (
-    "grr", "nrr", "new_arr", "ending_arr", "payout_cost", "cost_of_sales", "mean_discount",
-    "period_end_share", "second_order_share", "logo_churn",
+    "grr",
+    "nrr",
+    "new_arr",
+    "ending_arr",
+    "payout_cost",
+    "cost_of_sales",
+    "mean_discount",
+    "period_end_share",
+    "second_order_share",
+    "logo_churn",
 )
 """The metrics of the plans x metrics table and the forest plot (in order)."""
 
@@ -53,7 +61,8 @@ def check_folder(folder: Path) -> None:
     if missing:
         raise NotAResultsFolder(
             f"not a results folder (missing {', '.join(missing)}); expected a folder written by "
-            "`incentsim run`")
+            "`incentsim run`"
+        )
 
 
 @dataclass
@@ -155,12 +164,14 @@ class ReportData:
     def scalars(self, kind: str) -> pd.DataFrame:
         """A scalar detail kind (payouts, people_pay) as plan, replication, key, value."""
         sub = self.detail(kind)
-        return pd.DataFrame({
-            "plan": sub["plan"].to_numpy(),
-            "replication": sub["replication"].to_numpy(dtype=np.int64),
-            "key": sub["key"].astype(str).to_numpy(),
-            "value": np.asarray([float(v[0]) if len(v) else np.nan for v in sub["values"]], dtype=float),
-        })
+        return pd.DataFrame(
+            {
+                "plan": sub["plan"].to_numpy(),
+                "replication": sub["replication"].to_numpy(dtype=np.int64),
+                "key": sub["key"].astype(str).to_numpy(),
+                "value": np.asarray([float(v[0]) if len(v) else np.nan for v in sub["values"]], dtype=float),
+            }
+        )
 
     def series(self, name: str) -> dict[str, np.ndarray]:
         """A monthly series per plan as a (replications x months) array, rows sorted by replication."""
@@ -196,8 +207,11 @@ class ReportData:
             if not reps:
                 continue
             merged = pd.merge(
-                base[base["replication"].isin(reps)], mine[mine["replication"].isin(reps)],
-                on=["replication", "key"], how="outer", suffixes=("_base", "_plan"),
+                base[base["replication"].isin(reps)],
+                mine[mine["replication"].isin(reps)],
+                on=["replication", "key"],
+                how="outer",
+                suffixes=("_base", "_plan"),
             ).fillna({"value_base": 0.0, "value_plan": 0.0})
             merged.insert(0, "plan", plan)
             frames.append(merged)

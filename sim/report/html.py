@@ -145,8 +145,10 @@ class Page:
             self.written.append(path)
         uri = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
         width = int.from_bytes(png[16:20], "big")  # PNG IHDR: width in pixels
-        self.add(f'<figure><img src="{uri}" alt="{esc(caption)}" style="max-width:{width}px">'
-                 f"<figcaption>{esc(caption)}</figcaption></figure>")
+        self.add(
+            f'<figure><img src="{uri}" alt="{esc(caption)}" style="max-width:{width}px">'
+            f"<figcaption>{esc(caption)}</figcaption></figure>"
+        )
         return True
 
     def missing(self, text: str) -> None:
@@ -154,12 +156,19 @@ class Page:
         self.add(f'<div class="missing">{esc(text)}</div>')
 
 
-def table(header: Iterable[str], rows: Iterable[Iterable[str]], row_classes: Iterable[str] | None = None,
-          raw: bool = False, css: str = "", text_columns: int = 1) -> str:
+def table(
+    header: Iterable[str],
+    rows: Iterable[Iterable[str]],
+    row_classes: Iterable[str] | None = None,
+    raw: bool = False,
+    css: str = "",
+    text_columns: int = 1,
+) -> str:
     """An HTML table; cells are escaped unless ``raw`` (then they are trusted HTML fragments).
     The first ``text_columns`` headers are left-aligned; ``css`` is the table's class."""
-    head = "".join(f'<th{" class=text" if i < text_columns else ""}>{esc(h)}</th>'
-                   for i, h in enumerate(header))
+    head = "".join(
+        f"<th{' class=text' if i < text_columns else ''}>{esc(h)}</th>" for i, h in enumerate(header)
+    )
     cls_attr = f' class="{css}"' if css else ""
     body = []
     classes = list(row_classes) if row_classes is not None else None
@@ -168,11 +177,14 @@ def table(header: Iterable[str], rows: Iterable[Iterable[str]], row_classes: Ite
         cells = "".join(c if raw else f"<td>{esc(c)}</td>" for c in row)
         body.append(f"<tr{cls}>{cells}</tr>")
     rows_html = "".join(body)
-    return (f'<div class="wide"><table{cls_attr}><thead><tr>{head}</tr></thead><tbody>{rows_html}</tbody>'
-            "</table></div>")
+    return (
+        f'<div class="wide"><table{cls_attr}><thead><tr>{head}</tr></thead><tbody>{rows_html}</tbody>'
+        "</table></div>"
+    )
 
 
 # --- plan rules in words -------------------------------------------------------------------
+
 
 def _rate(r: float) -> str:
     return fmt.pct(r, 0 if abs(round(r * 100) - r * 100) < 1e-9 else 1)
@@ -184,8 +196,10 @@ def _component_words(c: Component) -> str:
         target = f", target {fmt.money(c.target_usd)}" if c.target_usd else ""
         parts = [f"{c.name}: bonus on {measure}{target}"]
     else:
-        rates = " → ".join(_rate(t.rate) + (f" above {fmt.pct(t.from_attainment, 0)}" if t.from_attainment > 0
-                                            else "") for t in c.rates)
+        rates = " → ".join(
+            _rate(t.rate) + (f" above {fmt.pct(t.from_attainment, 0)}" if t.from_attainment > 0 else "")
+            for t in c.rates
+        )
         parts = [f"{c.name}: {rates or 'commission'} of {measure}"]
     parts.append(f"{c.period}ly, paid {c.pays.replace('_', ' ')}")
     if c.scope == "team":
@@ -216,15 +230,20 @@ def plan_rules(plan: PlanDesign) -> str:
     """A short HTML summary of a plan's rules (roles with variable pay, crediting)."""
     lines = [w for role in ROLES if (w := _role_words(role, getattr(plan, role))) is not None]
     cr = plan.crediting
-    lines.append(f"<b>Crediting</b>: upsell → {esc(', '.join(cr.upsell) or 'nobody')}; "
-                 f"cross-sell → {esc(', '.join(cr.cross_sell) or 'nobody')}")
+    lines.append(
+        f"<b>Crediting</b>: upsell → {esc(', '.join(cr.upsell) or 'nobody')}; "
+        f"cross-sell → {esc(', '.join(cr.cross_sell) or 'nobody')}"
+    )
     if cr.handoff.fee_usd or cr.handoff.credit_bookings:
-        lines.append(f"<b>Hand-off</b>: {fmt.money(cr.handoff.fee_usd)} per accepted meeting to the SDR"
-                     + ("; SDR credited with the deal's bookings" if cr.handoff.credit_bookings else ""))
+        lines.append(
+            f"<b>Hand-off</b>: {fmt.money(cr.handoff.fee_usd)} per accepted meeting to the SDR"
+            + ("; SDR credited with the deal's bookings" if cr.handoff.credit_bookings else "")
+        )
     return "<br>".join(lines)
 
 
 # --- sections --------------------------------------------------------------------------------
+
 
 def _cell(text: str, ci: str | None = None, cls: str = "") -> str:
     c = f' class="{cls}"' if cls else ""
@@ -250,12 +269,19 @@ def _question(page: Page) -> None:
     status = (meta.get("precision") or {}).get("status")
     if status:
         cards.append(("Precision", str(status).replace("_", " ")))
-    page.add('<div class="cards">' + "".join(
-        f'<div class="card"><div class="k">{esc(k)}</div><div class="v">{esc(v)}</div></div>'
-        for k, v in cards) + "</div>")
+    page.add(
+        '<div class="cards">'
+        + "".join(
+            f'<div class="card"><div class="k">{esc(k)}</div><div class="v">{esc(v)}</div></div>'
+            for k, v in cards
+        )
+        + "</div>"
+    )
     if res.failures:
-        page.add(f'<div class="warn"><b>{len(res.failures)} replication(s) failed</b> and are left out of '
-                 "every statistic (see failures.json).</div>")
+        page.add(
+            f'<div class="warn"><b>{len(res.failures)} replication(s) failed</b> and are left out of '
+            "every statistic (see failures.json).</div>"
+        )
     page.end()
 
 
@@ -266,12 +292,16 @@ def _plans(page: Page) -> None:
     classes = []
     for p in sc.plans:
         tag = '<span class="tag">baseline</span>' if p.name == page.data.baseline else ""
-        rows.append([f"<td><b>{esc(p.name)}</b>{tag}</td>",
-                     f'<td class="text">{esc(p.description or "")}'
-                     f'<div class="rules">{plan_rules(p)}</div></td>'])
+        rows.append(
+            [
+                f"<td><b>{esc(p.name)}</b>{tag}</td>",
+                f'<td class="text">{esc(p.description or "")}<div class="rules">{plan_rules(p)}</div></td>',
+            ]
+        )
         classes.append("baseline" if p.name == page.data.baseline else "")
-    page.add(table(["plan", "description and pay rules"], rows, classes, raw=True, css="full",
-                   text_columns=2))
+    page.add(
+        table(["plan", "description and pay rules"], rows, classes, raw=True, css="full", text_columns=2)
+    )
     page.end()
 
 
@@ -280,9 +310,11 @@ def _metrics(page: Page) -> None:
     page.section("metrics")
     metrics = data.metrics_present(list(KEY_METRICS))
     summ = lookup(data.summary, "plan", "metric")
-    page.add(f'<p class="explain">Mean over replications with its {data.confidence:.0%} confidence interval '
-             "(t-interval). Flows (new ARR, payout cost) are per measured year; ratios are means over "
-             "the measured years; ending ARR is at the end of the horizon.</p>")
+    page.add(
+        f'<p class="explain">Mean over replications with its {data.confidence:.0%} confidence interval '
+        "(t-interval). Flows (new ARR, payout cost) are per measured year; ratios are means over "
+        "the measured years; ending ARR is at the end of the horizon.</p>"
+    )
     rows, classes = [], []
     for plan in data.plans:
         cells = [f"<td><b>{esc(plan)}</b></td>"]
@@ -291,8 +323,11 @@ def _metrics(page: Page) -> None:
             if r is None:
                 cells.append(_cell("–"))
                 continue
-            cells.append(_cell(fmt.value(m, float(r["mean"])),
-                               fmt.interval(m, float(r["ci_low"]), float(r["ci_high"]))))
+            cells.append(
+                _cell(
+                    fmt.value(m, float(r["mean"])), fmt.interval(m, float(r["ci_low"]), float(r["ci_high"]))
+                )
+            )
         rows.append(cells)
         classes.append("baseline" if plan == data.baseline else "")
     page.add(table(["plan", *[fmt.label(m) for m in metrics]], rows, classes, raw=True))
@@ -306,10 +341,12 @@ def _differences(page: Page) -> None:
         page.missing("Only one plan: there is nothing to compare with a baseline.")
         page.end()
         return
-    page.add(f'<p class="explain">Paired difference of each plan minus <b>{esc(data.baseline)}</b> over the '
-             "same replications (common random numbers: replication k of every plan shares its "
-             "randomness), with Bonferroni-adjusted confidence intervals. Green: significantly better; "
-             "red: significantly worse; ratios in percentage points (pp).</p>")
+    page.add(
+        f'<p class="explain">Paired difference of each plan minus <b>{esc(data.baseline)}</b> over the '
+        "same replications (common random numbers: replication k of every plan shares its "
+        "randomness), with Bonferroni-adjusted confidence intervals. Green: significantly better; "
+        "red: significantly worse; ratios in percentage points (pp).</p>"
+    )
     page.figure("forest", "Forest plot of paired differences vs the baseline, one panel per metric.")
     metrics = data.metrics_present(list(KEY_METRICS))
     comp = lookup(data.comparison, "plan", "metric")
@@ -335,9 +372,11 @@ def _differences(page: Page) -> None:
 
 def _arr(page: Page) -> None:
     page.section("arr")
-    page.add('<p class="explain">Total ARR at each month end of the measured horizon. Left: each plan\'s '
-             "mean with the band between the 10th and 90th percentile of replications. Right: the paired "
-             "difference from the baseline with its confidence band.</p>")
+    page.add(
+        '<p class="explain">Total ARR at each month end of the measured horizon. Left: each plan\'s '
+        "mean with the band between the 10th and 90th percentile of replications. Right: the paired "
+        "difference from the baseline with its confidence band.</p>"
+    )
     page.figure("arr-over-time", "ARR over time by plan.")
     page.end()
 
@@ -345,20 +384,25 @@ def _arr(page: Page) -> None:
 def _waterfall(page: Page) -> None:
     data = page.data
     page.section("waterfall")
-    page.add('<p class="explain">From ARR at the start of the measured horizon to ARR at its end: new '
-             "logos, then tailwinds (organic expansion, upsell, cross-sell) and headwinds (contraction, "
-             "price erosion when a discount is not repeated at renewal, logos lost). Means over "
-             "replications, totals over the measured horizon.</p>")
+    page.add(
+        '<p class="explain">From ARR at the start of the measured horizon to ARR at its end: new '
+        "logos, then tailwinds (organic expansion, upsell, cross-sell) and headwinds (contraction, "
+        "price erosion when a discount is not repeated at renewal, logos lost). Means over "
+        "replications, totals over the measured horizon.</p>"
+    )
     if page.figure("waterfall", "Headwind/tailwind waterfall per plan."):
         tab = waterfall_table(data)
         names = [n for n, _ in next(iter(tab.values()))]
         rows, classes = [], []
         for plan, bars in tab.items():
             vals = dict(bars)
-            rows.append([f"<td><b>{esc(plan)}</b></td>"] + [_cell(fmt.money(vals.get(n, math.nan),
-                                                                      signed=n not in ("Starting ARR",
-                                                                                       "Ending ARR")))
-                                                            for n in names])
+            rows.append(
+                [f"<td><b>{esc(plan)}</b></td>"]
+                + [
+                    _cell(fmt.money(vals.get(n, math.nan), signed=n not in ("Starting ARR", "Ending ARR")))
+                    for n in names
+                ]
+            )
             classes.append("baseline" if plan == data.baseline else "")
         page.add(table(["plan", *names], rows, classes, raw=True))
     page.end()
@@ -367,9 +411,11 @@ def _waterfall(page: Page) -> None:
 def _payouts(page: Page) -> None:
     data = page.data
     page.section("payouts")
-    page.add('<p class="explain">Variable pay (commissions, bonuses, spiffs, net of clawbacks) per measured '
-             "year, by role: the bar is the median replication, the whisker spans the 10th to 90th "
-             "percentile.</p>")
+    page.add(
+        '<p class="explain">Variable pay (commissions, bonuses, spiffs, net of clawbacks) per measured '
+        "year, by role: the bar is the median replication, the whisker spans the 10th to 90th "
+        "percentile.</p>"
+    )
     page.figure("payout-by-role", "Payout cost distribution by role.")
     try:
         pay = data.scalars("payouts")
@@ -381,8 +427,10 @@ def _payouts(page: Page) -> None:
     pay["value"] = pay["value"] / data.years
     per_rep = pay.groupby(["plan", "key", "replication"])["value"].sum().reset_index()
     counts = data.replications.groupby("plan").size()
-    keys = sorted(set(per_rep["key"]), key=lambda k: (ROLES.index(k.split(".")[0])
-                                                       if k.split(".")[0] in ROLES else 99, k))
+    keys = sorted(
+        set(per_rep["key"]),
+        key=lambda k: (ROLES.index(k.split(".")[0]) if k.split(".")[0] in ROLES else 99, k),
+    )
     rows, classes = [], []
     for plan in data.plans:
         n = int(counts.get(plan, 0))
@@ -405,9 +453,11 @@ def _payouts(page: Page) -> None:
 
 def _attainment(page: Page) -> None:
     page.section("attainment")
-    page.add('<p class="explain">Quota attainment of each AE employed for a whole quota period, pooled '
-             "over replications; the baseline's distribution is outlined in black on every other plan's "
-             "panel. Values above the 99.5th percentile are counted in the last bin.</p>")
+    page.add(
+        '<p class="explain">Quota attainment of each AE employed for a whole quota period, pooled '
+        "over replications; the baseline's distribution is outlined in black on every other plan's "
+        "panel. Values above the 99.5th percentile are counted in the last bin.</p>"
+    )
     page.figure("attainment", "Quota attainment histograms.")
     page.end()
 
@@ -421,16 +471,20 @@ def _discounts(page: Page) -> None:
 
 def _timing(page: Page) -> None:
     page.section("timing")
-    page.add('<p class="explain">Where in the fiscal quarter new deals close. Plans that pay on quarterly '
-             "attainment with accelerators pull deals into the last weeks (shaded).</p>")
+    page.add(
+        '<p class="explain">Where in the fiscal quarter new deals close. Plans that pay on quarterly '
+        "attainment with accelerators pull deals into the last weeks (shaded).</p>"
+    )
     page.figure("close-week", "Share of new deals by week of the quarter.")
     page.end()
 
 
 def _second_order(page: Page) -> None:
     page.section("second-order")
-    page.add('<p class="explain">Second-order revenue is new ARR that existing customers bring: referrals '
-             "from promoters and former champions who moved to a new company.</p>")
+    page.add(
+        '<p class="explain">Second-order revenue is new ARR that existing customers bring: referrals '
+        "from promoters and former champions who moved to a new company.</p>"
+    )
     page.figure("second-order", "Second-order share of new ARR and new ARR by source.")
     page.end()
 
@@ -440,14 +494,18 @@ def _market(page: Page) -> None:
     page.section("market")
     segments = finite_segments(data)
     if not segments:
-        page.add('<p class="explain">Every segment\'s market is unlimited (<code>addressable_organisations: '
-                 "0</code>): leads arrive at their configured rate whatever the company has sold.</p>")
+        page.add(
+            '<p class="explain">Every segment\'s market is unlimited (<code>addressable_organisations: '
+            "0</code>): leads arrive at their configured rate whatever the company has sold.</p>"
+        )
         page.end()
         return
-    page.add('<p class="explain">A finite market: leads arrive at the configured rate times the share of '
-             "organisations available (not customers, not in the pipeline, not cooling off after a lost "
-             "deal or a churn), so new business slows as the market is used up. Solid: customers / "
-             "organisations at each month end (mean, P10–P90 band); dashed: share available.</p>")
+    page.add(
+        '<p class="explain">A finite market: leads arrive at the configured rate times the share of '
+        "organisations available (not customers, not in the pipeline, not cooling off after a lost "
+        "deal or a churn), so new business slows as the market is used up. Solid: customers / "
+        "organisations at each month end (mean, P10–P90 band); dashed: share available.</p>"
+    )
     page.figure("market-penetration", "Market penetration and available share per finite segment.")
     summ = lookup(data.summary, "plan", "metric")
     cols = [(f"market_penetration_{k}", f"{label} penetration") for k, label, _ in segments]
@@ -463,8 +521,12 @@ def _market(page: Page) -> None:
             elif metric.startswith("leads"):
                 cells.append(_cell(f"{float(r['mean']):.1f}"))
             else:
-                cells.append(_cell(fmt.pct(float(r["mean"]), 1),
-                                   f"{fmt.pct(float(r['ci_low']), 1)} – {fmt.pct(float(r['ci_high']), 1)}"))
+                cells.append(
+                    _cell(
+                        fmt.pct(float(r["mean"]), 1),
+                        f"{fmt.pct(float(r['ci_low']), 1)} – {fmt.pct(float(r['ci_high']), 1)}",
+                    )
+                )
         rows.append(cells)
         classes.append("baseline" if plan == data.baseline else "")
     page.add("<h3>At the end of the horizon (mean, CI)</h3>")
@@ -488,17 +550,21 @@ def _cash(page: Page) -> None:
     page.section("cash")
     billing = data.results.scenario.company.billing
     if billing.enabled:
-        page.add('<p class="explain">Every contract period is invoiced '
-                 f"({esc(billing.frequency.replace('_', ' '))}, net {billing.payment_terms_days:g} days, "
-                 f"mean delay {billing.collection_delay_mean_days:g} days, default probability "
-                 f"{fmt.pct(billing.default_probability, 1)} per invoice). DSO = mean receivables / billed "
-                 "per day over the measured window; the cash balance is cumulative collections less "
-                 "compensation paid (base and variable pay).</p>")
+        page.add(
+            '<p class="explain">Every contract period is invoiced '
+            f"({esc(billing.frequency.replace('_', ' '))}, net {billing.payment_terms_days:g} days, "
+            f"mean delay {billing.collection_delay_mean_days:g} days, default probability "
+            f"{fmt.pct(billing.default_probability, 1)} per invoice). DSO = mean receivables / billed "
+            "per day over the measured window; the cash balance is cumulative collections less "
+            "compensation paid (base and variable pay).</p>"
+        )
         page.figure("cash-curve", "Cash balance and cash collected per month.")
     else:
-        page.add('<p class="explain">Billing is off (<code>company.billing.enabled: false</code>): each '
-                 "new or expansion deal is invoiced once at booking and settled at the next month start; "
-                 "renewals are not invoiced, so the numbers below cover new business only.</p>")
+        page.add(
+            '<p class="explain">Billing is off (<code>company.billing.enabled: false</code>): each '
+            "new or expansion deal is invoiced once at booking and settled at the next month start; "
+            "renewals are not invoiced, so the numbers below cover new business only.</p>"
+        )
     summ = lookup(data.summary, "plan", "metric")
     rows, classes = [], []
     for plan in data.plans:
@@ -508,14 +574,23 @@ def _cash(page: Page) -> None:
             if r is None or not math.isfinite(float(r["mean"])):
                 cells.append(_cell("–"))
             elif metric.endswith("_rate") or metric.endswith("_ratio"):
-                cells.append(_cell(fmt.pct(float(r["mean"]), 1),
-                                   f"{fmt.pct(float(r['ci_low']), 1)} – {fmt.pct(float(r['ci_high']), 1)}"))
+                cells.append(
+                    _cell(
+                        fmt.pct(float(r["mean"]), 1),
+                        f"{fmt.pct(float(r['ci_low']), 1)} – {fmt.pct(float(r['ci_high']), 1)}",
+                    )
+                )
             elif metric.endswith("_usd"):
-                cells.append(_cell(fmt.money(float(r["mean"])),
-                                   f"{fmt.money(float(r['ci_low']))} – {fmt.money(float(r['ci_high']))}"))
+                cells.append(
+                    _cell(
+                        fmt.money(float(r["mean"])),
+                        f"{fmt.money(float(r['ci_low']))} – {fmt.money(float(r['ci_high']))}",
+                    )
+                )
             else:
-                cells.append(_cell(f"{float(r['mean']):.1f}",
-                                   f"{float(r['ci_low']):.1f} – {float(r['ci_high']):.1f}"))
+                cells.append(
+                    _cell(f"{float(r['mean']):.1f}", f"{float(r['ci_low']):.1f} – {float(r['ci_high']):.1f}")
+                )
         rows.append(cells)
         classes.append("baseline" if plan == data.baseline else "")
     page.add("<h3>Collections over the measured horizon (mean, CI)</h3>")
@@ -530,11 +605,13 @@ def _people(page: Page, top: int = 5) -> None:
         page.missing("Only one plan: no winners or losers against a baseline.")
         page.end()
         return
-    page.add('<p class="explain">Each person\'s variable pay per year under a plan minus their pay under the '
-             "baseline in the same replication (common random numbers give the same people, leads and "
-             "customers in replication k of every plan; a person paid nothing under one plan counts as "
-             "$0). Person ids are positions in the simulated team (role:number), averaged over "
-             "replications.</p>")
+    page.add(
+        '<p class="explain">Each person\'s variable pay per year under a plan minus their pay under the '
+        "baseline in the same replication (common random numbers give the same people, leads and "
+        "customers in replication k of every plan; a person paid nothing under one plan counts as "
+        "$0). Person ids are positions in the simulated team (role:number), averaged over "
+        "replications.</p>"
+    )
     page.figure("winners-losers", "Distribution of per-person pay changes vs the baseline.")
     try:
         diffs = data.people_diffs
@@ -549,22 +626,49 @@ def _people(page: Page, top: int = 5) -> None:
             continue
         for role in [r for r in ROLES if r in set(sub["role"])]:
             s = sub[sub["role"] == role]
-            rows.append([f"<td><b>{esc(plan)}</b></td>", _cell(ROLE_LABELS[role]), _cell(str(len(s))),
-                         _cell(fmt.money(float(s["value_base"].mean()))),
-                         _cell(fmt.money(float(s["diff"].mean()), signed=True)),
-                         _cell(fmt.pct(float((s["diff"] > 0.5).mean()), 0)),
-                         _cell(fmt.pct(float((s["diff"] < -0.5).mean()), 0))])
+            rows.append(
+                [
+                    f"<td><b>{esc(plan)}</b></td>",
+                    _cell(ROLE_LABELS[role]),
+                    _cell(str(len(s))),
+                    _cell(fmt.money(float(s["value_base"].mean()))),
+                    _cell(fmt.money(float(s["diff"].mean()), signed=True)),
+                    _cell(fmt.pct(float((s["diff"] > 0.5).mean()), 0)),
+                    _cell(fmt.pct(float((s["diff"] < -0.5).mean()), 0)),
+                ]
+            )
     page.add("<h3>By role</h3>")
-    page.add(table(["plan", "role", "person-replications", f"mean pay under {data.baseline}", "mean change",
-                    "gain", "lose"], rows, raw=True))
+    page.add(
+        table(
+            [
+                "plan",
+                "role",
+                "person-replications",
+                f"mean pay under {data.baseline}",
+                "mean change",
+                "gain",
+                "lose",
+            ],
+            rows,
+            raw=True,
+        )
+    )
     page.add("<h3>Biggest winners and losers (mean change per year over replications)</h3>")
     blocks = []
     for plan in data.others:
         sub = diffs[diffs["plan"] == plan]
         if sub.empty:
             continue
-        per = sub.groupby("person").agg(role=("role", "first"), base=("value_base", "mean"),
-                                        change=("diff", "mean"), n=("diff", "size")).reset_index()
+        per = (
+            sub.groupby("person")
+            .agg(
+                role=("role", "first"),
+                base=("value_base", "mean"),
+                change=("diff", "mean"),
+                n=("diff", "size"),
+            )
+            .reset_index()
+        )
         per = per.sort_values(["change", "person"], ascending=[False, True])
         win = per[per["change"] > 0.5].head(top)
         lose = per[per["change"] < -0.5].sort_values(["change", "person"]).head(top)
@@ -572,15 +676,24 @@ def _people(page: Page, top: int = 5) -> None:
         for label, part in (("winner", win), ("loser", lose)):
             for _, r in part.iterrows():
                 cls = "better" if r["change"] > 0 else ("worse" if r["change"] < 0 else "")
-                rows.append([f"<td>{esc(label)}</td>", f'<td class="text">{esc(r["person"])}</td>',
-                             _cell(fmt.money(float(r["base"]))),
-                             _cell(fmt.money(float(r["change"]), signed=True), cls=cls),
-                             _cell(str(int(r["n"])))])
+                rows.append(
+                    [
+                        f"<td>{esc(label)}</td>",
+                        f'<td class="text">{esc(r["person"])}</td>',
+                        _cell(fmt.money(float(r["base"]))),
+                        _cell(fmt.money(float(r["change"]), signed=True), cls=cls),
+                        _cell(str(int(r["n"]))),
+                    ]
+                )
         if not rows:
             rows.append(['<td colspan="5">nobody gains or loses more than $1 a year</td>'])
-        blocks.append(f"<div><h3>{esc(plan)}</h3>" + table(
-            ["", "person", f"pay under {data.baseline}", "change", "reps"], rows, raw=True, text_columns=2)
-            + "</div>")
+        blocks.append(
+            f"<div><h3>{esc(plan)}</h3>"
+            + table(
+                ["", "person", f"pay under {data.baseline}", "change", "reps"], rows, raw=True, text_columns=2
+            )
+            + "</div>"
+        )
     page.add('<div class="cols">' + "".join(blocks) + "</div>")
     page.end()
 
@@ -590,18 +703,20 @@ def _footer(page: Page) -> None:
     meta = data.results.metadata
     sc = data.results.scenario
     page.add('<section id="run"><footer>')
-    page.add(f"<h2 style=\"border:none;margin-top:0\">{esc(dict(SECTIONS)['run'])}</h2>")
+    page.add(f'<h2 style="border:none;margin-top:0">{esc(dict(SECTIONS)["run"])}</h2>')
     prec = meta.get("precision") or {}
     targets = prec.get("targets") or {}
     hw = prec.get("half_widths") or {}
     prec_text = str(prec.get("status", "–")).replace("_", " ")
     if targets:
+
         def half(m: str) -> str:
             return fmt.diff(m, float(hw[m])).lstrip("+") if hw.get(m) is not None else "–"
 
         prec_text += "; " + ", ".join(
             f"{m}: half-width {half(m)} (target {fmt.diff(m, float(t)).lstrip('+')})"
-            for m, t in targets.items())
+            for m, t in targets.items()
+        )
     n = data.replications.groupby("plan").size().to_dict()
     wall = f" ({float(meta['wall_seconds']):.0f} s)" if meta.get("wall_seconds") is not None else ""
     rows = [
@@ -619,13 +734,19 @@ def _footer(page: Page) -> None:
         ("Command", " ".join(str(c) for c in meta.get("command", [])) or "–"),
         ("Report built", dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")),
     ]
-    page.add("<table>" + "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in rows)
-             + "</table>")
+    page.add(
+        "<table>" + "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in rows) + "</table>"
+    )
     if data.notes:
-        page.add("<p><b>Not shown</b> (data missing from this folder):</p><ul>"
-                 + "".join(f"<li>{esc(t)}</li>" for t in data.notes) + "</ul>")
-    page.add("<p>Files in this folder: config.resolved.yaml (the scenario as run), replications.parquet, "
-             "summary.csv, comparison.csv, timeseries.parquet, details.parquet, plots/*.png.</p>")
+        page.add(
+            "<p><b>Not shown</b> (data missing from this folder):</p><ul>"
+            + "".join(f"<li>{esc(t)}</li>" for t in data.notes)
+            + "</ul>"
+        )
+    page.add(
+        "<p>Files in this folder: config.resolved.yaml (the scenario as run), replications.parquet, "
+        "summary.csv, comparison.csv, timeseries.parquet, details.parquet, plots/*.png.</p>"
+    )
     page.add("</footer></section>")
 
 
@@ -649,15 +770,19 @@ def _sdrs(page: Page) -> None:
     page.section("sdrs")
     sdrs = data.results.scenario.company.sdrs
     if sdrs.headcount <= 0:
-        page.add('<p class="explain">No SDRs (<code>company.sdrs.headcount: 0</code>): every lead goes '
-                 "straight to an AE.</p>")
+        page.add(
+            '<p class="explain">No SDRs (<code>company.sdrs.headcount: 0</code>): every lead goes '
+            "straight to an AE.</p>"
+        )
         page.end()
         return
-    page.add(f'<p class="explain">{sdrs.headcount} SDRs work the {esc(", ".join(sdrs.sources))} leads: '
-             "each lead is qualified out or handed to an AE as a meeting; an AE who accepts it opens a "
-             "qualified opportunity. Fit is the leads' ideal-customer-profile fit (0–1); the win rate "
-             "is SDR-sourced new logos per SDR-sourced opportunity; cost per opportunity counts SDR base "
-             "and variable pay.</p>")
+    page.add(
+        f'<p class="explain">{sdrs.headcount} SDRs work the {esc(", ".join(sdrs.sources))} leads: '
+        "each lead is qualified out or handed to an AE as a meeting; an AE who accepts it opens a "
+        "qualified opportunity. Fit is the leads' ideal-customer-profile fit (0–1); the win rate "
+        "is SDR-sourced new logos per SDR-sourced opportunity; cost per opportunity counts SDR base "
+        "and variable pay.</p>"
+    )
     summ = lookup(data.summary, "plan", "metric")
     rows, classes = [], []
     for plan in data.plans:
@@ -667,17 +792,29 @@ def _sdrs(page: Page) -> None:
             if r is None or not math.isfinite(float(r["mean"])):
                 cells.append(_cell("–"))
             elif metric.endswith("_rate"):
-                cells.append(_cell(fmt.pct(float(r["mean"]), 1),
-                                   f"{fmt.pct(float(r['ci_low']), 1)} – {fmt.pct(float(r['ci_high']), 1)}"))
+                cells.append(
+                    _cell(
+                        fmt.pct(float(r["mean"]), 1),
+                        f"{fmt.pct(float(r['ci_low']), 1)} – {fmt.pct(float(r['ci_high']), 1)}",
+                    )
+                )
             elif metric.startswith("mean_fit"):
-                cells.append(_cell(f"{float(r['mean']):.3f}",
-                                   f"{float(r['ci_low']):.3f} – {float(r['ci_high']):.3f}"))
+                cells.append(
+                    _cell(f"{float(r['mean']):.3f}", f"{float(r['ci_low']):.3f} – {float(r['ci_high']):.3f}")
+                )
             elif metric == "sdr_meetings":
-                cells.append(_cell(f"{float(r['mean']):,.0f}",
-                                   f"{float(r['ci_low']):,.0f} – {float(r['ci_high']):,.0f}"))
+                cells.append(
+                    _cell(
+                        f"{float(r['mean']):,.0f}", f"{float(r['ci_low']):,.0f} – {float(r['ci_high']):,.0f}"
+                    )
+                )
             else:
-                cells.append(_cell(fmt.money(float(r["mean"])),
-                                   f"{fmt.money(float(r['ci_low']))} – {fmt.money(float(r['ci_high']))}"))
+                cells.append(
+                    _cell(
+                        fmt.money(float(r["mean"])),
+                        f"{fmt.money(float(r['ci_low']))} – {fmt.money(float(r['ci_high']))}",
+                    )
+                )
         rows.append(cells)
         classes.append("baseline" if plan == data.baseline else "")
     page.add("<h3>SDR funnel, fit and cost (mean, CI)</h3>")
@@ -689,17 +826,34 @@ def build(data: ReportData, plots_dir: Path | None) -> tuple[str, list[Path]]:
     """The report's HTML text and the PNG files written under ``plots_dir`` (none when None)."""
     page = Page(data, plots_dir)
     sc = data.results.scenario
-    for step in (_question, _plans, _metrics, _differences, _arr, _waterfall, _payouts, _attainment,
-                 _discounts, _timing, _second_order, _market, _cash, _sdrs, _people):
+    for step in (
+        _question,
+        _plans,
+        _metrics,
+        _differences,
+        _arr,
+        _waterfall,
+        _payouts,
+        _attainment,
+        _discounts,
+        _timing,
+        _second_order,
+        _market,
+        _cash,
+        _sdrs,
+        _people,
+    ):
         step(page)
     _footer(page)
     toc = " ".join(f'<a href="#{a}">{esc(t)}</a>' for a, t in SECTIONS)
     title = esc(safe_text(sc.name))  # the name on one line
-    head = (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{title} — incentsim report</title><style>{CSS}</style></head><body><main>"
-            f'<header class="top"><div class="kicker">incentsim report</div><h1>{title}</h1>'
-            f'<nav class="toc">{toc}</nav></header>')
+    head = (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{title} — incentsim report</title><style>{CSS}</style></head><body><main>"
+        f'<header class="top"><div class="kicker">incentsim report</div><h1>{title}</h1>'
+        f'<nav class="toc">{toc}</nav></header>'
+    )
     return head + "".join(page.parts) + "</main></body></html>\n", page.written
 
 
@@ -726,4 +880,3 @@ def write_report(folder: str | Path, results: Any = None, *, save_plots: bool = 
     out = folder / REPORT_FILE
     atomic_write_text(out, text)
     return out
-

@@ -28,13 +28,34 @@ from sim.report import fmt
 from sim.report.data import KEY_METRICS, MissingData, ReportData, lookup
 
 BASELINE_COLOR = "#4a4a4a"
-PALETTE: tuple[str, ...] = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
-                            "#e377c2", "#17becf", "#bcbd22")
+PALETTE: tuple[str, ...] = (
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#17becf",
+    "#bcbd22",
+)
 BETTER, WORSE, NEUTRAL, SIGNIFICANT = "#1a9641", "#d7191c", "#9e9e9e", "#2c7bb6"
-ROLE_COLORS: dict[str, str] = {"ae": "#1f77b4", "csm": "#ff7f0e", "consultant": "#2ca02c",
-                               "marketing": "#9467bd", "product": "#8c564b", "sdr": "#e377c2"}
-ROLE_LABELS: dict[str, str] = {"ae": "AE", "csm": "CSM", "consultant": "Consultant",
-                               "marketing": "Marketing", "product": "Product", "sdr": "SDR"}
+ROLE_COLORS: dict[str, str] = {
+    "ae": "#1f77b4",
+    "csm": "#ff7f0e",
+    "consultant": "#2ca02c",
+    "marketing": "#9467bd",
+    "product": "#8c564b",
+    "sdr": "#e377c2",
+}
+ROLE_LABELS: dict[str, str] = {
+    "ae": "AE",
+    "csm": "CSM",
+    "consultant": "Consultant",
+    "marketing": "Marketing",
+    "product": "Product",
+    "sdr": "SDR",
+}
 STYLE: dict[str, Any] = {
     "font.size": 9.0,
     "axes.titlesize": 10.0,
@@ -101,6 +122,7 @@ def _grid(n: int, ncols: int) -> tuple[int, int]:
 
 # --- figures --------------------------------------------------------------------------------
 
+
 def forest(data: ReportData) -> Figure:
     """Paired differences vs the baseline: one panel per key metric, plans on the y axis,
     CI bars, a zero line; significant differences filled (green better, red worse)."""
@@ -135,8 +157,7 @@ def forest(data: ReportData) -> Figure:
             else:
                 color = SIGNIFICANT if sig else NEUTRAL
             if np.isfinite(lo) and np.isfinite(hi):
-                ax.errorbar([d], [yi], xerr=[[d - lo], [hi - d]], fmt="none", ecolor=color, capsize=3,
-                            lw=1.6)
+                ax.errorbar([d], [yi], xerr=[[d - lo], [hi - d]], fmt="none", ecolor=color, capsize=3, lw=1.6)
             ax.plot([d], [yi], "o", ms=6.5, color=color, mfc=color if sig else "white", mew=1.6)
         ax.axvline(0.0, color="black", lw=0.9)
         ax.set_title(fmt.label(m) + (" (pp)" if fmt.is_ratio(m) else ""))
@@ -152,8 +173,10 @@ def forest(data: ReportData) -> Figure:
         Line2D([], [], marker="o", ls="", color=NEUTRAL, mfc="white", label="not significant"),
     ]
     fig.legend(handles=handles, loc="outside lower center", ncols=4, fontsize=8.5)
-    fig.suptitle(f"Paired difference vs {data.baseline} (mean and {data.confidence:.0%} CI, "
-                 "Bonferroni-adjusted)", fontweight="bold")
+    fig.suptitle(
+        f"Paired difference vs {data.baseline} (mean and {data.confidence:.0%} CI, Bonferroni-adjusted)",
+        fontweight="bold",
+    )
     return fig
 
 
@@ -164,14 +187,20 @@ def _ts_frame(data: ReportData, series: str) -> dict[str, tuple[np.ndarray, np.n
         for plan in data.plans:
             sub = ts[(ts["plan"] == plan) & (ts["series"] == series)].sort_values("month")
             if len(sub):
-                out[plan] = (sub["mean"].to_numpy(float), sub["p10"].to_numpy(float),
-                             sub["p90"].to_numpy(float))
+                out[plan] = (
+                    sub["mean"].to_numpy(float),
+                    sub["p10"].to_numpy(float),
+                    sub["p90"].to_numpy(float),
+                )
         if out:
             return out
     per_rep = data.series(series)
     for plan, arr in per_rep.items():
-        out[plan] = (np.nanmean(arr, axis=0), np.nanpercentile(arr, 10, axis=0),
-                     np.nanpercentile(arr, 90, axis=0))
+        out[plan] = (
+            np.nanmean(arr, axis=0),
+            np.nanpercentile(arr, 10, axis=0),
+            np.nanpercentile(arr, 90, axis=0),
+        )
     return out
 
 
@@ -181,8 +210,7 @@ def arr_over_time(data: ReportData) -> Figure:
     try:
         bands = _ts_frame(data, "arr")
     except MissingData:
-        raise MissingData("no monthly ARR series (timeseries.parquet and details are both missing)") \
-            from None
+        raise MissingData("no monthly ARR series (timeseries.parquet and details are both missing)") from None
     paired: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     if data.others:
         try:
@@ -200,8 +228,11 @@ def arr_over_time(data: ReportData) -> Figure:
                 w = min(mine.shape[1], base.shape[1])
                 d = mine[:n, :w] - base[:n, :w]
                 ivs = [stats.t_interval(d[:, j], data.confidence) for j in range(w)]
-                paired[plan] = (np.array([iv.mean for iv in ivs]), np.array([iv.low for iv in ivs]),
-                                np.array([iv.high for iv in ivs]))
+                paired[plan] = (
+                    np.array([iv.mean for iv in ivs]),
+                    np.array([iv.low for iv in ivs]),
+                    np.array([iv.high for iv in ivs]),
+                )
     colors = plan_colors(data.plans, data.baseline)
     ncols = 2 if paired else 1
     fig = Figure(figsize=(13.5 if paired else 9.0, 4.6), layout="constrained")
@@ -250,8 +281,15 @@ def payout_by_role(data: ReportData) -> Figure:
         q = np.array([np.nanpercentile(sub[f"payout_cost_{r}"].to_numpy(float), [10, 50, 90]) for r in roles])
         xs = x - 0.4 + width * (j + 0.5)
         ax.bar(xs, q[:, 1], width * 0.9, color=colors[plan], label=plan, alpha=0.9)
-        ax.errorbar(xs, q[:, 1], yerr=[q[:, 1] - q[:, 0], q[:, 2] - q[:, 1]], fmt="none", ecolor="black",
-                    capsize=2, lw=0.9)
+        ax.errorbar(
+            xs,
+            q[:, 1],
+            yerr=[q[:, 1] - q[:, 0], q[:, 2] - q[:, 1]],
+            fmt="none",
+            ecolor="black",
+            capsize=2,
+            lw=0.9,
+        )
     ax.set_xticks(x, [ROLE_LABELS.get(r, r) for r in roles])
     ax.grid(axis="x", visible=False)
     money_axis(ax)
@@ -281,8 +319,10 @@ def waterfall_table(data: ReportData) -> dict[str, list[tuple[str, float]]]:
         raise MissingData("the headwind/tailwind waterfall needs measure_start_arr, ending_arr and new_arr")
     steps = [s for s in WATERFALL_STEPS if s[0] in reps.columns]
     if "expansion_organic_usd" not in reps.columns and "expansion_usd" in reps.columns:
-        steps = [("expansion_usd", "Expansion (all)", 1),
-                 *[s for s in steps if s[0] not in ("new_arr", "upsell_usd", "cross_sell_usd")]]
+        steps = [
+            ("expansion_usd", "Expansion (all)", 1),
+            *[s for s in steps if s[0] not in ("new_arr", "upsell_usd", "cross_sell_usd")],
+        ]
         steps.insert(0, ("new_arr", "New", 1))
         data.note("waterfall: no expansion_organic_usd; expansion, upsell and cross-sell shown together")
     missing = [s[0] for s in WATERFALL_STEPS if s[0] not in reps.columns]
@@ -336,21 +376,31 @@ def waterfall(data: ReportData) -> Figure:
                 level += v
             ax.bar(k, height, bottom=bottom, color=color, width=0.72)
             text = fmt.money(v, signed=not total)
-            ax.text(k, bottom + height + 0.012 * top, text, ha="center", va="bottom", fontsize=7.2,
-                    rotation=0 if len(bars) <= 9 else 90)
+            ax.text(
+                k,
+                bottom + height + 0.012 * top,
+                text,
+                ha="center",
+                va="bottom",
+                fontsize=7.2,
+                rotation=0 if len(bars) <= 9 else 90,
+            )
             labels.append(name)
         ax.set_xticks(range(len(bars)), labels, rotation=40, ha="right", fontsize=8)
         ax.grid(axis="x", visible=False)
         money_axis(ax)
         ax.set_ylim(0, top * 1.12)
         ax.set_title(plans[i] + (" (baseline)" if plans[i] == data.baseline else ""))
-    fig.suptitle(f"ARR bridge over the {data.years:g}-year measured horizon: tailwinds (green) and "
-                 "headwinds (red)", fontweight="bold")
+    fig.suptitle(
+        f"ARR bridge over the {data.years:g}-year measured horizon: tailwinds (green) and headwinds (red)",
+        fontweight="bold",
+    )
     return fig
 
 
-def _histograms(data: ReportData, key: str, title: str, xlabel: str, percent: bool,
-                mark: float | None) -> Figure:
+def _histograms(
+    data: ReportData, key: str, title: str, xlabel: str, percent: bool, mark: float | None
+) -> Figure:
     samples = data.samples(key)
     plans = [p for p in data.plans if p in samples]
     allv = np.concatenate(list(samples.values()))
@@ -373,13 +423,20 @@ def _histograms(data: ReportData, key: str, title: str, xlabel: str, percent: bo
         ax.hist(v, bins=bins, weights=np.full(v.size, 1.0 / v.size), color=colors[plan], alpha=0.75)
         if base is not None and plan != data.baseline:
             b = np.clip(base, lo, hi)
-            ax.hist(b, bins=bins, weights=np.full(b.size, 1.0 / b.size), histtype="step", color="black",
-                    lw=1.2, label=f"{data.baseline}")
+            ax.hist(
+                b,
+                bins=bins,
+                weights=np.full(b.size, 1.0 / b.size),
+                histtype="step",
+                color="black",
+                lw=1.2,
+                label=f"{data.baseline}",
+            )
             ax.legend(fontsize=7.5, loc="upper right")
         if mark is not None:
             ax.axvline(mark, color="black", ls="--", lw=0.9)
         mean = float(np.mean(samples[plan]))
-        extra = (f", {float(np.mean(samples[plan] >= mark)):.0%} ≥ quota" if mark is not None else "")
+        extra = f", {float(np.mean(samples[plan] >= mark)):.0%} ≥ quota" if mark is not None else ""
         ax.set_title(f"{plan}: mean {fmt.pct(mean) if percent else f'{mean:.2f}'}{extra}", fontsize=9)
         ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
         if percent:
@@ -393,14 +450,21 @@ def _histograms(data: ReportData, key: str, title: str, xlabel: str, percent: bo
 
 def attainment_hist(data: ReportData) -> Figure:
     """Quota attainment per AE and quota period, per plan (baseline outlined in black)."""
-    return _histograms(data, "attainment", "Quota attainment per AE and quota period (share of "
-                       "AE-periods; dashed line: quota)", "attainment (1.0 = quota)", False, 1.0)
+    return _histograms(
+        data,
+        "attainment",
+        "Quota attainment per AE and quota period (share of AE-periods; dashed line: quota)",
+        "attainment (1.0 = quota)",
+        False,
+        1.0,
+    )
 
 
 def discount_hist(data: ReportData) -> Figure:
     """Discount on new deals, per plan (baseline outlined)."""
-    return _histograms(data, "discount", "Discount on new-logo deals (share of deals)", "discount", True,
-                       None)
+    return _histograms(
+        data, "discount", "Discount on new-logo deals (share of deals)", "discount", True, None
+    )
 
 
 def close_week(data: ReportData) -> Figure:
@@ -416,8 +480,16 @@ def close_week(data: ReportData) -> Figure:
         w = np.clip(np.floor(samples[plan]).astype(int), 0, 12)
         share = np.bincount(w, minlength=13)[:13] / w.size
         top = plan == data.baseline
-        ax.plot(weeks + 1, share, marker="o", ms=3.5, color=colors[plan], lw=2.6 if top else 1.5, label=plan,
-                zorder=4 if top else 3)
+        ax.plot(
+            weeks + 1,
+            share,
+            marker="o",
+            ms=3.5,
+            color=colors[plan],
+            lw=2.6 if top else 1.5,
+            label=plan,
+            zorder=4 if top else 3,
+        )
     ax.axvspan(11.5, 13.5, color="#f4a582", alpha=0.25, lw=0, label="last two weeks")
     ax.set_xticks(weeks + 1)
     ax.set_xlim(0.5, 13.5)
@@ -445,8 +517,10 @@ def second_order(data: ReportData) -> Figure:
     plans = [p for p in data.plans if (p,) in summ]
     sources = [s for s in SOURCES if f"new_arr_{s[0]}" in data.replications.columns]
     if len(sources) < len(SOURCES):
-        data.note("second-order revenue: some new_arr_<source> columns are missing; the split by "
-                  "source shows those present")
+        data.note(
+            "second-order revenue: some new_arr_<source> columns are missing; the split by "
+            "source shows those present"
+        )
     ncols = 2 if sources else 1
     fig = Figure(figsize=(13.5 if sources else 7.0, 0.9 + 0.42 * len(plans) + 0.8), layout="constrained")
     axes = fig.subplots(1, ncols, sharey=True, squeeze=False)[0]
@@ -468,8 +542,12 @@ def second_order(data: ReportData) -> Figure:
         reps = data.replications
         left = np.zeros(len(plans))
         for key, name, color in sources:
-            vals = np.array([float(np.nanmean(reps.loc[reps["plan"] == p, f"new_arr_{key}"].to_numpy(float)))
-                             for p in plans])
+            vals = np.array(
+                [
+                    float(np.nanmean(reps.loc[reps["plan"] == p, f"new_arr_{key}"].to_numpy(float)))
+                    for p in plans
+                ]
+            )
             vals = np.nan_to_num(vals)
             ax2.barh(y, vals, left=left, color=color, height=0.6, label=name)
             left += vals
@@ -481,8 +559,10 @@ def second_order(data: ReportData) -> Figure:
 
 
 _HORIZONTAL: dict[str, Any] = (
-    {"orientation": "horizontal"} if tuple(int(x) for x in mpl.__version__.split(".")[:2]) >= (3, 10)
-    else {"vert": False})
+    {"orientation": "horizontal"}
+    if tuple(int(x) for x in mpl.__version__.split(".")[:2]) >= (3, 10)
+    else {"vert": False}
+)
 """Horizontal boxplots (``orientation`` replaced ``vert`` in Matplotlib 3.10)."""
 
 
@@ -500,10 +580,18 @@ def winners_losers(data: ReportData) -> Figure:
     for yi, plan in zip(y, plans, strict=True):
         sub = diffs[diffs["plan"] == plan]
         d = sub["diff"].to_numpy(float)
-        ax.boxplot([d], positions=[yi], **_HORIZONTAL, widths=0.55, showfliers=False, patch_artist=True,
-                   boxprops={"facecolor": "#f0f0f0", "edgecolor": "#555555"},
-                   medianprops={"color": "black"}, whiskerprops={"color": "#555555"},
-                   capprops={"color": "#555555"})
+        ax.boxplot(
+            [d],
+            positions=[yi],
+            **_HORIZONTAL,
+            widths=0.55,
+            showfliers=False,
+            patch_artist=True,
+            boxprops={"facecolor": "#f0f0f0", "edgecolor": "#555555"},
+            medianprops={"color": "black"},
+            whiskerprops={"color": "#555555"},
+            capprops={"color": "#555555"},
+        )
         offsets = ((np.arange(len(d)) * 0.6180339887) % 1.0 - 0.5) * 0.42
         roles = sub["role"].to_numpy()
         for role in dict.fromkeys(roles):
@@ -517,14 +605,22 @@ def winners_losers(data: ReportData) -> Figure:
     ax.grid(axis="y", visible=False)
     ax.set_xlabel(f"change in variable pay per year vs {data.baseline} (same person, same replication)")
     roles_present = [r for r in ROLES if r in set(diffs["role"])]
-    ax.legend(handles=[Patch(color=ROLE_COLORS[r], label=ROLE_LABELS[r]) for r in roles_present],
-              fontsize=8, ncols=len(roles_present), loc="lower right", bbox_to_anchor=(1.0, 1.0))
+    ax.legend(
+        handles=[Patch(color=ROLE_COLORS[r], label=ROLE_LABELS[r]) for r in roles_present],
+        fontsize=8,
+        ncols=len(roles_present),
+        loc="lower right",
+        bbox_to_anchor=(1.0, 1.0),
+    )
     ax.set_title("Winners and losers: per-person pay change", loc="left")
     return fig
 
 
 MARKET_SEGMENTS: tuple[tuple[str, str], ...] = (
-    ("smb", "SMB"), ("mid_market", "Mid-market"), ("enterprise", "Enterprise"))
+    ("smb", "SMB"),
+    ("mid_market", "Mid-market"),
+    ("enterprise", "Enterprise"),
+)
 
 
 def finite_segments(data: ReportData) -> list[tuple[str, str, int]]:
@@ -556,8 +652,9 @@ def market_penetration(data: ReportData) -> Figure:
         for plan, (mean, p10, p90) in pen.items():
             months = np.arange(1, len(mean) + 1)
             top = plan == data.baseline
-            ax.plot(months, mean, color=colors[plan], lw=2.4 if top else 1.6, label=plan,
-                    zorder=4 if top else 3)
+            ax.plot(
+                months, mean, color=colors[plan], lw=2.4 if top else 1.6, label=plan, zorder=4 if top else 3
+            )
             ax.fill_between(months, p10, p90, color=colors[plan], alpha=0.08, lw=0)
             if plan in avail:
                 ax.plot(months, avail[plan][0][: len(months)], color=colors[plan], lw=1.1, ls="--")
@@ -567,8 +664,10 @@ def market_penetration(data: ReportData) -> Figure:
         ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     axes[0].set_ylabel("share of organisations")
     handles = [Line2D([], [], color=colors[p], lw=2, label=p) for p in data.plans]
-    handles += [Line2D([], [], color="black", lw=2, label="customers (penetration)"),
-                Line2D([], [], color="black", lw=1.1, ls="--", label="available to approach")]
+    handles += [
+        Line2D([], [], color="black", lw=2, label="customers (penetration)"),
+        Line2D([], [], color="black", lw=1.1, ls="--", label="available to approach"),
+    ]
     fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 5), fontsize=8)
     return fig
 
@@ -586,8 +685,9 @@ def cash_curve(data: ReportData) -> Figure:
     for plan, (mean, p10, p90) in balance.items():
         months = np.arange(1, len(mean) + 1)
         top = plan == data.baseline
-        left.plot(months, mean, color=colors[plan], lw=2.4 if top else 1.6, label=plan,
-                  zorder=4 if top else 3)
+        left.plot(
+            months, mean, color=colors[plan], lw=2.4 if top else 1.6, label=plan, zorder=4 if top else 3
+        )
         left.fill_between(months, p10, p90, color=colors[plan], alpha=0.08, lw=0)
     for plan, (mean, _p10, _p90) in collected.items():
         months = np.arange(1, len(mean) + 1)

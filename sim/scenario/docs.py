@@ -31,6 +31,7 @@ REGENERATE = "python -m sim.scenario.docs docs/scenarios.md"
 
 # --- JSON Schema ------------------------------------------------------------------------------
 
+
 def json_schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of a scenario *file*, for editors and other tools.
 
@@ -67,6 +68,7 @@ def json_schema() -> dict[str, Any]:
 
 
 # --- Markdown reference -----------------------------------------------------------------------
+
 
 def _unwrap_optional(ann: Any) -> tuple[Any, bool]:
     origin = typing.get_origin(ann)

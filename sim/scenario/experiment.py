@@ -57,9 +57,7 @@ class Experiment(StrictModel):
             )
         unknown = sorted(set(self.precision) - set(METRICS))
         if unknown:
-            raise ValueError(
-                f"@precision.{unknown[0]}: unknown metric; valid: {', '.join(METRICS)}"
-            )
+            raise ValueError(f"@precision.{unknown[0]}: unknown metric; valid: {', '.join(METRICS)}")
         return self
 
 

@@ -64,21 +64,23 @@ def _construct_mapping(loader: _StrictSafeLoader, node: yaml.MappingNode) -> dic
             hash(key)
         except TypeError as exc:
             raise yaml.constructor.ConstructorError(
-                "while constructing a mapping", node.start_mark,
-                "found an unhashable key", key_node.start_mark,
+                "while constructing a mapping",
+                node.start_mark,
+                "found an unhashable key",
+                key_node.start_mark,
             ) from exc
         if key in seen:
             raise yaml.constructor.ConstructorError(
-                "while constructing a mapping", node.start_mark,
-                f"found duplicate key {key!r}", key_node.start_mark,
+                "while constructing a mapping",
+                node.start_mark,
+                f"found duplicate key {key!r}",
+                key_node.start_mark,
             )
         seen.add(key)
     return loader.construct_mapping(node, deep=True)
 
 
-_StrictSafeLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping
-)
+_StrictSafeLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 MAX_NODES = 1_000_000
 """Largest number of values a document may expand to (aliases counted each time they are used)."""
@@ -92,9 +94,15 @@ def _check_size(doc: Any, file: str) -> None:
         item = stack.pop()
         budget -= 1
         if budget < 0:
-            raise ScenarioError([Problem(
-                file, FILE, f"document expands to more than {MAX_NODES} values (aliases used too often)"
-            )])
+            raise ScenarioError(
+                [
+                    Problem(
+                        file,
+                        FILE,
+                        f"document expands to more than {MAX_NODES} values (aliases used too often)",
+                    )
+                ]
+            )
         if isinstance(item, dict):
             stack.extend(item.values())
         elif isinstance(item, list):
@@ -183,8 +191,13 @@ def parse_mapping_text(text: str, file: str) -> dict[str, Any]:
 
 def _kind(value: Any) -> str:
     return {
-        dict: "a mapping", list: "a list", str: "text", int: "an integer", float: "a number",
-        bool: "a boolean", type(None): "null",
+        dict: "a mapping",
+        list: "a list",
+        str: "text",
+        int: "an integer",
+        float: "a number",
+        bool: "a boolean",
+        type(None): "null",
     }.get(type(value), type(value).__name__)
 
 
@@ -223,9 +236,7 @@ def _resolve_mapping(
     else:
         if not isinstance(parent_ref, str) or not parent_ref.strip():
             found = "empty text" if isinstance(parent_ref, str) else _kind(parent_ref)
-            raise ScenarioError(
-                [Problem(label, "extends", f"expected a relative file path, found {found}")]
-            )
+            raise ScenarioError([Problem(label, "extends", f"expected a relative file path, found {found}")])
         parent_path = (folder / parent_ref).resolve()
         if parent_path in stack:
             chain = " -> ".join(p.name for p in (*stack, parent_path))
@@ -250,8 +261,9 @@ def _resolve_mapping(
 
 
 def _not_a_scenario(parent_label: str, where: str, label: str, why: str) -> ScenarioError:
-    return ScenarioError([Problem(parent_label, where,
-                                  f"is not an incentsim scenario (extended by {label}): {why}")])
+    return ScenarioError(
+        [Problem(parent_label, where, f"is not an incentsim scenario (extended by {label}): {why}")]
+    )
 
 
 _TOP_LEVEL_KEYS = frozenset({*Scenario.model_fields, "extends"})
@@ -270,9 +282,7 @@ def _foreign_key_at(text: str) -> str:
     return "(top level)"
 
 
-def _resolve_parent(
-    path: Path, parent_label: str, label: str, stack: tuple[Path, ...]
-) -> dict[str, Any]:
+def _resolve_parent(path: Path, parent_label: str, label: str, stack: tuple[Path, ...]) -> dict[str, Any]:
     """Read and resolve an extended file.
 
     A file that cannot be read as a scenario (not a regular file, too large, binary, not YAML,
@@ -291,14 +301,17 @@ def _resolve_parent(
         if first.path in (FILE, "(top level)"):  # these messages name kinds, never content
             raise _not_a_scenario(parent_label, first.path, label, first.message) from None
         if first.path.startswith("line "):
-            raise _not_a_scenario(parent_label, first.path, label,
-                                  "invalid YAML (validate that file alone for the details)") from None
+            raise _not_a_scenario(
+                parent_label, first.path, label, "invalid YAML (validate that file alone for the details)"
+            ) from None
         raise _not_a_scenario(parent_label, "(top level)", label, "a top-level key is not text") from None
     foreign = [k for k in raw if k not in _TOP_LEVEL_KEYS]
     if foreign:
         where = _foreign_key_at(data.decode("utf-8-sig", errors="replace"))
-        why = (f"{len(foreign)} top-level key(s) are not scenario fields; expected "
-               f"{', '.join(sorted(_TOP_LEVEL_KEYS))}")
+        why = (
+            f"{len(foreign)} top-level key(s) are not scenario fields; expected "
+            f"{', '.join(sorted(_TOP_LEVEL_KEYS))}"
+        )
         raise _not_a_scenario(parent_label, where, label, why)
     return _resolve_mapping(raw, parent_label, path.parent, (*stack, path.resolve()))
 
@@ -313,9 +326,7 @@ def _resolve_based_on(plans: list[Any], library: list[Any], file: str) -> list[A
     for i, p in enumerate(plans):
         if isinstance(p, dict) and isinstance(p.get("name"), str):
             local.setdefault(p["name"], i)
-    inherited = {
-        p["name"]: p for p in library if isinstance(p, dict) and isinstance(p.get("name"), str)
-    }
+    inherited = {p["name"]: p for p in library if isinstance(p, dict) and isinstance(p.get("name"), str)}
     done: dict[int, Any] = {}
 
     def expand(i: int, seen: tuple[int, ...]) -> Any:
@@ -362,6 +373,7 @@ def _unknown(found: str, valid: Iterable[str], what: str = "key") -> str:
 
 # --- walking the schema (for --set typing and for listing valid keys) ---------------------
 
+
 def _unwrap(annotation: Any) -> Any:
     """Strip Annotated and Optional so the structural type remains."""
     while True:
@@ -407,6 +419,7 @@ def _model_at(loc: tuple[str | int, ...]) -> type[BaseModel] | None:
 
 # --- --set overrides ------------------------------------------------------------------------
 
+
 def parse_set(items: Iterable[str], source: str = "--set") -> dict[str, str]:
     """Split ``path.to.field=value`` strings; values stay text until typed by the schema."""
     out: dict[str, str] = {}
@@ -446,8 +459,11 @@ def apply_overrides(data: dict[str, Any], overrides: Mapping[str, Any], source: 
             next_ann = _child(ann, key)
             if next_ann is _MISSING:
                 model = _unwrap(ann)
-                valid = list(model.model_fields) if isinstance(model, type) and issubclass(
-                    model, BaseModel) else []
+                valid = (
+                    list(model.model_fields)
+                    if isinstance(model, type) and issubclass(model, BaseModel)
+                    else []
+                )
                 raise ScenarioError([Problem(source, here, _unknown(part, valid))])
             if last:
                 node[key] = _typed(value, next_ann)
@@ -490,6 +506,7 @@ def _typed(value: Any, annotation: Any) -> Any:
 
 # --- pydantic errors -> problems --------------------------------------------------------------
 
+
 def _data_loc(err: Any) -> tuple[Any, ...]:
     """The error location in the data: pydantic appends ``'[key]'`` when a dict key is invalid."""
     loc = tuple(err["loc"])
@@ -529,9 +546,9 @@ def _describe(err: Any, loc: tuple[Any, ...], path: str) -> tuple[str, str]:
         word = "at least" if etype == "too_short" else "at most"
         return path, f"expected {word} {bound} item(s), found {ctx['actual_length']}"
     if msg.startswith("Value error, "):
-        msg = msg[len("Value error, "):]
+        msg = msg[len("Value error, ") :]
     if msg.startswith(PATH_MARK) and ": " in msg:
-        marked, msg = msg[len(PATH_MARK):].split(": ", 1)
+        marked, msg = msg[len(PATH_MARK) :].split(": ", 1)
         path = ".".join([format_path(loc), marked]) if loc else marked
     msg = msg.replace("Input should be ", "expected ").replace("String should have ", "expected ")
     if etype in ("value_error", "assertion_error") or "input" not in err:
@@ -553,6 +570,7 @@ def _short(value: Any) -> str:
 
 
 # --- public entry points ------------------------------------------------------------------------
+
 
 def resolve_raw(path: str | Path) -> dict[str, Any]:
     """The raw scenario mapping after ``extends`` and ``based_on``, before validation."""
@@ -601,9 +619,7 @@ def load_scenario_text(
     return validate_data(data, name)
 
 
-def _apply(
-    data: dict[str, Any], overrides: Mapping[str, Any] | Iterable[str] | None, file: str
-) -> None:
+def _apply(data: dict[str, Any], overrides: Mapping[str, Any] | Iterable[str] | None, file: str) -> None:
     if not overrides:
         return
     mapping = overrides if isinstance(overrides, Mapping) else parse_set(overrides)

@@ -47,7 +47,13 @@ def run_case(case_id: str) -> CaseResult:
         return c.run()
     except Exception:  # noqa: BLE001 - recorded with its traceback; the command exits 1
         return CaseResult(
-            c.id, c.title, c.group, c.source, (), time.perf_counter() - t0, error=traceback.format_exc(),
+            c.id,
+            c.title,
+            c.group,
+            c.source,
+            (),
+            time.perf_counter() - t0,
+            error=traceback.format_exc(),
             known_failure=c.known_failure,
         )
 

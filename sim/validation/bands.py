@@ -71,22 +71,71 @@ class Band:
 
 _SAAS = "SaaS Capital 2023 retention benchmarks by ACV"
 RETENTION_BANDS: tuple[Band, ...] = (
-    Band("grr", "GRR, overall", 0.88, 0.94, whole_interval=True,
-         source=f"{_SAAS}: median GRR 90-93% in every ACV band (nearly flat)"),
-    Band("nrr", "NRR, overall", 1.00, 1.10, whole_interval=True, median=1.02,
-         source=f"{_SAAS}: median NRR 102%, 100% below $12k ACV to 110% above $250k"),
-    Band("grr_smb", "GRR, SMB ($9k ACV)", 0.80, 0.90, median=0.90,
-         source=f"{_SAAS} (< $12k: GRR 90%); seed 003 'SMB churns heavily': the usual SMB 80-90%"),
-    Band("nrr_smb", "NRR, SMB ($9k ACV)", -math.inf, 1.00, median=1.00,
-         source=f"{_SAAS} (< $12k: NRR 100%); seed 003: SMB loses net revenue"),
-    Band("grr_mid_market", "GRR, mid-market ($35k ACV)", 0.88, 0.94, median=0.92,
-         source=f"{_SAAS} ($25k-50k: GRR 92%); the overall GRR band, GRR being flat across ACV"),
-    Band("nrr_mid_market", "NRR, mid-market ($35k ACV)", 0.95, 1.05, median=1.03,
-         source=f"{_SAAS} ($25k-50k: NRR 103%); seed 003: mid-market 95-100%"),
-    Band("grr_enterprise", "GRR, enterprise ($140k ACV)", 0.88, 0.94, median=0.93,
-         source=f"{_SAAS} ($100k-250k: GRR 93%); the overall GRR band, GRR being flat across ACV"),
-    Band("nrr_enterprise", "NRR, enterprise ($140k ACV)", 1.05, 1.30, median=1.07,
-         source=f"{_SAAS} ($100k-250k: NRR 107%, best in class > 120%); seed 003: top 120-130%"),
+    Band(
+        "grr",
+        "GRR, overall",
+        0.88,
+        0.94,
+        whole_interval=True,
+        source=f"{_SAAS}: median GRR 90-93% in every ACV band (nearly flat)",
+    ),
+    Band(
+        "nrr",
+        "NRR, overall",
+        1.00,
+        1.10,
+        whole_interval=True,
+        median=1.02,
+        source=f"{_SAAS}: median NRR 102%, 100% below $12k ACV to 110% above $250k",
+    ),
+    Band(
+        "grr_smb",
+        "GRR, SMB ($9k ACV)",
+        0.80,
+        0.90,
+        median=0.90,
+        source=f"{_SAAS} (< $12k: GRR 90%); seed 003 'SMB churns heavily': the usual SMB 80-90%",
+    ),
+    Band(
+        "nrr_smb",
+        "NRR, SMB ($9k ACV)",
+        -math.inf,
+        1.00,
+        median=1.00,
+        source=f"{_SAAS} (< $12k: NRR 100%); seed 003: SMB loses net revenue",
+    ),
+    Band(
+        "grr_mid_market",
+        "GRR, mid-market ($35k ACV)",
+        0.88,
+        0.94,
+        median=0.92,
+        source=f"{_SAAS} ($25k-50k: GRR 92%); the overall GRR band, GRR being flat across ACV",
+    ),
+    Band(
+        "nrr_mid_market",
+        "NRR, mid-market ($35k ACV)",
+        0.95,
+        1.05,
+        median=1.03,
+        source=f"{_SAAS} ($25k-50k: NRR 103%); seed 003: mid-market 95-100%",
+    ),
+    Band(
+        "grr_enterprise",
+        "GRR, enterprise ($140k ACV)",
+        0.88,
+        0.94,
+        median=0.93,
+        source=f"{_SAAS} ($100k-250k: GRR 93%); the overall GRR band, GRR being flat across ACV",
+    ),
+    Band(
+        "nrr_enterprise",
+        "NRR, enterprise ($140k ACV)",
+        1.05,
+        1.30,
+        median=1.07,
+        source=f"{_SAAS} ($100k-250k: NRR 107%, best in class > 120%); seed 003: top 120-130%",
+    ),
 )
 """The retention bands of the base company (see the module docstring)."""
 
@@ -104,8 +153,9 @@ def check_band(band: Band, samples: Sequence[float] | np.ndarray) -> Check:
         ok = ok and band.contains(base.low) and band.contains(base.high)
         why = "mean and whole 95% interval in band"
     ref = f"; SaaS Capital median {band.median:.2f}" if band.median is not None else ""
-    return replace(base, expected=band.expected(), passed=bool(ok),
-                   detail=f"{why} ({band.metric}){ref}; {band.source}")
+    return replace(
+        base, expected=band.expected(), passed=bool(ok), detail=f"{why} ({band.metric}){ref}; {band.source}"
+    )
 
 
 def ordering_check(kind: str, means: Mapping[str, float]) -> Check:
@@ -119,8 +169,14 @@ def ordering_check(kind: str, means: Mapping[str, float]) -> Check:
     step = min(steps)
     ok = bool(all(math.isfinite(v) for v in values) and step > 0)
     text = " < ".join(f"{s} {v:.3f}" for s, v in zip(SEGMENTS, values, strict=True))
-    return Check(f"{kind.upper()} rises with contract size", "smallest step > 0", step, n=1, passed=ok,
-                 detail=f"{text}; {_SAAS}: NRR rises with ACV, GRR rises slightly (90% to 93%)")
+    return Check(
+        f"{kind.upper()} rises with contract size",
+        "smallest step > 0",
+        step,
+        n=1,
+        passed=ok,
+        detail=f"{text}; {_SAAS}: NRR rises with ACV, GRR rises slightly (90% to 93%)",
+    )
 
 
 def find_scenario(name: str = BASE_COMPANY) -> Path:

@@ -139,7 +139,12 @@ class Case:
         t0 = time.perf_counter()
         checks = tuple(self.fn())
         return CaseResult(
-            self.id, self.title, self.group, self.source, checks, time.perf_counter() - t0,
+            self.id,
+            self.title,
+            self.group,
+            self.source,
+            checks,
+            time.perf_counter() - t0,
             known_failure=self.known_failure,
         )
 

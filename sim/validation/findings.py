@@ -36,9 +36,20 @@ from sim.world.result import ReplicationResult
 
 # ----------------------------------------------------------------------------------- the company
 _SEGMENT_KEYS = (
-    "starting_customers", "leads_per_month", "list_acv_mean_usd", "list_acv_cv", "mean_fit", "base_win_rate",
-    "sales_cycle_days", "contract_term_months", "annual_churn", "annual_contraction", "annual_expansion",
-    "upsell_opportunities_per_year", "cross_sell_opportunities_per_year", "implementation_days",
+    "starting_customers",
+    "leads_per_month",
+    "list_acv_mean_usd",
+    "list_acv_cv",
+    "mean_fit",
+    "base_win_rate",
+    "sales_cycle_days",
+    "contract_term_months",
+    "annual_churn",
+    "annual_contraction",
+    "annual_expansion",
+    "upsell_opportunities_per_year",
+    "cross_sell_opportunities_per_year",
+    "implementation_days",
     "tickets_per_month",
 )
 
@@ -60,15 +71,23 @@ COMPANY: dict[str, Any] = {
         "enterprise": _segment(40, 4, 140000, 0.6, 0.65, 0.2, 150, 12, 0.05, 0.05, 0.12, 0.35, 0.2, 60, 4.0),
     },
     "lead_sources": {"outbound": 0.5, "marketing": 0.5},
-    "reps": {"headcount": 10, "ramp_months": 4, "max_open_opportunities": 15, "annual_attrition": 0.2,
-             "backfill_days": 60},
+    "reps": {
+        "headcount": 10,
+        "ramp_months": 4,
+        "max_open_opportunities": 15,
+        "annual_attrition": 0.2,
+        "backfill_days": 60,
+    },
     "consultants": {"headcount": 4, "concurrent_projects": 10},
     "csms": {"headcount": 5, "max_accounts": 350},
 }
 """The validation company (the base company's values, smaller)."""
 
-BEHAVIOUR: dict[str, Any] = {"rationality_per_kusd": 1.0, "risk_aversion_per_kusd": 0.0,
-                             "annual_time_preference": 0.15}
+BEHAVIOUR: dict[str, Any] = {
+    "rationality_per_kusd": 1.0,
+    "risk_aversion_per_kusd": 0.0,
+    "annual_time_preference": 0.15,
+}
 """The base company's behaviour block (every other behaviour parameter at its schema default)."""
 
 QUOTA_ANNUAL = 1_100_000.0
@@ -77,20 +96,36 @@ QUOTA_ANNUAL = 1_100_000.0
 CSM_PLAN: dict[str, Any] = {
     "base_salary_annual_usd": 88000,
     "target_variable_annual_usd": 12000,
-    "components": [{
-        "name": "retention bonus", "kind": "bonus", "measure": "book_grr", "period": "year",
-        "pays": "at_renewal", "target_usd": 12000, "target_value": 0.90,
-        "curve": [{"attainment": 0.9, "payout": 0.0}, {"attainment": 1.0, "payout": 1.0},
-                  {"attainment": 1.1, "payout": 1.5}],
-    }],
+    "components": [
+        {
+            "name": "retention bonus",
+            "kind": "bonus",
+            "measure": "book_grr",
+            "period": "year",
+            "pays": "at_renewal",
+            "target_usd": 12000,
+            "target_value": 0.90,
+            "curve": [
+                {"attainment": 0.9, "payout": 0.0},
+                {"attainment": 1.0, "payout": 1.0},
+                {"attainment": 1.1, "payout": 1.5},
+            ],
+        }
+    ],
 }
 """The base company's CSM plan, the same in every plan here (only AE rules differ)."""
 
 
 def _commission(rates: Sequence[tuple[float, float]], **extra: Any) -> dict[str, Any]:
     """An AE commission on bookings ACV, paid on booking, with marginal tiers ``(from, rate)``."""
-    return {"name": "commission", "measure": "bookings_acv", "period": "quarter", "pays": "on_booking",
-            "rates": [{"from_attainment": a, "rate": r} for a, r in rates], **extra}
+    return {
+        "name": "commission",
+        "measure": "bookings_acv",
+        "period": "quarter",
+        "pays": "on_booking",
+        "rates": [{"from_attainment": a, "rate": r} for a, r in rates],
+        **extra,
+    }
 
 
 def _plan(name: str, components: list[dict[str, Any]], *, quota_period: str = "quarter") -> dict[str, Any]:
@@ -309,7 +344,10 @@ def larkin_runs(cycle: str, reps: int | None = None) -> dict[str, tuple[np.ndarr
     if key not in _LARKIN:
         scn = scenario(_larkin_plans(), seed=2014, cycle_scale=_CYCLES[cycle])
         _LARKIN[key] = paired(
-            scn, "linear", "convex", reps,
+            scn,
+            "linear",
+            "convex",
+            reps,
             {
                 "period_end_share": metric("period_end_share"),
                 "period_end_discount": metric("period_end_discount"),
@@ -358,8 +396,12 @@ LARKIN_TIMING_DIAGNOSIS = (
 )
 
 
-@case("finding.larkin.parity", "Larkin: the two plans pay the same under the neutral policy", LARKIN_SOURCE,
-      slow=True)
+@case(
+    "finding.larkin.parity",
+    "Larkin: the two plans pay the same under the neutral policy",
+    LARKIN_SOURCE,
+    slow=True,
+)
 def _larkin_parity() -> Sequence[Check]:
     from sim.world import NeutralPolicy
 
@@ -371,8 +413,9 @@ def _larkin_parity() -> Sequence[Check]:
         ratios.append(con / lin)
     what = f"linear {LINEAR_RATE:g} vs convex {CONVEX}: 'the same expected pay'"
     return [
-        within("convex / linear AE variable pay, same deals (neutral policy)", ratios, 0.95, 1.05,
-               detail=what),
+        within(
+            "convex / linear AE variable pay, same deals (neutral policy)", ratios, 0.95, 1.05, detail=what
+        ),
         covers("convex / linear AE variable pay = 1 inside the 95% interval", 1.0, ratios, detail=what),
     ]
 
@@ -382,52 +425,90 @@ def _ae_pay(r: ReplicationResult) -> float:
     return sum(v for k, v in r.payouts.items() if k.startswith("ae."))
 
 
-@case("finding.larkin.bunching", "Larkin/Oyer: a convex quarterly schedule bunches closes at quarter end",
-      LARKIN_SOURCE, slow=True)
+@case(
+    "finding.larkin.bunching",
+    "Larkin/Oyer: a convex quarterly schedule bunches closes at quarter end",
+    LARKIN_SOURCE,
+    slow=True,
+)
 def _larkin_bunching() -> Sequence[Check]:
     a, b = larkin_runs("base")["period_end_share"]
-    return [direction("share of new ACV closed in the last 14 days of a quarter, convex - linear", b - a, +1,
-                      detail=f"linear {a.mean():.3f}, convex {b.mean():.3f}")]
+    return [
+        direction(
+            "share of new ACV closed in the last 14 days of a quarter, convex - linear",
+            b - a,
+            +1,
+            detail=f"linear {a.mean():.3f}, convex {b.mean():.3f}",
+        )
+    ]
 
 
-@case("finding.larkin.discount",
-      "Larkin: deals closed at quarter end get deeper discounts under a convex schedule",
-      LARKIN_SOURCE, slow=True)
+@case(
+    "finding.larkin.discount",
+    "Larkin: deals closed at quarter end get deeper discounts under a convex schedule",
+    LARKIN_SOURCE,
+    slow=True,
+)
 def _larkin_discount() -> Sequence[Check]:
     a, b = larkin_runs("base")["premium"]
     pa, pb = larkin_runs("base")["period_end_discount"]
     ma, mb = larkin_runs("base")["mean_discount"]
-    return [direction(
-        "quarter-end discount premium (last 14 days minus the rest), convex - linear", b - a, +1,
-        detail=(f"premium linear {a.mean():+.4f}, convex {b.mean():+.4f}; levels: period-end discount "
-                f"{pa.mean():.4f} -> {pb.mean():.4f}, mean discount {ma.mean():.4f} -> {mb.mean():.4f}"),
-    )]
+    return [
+        direction(
+            "quarter-end discount premium (last 14 days minus the rest), convex - linear",
+            b - a,
+            +1,
+            detail=(
+                f"premium linear {a.mean():+.4f}, convex {b.mean():+.4f}; levels: period-end discount "
+                f"{pa.mean():.4f} -> {pb.mean():.4f}, mean discount {ma.mean():.4f} -> {mb.mean():.4f}"
+            ),
+        )
+    ]
 
 
-@case("finding.larkin.revenue", "Larkin: the convex schedule costs revenue (new ARR net of discount)",
-      LARKIN_SOURCE, slow=True)
+@case(
+    "finding.larkin.revenue",
+    "Larkin: the convex schedule costs revenue (new ARR net of discount)",
+    LARKIN_SOURCE,
+    slow=True,
+)
 def _larkin_revenue() -> Sequence[Check]:
     a, b = larkin_runs("base")["new_arr"]
     ca, cb = larkin_runs("base")["payout_cost"]
     rel = relative_change(a, b)
-    return [direction(
-        "new ARR, convex / linear - 1", rel, -1, expected="< 0 (Larkin: 6-8% of revenue)",
-        detail=(f"simulated {_pct(float(np.mean(rel)))}; variable pay "
-                f"{_pct(float(np.mean(relative_change(ca, cb))))} under behaviour"),
-    )]
+    return [
+        direction(
+            "new ARR, convex / linear - 1",
+            rel,
+            -1,
+            expected="< 0 (Larkin: 6-8% of revenue)",
+            detail=(
+                f"simulated {_pct(float(np.mean(rel)))}; variable pay "
+                f"{_pct(float(np.mean(relative_change(ca, cb))))} under behaviour"
+            ),
+        )
+    ]
 
 
-@case("finding.larkin.timing_control",
-      "Larkin: the bunching grows with reps' control over timing (longer cycles)",
-      LARKIN_SOURCE, slow=True, known_failure=LARKIN_TIMING_DIAGNOSIS)
+@case(
+    "finding.larkin.timing_control",
+    "Larkin: the bunching grows with reps' control over timing (longer cycles)",
+    LARKIN_SOURCE,
+    slow=True,
+    known_failure=LARKIN_TIMING_DIAGNOSIS,
+)
 def _larkin_timing_control() -> Sequence[Check]:
     la, lb = larkin_runs("base")["period_end_share"]
     sa, sb = larkin_runs("short")["period_end_share"]
     did = (lb - la) - (sb - sa)
-    return [direction(
-        "bunching effect at the base cycle minus at a quarter of it (difference in differences)", did, +1,
-        detail=f"effect base cycle {np.mean(lb - la):+.4f}, short cycle {np.mean(sb - sa):+.4f}",
-    )]
+    return [
+        direction(
+            "bunching effect at the base cycle minus at a quarter of it (difference in differences)",
+            did,
+            +1,
+            detail=f"effect base cycle {np.mean(lb - la):+.4f}, short cycle {np.mean(sb - sa):+.4f}",
+        )
+    ]
 
 
 # ------------------------------------------------------------------------- Misra & Nair 2011
@@ -442,28 +523,51 @@ MISRA_SOURCE = (
 )
 
 
-@case("finding.misra_nair.cap",
-      "Misra & Nair: removing an earnings cap raises sales (single digit to low double digit %)",
-      MISRA_SOURCE, slow=True, known_failure=MISRA_NAIR_DIAGNOSIS)
+@case(
+    "finding.misra_nair.cap",
+    "Misra & Nair: removing an earnings cap raises sales (single digit to low double digit %)",
+    MISRA_SOURCE,
+    slow=True,
+    known_failure=MISRA_NAIR_DIAGNOSIS,
+)
 def _misra_nair_cap() -> Sequence[Check]:
     plans = [
         _plan("capped", [_commission(CONVENTIONAL, cap_per_period_usd=CAP_PER_QUARTER)]),
         _plan("uncapped", [_commission(CONVENTIONAL)]),
     ]
     scn = scenario(plans, seed=2011)
-    got = paired(scn, "capped", "uncapped", MISRA_REPS,
-                 {"new_arr": metric("new_arr"), "payout_cost": metric("payout_cost"),
-                  "bookings": _bookings_per_year(scn)}, keep_ledger=True)
+    got = paired(
+        scn,
+        "capped",
+        "uncapped",
+        MISRA_REPS,
+        {
+            "new_arr": metric("new_arr"),
+            "payout_cost": metric("payout_cost"),
+            "bookings": _bookings_per_year(scn),
+        },
+        keep_ledger=True,
+    )
     arr = relative_change(*got["new_arr"])
     bookings = relative_change(*got["bookings"])
     pay = relative_change(*got["payout_cost"])
     return [
-        direction("the cap binds: variable pay, uncapped / capped - 1", pay, +1,
-                  detail=f"cap ${CAP_PER_QUARTER:,.0f} per quarter; simulated {_pct(float(np.mean(pay)))}"),
-        direction("new ARR, uncapped / capped - 1", arr, +1, size=(0.0, 0.15),
-                  expected="> 0 (Misra & Nair: about +9% revenue, cap and ratchet removed together)"),
-        direction("AE-credited bookings ACV, uncapped / capped - 1", bookings, +1, size=(0.0, 0.15),
-                  expected="> 0"),
+        direction(
+            "the cap binds: variable pay, uncapped / capped - 1",
+            pay,
+            +1,
+            detail=f"cap ${CAP_PER_QUARTER:,.0f} per quarter; simulated {_pct(float(np.mean(pay)))}",
+        ),
+        direction(
+            "new ARR, uncapped / capped - 1",
+            arr,
+            +1,
+            size=(0.0, 0.15),
+            expected="> 0 (Misra & Nair: about +9% revenue, cap and ratchet removed together)",
+        ),
+        direction(
+            "AE-credited bookings ACV, uncapped / capped - 1", bookings, +1, size=(0.0, 0.15), expected="> 0"
+        ),
     ]
 
 
@@ -492,50 +596,86 @@ def _quota_bonus(period: str) -> dict[str, Any]:
     """A bonus paid in full when the period's bookings reach the period's quota (nothing below it)."""
     per_year = {"quarter": 4, "year": 1}[period]
     return {
-        "name": "quota bonus", "kind": "bonus", "measure": "bookings_acv", "period": period,
-        "pays": "on_booking", "target_usd": ANNUAL_BONUS_USD / per_year,
-        "target_value": QUOTA_ANNUAL / per_year, "threshold_attainment": 1.0,
+        "name": "quota bonus",
+        "kind": "bonus",
+        "measure": "bookings_acv",
+        "period": period,
+        "pays": "on_booking",
+        "target_usd": ANNUAL_BONUS_USD / per_year,
+        "target_value": QUOTA_ANNUAL / per_year,
+        "threshold_attainment": 1.0,
         "curve": [{"attainment": 1.0, "payout": 1.0}],
     }
 
 
-@case("finding.chung.pacing", "Chung et al.: quarterly bonuses pace weaker reps (vs an annual bonus)",
-      CHUNG_SOURCE, slow=True, known_failure=CHUNG_PACING_DIAGNOSIS)
+@case(
+    "finding.chung.pacing",
+    "Chung et al.: quarterly bonuses pace weaker reps (vs an annual bonus)",
+    CHUNG_SOURCE,
+    slow=True,
+    known_failure=CHUNG_PACING_DIAGNOSIS,
+)
 def _chung_pacing() -> Sequence[Check]:
     plans = [
-        _plan("annual", [_commission([(0.0, 0.05)], period="year"), _quota_bonus("year")],
-              quota_period="year"),
+        _plan(
+            "annual", [_commission([(0.0, 0.05)], period="year"), _quota_bonus("year")], quota_period="year"
+        ),
         _plan("quarterly", [_commission([(0.0, 0.05)]), _quota_bonus("quarter")]),
     ]
     scn = scenario(plans, seed=2015)
-    got = paired(scn, "annual", "quarterly", CHUNG_REPS,
-                 {"low": low_performer_output(scn), "new_arr": metric("new_arr")}, keep_ledger=True)
+    got = paired(
+        scn,
+        "annual",
+        "quarterly",
+        CHUNG_REPS,
+        {"low": low_performer_output(scn), "new_arr": metric("new_arr")},
+        keep_ledger=True,
+    )
     low = relative_change(*got["low"])
     arr = relative_change(*got["new_arr"])
-    return [direction(
-        "new bookings ACV per year of the bottom half of AEs, quarterly / annual bonus - 1", low, +1,
-        detail=f"whole company new ARR {_pct(float(np.mean(arr)))}",
-    )]
+    return [
+        direction(
+            "new bookings ACV per year of the bottom half of AEs, quarterly / annual bonus - 1",
+            low,
+            +1,
+            detail=f"whole company new ARR {_pct(float(np.mean(arr)))}",
+        )
+    ]
 
 
-@case("finding.chung.over_quota", "Chung et al.: dropping over-quota commission cuts output after quota",
-      CHUNG_SOURCE, slow=True)
+@case(
+    "finding.chung.over_quota",
+    "Chung et al.: dropping over-quota commission cuts output after quota",
+    CHUNG_SOURCE,
+    slow=True,
+)
 def _chung_over_quota() -> Sequence[Check]:
     plans = [
         _plan("over-quota", [_commission([(0.0, 0.10)])]),
         _plan("stops-at-quota", [_commission([(0.0, 0.10), (1.0, 0.0)])]),
     ]
     scn = scenario(plans, seed=2016)
-    got = paired(scn, "over-quota", "stops-at-quota", CHUNG_REPS,
-                 {"after": output_after_quota(scn, "over-quota"), "new_arr": metric("new_arr")},
-                 keep_ledger=True)
+    got = paired(
+        scn,
+        "over-quota",
+        "stops-at-quota",
+        CHUNG_REPS,
+        {"after": output_after_quota(scn, "over-quota"), "new_arr": metric("new_arr")},
+        keep_ledger=True,
+    )
     a, b = got["after"]
     rel = relative_change(a, b)
     arr = relative_change(*got["new_arr"])
-    return [direction(
-        "bookings ACV credited after passing the quarterly quota, stops-at-quota / over-quota - 1", rel, -1,
-        detail=f"over-quota ${a.mean():,.0f}/yr vs ${b.mean():,.0f}/yr; new ARR {_pct(float(np.mean(arr)))}",
-    )]
+    return [
+        direction(
+            "bookings ACV credited after passing the quarterly quota, stops-at-quota / over-quota - 1",
+            rel,
+            -1,
+            detail=(
+                f"over-quota ${a.mean():,.0f}/yr vs ${b.mean():,.0f}/yr; new ARR {_pct(float(np.mean(arr)))}"
+            ),
+        )
+    ]
 
 
 # ------------------------------------------------------- Van den Bulte, Bayer, Skiera & Schmitt 2018
@@ -611,22 +751,37 @@ def _van_den_bulte_checks(reps: int, horizon_years: float, *, referrer_gone: boo
     n = " / ".join(f"{int(x)}" for x in pooled[:, 0])
     pooled_rates = " / ".join(f"{x:.3f}" for x in pooled[:, 1] / pooled[:, 0])
     info = f"pooled churn at renewal non-referred / referrer stays / referrer gone {pooled_rates} (n {n})"
-    out = [direction("churn at renewal, referred (referrer still a customer) - non-referred",
-                     rates[:, REFERRER_STAYS] - rates[:, NON_REFERRED], -1, detail=info)]
+    out = [
+        direction(
+            "churn at renewal, referred (referrer still a customer) - non-referred",
+            rates[:, REFERRER_STAYS] - rates[:, NON_REFERRED],
+            -1,
+            detail=info,
+        )
+    ]
     if referrer_gone:
-        out.append(direction("churn at renewal, referred after the referrer left - referred while it stays",
-                             rates[:, REFERRER_GONE] - rates[:, REFERRER_STAYS], +1))
+        out.append(
+            direction(
+                "churn at renewal, referred after the referrer left - referred while it stays",
+                rates[:, REFERRER_GONE] - rates[:, REFERRER_STAYS],
+                +1,
+            )
+        )
     return out
 
 
-@case("finding.van_den_bulte.referrer",
-      "Van den Bulte et al.: referred customers churn less while their referrer stays",
-      VDB_SOURCE, slow=True)
+@case(
+    "finding.van_den_bulte.referrer",
+    "Van den Bulte et al.: referred customers churn less while their referrer stays",
+    VDB_SOURCE,
+    slow=True,
+)
 def _van_den_bulte() -> Sequence[Check]:
     return _van_den_bulte_checks(VDB_REPS, 3.0, referrer_gone=True)
 
 
-@case("finding.van_den_bulte.smoke", "Van den Bulte et al. (smoke): referred customers churn less",
-      VDB_SOURCE)
+@case(
+    "finding.van_den_bulte.smoke", "Van den Bulte et al. (smoke): referred customers churn less", VDB_SOURCE
+)
 def _van_den_bulte_smoke() -> Sequence[Check]:
     return _van_den_bulte_checks(VDB_SMOKE_REPS, 2.0, referrer_gone=False)

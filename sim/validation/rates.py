@@ -32,8 +32,12 @@ def _monthly_annual() -> Sequence[Check]:
     out = [
         equals("10%/yr as a monthly rate (formula)", 0.00874, monthly_from_annual(0.10), tol=5e-6, digits=5),
         equals(
-            "10%/yr on a 1-month term (world)", monthly_from_annual(0.10), at_term(0.10, 1), tol=1e-9,
-            digits=6, detail="sim.world.customers.renewal_churn_probability; naive 0.10/12 = 0.008333",
+            "10%/yr on a 1-month term (world)",
+            monthly_from_annual(0.10),
+            at_term(0.10, 1),
+            tol=1e-9,
+            digits=6,
+            detail="sim.world.customers.renewal_churn_probability; naive 0.10/12 = 0.008333",
         ),
         equals("10%/yr on a 12-month term (world)", 0.10, at_term(0.10, 12), tol=1e-9, digits=6),
         equals("10%/yr on a 24-month term (world)", 0.19, at_term(0.10, 24), tol=1e-9, digits=6),

@@ -73,8 +73,9 @@ def small_scenario(plans: str, replications: int, *, crn: bool = True, extra: st
         f"  precision: {{}}\n  common_random_numbers: {'true' if crn else 'false'}\n{extra}"
     )
     path = find_scenario()
-    scenario = load_scenario_text(text, "validation-statistics.yaml", base_dir=path.parent,
-                                  overrides=SMALL_WORLD)
+    scenario = load_scenario_text(
+        text, "validation-statistics.yaml", base_dir=path.parent, overrides=SMALL_WORLD
+    )
     scenario.output.timeseries = False
     return scenario
 
@@ -118,8 +119,17 @@ def hand_paired_t(
 
     unpaired = sample_var(a) / n + sample_var(b) / n
     ratio = unpaired / (var / n) if var > 0 else math.inf
-    return {"n": n, "mean": mean, "sd": math.sqrt(var), "t": t, "half_width": half, "low": mean - half,
-            "high": mean + half, "variance_reduction": ratio, "var_d": var}
+    return {
+        "n": n,
+        "mean": mean,
+        "sd": math.sqrt(var),
+        "t": t,
+        "half_width": half,
+        "low": mean - half,
+        "high": mean + half,
+        "variance_reduction": ratio,
+        "var_d": var,
+    }
 
 
 def _close(name: str, expected: float, value: float, *, rel: float = 1e-9, detail: str = "") -> Check:
@@ -155,17 +165,30 @@ def _paired_t() -> Sequence[Check]:
         checks.append(_close(f"{m}: mean difference", hand["mean"], float(row["diff"]), detail=where))
         checks.append(_close(f"{m}: half-width", hand["half_width"], float(row["half_width"]), detail=where))
         checks.append(_close(f"{m}: interval low end", hand["low"], float(row["ci_low"])))
-        checks.append(_close(f"{m}: variance-reduction ratio", hand["variance_reduction"],
-                             float(row["variance_reduction"]), detail="(s_A²/n + s_B²/n)/(s_d²/n)"))
+        checks.append(
+            _close(
+                f"{m}: variance-reduction ratio",
+                hand["variance_reduction"],
+                float(row["variance_reduction"]),
+                detail="(s_A²/n + s_B²/n)/(s_d²/n)",
+            )
+        )
         ia, ib = _pairs(indep.replications, base, other, m)
         var_ind = hand_paired_t(ia, ib)["var_d"]
         ratio = var_ind / hand["var_d"] if hand["var_d"] > 0 else math.inf
-        checks.append(Check(
-            f"{m}: Var(d) independent / Var(d) CRN", "> 1", ratio, n=n,
-            passed=bool(ratio > 1.0 and hand["variance_reduction"] > 1.0),
-            detail=(f"reported CRN variance-reduction ratio {hand['variance_reduction']:.3g} must also "
-                    "exceed 1; independent streams: experiment.common_random_numbers false"),
-        ))
+        checks.append(
+            Check(
+                f"{m}: Var(d) independent / Var(d) CRN",
+                "> 1",
+                ratio,
+                n=n,
+                passed=bool(ratio > 1.0 and hand["variance_reduction"] > 1.0),
+                detail=(
+                    f"reported CRN variance-reduction ratio {hand['variance_reduction']:.3g} must also "
+                    "exceed 1; independent streams: experiment.common_random_numbers false"
+                ),
+            )
+        )
     return checks
 
 
@@ -198,8 +221,16 @@ def coverage_check(name: str, covered: Sequence[bool], detail: str = "") -> Chec
     cp_low = float(sps.beta.ppf(0.025, k, trials - k + 1)) if k > 0 else 0.0
     cp_high = float(sps.beta.ppf(0.975, k + 1, trials - k)) if k < trials else 1.0
     band = f"0.95 (99.9% band {lo / trials:.3f} to {hi / trials:.3f})"
-    return Check(name, band, k / trials, cp_low, cp_high, trials, bool(lo <= k <= hi),
-                 detail or f"{k} of {trials} intervals covered the true value")
+    return Check(
+        name,
+        band,
+        k / trials,
+        cp_low,
+        cp_high,
+        trials,
+        bool(lo <= k <= hi),
+        detail or f"{k} of {trials} intervals covered the true value",
+    )
 
 
 def synthetic_coverage(draw: str, n: int, experiments: int = COVERAGE_EXPERIMENTS) -> list[bool]:
@@ -250,17 +281,33 @@ def _aa_coverage() -> Sequence[Check]:
     b = reps[reps["plan"] == res.plans[1]].drop(columns="plan").reset_index(drop=True)
     identical = bool(a.equals(b))
     checks = [
-        equals("A/A under CRN: largest |difference| over metrics", 0.0, float(np.max(np.abs(diffs))), tol=0.0,
-               detail=f"{len(diffs)} metrics with a defined difference, {AA_REPLICATIONS} replications, "
-                      "small real world"),
-        equals("A/A under CRN: replication tables identical", 1.0, float(identical), tol=0.0, digits=0,
-               detail="every metric of every replication equal (NaN where undefined in both)"),
-        coverage_check(f"coverage, normal metric (n = {NORMAL_N})", synthetic_coverage("normal", NORMAL_N),
-                       ),
-        coverage_check(f"coverage, lognormal metric (n = {SKEWED_N})",
-                       synthetic_coverage("lognormal", SKEWED_N)),
-        coverage_check(f"coverage of 0, A/A paired difference without CRN (n = {PAIRED_N})",
-                       synthetic_coverage("paired", PAIRED_N)),
+        equals(
+            "A/A under CRN: largest |difference| over metrics",
+            0.0,
+            float(np.max(np.abs(diffs))),
+            tol=0.0,
+            detail=f"{len(diffs)} metrics with a defined difference, {AA_REPLICATIONS} replications, "
+            "small real world",
+        ),
+        equals(
+            "A/A under CRN: replication tables identical",
+            1.0,
+            float(identical),
+            tol=0.0,
+            digits=0,
+            detail="every metric of every replication equal (NaN where undefined in both)",
+        ),
+        coverage_check(
+            f"coverage, normal metric (n = {NORMAL_N})",
+            synthetic_coverage("normal", NORMAL_N),
+        ),
+        coverage_check(
+            f"coverage, lognormal metric (n = {SKEWED_N})", synthetic_coverage("lognormal", SKEWED_N)
+        ),
+        coverage_check(
+            f"coverage of 0, A/A paired difference without CRN (n = {PAIRED_N})",
+            synthetic_coverage("paired", PAIRED_N),
+        ),
     ]
     return checks
 
@@ -293,12 +340,14 @@ def known_sd_replicate(scenario: Any, plan: str, replication: int) -> Any:
     position = [p.name for p in scenario.plans].index(plan)
     salt = None if exp.common_random_numbers else position + 1
     common, z = _known_sd_draws(exp.seed, replication, salt)
-    return ReplicationResult(plan=plan, replication=replication,
-                             metrics={"nrr": _known_sd_nrr(common, z, position)})
+    return ReplicationResult(
+        plan=plan, replication=replication, metrics={"nrr": _known_sd_nrr(common, z, position)}
+    )
 
 
-def stop_count(differences: np.ndarray, start: int, batch: int, cap: int, target: float,
-               confidence: float = CONFIDENCE) -> tuple[int, float]:
+def stop_count(
+    differences: np.ndarray, start: int, batch: int, cap: int, target: float, confidence: float = CONFIDENCE
+) -> tuple[int, float]:
     """Where the precision rule stops on these paired differences, and the half-width there.
 
     The smallest ``n`` in ``start, start + batch, ...`` (capped at ``cap``) with
@@ -315,8 +364,9 @@ def stop_count(differences: np.ndarray, start: int, batch: int, cap: int, target
         n = min(n + batch, cap)
 
 
-def stop_count_with_true_sd(sigma: float, start: int, batch: int, cap: int, target: float,
-                            confidence: float = CONFIDENCE) -> int:
+def stop_count_with_true_sd(
+    sigma: float, start: int, batch: int, cap: int, target: float, confidence: float = CONFIDENCE
+) -> int:
     """The stop count if every ``s_n`` equalled the true ``sigma``."""
     n = start
     while sps.t.ppf(0.5 + confidence / 2.0, n - 1) * sigma / math.sqrt(n) > target and n < cap:
@@ -324,8 +374,15 @@ def stop_count_with_true_sd(sigma: float, start: int, batch: int, cap: int, targ
     return n
 
 
-def reference_stop_counts(sigma: float, start: int, batch: int, cap: int, target: float,
-                          sequences: int = REFERENCE_SEQUENCES, confidence: float = CONFIDENCE) -> np.ndarray:
+def reference_stop_counts(
+    sigma: float,
+    start: int,
+    batch: int,
+    cap: int,
+    target: float,
+    sequences: int = REFERENCE_SEQUENCES,
+    confidence: float = CONFIDENCE,
+) -> np.ndarray:
     """Stop counts of the rule on ``sequences`` independent N(0, sigma²) sequences (vectorised),
     drawn from ``stream(SEED, 0, "validation.precision.reference")``."""
     z = sigma * stream(SEED, 0, "validation.precision.reference").normal(size=(sequences, cap))
@@ -377,22 +434,50 @@ def _precision_loop() -> Sequence[Check]:
         common, z = _known_sd_draws(seed, k)
         diffs[k] = _known_sd_nrr(common, z, 1) - _known_sd_nrr(common, z, 0)
     n_hand, half_hand = stop_count(diffs, PRECISION_START, PRECISION_BATCH, PRECISION_MAX, PRECISION_TARGET)
-    n_sigma = stop_count_with_true_sd(PRECISION_SIGMA, PRECISION_START, PRECISION_BATCH, PRECISION_MAX,
-                                      PRECISION_TARGET)
-    ref = reference_stop_counts(PRECISION_SIGMA, PRECISION_START, PRECISION_BATCH, PRECISION_MAX,
-                                PRECISION_TARGET)
+    n_sigma = stop_count_with_true_sd(
+        PRECISION_SIGMA, PRECISION_START, PRECISION_BATCH, PRECISION_MAX, PRECISION_TARGET
+    )
+    ref = reference_stop_counts(
+        PRECISION_SIGMA, PRECISION_START, PRECISION_BATCH, PRECISION_MAX, PRECISION_TARGET
+    )
     lo, hi = (float(q) for q in np.quantile(ref, [0.005, 0.995]))
     precision = res.metadata["precision"]
-    rule = (f"start {PRECISION_START}, batch {PRECISION_BATCH}, target ±{PRECISION_TARGET}, "
-            f"σ = {PRECISION_SIGMA}")
+    rule = (
+        f"start {PRECISION_START}, batch {PRECISION_BATCH}, target ±{PRECISION_TARGET}, σ = {PRECISION_SIGMA}"
+    )
     return [
-        equals("stop count = t-formula on the drawn differences", float(n_hand), float(n_run), tol=0.0,
-               digits=0, detail=f"{rule}; both plans ran {counts.to_dict()}"),
-        equals("half-width at the stop (runner vs hand)", half_hand, float(precision["half_widths"]["nrr"]),
-               tol=1e-12, digits=6),
-        equals("precision status 'met'", 1.0, float(precision["status"] == PRECISION_MET), tol=0.0, digits=0,
-               detail=f"status {precision['status']!r} after {precision['rounds']} rounds"),
-        within("stop count vs the true sd (99% range of the rule)", [float(n_run)], lo, hi, digits=0,
-               detail=(f"t-formula with s = σ: n = {n_sigma}; over {REFERENCE_SEQUENCES} simulated sequences "
-                       f"median {float(np.median(ref)):.0f}, mean {float(ref.mean()):.1f}")),
+        equals(
+            "stop count = t-formula on the drawn differences",
+            float(n_hand),
+            float(n_run),
+            tol=0.0,
+            digits=0,
+            detail=f"{rule}; both plans ran {counts.to_dict()}",
+        ),
+        equals(
+            "half-width at the stop (runner vs hand)",
+            half_hand,
+            float(precision["half_widths"]["nrr"]),
+            tol=1e-12,
+            digits=6,
+        ),
+        equals(
+            "precision status 'met'",
+            1.0,
+            float(precision["status"] == PRECISION_MET),
+            tol=0.0,
+            digits=0,
+            detail=f"status {precision['status']!r} after {precision['rounds']} rounds",
+        ),
+        within(
+            "stop count vs the true sd (99% range of the rule)",
+            [float(n_run)],
+            lo,
+            hi,
+            digits=0,
+            detail=(
+                f"t-formula with s = σ: n = {n_sigma}; over {REFERENCE_SEQUENCES} simulated sequences "
+                f"median {float(np.median(ref)):.0f}, mean {float(ref.mean()):.1f}"
+            ),
+        ),
     ]

@@ -34,8 +34,13 @@ CAL = Calendar(1, 36)
 AES, CSMS, CONSULTANTS = (1, 2), (11, 12), (21,)
 ROLE_OF = {**{p: "ae" for p in AES}, **{p: "csm" for p in CSMS}, **{p: "consultant" for p in CONSULTANTS}}
 NOT_VALUED = (
-    "tickets", "leads", "marketing_sourced_acv", "meetings_set", "qualified_opportunities",
-    "sdr_closed_acv", "sdr_first_year_revenue",
+    "tickets",
+    "leads",
+    "marketing_sourced_acv",
+    "meetings_set",
+    "qualified_opportunities",
+    "sdr_closed_acv",
+    "sdr_first_year_revenue",
 )
 """Measures no AE, CSM or consultant decision describes (product, marketing and SDR measures)."""
 VALUED_MEASURES = tuple(m for m in MEASURES if m not in NOT_VALUED)

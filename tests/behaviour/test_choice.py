@@ -21,17 +21,35 @@ CAL = Calendar(1, 36)
 QUOTA = {"measure": "bookings_acv", "annual_amount": 1_000_000, "period": "quarter"}
 
 
-def plan(ae_rates: list[tuple[float, float]], *, csm_rate: float = 0.0, ae_extra: list[Any] | None = None,
-         name: str = "p") -> PlanDesign:
+def plan(
+    ae_rates: list[tuple[float, float]],
+    *,
+    csm_rate: float = 0.0,
+    ae_extra: list[Any] | None = None,
+    name: str = "p",
+) -> PlanDesign:
     rates = [{"from_attainment": a, "rate": r} for a, r in ae_rates]
     comps: list[Any] = [{"name": "commission", "measure": "bookings_acv", "rates": rates}, *(ae_extra or [])]
-    return PlanDesign.model_validate({
-        "name": name,
-        "ae": {"base_salary_annual_usd": 100_000, "target_variable_annual_usd": 100_000, "quota": QUOTA,
-               "components": comps},
-        "csm": {"components": [{"name": "renewals", "measure": "renewals_arr",
-                                "rates": [{"from_attainment": 0.0, "rate": csm_rate}]}]},
-    })
+    return PlanDesign.model_validate(
+        {
+            "name": name,
+            "ae": {
+                "base_salary_annual_usd": 100_000,
+                "target_variable_annual_usd": 100_000,
+                "quota": QUOTA,
+                "components": comps,
+            },
+            "csm": {
+                "components": [
+                    {
+                        "name": "renewals",
+                        "measure": "renewals_arr",
+                        "rates": [{"from_attainment": 0.0, "rate": csm_rate}],
+                    }
+                ]
+            },
+        }
+    )
 
 
 CONVENTIONAL = plan([(0.0, 0.10), (1.0, 0.15)])
@@ -55,9 +73,16 @@ def decisions(draw: st.DrawFn) -> Decision:
     opts = []
     for i in range(n):
         acv = draw(st.floats(1_000, 200_000))
-        outs = (MeasureOutcome("bookings_acv", acv, draw(st.floats(0.05, 1.0)), draw(st.floats(0, 200)),
-                               discount=draw(st.sampled_from([0.0, 0.1, 0.2, 0.3])),
-                               churn_probability=draw(st.floats(0, 0.5))),)
+        outs = (
+            MeasureOutcome(
+                "bookings_acv",
+                acv,
+                draw(st.floats(0.05, 1.0)),
+                draw(st.floats(0, 200)),
+                discount=draw(st.sampled_from([0.0, 0.1, 0.2, 0.3])),
+                churn_probability=draw(st.floats(0, 0.5)),
+            ),
+        )
         opts.append(Option(f"o{i}", outs, draw(st.floats(0, 2)), float(i)))
     return Decision("deal_terms", draw(st.floats(6, 80)), "ae", 1, tuple(opts), draw(st.integers(0, n - 1)))
 
@@ -101,18 +126,24 @@ def test_lambda_zero_same_choices_for_two_plans(d: Decision, us: list[float]) ->
 
 def test_two_plans_do_differ_when_lambda_positive() -> None:
     """The test above could fail: with λ > 0 the same draws give different choices."""
-    d = Decision("deal_terms", 10.0, "ae", 1, (
-        Option("deep discount", (MeasureOutcome("bookings_acv", 100_000, 0.9, 10),)),
-        Option("list price", (MeasureOutcome("bookings_acv", 130_000, 0.6, 10),)),
-    ), neutral=1)
+    d = Decision(
+        "deal_terms",
+        10.0,
+        "ae",
+        1,
+        (
+            Option("deep discount", (MeasureOutcome("bookings_acv", 100_000, 0.9, 10),)),
+            Option("list price", (MeasureOutcome("bookings_acv", 130_000, 0.6, 10),)),
+        ),
+        neutral=1,
+    )
     us = [i / 50 for i in range(50)]
     a, b = bound(CONVENTIONAL, lam=2.0), bound(STEEP, lam=2.0)
     assert [a.choose(d, u) for u in us] != [b.choose(d, u) for u in us]
 
 
 @settings(max_examples=50)
-@given(decisions(), st.lists(st.floats(0, 1, exclude_max=True), min_size=5, max_size=5),
-       st.floats(0.0, 0.5))
+@given(decisions(), st.lists(st.floats(0, 1, exclude_max=True), min_size=5, max_size=5), st.floats(0.0, 0.5))
 def test_other_roles_rates_leave_choices_identical(d: Decision, us: list[float], csm_rate: float) -> None:
     a = bound(plan([(0.0, 0.10), (1.0, 0.15)]), lam=1.0)
     b = bound(plan([(0.0, 0.10), (1.0, 0.15)], csm_rate=csm_rate), lam=1.0)
@@ -120,8 +151,9 @@ def test_other_roles_rates_leave_choices_identical(d: Decision, us: list[float],
 
 
 @settings(max_examples=50)
-@given(decisions(), st.lists(st.floats(0, 1, exclude_max=True), min_size=5, max_size=5),
-       st.floats(1.0, 500.0))
+@given(
+    decisions(), st.lists(st.floats(0, 1, exclude_max=True), min_size=5, max_size=5), st.floats(1.0, 500.0)
+)
 def test_rate_on_a_measure_not_credited_changes_nothing(d: Decision, us: list[float], rate: float) -> None:
     """An AE rate on references (credited to CSMs) cannot move an AE's deal choices."""
     extra = [{"name": "refs", "measure": "references", "rates": [{"from_attainment": 0.0, "rate": rate}]}]
@@ -131,10 +163,17 @@ def test_rate_on_a_measure_not_credited_changes_nothing(d: Decision, us: list[fl
 
 
 def test_accelerator_shifts_choice_toward_the_bigger_deal() -> None:
-    d = Decision("deal_terms", 10.0, "ae", 1, (
-        Option("small sure", (MeasureOutcome("bookings_acv", 50_000, 0.9, 10),)),
-        Option("big risky", (MeasureOutcome("bookings_acv", 80_000, 0.6, 10),)),
-    ), neutral=0)
+    d = Decision(
+        "deal_terms",
+        10.0,
+        "ae",
+        1,
+        (
+            Option("small sure", (MeasureOutcome("bookings_acv", 50_000, 0.9, 10),)),
+            Option("big risky", (MeasureOutcome("bookings_acv", 80_000, 0.6, 10),)),
+        ),
+        neutral=0,
+    )
     # Expected pay below quota: 0.9 x 5,000 = 4,500 vs 0.6 x 8,000 = 4,800 (gain 0.3k);
     # above quota (15%): 6,750 vs 7,200 (gain 0.45k) -> the big deal is likelier above quota.
     below, above = bound(CONVENTIONAL, booked=50_000), bound(CONVENTIONAL, booked=300_000)
@@ -144,10 +183,17 @@ def test_accelerator_shifts_choice_toward_the_bigger_deal() -> None:
 
 
 def test_risk_aversion_prefers_the_sure_option() -> None:
-    d = Decision("deal_terms", 10.0, "ae", 1, (
-        Option("sure", (MeasureOutcome("bookings_acv", 50_000, 1.0, 10),)),
-        Option("gamble", (MeasureOutcome("bookings_acv", 110_000, 0.5, 10),)),
-    ), neutral=0)
+    d = Decision(
+        "deal_terms",
+        10.0,
+        "ae",
+        1,
+        (
+            Option("sure", (MeasureOutcome("bookings_acv", 50_000, 1.0, 10),)),
+            Option("gamble", (MeasureOutcome("bookings_acv", 110_000, 0.5, 10),)),
+        ),
+        neutral=0,
+    )
     neutral_risk = bound(CONVENTIONAL)
     averse = bound(CONVENTIONAL, risk_aversion_per_kusd=0.5)
     u_neutral = neutral_risk.utilities(d)

@@ -12,8 +12,7 @@ from sim.cli import main
 REPO = Path(__file__).resolve().parent.parent.parent
 DOC = (REPO / "docs" / "cli.md").read_text(encoding="utf-8")
 EXAMPLES = [
-    line for line in DOC.splitlines()
-    if line.startswith("error: tests/corpus/") and "..." not in line
+    line for line in DOC.splitlines() if line.startswith("error: tests/corpus/") and "..." not in line
 ]
 
 

@@ -31,7 +31,11 @@ def _subcommands() -> list[str]:
 
 def run_cli(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "sim", *args], capture_output=True, text=True, cwd=cwd, timeout=120,
+        [sys.executable, "-m", "sim", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
         check=False,
     )
 
@@ -92,8 +96,12 @@ def test_no_command_prints_help_and_exits_2(capsys: pytest.CaptureFixture[str]) 
 
 @pytest.mark.parametrize(
     ("argv", "prog"),
-    [(["no-such-command"], "incentsim"), (["validate"], "incentsim validate"),
-     (["schema", "--indent", "x"], "incentsim schema"), (["--bogus"], "incentsim")],
+    [
+        (["no-such-command"], "incentsim"),
+        (["validate"], "incentsim validate"),
+        (["schema", "--indent", "x"], "incentsim schema"),
+        (["--bogus"], "incentsim"),
+    ],
 )
 def test_usage_errors_exit_2_with_an_error_line(
     argv: list[str], prog: str, capsys: pytest.CaptureFixture[str]

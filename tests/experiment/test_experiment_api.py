@@ -18,8 +18,15 @@ def _scenario():  # type: ignore[no-untyped-def]
 
 
 def test_run_with_overrides_and_load(tmp_path: Path) -> None:
-    res = sim.run(_scenario(), reps=5, seed=3, replicate="experiment_fakes:replicate", out=tmp_path / "api",
-                  set={"company.segments.smb.annual_churn": 0.2}, company__horizon_years=2)
+    res = sim.run(
+        _scenario(),
+        reps=5,
+        seed=3,
+        replicate="experiment_fakes:replicate",
+        out=tmp_path / "api",
+        set={"company.segments.smb.annual_churn": 0.2},
+        company__horizon_years=2,
+    )
     assert isinstance(res, sim.Results)
     assert res.scenario.company.segments.smb.annual_churn == 0.2
     assert res.scenario.company.horizon_years == 2
@@ -37,8 +44,9 @@ def test_run_with_overrides_and_load(tmp_path: Path) -> None:
 
 def test_run_from_path_with_a_bad_override() -> None:
     with pytest.raises(ScenarioError) as err:
-        sim.run(SCENARIOS / "base-company.yaml", replicate="experiment_fakes:replicate",
-                company__horizon_years=-1)
+        sim.run(
+            SCENARIOS / "base-company.yaml", replicate="experiment_fakes:replicate", company__horizon_years=-1
+        )
     assert "company.horizon_years" in err.value.paths[0]
 
 

@@ -22,8 +22,9 @@ HAS_DASK = importlib.util.find_spec("distributed") is not None
 
 def _scenario():  # type: ignore[no-untyped-def]
     # a precision loop with several rounds, so batching differs between backends
-    return make_scenario(THREE_PLANS, "  replications: 5\n  batch_size: 3\n  max_replications: 14\n"
-                         "  precision: {nrr: 1.0e-9}")
+    return make_scenario(
+        THREE_PLANS, "  replications: 5\n  batch_size: 3\n  max_replications: 14\n  precision: {nrr: 1.0e-9}"
+    )
 
 
 def _run(tmp_path: Path, backend: str, workers: int, fn=replicate) -> Path:  # type: ignore[no-untyped-def]
@@ -32,8 +33,7 @@ def _run(tmp_path: Path, backend: str, workers: int, fn=replicate) -> Path:  # t
     return out
 
 
-CASES = [("serial", 1), ("process", 1), ("process", 2)] + (
-    [("dask", 2)] if HAS_DASK else [])
+CASES = [("serial", 1), ("process", 1), ("process", 2)] + ([("dask", 2)] if HAS_DASK else [])
 
 
 def test_identical_results_across_backends(tmp_path: Path) -> None:
@@ -60,8 +60,11 @@ def test_process_backend_uses_other_processes() -> None:
 
 
 def test_worker_records_errors_per_unit() -> None:
-    task = Task(scenario_json(_scenario()), [("richer", 1), ("richer", 2), ("richer", 3)],
-                "experiment_fakes:failing_replicate")
+    task = Task(
+        scenario_json(_scenario()),
+        [("richer", 1), ("richer", 2), ("richer", 3)],
+        "experiment_fakes:failing_replicate",
+    )
     out = run_task(task)
     assert [o.error is None for o in out] == [True, False, True]
     assert out[1].traceback is not None and "boom" in out[1].traceback

@@ -78,9 +78,13 @@ def test_sigkill_then_resume_gives_identical_results(tmp_path: Path, scenario_fi
     Runner(sc, replicate="experiment_fakes:replicate", backend="serial", out=ref).run()
 
     out = tmp_path / "killed"
-    proc = subprocess.Popen(_cmd(str(scenario_file), "--out", str(out), "--workers", "2", "--quiet"),
-                            env=_env("experiment_fakes:slow_replicate"), start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        _cmd(str(scenario_file), "--out", str(out), "--workers", "2", "--quiet"),
+        env=_env("experiment_fakes:slow_replicate"),
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -106,8 +110,11 @@ def test_sigkill_then_resume_gives_identical_results(tmp_path: Path, scenario_fi
     meta = json.loads((out / "metadata.json").read_text())
     assert meta["loaded_from_checkpoints"] > 0
     assert meta["loaded_from_checkpoints"] + meta["computed"] == 80
-    pd.testing.assert_frame_equal(pd.read_parquet(out / "replications.parquet"),
-                                  pd.read_parquet(ref / "replications.parquet"), check_exact=True)
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(out / "replications.parquet"),
+        pd.read_parquet(ref / "replications.parquet"),
+        check_exact=True,
+    )
     assert (out / "comparison.csv").read_text() == (ref / "comparison.csv").read_text()
     assert not list(out.rglob("*.tmp"))
 
@@ -137,11 +144,22 @@ def test_resume_with_other_config_exits_2(
     assert json.loads((out / "metadata.json").read_text())["computed"] == 0
 
 
-def test_scenario_errors_exit_2(tmp_path: Path, scenario_file: Path, monkeypatch: pytest.MonkeyPatch,
-                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_scenario_errors_exit_2(
+    tmp_path: Path, scenario_file: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     fn = "experiment_fakes:replicate"
-    assert _main(monkeypatch, fn, str(scenario_file), "--set", "company.horizon_years=-1", "--out",
-                 str(tmp_path / "x")) == 2
+    assert (
+        _main(
+            monkeypatch,
+            fn,
+            str(scenario_file),
+            "--set",
+            "company.horizon_years=-1",
+            "--out",
+            str(tmp_path / "x"),
+        )
+        == 2
+    )
     err = capsys.readouterr().err
     assert "company.horizon_years" in err and err.startswith("error: ")
     assert _main(monkeypatch, fn, str(tmp_path / "nope.yaml")) == 2
@@ -151,11 +169,21 @@ def test_scenario_errors_exit_2(tmp_path: Path, scenario_file: Path, monkeypatch
     assert not (tmp_path / "x").exists()
 
 
-def test_failures_exit_1_and_name_them(tmp_path: Path, scenario_file: Path, monkeypatch: pytest.MonkeyPatch,
-                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_failures_exit_1_and_name_them(
+    tmp_path: Path, scenario_file: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "f"
-    code = _main(monkeypatch, "experiment_fakes:failing_replicate", str(scenario_file), "--out", str(out),
-                 "--backend", "serial", "--reps", "4")
+    code = _main(
+        monkeypatch,
+        "experiment_fakes:failing_replicate",
+        str(scenario_file),
+        "--out",
+        str(out),
+        "--backend",
+        "serial",
+        "--reps",
+        "4",
+    )
     assert code == 1
     captured = capsys.readouterr()
     assert "richer#2" in captured.err.splitlines()[-1]
@@ -165,10 +193,27 @@ def test_failures_exit_1_and_name_them(tmp_path: Path, scenario_file: Path, monk
 
 def test_subprocess_entry_point_runs_and_writes_the_report(tmp_path: Path, scenario_file: Path) -> None:
     out = tmp_path / "o"
-    run = subprocess.run(_cmd(str(scenario_file), "--out", str(out), "--backend", "serial", "--reps", "3",
-                              "--set", "experiment.max_replications=3", "--set", "output.report=true",
-                              "--set", "output.plots=false"),
-                         env=_env(), capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        _cmd(
+            str(scenario_file),
+            "--out",
+            str(out),
+            "--backend",
+            "serial",
+            "--reps",
+            "3",
+            "--set",
+            "experiment.max_replications=3",
+            "--set",
+            "output.report=true",
+            "--set",
+            "output.plots=false",
+        ),
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert run.returncode == 0, run.stderr
     assert "precision" in run.stdout and "incentsim: running 6 replications" in run.stderr
     assert f"report: {out / 'report.html'}" in run.stdout

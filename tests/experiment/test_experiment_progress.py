@@ -34,8 +34,9 @@ def test_make_progress_modes() -> None:
 
 
 def test_plain_progress_logs_lines_with_status() -> None:
-    sc = make_scenario(PLANS, "  replications: 6\n  batch_size: 6\n  max_replications: 12\n"
-                       "  precision: {nrr: 1.0e-9}")
+    sc = make_scenario(
+        PLANS, "  replications: 6\n  batch_size: 6\n  max_replications: 12\n  precision: {nrr: 1.0e-9}"
+    )
     buf = io.StringIO()
     Runner(sc, replicate=replicate, backend="serial", progress=PlainProgress(buf)).run()
     lines = buf.getvalue().splitlines()

@@ -51,8 +51,9 @@ def expected_stop(start: int, batch: int, cap: int, amplitude: float, target: fl
 
 
 def test_precision_loop_stops_at_the_t_formula_count() -> None:
-    sc = make_scenario(TWO_PLANS, "  replications: 10\n  batch_size: 4\n  max_replications: 400\n"
-                       "  precision: {nrr: 0.005}")
+    sc = make_scenario(
+        TWO_PLANS, "  replications: 10\n  batch_size: 4\n  max_replications: 400\n  precision: {nrr: 0.005}"
+    )
     res = Runner(sc, replicate=precision_replicate, backend="serial").run()
     n = expected_stop(10, 4, 400, PRECISION_SIGMA, 0.005, 0.95)
     assert 30 < n < 400  # the loop really had to add batches
@@ -61,13 +62,15 @@ def test_precision_loop_stops_at_the_t_formula_count() -> None:
     assert res.metadata["precision"]["half_widths"]["nrr"] <= 0.005
     comp = res.comparison(["nrr"])
     assert comp["half_width"].iloc[0] == pytest.approx(
-        sps.t.ppf(0.975, n - 1) * PRECISION_SIGMA / math.sqrt(n - 1))
+        sps.t.ppf(0.975, n - 1) * PRECISION_SIGMA / math.sqrt(n - 1)
+    )
 
 
 def test_precision_loop_count_does_not_depend_on_workers_or_order() -> None:
     # several workers: the tail of each round runs ahead into the next round
-    sc = make_scenario(TWO_PLANS, "  replications: 10\n  batch_size: 4\n  max_replications: 400\n"
-                       "  precision: {nrr: 0.005}")
+    sc = make_scenario(
+        TWO_PLANS, "  replications: 10\n  batch_size: 4\n  max_replications: 400\n  precision: {nrr: 0.005}"
+    )
     serial = Runner(sc, replicate=precision_replicate, backend="serial").run()
     backend = ShuffledBackend(3, seed=0)  # a deterministic order in which the last round ran ahead
     shuffled = Runner(sc, replicate=precision_replicate, backend=backend).run()
@@ -78,8 +81,9 @@ def test_precision_loop_count_does_not_depend_on_workers_or_order() -> None:
 
 def test_precision_loop_bonferroni_with_three_plans() -> None:
     # plan 2 alternates by 2*sigma; with m = 2 comparisons each interval is at 97.5%
-    sc = make_scenario(THREE_PLANS, "  replications: 10\n  batch_size: 6\n  max_replications: 1000\n"
-                       "  precision: {nrr: 0.01}")
+    sc = make_scenario(
+        THREE_PLANS, "  replications: 10\n  batch_size: 6\n  max_replications: 1000\n  precision: {nrr: 0.01}"
+    )
     res = Runner(sc, replicate=precision_replicate, backend="serial").run()
     n = expected_stop(10, 6, 1000, 2 * PRECISION_SIGMA, 0.01, 0.975)
     assert n != expected_stop(10, 6, 1000, 2 * PRECISION_SIGMA, 0.01, 0.95)
@@ -87,8 +91,9 @@ def test_precision_loop_bonferroni_with_three_plans() -> None:
 
 
 def test_precision_loop_stops_at_max() -> None:
-    sc = make_scenario(TWO_PLANS, "  replications: 10\n  batch_size: 4\n  max_replications: 22\n"
-                       "  precision: {nrr: 0.005}")
+    sc = make_scenario(
+        TWO_PLANS, "  replications: 10\n  batch_size: 4\n  max_replications: 22\n  precision: {nrr: 0.005}"
+    )
     res = Runner(sc, replicate=precision_replicate, backend="serial").run()
     assert set(res.replications.groupby("plan").size()) == {22}
     assert res.metadata["precision"]["status"] == PRECISION_MAX
@@ -121,8 +126,11 @@ def test_aa_identical_plans_have_exactly_zero_difference_under_crn() -> None:
 def test_aa_without_crn_covers_zero_about_95_percent() -> None:
     experiments, reps = 200, 4
     covered = 0
-    base = make_scenario(AA_PLANS, f"  replications: {reps}\n  max_replications: {reps}\n"
-                         "  precision: {}\n  common_random_numbers: false")
+    base = make_scenario(
+        AA_PLANS,
+        f"  replications: {reps}\n  max_replications: {reps}\n"
+        "  precision: {}\n  common_random_numbers: false",
+    )
     base.output.timeseries = False
     for seed in range(experiments):
         sc = base.model_copy(deep=True)
@@ -146,8 +154,15 @@ def test_crn_pairs_reduce_variance() -> None:
 def test_folder_contents(tmp_path: Path, three_plan_scenario) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "run"
     res = Runner(three_plan_scenario, replicate=replicate, backend="serial", out=out).run()
-    for name in ("config.resolved.yaml", "metadata.json", "replications.parquet", "summary.csv",
-                 "comparison.csv", "timeseries.parquet", "details.parquet"):
+    for name in (
+        "config.resolved.yaml",
+        "metadata.json",
+        "replications.parquet",
+        "summary.csv",
+        "comparison.csv",
+        "timeseries.parquet",
+        "details.parquet",
+    ):
         assert (out / name).is_file(), name
     assert not (out / "failures.json").exists()
     reps = pd.read_parquet(out / "replications.parquet")
@@ -169,19 +184,34 @@ def test_folder_contents(tmp_path: Path, three_plan_scenario) -> None:  # type: 
     details = pd.read_parquet(out / "details.parquet")
     assert set(details["kind"]) == {"distributions", "payouts", "people_pay", "timeseries"}
     meta = json.loads((out / "metadata.json").read_text())
-    for key in ("incentsim_version", "git_commit", "seed", "command", "started_utc", "finished_utc",
-                "packages", "backend", "workers", "replications_per_plan", "precision"):
+    for key in (
+        "incentsim_version",
+        "git_commit",
+        "seed",
+        "command",
+        "started_utc",
+        "finished_utc",
+        "packages",
+        "backend",
+        "workers",
+        "replications_per_plan",
+        "precision",
+    ):
         assert key in meta, key
     assert meta["status"] == "complete" and meta["replications_per_plan"] == {
-        "conventional": 6, "richer": 6, "leaner": 6}
+        "conventional": 6,
+        "richer": 6,
+        "leaner": 6,
+    }
     loaded = Results.load(out)
     pd.testing.assert_frame_equal(loaded.replications, reps, check_exact=True)
     pd.testing.assert_frame_equal(loaded.summary(), res.summary(), check_exact=False)
 
 
 def test_resume_recomputes_only_missing(tmp_path: Path) -> None:
-    sc = make_scenario(TWO_PLANS, "  replications: 6\n  batch_size: 4\n  max_replications: 30\n"
-                       "  precision: {nrr: 1.0e-9}")
+    sc = make_scenario(
+        TWO_PLANS, "  replications: 6\n  batch_size: 4\n  max_replications: 30\n  precision: {nrr: 1.0e-9}"
+    )
     full = Runner(sc, replicate=replicate, backend="serial", out=tmp_path / "full").run()
     part = tmp_path / "part"
     shutil.copytree(tmp_path / "full", part)
@@ -251,8 +281,9 @@ def test_chunk_size_targets_100ms_per_task(three_plan_scenario) -> None:  # type
 def test_precision_ignores_comparisons_without_valid_pairs() -> None:
     # the second plan fails in every replication: its half-width is undefined, the loop must not
     # run to max_replications because of it
-    sc = make_scenario(THREE_PLANS, "  replications: 10\n  batch_size: 4\n  max_replications: 400\n"
-                       "  precision: {nrr: 0.01}")
+    sc = make_scenario(
+        THREE_PLANS, "  replications: 10\n  batch_size: 4\n  max_replications: 400\n  precision: {nrr: 0.01}"
+    )
     with pytest.raises(RunFailed) as err:
         Runner(sc, replicate=plan1_fails_replicate, backend="serial").run()
     res = err.value.results
@@ -263,7 +294,8 @@ def test_precision_ignores_comparisons_without_valid_pairs() -> None:
 
 def test_interrupted_run_is_marked_and_resumes(tmp_path: Path, three_plan_scenario) -> None:  # type: ignore[no-untyped-def]
     sc = three_plan_scenario.with_overrides(
-        {"experiment.replications": 10, "experiment.max_replications": 10})
+        {"experiment.replications": 10, "experiment.max_replications": 10}
+    )
     out = tmp_path / "i"
     with pytest.raises(KeyboardInterrupt):
         Runner(sc, replicate=interrupting_replicate, backend="serial", out=out).run()

@@ -87,9 +87,13 @@ def test_compare_uses_bonferroni_for_more_than_two_plans() -> None:
 
 
 def test_compare_aligns_on_replication_index() -> None:
-    table = pd.DataFrame({
-        "plan": ["a", "a", "a", "b", "b"], "replication": [0, 1, 2, 2, 0], "m": [1.0, 5.0, 2.0, 4.0, 2.0],
-    })
+    table = pd.DataFrame(
+        {
+            "plan": ["a", "a", "a", "b", "b"],
+            "replication": [0, 1, 2, 2, 0],
+            "m": [1.0, 5.0, 2.0, 4.0, 2.0],
+        }
+    )
     out = stats.compare(table, ["a", "b"], "a", ["m"])
     # pairs: rep 0 -> 2 - 1 = 1, rep 2 -> 4 - 2 = 2 (rep 1 of b missing)
     assert out["n"].iloc[0] == 2

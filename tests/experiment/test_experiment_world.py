@@ -56,18 +56,43 @@ def test_real_world_aa_gives_exactly_zero_difference() -> None:
 def test_real_world_cli_process_backend_matches_serial(tmp_path: Path) -> None:
     scenario = tmp_path / "tiny.yaml"
     base = SCENARIOS / "base-company.yaml"
-    scenario.write_text(AA.replace("extends: base-company.yaml", f"extends: {base}")
-                        .replace("description: identical rules, another name",
-                                 "ae: {base_salary_annual_usd: 90000}"))
+    scenario.write_text(
+        AA.replace("extends: base-company.yaml", f"extends: {base}").replace(
+            "description: identical rules, another name", "ae: {base_salary_annual_usd: 90000}"
+        )
+    )
     sets = [f"--set={k}={v}" for k, v in TINY.items()]
     outs = {}
     for backend, workers in (("serial", "1"), ("process", "2")):
         out = tmp_path / backend
-        run = subprocess.run([sys.executable, "-m", "sim", "run", str(scenario), *sets, "--reps", "3",
-                              "--backend", backend, "--workers", workers, "--out", str(out), "--quiet"],
-                             capture_output=True, text=True, timeout=600, cwd=ROOT)
+        run = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "sim",
+                "run",
+                str(scenario),
+                *sets,
+                "--reps",
+                "3",
+                "--backend",
+                backend,
+                "--workers",
+                workers,
+                "--out",
+                str(out),
+                "--quiet",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            cwd=ROOT,
+        )
         assert run.returncode == 0, run.stderr
         outs[backend] = out
         assert json.loads((out / "metadata.json").read_text())["status"] == "complete"
-    pd.testing.assert_frame_equal(pd.read_parquet(outs["serial"] / "replications.parquet"),
-                                  pd.read_parquet(outs["process"] / "replications.parquet"), check_exact=True)
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(outs["serial"] / "replications.parquet"),
+        pd.read_parquet(outs["process"] / "replications.parquet"),
+        check_exact=True,
+    )

@@ -106,8 +106,10 @@ def rules(repo_root) -> Scenario:  # type: ignore[no-untyped-def]
 def _paired(scenario: Scenario, a: str, b: str, metric: str, reps: int) -> np.ndarray:
     """Per-replication differences ``b - a`` of a metric."""
     return np.array(
-        [simulate(scenario, b, k).metrics[metric] - simulate(scenario, a, k).metrics[metric]
-         for k in range(reps)]
+        [
+            simulate(scenario, b, k).metrics[metric] - simulate(scenario, a, k).metrics[metric]
+            for k in range(reps)
+        ]
     )
 
 
@@ -120,7 +122,8 @@ def _assert_direction(diffs: np.ndarray, sign: int, what: str) -> None:
 
 def _non_pay(metrics: dict[str, float]) -> dict[str, float]:
     return {
-        k: v for k, v in metrics.items()
+        k: v
+        for k, v in metrics.items()
         if not any(k.startswith(p) for p in PAY_METRICS) and not k.startswith("payout")
     }
 
@@ -160,23 +163,34 @@ def test_incentives_do_change_behaviour(rules: Scenario) -> None:
 def test_convex_accelerator_bunches_closes_at_quarter_end_with_deeper_discounts(
     rules: Scenario,
 ) -> None:
-    _assert_direction(_paired(rules, "flat", "accelerated", "period_end_share", 6), +1,
-                      "share of new ACV closed in the last two weeks of a quarter")
-    _assert_direction(_paired(rules, "flat", "accelerated", "period_end_discount", 6), +1,
-                      "mean discount of deals closed in the last two weeks of a quarter")
+    _assert_direction(
+        _paired(rules, "flat", "accelerated", "period_end_share", 6),
+        +1,
+        "share of new ACV closed in the last two weeks of a quarter",
+    )
+    _assert_direction(
+        _paired(rules, "flat", "accelerated", "period_end_discount", 6),
+        +1,
+        "mean discount of deals closed in the last two weeks of a quarter",
+    )
 
 
 @pytest.mark.slow
 def test_clawback_on_early_churn_lowers_poor_fit_share(rules: Scenario) -> None:
-    _assert_direction(_paired(rules, "flat", "clawback", "poor_fit_share", 16), -1,
-                      "share of new logos with poor fit")
+    _assert_direction(
+        _paired(rules, "flat", "clawback", "poor_fit_share", 16), -1, "share of new logos with poor fit"
+    )
 
 
 @pytest.mark.slow
 def test_go_live_pay_shortens_implementations_and_lowers_quality(rules: Scenario) -> None:
-    _assert_direction(_paired(rules, "on-renewal", "per-go-live", "implementation_quality", 10), -1,
-                      "implementation quality, per go-live vs on first-year renewal")
     _assert_direction(
-        _paired(rules, "on-renewal", "per-go-live", "implementation_days_mean", 10), -1,
+        _paired(rules, "on-renewal", "per-go-live", "implementation_quality", 10),
+        -1,
+        "implementation quality, per go-live vs on first-year renewal",
+    )
+    _assert_direction(
+        _paired(rules, "on-renewal", "per-go-live", "implementation_days_mean", 10),
+        -1,
         "implementation duration, per go-live vs on first-year renewal",
     )

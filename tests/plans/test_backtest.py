@@ -84,24 +84,36 @@ def test_every_plan_pays_sensible_amounts(result: BacktestResult) -> None:
         assert float(row["base_usd"]) > 500_000
 
 
-def test_cli_prints_tables(capsys: pytest.CaptureFixture[str], request: pytest.FixtureRequest,
-                           tmp_path: Path) -> None:
+def test_cli_prints_tables(
+    capsys: pytest.CaptureFixture[str], request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
     root = Path(request.config.rootpath)
     out = tmp_path / "lines.csv"
-    code = main(["backtest", str(root / "scenarios/data/sample-deals.csv"), "--scenario",
-                 str(root / "tests/plans/data/seed-plans.yaml"), "--out", str(out)])
+    code = main(
+        [
+            "backtest",
+            str(root / "scenarios/data/sample-deals.csv"),
+            "--scenario",
+            str(root / "tests/plans/data/seed-plans.yaml"),
+            "--out",
+            str(out),
+        ]
+    )
     text = capsys.readouterr().out
     assert code == 0
     assert "Cost per plan" in text and "Winners and losers" in text and "132,000" in text
     assert out.read_text().startswith("plan,person,name,")
 
 
-def test_csv_errors_exit_2(capsys: pytest.CaptureFixture[str], request: pytest.FixtureRequest,
-                           tmp_path: Path) -> None:
+def test_csv_errors_exit_2(
+    capsys: pytest.CaptureFixture[str], request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
     bad = tmp_path / "bad.csv"
-    bad.write_text("ID, Owner ,Amount,Close Date,Type,Discount\n"
-                   "1,Ann,25x,2025-03-01,new,0.1\n"
-                   "2,Bob,1000,2025-03-01,barter,150%\n")
+    bad.write_text(
+        "ID, Owner ,Amount,Close Date,Type,Discount\n"
+        "1,Ann,25x,2025-03-01,new,0.1\n"
+        "2,Bob,1000,2025-03-01,barter,150%\n"
+    )
     root = Path(request.config.rootpath)
     code = main(["backtest", str(bad), "--scenario", str(root / "tests/plans/data/seed-plans.yaml")])
     err = capsys.readouterr().err.strip().splitlines()
@@ -120,7 +132,9 @@ def test_missing_column_and_lenient_headers(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError) as exc:
         read_deals(f)
     assert exc.value.paths == ["row 1.type"]
-    f.write_text("Deal ID,Rep,ACV ($),Closed Date,Opportunity Type,Discount %\n"
-                 "1,Ann,\"$1,000\",03/01/2025,New Business,15%\n")
+    f.write_text(
+        "Deal ID,Rep,ACV ($),Closed Date,Opportunity Type,Discount %\n"
+        '1,Ann,"$1,000",03/01/2025,New Business,15%\n'
+    )
     (deal,) = read_deals(f)
     assert (deal.owner, deal.amount, deal.kind, deal.discount) == ("Ann", 1000.0, "new", 0.15)

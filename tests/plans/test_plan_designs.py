@@ -76,12 +76,25 @@ AE, CSM, CONS, MKT, PROD = 1, 2, 3, 4, 5
 
 
 def ledger() -> list[Event]:
-    ev = [Event(0.0, "hire", role=r, person=p) for r, p in
-          (("ae", AE), ("csm", CSM), ("consultant", CONS), ("marketing", MKT), ("product", PROD))]
+    ev = [
+        Event(0.0, "hire", role=r, person=p)
+        for r, p in (("ae", AE), ("csm", CSM), ("consultant", CONS), ("marketing", MKT), ("product", PROD))
+    ]
     common: dict[str, Any] = {"ae": AE, "csm": CSM, "consultant": CONS, "marketer": MKT}
     ev.append(Event(0.0, "book_snapshot", amount=2_000_000, person=CSM, role="csm"))
-    ev.append(Event(10.0, "booking", amount=100_000, deal=1, customer=1, deal_kind="new", source="marketing",
-                    term_months=24, **common))
+    ev.append(
+        Event(
+            10.0,
+            "booking",
+            amount=100_000,
+            deal=1,
+            customer=1,
+            deal_kind="new",
+            source="marketing",
+            term_months=24,
+            **common,
+        )
+    )
     ev.append(Event(20.0, "booking", amount=30_000, deal=2, customer=7, deal_kind="cross_sell", **common))
     ev.append(Event(25.0, "booking", amount=20_000, deal=3, customer=8, deal_kind="upsell", **common))
     ev.append(Event(25.0, "arr_upsell", amount=20_000, deal=3, customer=8, deal_kind="upsell", **common))
@@ -100,8 +113,10 @@ def payouts(request: pytest.FixtureRequest) -> dict[str, dict[str, float]]:
 
     root = request.config.rootpath / "scenarios"
     sc: Scenario = load_scenario_text(DESIGNS, name="designs", base_dir=root)
-    return {p.name: compute_payouts(ledger(), p, CAL, start_day=0, end_day=CAL.end_day).by_component()
-            for p in sc.plans}
+    return {
+        p.name: compute_payouts(ledger(), p, CAL, start_day=0, end_day=CAL.end_day).by_component()
+        for p in sc.plans
+    }
 
 
 def test_all_designs_validate(payouts: dict[str, dict[str, float]]) -> None:

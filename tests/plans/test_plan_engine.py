@@ -103,8 +103,13 @@ def test_clawback_other_trigger_does_nothing() -> None:
 
 
 def test_after_success_paid_only_on_success() -> None:
-    comp = {"name": "success", "measure": "bookings_acv", "pays": "after_success", "success_days": 90,
-            "rates": [{"from_attainment": 0.0, "rate": 0.03}]}
+    comp = {
+        "name": "success",
+        "measure": "bookings_acv",
+        "pays": "after_success",
+        "success_days": 90,
+        "rates": [{"from_attainment": 0.0, "rate": 0.03}],
+    }
     p = plan({"components": [comp]})
     events = [
         booking(10, 100_000, 1),
@@ -126,8 +131,17 @@ def test_on_revenue_paid_month_by_month() -> None:
     p = plan({"components": [comp]})
     events = [booking(5, 120_000, 1)]
     for m in range(12):
-        events.append(Event(float(CAL.month_starts[m]) + 14, "revenue", amount=10_000, deal=1, customer=1,
-                            ae=1, first_year=True))
+        events.append(
+            Event(
+                float(CAL.month_starts[m]) + 14,
+                "revenue",
+                amount=10_000,
+                deal=1,
+                customer=1,
+                ae=1,
+                first_year=True,
+            )
+        )
     out = pay(events, p)
     lines = [x for x in out.lines if x.component == "commission"]
     # 120,000 x 10% = 12,000, released 10,000/120,000 = 1/12 per revenue month: 1,000 each.
@@ -161,10 +175,19 @@ def test_threshold_pays_at_close_only_when_met() -> None:
 
 
 def test_grr_bonus_curve() -> None:
-    bonus = {"name": "retention", "kind": "bonus", "measure": "book_grr", "period": "year",
-             "target_usd": 12_000, "target_value": 0.90,
-             "curve": [{"attainment": 0.9, "payout": 0.0}, {"attainment": 1.0, "payout": 1.0},
-                       {"attainment": 1.1, "payout": 1.5}]}
+    bonus = {
+        "name": "retention",
+        "kind": "bonus",
+        "measure": "book_grr",
+        "period": "year",
+        "target_usd": 12_000,
+        "target_value": 0.90,
+        "curve": [
+            {"attainment": 0.9, "payout": 0.0},
+            {"attainment": 1.0, "payout": 1.0},
+            {"attainment": 1.1, "payout": 1.5},
+        ],
+    }
     p = plan(csm={"components": [bonus]})
     events = [
         Event(0, "hire", role="csm", person=7),
@@ -184,8 +207,11 @@ def test_grr_bonus_curve() -> None:
 
 def test_base_prorated_by_hire_and_leave() -> None:
     p = plan(csm={"base_salary_annual_usd": 100_000})
-    events = [Event(0, "hire", role="csm", person=3), Event(100, "hire", role="csm", person=4),
-              Event(200, "leave", role="csm", person=3)]
+    events = [
+        Event(0, "hire", role="csm", person=3),
+        Event(100, "hire", role="csm", person=4),
+        Event(200, "leave", role="csm", person=3),
+    ]
     out = pay(events, p)
     # Person 3: 200 days; person 4: YEAR - 100 days; 100,000 / 365.25 per day.
     expected = 100_000 / DAYS_PER_YEAR * (200 + YEAR - 100)
@@ -196,20 +222,31 @@ def test_base_prorated_by_hire_and_leave() -> None:
 def test_crediting_upsell_and_pay_twice() -> None:
     csm_comp = {"name": "x", "measure": "cross_sell_acv", "rates": [{"from_attainment": 0.0, "rate": 0.05}]}
     ev = [booking(10, 40_000, 1, ae=1, csm=5, deal_kind="cross_sell")]
-    only_ae = plan({"components": [commission()]}, csm={"components": [csm_comp]},
-                   crediting={"cross_sell": ["ae"]})
-    both = plan({"components": [commission()]}, csm={"components": [csm_comp]},
-                crediting={"cross_sell": ["ae", "csm"]})
+    only_ae = plan(
+        {"components": [commission()]}, csm={"components": [csm_comp]}, crediting={"cross_sell": ["ae"]}
+    )
+    both = plan(
+        {"components": [commission()]},
+        csm={"components": [csm_comp]},
+        crediting={"cross_sell": ["ae", "csm"]},
+    )
     # AE only: 40,000 x 10% = 4,000. Both: + CSM 40,000 x 5% = 2,000.
     assert pay(ev, only_ae).by_role() == pytest.approx({"ae": 4_000.0})
     assert pay(ev, both).by_role() == pytest.approx({"ae": 4_000.0, "csm": 2_000.0})
 
 
 def test_spiff_window() -> None:
-    p = plan({"components": [commission()], "spiffs": [
-        {"event": "multi_year", "amount_usd": 1_000, "start_month": 0, "months": 3}]})
-    ev = [booking(10, 50_000, 1, term_months=24), booking(20, 50_000, 2, term_months=12),
-          booking(120, 50_000, 3, term_months=36)]
+    p = plan(
+        {
+            "components": [commission()],
+            "spiffs": [{"event": "multi_year", "amount_usd": 1_000, "start_month": 0, "months": 3}],
+        }
+    )
+    ev = [
+        booking(10, 50_000, 1, term_months=24),
+        booking(20, 50_000, 2, term_months=12),
+        booking(120, 50_000, 3, term_months=36),
+    ]
     spiffs = [x for x in pay(ev, p).lines if x.component.startswith("spiff")]
     # Only the 24-month deal inside the first 3 months earns the spiff.
     assert [(x.day, x.amount) for x in spiffs] == [(10.0, 1_000.0)]

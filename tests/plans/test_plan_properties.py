@@ -50,24 +50,46 @@ def plans(
         if draw(st.booleans()):
             comp["cap_per_period_usd"] = draw(st.floats(1_000, 50_000))
         if draw(st.booleans()):
-            comp["discount_bands"] = [{"max_discount": 0.1, "multiplier": 1.0},
-                                      {"max_discount": 1.0, "multiplier": draw(st.floats(0, 1))}]
+            comp["discount_bands"] = [
+                {"max_discount": 0.1, "multiplier": 1.0},
+                {"max_discount": 1.0, "multiplier": draw(st.floats(0, 1))},
+            ]
         if clawbacks and draw(st.booleans()):
-            comp["clawback"] = {"window_days": draw(st.floats(30, 400)), "share": draw(st.floats(0, 1)),
-                                "triggers": draw(st.lists(st.sampled_from(
-                                    ["churn", "non_payment", "failed_implementation"]),
-                                    min_size=1, max_size=3, unique=True))}
+            comp["clawback"] = {
+                "window_days": draw(st.floats(30, 400)),
+                "share": draw(st.floats(0, 1)),
+                "triggers": draw(
+                    st.lists(
+                        st.sampled_from(["churn", "non_payment", "failed_implementation"]),
+                        min_size=1,
+                        max_size=3,
+                        unique=True,
+                    )
+                ),
+            }
         comps.append(comp)
-    csm_bonus = {"name": "b", "kind": "bonus", "measure": "book_grr", "period": "quarter",
-                 "target_usd": 0.0 if zero else 5_000.0, "target_value": 0.9,
-                 "curve": [{"attainment": 0.9, "payout": 0.0}, {"attainment": 1.1, "payout": 1.5}]}
+    csm_bonus = {
+        "name": "b",
+        "kind": "bonus",
+        "measure": "book_grr",
+        "period": "quarter",
+        "target_usd": 0.0 if zero else 5_000.0,
+        "target_value": 0.9,
+        "curve": [{"attainment": 0.9, "payout": 0.0}, {"attainment": 1.1, "payout": 1.5}],
+    }
     spiffs = [] if zero else [{"event": "new_logo", "amount_usd": 500.0, "months": 6}]
-    return PlanDesign.model_validate({
-        "name": "p",
-        "ae": {"base_salary_annual_usd": 100_000, "quota": {"annual_amount": 800_000},
-               "components": comps, "spiffs": spiffs},
-        "csm": {"base_salary_annual_usd": 80_000, "components": [csm_bonus]},
-    })
+    return PlanDesign.model_validate(
+        {
+            "name": "p",
+            "ae": {
+                "base_salary_annual_usd": 100_000,
+                "quota": {"annual_amount": 800_000},
+                "components": comps,
+                "spiffs": spiffs,
+            },
+            "csm": {"base_salary_annual_usd": 80_000, "components": [csm_bonus]},
+        }
+    )
 
 
 @st.composite
@@ -81,11 +103,32 @@ def ledgers(draw: st.DrawFn, churn: bool = True) -> list[Event]:
         ae = draw(st.sampled_from([1, 2]))
         kind = draw(st.sampled_from(["new", "new", "upsell", "cross_sell", "renewal"]))
         disc = draw(st.sampled_from([0.0, 0.1, 0.2, 0.3]))
-        events.append(Event(day, "booking", amount=acv, deal=deal, customer=deal, ae=ae, csm=9,
-                            deal_kind=kind, discount=disc, term_months=12))
+        events.append(
+            Event(
+                day,
+                "booking",
+                amount=acv,
+                deal=deal,
+                customer=deal,
+                ae=ae,
+                csm=9,
+                deal_kind=kind,
+                discount=disc,
+                term_months=12,
+            )
+        )
         for m in range(1, 13):
-            events.append(Event(day + 30.4 * m - 15, "revenue", amount=acv / 12, deal=deal, customer=deal,
-                                ae=ae, first_year=True))
+            events.append(
+                Event(
+                    day + 30.4 * m - 15,
+                    "revenue",
+                    amount=acv / 12,
+                    deal=deal,
+                    customer=deal,
+                    ae=ae,
+                    first_year=True,
+                )
+            )
         events.append(Event(day + 40, "cash", amount=acv, deal=deal, customer=deal, ae=ae))
         events.append(Event(day + draw(st.floats(5, 60)), "go_live", deal=deal, customer=deal))
         fate = draw(st.sampled_from(["success", "failed", "none"]))
@@ -94,11 +137,13 @@ def ledgers(draw: st.DrawFn, churn: bool = True) -> list[Event]:
         elif fate == "failed":
             events.append(Event(day + 150, "implementation_failed", deal=deal, customer=deal))
         if churn and draw(st.booleans()):
-            events.append(Event(day + draw(st.floats(1, 500)), "arr_churn", amount=-acv, customer=deal,
-                                csm=9))
+            events.append(
+                Event(day + draw(st.floats(1, 500)), "arr_churn", amount=-acv, customer=deal, csm=9)
+            )
         if draw(st.booleans()):
-            events.append(Event(day + 365, "renewal", amount=acv, deal=deal, customer=deal, csm=9,
-                                first_year=True))
+            events.append(
+                Event(day + 365, "renewal", amount=acv, deal=deal, customer=deal, csm=9, first_year=True)
+            )
         if draw(st.booleans()):
             events.append(Event(day + 60, "non_payment", deal=deal, customer=deal))
     for m in range(24):
@@ -142,17 +187,26 @@ def test_caps_hold(plan: PlanDesign, events: list[Event]) -> None:
 def _full_deal(day: float, acv: float, deal: int) -> list[Event]:
     """A booking with every later event that releases its pay (go-live, success, revenue...)."""
     kw: dict[str, Any] = {"deal": deal, "customer": deal, "ae": 1}
-    out = [Event(day, "booking", amount=acv, csm=9, deal_kind="new", term_months=12, **kw),
-           Event(day + 10, "go_live", **kw), Event(day + 120, "implementation_success", **kw),
-           Event(day + 30, "cash", amount=acv, **kw), Event(day + 365, "renewal", amount=acv, **kw)]
-    out += [Event(day + 30.4 * m - 15, "revenue", amount=acv / 12, first_year=True, **kw)
-            for m in range(1, 13)]
+    out = [
+        Event(day, "booking", amount=acv, csm=9, deal_kind="new", term_months=12, **kw),
+        Event(day + 10, "go_live", **kw),
+        Event(day + 120, "implementation_success", **kw),
+        Event(day + 30, "cash", amount=acv, **kw),
+        Event(day + 365, "renewal", amount=acv, **kw),
+    ]
+    out += [
+        Event(day + 30.4 * m - 15, "revenue", amount=acv / 12, first_year=True, **kw) for m in range(1, 13)
+    ]
     return out
 
 
 @settings(max_examples=60)
-@given(plans(clawbacks=False, rising=True), ledgers(churn=False), st.floats(1_000, 200_000),
-       st.floats(0, END - 400))
+@given(
+    plans(clawbacks=False, rising=True),
+    ledgers(churn=False),
+    st.floats(1_000, 200_000),
+    st.floats(0, END - 400),
+)
 def test_pay_monotone_in_attainment(plan: PlanDesign, events: list[Event], extra: float, day: float) -> None:
     """One more booking (more attainment) never lowers anyone's pay under non-negative rates.
 
@@ -200,8 +254,9 @@ def test_price_integrates_tiers_like_brackets(
     """``PayState.price`` pays the tiers like tax brackets: each rate on the dollars of the move
     that fall inside its tier (written here as the difference of cumulative bracket pay)."""
     comp = {"name": "c", "measure": "bookings_acv", "rates": rates}
-    plan = PlanDesign.model_validate({"name": "p", "ae": {"quota": {"annual_amount": 800_000},
-                                                          "components": [comp]}})
+    plan = PlanDesign.model_validate(
+        {"name": "p", "ae": {"quota": {"annual_amount": 800_000}, "components": [comp]}}
+    )
     state = PayState(plan, CAL)
     if before:
         state.observe(Event(1.0, "booking", amount=before, deal=1, customer=1, ae=1, deal_kind="new"))

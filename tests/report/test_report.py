@@ -64,7 +64,7 @@ def parse(path: Path) -> _Page:
 def decode_png(src: str) -> Image.Image:
     prefix = "data:image/png;base64,"
     assert src.startswith(prefix), src[:40]
-    raw = base64.b64decode(src[len(prefix):], validate=True)
+    raw = base64.b64decode(src[len(prefix) :], validate=True)
     assert raw.startswith(PNG_MAGIC)
     img = Image.open(io.BytesIO(raw))
     img.verify()
@@ -172,7 +172,8 @@ def test_missing_optional_files_give_notes_not_crashes(seed_folder: Path, tmp_pa
     (folder / "timeseries.parquet").unlink()
     reps = pd.read_parquet(folder / "replications.parquet")
     reps.drop(columns=["new_arr_referral", "new_arr_champion", "price_erosion_usd"]).to_parquet(
-        folder / "replications.parquet")
+        folder / "replications.parquet"
+    )
     path = write_report(folder)
     text = path.read_text("utf-8")
     page = parse(path)
@@ -234,11 +235,13 @@ def test_people_diffs_pair_the_same_person_and_replication(seed_folder: Path) ->
     rows = []
     for rep in (0, 1):
         for person, base, mine in (("ae:0", 100.0, 130.0), ("ae:1", 100.0, 100.0), ("csm:5", 50.0, None)):
-            rows.append({"plan": baseline, "replication": rep, "kind": "people_pay", "key": person,
-                         "values": [base]})
+            rows.append(
+                {"plan": baseline, "replication": rep, "kind": "people_pay", "key": person, "values": [base]}
+            )
             if mine is not None:
-                rows.append({"plan": other, "replication": rep, "kind": "people_pay", "key": person,
-                             "values": [mine]})
+                rows.append(
+                    {"plan": other, "replication": rep, "kind": "people_pay", "key": person, "values": [mine]}
+                )
     synthetic = pd.concat([det[det["kind"] != "people_pay"], pd.DataFrame(rows)], ignore_index=True)
     assert len(people) > 0
     data = ReportData(Results(res.scenario, res.replications, res.timeseries, synthetic, None, res.metadata))

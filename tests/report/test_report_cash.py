@@ -18,12 +18,13 @@ def test_billing_on_draws_the_cash_curve_and_the_collection_numbers(
         "company.billing.frequency": "quarterly",
         "company.billing.default_probability": 0.02,
     }
-    res = sim.run(scenarios / "base-company.yaml", reps=2, backend="serial", out=tmp_path / "cash",
-                  set=overrides)
+    res = sim.run(
+        scenarios / "base-company.yaml", reps=2, backend="serial", out=tmp_path / "cash", set=overrides
+    )
     path = write_report(tmp_path / "cash", res)
     text = path.read_text()
     assert (tmp_path / "cash" / "plots" / "cash-curve.png").stat().st_size > 1000
-    section = text[text.index('id="cash"'):]
+    section = text[text.index('id="cash"') :]
     section = section[: section.index("</section>")]
     assert "Figure not drawn" not in section and "<img" in section
     dso = float(re.sub(r"<[^>]+>", " ", section.split("<tbody>")[1]).split()[1])
@@ -33,9 +34,10 @@ def test_billing_on_draws_the_cash_curve_and_the_collection_numbers(
 
 
 def test_billing_off_has_no_cash_figure(tmp_path: Path, tiny: dict[str, object], scenarios: Path) -> None:
-    res = sim.run(scenarios / "base-company.yaml", reps=2, backend="serial", out=tmp_path / "off",
-                  set=dict(tiny))
+    res = sim.run(
+        scenarios / "base-company.yaml", reps=2, backend="serial", out=tmp_path / "off", set=dict(tiny)
+    )
     text = write_report(tmp_path / "off", res, save_plots=False).read_text()
-    section = text[text.index('id="cash"'):]
+    section = text[text.index('id="cash"') :]
     section = section[: section.index("</section>")]
     assert "Billing is off" in section and "<img" not in section and "DSO" in section

@@ -58,10 +58,16 @@ CASES: dict[str, tuple[str, str, str | None]] = {
     "unknown_key_top.yaml": ("experimnt", "did you mean 'experiment'?", None),
     "unknown_key_company.yaml": ("company.horizon_year", "did you mean 'horizon_years'?", None),
     "unknown_key_segment.yaml": (
-        "company.segments.enterprise.annual_churn_rate", "did you mean 'annual_churn'?", None),
+        "company.segments.enterprise.annual_churn_rate",
+        "did you mean 'annual_churn'?",
+        None,
+    ),
     "unknown_key_component.yaml": ("plans.0.ae.components.0.rate", "did you mean 'rates'?", None),
     "unknown_key_behaviour.yaml": (
-        "behaviour.csm.save_health", "did you mean 'save_health_per_month'?", None),
+        "behaviour.csm.save_health",
+        "did you mean 'save_health_per_month'?",
+        None,
+    ),
     "unknown_measure.yaml": ("plans.0.ae.components.0.measure", "did you mean 'bookings_acv'?", None),
     "unknown_crediting_role.yaml": ("plans.0.crediting.upsell.1", "found 'sales_director'", None),
     "precision_unknown_metric.yaml": ("experiment.precision.churn", "unknown metric", None),
@@ -142,8 +148,14 @@ def test_corpus_case_in_process(name: str, capsys: pytest.CaptureFixture[str]) -
 
 
 SUBPROCESS_SAMPLE = [
-    "syntax_bad_indent.yaml", "python_object_tag.yaml", "empty.yaml", "binary_nul.bin", "invalid_utf8.yaml",
-    "unknown_key_segment.yaml", "extends_cycle_a.yaml", "missing_baseline.yaml",
+    "syntax_bad_indent.yaml",
+    "python_object_tag.yaml",
+    "empty.yaml",
+    "binary_nul.bin",
+    "invalid_utf8.yaml",
+    "unknown_key_segment.yaml",
+    "extends_cycle_a.yaml",
+    "missing_baseline.yaml",
 ]
 """One case per kind runs in its own interpreter by default; ``-m slow`` runs them all."""
 

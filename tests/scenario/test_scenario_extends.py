@@ -169,8 +169,10 @@ def test_based_on_looks_in_the_resolved_parent(write: Callable[[str, str], Path]
     """A plan of the grandparent is reachable only if the parent did not replace the plan list."""
     write("base.yaml", BASE)
     write("keeps.yaml", "extends: base.yaml\nname: keeps\n")
-    write("replaces.yaml", "extends: base.yaml\nname: replaces\nplans: [{name: other}]\n"
-          "experiment: {baseline_plan: other}\n")
+    write(
+        "replaces.yaml",
+        "extends: base.yaml\nname: replaces\nplans: [{name: other}]\nexperiment: {baseline_plan: other}\n",
+    )
     child = "plans: [{name: mine, based_on: upfront}]\nexperiment: {baseline_plan: mine}\n"
     ok = write("ok.yaml", "extends: keeps.yaml\n" + child)
     assert load_scenario(ok).plan("mine").ae.base_salary_annual_usd == 100000

@@ -126,7 +126,9 @@ def shaped(ann: Any, depth: int = 0) -> st.SearchStrategy[Any]:
         known = st.fixed_dictionaries({}, optional=fields)
         extra = st.dictionaries(keys, free_data, max_size=1)
         return st.one_of(
-            known, known, known,
+            known,
+            known,
+            known,
             st.builds(lambda a, b: {**a, **b}, known, extra),
             free_data,
         )
@@ -136,8 +138,11 @@ def shaped(ann: Any, depth: int = 0) -> st.SearchStrategy[Any]:
     if origin is dict:
         _, value = typing.get_args(base)
         return st.one_of(
-            st.dictionaries(st.one_of(st.sampled_from(FIELD_NAMES), st.text(max_size=8)),
-                            shaped(value, depth + 1), max_size=4),
+            st.dictionaries(
+                st.one_of(st.sampled_from(FIELD_NAMES), st.text(max_size=8)),
+                shaped(value, depth + 1),
+                max_size=4,
+            ),
             free_data,
         )
     return _leaf(ann)
@@ -147,7 +152,10 @@ REAL = resolve_raw(SCENARIOS / "seed-plans.yaml")
 """A real, valid scenario (resolved); mutating it a little reaches every depth of the tree."""
 
 small_values = st.one_of(
-    st.floats(min_value=-1.0, max_value=2.0), st.integers(min_value=-3, max_value=3), scalars, free_data,
+    st.floats(min_value=-1.0, max_value=2.0),
+    st.integers(min_value=-3, max_value=3),
+    scalars,
+    free_data,
 )
 
 
@@ -187,8 +195,11 @@ documents = st.one_of(
     shaped(Scenario),
     # Scenarios that extend a real file and base plans on its plans.
     st.builds(
-        lambda doc, plans: {"extends": "base-company.yaml", **(doc if isinstance(doc, dict) else {}),
-                            "plans": plans},
+        lambda doc, plans: {
+            "extends": "base-company.yaml",
+            **(doc if isinstance(doc, dict) else {}),
+            "plans": plans,
+        },
         shaped(Scenario),
         st.lists(
             st.fixed_dictionaries(
@@ -234,10 +245,42 @@ def test_random_text_validates_or_raises(text: str) -> None:
 
 
 TRICKY_SCALARS = [
-    "2026-02-30", "2026-13-01", "2026-01-01 25:00:00", "9" * 5000, "0x1F", "0o17", "1_000", "1e3", ".inf",
-    "-.inf", ".nan", "~", "yes", "on", "!!binary x", "!!float abc", "!!int abc", "!!timestamp abc",
-    "!!bool maybe", "!!str 1", "!!python/tuple [1]", "!!set {a}", "!!omap [a]", "!x y", "&a 1", "*a",
-    "*undefined", "[1, 2", "{a: 1}", "'x'", '"\\x00"', "|", ">-", "", "- a", "<<: 1",
+    "2026-02-30",
+    "2026-13-01",
+    "2026-01-01 25:00:00",
+    "9" * 5000,
+    "0x1F",
+    "0o17",
+    "1_000",
+    "1e3",
+    ".inf",
+    "-.inf",
+    ".nan",
+    "~",
+    "yes",
+    "on",
+    "!!binary x",
+    "!!float abc",
+    "!!int abc",
+    "!!timestamp abc",
+    "!!bool maybe",
+    "!!str 1",
+    "!!python/tuple [1]",
+    "!!set {a}",
+    "!!omap [a]",
+    "!x y",
+    "&a 1",
+    "*a",
+    "*undefined",
+    "[1, 2",
+    "{a: 1}",
+    "'x'",
+    '"\\x00"',
+    "|",
+    ">-",
+    "",
+    "- a",
+    "<<: 1",
 ]
 yaml_lines = st.tuples(
     st.sampled_from(["", "  ", "    ", "- ", "  - "]),
@@ -247,12 +290,40 @@ yaml_lines = st.tuples(
 yaml_fragments = st.one_of(
     st.lists(yaml_lines, max_size=12).map("".join),
     st.lists(
-        st.sampled_from([
-            "name: x\n", "plans:\n", "  - name: a\n", "    based_on: conventional\n",
-            "extends: base-company.yaml\n", "company: {reps: {headcount: 3}}\n", "- ", "  ", ": ", "&a ",
-            "*a ", "!!python/tuple ", "!!set ", "!x ", "<<: ", "{", "}", "[", "]", ", ", "'", '"', "#",
-            "\t", "---\n", "...\n", "? ", "|\n", "\n", *TRICKY_SCALARS,
-        ]),
+        st.sampled_from(
+            [
+                "name: x\n",
+                "plans:\n",
+                "  - name: a\n",
+                "    based_on: conventional\n",
+                "extends: base-company.yaml\n",
+                "company: {reps: {headcount: 3}}\n",
+                "- ",
+                "  ",
+                ": ",
+                "&a ",
+                "*a ",
+                "!!python/tuple ",
+                "!!set ",
+                "!x ",
+                "<<: ",
+                "{",
+                "}",
+                "[",
+                "]",
+                ", ",
+                "'",
+                '"',
+                "#",
+                "\t",
+                "---\n",
+                "...\n",
+                "? ",
+                "|\n",
+                "\n",
+                *TRICKY_SCALARS,
+            ]
+        ),
         max_size=25,
     ).map("".join),
 )
@@ -275,12 +346,19 @@ def test_random_bytes_in_a_file_validate_or_raise(data: bytes, fuzz_dir: Path) -
     _check(lambda: load_scenario(path))
 
 
-@given(overrides=st.dictionaries(
-    st.lists(st.one_of(st.sampled_from(FIELD_NAMES), st.sampled_from(["0", "-1", "9", "conventional"])),
-             min_size=1, max_size=5).map(".".join),
-    st.one_of(st.text(max_size=12), st.sampled_from(["[1, 2]", "{a: 1}", "0.5", "-3", "null", "[", "!!x"])),
-    max_size=3,
-))
+@given(
+    overrides=st.dictionaries(
+        st.lists(
+            st.one_of(st.sampled_from(FIELD_NAMES), st.sampled_from(["0", "-1", "9", "conventional"])),
+            min_size=1,
+            max_size=5,
+        ).map(".".join),
+        st.one_of(
+            st.text(max_size=12), st.sampled_from(["[1, 2]", "{a: 1}", "0.5", "-3", "null", "[", "!!x"])
+        ),
+        max_size=3,
+    )
+)
 def test_random_overrides_validate_or_raise(overrides: dict[str, str]) -> None:
     items = [f"{k}={v}" for k, v in overrides.items()]
     _check(lambda: load_scenario(SCENARIOS / "seed-plans.yaml", items))
@@ -290,8 +368,12 @@ def test_fuzz_inputs_reach_deep_fields() -> None:
     """The shaped strategy produces documents that fail (or pass) deep in the tree, not only at the top."""
     depths: list[int] = []
 
-    @settings(max_examples=60, derandomize=True, database=None,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+    @settings(
+        max_examples=60,
+        derandomize=True,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+    )
     @given(shaped(Scenario))
     def collect(doc: Any) -> None:
         try:

@@ -69,10 +69,16 @@ def test_missing_intermediate_mappings_are_created() -> None:
     ("item", "path", "fragment"),
     [
         ("experiment.sed=1", "experiment.sed", "did you mean 'seed'?"),
-        ("company.segments.smb.annual_churn_rate=0.1", "company.segments.smb.annual_churn_rate",
-         "did you mean 'annual_churn'?"),
-        ("plans.convetional.ae.base_salary_annual_usd=1", "plans.convetional",
-         "did you mean 'conventional'?"),
+        (
+            "company.segments.smb.annual_churn_rate=0.1",
+            "company.segments.smb.annual_churn_rate",
+            "did you mean 'annual_churn'?",
+        ),
+        (
+            "plans.convetional.ae.base_salary_annual_usd=1",
+            "plans.convetional",
+            "did you mean 'conventional'?",
+        ),
         ("plans.99.name=x", "plans.99", "unknown item '99'"),
         ("plan.0.name=x", "plan", "did you mean 'plans'?"),
     ],

@@ -62,8 +62,12 @@ def _resolved_base() -> dict[str, Any]:
 
 @pytest.mark.parametrize(
     ("where", "key"),
-    [((), "plan"), (("company",), "horizon_year"), (("company", "segments", "smb"), "annual_churn_rate"),
-     (("plans", 0, "ae"), "quota_usd")],
+    [
+        ((), "plan"),
+        (("company",), "horizon_year"),
+        (("company", "segments", "smb"), "annual_churn_rate"),
+        (("plans", 0, "ae"), "quota_usd"),
+    ],
 )
 def test_schema_rejects_unknown_keys(
     validator: Draft202012Validator, where: tuple[Any, ...], key: str

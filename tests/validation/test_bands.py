@@ -26,8 +26,11 @@ BAND_CASES = [c.id for c in validation.select(["band"])]
 
 def _explain(result: validation.CaseResult) -> str:
     lines = [result.error] if result.error else []
-    lines += [f"{c.name}: expected {c.expected}, simulated {c.simulated:.4g} [{c.low:.4g}, {c.high:.4g}] "
-              f"{'pass' if c.passed else 'FAIL'} ({c.detail})" for c in result.checks]
+    lines += [
+        f"{c.name}: expected {c.expected}, simulated {c.simulated:.4g} [{c.low:.4g}, {c.high:.4g}] "
+        f"{'pass' if c.passed else 'FAIL'} ({c.detail})"
+        for c in result.checks
+    ]
     return "\n".join(lines)
 
 
@@ -101,8 +104,9 @@ finite = st.floats(min_value=0.5, max_value=1.5, allow_nan=False, allow_infinity
 
 
 @settings(max_examples=80, deadline=None)
-@given(st.lists(finite, min_size=2, max_size=12), finite, st.floats(min_value=0.0, max_value=0.5),
-       st.booleans())
+@given(
+    st.lists(finite, min_size=2, max_size=12), finite, st.floats(min_value=0.0, max_value=0.5), st.booleans()
+)
 def test_band_check_is_mean_in_band_and_interval_when_asked(
     xs: list[float], lo: float, width: float, whole: bool
 ) -> None:
@@ -158,8 +162,10 @@ def test_band_case_fails_when_a_band_is_shifted(monkeypatch: pytest.MonkeyPatch)
     import sim.world
 
     monkeypatch.setattr(sim.world, "simulate", _fake_simulate(_inside_values()))
-    shifted = tuple(dataclasses.replace(b, lo=b.lo + 0.1, hi=b.hi + 0.1) if b.metric == "grr" else b
-                    for b in RETENTION_BANDS)
+    shifted = tuple(
+        dataclasses.replace(b, lo=b.lo + 0.1, hi=b.hi + 0.1) if b.metric == "grr" else b
+        for b in RETENTION_BANDS
+    )
     monkeypatch.setattr(bands, "RETENTION_BANDS", shifted)
     result = validation.run_case("band.saas_capital")
     assert [c.name for c in result.checks if not c.passed] == [BANDS["grr"].label]

@@ -23,8 +23,10 @@ from sim.validation import findings as F
 def _show(r: CaseResult) -> str:
     lines = [f"{r.case}: {r.error}"] if r.error else [r.case]
     for c in r.checks:
-        lines.append(f"  {'PASS' if c.passed else 'FAIL'} {c.name}: expected {c.expected}, simulated "
-                     f"{c.simulated:.5g} [{c.low:.5g}, {c.high:.5g}] n={c.n}; {c.detail}")
+        lines.append(
+            f"  {'PASS' if c.passed else 'FAIL'} {c.name}: expected {c.expected}, simulated "
+            f"{c.simulated:.5g} [{c.low:.5g}, {c.high:.5g}] n={c.n}; {c.detail}"
+        )
     return "\n".join(lines)
 
 
@@ -44,10 +46,18 @@ def fresh() -> Iterator[None]:
 
 def test_every_finding_is_registered_in_the_finding_group() -> None:
     ids = [c for c in CASES if c.startswith("finding.")]
-    for want in ("finding.larkin.bunching", "finding.larkin.discount", "finding.larkin.revenue",
-                 "finding.larkin.timing_control", "finding.larkin.parity", "finding.misra_nair.cap",
-                 "finding.chung.pacing", "finding.chung.over_quota", "finding.van_den_bulte.referrer",
-                 "finding.van_den_bulte.smoke"):
+    for want in (
+        "finding.larkin.bunching",
+        "finding.larkin.discount",
+        "finding.larkin.revenue",
+        "finding.larkin.timing_control",
+        "finding.larkin.parity",
+        "finding.misra_nair.cap",
+        "finding.chung.pacing",
+        "finding.chung.over_quota",
+        "finding.van_den_bulte.referrer",
+        "finding.van_den_bulte.smoke",
+    ):
         assert want in ids
         assert CASES[want].group == "finding"
         assert "(" in CASES[want].source  # a citation with its year
@@ -124,8 +134,10 @@ def test_referrer_case_fails_without_referral_loyalty(monkeypatch: pytest.Monkey
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("case_id", ["finding.larkin.parity", "finding.larkin.bunching",
-                                     "finding.larkin.discount", "finding.larkin.revenue"])
+@pytest.mark.parametrize(
+    "case_id",
+    ["finding.larkin.parity", "finding.larkin.bunching", "finding.larkin.discount", "finding.larkin.revenue"],
+)
 def test_larkin(case_id: str) -> None:
     _assert_passes(case_id)
 

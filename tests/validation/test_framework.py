@@ -126,7 +126,11 @@ def test_command_exits_1_when_a_case_fails(
 def test_command_rejects_an_unknown_case_with_exit_2() -> None:
     p = subprocess.run(
         [sys.executable, "-m", "sim", "validate-model", "no.such.case"],
-        capture_output=True, text=True, cwd=REPO, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
+        check=False,
     )
     assert p.returncode == 2
     assert p.stderr.strip().splitlines()[-1].startswith("error: validate-model: (cases):")

@@ -22,8 +22,11 @@ STATISTICS_CASES = [c.id for c in validation.select(["statistics"])]
 
 def _explain(result: validation.CaseResult) -> str:
     lines = [result.error] if result.error else []
-    lines += [f"{c.name}: expected {c.expected}, simulated {c.simulated:.6g} "
-              f"{'pass' if c.passed else 'FAIL'} ({c.detail})" for c in result.checks]
+    lines += [
+        f"{c.name}: expected {c.expected}, simulated {c.simulated:.6g} "
+        f"{'pass' if c.passed else 'FAIL'} ({c.detail})"
+        for c in result.checks
+    ]
     return "\n".join(lines)
 
 
@@ -78,7 +81,8 @@ def test_statistics_case_fails_with_the_normal_quantile(
     if case_id == "statistics.paired_t":
         # every half-width is too narrow by t(0.975, 5) / 1.96 = 1.31; the means stay right
         assert {n for n in failed if n.endswith("half-width")} == {
-            f"{m}: half-width" for m in vstats.PAIRED_METRICS}
+            f"{m}: half-width" for m in vstats.PAIRED_METRICS
+        }
         assert not any(n.endswith("mean difference") for n in failed)
     elif case_id == "statistics.aa_coverage":
         # n = 4: true coverage of mean ± 1.96 s/√n is 2·T3(1.96) - 1 = 0.855, below the band;
@@ -124,7 +128,8 @@ def test_hand_paired_t_matches_scipy(n: int, k: int) -> None:
     assert hand["low"] == pytest.approx(ci.low, rel=1e-9, abs=1e-12)
     assert hand["high"] == pytest.approx(ci.high, rel=1e-9, abs=1e-12)
     assert hand["variance_reduction"] == pytest.approx(
-        (a.var(ddof=1) + b.var(ddof=1)) / np.var(b - a, ddof=1), rel=1e-9)
+        (a.var(ddof=1) + b.var(ddof=1)) / np.var(b - a, ddof=1), rel=1e-9
+    )
 
 
 def test_stop_count_by_hand() -> None:
@@ -149,8 +154,13 @@ def test_vectorised_reference_agrees_with_the_scalar_rule() -> None:
 def test_known_sd_replicate_has_the_known_paired_difference() -> None:
     sc = vstats.small_scenario(vstats.SAME_PLAN_TWICE, 2)
     first, second = sc.plans[0].name, sc.plans[1].name
-    d = np.array([vstats.known_sd_replicate(sc, second, k).metrics["nrr"]
-                  - vstats.known_sd_replicate(sc, first, k).metrics["nrr"] for k in range(2000)])
+    d = np.array(
+        [
+            vstats.known_sd_replicate(sc, second, k).metrics["nrr"]
+            - vstats.known_sd_replicate(sc, first, k).metrics["nrr"]
+            for k in range(2000)
+        ]
+    )
     assert abs(d.mean()) < 4 * vstats.PRECISION_SIGMA / math.sqrt(2000)
     assert d.std(ddof=1) == pytest.approx(vstats.PRECISION_SIGMA, rel=0.05)
 

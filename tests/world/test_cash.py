@@ -93,7 +93,10 @@ def test_billing_off_leaves_the_ledger_exactly_as_today() -> None:
     today = simulate(tiny(), "base", 3, NeutralPolicy(), keep_ledger=True)
     off = simulate(
         tiny(company__billing={"enabled": False, "frequency": "monthly", "default_probability": 0.5}),
-        "base", 3, NeutralPolicy(), keep_ledger=True,
+        "base",
+        3,
+        NeutralPolicy(),
+        keep_ledger=True,
     )
     assert today.ledger is not None and off.ledger is not None
     assert len(today.ledger) == len(off.ledger)
@@ -114,8 +117,12 @@ def _settlements(ledger: list[Event]) -> tuple[dict[tuple[int, float], list[Even
 
 def test_zero_delay_variance_collects_exactly_at_terms() -> None:
     for mean in (0.0, 7.0):
-        sc = billed("monthly", payment_terms_days=30, collection_delay_distribution="fixed",
-                    collection_delay_mean_days=mean)
+        sc = billed(
+            "monthly",
+            payment_terms_days=30,
+            collection_delay_distribution="fixed",
+            collection_delay_mean_days=mean,
+        )
         w, ledger = run(sc)
         invoices, cash = _settlements(ledger)
         assert len(cash) > 300
@@ -150,7 +157,9 @@ def test_exponential_delay_has_the_configured_mean_lag() -> None:
 
 def test_monthly_and_annual_billing_collect_the_same_per_contract_year() -> None:
     kw: dict[str, Any] = {
-        "payment_terms_days": 30, "collection_delay_distribution": "fixed", "collection_delay_mean_days": 5
+        "payment_terms_days": 30,
+        "collection_delay_distribution": "fixed",
+        "collection_delay_mean_days": 5,
     }
     runs = {f: run(billed(f, years=2.0, **kw), rep=1) for f in ("annual_upfront", "monthly")}
     w = runs["monthly"][0]
@@ -191,8 +200,13 @@ def test_monthly_and_annual_billing_collect_the_same_per_contract_year() -> None
 def test_default_rate_matches_the_configured_probability() -> None:
     p = 0.04
     # both outcomes settle at the due date, so an earlier default voids paid and unpaid alike
-    sc = billed("monthly", default_probability=p, collection_delay_distribution="fixed",
-                collection_delay_mean_days=0.0, default_recognised_after_days=0.0)
+    sc = billed(
+        "monthly",
+        default_probability=p,
+        collection_delay_distribution="fixed",
+        collection_delay_mean_days=0.0,
+        default_recognised_after_days=0.0,
+    )
     _, ledger = run(sc, rep=2)
     paid = sum(1 for e in ledger if e.kind == "cash")
     lost = sum(1 for e in ledger if e.kind == "non_payment")
@@ -274,8 +288,19 @@ def _obs(events: list[Event], warmup: int, total: int, invoiced: bool = True) ->
     cal = Calendar(1, total)
     plan = tiny().plans[0]
     tally = Tally.of(events, cal, plan, warmup, total, invoiced)
-    return Observations(tally, cal, plan, warmup, total, [np.zeros(0, dtype=np.int64)] * (total + 1),
-                        [math.nan] * (total + 1), np.zeros(0), np.zeros(0, dtype=np.int8), 0.75, 0.45)
+    return Observations(
+        tally,
+        cal,
+        plan,
+        warmup,
+        total,
+        [np.zeros(0, dtype=np.int64)] * (total + 1),
+        [math.nan] * (total + 1),
+        np.zeros(0),
+        np.zeros(0, dtype=np.int8),
+        0.75,
+        0.45,
+    )
 
 
 def test_dso_and_collection_numbers_on_a_hand_ledger() -> None:
@@ -371,7 +396,10 @@ def test_billing_is_deterministic_and_keeps_payment_luck_positional() -> None:
     assert a.ledger != other.ledger  # the plans are run differently
 
     def seeded(ledger: list[Event]) -> list[tuple[int, float, float]]:
-        return [(e.customer, e.forecast_day, e.day) for e in ledger if e.kind == "cash" and e.customer < 60
-                and e.day < 200]
+        return [
+            (e.customer, e.forecast_day, e.day)
+            for e in ledger
+            if e.kind == "cash" and e.customer < 60 and e.day < 200
+        ]
 
     assert seeded(a.ledger) and seeded(a.ledger) == seeded(other.ledger)

@@ -49,16 +49,34 @@ def _sdr_scenario(
 
 
 def _per_meeting(rate: float) -> dict[str, Any]:
-    return {"sdr": {**SDR_BASE, "components": [
-        {"name": "meetings", "measure": "meetings_set", "period": "month", "rates": [
-            {"from_attainment": 0, "rate": rate}]}]}}
+    return {
+        "sdr": {
+            **SDR_BASE,
+            "components": [
+                {
+                    "name": "meetings",
+                    "measure": "meetings_set",
+                    "period": "month",
+                    "rates": [{"from_attainment": 0, "rate": rate}],
+                }
+            ],
+        }
+    }
 
 
 def _per_close(rate: float, fee: float = 0.0) -> dict[str, Any]:
     return {
-        "sdr": {**SDR_BASE, "components": [
-            {"name": "closed", "measure": "sdr_closed_acv", "period": "quarter", "rates": [
-                {"from_attainment": 0, "rate": rate}]}]},
+        "sdr": {
+            **SDR_BASE,
+            "components": [
+                {
+                    "name": "closed",
+                    "measure": "sdr_closed_acv",
+                    "period": "quarter",
+                    "rates": [{"from_attainment": 0, "rate": rate}],
+                }
+            ],
+        },
         "crediting": {"handoff": {"fee_usd": fee}},
     }
 
@@ -73,26 +91,53 @@ def _tiny_ledger(acv: float, revenue: float) -> list[Event]:
         Event(10.0, "meeting", 1.0, segment=0, source="outbound", sdr=sdr, person=sdr, role="sdr", fit=0.7),
         Event(10.0, "opportunity", 1.0, segment=0, source="outbound", sdr=sdr, person=sdr, role="sdr"),
         Event(12.0, "meeting", 1.0, segment=0, source="outbound", sdr=other, person=other, role="sdr"),
-        Event(40.0, "booking", acv, 0, 1, ae, segment=0, deal_kind="new", source="outbound",
-              credited=("ae",), sdr=sdr),
+        Event(
+            40.0,
+            "booking",
+            acv,
+            0,
+            1,
+            ae,
+            segment=0,
+            deal_kind="new",
+            source="outbound",
+            credited=("ae",),
+            sdr=sdr,
+        ),
         Event(70.0, "revenue", revenue, 0, 1, ae, segment=0, first_year=True, sdr=sdr),
     ]
 
 
 SDR_PLAN = {
     "name": "p",
-    "ae": {"components": [{"name": "commission", "measure": "bookings_acv", "rates": [
-        {"from_attainment": 0, "rate": 0.1}]}]},
-    "sdr": {"components": [
-        {"name": "meetings", "measure": "meetings_set", "period": "month", "rates": [
-            {"from_attainment": 0, "rate": 100}]},
-        {"name": "opps", "measure": "qualified_opportunities", "period": "month", "rates": [
-            {"from_attainment": 0, "rate": 50}]},
-        {"name": "closed", "measure": "sdr_closed_acv", "rates": [{"from_attainment": 0, "rate": 0.05}]},
-        {"name": "revenue", "measure": "sdr_first_year_revenue", "rates": [
-            {"from_attainment": 0, "rate": 0.02}]},
-        {"name": "bookings", "measure": "bookings_acv", "rates": [{"from_attainment": 0, "rate": 0.01}]},
-    ]},
+    "ae": {
+        "components": [
+            {"name": "commission", "measure": "bookings_acv", "rates": [{"from_attainment": 0, "rate": 0.1}]}
+        ]
+    },
+    "sdr": {
+        "components": [
+            {
+                "name": "meetings",
+                "measure": "meetings_set",
+                "period": "month",
+                "rates": [{"from_attainment": 0, "rate": 100}],
+            },
+            {
+                "name": "opps",
+                "measure": "qualified_opportunities",
+                "period": "month",
+                "rates": [{"from_attainment": 0, "rate": 50}],
+            },
+            {"name": "closed", "measure": "sdr_closed_acv", "rates": [{"from_attainment": 0, "rate": 0.05}]},
+            {
+                "name": "revenue",
+                "measure": "sdr_first_year_revenue",
+                "rates": [{"from_attainment": 0, "rate": 0.02}],
+            },
+            {"name": "bookings", "measure": "bookings_acv", "rates": [{"from_attainment": 0, "rate": 0.01}]},
+        ]
+    },
 }
 
 
@@ -129,8 +174,13 @@ def test_sdr_measures_are_credited_to_the_sdr_only() -> None:
     credits = [c for e in _tiny_ledger(10_000.0, 500.0) for c in credits_of(e, plan.crediting)]
     sdr_credits = Counter((c.person, c.measure) for c in credits if c.role == "sdr")
     assert sdr_credits == Counter(
-        {(5, "meetings_set"): 1, (6, "meetings_set"): 1, (5, "qualified_opportunities"): 1,
-         (5, "sdr_closed_acv"): 1, (5, "sdr_first_year_revenue"): 1}
+        {
+            (5, "meetings_set"): 1,
+            (6, "meetings_set"): 1,
+            (5, "qualified_opportunities"): 1,
+            (5, "sdr_closed_acv"): 1,
+            (5, "sdr_first_year_revenue"): 1,
+        }
     )
     assert all(c.role in ("ae", "sdr") for c in credits)
 
@@ -167,9 +217,31 @@ def test_handoff_end_to_end_reaches_the_originators_pay() -> None:
 
 
 def _digest(events: list[Event]) -> str:
-    fields = ("day", "kind", "amount", "customer", "deal", "ae", "csm", "consultant", "marketer", "segment",
-              "deal_kind", "source", "list_price", "discount", "term_months", "credited", "first_year",
-              "role", "person", "forecast_day", "quality", "wait_days", "fit")
+    fields = (
+        "day",
+        "kind",
+        "amount",
+        "customer",
+        "deal",
+        "ae",
+        "csm",
+        "consultant",
+        "marketer",
+        "segment",
+        "deal_kind",
+        "source",
+        "list_price",
+        "discount",
+        "term_months",
+        "credited",
+        "first_year",
+        "role",
+        "person",
+        "forecast_day",
+        "quality",
+        "wait_days",
+        "fit",
+    )
     h = hashlib.sha256()
     for e in events:
         h.update(repr(tuple(_plain(getattr(e, f)) for f in fields)).encode())
@@ -207,9 +279,7 @@ def test_no_sdrs_gives_todays_ledger(rep: int) -> None:
 
 
 def test_lambda_zero_ledgers_identical_apart_from_pay() -> None:
-    sc = _sdr_scenario(
-        {"meeting": _per_meeting(400.0), "close": _per_close(0.05)}, rationality_per_kusd=0.0
-    )
+    sc = _sdr_scenario({"meeting": _per_meeting(400.0), "close": _per_close(0.05)}, rationality_per_kusd=0.0)
     a = simulate(sc, "meeting", 0, keep_ledger=True)
     b = simulate(sc, "close", 0, keep_ledger=True)
     assert a.ledger is not None and b.ledger is not None
@@ -275,9 +345,7 @@ def test_new_sdr_capacity_ramps_linearly() -> None:
 
 
 def test_attrition_and_backfill() -> None:
-    sc = _sdr_scenario(
-        {"meeting": _per_meeting(200.0)}, {"annual_attrition": 0.9, "backfill_days": 30}
-    )
+    sc = _sdr_scenario({"meeting": _per_meeting(200.0)}, {"annual_attrition": 0.9, "backfill_days": 30})
     r = simulate(sc, "meeting", 0, NeutralPolicy(), keep_ledger=True)
     assert r.ledger is not None
     leaves = [e for e in r.ledger if e.kind == "leave" and e.role == "sdr"]
@@ -332,17 +400,35 @@ def test_sdr_decisions_are_valued_by_their_own_plan() -> None:
     all options valued at once agree with each outcome valued on its own; an unpaid meeting is
     only effort."""
     plan = {
-        "sdr": {**SDR_BASE, "quota": {"measure": "bookings_acv", "annual_amount": 500000},
-                "components": [
-                    {"name": "meetings", "measure": "meetings_set", "period": "month",
-                     "rates": [{"from_attainment": 0, "rate": 100}]},
-                    {"name": "opps", "measure": "qualified_opportunities", "period": "month",
-                     "rates": [{"from_attainment": 0, "rate": 50}]},
-                    {"name": "bookings", "measure": "bookings_acv",
-                     "rates": [{"from_attainment": 0, "rate": 0.01}, {"from_attainment": 1, "rate": 0.02}]},
-                    {"name": "revenue", "measure": "sdr_first_year_revenue", "pays": "on_revenue",
-                     "rates": [{"from_attainment": 0, "rate": 0.02}]},
-                ]},
+        "sdr": {
+            **SDR_BASE,
+            "quota": {"measure": "bookings_acv", "annual_amount": 500000},
+            "components": [
+                {
+                    "name": "meetings",
+                    "measure": "meetings_set",
+                    "period": "month",
+                    "rates": [{"from_attainment": 0, "rate": 100}],
+                },
+                {
+                    "name": "opps",
+                    "measure": "qualified_opportunities",
+                    "period": "month",
+                    "rates": [{"from_attainment": 0, "rate": 50}],
+                },
+                {
+                    "name": "bookings",
+                    "measure": "bookings_acv",
+                    "rates": [{"from_attainment": 0, "rate": 0.01}, {"from_attainment": 1, "rate": 0.02}],
+                },
+                {
+                    "name": "revenue",
+                    "measure": "sdr_first_year_revenue",
+                    "pays": "on_revenue",
+                    "rates": [{"from_attainment": 0, "rate": 0.02}],
+                },
+            ],
+        },
         "crediting": {"handoff": {"fee_usd": 40, "credit_bookings": True}},
     }
     sc = _sdr_scenario({"deep": plan, "none": {}})
