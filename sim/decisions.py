@@ -20,8 +20,8 @@ from numpy.typing import NDArray
 from sim.vocabulary import MEASURES
 
 if TYPE_CHECKING:
-    from sim.calendar import Calendar
     from sim.ledger import Ledger
+    from sim.time.calendar import Calendar
 
 
 @dataclass(slots=True)

@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from sim.calendar import Calendar
 from sim.scenario.plans import PlanDesign
 from sim.tally import Tally
+from sim.time.calendar import Calendar
 
 SEGMENT_NAMES: tuple[str, ...] = ("smb", "mid_market", "enterprise")
 SOURCES: tuple[str, ...] = ("outbound", "marketing", "referral", "champion")

@@ -16,9 +16,9 @@ from collections.abc import Iterable
 import numpy as np
 from numpy.typing import NDArray
 
-from sim.calendar import Calendar
 from sim.ledger import DEAL_KIND_CODE, KIND_CODE, ROLE_CODE, SOURCE_NAME, Event, Ledger, rows_of
 from sim.scenario.plans import PlanDesign
+from sim.time.calendar import Calendar
 from sim.vocabulary import CREDITED, EVENT_KINDS, MONTHS_PER
 
 COUNTED = (

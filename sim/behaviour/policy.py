@@ -10,12 +10,12 @@ and it never looks inside the world: only at the decision contexts it is given.
 from __future__ import annotations
 
 from sim.behaviour.valuation import Valuer
-from sim.calendar import DAYS_PER_YEAR, Calendar
 from sim.decisions import Decision
 from sim.ledger import Ledger
 from sim.plans.engine import PayState
 from sim.scenario.behaviour import Behaviour
 from sim.scenario.plans import PlanDesign
+from sim.time.calendar import DAYS_PER_YEAR, Calendar
 
 MIN_TENURE_DAYS = 90.0
 """Pay-driven attrition starts after this many days in the job (before, pay is too noisy)."""

@@ -46,7 +46,6 @@ from typing import Any
 
 import numpy as np
 
-from sim.calendar import Calendar
 from sim.ledger import DEAL_KIND_CODE, DEFAULT_ROW, EVENT_DTYPE, KIND_CODE, ROLE_CODE, Event, EventKind
 from sim.plans.components import CLAWBACK_TRIGGER, TIMING_TRIGGER, paid_measures, role_spiffs
 from sim.plans.engine import Payouts, PayState, payouts_from_state
@@ -54,6 +53,7 @@ from sim.plans.measures import ARR_KINDS, measures_credited_by, sample_event, sp
 from sim.scenario.errors import Problem, ScenarioError
 from sim.scenario.plans import ROLES, PlanDesign
 from sim.scenario.schema import Scenario
+from sim.time.calendar import Calendar
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "id": ("id", "opportunity_id", "deal_id", "opportunity", "opportunity_name"),

@@ -7,8 +7,8 @@ one place, :mod:`sim.plans.pricing`.
 
 from __future__ import annotations
 
-from sim.calendar import MONTHS_PER
 from sim.scenario.plans import Component, PlanDesign, RolePlan, Spiff
+from sim.vocabulary import MONTHS_PER
 
 TIMING_TRIGGER: dict[str, str | None] = {
     "on_booking": None,

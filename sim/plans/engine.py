@@ -36,7 +36,6 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from sim.calendar import DAYS_PER_MONTH, DAYS_PER_YEAR, MONTHS_PER, Calendar
 from sim.ledger import Event, EventBatch, Ledger, rows_of
 from sim.plans import kernel as kn
 from sim.plans.closes import advance
@@ -47,7 +46,8 @@ from sim.plans.pricing import Rule, commission
 from sim.plans.replay import apply_rows
 from sim.plans.rulebook import RF_CB_WINDOW, Rulebook
 from sim.scenario.plans import Component, PlanDesign, RolePlan, Spiff
-from sim.vocabulary import ARR_KINDS, EVENT_KINDS, MEASURES, PERIODS, RATIO_MEASURES, ROLES
+from sim.time.calendar import DAYS_PER_MONTH, DAYS_PER_YEAR, Calendar
+from sim.vocabulary import ARR_KINDS, EVENT_KINDS, MEASURES, MONTHS_PER, PERIODS, RATIO_MEASURES, ROLES
 
 __all__ = ["PayState", "PayoutLine", "Payouts", "compute_payouts", "payouts_from_state"]
 

@@ -24,10 +24,10 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
-from sim.calendar import DAYS_PER_YEAR, MONTHS_PER
 from sim.plans.components import EPS, TIMING_TRIGGER, period_quota, uses_attainment_integration
 from sim.scenario.plans import Component, RolePlan
-from sim.vocabulary import RATIO_MEASURES
+from sim.time.calendar import DAYS_PER_YEAR
+from sim.vocabulary import MONTHS_PER, RATIO_MEASURES
 
 Array = NDArray[np.float64]
 

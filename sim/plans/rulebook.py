@@ -16,10 +16,10 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from sim.calendar import DAYS_PER_MONTH
 from sim.plans.components import CLAWBACK_TRIGGER, TIMING_TRIGGER, role_spiffs
 from sim.plans.pricing import Rule
 from sim.scenario.plans import Component, PlanDesign, Spiff
+from sim.time.calendar import DAYS_PER_MONTH
 from sim.vocabulary import (
     CREDITED,
     EVENT_KINDS,

@@ -1,7 +1,7 @@
 """Scenario files: the validated description of a company, its people's behaviour and the plans."""
 
 from sim.scenario.errors import Problem, ScenarioError
-from sim.scenario.load import dump_scenario, load_scenario, load_scenario_text, parse_set
+from sim.scenario.load import dump_scenario, load_scenario, load_scenario_text, parse_set, with_overrides
 from sim.scenario.schema import Scenario
 
 __all__ = [
@@ -12,4 +12,5 @@ __all__ = [
     "load_scenario",
     "load_scenario_text",
     "parse_set",
+    "with_overrides",
 ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pydantic import Field, model_validator
 
 from sim.scenario.base import Fraction, NonNegative, Positive, StrictModel
+from sim.scenario.errors import PATH_MARK
 
 
 class AeBehaviour(StrictModel):
@@ -77,11 +78,12 @@ class CsmBehaviour(StrictModel):
         unknown = set(self.neutral_split) - valid
         if unknown:
             raise ValueError(
-                f"@neutral_split.{sorted(unknown)[0]}: unknown activity; valid: {', '.join(sorted(valid))}"
+                f"{PATH_MARK}neutral_split.{sorted(unknown)[0]}: unknown activity; "
+                f"valid: {', '.join(sorted(valid))}"
             )
         total = sum(self.neutral_split.values())
         if abs(total - 1.0) > 1e-9:
-            raise ValueError(f"@neutral_split: shares must sum to 1, found {total:g}")
+            raise ValueError(f"{PATH_MARK}neutral_split: shares must sum to 1, found {total:g}")
         return self
 
 

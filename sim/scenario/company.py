@@ -19,7 +19,8 @@ from sim.scenario.base import (
     PositiveInt,
     StrictModel,
 )
-from sim.scenario.workdays import WorkingDays
+from sim.scenario.errors import PATH_MARK
+from sim.scenario.working_days import WorkingDays
 
 SEGMENTS: tuple[str, ...] = ("smb", "mid_market", "enterprise")
 SegmentName = Literal["smb", "mid_market", "enterprise"]
@@ -84,13 +85,13 @@ class Segment(StrictModel):
         n = self.addressable_organisations
         if n > 0 and self.starting_customers > n:
             raise ValueError(
-                "@addressable_organisations: expected at least starting_customers "
+                f"{PATH_MARK}addressable_organisations: expected at least starting_customers "
                 f"({self.starting_customers}) organisations (or 0 = unlimited), found {n}"
             )
         if self.churned_cooloff_days is not None and self.churned_cooloff_days < self.cooloff_days:
             raise ValueError(
-                f"@churned_cooloff_days: expected at least cooloff_days ({self.cooloff_days:g}) or null "
-                f"(never), found {self.churned_cooloff_days:g}"
+                f"{PATH_MARK}churned_cooloff_days: expected at least cooloff_days "
+                f"({self.cooloff_days:g}) or null (never), found {self.churned_cooloff_days:g}"
             )
         return self
 
@@ -352,13 +353,13 @@ class Company(StrictModel):
     billing: Billing = Field(default_factory=Billing)
     """Invoicing and cash collection (off by default)."""
     working_days: WorkingDays | None = None
-    """Weekends, holidays and vacations (``sim/workdays.py``); absent = every day is a working day."""
+    """Weekends, holidays and vacations (``sim/time/workdays.py``); absent = every day is a working day."""
 
     @model_validator(mode="after")
     def _health_bands(self) -> Company:
         if self.customers.detractor_health > self.customers.promoter_health:
             raise ValueError(
-                "@customers.detractor_health: expected at most customers.promoter_health "
+                f"{PATH_MARK}customers.detractor_health: expected at most customers.promoter_health "
                 f"({self.customers.promoter_health:g}), found {self.customers.detractor_health:g}"
             )
         return self

@@ -60,3 +60,8 @@ class ScenarioError(Exception):
     def paths(self) -> list[str]:
         """The field paths named, in order."""
         return [p.path for p in self.problems]
+
+
+PATH_MARK = "@"
+"""Model-level checks prefix their message with ``@field.path: `` (relative to the model that
+raised it) so that the error line names the exact field, not just the model."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field, model_validator
 
 from sim.scenario.base import NonNegativeInt, Positive, PositiveInt, StrictModel
+from sim.scenario.errors import PATH_MARK
 
 METRICS: tuple[str, ...] = (
     "grr",
@@ -52,12 +53,14 @@ class Experiment(StrictModel):
     def _checks(self) -> Experiment:
         if self.max_replications < self.replications:
             raise ValueError(
-                f"@max_replications: expected >= replications ({self.replications}), found "
+                f"{PATH_MARK}max_replications: expected >= replications ({self.replications}), found "
                 f"{self.max_replications}"
             )
         unknown = sorted(set(self.precision) - set(METRICS))
         if unknown:
-            raise ValueError(f"@precision.{unknown[0]}: unknown metric; valid: {', '.join(METRICS)}")
+            raise ValueError(
+                f"{PATH_MARK}precision.{unknown[0]}: unknown metric; valid: {', '.join(METRICS)}"
+            )
         return self
 
 

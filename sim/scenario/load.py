@@ -19,8 +19,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from sim.scenario.errors import Problem, ScenarioError, format_path, path_part
-from sim.scenario.schema import PATH_MARK, Scenario
+from sim.scenario.errors import PATH_MARK, Problem, ScenarioError, format_path, path_part
+from sim.scenario.schema import Scenario
 
 FILE = "(file)"
 """Path slot used for problems with the file itself rather than a field."""
@@ -433,6 +433,13 @@ def parse_set(items: Iterable[str], source: str = "--set") -> dict[str, str]:
             raise ScenarioError([Problem(source, "(empty)", "expected a field path before '='")])
         out[key] = value
     return out
+
+
+def with_overrides(scenario: Scenario, overrides: Mapping[str, Any]) -> Scenario:
+    """A validated copy of ``scenario`` with dotted-path overrides applied (as ``--set``)."""
+    data = scenario.model_dump(mode="json")
+    apply_overrides(data, overrides, source="<overrides>")
+    return Scenario.model_validate(data)
 
 
 def apply_overrides(data: dict[str, Any], overrides: Mapping[str, Any], source: str) -> None:

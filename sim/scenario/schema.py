@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import Field, model_validator
 
 from sim.scenario.base import StrictModel
 from sim.scenario.behaviour import Behaviour
 from sim.scenario.company import Company
+from sim.scenario.errors import PATH_MARK
 from sim.scenario.experiment import Experiment, Output
 from sim.scenario.plans import PlanDesign
-
-PATH_MARK = "@"
-"""Model-level checks prefix their message with ``@field.path: `` (relative to the model that
-raised it) so that the error line names the exact field, not just the model."""
 
 
 class Scenario(StrictModel):
@@ -53,11 +48,3 @@ class Scenario(StrictModel):
             if p.name == name:
                 return p
         raise KeyError(name)
-
-    def with_overrides(self, overrides: dict[str, Any]) -> Scenario:
-        """A validated copy with dotted-path overrides applied (see ``sim.scenario.load``)."""
-        from sim.scenario.load import apply_overrides
-
-        data = self.model_dump(mode="json")
-        apply_overrides(data, overrides, source="<overrides>")
-        return Scenario.model_validate(data)

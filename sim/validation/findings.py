@@ -27,9 +27,9 @@ from typing import Any
 
 import numpy as np
 
-from sim.calendar import Calendar
 from sim.ledger import Event
 from sim.scenario import Scenario
+from sim.time.calendar import Calendar
 from sim.validation.core import Check, case, covers, direction, within
 from sim.world import simulate
 from sim.world.result import ReplicationResult

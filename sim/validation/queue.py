@@ -48,9 +48,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.calendar import DAYS_PER_MONTH, Calendar
 from sim.ledger import Event
 from sim.scenario.schema import Scenario
+from sim.time.calendar import DAYS_PER_MONTH, Calendar
 from sim.validation.core import PLAIN_DEALS, Check, case, covers, equals, within
 
 if TYPE_CHECKING:

@@ -40,8 +40,8 @@ from typing import Any
 
 import numpy as np
 
-from sim.calendar import DAYS_PER_MONTH, DAYS_PER_YEAR, Calendar
 from sim.scenario.schema import Scenario
+from sim.time.calendar import DAYS_PER_MONTH, DAYS_PER_YEAR, Calendar
 from sim.validation.core import PLAIN_DEALS, Check, case, covers, equals, metric_samples, within
 from sim.world.result import ReplicationResult
 

@@ -31,8 +31,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy.special import gammaincinv
 
-from sim.calendar import DAYS_PER_MONTH
 from sim.ledger import DEAL_KIND_CODE, K
+from sim.time.calendar import DAYS_PER_MONTH
 from sim.world.customers import CHURNED
 
 if TYPE_CHECKING:

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy.special import ndtri
 
-from sim.calendar import DAYS_PER_MONTH
 from sim.decisions import Decision, MeasureOutcome, Option
+from sim.time.calendar import DAYS_PER_MONTH
 from sim.world.addressable import Organisations
 
 if TYPE_CHECKING:

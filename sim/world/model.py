@@ -24,7 +24,6 @@ import numpy as np
 import simpy
 from scipy.special import ndtr
 
-from sim.calendar import DAYS_PER_YEAR, Calendar
 from sim.decisions import Decision, Policy
 from sim.ledger import CREDITED_CODE, DEAL_KIND_CODE, ROLE_CODE, SOURCE_CODE, K, Ledger
 from sim.metrics import Observations, Tally, all_metrics, cash_series, distributions, timeseries
@@ -34,7 +33,8 @@ from sim.rng import Streams
 from sim.scenario.company import SEGMENTS, Segment
 from sim.scenario.plans import PlanDesign
 from sim.scenario.schema import Scenario
-from sim.workdays import WorkCalendar
+from sim.time.calendar import DAYS_PER_YEAR, Calendar
+from sim.time.workdays import WorkCalendar
 from sim.world import customers as cust_dyn
 from sim.world.billing import Receivables
 from sim.world.csms import CsTeam
@@ -127,7 +127,7 @@ class World:
         self.roster: dict[int, str] = {}
         self._next_person = 0
         self.workdays: WorkCalendar | None = None
-        """Working days (``company.working_days``; sim/workdays.py); None: every day is a working day."""
+        """Working days (``company.working_days``; sim/time/workdays.py); None: every day is a working day."""
         if c.working_days is not None:
             self.workdays = WorkCalendar(self.calendar, c.working_days, self.streams, self.roster)
             self.calendar.workdays = self.workdays

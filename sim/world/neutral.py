@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 from sim.decisions import Decision
 
 if TYPE_CHECKING:
-    from sim.calendar import Calendar
     from sim.ledger import Ledger
+    from sim.time.calendar import Calendar
 
 
 class NeutralPolicy:

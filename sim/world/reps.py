@@ -263,7 +263,7 @@ class SalesTeam(Seats):
         # weeks either side of that quarter end
         options: list[tuple[str, float, float]] = []
         decide_day = now
-        if natural < w.end_day and wd is not None:  # the windows in working days (sim/workdays.py)
+        if natural < w.end_day and wd is not None:  # the windows in working days (sim/time/workdays.py)
             options, decide_day = self._working_day_timing(ae, now, natural, discount)
         elif natural < w.end_day:  # a close after the horizon has no timing choice
             q_start, q_end = w.quarter_bounds(natural)

@@ -28,9 +28,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.calendar import DAYS_PER_MONTH
 from sim.decisions import Decision, MeasureOutcome, Option
 from sim.ledger import ROLE_CODE, K
+from sim.time.calendar import DAYS_PER_MONTH
 from sim.world.customers import SOURCE_NAMES
 from sim.world.market import BATCH, Lead
 from sim.world.options import lazy_options
@@ -107,7 +107,7 @@ class SdrTeam(Seats):
         self._refresh(best)
         self.leads_worked += 1
         work = w.company.sdrs.work_days
-        if w.workdays is not None:  # the lead is worked on the SDR's working days (sim/workdays.py)
+        if w.workdays is not None:  # the lead is worked on the SDR's working days (sim/time/workdays.py)
             work = w.workdays.advance(sdr, w.env.now, work) - w.env.now
         ev = w.env.timeout(work)
         ev.callbacks.append(self._qualify_callback(lead, best, sdr))

@@ -23,12 +23,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.behaviour import IncentivePolicy, Valuer, value_outcome
-from sim.calendar import Calendar
 from sim.decisions import Decision, MeasureOutcome, Option, OptionTable
 from sim.ledger import Event, Ledger
 from sim.plans.components import SPIFF_EVENT_MEASURE, paid_measures
 from sim.scenario.behaviour import Behaviour
 from sim.scenario.plans import MEASURES, PlanDesign, SpiffEvent
+from sim.time.calendar import Calendar
 
 CAL = Calendar(1, 36)
 AES, CSMS, CONSULTANTS = (1, 2), (11, 12), (21,)

@@ -10,12 +10,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.behaviour import IncentivePolicy, choice_probabilities, choose_index, make_policy
-from sim.calendar import Calendar
 from sim.decisions import Decision, MeasureOutcome, Option, Policy
 from sim.ledger import Event, Ledger
 from sim.scenario import Scenario
 from sim.scenario.behaviour import Behaviour
 from sim.scenario.plans import PlanDesign
+from sim.time.calendar import Calendar
 
 CAL = Calendar(1, 36)
 QUOTA = {"measure": "bookings_acv", "annual_amount": 1_000_000, "period": "quarter"}

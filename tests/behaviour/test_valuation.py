@@ -7,11 +7,11 @@ from typing import Any
 import pytest
 
 from sim.behaviour.valuation import discount_factor, value_outcome
-from sim.calendar import Calendar
 from sim.decisions import MeasureOutcome
 from sim.ledger import Event
 from sim.plans import PayState
 from sim.scenario.plans import PlanDesign
+from sim.time.calendar import Calendar
 
 CAL = Calendar(1, 36)  # Q1 = days [0, 90), Q2 = [90, 181)
 QUOTA = {"measure": "bookings_acv", "annual_amount": 1_000_000, "period": "quarter"}  # 250k per quarter

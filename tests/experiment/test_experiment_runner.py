@@ -23,7 +23,7 @@ from scipy import stats as sps
 
 from sim.experiment.results import Results, atomic_write_text
 from sim.experiment.runner import PRECISION_MAX, PRECISION_MET, RunFailed, Runner
-from sim.scenario import ScenarioError
+from sim.scenario import ScenarioError, with_overrides
 from sim.scenario.experiment import METRICS
 
 TWO_PLANS = """\
@@ -237,7 +237,7 @@ def test_resume_recomputes_only_missing(tmp_path: Path) -> None:
 
 def test_resume_refuses_a_different_config(tmp_path: Path, three_plan_scenario) -> None:  # type: ignore[no-untyped-def]
     Runner(three_plan_scenario, replicate=replicate, backend="serial", out=tmp_path / "r").run()
-    changed = three_plan_scenario.with_overrides({"experiment.seed": 1})
+    changed = with_overrides(three_plan_scenario, {"experiment.seed": 1})
     with pytest.raises(ScenarioError) as err:
         Runner(changed, replicate=replicate, backend="serial", out=tmp_path / "r", resume=True).run()
     assert len(err.value.problems) == 1 and "differs" in err.value.problems[0].message
@@ -293,8 +293,8 @@ def test_precision_ignores_comparisons_without_valid_pairs() -> None:
 
 
 def test_interrupted_run_is_marked_and_resumes(tmp_path: Path, three_plan_scenario) -> None:  # type: ignore[no-untyped-def]
-    sc = three_plan_scenario.with_overrides(
-        {"experiment.replications": 10, "experiment.max_replications": 10}
+    sc = with_overrides(
+        three_plan_scenario, {"experiment.replications": 10, "experiment.max_replications": 10}
     )
     out = tmp_path / "i"
     with pytest.raises(KeyboardInterrupt):

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sim.scenario import Scenario, load_scenario_text
+from sim.scenario import Scenario, load_scenario_text, with_overrides
 from sim.world import simulate
 
 SMALL = """
@@ -129,7 +129,7 @@ def _non_pay(metrics: dict[str, float]) -> dict[str, float]:
 
 
 def test_lambda_zero_gives_identical_behaviour_across_plans(rules: Scenario) -> None:
-    s = rules.with_overrides({"behaviour.rationality_per_kusd": 0.0})
+    s = with_overrides(rules, {"behaviour.rationality_per_kusd": 0.0})
     for plan in ("accelerated", "clawback", "per-go-live"):
         a = simulate(s, "flat", 0, keep_ledger=True)
         b = simulate(s, plan, 0, keep_ledger=True)
@@ -144,7 +144,7 @@ def test_choices_change_only_with_own_expected_pay(rules: Scenario, plan: str) -
     # move leave every choice, and so the whole ledger, identical; only pay differs.
     # Rep attrition responds to the level of realised pay (a rate on tickets raises it), so
     # that response is switched off here: the claim is about decisions, not about quitting.
-    s = rules.with_overrides({"behaviour.ae.pay_attrition_sensitivity": 0.0})
+    s = with_overrides(rules, {"behaviour.ae.pay_attrition_sensitivity": 0.0})
     a = simulate(s, "flat", 1, keep_ledger=True)
     b = simulate(s, plan, 1, keep_ledger=True)
     assert a.ledger == b.ledger

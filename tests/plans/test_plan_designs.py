@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from sim.calendar import Calendar
 from sim.ledger import Event
 from sim.plans import compute_payouts
 from sim.scenario import Scenario
+from sim.time.calendar import Calendar
 
 DESIGNS = """
 extends: seed-plans.yaml

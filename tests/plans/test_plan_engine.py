@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from sim.calendar import DAYS_PER_YEAR, Calendar
 from sim.ledger import Event
 from sim.plans import PayState, compute_payouts
 from sim.scenario.plans import PlanDesign
+from sim.time.calendar import DAYS_PER_YEAR, Calendar
 
 CAL = Calendar(1, 36)  # fiscal year = calendar year 2025: Q1 is days [0, 90)
 YEAR = CAL.period_bounds(0, "year")[1]

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.calendar import Calendar
 from sim.ledger import Event
 from sim.plans import PayState, compute_payouts
 from sim.scenario.plans import PlanDesign
+from sim.time.calendar import Calendar
 
 CAL = Calendar(2, 30)
 END = CAL.period_bounds(1, "year")[1]  # two fiscal years

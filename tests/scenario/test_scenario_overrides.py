@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from sim.cli import main
-from sim.scenario import Scenario, ScenarioError, load_scenario, parse_set
+from sim.scenario import Scenario, ScenarioError, load_scenario, parse_set, with_overrides
 from sim.scenario.load import apply_overrides
 
 SEED = Path(__file__).resolve().parent.parent.parent / "scenarios" / "seed-plans.yaml"
@@ -141,7 +141,9 @@ def test_cli_set_applies(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_with_overrides_on_a_loaded_scenario() -> None:
     s = load()
-    changed = s.with_overrides({"experiment.seed": "11", "plans.conventional.ae.base_salary_annual_usd": "1"})
+    changed = with_overrides(
+        s, {"experiment.seed": "11", "plans.conventional.ae.base_salary_annual_usd": "1"}
+    )
     assert changed.experiment.seed == 11
     assert changed.plan("conventional").ae.base_salary_annual_usd == 1
     assert s.experiment.seed != 11

@@ -192,8 +192,8 @@ def test_little_expectation_reaches_lambda_w_after_a_long_warm_up() -> None:
 
 
 def test_ltv_stats_counts_booking_and_renewals_of_the_first_year_cohort() -> None:
-    from sim.calendar import Calendar
     from sim.ledger import Event
+    from sim.time.calendar import Calendar
 
     cal = Calendar(1, 36)
     evs = [

@@ -15,11 +15,11 @@ from hypothesis import strategies as st
 from scipy import stats
 from world_fixtures import TINY, tiny
 
-from sim.calendar import Calendar
 from sim.ledger import Event
 from sim.metrics import Observations, Tally, cash_metrics, cash_series
 from sim.plans import compute_payouts
 from sim.scenario import Scenario
+from sim.time.calendar import Calendar
 from sim.world.billing import cash_outlook, collection_delay_days, split_cents
 from sim.world.model import World, simulate
 from sim.world.neutral import NeutralPolicy
@@ -74,8 +74,8 @@ def test_delay_distributions_have_their_mean() -> None:
 
 
 def test_cash_outlook_the_reps_value_cash_with() -> None:
-    from sim.calendar import DAYS_PER_MONTH
     from sim.scenario.company import Billing
+    from sim.time.calendar import DAYS_PER_MONTH
 
     assert cash_outlook(Billing(), 12) == (30.0, 0.0, 1.0)  # off: the single invoice, next month start
     on = Billing(enabled=True, frequency="monthly", payment_terms_days=30, collection_delay_mean_days=10)

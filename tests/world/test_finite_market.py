@@ -14,9 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from world_fixtures import TINY, tiny
 
-from sim.calendar import DAYS_PER_MONTH
 from sim.scenario import Scenario, ScenarioError
 from sim.scenario.load import validate_data
+from sim.time.calendar import DAYS_PER_MONTH
 from sim.world import NeutralPolicy, simulate
 from sim.world.addressable import AVAILABLE, COOLING, CUSTOMER, NEVER, PIPELINE, SegmentMarket
 from sim.world.customers import IMPLEMENTING, LIVE

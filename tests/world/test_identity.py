@@ -72,7 +72,7 @@ def test_arr_identity_to_the_cent(
 
 
 def _measure_start(sc) -> float:  # type: ignore[no-untyped-def]
-    from sim.calendar import Calendar
+    from sim.time.calendar import Calendar
 
     w = round(sc.company.warmup_years * 12)
     cal = Calendar(sc.company.fiscal_year_start_month, w + round(sc.company.horizon_years * 12))

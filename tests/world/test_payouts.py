@@ -7,6 +7,7 @@ import pytest
 
 from sim import load_scenario
 from sim.plans import compute_payouts
+from sim.scenario import with_overrides
 from sim.world.model import World, build_result
 
 SMALL = {
@@ -29,7 +30,7 @@ SMALL = {
 def test_live_pay_state_equals_a_full_replay(scenarios_dir, plan_index: int) -> None:  # type: ignore[no-untyped-def]
     from sim.behaviour import make_policy
 
-    sc = load_scenario(scenarios_dir / "seed-plans.yaml").with_overrides(SMALL)
+    sc = with_overrides(load_scenario(scenarios_dir / "seed-plans.yaml"), SMALL)
     if plan_index >= len(sc.plans):
         pytest.skip("fewer plans")
     plan = sc.plans[plan_index]

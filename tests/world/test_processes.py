@@ -342,7 +342,7 @@ def test_pulling_in_and_pushing_move_closes_to_the_quarter_edges() -> None:
     from sim.world import simulate
 
     sc = tiny(company__segments__smb__leads_per_month=40.0)
-    from sim.calendar import Calendar
+    from sim.time.calendar import Calendar
 
     cal = Calendar(sc.company.fiscal_year_start_month, 15)
     starts = {float(cal.month_starts[q]) for q in range(0, 16, 3)}

@@ -108,7 +108,7 @@ def test_keeping_the_ledger_changes_nothing_but_memory() -> None:
     )
     assert kept.payouts == lean.payouts and kept.distributions == lean.distributions
     # a tally of the kept events equals the live one
-    from sim.calendar import Calendar
+    from sim.time.calendar import Calendar
 
     w = round(sc.company.warmup_years * 12)
     t = w + round(sc.company.horizon_years * 12)

@@ -16,14 +16,14 @@ from scipy import stats
 from world_fixtures import TINY, tiny
 
 from sim.behaviour import IncentivePolicy, value_outcome
-from sim.calendar import Calendar
 from sim.decisions import Decision
 from sim.ledger import Event
 from sim.plans import compute_payouts
 from sim.plans.measures import credits_of
 from sim.scenario import Scenario
 from sim.scenario.plans import PlanDesign
-from sim.scenario.workdays import WorkingDays
+from sim.scenario.working_days import WorkingDays
+from sim.time.calendar import Calendar
 from sim.world import NeutralPolicy, ReplicationResult, simulate
 from sim.world.model import World
 

@@ -1,4 +1,4 @@
-"""Working days (company.working_days, sim/workdays.py): weekends, holidays and vacations.
+"""Working days (company.working_days, sim/time/workdays.py): weekends, holidays and vacations.
 
 The calendar against numpy's business-day functions, the capacity it removes, closes and
 go-lives on working days, the period-end window in working days, the off switch, and the
@@ -19,13 +19,13 @@ from hypothesis import strategies as st
 from scipy import stats
 from world_fixtures import TINY, tiny
 
-from sim.calendar import Calendar
 from sim.ledger import Event
 from sim.rng import Streams
 from sim.scenario import ScenarioError
 from sim.scenario.load import validate_data
-from sim.scenario.workdays import WorkingDays
-from sim.workdays import WorkCalendar
+from sim.scenario.working_days import WorkingDays
+from sim.time.calendar import Calendar
+from sim.time.workdays import WorkCalendar
 from sim.world import NeutralPolicy, simulate
 from sim.world.model import World
 

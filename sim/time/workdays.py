@@ -1,6 +1,6 @@
 """The working-day calendar: which simulation days are working days, per company and per person.
 
-Built from ``company.working_days`` (:class:`sim.scenario.workdays.WorkingDays`) with numpy's
+Built from ``company.working_days`` (:class:`sim.scenario.working_days.WorkingDays`) with numpy's
 business-day functions (``np.is_busday`` with a weekmask and a holiday list, ``np.busday_count``).
 Simulation day ``d`` (a float) lies in calendar day ``floor(d)``; a person *works* on a day when it
 is a company working day and not one of their vacation days (people in roles the section does
@@ -19,9 +19,9 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from sim.calendar import Calendar
 from sim.rng import Streams
-from sim.scenario.workdays import WorkingDays
+from sim.scenario.working_days import WorkingDays
+from sim.time.calendar import Calendar
 
 END_EPS = 1e-6
 """Work that ends exactly at midnight ends this much before it, inside the working day."""

@@ -7,15 +7,22 @@ calendar (28-31 days), so period ends fall where a comp plan would put them.
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Literal
+from typing import Protocol
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from sim.workdays import WorkCalendar
+from sim.vocabulary import MONTHS_PER, Period
 
-Period = Literal["month", "quarter", "year"]
-MONTHS_PER: dict[str, int] = {"month": 1, "quarter": 3, "year": 12}
+
+class Windows(Protocol):
+    """Where "the last working days" before a period end start (a working-day calendar:
+    :class:`sim.time.workdays.WorkCalendar`)."""
+
+    def window_start(self, period_end: float) -> float:
+        """Start of the window that ends at ``period_end``."""
+        ...
+
+
 DAYS_PER_YEAR = 365.25
 DAYS_PER_MONTH = DAYS_PER_YEAR / 12
 
@@ -42,7 +49,7 @@ class Calendar:
                 y, m = y + 1, 1
         self.month_starts = np.asarray(starts, dtype=float)
         """Day on which each fiscal month starts (index 0 = first month of warm-up)."""
-        self.workdays: WorkCalendar | None = None
+        self.workdays: Windows | None = None
         """The working-day calendar (``company.working_days``) when the scenario has one, else None."""
 
     @property

@@ -4,7 +4,7 @@ When the section is present, the roles it lists work on working days only: imple
 durations are consultant working days, sales cycles advance on the AE's working days and deals
 close on working days, a CSM's monthly time scales with their working days in the month, and
 "the last two weeks of the quarter" becomes the last ``period_end_working_days`` working days
-(``sim/workdays.py``; the equations are in ``docs/model.md``). Without it every day is a working
+(``sim/time/workdays.py``; the equations are in ``docs/model.md``). Without it every day is a working
 day and the model is exactly the one without this section.
 """
 
