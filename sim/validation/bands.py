@@ -99,10 +99,13 @@ RETENTION_BANDS: tuple[Band, ...] = (
     Band(
         "nrr_smb",
         "NRR, SMB ($9k ACV)",
-        -math.inf,
+        0.90,
         1.00,
         median=1.00,
-        source=f"{_SAAS} (< $12k: NRR 100%); seed 003: SMB loses net revenue",
+        source=(
+            f"{_SAAS} (< $12k: NRR 100%); seed 003: SMB loses net revenue; lower end 10 pp under "
+            "the median, as wide as the SMB GRR band"
+        ),
     ),
     Band(
         "grr_mid_market",

@@ -87,8 +87,15 @@ def decisions(draw: st.DrawFn) -> Decision:
     return Decision("deal_terms", draw(st.floats(6, 80)), "ae", 1, tuple(opts), draw(st.integers(0, n - 1)))
 
 
-def test_policy_satisfies_protocol() -> None:
-    assert isinstance(bound(CONVENTIONAL), Policy)
+@settings(max_examples=60)
+@given(decisions(), st.floats(0, 1, exclude_max=True))
+def test_policy_answers_every_decision_with_one_of_its_options(d: Decision, u: float) -> None:
+    """The protocol's contract, not only its method names: a bound policy returns the index of
+    an option of the decision, the same one for the same draw."""
+    policy: Policy = bound(CONVENTIONAL)
+    k = policy.choose(d, u)
+    assert isinstance(k, int) and 0 <= k < len(d.options)
+    assert policy.choose(d, u) == k
 
 
 @settings(max_examples=80)

@@ -88,8 +88,10 @@ def test_about_half_of_reps_at_quota(runs: list[Mapping[str, float]]) -> None:
 
 
 def test_time_to_value_in_weeks_and_queue_stable(runs: list[Mapping[str, float]]) -> None:
-    """Time from booking to go-live is weeks, not months (7-60 days on average), and no lead
-    is lost for want of a rep (the sales and implementation capacity keeps up)."""
+    """Time from booking to go-live is weeks, not months: 14-35 days on average. The segments'
+    implementation_days (7 SMB, 25 mid-market, 60 enterprise) weighted by a new-logo mix that is
+    mostly SMB and mid-market put pure service near two to three weeks; a stable queue adds a
+    wait of at most about half that. No lead is lost for want of a rep (capacity keeps up)."""
     ttv = _values(runs, "time_to_value_days").mean()
-    assert 7.0 <= ttv <= 60.0, ttv
+    assert 14.0 <= ttv <= 35.0, ttv
     assert _values(runs, "leads_lost").max() == 0

@@ -95,9 +95,16 @@ def test_whole_interval_bands_fail_when_only_the_mean_is_inside() -> None:
 
 
 def test_one_sided_band_text_and_edges() -> None:
-    band = BANDS["nrr_smb"]
-    assert math.isinf(band.lo) and band.expected() == "< 1.000"
+    band = Band("nrr_smb", "NRR, SMB", -math.inf, 1.00, median=1.00, source="test")
+    assert band.expected() == "< 1.000"
     assert band.contains(0.999) and not band.contains(1.0) and not band.contains(math.nan)
+
+
+def test_every_shipped_band_can_fail_on_both_sides() -> None:
+    """A band open on one side cannot catch a value that is wrong in that direction."""
+    for band in BANDS.values():
+        assert math.isfinite(band.lo) and math.isfinite(band.hi), band.metric
+        assert not band.contains(band.lo - 1e-6) and not band.contains(band.hi + 1e-6), band.metric
 
 
 finite = st.floats(min_value=0.5, max_value=1.5, allow_nan=False, allow_infinity=False)
