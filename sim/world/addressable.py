@@ -44,8 +44,11 @@ import numpy as np
 from sim.metrics import MarketObservations
 
 if TYPE_CHECKING:
-    from sim.world.market import Lead
-    from sim.world.model import World
+    from sim.ledger import Ledger
+    from sim.rng import Streams
+    from sim.world.customers import Book
+    from sim.world.lead import Lead
+    from sim.world.services import Clock, Segments
 
 AVAILABLE, PIPELINE, CUSTOMER, COOLING, NEVER = 0, 1, 2, 3, 4
 """Values of ``SegmentMarket.state``."""
@@ -172,10 +175,16 @@ churn; source is the lead source of an approach (-1 otherwise); until the cool-o
 class Organisations:
     """The finite markets of one replication and their hooks into leads, deals and churn."""
 
-    def __init__(self, world: World) -> None:
-        self.world = world
+    def __init__(
+        self, clock: Clock, segments: Segments, book: Book, ledger: Ledger, streams: Streams
+    ) -> None:
+        self.clock = clock
+        self.segments = segments
+        self.book = book
+        self.ledger = ledger
+        self.streams = streams
         self.markets: list[SegmentMarket | None] = []
-        for seg in world.seg:
+        for seg in segments.seg:
             n = int(seg.addressable_organisations)
             self.markets.append(
                 SegmentMarket(n, seg.cooloff_days, seg.churned_cooloff_days) if n > 0 else None
@@ -209,10 +218,9 @@ class Organisations:
         """Seat the starting customers and start the monthly observation (finite markets only)."""
         if not self.any:
             return
-        w = self.world
-        if w.ledger.keep:
+        if self.ledger.keep:
             self.log = []
-        book = w.book
+        book = self.book
         seg = book.segment[: book.n]
         for s, market in enumerate(self.markets):
             if market is None:
@@ -223,13 +231,12 @@ class Organisations:
                 self.org_of[int(row)] = org
                 if self.log is not None:
                     self.log.append((0.0, s, org, "seed", -1, -math.inf))
-        w.env.process(self._observe())
+        self.clock.env.process(self._observe())
 
     def _observe(self) -> Generator[Any, Any, None]:
-        w = self.world
-        starts = w.calendar.month_starts
-        for m in range(w.total_months):
-            yield w.env.timeout(float(starts[m]) - w.env.now)
+        starts = self.clock.calendar.month_starts
+        for m in range(self.clock.total_months):
+            yield self.clock.env.timeout(float(starts[m]) - self.clock.env.now)
             self.record(float(starts[m]))
 
     def record(self, now: float) -> None:
@@ -246,8 +253,8 @@ class Organisations:
         key = (segment, source)
         buf, pos = self._uniforms.get(key, (np.empty((0, 2)), 0))
         if pos >= len(buf):
-            name = f"market.{self.world.segment_names[segment]}.{SOURCE_NAMES[source]}.organisations"
-            buf, pos = self.world.streams(name).random((BATCH, 2)), 0
+            name = f"market.{self.segments.names[segment]}.{SOURCE_NAMES[source]}.organisations"
+            buf, pos = self.streams(name).random((BATCH, 2)), 0
         self._uniforms[key] = (buf, pos + 1)
         return float(buf[pos, 0]), float(buf[pos, 1])
 
@@ -256,10 +263,10 @@ class Organisations:
         market = self.markets[segment]
         if market is None:
             return 1.0
-        return market.available(self.world.env.now) / market.size
+        return market.available(self.clock.env.now) / market.size
 
     def _in_window(self, now: float) -> bool:
-        return self.world.measure_start <= now < self.world.end_day
+        return self.clock.measure_start <= now < self.clock.end_day
 
     def _approach(self, lead: Lead, market: SegmentMarket, u_org: float, now: float) -> bool:
         org = market.take(u_org, now)
@@ -277,7 +284,7 @@ class Organisations:
         market = self.markets[lead.segment]
         if market is None:
             return True
-        now = self.world.env.now
+        now = self.clock.env.now
         self.candidates[lead.segment, lead.source] += 1
         if u[0] * market.size >= market.available(now):
             return False
@@ -289,7 +296,7 @@ class Organisations:
         if market is None:
             on_lead(lead)
             return
-        now = self.world.env.now
+        now = self.clock.env.now
         if not self._approach(lead, market, u[1], now):
             self.no_organisation_total += 1
             if self._in_window(now):
@@ -304,7 +311,7 @@ class Organisations:
         market = self.markets[lead.segment] if org >= 0 else None
         if market is None:
             return
-        now = self.world.env.now
+        now = self.clock.env.now
         end = market.cool(org, now, market.cooloff_days)
         if self.log is not None:
             self.log.append((now, lead.segment, org, "reject", lead.source, end))
@@ -318,7 +325,7 @@ class Organisations:
         market.win(org)
         self.org_of[customer] = org
         if self.log is not None:
-            self.log.append((self.world.env.now, lead.segment, org, "won", lead.source, -math.inf))
+            self.log.append((self.clock.env.now, lead.segment, org, "won", lead.source, -math.inf))
 
     def churned(self, customer: int, segment: int) -> None:
         """A customer churned: its organisation takes the churn cool-off (or never returns)."""
@@ -328,7 +335,7 @@ class Organisations:
         org = self.org_of.pop(customer, -1)
         if org < 0:
             return
-        now = self.world.env.now
+        now = self.clock.env.now
         end = market.cool(org, now, market.churned_cooloff_days)
         if self.log is not None:
             self.log.append((now, segment, org, "churn", -1, end))
@@ -338,13 +345,12 @@ class Organisations:
         """What the metrics read (None when every segment is unlimited); call once, at the end."""
         if not self.any:
             return None
-        w = self.world
-        end = float(w.end_day)
+        end = float(self.clock.end_day)
         for s, market in enumerate(self.markets):  # the month-start after the last month
-            if market is not None and len(self.penetration[s]) == w.total_months:
+            if market is not None and len(self.penetration[s]) == self.clock.total_months:
                 self.penetration[s].append(market.n_customers / market.size)
                 self.available_share_series[s].append(market.available(end) / market.size)
-        names = w.segment_names
+        names = self.segments.names
         finite = [(s, names[s], m) for s, m in enumerate(self.markets) if m is not None]
         return MarketObservations(
             organisations={name: m.size for _, name, m in finite},

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -36,8 +37,11 @@ from sim.time.calendar import DAYS_PER_MONTH
 from sim.world.customers import CHURNED
 
 if TYPE_CHECKING:
-    from sim.scenario.company import Billing
-    from sim.world.model import World
+    from sim.ledger import Ledger
+    from sim.rng import Streams
+    from sim.scenario.company import Billing, Company
+    from sim.world.customers import Book
+    from sim.world.services import Clock
 
 PERIOD_MONTHS: dict[str, int] = {"annual_upfront": 12, "quarterly": 3, "monthly": 1}
 """Months of ARR billed per invoice at each billing frequency."""
@@ -132,9 +136,23 @@ def cash_outlook(cfg: Billing, term_months: int) -> tuple[float, float, float]:
 class Receivables:
     """The invoices of one replication and the clock that issues and settles them."""
 
-    def __init__(self, world: World) -> None:
-        self.world = world
-        self.cfg = world.company.billing
+    def __init__(
+        self,
+        clock: Clock,
+        book: Book,
+        ledger: Ledger,
+        streams: Streams,
+        company: Company,
+        churn: Callable[[int, str], None],
+    ) -> None:
+        self.clock = clock
+        self.book = book
+        self.ledger = ledger
+        self.streams = streams
+        self.cfg = company.billing
+        self.customers_cfg = company.customers
+        self.churn = churn
+        """Ends a customer (``customers`` ends it: its ARR, CSM slot and organisation)."""
         self.period_months = PERIOD_MONTHS[self.cfg.frequency]
         self.n = 0
         self.capacity = 256
@@ -200,13 +218,12 @@ class Receivables:
         The first invoice is issued now; the next ones at the month starts ``period_months``
         apart. The period's amount is ``cents x months / 12``, split by :func:`split_cents`.
         """
-        w = self.world
-        now = float(w.env.now)
-        month = w.month_of(now)
+        now = float(self.clock.env.now)
+        month = self.clock.month_of(now)
         total = round(int(cents) * max(int(months), 1) / 12)
         parts = split_cents(total, months, self.period_months)
         idx = self._reserve(len(parts))
-        starts = w.calendar.month_starts
+        starts = self.clock.calendar.month_starts
         for j, (i, (cover, amount)) in enumerate(zip(idx.tolist(), parts, strict=True)):
             m = month + j * self.period_months
             self.cust[i] = cust
@@ -226,9 +243,8 @@ class Receivables:
         """The starting book: invoices of each starting customer's current term still to be issued
         (with ``period_months`` below the term, the rest of the term; annual billing of a 12-month
         term was paid before day 0). Issued from the month starts ``>= 0`` of the term's cadence."""
-        w = self.world
-        book = w.book
-        starts = w.calendar.month_starts
+        book = self.book
+        starts = self.clock.calendar.month_starts
         for c in book.active().tolist():
             term = int(book.term_months[c])
             begin = int(book.contract_end_month[c]) - term
@@ -250,16 +266,16 @@ class Receivables:
                 self.settle_day[i] = math.inf
                 self.defaults[i] = False
                 self.state[i] = SCHEDULED
-        self._wake(float(w.env.now))
+        self._wake(float(self.clock.env.now))
 
     def bill_deal(self, cust: int, cents: int, deal: int, kind: int) -> None:
         """A new deal (``kind`` 1: its whole term) or an expansion (2: the months left in the term)."""
-        book = self.world.book
+        book = self.book
         term = int(book.term_months[cust])
         if kind == NEW:
             months = term
         else:
-            months = int(book.contract_end_month[cust]) - self.world.month_of(float(self.world.env.now))
+            months = int(book.contract_end_month[cust]) - self.clock.month_of(float(self.clock.env.now))
             if months <= 0:
                 months = term
         self.bill(cust, cents, deal, kind, months)
@@ -274,13 +290,12 @@ class Receivables:
         """Make sure the clock runs at ``day`` (or earlier)."""
         if day == math.inf or any(t <= day + EPS for t in self._wakes):
             return
-        w = self.world
-        now = float(w.env.now)
+        now = float(self.clock.env.now)
         day = max(day, now)
-        if day >= w.end_day:
+        if day >= self.clock.end_day:
             return
         self._wakes.add(day)
-        ev = w.env.timeout(day - now)
+        ev = self.clock.env.timeout(day - now)
         ev.callbacks.append(functools.partial(self._on_wake, day))
 
     def _on_wake(self, day: float, _event: object) -> None:
@@ -288,7 +303,7 @@ class Receivables:
 
     def _tick(self, day: float) -> None:
         self._wakes.discard(day)
-        now = float(self.world.env.now)
+        now = float(self.clock.env.now)
         while True:
             n = self.n
             due = np.flatnonzero(self.next_day[:n] <= now + EPS)
@@ -318,14 +333,13 @@ class Receivables:
             if block is None:
                 if self._blocks and min(k[0] for k in self._blocks) < month:
                     self._blocks = {k: v for k, v in self._blocks.items() if k[0] >= month}
-                block = self.world.streams(f"billing.m{month}.b{b}").random((BLOCK, SLOTS, 2))
+                block = self.streams(f"billing.m{month}.b{b}").random((BLOCK, SLOTS, 2))
                 self._blocks[(month, b)] = block
             out[j] = block[c % BLOCK, slot]
         return out
 
     def _issue(self, idx: np.ndarray, now: float) -> None:
-        w = self.world
-        book = w.book
+        book = self.book
         cfg = self.cfg
         cust = self.cust[idx]
         gone = book.status[cust] == CHURNED
@@ -334,8 +348,8 @@ class Receivables:
         idx, cust = idx[~gone], cust[~gone]
         if not len(idx):
             return
-        u = self._uniforms(cust, w.month_of(now))
-        cc = w.company.customers
+        u = self._uniforms(cust, self.clock.month_of(now))
+        cc = self.customers_cfg
         first = self.first[idx]
         p_first = np.where(
             first,
@@ -355,8 +369,7 @@ class Receivables:
             self._record(i, now, K.invoice, int(self.cents[i]))
 
     def _settle(self, idx: np.ndarray, now: float) -> None:
-        w = self.world
-        book = w.book
+        book = self.book
         idx = idx[np.argsort(self.settle_day[idx], kind="stable")]
         self.state[idx] = DONE
         self.next_day[idx] = math.inf
@@ -370,16 +383,16 @@ class Receivables:
             elif self.defaults[i]:
                 self.cancelled[c] = True
                 self._record(i, now, K.non_payment, cents)
-                w.churn(c, "non_payment")
+                self.churn(c, "non_payment")
             else:
                 self._record(i, now, K.cash, cents)
 
     def _record(self, i: int, now: float, kind: int, cents: int) -> None:
         """An ``invoice``, ``cash`` or ``non_payment`` row of invoice ``i``."""
-        book = self.world.book
+        book = self.book
         c = int(self.cust[i])
         k = int(self.kind[i])
-        self.world.ledger.add(
+        self.ledger.add(
             kind, now, cents / 100.0, c, int(self.deal[i]),
             int(book.ae[c]) if k == EXPANSION else int(book.closer[c]), int(book.csm[c]),
             segment=int(book.segment[c]), deal_kind=DEAL_KIND_CODE[KIND_NAMES[k]],

@@ -55,7 +55,7 @@ class CsTeam:
     def __init__(self, world: World) -> None:
         self.world = world
         c = world.company.csms
-        self.people: list[int] = [world.new_person("csm", 0.0) for _ in range(c.headcount)]
+        self.people: list[int] = [world.staff.hire("csm", 0.0) for _ in range(c.headcount)]
         self.max_accounts = c.max_accounts
         self.count = np.zeros(len(self.people), dtype=np.int64)
         self.segment_of = self._segment_pools()
@@ -192,7 +192,7 @@ class CsTeam:
         cc = w.company.customers
         h = book.health[acc]
         seg = book.segment[acc]
-        months_to = book.contract_end_month[acc] - w.month_of(w.env.now)
+        months_to = book.contract_end_month[acc] - w.clock.month_of(w.env.now)
         soon = months_to <= 12
         decay = (1.0 - cc.health_reversion_per_month) ** np.maximum(months_to, 0)
         # health each split adds by the renewal (rows: splits)
@@ -202,7 +202,7 @@ class CsTeam:
         )
         discount = book.discount[acc]
         inc = np.where(discount >= cc.deep_discount, discount / np.maximum(1 - discount, 1e-9), 0.0)
-        churn_seg = w.seg_array("annual_churn")[seg]
+        churn_seg = w.segments.array("annual_churn")[seg]
         term = book.term_months[acc]
 
         def churned(extra: np.ndarray) -> np.ndarray:
@@ -226,7 +226,7 @@ class CsTeam:
         adv_mult = (1 + cb.advocacy_multiplier * splits[:, 3]) / (
             1 + cb.advocacy_multiplier * self.neutral[3]
         )
-        rate = w.seg_array
+        rate = w.segments.array
         up = per_csm(arr * rate("upsell_opportunities_per_year")[seg] * rate("upsell_size")[seg])
         cx = per_csm(arr * rate("cross_sell_opportunities_per_year")[seg] * rate("cross_sell_size")[seg])
         p_exp = w.company.deals.expansion_win_rate

@@ -254,7 +254,7 @@ def monthly_update(world: World, month: int) -> None:
     sh = world.cs.shares[rows]
     # tickets (a product-quality lever)
     sup = world.company.support
-    mean_rate = world.seg_array("tickets_per_month")[seg] / sup.product_quality
+    mean_rate = world.segments.array("tickets_per_month")[seg] / sup.product_quality
     lam = mean_rate * (1.0 + sup.tickets_per_quality_gap * (1.0 - book.quality[live])) * (dt / 30.4375)
     tickets = poisson_inv(u[:, 0], lam)
     # health
@@ -264,7 +264,7 @@ def monthly_update(world: World, month: int) -> None:
         + cc.health_noise_per_month * z[:, 0]
         + cb.save_health_per_month * sh[:, 0] * (h < cc.detractor_health)
         + cb.value_review_health_per_month * sh[:, 1]
-        - sup.health_per_ticket * (tickets - world.seg_array("tickets_per_month")[seg] * dt / 30.4375)
+        - sup.health_per_ticket * (tickets - world.segments.array("tickets_per_month")[seg] * dt / 30.4375)
     )
     # champion moves
     ch = world.company.champions
@@ -274,9 +274,9 @@ def monthly_update(world: World, month: int) -> None:
     h = np.clip(h, 0.0, 1.0)
     book.health[live] = h
     # usage drifts with health: growth when healthy, shrinkage when not
-    drift = world.seg_array("annual_expansion")[seg] * 2 * h - world.seg_array("annual_contraction")[
-        seg
-    ] * 2 * (1 - h)
+    drift = world.segments.array("annual_expansion")[seg] * 2 * h - world.segments.array(
+        "annual_contraction"
+    )[seg] * 2 * (1 - h)
     book.usage[live] = np.maximum(
         book.usage[live] * np.exp(drift * dt / DAYS_PER_YEAR_ + cc.usage_sd / np.sqrt(12) * z[:, 1]), 0.01
     )
@@ -387,7 +387,9 @@ def _waiting_health(world: World) -> None:
     cc = world.company.customers
     gap = 0.5 * world.behaviour.ae.promise_health_gap * book.promise[impl]
     excess = (
-        world.env.now - book.cohort_day[impl] - world.seg_array("implementation_days")[book.segment[impl]]
+        world.env.now
+        - book.cohort_day[impl]
+        - world.segments.array("implementation_days")[book.segment[impl]]
     )
     h = book.value[impl] - gap - cc.health_per_wait_month * np.maximum(excess, 0.0) / 30.4375
     book.health[impl] = np.clip(h, 0.0, 1.0)
@@ -411,7 +413,7 @@ def _expansion_opportunities(
     counts = []
     for col, kind in ((6, "upsell"), (7, "cross_sell")):
         rate = (
-            world.seg_array(f"{kind}_opportunities_per_year")[seg]
+            world.segments.array(f"{kind}_opportunities_per_year")[seg]
             * frac
             * exp_mult
             * world.expansion_rate_mult[kind]
@@ -429,7 +431,7 @@ def _expansion_opportunities(
         )
         both = d.both_credited_win_odds if len(credited) > 1 else 0.0
         p = 1.0 / (1.0 + np.exp(-(odds + d.win_odds_per_health * (h - 0.5) + both)))
-        size = world.seg_array(f"{kind}_size")[seg]
+        size = world.segments.array(f"{kind}_size")[seg]
         k0 = 0 if kind == "upsell" else 3
         js = np.flatnonzero(n)  # one opportunity a month per account and kind, sized exponentially
         cents = np.rint(
@@ -482,7 +484,7 @@ def renewals(world: World, month: int) -> None:
     has = ref >= 0
     ref_active[has] = np.isin(book.status[ref[has]], (IMPLEMENTING, LIVE))
     p = renewal_churn_probability(
-        world.seg_array("annual_churn")[seg],
+        world.segments.array("annual_churn")[seg],
         book.term_months[due],
         book.health[due],
         inc,

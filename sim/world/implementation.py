@@ -19,7 +19,7 @@ import numpy as np
 
 from sim.decisions import Decision, MeasureOutcome, Option
 from sim.world.customers import renewal_churn_probability
-from sim.world.market import U_SPEED, Lead
+from sim.world.lead import U_SPEED, Lead
 
 if TYPE_CHECKING:
     from sim.world.model import World
@@ -31,7 +31,7 @@ class ImplementationTeam:
     def __init__(self, world: World) -> None:
         self.world = world
         c = world.company.consultants
-        self.people: list[int] = [world.new_person("consultant", 0.0) for _ in range(c.headcount)]
+        self.people: list[int] = [world.staff.hire("consultant", 0.0) for _ in range(c.headcount)]
         self.load = np.zeros(len(self.people), dtype=np.int64)
         """Projects in progress per consultant (index into ``people``)."""
         self.slots = c.headcount * c.concurrent_projects

@@ -13,7 +13,6 @@ organisations available and every lead takes an organisation (``addressable.py``
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -22,42 +21,10 @@ from scipy.special import ndtri
 from sim.decisions import Decision, MeasureOutcome, Option
 from sim.time.calendar import DAYS_PER_MONTH
 from sim.world.addressable import Organisations
+from sim.world.lead import BATCH, N_UNIFORMS, U_MARKETER, U_THIN, U_USAGE, Lead
 
 if TYPE_CHECKING:
     from sim.world.model import World
-
-BATCH = 256
-"""Leads drawn per batch from a stream (fixed, so lead k always gets the same numbers)."""
-
-# Columns of the per-lead uniform block.
-U_WIN, U_PURSUE, U_TERMS, U_TIMING, U_SPEED, U_THIN, U_MARKETER, U_USAGE = range(8)
-N_UNIFORMS = 8
-
-
-@dataclass(slots=True)
-class Lead:
-    """One lead with all its pre-drawn randomness."""
-
-    segment: int
-    source: int
-    fit: float
-    list_acv: float
-    cycle_std: float
-    """Standard-gamma draw (shape = deals.cycle_shape) scaled later to the cycle length."""
-    impl_std: float
-    """Standard-gamma draw (shape = consultants.duration_shape) for the implementation."""
-    quality_z: float
-    u: list[float]
-    marketer: int = -1
-    referrer: int = -1
-    org: int = -1
-    """Organisation of a finite market the lead is (-1: unlimited market; sim/world/addressable.py)."""
-    seq: int = -1
-    """Position of the lead in its (segment, source) stream (keys per-lead draws of other streams)."""
-    usage_z: float = 0.0
-    """The standard normal of ``u[U_USAGE]`` (the won customer's usage draw)."""
-    sdr: int = -1
-    """The SDR who set the meeting (-1: the lead went straight to an AE; sim/world/sdrs.py)."""
 
 
 class LeadStream:
@@ -161,7 +128,7 @@ class Market:
                 self.streams[(s, src)] = LeadStream(world, s, src, f"market.{name}.{src_name}.leads")
         self.lead_share = {0: c.lead_sources.outbound, 1: c.lead_sources.marketing}
         self.leads_lost = 0
-        self.orgs = Organisations(world)
+        self.orgs = Organisations(world.clock, world.segments, world.book, world.ledger, world.streams)
         """Finite markets (segments with addressable_organisations > 0; sim/world/addressable.py)."""
 
     def start(self) -> None:

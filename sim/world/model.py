@@ -11,8 +11,6 @@ renewals, cash) are processed in bulk at each month start for the month just end
 
 from __future__ import annotations
 
-import bisect
-import copy
 import gc
 import math
 import time
@@ -21,7 +19,6 @@ from collections.abc import Generator
 from typing import Any
 
 import numpy as np
-import simpy
 from scipy.special import ndtr
 
 from sim.decisions import Decision, Policy
@@ -30,7 +27,7 @@ from sim.metrics import Observations, Tally, all_metrics, cash_series, distribut
 from sim.plans import PayState, payouts_from_state
 from sim.plans.components import SPIFF_EVENT_MEASURE, paid_measures, role_spiffs
 from sim.rng import Streams
-from sim.scenario.company import SEGMENTS, Segment
+from sim.scenario.company import SEGMENTS
 from sim.scenario.plans import PlanDesign
 from sim.scenario.schema import Scenario
 from sim.time.calendar import DAYS_PER_YEAR, Calendar
@@ -46,30 +43,17 @@ from sim.world.customers import (
     lead_key,
 )
 from sim.world.implementation import ImplementationTeam
-from sim.world.market import Lead, Market
+from sim.world.lead import Lead
+from sim.world.market import Market
 from sim.world.reps import Opportunity, SalesTeam
 from sim.world.result import ReplicationResult
 from sim.world.sdrs import SdrTeam
+from sim.world.services import Clock, CountingEnvironment, Segments, Staff
 
 _NEW = DEAL_KIND_CODE["new"]
 _AE_ONLY = CREDITED_CODE[("ae",)]
 _MARKETING_SOURCE = SOURCE_CODE["marketing"]
 _MARKETING_ROLE = ROLE_CODE["marketing"]
-
-
-class CountingEnvironment(simpy.Environment):
-    """A SimPy environment that can tell how many events it has scheduled (for benchmarks).
-
-    SimPy numbers every scheduled event from one counter (``Environment._eid``, used to
-    order events with equal time and priority); reading it costs nothing per event, where
-    wrapping ``schedule`` would add a Python call to each one.
-    """
-
-    @property
-    def scheduled(self) -> int:
-        """Events scheduled so far."""
-        probe = copy.copy(self._eid)
-        return int(next(probe))
 
 
 def role_measures(plan: PlanDesign) -> dict[str, tuple[str, ...]]:
@@ -116,23 +100,24 @@ class World:
         self.horizon_months = max(1, round(c.horizon_years * 12))
         self.total_months = self.warmup_months + self.horizon_months
         self.calendar = Calendar(c.fiscal_year_start_month, self.total_months)
-        self.measure_start = float(self.calendar.month_starts[self.warmup_months])
-        self.end_day = self.calendar.end_day
-        self._month_starts = [float(x) for x in self.calendar.month_starts]
         self.ledger = Ledger(keep=keep_ledger)
+        self.staff = Staff(self.ledger, self.env)
         self.tally = Tally(
             self.calendar, plan, self.warmup_months, self.total_months, invoiced=c.billing.enabled
         )
         self.tally.follow(self.ledger)  # metrics accumulate as the ledger grows
-        self.roster: dict[int, str] = {}
-        self._next_person = 0
+        self.roster = self.staff.roster
         self.workdays: WorkCalendar | None = None
         """Working days (``company.working_days``; sim/time/workdays.py); None: every day is a working day."""
         if c.working_days is not None:
             self.workdays = WorkCalendar(self.calendar, c.working_days, self.streams, self.roster)
             self.calendar.workdays = self.workdays
-        self.segment_names = SEGMENTS
-        self.seg: list[Segment] = [getattr(c.segments, s) for s in SEGMENTS]
+        self.clock = Clock(self.env, self.calendar, self.warmup_months, self.workdays)
+        self.measure_start = self.clock.measure_start
+        self.end_day = self.clock.end_day
+        self.segments = Segments([getattr(c.segments, s) for s in SEGMENTS])
+        self.segment_names = self.segments.names
+        self.seg = self.segments.seg
         self.role_measures = role_measures(plan)
         self.crediting: dict[str, tuple[str, ...]] = {
             "upsell": tuple(plan.crediting.upsell),
@@ -163,12 +148,11 @@ class World:
         self.sales = SalesTeam(self)
         self.cs = CsTeam(self)
         self.implementation = ImplementationTeam(self)
-        self.marketers = [self.new_person("marketing", 0.0) for _ in range(c.marketing.headcount)]
-        self.product_team = [self.new_person("product", 0.0) for _ in range(c.support.product_headcount)]
+        self.marketers = [self.staff.hire("marketing", 0.0) for _ in range(c.marketing.headcount)]
+        self.product_team = [self.staff.hire("product", 0.0) for _ in range(c.support.product_headcount)]
         self.market = Market(self)
         self.sdrs = SdrTeam(self)
         """SDRs (none unless company.sdrs.headcount > 0; sim/world/sdrs.py)."""
-        self._seg_arrays: dict[str, np.ndarray] = {}
         self.arr_snapshots: list[np.ndarray] = []
         """Per-customer ARR (cents) at each month start 0..total_months."""
         self.nps_by_month: list[float] = []
@@ -180,7 +164,11 @@ class World:
         self.decisions = 0
         policy.bind(self.ledger, self.calendar, self.roster)
         self.pay_state = self._live_pay_state()
-        self.billing: Receivables | None = Receivables(self) if c.billing.enabled else None
+        self.billing: Receivables | None = (
+            Receivables(self.clock, self.book, self.ledger, self.streams, c, self.churn)
+            if c.billing.enabled
+            else None
+        )
         """Invoices and collection (``company.billing``); None: one invoice per deal, next month start."""
 
     def _live_pay_state(self) -> PayState:
@@ -194,41 +182,6 @@ class World:
         return state
 
     # ------------------------------------------------------------------ helpers
-    def month_of(self, day: float) -> int:
-        """Index of the month containing ``day`` (``Calendar.month_of`` without numpy overhead)."""
-        return bisect.bisect_right(self._month_starts, day) - 1
-
-    def quarter_bounds(self, day: float) -> tuple[float, float]:
-        """``[start, end)`` of the fiscal quarter containing ``day``."""
-        q = (self.month_of(day) // 3) * 3
-        return self._month_starts[q], self._month_starts[q + 3]
-
-    def seg_array(self, field: str) -> np.ndarray:
-        """A segment parameter as an array indexed by segment code."""
-        arr = self._seg_arrays.get(field)
-        if arr is None:
-            arr = np.array([float(getattr(s, field)) for s in self.seg])
-            self._seg_arrays[field] = arr
-        return arr
-
-    def new_person(self, role: str, day: float) -> int:
-        """A fresh person id (unique across roles) with a ``hire`` event."""
-        pid = self._next_person
-        self._next_person += 1
-        self.roster[pid] = role
-        self.ledger.add(
-            K.hire, day, role=ROLE_CODE[role], person=pid, ae=pid if role == "ae" else -1,
-            csm=pid if role == "csm" else -1, consultant=pid if role == "consultant" else -1,
-            marketer=pid if role == "marketing" else -1, sdr=pid if role == "sdr" else -1,
-        )  # fmt: skip
-        return pid
-
-    def leave(self, role: str, pid: int) -> None:
-        """A person leaves (``leave`` event)."""
-        self.ledger.add(
-            K.leave, self.env.now, role=ROLE_CODE[role], person=pid, ae=pid if role == "ae" else -1
-        )
-
     def choose(self, decision: Decision, u: float) -> int:
         """Ask the policy; check the answer."""
         self.decisions += 1
@@ -307,7 +260,7 @@ class World:
         list_cents = round(lead.list_acv * (1 + opp.overcommit) * 100)
         cents = round(lead.list_acv * (1 - opp.discount) * (1 + opp.overcommit) * 100)
         deal = self.ledger.new_deal_id()
-        month = self.month_of(now)
+        month = self.clock.month_of(now)
         usage = max(0.05, 1.0 + self.company.customers.usage_sd * lead.usage_z) / (1 + opp.overcommit)
         book.arr_cents[i] = cents
         book.list_arr_cents[i] = list_cents
@@ -359,7 +312,7 @@ class World:
             return
         book = self.book
         if book.cash_due_month[cust] < 0:
-            book.cash_due_month[cust] = self.month_of(self.env.now) + 1
+            book.cash_due_month[cust] = self.clock.month_of(self.env.now) + 1
             book.cash_due_cents[cust] = cents
             book.cash_deal[cust] = deal
             book.cash_kind[cust] = kind

@@ -32,7 +32,7 @@ from sim.world.customers import (
     renewal_price_increase,
 )
 from sim.world.deal_outlook import CREDIT_OF, fill
-from sim.world.market import U_PURSUE, U_TERMS, U_TIMING, U_WIN, Lead
+from sim.world.lead import U_PURSUE, U_TERMS, U_TIMING, U_WIN, Lead
 from sim.world.options import table_options
 from sim.world.seats import Seats
 
@@ -89,8 +89,11 @@ class SalesTeam(Seats):
         c = world.company
         b = world.behaviour.ae
         r = c.reps
+        self.world = world
         super().__init__(
-            world,
+            world.staff,
+            world.clock,
+            world.policy.attrition_multiplier,
             "ae",
             r.headcount,
             r.max_open_opportunities,
@@ -266,7 +269,7 @@ class SalesTeam(Seats):
         if natural < w.end_day and wd is not None:  # the windows in working days (sim/time/workdays.py)
             options, decide_day = self._working_day_timing(ae, now, natural, discount)
         elif natural < w.end_day:  # a close after the horizon has no timing choice
-            q_start, q_end = w.quarter_bounds(natural)
+            q_start, q_end = w.clock.quarter_bounds(natural)
             if natural >= q_end - WINDOW_DAYS:
                 options = [("as_is", natural, discount), ("push", q_end + 1.0, discount)]
                 decide_day = max(now, q_end - WINDOW_DAYS)
@@ -305,7 +308,7 @@ class SalesTeam(Seats):
         w = self.world
         wd = w.workdays
         assert wd is not None
-        q_start, q_end = w.quarter_bounds(natural)
+        q_start, q_end = w.clock.quarter_bounds(natural)
         late = wd.window_start(q_end)
         if natural >= late:
             push = wd.next_working(ae, wd.window_end(q_end, 1) - 1.0)

@@ -32,7 +32,7 @@ from sim.decisions import Decision, MeasureOutcome, Option
 from sim.ledger import ROLE_CODE, K
 from sim.time.calendar import DAYS_PER_MONTH
 from sim.world.customers import SOURCE_NAMES
-from sim.world.market import BATCH, Lead
+from sim.world.lead import BATCH, Lead
 from sim.world.options import lazy_options
 from sim.world.seats import Seats
 
@@ -52,8 +52,11 @@ class SdrTeam(Seats):
     def __init__(self, world: World) -> None:
         c = world.company.sdrs
         n = c.headcount
+        self.world = world
         super().__init__(
-            world,
+            world.staff,
+            world.clock,
+            world.policy.attrition_multiplier,
             "sdr",
             n,
             c.max_open_leads,

@@ -11,12 +11,14 @@ times the policy's attrition multiplier (pay against on-target earnings); the se
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from sim.world.model import World
+from sim.world.services import Clock, Staff
+
+Attrition = Callable[[str, int, float], float]
+"""The policy's attrition multiplier of (role, person, day)."""
 
 
 class Seats:
@@ -24,7 +26,9 @@ class Seats:
 
     def __init__(
         self,
-        world: World,
+        staff: Staff,
+        clock: Clock,
+        attrition: Attrition,
         role: str,
         headcount: int,
         max_open: int,
@@ -32,13 +36,15 @@ class Seats:
         annual_attrition: float,
         backfill_days: float,
     ) -> None:
-        self.world = world
+        self.staff = staff
+        self.clock = clock
+        self.attrition = attrition
         self.role = role
         self.max_open = max_open
         self.ramp_days = ramp_days
         self.annual_attrition = annual_attrition
         self.backfill_days = backfill_days
-        self.person: list[int] = [world.new_person(role, 0.0) for _ in range(headcount)]
+        self.person: list[int] = [staff.hire(role, 0.0) for _ in range(headcount)]
         self.hired_day: list[float] = [-10_000.0] * headcount
         """People present at the start are fully ramped."""
         self.active: list[bool] = [True] * headcount
@@ -53,8 +59,7 @@ class Seats:
     def monthly_people(self, month: int, u: np.ndarray) -> None:
         """Ramp capacity (linear in tenure), attrition (baseline hazard x policy multiplier) and
         backfill; ``u`` holds one uniform per seat (the month's attrition stream)."""
-        w = self.world
-        now = w.env.now
+        now = self.clock.env.now
         base = 1.0 - (1.0 - self.annual_attrition) ** (1.0 / 12.0)
         for i in range(len(self.person)):
             if not self.active[i]:
@@ -63,25 +68,25 @@ class Seats:
             ramp = 1.0 if self.ramp_days <= 0 else min(1.0, max(tenure, 0.0) / self.ramp_days)
             self.cap[i] = max(1, round(self.max_open * ramp))
             self._refresh(i)
-            hazard = min(base * w.policy.attrition_multiplier(self.role, self.person[i], now), 1.0)
+            hazard = min(base * self.attrition(self.role, self.person[i], now), 1.0)
             if u[i] < hazard:
                 self.active[i] = False
                 self._refresh(i)
-                w.leave(self.role, self.person[i])
-                ev = w.env.timeout(self.backfill_days)
+                self.staff.leave(self.role, self.person[i])
+                ev = self.clock.env.timeout(self.backfill_days)
                 ev.callbacks.append(self._backfill_callback(i))
 
     def _backfill_callback(self, seat: int) -> Callable[[Any], None]:
         return lambda _ev: self._backfill(seat)
 
     def _backfill(self, seat: int) -> None:
-        w = self.world
-        if w.env.now >= w.end_day:
+        now = self.clock.env.now
+        if now >= self.clock.end_day:
             return
         old = self.person[seat]
-        new = w.new_person(self.role, w.env.now)
+        new = self.staff.hire(self.role, now)
         self.person[seat] = new
-        self.hired_day[seat] = w.env.now
+        self.hired_day[seat] = now
         self.active[seat] = True
         self.open[seat] = 0
         self.cap[seat] = 1

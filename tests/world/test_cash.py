@@ -173,7 +173,7 @@ def test_monthly_and_annual_billing_collect_the_same_per_contract_year() -> None
         cash = [e for e in ledger if e.kind == "cash" and e.deal_kind == "renewal"]
         sums, lag_num, lag_den = [], 0.0, 0.0
         for r in renewals:
-            m = w.month_of(r.day)
+            m = w.clock.month_of(r.day)
             if m + r.term_months + 1 >= w.total_months:
                 continue  # the contract year (and its last payment) must end inside the run
             lo, hi = float(starts[m]), float(starts[m + r.term_months])
@@ -187,7 +187,11 @@ def test_monthly_and_annual_billing_collect_the_same_per_contract_year() -> None
     assert checked > 10
     assert totals["monthly"] == totals["annual_upfront"]  # to the cent
     for r_cents, paid in zip(
-        [round(r.amount * 100) for r in renewals if w.month_of(r.day) + r.term_months + 1 < w.total_months],
+        [
+            round(r.amount * 100)
+            for r in renewals
+            if w.clock.month_of(r.day) + r.term_months + 1 < w.total_months
+        ],
         totals["monthly"],
         strict=True,
     ):

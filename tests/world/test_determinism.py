@@ -131,7 +131,7 @@ def test_policy_answers_are_checked(bad: int) -> None:
 
 
 def test_the_environment_counts_scheduled_events() -> None:
-    from sim.world.model import CountingEnvironment
+    from sim.world.services import CountingEnvironment
 
     env = CountingEnvironment()
 

@@ -15,7 +15,7 @@ from sim.scenario import Scenario
 from sim.world import NeutralPolicy
 from sim.world import customers as cd
 from sim.world.customers import LIVE, renewal_churn_probability
-from sim.world.market import N_UNIFORMS, Lead
+from sim.world.lead import N_UNIFORMS, Lead
 from sim.world.model import World
 
 

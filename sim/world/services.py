@@ -1,0 +1,110 @@
+"""The services a team of the world is given (its ports), instead of a reference to the world.
+
+``World`` (sim/world/model.py) builds one of each per replication and hands every team only the
+ones it uses: the :class:`Clock` (SimPy's environment, the fiscal calendar, the measured window),
+the :class:`Staff` (person ids, the roster, hire and leave events), the :class:`Segments` (the
+company's segment parameters, by segment code), and the ledger, the named random streams and
+the customer book as they are. A team that needs another team's act (bill a deal, a customer
+lost) receives that one callable, never the team or the world.
+"""
+
+from __future__ import annotations
+
+import bisect
+import copy
+from collections.abc import Sequence
+
+import numpy as np
+import simpy
+
+from sim.ledger import ROLE_CODE, K, Ledger
+from sim.scenario.company import Segment
+from sim.time.calendar import Calendar
+from sim.time.workdays import WorkCalendar
+from sim.vocabulary import SEGMENTS
+
+
+class CountingEnvironment(simpy.Environment):
+    """A SimPy environment that can tell how many events it has scheduled (for benchmarks).
+
+    SimPy numbers every scheduled event from one counter (``Environment._eid``, used to
+    order events with equal time and priority); reading it costs nothing per event, where
+    wrapping ``schedule`` would add a Python call to each one.
+    """
+
+    @property
+    def scheduled(self) -> int:
+        """Events scheduled so far."""
+        probe = copy.copy(self._eid)
+        return int(next(probe))
+
+
+class Clock:
+    """Time of one replication: the SimPy environment, the fiscal calendar, the measured window
+    ``[measure_start, end_day)`` and the working-day calendar (None: every day is a working day)."""
+
+    def __init__(
+        self, env: simpy.Environment, calendar: Calendar, warmup_months: int, workdays: WorkCalendar | None
+    ) -> None:
+        self.env = env
+        self.calendar = calendar
+        self.total_months = calendar.total_months
+        self.measure_start = float(calendar.month_starts[warmup_months])
+        self.end_day = calendar.end_day
+        self.workdays = workdays
+        self._month_starts = [float(x) for x in calendar.month_starts]
+
+    def month_of(self, day: float) -> int:
+        """Index of the month containing ``day`` (``Calendar.month_of`` without numpy overhead)."""
+        return bisect.bisect_right(self._month_starts, day) - 1
+
+    def quarter_bounds(self, day: float) -> tuple[float, float]:
+        """``[start, end)`` of the fiscal quarter containing ``day``."""
+        q = (self.month_of(day) // 3) * 3
+        return self._month_starts[q], self._month_starts[q + 3]
+
+
+class Staff:
+    """Everyone employed in one replication: person ids (unique across roles), the roster
+    (id -> role, which the policy reads) and the ``hire`` and ``leave`` events on the ledger."""
+
+    def __init__(self, ledger: Ledger, env: simpy.Environment) -> None:
+        self.ledger = ledger
+        self.env = env
+        self.roster: dict[int, str] = {}
+        self._next = 0
+
+    def hire(self, role: str, day: float) -> int:
+        """A fresh person id with a ``hire`` event on ``day``."""
+        pid = self._next
+        self._next += 1
+        self.roster[pid] = role
+        self.ledger.add(
+            K.hire, day, role=ROLE_CODE[role], person=pid, ae=pid if role == "ae" else -1,
+            csm=pid if role == "csm" else -1, consultant=pid if role == "consultant" else -1,
+            marketer=pid if role == "marketing" else -1, sdr=pid if role == "sdr" else -1,
+        )  # fmt: skip
+        return pid
+
+    def leave(self, role: str, pid: int) -> None:
+        """``pid`` leaves now (``leave`` event)."""
+        self.ledger.add(
+            K.leave, self.env.now, role=ROLE_CODE[role], person=pid, ae=pid if role == "ae" else -1
+        )
+
+
+class Segments:
+    """The company's segments in code order (:data:`sim.vocabulary.SEGMENTS`)."""
+
+    def __init__(self, segments: Sequence[Segment]) -> None:
+        self.names = SEGMENTS
+        self.seg: list[Segment] = list(segments)
+        self._arrays: dict[str, np.ndarray] = {}
+
+    def array(self, field: str) -> np.ndarray:
+        """A segment parameter as an array indexed by segment code."""
+        arr = self._arrays.get(field)
+        if arr is None:
+            arr = np.array([float(getattr(s, field)) for s in self.seg])
+            self._arrays[field] = arr
+        return arr
