@@ -24,7 +24,8 @@ ROOT = use_tree()  # this checkout, or the tree compare.py names in $INCENTSIM_B
 
 from sim import load_scenario  # noqa: E402
 from sim.behaviour import IncentivePolicy  # noqa: E402
-from sim.world import NeutralPolicy, simulate  # noqa: E402
+from sim.replication import simulate  # noqa: E402
+from sim.world import NeutralPolicy  # noqa: E402
 
 
 class _Timed(IncentivePolicy):

@@ -39,7 +39,6 @@ from sim import load_scenario  # noqa: E402
 from sim.decisions import Policy  # noqa: E402
 from sim.scenario import Scenario  # noqa: E402
 from sim.world import NeutralPolicy  # noqa: E402
-from sim.world.model import World, build_result  # noqa: E402
 
 BASE_CUSTOMERS = 3000
 
@@ -85,18 +84,32 @@ def bare_simpy(n: int, cpu: bool = False) -> float:
 
 
 def one_run(sc: Scenario, policy: str, replication: int = 0) -> dict[str, float]:
-    """One replication with timings and counts."""
+    """One replication with timings and counts (the world on its own, then payouts and metrics)."""
     import gc
+    import importlib
+    import importlib.util
 
     gc.disable()
     t0, c0 = time.perf_counter(), time.process_time()
-    w = World(sc, sc.plans[0], replication, make_policy(policy, sc), None, keep_ledger=False)
-    w.run()
-    t1, c1 = time.perf_counter(), time.process_time()
-    build_result(w)
+    if importlib.util.find_spec("sim.replication"):  # this tree: sim.replication builds and runs worlds
+        from sim.replication import build_result, build_world, follow
+
+        w = build_world(sc, sc.plans[0], replication, make_policy(policy, sc), keep_ledger=False)
+        pay, tally = follow(w, sc.plans[0])
+        w.run()
+        t1, c1 = time.perf_counter(), time.process_time()
+        build_result(w, sc.plans[0], pay, tally)
+        counts = w.customers.active_counts
+    else:  # an older tree (the reference commit): the world built its own result
+        old = importlib.import_module("sim.world.model")
+        w = old.World(sc, sc.plans[0], replication, make_policy(policy, sc), None, keep_ledger=False)
+        w.run()
+        t1, c1 = time.perf_counter(), time.process_time()
+        old.build_result(w)
+        counts = w.active_counts
     t2, c2 = time.perf_counter(), time.process_time()
     gc.enable()
-    cm = float(sum(w.active_counts[:-1]))
+    cm = float(sum(counts[:-1]))
     return {
         "customers_start": float(
             sum(
@@ -111,7 +124,7 @@ def one_run(sc: Scenario, policy: str, replication: int = 0) -> dict[str, float]
         "events_scheduled": float(w.env.scheduled),
         "ledger_events": float(w.tally.events),
         "customer_months": cm,
-        "customers_end": float(w.active_counts[-1]),
+        "customers_end": float(counts[-1]),
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
     }
 

@@ -291,3 +291,7 @@ class Policy(Protocol):
 
     def attrition_multiplier(self, role: str, person: int, day: float) -> float:
         """Multiplier on a person's baseline attrition hazard (1.0 = no pay effect)."""
+
+    def measures(self, role: str) -> tuple[str, ...]:
+        """The measures whose outcomes this policy reads in ``role``'s decisions: the world
+        describes only those (any other outcome is worth nothing to it)."""

@@ -16,10 +16,27 @@ from sim.behaviour.valuation import Valuer
 from sim.decision_batch import DecisionBatch
 from sim.decisions import Decision
 from sim.ledger import Ledger
+from sim.plans.components import SPIFF_EVENT_MEASURE, paid_measures, role_spiffs
 from sim.plans.engine import PayState
 from sim.scenario.behaviour import Behaviour
 from sim.scenario.plans import PlanDesign
 from sim.time.calendar import DAYS_PER_YEAR, Calendar
+
+
+def role_measures(plan: PlanDesign) -> dict[str, tuple[str, ...]]:
+    """Measures each role's plan pays on (components and spiff events), sorted: the only
+    outcomes worth describing in that role's decisions (any other outcome, the quota measure
+    of a plan that pays on another measure included, is valued at exactly 0)."""
+    out = {
+        role: tuple(sorted(paid_measures(plan.role(role))))
+        for role in ("ae", "csm", "consultant", "marketing", "product")
+    }
+    # SDRs: their plan's measures and the hand-off fee (a ``handoff`` spiff, sim/plans/components.py)
+    out["sdr"] = tuple(
+        sorted(paid_measures(plan.sdr) | {SPIFF_EVENT_MEASURE[s.event] for s in role_spiffs(plan, "sdr")})
+    )
+    return out
+
 
 MIN_TENURE_DAYS = 90.0
 """Pay-driven attrition starts after this many days in the job (before, pay is too noisy)."""
@@ -41,6 +58,7 @@ class IncentivePolicy:
         """Decisions answered."""
         self.deviations = 0
         """Decisions answered with another option than the neutral one."""
+        self._measures = role_measures(plan)
 
     def bind(self, ledger: Ledger, calendar: Calendar, roster: dict[int, str]) -> None:
         """Subscribe a fresh pay state to the live ledger (events already there are replayed)."""
@@ -87,6 +105,10 @@ class IncentivePolicy:
         k = self.valuer.choose_many(batch, lam, u)
         self.deviations += int(np.count_nonzero(k != batch.neutral))
         return k
+
+    def measures(self, role: str) -> tuple[str, ...]:
+        """The measures ``role``'s plan pays on (components and spiff events)."""
+        return self._measures.get(role, ())
 
     def attrition_multiplier(self, role: str, person: int, day: float) -> float:
         """AE attrition hazard multiplier from realised pay versus on-target pay, trailing year.

@@ -126,7 +126,7 @@ class PrecisionState:
 
 def resolve_replicate(replicate: str | ReplicationFn | None) -> str | ReplicationFn:
     """The replication function: explicit, else ``$INCENTSIM_REPLICATION_FN`` (test-only), else
-    ``sim.world:simulate``."""
+    ``sim.replication:simulate``."""
     if replicate is not None:
         return spec_of(replicate)
     return os.environ.get(REPLICATION_FN_ENV) or DEFAULT_REPLICATE

@@ -46,7 +46,7 @@ from sim.metrics import MarketObservations
 if TYPE_CHECKING:
     from sim.ledger import Ledger
     from sim.rng import Streams
-    from sim.world.customers import Book
+    from sim.world.book import Book
     from sim.world.lead import Lead
     from sim.world.services import Clock, Segments
 

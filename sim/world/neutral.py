@@ -38,3 +38,7 @@ class NeutralPolicy:
     def attrition_multiplier(self, role: str, person: int, day: float) -> float:
         """Baseline attrition (1.0)."""
         return 1.0
+
+    def measures(self, role: str) -> tuple[str, ...]:
+        """None: the neutral policy reads no outcome."""
+        return ()

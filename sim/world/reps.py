@@ -28,20 +28,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sim.decision_batch import DecisionBatch
 from sim.decisions import Option
-from sim.ledger import CREDITED_CODE, DEAL_KIND_CODE, K
-from sim.world.customers import IMPLEMENTING, LIVE
+from sim.ledger import CREDITED_CODE, DEAL_KIND_CODE, K, Ledger
+from sim.scenario.behaviour import Behaviour
+from sim.scenario.company import Company
+from sim.world.addressable import Organisations
+from sim.world.book import IMPLEMENTING, LIVE, Book
 from sim.world.deal_terms import DealTerms, sigmoid
 from sim.world.lead import U_PURSUE, U_TERMS, U_TIMING, U_WIN, Lead
 from sim.world.seats import Seats
-
-if TYPE_CHECKING:
-    from sim.world.model import World
+from sim.world.services import Choices, Clock, PlanFacts, Staff
 
 WINDOW_DAYS = 14.0
 """Close-timing window: the last two weeks of a quarter and the first two of the next."""
@@ -76,6 +76,14 @@ class Timing:
     alternative_discount: float
 
 
+def _not_connected(*_: object) -> int:
+    raise RuntimeError("SalesTeam is not connected to the customers (World wires it)")
+
+
+def _no_invoice(*_: object) -> None:
+    raise RuntimeError("SalesTeam.invoice is not connected (World wires it)")
+
+
 def _lead_attrs(leads: list[Lead]) -> dict[str, np.ndarray]:
     return {
         "segment": np.array([x.segment for x in leads], dtype=float),
@@ -88,15 +96,33 @@ def _lead_attrs(leads: list[Lead]) -> dict[str, np.ndarray]:
 class SalesTeam(Seats):
     """The AEs (seats with open-opportunity slots: ``sim.world.seats``) and their opportunities."""
 
-    def __init__(self, world: World) -> None:
-        c = world.company
-        b = world.behaviour.ae
+    def __init__(
+        self,
+        clock: Clock,
+        staff: Staff,
+        book: Book,
+        ledger: Ledger,
+        choices: Choices,
+        company: Company,
+        behaviour: Behaviour,
+        facts: PlanFacts,
+        deal_terms: DealTerms,
+        organisations: Organisations,
+    ) -> None:
+        c = company
+        b = behaviour.ae
         r = c.reps
-        self.world = world
+        self.book = book
+        self.ledger = ledger
+        self.choices = choices
+        self.company = company
+        self.behaviour = behaviour
+        self.facts = facts
+        self.orgs = organisations
         super().__init__(
-            world.staff,
-            world.clock,
-            world.policy.attrition_multiplier,
+            staff,
+            clock,
+            choices.attrition,
             "ae",
             r.headcount,
             r.max_open_opportunities,
@@ -104,9 +130,15 @@ class SalesTeam(Seats):
             r.annual_attrition,
             r.backfill_days,
         )
-        self.deal_terms = DealTerms(world)
-        self.terms = self.deal_terms.terms
+        self.deal_terms = deal_terms
+        self.terms = deal_terms.terms
         self.opportunities_opened = 0
+        self.leads_lost = 0
+        """Leads no rep had a free slot for."""
+        self.won: Callable[[Opportunity], int] = _not_connected
+        """A won deal becomes a customer (``Customers.won``)."""
+        self.invoice: Callable[[int, int, int, int], None] = _no_invoice
+        """Bill a deal: (customer, cents, deal, 1 new / 2 expansion) (``Customers.invoice``)."""
         self.on_meeting: Callable[[Lead, bool], None] | None = None
         """Told, after each triage, whether each lead an SDR handed over was taken up (``sim.world.sdrs``)."""
         self._inbox: list[Lead] = []
@@ -147,15 +179,14 @@ class SalesTeam(Seats):
 
     def _triage(self, day: int, leads: list[Lead]) -> None:
         """Assign the day's leads to reps, then the pursue and deal-terms decisions of all of them."""
-        w = self.world
-        orgs = w.market.orgs
+        orgs = self.orgs
         kept: list[Lead] = []
         seats: list[int] = []
         free = self.free
         for lead in leads:
             best = int(free.argmax()) if len(free) else -1
             if best < 0 or free[best] <= 0:
-                w.market.leads_lost += 1
+                self.leads_lost += 1
                 orgs.reject(lead)  # finite market: the organisation cools off
                 continue
             self.open[best] += 1
@@ -173,7 +204,7 @@ class SalesTeam(Seats):
                 "pursue", tables, every, self._pursue_rows, self._pursue_effort,
                 (fits >= self._min_fit).astype(np.int64), self._pursue_labels, attrs,
             )  # fmt: skip
-            pursue = w.choose_many(ask, np.array([x.u[U_PURSUE] for x in kept]))
+            pursue = self.choices.many(ask, np.array([x.u[U_PURSUE] for x in kept]))
             chosen = np.flatnonzero(pursue == 1)
             for i in np.flatnonzero(pursue != 1).tolist():
                 self.open[seats[i]] -= 1
@@ -185,7 +216,7 @@ class SalesTeam(Seats):
                     np.full(len(chosen), self.deal_terms.neutral, dtype=np.int64), self.deal_terms.labels,
                     attrs,
                 )  # fmt: skip
-                terms = w.choose_many(ask, np.array([kept[i].u[U_TERMS] for i in chosen.tolist()]))
+                terms = self.choices.many(ask, np.array([kept[i].u[U_TERMS] for i in chosen.tolist()]))
                 for i, k in zip(chosen.tolist(), terms.tolist(), strict=True):
                     self._open(day, kept[i], seats[i], int(persons[i]), k)
                     taken[i] = True
@@ -198,13 +229,12 @@ class SalesTeam(Seats):
     def _open(self, day: int, lead: Lead, seat: int, ae: int, k: int) -> None:
         """An opportunity on term option ``k``: its natural close, and a close-timing decision when
         that close falls within two weeks either side of a quarter end."""
-        w = self.world
         dt = self.deal_terms
         now = float(day)
         t = self.terms[k]
         cycle_mean = dt.cycle_mean(lead.segment, lead.source)
-        natural = now + lead.cycle_std * cycle_mean / w.company.deals.cycle_shape
-        wd = w.workdays
+        natural = now + lead.cycle_std * cycle_mean / self.company.deals.cycle_shape
+        wd = self.clock.workdays
         if wd is not None:  # the cycle advances on the AE's working days; the close falls in one
             natural = wd.cycle_end(ae, now, natural - now)
         p_win = sigmoid(dt.lead_logit(lead.segment, lead.fit, lead.source) + t.log_odds)
@@ -215,7 +245,7 @@ class SalesTeam(Seats):
         # close timing: decided two weeks before the quarter end, when the rep knows where they
         # stand (Oyer 1998; Larkin 2014), for deals whose natural close falls within two weeks
         # either side of that quarter end; a close after the horizon has no timing choice
-        timing = self._timing_choice(opp, now) if natural < w.end_day else None
+        timing = self._timing_choice(opp, now) if natural < self.clock.end_day else None
         if timing is None:
             self._schedule_close(opp)
         else:
@@ -223,11 +253,10 @@ class SalesTeam(Seats):
 
     def _timing_choice(self, opp: Opportunity, now: float) -> tuple[float, Timing] | None:
         """The day of the close-timing decision and its alternative, or None (no choice)."""
-        w = self.world
         natural, discount = opp.close_day, opp.discount
-        wd = w.workdays
-        q_start, q_end = w.clock.quarter_bounds(natural)
-        pull = min(discount + w.behaviour.ae.pull_in_discount, 0.95)
+        wd = self.clock.workdays
+        q_start, q_end = self.clock.quarter_bounds(natural)
+        pull = min(discount + self.behaviour.ae.pull_in_discount, 0.95)
         if wd is not None:  # the windows in working days (sim/time/workdays.py)
             late = wd.window_start(q_end)
             if natural >= late:  # a push closes on the AE's first working day of the next quarter
@@ -259,9 +288,8 @@ class SalesTeam(Seats):
                 self._time_closes(now, alternative, due)
 
     def _time_closes(self, now: float, alternative: str, due: list[Timing]) -> None:
-        w = self.world
         dt = self.deal_terms
-        b = w.behaviour.ae
+        b = self.behaviour.ae
         n = len(due)
         leads = [tm.opp.lead for tm in due]
         terms = [tm.opp.term for tm in due]
@@ -292,7 +320,7 @@ class SalesTeam(Seats):
             "close_timing", tables, np.arange(n, dtype=np.int64), self._two, self._two_effort,
             np.zeros(n, dtype=np.int64), labels, attrs, values,
         )  # fmt: skip
-        chosen = w.choose_many(ask, np.array([x.u[U_TIMING] for x in leads]))
+        chosen = self.choices.many(ask, np.array([x.u[U_TIMING] for x in leads]))
         for i, j in enumerate(chosen.tolist()):
             opp = due[i].opp
             if j == 1:
@@ -308,8 +336,7 @@ class SalesTeam(Seats):
         ev.callbacks.append(lambda _ev: self._close(opp))
 
     def _close(self, opp: Opportunity) -> None:
-        w = self.world
-        orgs = w.market.orgs
+        orgs = self.orgs
         if self.person[opp.seat] != opp.ae:
             orgs.reject(opp.lead)  # finite market: the organisation cools off
             return  # the rep left and was replaced; the opportunity was lost
@@ -318,7 +345,7 @@ class SalesTeam(Seats):
         if not self.active[opp.seat] or opp.lead.u[U_WIN] >= opp.p_win:
             orgs.reject(opp.lead)  # the rep left (the opportunity is lost), or the deal was lost
             return
-        w.new_customer(opp)
+        self.won(opp)
 
     # ------------------------------------------------------------------ expansion deals
     def expansion_later(
@@ -330,13 +357,13 @@ class SalesTeam(Seats):
 
     def expansion_deal(self, cust: int, kind: str, acv_cents: int, p_win: float, u: float) -> None:
         """An upsell/cross-sell opportunity on an account closes now (won when ``u < p_win``)."""
-        w = self.world
-        book = w.book
+        book = self.book
         if book.status[cust] not in (IMPLEMENTING, LIVE) or u >= p_win or acv_cents <= 0:
             return
-        deal = w.ledger.new_deal_id()
-        now = w.env.now
-        credited = w.crediting[kind]
+        led = self.ledger
+        deal = led.new_deal_id()
+        now = self.clock.env.now
+        credited = self.facts.credited(kind)
         ae = int(book.ae[cust])
         csm = int(book.csm[cust])
         seg = int(book.segment[cust])
@@ -344,21 +371,21 @@ class SalesTeam(Seats):
         src = 1 + int(book.source[cust])
         code = CREDITED_CODE[credited]
         term = int(book.term_months[cust])
-        w.ledger.add(
+        led.add(
             K.booking, now, amount, cust, deal, ae, csm, segment=seg, deal_kind=DEAL_KIND_CODE[kind],
             source=src, list_price=amount, term_months=term, credited=code, forecast_day=now,
         )  # fmt: skip
-        w.ledger.add(
+        led.add(
             K.arr_upsell if kind == "upsell" else K.arr_cross_sell, now, amount, cust, deal, ae, csm,
             segment=seg, deal_kind=DEAL_KIND_CODE[kind], source=src, credited=code,
         )  # fmt: skip
         book.arr_cents[cust] += acv_cents
         book.list_arr_cents[cust] += acv_cents
-        w.invoice(cust, acv_cents, deal, 2)
+        self.invoice(cust, acv_cents, deal, 2)
 
     # ------------------------------------------------------------------ people
     def _seat_refilled(self, old: int, new: int) -> None:
         """The replacement inherits the departed AE's accounts."""
-        book = self.world.book
+        book = self.book
         ae = book.ae[: book.n]
         ae[ae == old] = new

@@ -13,7 +13,7 @@ from sim.behaviour import make_policy
 from sim.behaviour.policy import IncentivePolicy
 from sim.decision_batch import DecisionBatch, OptionTables
 from sim.decisions import Option
-from sim.world import simulate
+from sim.replication import simulate
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "world"))
 from world_fixtures import tiny

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from sim.replication import simulate
 from sim.scenario import Scenario, load_scenario_text, with_overrides
-from sim.world import simulate
 
 SMALL = """
 extends: base-company.yaml

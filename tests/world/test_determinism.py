@@ -10,7 +10,8 @@ import pytest
 from world_fixtures import TINY, tiny
 
 from sim.decisions import Decision
-from sim.world import NeutralPolicy, ReplicationResult, simulate
+from sim.replication import simulate
+from sim.world import NeutralPolicy, ReplicationResult
 
 
 def _metrics_equal(a: dict[str, float], b: dict[str, float]) -> bool:

@@ -10,17 +10,18 @@ import pytest
 from world_fixtures import tiny
 
 from sim.decisions import OptionTable
+from sim.replication import build_world
 from sim.rng import stream
 from sim.scenario import Scenario
 from sim.world import NeutralPolicy
-from sim.world import customers as cd
-from sim.world.customers import LIVE, renewal_churn_probability
+from sim.world.book import IMPLEMENTING, LIVE
 from sim.world.lead import N_UNIFORMS, Lead
 from sim.world.model import World
+from sim.world.rules import poisson_inv, renewal_churn_probability
 
 
 def make_world(sc: Scenario, replication: int = 0) -> World:
-    return World(sc, sc.plans[0], replication, NeutralPolicy(), None)
+    return build_world(sc, sc.plans[0], replication, NeutralPolicy())
 
 
 def add_customers(
@@ -102,7 +103,7 @@ def test_renewal_churn_follows_the_formula(health: float, discount: float) -> No
     n = 4000
     add_customers(w, n, health=health, discount=discount, end_month=1)
     to_month(w, 1)
-    cd.renewals(w, 1)
+    w.renewals.renewals(1)
     churned = sum(1 for e in w.ledger.events if e.kind == "arr_churn")
     cc = sc.company.customers
     inc = discount / (1 - discount) if discount >= cc.deep_discount else 0.0
@@ -140,7 +141,7 @@ def test_deep_discount_not_repeated_erodes_or_uplifts_price() -> None:
     w = make_world(sc)
     add_customers(w, 500, health=0.5, discount=0.3, arr_cents=700_000)
     to_month(w, 1)
-    cd.renewals(w, 1)
+    w.renewals.renewals(1)
     ev = w.ledger.events
     up = [e for e in ev if e.kind == "arr_expansion"]
     cut = [e for e in ev if e.kind == "arr_price_erosion"]
@@ -158,7 +159,7 @@ def test_unused_commitment_becomes_contraction_at_renewal() -> None:
     idx = add_customers(w, 10)
     w.book.usage[idx] = 0.8
     to_month(w, 1)
-    cd.renewals(w, 1)
+    w.renewals.renewals(1)
     con = [e for e in w.ledger.events if e.kind == "arr_contraction"]
     assert len(con) == 10 and all(e.amount == pytest.approx(-2000.0) for e in con)
 
@@ -177,7 +178,7 @@ def test_projects_wait_when_every_consultant_is_busy() -> None:
     )
     w = make_world(sc)
     idx = add_customers(w, 3)
-    w.book.status[idx] = cd.IMPLEMENTING
+    w.book.status[idx] = IMPLEMENTING
     w.book.cohort_day[idx] = 0.0
     for i in idx.tolist():
         w.implementation.start(i, _lead())  # impl_std = shape -> duration = implementation_days exactly
@@ -192,7 +193,7 @@ def test_more_slots_remove_the_wait() -> None:
     sc = quiet(company__consultants__headcount=3, company__consultants__concurrent_projects=1)
     w = make_world(sc)
     idx = add_customers(w, 3)
-    w.book.status[idx] = cd.IMPLEMENTING
+    w.book.status[idx] = IMPLEMENTING
     for i in idx.tolist():
         w.implementation.start(i, _lead())
     w.env.run(until=100.0)
@@ -208,9 +209,9 @@ def test_promoters_refer_leads_at_the_configured_rate() -> None:
     idx = add_customers(w, n, health=0.9, end_month=99)
     add_customers(w, 1000, health=0.6, end_month=99)  # passives: never refer
     arrived: list[Lead] = []
-    w.sales.receive = arrived.append  # type: ignore[method-assign]
+    w.market.to_sales = arrived.append  # the AEs' inbox
     to_month(w, 1)
-    cd.monthly_update(w, 1)
+    w.accounts.month(1)
     dt = float(w.calendar.month_starts[1] - w.calendar.month_starts[0])
     refs = [e for e in w.ledger.events if e.kind == "referral"]
     expected = n * rate * dt / 365.25
@@ -231,9 +232,9 @@ def test_champion_moves_shock_health_and_bring_a_warm_lead() -> None:
     n = 4000
     add_customers(w, n, health=0.7, end_month=99)
     arrived: list[Lead] = []
-    w.sales.receive = arrived.append  # type: ignore[method-assign]
+    w.market.to_sales = arrived.append  # the AEs' inbox
     to_month(w, 1)
-    cd.monthly_update(w, 1)
+    w.accounts.month(1)
     moves = [e for e in w.ledger.events if e.kind == "champion_move"]
     dt = float(w.calendar.month_starts[1] - w.calendar.month_starts[0])
     assert binomial_ok(len(moves), n, 1 - math.exp(-dt / (365.25 * 0.5)))
@@ -252,7 +253,7 @@ def test_ticket_rate_scales_with_one_over_product_quality(quality: float) -> Non
     n = 2000
     add_customers(w, n, end_month=99)
     to_month(w, 1)
-    cd.monthly_update(w, 1)
+    w.accounts.month(1)
     tickets = [e for e in w.ledger.events if e.kind == "tickets"]
     assert len(tickets) == 1  # aggregated per month for the product team
     dt = float(w.calendar.month_starts[1] - w.calendar.month_starts[0])
@@ -263,7 +264,7 @@ def test_ticket_rate_scales_with_one_over_product_quality(quality: float) -> Non
 def test_poisson_inversion_matches_the_poisson_mean_and_variance() -> None:
     rng = stream(1, 0, "test.poisson")
     u = rng.random(200_000)
-    k = cd.poisson_inv(u, np.full(u.shape, 2.5))
+    k = poisson_inv(u, np.full(u.shape, 2.5))
     assert k.mean() == pytest.approx(2.5, abs=0.03)
     assert k.var() == pytest.approx(2.5, abs=0.06)
 
@@ -272,7 +273,7 @@ def test_poisson_inversion_matches_the_poisson_mean_and_variance() -> None:
 def test_books_are_assigned_by_segment_then_capacity() -> None:
     sc = tiny(company__csms__headcount=6, company__csms__max_accounts=30)
     w = make_world(sc)
-    w._seed_customers()
+    w.customers.seed(w.deal_terms.neutral_terms[0], w.sales.person)
     pools = w.cs.segment_of
     assert sorted(set(pools.tolist())) == [0, 1, 2]  # every segment gets a CSM
     b = w.book
@@ -291,11 +292,11 @@ def test_waiting_for_go_live_costs_health() -> None:
     sc = quiet(company__customers__health_per_wait_month=0.03)
     w = make_world(sc)
     idx = add_customers(w, 2, health=0.6)
-    w.book.status[idx] = cd.IMPLEMENTING
+    w.book.status[idx] = IMPLEMENTING
     w.book.cohort_day[idx] = 0.0
     w.book.promise[idx] = [0.0, 1.0]
     to_month(w, 3)
-    cd.monthly_update(w, 3)
+    w.accounts.month(3)
     d = sc.company.segments.smb.implementation_days
     excess = float(w.calendar.month_starts[3]) - d
     gap = 0.5 * sc.behaviour.ae.promise_health_gap
@@ -314,7 +315,7 @@ def test_marketing_volume_thins_one_common_lead_stream() -> None:
         def choose(self, decision: Decision, u: float) -> int:
             return self.pick if decision.kind == "marketing_volume" else decision.neutral
 
-    from sim.world import simulate
+    from sim.replication import simulate
 
     sc = tiny(
         company__segments__smb__leads_per_month=60.0,
@@ -347,7 +348,7 @@ class _Timing(NeutralPolicy):
 
 
 def test_pulling_in_and_pushing_move_closes_to_the_quarter_edges() -> None:
-    from sim.world import simulate
+    from sim.replication import simulate
 
     sc = tiny(company__segments__smb__leads_per_month=40.0)
     from sim.time.calendar import Calendar
@@ -387,7 +388,7 @@ def test_deal_term_options_describe_the_deal_in_measure_vocabulary() -> None:
     ):
         comps.append({"name": name, "measure": measure, "rates": [{"from_attainment": 0, "rate": 0.01}]})
     sc = Scenario.model_validate(data)
-    w = make_world(sc)
+    w = build_world(sc, sc.plans[0], 0)  # the incentive policy: it reads every measure the plan pays on
     st = w.sales
     lead = Lead(1, 2, 0.7, 30000.0, 2.0, 4.0, 0.0, [0.5] * N_UNIFORMS)  # mid-market referral lead
     tables = st.deal_terms.lead_tables([lead], np.array([st.person[0]]), 0.0)

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 from world_fixtures import tiny
 
+from sim.replication import simulate
 from sim.scenario.experiment import METRICS
-from sim.world import NeutralPolicy, ReplicationResult, simulate
+from sim.world import NeutralPolicy, ReplicationResult
 
 
 @pytest.fixture(scope="module")

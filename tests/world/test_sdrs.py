@@ -20,12 +20,12 @@ from sim.decisions import Decision
 from sim.ledger import Event
 from sim.plans import compute_payouts
 from sim.plans.measures import credits_of
+from sim.replication import build_world, simulate
 from sim.scenario import Scenario
 from sim.scenario.plans import PlanDesign
 from sim.scenario.working_days import WorkingDays
 from sim.time.calendar import Calendar
-from sim.world import NeutralPolicy, ReplicationResult, simulate
-from sim.world.model import World
+from sim.world import NeutralPolicy, ReplicationResult
 
 SDR_BASE = {"base_salary_annual_usd": 50000, "target_variable_annual_usd": 30000}
 
@@ -205,7 +205,7 @@ def test_handoff_end_to_end_reaches_the_originators_pay() -> None:
     # SDRs source only the sources they work
     assert {e.source for e in sdr_bookings} <= {"outbound", "marketing"}
     assert all(e.sdr == -1 for e in r.ledger if e.kind == "booking" and e.deal_kind != "new")
-    start = float(World(sc, sc.plans[0], 0, NeutralPolicy(), None).measure_start)
+    start = float(build_world(sc, sc.plans[0], 0, NeutralPolicy()).clock.measure_start)
     sdrs = sorted({e.person for e in r.ledger if e.kind == "hire" and e.role == "sdr"})
     assert len(sdrs) >= 2
     for p in sdrs:
@@ -333,7 +333,7 @@ def test_capacity_limits_the_leads_worked() -> None:
 
 def test_new_sdr_capacity_ramps_linearly() -> None:
     sc = _sdr_scenario({"meeting": _per_meeting(200.0)}, {"max_open_leads": 10, "ramp_months": 2})
-    w = World(sc, sc.plans[0], 0, NeutralPolicy(), None)
+    w = build_world(sc, sc.plans[0], 0, NeutralPolicy())
     team = w.sdrs
     team._backfill(0)  # a new hire starts with one slot
     assert team.cap[0] == 1 and team.free[0] == 1
@@ -457,9 +457,9 @@ def test_sdrs_work_leads_on_their_working_days() -> None:
     on.company.working_days = WorkingDays.model_validate(
         {"holidays": {"yearly": ["01-01", "12-25"]}, "vacation_days_per_year": 20}
     )
-    world = World(on, on.plans[0], 0, NeutralPolicy(), None, keep_ledger=True)
+    world = build_world(on, on.plans[0], 0, NeutralPolicy())
     world.run()
-    wd = world.workdays
+    wd = world.clock.workdays
     assert wd is not None
     meetings = [e for e in world.ledger.events if e.kind == "meeting"]
     assert len(meetings) > 20
