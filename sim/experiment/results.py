@@ -44,6 +44,8 @@ from sim.world.result import ReplicationResult
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+    from sim.experiment.decide import Decision
+
 KEY_METRICS: tuple[str, ...] = ("grr", "nrr", "new_arr", "payout_cost", "cost_of_sales")
 """Metrics shown in the terminal summary."""
 
@@ -373,6 +375,17 @@ class Results:
         return stats.compare(
             self.replications, self.plans, self.baseline, metrics, confidence or self.confidence
         )
+
+    def decision(self, objective: str | None = None) -> Decision:
+        """Trade-offs, frontier, probability best and verdicts (:mod:`sim.experiment.decide`)."""
+        from sim.experiment.decide import Decision
+
+        return Decision(self, objective)
+
+    def _repr_html_(self) -> str:
+        from sim.report.notebook import results_html
+
+        return results_html(self)
 
     def __repr__(self) -> str:
         n = self.replications.groupby("plan").size().to_dict() if len(self.replications) else {}

@@ -46,6 +46,9 @@ class Experiment(StrictModel):
     precision: dict[str, Positive] = Field(default_factory=dict)
     """Target half-width of the paired difference vs baseline, per metric (e.g. nrr: 0.005)."""
     confidence: float = Field(default=0.95, gt=0.5, lt=1.0)
+    objective: str = "nrr"
+    """Metric the decision ranks plans on (the probability each plan is best; higher is better
+    except for costs, churn and discounts: ``docs/metrics.md``, "Decision quantities")."""
     common_random_numbers: bool = True
     """Test-only switch: False gives each plan its own streams (for A/A coverage tests)."""
 
@@ -56,6 +59,8 @@ class Experiment(StrictModel):
                 f"{PATH_MARK}max_replications: expected >= replications ({self.replications}), found "
                 f"{self.max_replications}"
             )
+        if self.objective not in METRICS:
+            raise ValueError(f"{PATH_MARK}objective: unknown metric; valid: {', '.join(METRICS)}")
         unknown = sorted(set(self.precision) - set(METRICS))
         if unknown:
             raise ValueError(
