@@ -264,7 +264,7 @@ def timeseries_table(results: Iterable[ReplicationResult], plans: Sequence[str])
     return pd.concat(frames, ignore_index=True)
 
 
-DETAIL_KINDS: tuple[str, ...] = ("distributions", "payouts", "people_pay", "timeseries")
+DETAIL_KINDS: tuple[str, ...] = ("distributions", "payouts", "people_pay", "people", "timeseries")
 
 
 def details_table(results: Iterable[ReplicationResult], plans: Sequence[str]) -> pd.DataFrame:

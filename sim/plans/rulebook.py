@@ -117,7 +117,7 @@ class Rulebook:
             row[RI_QSLOT] = mslot[MEASURE[rp.quota.measure]] if rp.quota is not None else -1
             row[RI_MSLOT] = mslot[MEASURE[comp.measure]]
             row[RI_TRIGGER] = KIND[trigger] if trigger is not None else -1
-            row[RI_CAP] = int(comp.cap_per_period_usd is not None)
+            row[RI_CAP] = int(rule.cap is not None)
             row[RI_CB] = int(cb is not None)
             if cb is not None:
                 row[RI_CB_CHURN] = int("churn" in cb.triggers)
@@ -128,7 +128,7 @@ class Rulebook:
             row[RI_CLOSES] = int(closes) | (2 * int(threshold))
             f = rf[g]
             f[RF_QUOTA] = rule.quota
-            f[RF_CAP] = comp.cap_per_period_usd if comp.cap_per_period_usd is not None else math.inf
+            f[RF_CAP] = rule.cap if rule.cap is not None else math.inf
             f[RF_THRESHOLD] = comp.threshold_attainment
             f[RF_SUCCESS_DAYS] = comp.success_days
             f[RF_CB_SHARE] = cb.share if cb is not None else 0.0

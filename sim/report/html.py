@@ -607,10 +607,11 @@ def _people(page: Page, top: int = 5) -> None:
         return
     page.add(
         '<p class="explain">Each person\'s variable pay per year under a plan minus their pay under the '
-        "baseline in the same replication (common random numbers give the same people, leads and "
-        "customers in replication k of every plan; a person paid nothing under one plan counts as "
-        "$0). Person ids are positions in the simulated team (role:number), averaged over "
-        "replications.</p>"
+        "baseline in the same replication, for the same people: everyone on staff at the start "
+        "(common random numbers give them the same ids in replication k of every plan; people hired "
+        "later differ between plans and are left out). Someone who left, or earned no variable pay, "
+        "counts as $0 for the rest of the horizon. Person ids are positions in the simulated team "
+        "(role:number); the lists average each person over every replication.</p>"
     )
     page.figure("winners-losers", "Distribution of per-person pay changes vs the baseline.")
     try:
@@ -669,6 +670,8 @@ def _people(page: Page, top: int = 5) -> None:
             )
             .reset_index()
         )
+        # a mean over one replication is not a finding: only people seen in every replication
+        per = per[per["n"] >= sub["replication"].nunique()]
         per = per.sort_values(["change", "person"], ascending=[False, True])
         win = per[per["change"] > 0.5].head(top)
         lose = per[per["change"] < -0.5].sort_values(["change", "person"]).head(top)

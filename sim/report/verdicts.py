@@ -128,4 +128,3 @@ def verdicts(
         text = sentence(plan, baseline, claims, n, per_point)
         out.append(Verdict(plan, tuple(claims), classify(claims), text))
     return out
-

@@ -30,6 +30,7 @@ from sim.rng import Streams
 from sim.scenario.company import SEGMENTS
 from sim.scenario.plans import PlanDesign
 from sim.scenario.schema import Scenario
+from sim.staff_metrics import roster_table, staff_metrics
 from sim.time.calendar import DAYS_PER_YEAR, Calendar
 from sim.time.workdays import WorkCalendar
 from sim.world import customers as cust_dyn
@@ -538,6 +539,9 @@ def build_result(world: World) -> ReplicationResult:
         },
     )
     metrics = {k: float(v) for k, v in all_metrics(obs, payouts).items()}
+    people_pay = {k: float(v) for k, v in payouts.by_person().items()}
+    roster = world.pay_state.people
+    metrics.update(staff_metrics(roster, people_pay, world.plan, world.measure_start, world.end_day))
     series = timeseries(obs)
     by_month = payouts.by_month()
     series.update(cash_series(obs, payouts))  # billed, cash collected, cash balance (monthly)
@@ -554,7 +558,8 @@ def build_result(world: World) -> ReplicationResult:
         timeseries=series,
         distributions=dists,
         payouts={k: float(v) for k, v in payouts.by_component().items()},
-        people_pay={k: float(v) for k, v in payouts.by_person().items()},
+        people_pay=people_pay,
+        people=roster_table(roster),
     )
 
 
