@@ -1,8 +1,10 @@
 """Pay curves: what a role earns a year at a given quota attainment, priced by the one kernel.
 
-For each component a curve is only defined when pay is a function of attainment: a commission
-read against the role's quota (its credits assumed to track the quota measure, e.g. revenue
-realised equal to bookings), or a bonus (attainment of its ``target_value``). Attainment is
+For each component a curve is only defined when pay is a function of attainment: a bonus
+(attainment of its ``target_value``), or a commission of a role with a quota that pays on the
+quota's measure, or whose rate depends on attainment (tiers, an attainment cap); its credits are
+then assumed to track the quota measure (e.g. revenue realised equal to bookings). A flat rate
+per go-live or per renewal is not a function of attainment and has no curve. Attainment is
 assumed the same in every period of the year. The pay of one period is built the way the
 payout engine builds it, credit by credit through :func:`sim.plans.pricing.commission` and
 :func:`~sim.plans.pricing.threshold_gate` (tiers, decelerators, accelerators, caps, attainment
@@ -28,7 +30,12 @@ OTE_POINTS: tuple[float, ...] = (0.5, 1.0, 1.5, 2.0)
 def on_attainment(role_plan: RolePlan, index: int) -> bool:
     """Whether component ``index`` pays as a function of quota attainment (see the module text)."""
     comp = role_plan.components[index]
-    return comp.kind == "bonus" or (role_plan.quota is not None and comp.measure not in RATIO_MEASURES)
+    if comp.kind == "bonus":
+        return True
+    q = role_plan.quota
+    if q is None or comp.measure in RATIO_MEASURES:
+        return False
+    return comp.measure == q.measure or len(comp.rates) > 1 or comp.cap_attainment is not None
 
 
 def period_pay(rule: Rule, attainment: float) -> float:
@@ -53,7 +60,7 @@ def period_pay(rule: Rule, attainment: float) -> float:
     return total
 
 
-def role_curve(role_plan: RolePlan, attainments: Sequence[float]) -> dict[str, np.ndarray]:
+def role_curve(role_plan: RolePlan, attainments: Sequence[float] | np.ndarray) -> dict[str, np.ndarray]:
     """``component name -> variable pay per year`` at each attainment (components whose pay is
     not a function of attainment are left out)."""
     out: dict[str, np.ndarray] = {}

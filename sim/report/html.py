@@ -21,10 +21,15 @@ from sim.report.data import KEY_METRICS, MissingData, ReportData, load, lookup
 from sim.report.plots import (
     CONDITIONAL_FIGURES,
     FIGURES,
+    INLINE_FIGURES,
     ROLE_LABELS,
     ROLES,
+    decision_figures,
+    draw,
     finite_segments,
-    render,
+    png_bytes,
+    style,
+    svg_text,
     waterfall_table,
 )
 from sim.safetext import safe_text
@@ -35,7 +40,9 @@ PLOTS_DIR = "plots"
 
 SECTIONS: tuple[tuple[str, str], ...] = (
     ("question", "The question"),
+    ("decision", "Decision"),
     ("plans", "Plans"),
+    ("pay", "Pay curves and people"),
     ("metrics", "Key metrics by plan"),
     ("differences", "Differences vs baseline"),
     ("arr", "ARR over time"),
@@ -80,7 +87,11 @@ th:first-child, td:first-child { text-align:left; white-space:nowrap; }
 td.text, th.text { text-align:left; }
 table.full { width:100%; }
 tr.baseline td { background:#fbf7ea; }
-td .ci { display:block; color:var(--muted); font-size:10.5px; white-space:nowrap; }
+td .ci { display:block; color:var(--muted); font-size:10.5px; }
+.nw { white-space:nowrap; }
+table.verdicts td { text-align:left; }
+ul.verdicts li { margin:4px 0; max-width:1100px; }
+figure.svg svg { display:block; width:100%; height:auto; border:1px solid var(--line); border-radius:4px; }
 td.better { color:var(--good); font-weight:600; }
 td.worse { color:var(--bad); font-weight:600; }
 td.sig { font-weight:600; }
@@ -132,9 +143,14 @@ class Page:
         self.add("</section>")
 
     def figure(self, name: str, caption: str) -> bool:
-        """Render a figure, save it under plots/, embed it; a note instead when data is missing."""
+        """Render a figure, save it under plots/, embed it (as a PNG, or for :data:`INLINE_FIGURES`
+        as SVG whose text stays text); a note instead when data is missing."""
+        inline = name in INLINE_FIGURES
         try:
-            png = render(self.data, name)
+            with style():
+                fig = draw(self.data, name)
+                png = png_bytes(fig)
+                svg = svg_text(fig) if inline else ""
         except MissingData as exc:
             self.missing(f"Figure not drawn: {exc}.")
             self.data.note(f"figure {name}: {exc}")
@@ -143,6 +159,10 @@ class Page:
             path = self.plots_dir / f"{name}.png"
             atomic_write_bytes(path, png)
             self.written.append(path)
+        if inline:
+            cap = f"<figcaption>{esc(caption)}</figcaption>"
+            self.add(f'<figure class="svg" id="figure-{name}">{svg}{cap}</figure>')
+            return True
         uri = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
         width = int.from_bytes(png[16:20], "big")  # PNG IHDR: width in pixels
         self.add(
@@ -245,10 +265,24 @@ def plan_rules(plan: PlanDesign) -> str:
 # --- sections --------------------------------------------------------------------------------
 
 
-def _cell(text: str, ci: str | None = None, cls: str = "") -> str:
+def ci_html(text: str) -> str:
+    """An interval's text as HTML that may break only between its two ends (``[a, b]`` or
+    ``a – b``), so a narrow column never splits a number from its unit."""
+    for sep in (", ", " – "):
+        if sep in text:
+            lo, hi = text.split(sep, 1)
+            return f'<span class="nw">{esc(lo + sep.rstrip())}</span> <span class="nw">{esc(hi)}</span>'
+    return f'<span class="nw">{esc(text)}</span>'
+
+
+def cell(text: str, ci: str | None = None, cls: str = "") -> str:
+    """A table cell: the value, its interval below it (muted), an optional class."""
     c = f' class="{cls}"' if cls else ""
-    extra = f'<span class="ci">{esc(ci)}</span>' if ci else ""
+    extra = f'<span class="ci">{ci_html(ci)}</span>' if ci else ""
     return f"<td{c}>{esc(text)}{extra}</td>"
+
+
+_cell = cell
 
 
 def _question(page: Page) -> None:
@@ -627,6 +661,8 @@ def _people(page: Page, top: int = 5) -> None:
             continue
         for role in [r for r in ROLES if r in set(sub["role"])]:
             s = sub[sub["role"] == role]
+            if not (s["value_base"].abs().sum() or s["value_plan"].abs().sum()):
+                continue  # nobody in the role earns variable pay under either plan
             rows.append(
                 [
                     f"<td><b>{esc(plan)}</b></td>",
@@ -827,11 +863,15 @@ def _sdrs(page: Page) -> None:
 
 def build(data: ReportData, plots_dir: Path | None) -> tuple[str, list[Path]]:
     """The report's HTML text and the PNG files written under ``plots_dir`` (none when None)."""
+    from sim.report.decision_html import decision_section, pay_section
+
     page = Page(data, plots_dir)
     sc = data.results.scenario
     for step in (
         _question,
+        decision_section,
         _plans,
+        pay_section,
         _metrics,
         _differences,
         _arr,
@@ -876,7 +916,7 @@ def write_report(folder: str | Path, results: Any = None, *, save_plots: bool = 
     text, written = build(data, plots_dir)
     # A figure that could not be drawn this time must not leave an older PNG behind.
     if plots_dir is not None:
-        for name in (*FIGURES, *CONDITIONAL_FIGURES):
+        for name in (*FIGURES, *CONDITIONAL_FIGURES, *decision_figures()):
             stale = plots_dir / f"{name}.png"
             if stale not in written and stale.exists():
                 stale.unlink()

@@ -1,0 +1,73 @@
+"""New plan rules reach behaviour through the one pricing kernel: an attainment cap changes what
+people do when it changes their pay, and changes nothing when it never binds."""
+
+from __future__ import annotations
+
+import pytest
+
+from sim.scenario import Scenario, load_scenario_text
+from sim.world import simulate
+
+SMALL = """
+extends: base-company.yaml
+name: plan-features
+company:
+  horizon_years: 1
+  warmup_years: 0.25
+  segments:
+    smb: {starting_customers: 200, leads_per_month: 40}
+    mid_market: {starting_customers: 80, leads_per_month: 16}
+    enterprise: {starting_customers: 20, leads_per_month: 3}
+  reps: {headcount: 6}
+  csms: {headcount: 3}
+  consultants: {headcount: 2}
+behaviour:
+  # quitting responds to the level of pay; off, so that only decisions can tell the plans apart
+  ae: {pay_attrition_sensitivity: 0.0}
+plans:
+  - name: accelerated
+    based_on: conventional
+    ae:
+      quota: {measure: bookings_acv, annual_amount: 400000}
+      components:
+        - name: commission
+          measure: bookings_acv
+          rates: [{from_attainment: 0.0, rate: 0.10}, {from_attainment: 1.0, rate: 0.30}]
+  - name: capped-never-binds
+    based_on: accelerated
+    ae:
+      components:
+        - name: commission
+          measure: bookings_acv
+          cap_attainment: 1000.0
+          cap_share_of_ote: 1000.0
+          rates: [{from_attainment: 0.0, rate: 0.10}, {from_attainment: 1.0, rate: 0.30}]
+  - name: capped-at-quota
+    based_on: accelerated
+    ae:
+      components:
+        - name: commission
+          measure: bookings_acv
+          cap_attainment: 1.0
+          rates: [{from_attainment: 0.0, rate: 0.10}, {from_attainment: 1.0, rate: 0.30}]
+experiment: {seed: 11, baseline_plan: accelerated}
+"""
+
+
+@pytest.fixture(scope="module")
+def features(repo_root) -> Scenario:  # type: ignore[no-untyped-def]
+    return load_scenario_text(SMALL, name="plan-features", base_dir=repo_root / "scenarios")
+
+
+def test_a_cap_that_never_binds_changes_nothing(features: Scenario) -> None:
+    a = simulate(features, "accelerated", 0, keep_ledger=True)
+    b = simulate(features, "capped-never-binds", 0, keep_ledger=True)
+    assert a.ledger == b.ledger
+    assert a.metrics["payout_cost"] == b.metrics["payout_cost"]
+
+
+def test_an_attainment_cap_at_quota_changes_pay_and_behaviour(features: Scenario) -> None:
+    a = simulate(features, "accelerated", 0, keep_ledger=True)
+    b = simulate(features, "capped-at-quota", 0, keep_ledger=True)
+    assert b.metrics["payout_cost_ae"] < a.metrics["payout_cost_ae"]  # pay above quota is gone
+    assert a.ledger != b.ledger  # and AEs decide differently: their valuation uses the same kernel
