@@ -91,6 +91,7 @@ def run(
     scheduler: str | None = None,
     out: str | Path | None = None,
     resume: bool = False,
+    force: bool = False,
     quiet: bool = False,
     set: Mapping[str, Any] | None = None,
     replicate: str | ReplicationFn | None = None,
@@ -105,7 +106,9 @@ def run(
     neither: the scenario's own settings. ``seed`` sets the scenario seed. The backend and workers
     default to the command line's (``process``, one worker per core); progress shows as a bar (in a
     notebook, an HTML bar updated in place) unless ``quiet``. ``out`` writes a results folder
-    (nothing is written without it). ``replicate`` replaces the world's ``simulate`` (tests).
+    (nothing is written without it); ``resume`` continues an interrupted run there, ``force``
+    starts over in a folder that holds an earlier run (as ``--resume`` and ``--force``).
+    ``replicate`` replaces the world's ``simulate`` (tests).
     Replications that raise are listed in ``Results.failures`` with a warning.
     """
     mapping: dict[str, Any] = dict(set or {})
@@ -119,6 +122,7 @@ def run(
         scheduler=scheduler,
         out=out,
         resume=resume,
+        force=force,
         progress=make_progress(quiet),
         command=["sim.run"],
     )

@@ -139,8 +139,12 @@ def git_commit() -> str | None:
     """The git commit of the code that runs: ``git rev-parse HEAD`` of the repository holding the
     package (an editable install or a checkout), else of the folder pip installed it from (a
     ``pip install .`` from a clone records that folder, or a VCS commit, in ``direct_url.json``)."""
-    package_dir = Path(__file__).resolve().parents[1]
-    origin = _install_origin()
+    return code_commit(Path(__file__).resolve().parents[1], _install_origin())
+
+
+def code_commit(package_dir: Path, origin: Path | str | None) -> str | None:
+    """The commit of the package at ``package_dir`` (a repository's ``sim/``), else of the folder
+    it was installed from (``origin``: a folder, or the commit id of a VCS install)."""
     if isinstance(origin, str):
         return origin
     for folder in (package_dir.parent, origin):
