@@ -46,6 +46,7 @@ TABLE_COLUMNS = [
     "payout_share_low",
     "payout_share_high",
     "probability_best",
+    "rank",
     "plan_class",
 ]
 
@@ -102,7 +103,8 @@ class Decision:
 
     def table(self) -> pd.DataFrame:
         """One row per plan: paired NRR and payout differences, the trade-off ratios, payout share
-        of bookings, the probability of being best on the objective and the verdict's class."""
+        of bookings, the probability of being best on the objective, the plan's rank by it and the
+        verdict's class."""
         comp = {(str(x["plan"]), str(x["metric"])): x for x in self.comparison.to_dict("records")}
         ratios = {(str(x["plan"]), str(x["quantity"])): x for x in self.trade_offs.to_dict("records")}
         share = {str(x["plan"]): x for x in self.payout_share.to_dict("records")}
@@ -126,9 +128,13 @@ class Decision:
             row["payout_share_low"] = s.get("ci_low", float("nan"))
             row["payout_share_high"] = s.get("ci_high", float("nan"))
             row["probability_best"] = best.get(plan, float("nan"))
+            row["rank"] = float("nan")
             row["plan_class"] = "baseline" if plan == self.results.baseline else classes.get(plan, "")
             rows.append(row)
-        return pd.DataFrame(rows, columns=TABLE_COLUMNS)
+        table = pd.DataFrame(rows, columns=TABLE_COLUMNS)
+        # the ranking on the objective: 1 = the most likely best (ties share a rank)
+        table["rank"] = table["probability_best"].rank(ascending=False, method="min")
+        return table
 
     def _repr_html_(self) -> str:
         from sim.report.notebook import decision_html

@@ -61,6 +61,10 @@ def _ratio(r: dict[str, Any], name: str, money: bool, base: bool) -> tuple[str, 
     return (f(est), _range(f, float(r[f"{name}_low"]), float(r[f"{name}_high"])))
 
 
+def _rank(rank: float) -> str:
+    return f"rank {rank:.0f}" if math.isfinite(rank) else ""
+
+
 def _diff(r: dict[str, Any], key: str, f: Format, base: bool) -> tuple[str, str]:
     if base:
         return ("–", "")
@@ -110,7 +114,7 @@ def decision_cells(decision: Decision) -> DecisionCells:
                     fmt.pct(float(r["payout_share"])),
                     _range(fmt.pct, float(r["payout_share_low"]), float(r["payout_share_high"])),
                 ),
-                (fmt.pct(p, 0) if math.isfinite(p) else "–", ""),
+                (fmt.pct(p, 0) if math.isfinite(p) else "–", _rank(float(r["rank"]))),
                 ("baseline" if base else str(r["plan_class"]), ""),
             ]
         )
@@ -120,7 +124,8 @@ def decision_cells(decision: Decision) -> DecisionCells:
         "intervals (Bonferroni-adjusted for several plans). Ratios: the mean payout difference per "
         f"unit of outcome difference, intervals by the {DELTA_METHOD}. Payout / bookings: variable "
         f"pay over sales bookings (new, upsell, cross-sell). P(best): share of {BOOTSTRAP_DRAWS:,} paired "
-        f"bootstrap resamples of the replications in which the plan has the best mean {objective}.",
+        f"bootstrap resamples of the replications in which the plan has the best mean {objective} "
+        "(rank 1: the most likely best).",
     ]
     if undefined:
         notes.append(

@@ -11,6 +11,8 @@ from scipy import stats as sps
 
 from sim.experiment import decision as dc
 
+ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
+
 
 def _table(values: dict[str, dict[str, list[float]]]) -> pd.DataFrame:
     """A replications table from ``{plan: {metric: [values by replication]}}``."""
@@ -147,3 +149,28 @@ def test_frontier_marks_dominated_plans() -> None:
     assert not f.loc["dear-good", "dominated"]  # costs more, retains more: on the frontier
     assert f.loc["cheap-good", "cost_diff"] == pytest.approx(-20.0)
     assert f.loc["cheap-good", "outcome_diff"] == pytest.approx(0.02)
+
+
+def test_the_decision_table_ranks_plans_by_the_probability_of_being_best() -> None:
+    import sim
+    from sim.scenario import load_scenario_text
+
+    scenario = load_scenario_text(
+        "extends: base-company.yaml\nname: r\nplans:\n  - {name: a, based_on: conventional}\n"
+        "  - {name: b, based_on: conventional}\n  - {name: c, based_on: conventional}\n"
+        "experiment: {baseline_plan: a}\n",
+        "r.yaml",
+        base_dir=ROOT / "scenarios",
+    )
+    noise = [0.0, 0.01, -0.01, 0.004, -0.002, 0.006]
+    reps = _table(
+        {
+            "a": {"nrr": [1.00 + x for x in noise], "payout_cost": [100.0] * 6},
+            "b": {"nrr": [1.03 + x for x in noise], "payout_cost": [110.0] * 6},
+            "c": {"nrr": [1.01 + x for x in noise], "payout_cost": [90.0] * 6},
+        }
+    )
+    table = sim.Results(scenario, reps).decision().table().set_index("plan")
+    assert table["rank"].to_dict() == {"b": 1.0, "a": 2.0, "c": 2.0}  # a and c never best: tied
+    assert table.loc["b", "probability_best"] == 1.0
+    assert table.loc["c", "plan_class"] == "dominates"  # better NRR at lower payout
