@@ -127,6 +127,12 @@ def decision_cells(decision: Decision) -> DecisionCells:
         f"bootstrap resamples of the replications in which the plan has the best mean {objective} "
         "(rank 1: the most likely best).",
     ]
+    notes.append(
+        "Reading a ratio: positive is the extra payout per unit of extra outcome (or, when both "
+        "differences are negative, the payout saved per unit of outcome given up); negative is payout "
+        "saved while the outcome improves (or extra payout for a worse outcome). The Δ columns and "
+        "the verdict say which."
+    )
     if undefined:
         notes.append(
             "¹ n/a: the outcome's paired difference is not significant (its interval includes zero), "
