@@ -230,6 +230,10 @@ def _component_words(c: Component) -> str:
         parts.append(f"clawback {fmt.pct(c.clawback.share, 0)} within {c.clawback.window_days:g} days")
     if c.cap_per_period_usd:
         parts.append(f"cap {fmt.money(c.cap_per_period_usd)}/period")
+    if c.cap_share_of_ote:
+        parts.append(f"cap {fmt.pct(c.cap_share_of_ote, 0)} of OTE")
+    if c.cap_attainment:
+        parts.append(f"no pay beyond {fmt.pct(c.cap_attainment, 0)} attainment")
     return ", ".join(parts)
 
 
@@ -250,9 +254,15 @@ def plan_rules(plan: PlanDesign) -> str:
     """A short HTML summary of a plan's rules (roles with variable pay, crediting)."""
     lines = [w for role in ROLES if (w := _role_words(role, getattr(plan, role))) is not None]
     cr = plan.crediting
+
+    def credited(kind: str) -> str:
+        roles = getattr(cr, kind)
+        shares = getattr(cr, f"{kind}_shares")
+        return ", ".join(r + (f" ({fmt.pct(cr.share(kind, r), 0)})" if r in shares else "") for r in roles)
+
     lines.append(
-        f"<b>Crediting</b>: upsell → {esc(', '.join(cr.upsell) or 'nobody')}; "
-        f"cross-sell → {esc(', '.join(cr.cross_sell) or 'nobody')}"
+        f"<b>Crediting</b>: upsell → {esc(credited('upsell') or 'nobody')}; "
+        f"cross-sell → {esc(credited('cross_sell') or 'nobody')}"
     )
     if cr.handoff.fee_usd or cr.handoff.credit_bookings:
         lines.append(

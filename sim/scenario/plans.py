@@ -18,6 +18,9 @@ from sim.vocabulary import MEASURES, ROLES, CreditRole, Measure, Period, Role, S
 
 __all__ = ["MEASURES", "ROLES", "CreditRole", "Measure", "Period", "PlanDesign", "Role", "SpiffEvent"]
 
+SHARE_SCALE = 1_000_000
+"""Split-credit shares are kept to a millionth (the payout engine's tables hold them as integers)."""
+
 PayTiming = Literal["on_booking", "at_go_live", "on_revenue", "on_cash", "at_renewal", "after_success"]
 ClawbackTrigger = Literal["churn", "non_payment", "failed_implementation"]
 
@@ -236,6 +239,12 @@ class Crediting(StrictModel):
     """Roles credited (and paid) for upsell deals; both roles = paying twice."""
     cross_sell: list[CreditRole] = Field(default_factory=_ae_only)
     """Roles credited (and paid) for cross-sell deals; both roles = paying twice."""
+    upsell_shares: dict[CreditRole, Fraction] = Field(default_factory=dict)
+    """Split credit: the share of an upsell deal's amount credited to each role listed in
+    ``upsell`` (e.g. ``{ae: 0.5, csm: 0.5}``; to a millionth); a role not named is credited in
+    full. Shares need not sum to 1 (an overlay credits both in full)."""
+    cross_sell_shares: dict[CreditRole, Fraction] = Field(default_factory=dict)
+    """Split credit of cross-sell deals, as ``upsell_shares``."""
     handoff: Handoff = Field(default_factory=lambda: Handoff())
     """SDR hand-offs: a fee per accepted meeting and/or bookings credit to the originating SDR."""
 
@@ -247,6 +256,27 @@ class Crediting(StrictModel):
         if not v:
             raise ValueError("someone must work these deals: list ae, csm or both")
         return v
+
+    @model_validator(mode="after")
+    def _shares_of_credited_roles(self) -> Crediting:
+        for kind in ("upsell", "cross_sell"):
+            credited = getattr(self, kind)
+            for role in getattr(self, f"{kind}_shares"):
+                if role not in credited:
+                    raise ValueError(
+                        f"@{kind}_shares.{role}: {role} is not credited for {kind.replace('_', '-')} deals "
+                        f"(crediting.{kind}: {', '.join(credited)})"
+                    )
+        return self
+
+    def share(self, kind: str, role: str) -> float:
+        """The share of a ``kind`` deal (upsell, cross_sell) credited to ``role``: 0 when the role
+        is not credited, its split share (to a millionth) or 1. The payout engine and the world's
+        valuation of expansion work both read it here."""
+        if role not in getattr(self, kind):
+            return 0.0
+        share = getattr(self, f"{kind}_shares").get(role, 1.0)
+        return round(share * SHARE_SCALE) / SHARE_SCALE
 
 
 class PlanDesign(StrictModel):

@@ -123,6 +123,12 @@ class World:
             "upsell": tuple(plan.crediting.upsell),
             "cross_sell": tuple(plan.crediting.cross_sell),
         }
+        self.credit_share: dict[tuple[str, str], float] = {
+            (kind, role): plan.crediting.share(kind, role)
+            for kind in self.crediting
+            for role in ("ae", "csm")
+        }
+        """Split credit of expansion deals by (kind, role): what a CSM's expansion work is worth to them."""
         self.expansion_rate_mult = {
             k: (c.deals.expansion_rate_with_ae if "ae" in v else 1.0) for k, v in self.crediting.items()
         }

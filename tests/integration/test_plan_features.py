@@ -71,3 +71,57 @@ def test_an_attainment_cap_at_quota_changes_pay_and_behaviour(features: Scenario
     b = simulate(features, "capped-at-quota", 0, keep_ledger=True)
     assert b.metrics["payout_cost_ae"] < a.metrics["payout_cost_ae"]  # pay above quota is gone
     assert a.ledger != b.ledger  # and AEs decide differently: their valuation uses the same kernel
+
+
+SPLIT = """
+extends: base-company.yaml
+name: split-credit
+company:
+  horizon_years: 1
+  warmup_years: 0.25
+  segments:
+    smb: {starting_customers: 200, leads_per_month: 30}
+    mid_market: {starting_customers: 80, leads_per_month: 12}
+    enterprise: {starting_customers: 20, leads_per_month: 2}
+  reps: {headcount: 6}
+  csms: {headcount: 3}
+  consultants: {headcount: 2}
+behaviour:
+  ae: {pay_attrition_sensitivity: 0.0}
+plans:
+  - name: full
+    based_on: conventional
+    csm:
+      base_salary_annual_usd: 85000
+      target_variable_annual_usd: 15000
+      components:
+        - {name: cross-sell commission, measure: cross_sell_acv, rates: [{from_attainment: 0.0, rate: 0.05}]}
+    crediting: {upsell: [ae, csm], cross_sell: [ae, csm]}
+  - name: csm-share
+    based_on: full
+    crediting: {cross_sell_shares: {csm: 0.2}}
+  - name: ae-share
+    based_on: full
+    crediting: {cross_sell_shares: {ae: 0.2}}
+experiment: {seed: 5, baseline_plan: full}
+"""
+
+
+@pytest.fixture(scope="module")
+def split(repo_root) -> Scenario:  # type: ignore[no-untyped-def]
+    return load_scenario_text(SPLIT, name="split-credit", base_dir=repo_root / "scenarios")
+
+
+def test_a_split_changes_the_work_of_the_role_whose_pay_it_changes(split: Scenario) -> None:
+    full = simulate(split, "full", 0, keep_ledger=True)
+    csm = simulate(split, "csm-share", 0, keep_ledger=True)
+    assert csm.metrics["payout_cost_csm"] < full.metrics["payout_cost_csm"]
+    assert full.ledger != csm.ledger  # CSMs value cross-sell work at a fifth: they spend time elsewhere
+
+
+def test_a_split_of_another_roles_credit_leaves_the_work_alone(split: Scenario) -> None:
+    # AEs make no choice that their cross-sell share prices (and their quitting is switched off)
+    full = simulate(split, "full", 0, keep_ledger=True)
+    ae = simulate(split, "ae-share", 0, keep_ledger=True)
+    assert ae.metrics["payout_cost_ae"] < full.metrics["payout_cost_ae"]
+    assert full.ledger == ae.ledger
