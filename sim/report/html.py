@@ -234,6 +234,10 @@ def _component_words(c: Component) -> str:
         parts.append(f"cap {fmt.pct(c.cap_share_of_ote, 0)} of OTE")
     if c.cap_attainment:
         parts.append(f"no pay beyond {fmt.pct(c.cap_attainment, 0)} attainment")
+    if c.multi_year is not None:
+        my = c.multi_year
+        share = fmt.pct(my.later_year_share, 0)
+        parts.append(f"later contract years at {share}, up to {my.max_years:g} years")
     return ", ".join(parts)
 
 

@@ -18,6 +18,8 @@ from sim.vocabulary import MEASURES, ROLES, CreditRole, Measure, Period, Role, S
 
 __all__ = ["MEASURES", "ROLES", "CreditRole", "Measure", "Period", "PlanDesign", "Role", "SpiffEvent"]
 
+BOOKING_MEASURES: tuple[str, ...] = ("bookings_acv", "new_logo_acv", "upsell_acv", "cross_sell_acv")
+"""Measures credited by a signed deal (a booking), which knows its contract term."""
 SHARE_SCALE = 1_000_000
 """Split-credit shares are kept to a millionth (the payout engine's tables hold them as integers)."""
 
@@ -63,6 +65,18 @@ class DiscountBand(StrictModel):
     """Deals discounted up to this fraction (and above the previous band's) fall in this band."""
     multiplier: NonNegative
     """Factor on the commission rate for deals in this band (beyond every band: 0)."""
+
+
+class MultiYear(StrictModel):
+    """Multi-year / total-contract-value rule of a commission on bookings: contract years beyond
+    the first also pay, at a share of the first year's pay (quota attainment still counts the
+    first-year ACV)."""
+
+    later_year_share: Fraction = 1.0
+    """Pay earned per contract year beyond the first, as a share of the first year's (1 = paid on
+    total contract value)."""
+    max_years: Positive = 3.0
+    """Contract years counted at most (the TCV cap)."""
 
 
 class Clawback(StrictModel):
@@ -122,6 +136,8 @@ class Component(StrictModel):
     stops pay at 200% of quota. Needs a quota; a bonus is capped by its curve's last point."""
     discount_bands: list[DiscountBand] = Field(default_factory=list)
     """Discount-linked rates: the rate is multiplied by the first band covering a deal's discount."""
+    multi_year: MultiYear | None = None
+    """Commission on bookings: pay on contract years beyond the first (TCV rules)."""
     clawback: Clawback | None = None
     """Pay returned when a credited customer churns, fails to pay or fails to go live."""
 
@@ -143,6 +159,11 @@ class Component(StrictModel):
                 raise ValueError("@curve: points must have strictly increasing attainment")
         if self.cap_attainment is not None and self.kind == "bonus":
             raise ValueError("@cap_attainment: a bonus is capped by its curve's last point; use the curve")
+        if self.multi_year is not None and (self.kind == "bonus" or self.measure not in BOOKING_MEASURES):
+            raise ValueError(
+                "@multi_year: only a commission on bookings can pay on contract years "
+                f"({', '.join(BOOKING_MEASURES)})"
+            )
         if self.discount_bands:
             ms = [b.max_discount for b in self.discount_bands]
             if any(b <= a for a, b in pairwise(ms)):

@@ -125,3 +125,65 @@ def test_a_split_of_another_roles_credit_leaves_the_work_alone(split: Scenario) 
     ae = simulate(split, "ae-share", 0, keep_ledger=True)
     assert ae.metrics["payout_cost_ae"] < full.metrics["payout_cost_ae"]
     assert full.ledger == ae.ledger
+
+
+MULTI_YEAR = """
+extends: base-company.yaml
+name: multi-year
+company:
+  horizon_years: 1
+  warmup_years: 0.25
+  segments:
+    smb: {starting_customers: 200, leads_per_month: 30}
+    mid_market: {starting_customers: 80, leads_per_month: 12, contract_term_months: 36}
+    enterprise: {starting_customers: 20, leads_per_month: 2, contract_term_months: 36}
+  reps: {headcount: 6}
+  csms: {headcount: 3}
+  consultants: {headcount: 2}
+behaviour:
+  ae: {pay_attrition_sensitivity: 0.0}
+plans:
+  - name: acv
+    based_on: conventional
+    ae:
+      components:
+        - name: commission
+          measure: bookings_acv
+          rates: [{from_attainment: 0.0, rate: 0.10}, {from_attainment: 1.0, rate: 0.15}]
+  - name: tcv
+    based_on: acv
+    ae:
+      components:
+        - name: commission
+          measure: bookings_acv
+          multi_year: {later_year_share: 0.5, max_years: 3}
+          rates: [{from_attainment: 0.0, rate: 0.10}, {from_attainment: 1.0, rate: 0.15}]
+  - name: tcv-one-year
+    based_on: acv
+    ae:
+      components:
+        - name: commission
+          measure: bookings_acv
+          multi_year: {later_year_share: 0.5, max_years: 1}
+          rates: [{from_attainment: 0.0, rate: 0.10}, {from_attainment: 1.0, rate: 0.15}]
+experiment: {seed: 3, baseline_plan: acv}
+"""
+
+
+@pytest.fixture(scope="module")
+def multi_year(repo_root) -> Scenario:  # type: ignore[no-untyped-def]
+    return load_scenario_text(MULTI_YEAR, name="multi-year", base_dir=repo_root / "scenarios")
+
+
+def test_pay_on_contract_years_changes_pay_and_deals(multi_year: Scenario) -> None:
+    acv = simulate(multi_year, "acv", 0, keep_ledger=True)
+    tcv = simulate(multi_year, "tcv", 0, keep_ledger=True)
+    assert tcv.metrics["payout_cost_ae"] > acv.metrics["payout_cost_ae"]
+    assert acv.ledger != tcv.ledger  # AEs value three-year deals at twice the pay: they choose otherwise
+
+
+def test_a_multi_year_rule_that_counts_one_year_changes_nothing(multi_year: Scenario) -> None:
+    acv = simulate(multi_year, "acv", 0, keep_ledger=True)
+    one = simulate(multi_year, "tcv-one-year", 0, keep_ledger=True)
+    assert acv.ledger == one.ledger
+    assert acv.metrics["payout_cost_ae"] == one.metrics["payout_cost_ae"]

@@ -128,3 +128,41 @@ def test_curves_are_monotone_in_attainment() -> None:
     grid = np.linspace(0.0, 2.5, 26)
     (curve,) = role_curve(role([comm(TIERS, cap_attainment=2.0, threshold_attainment=0.3)]), grid).values()
     assert np.all(np.diff(curve) >= -1e-6 * curve.max())
+
+
+@given(st.integers(min_value=0, max_value=120), st.floats(min_value=0.0, max_value=1.0),
+       st.floats(min_value=1.0, max_value=5.0))  # fmt: skip
+def test_multi_year_pays_later_contract_years_at_their_share(
+    term: int, share: float, max_years: float
+) -> None:
+    from sim.plans.pricing import commission_term, term_factor
+
+    rp = role([comm([(0.0, 0.10)], multi_year={"later_year_share": share, "max_years": max_years})])
+    p = Rule.compile(rp, 0).params
+    years = min(term / 12, max_years)
+    expected = 1.0 + share * max(0.0, years - 1.0)
+    assert term_factor(p, float(term)) == pytest.approx(expected)
+    # a 100k booking from zero attainment: 10% of it, times the contract factor
+    assert commission_term(p, 100_000.0, 0.0, 1.0, math.inf, 0.0, float(term)) == pytest.approx(
+        10_000.0 * expected
+    )
+    # without the rule, or for a year's contract, the term changes nothing
+    plain = Rule.compile(role([comm([(0.0, 0.10)])]), 0).params
+    assert commission_term(plain, 100_000.0, 0.0, 1.0, math.inf, 0.0, float(term)) == pytest.approx(10_000.0)
+
+
+def test_multi_year_pay_is_capped_like_any_pay() -> None:
+    from sim.plans.pricing import commission_term
+
+    rp = role([comm([(0.0, 0.10)], multi_year={"later_year_share": 1.0}, cap_per_period_usd=25_000)])
+    p = Rule.compile(rp, 0).params
+    assert commission_term(p, 100_000.0, 0.0, 1.0, 25_000.0, 0.0, 36.0) == pytest.approx(
+        25_000.0
+    )  # not 30,000
+
+
+def test_multi_year_only_on_bookings() -> None:
+    with pytest.raises(ValidationError, match="only a commission on bookings"):
+        role(
+            [{**comm([(0.0, 0.1)]), "measure": "first_year_revenue", "multi_year": {"later_year_share": 0.5}}]
+        )

@@ -72,3 +72,22 @@ def test_shares_name_credited_roles_only_and_are_kept_to_a_millionth() -> None:
     assert c.share("upsell", "ae") == 0.333333
     assert c.share("upsell", "csm") == 1.0
     assert c.share("cross_sell", "csm") == 0.0  # not credited at all
+
+
+def test_the_engine_pays_a_multi_year_booking_on_its_contract_years() -> None:
+    tcv = {
+        **AE,
+        "components": [{**AE["components"][0], "multi_year": {"later_year_share": 0.5, "max_years": 3}}],
+    }
+    p = PlanDesign.model_validate({"name": "t", "ae": tcv})
+    ev = [
+        Event(10, "booking", amount=50_000, deal=1, customer=1, ae=1, deal_kind="new", term_months=36),
+        Event(20, "booking", amount=50_000, deal=2, customer=2, ae=1, deal_kind="new", term_months=12),
+        Event(30, "booking", amount=50_000, deal=3, customer=3, ae=1, deal_kind="new", term_months=60),
+    ]
+    out = compute_payouts(ev, p, CAL, start_day=0, end_day=YEAR)
+    # 10% of 50,000 = 5,000 a year; 3 years: 5,000 x (1 + 0.5 x 2) = 10,000; 1 year: 5,000;
+    # 5 years counted as 3 (max_years): 10,000
+    assert [x.amount for x in out.lines if x.component == "commission"] == pytest.approx(
+        [10_000, 5_000, 10_000]
+    )
