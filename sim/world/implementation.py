@@ -45,6 +45,7 @@ class ImplementationTeam:
         self.neutral = int(np.argmin([abs(s - b.neutral_speed) for s in self.speeds]))
         self.measures = world.role_measures.get("consultant", ())
         self._label_only = tuple(Option(f"speed {s:g}", (), 0.0, s) for s in self.speeds)
+        self._no_outcomes = OptionTable((), np.zeros(len(self.speeds)))
         self._speed = np.array(self.speeds, dtype=float)
         self._quality = np.array([world.expected_quality(s) for s in self.speeds])
         self._fail = np.array([world.failure_probability(s) for s in self.speeds])
@@ -93,13 +94,17 @@ class ImplementationTeam:
         k = int(self.load.argmin())
         consultant = self.people[k]
         self.load[k] += 1
-        table = self._table(cust, wait) if self.measures else None
+        if self.measures:
+            table = self._table(cust, wait)
+            options = table_options(lambda: table, self._labels_by_segment[seg])
+        else:  # the consultant's plan pays on nothing a project earns: no outcome, no effort
+            table, options = self._no_outcomes, self._label_only
         d = Decision(
             "implementation_speed",
             env.now,
             "consultant",
             consultant,
-            self._label_only if table is None else table_options(lambda: table, self._labels_by_segment[seg]),
+            options,
             self.neutral,
             {"segment": float(seg), "customer": float(cust), "wait_days": wait},
             table,

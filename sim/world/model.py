@@ -168,6 +168,8 @@ class World:
         self.active_counts: list[int] = []
         """Customers with ARR at each month start 0..total_months (warm-up included)."""
         self.decisions = 0
+        self._checking: dict[int, list[tuple[float, int]]] = {}
+        """Implementation success checks by business day: (check day, customer)."""
         policy.bind(self.ledger, self.calendar, self.roster)
         self.pay_state = self._live_pay_state()
         self.billing: Receivables | None = (
@@ -406,16 +408,30 @@ class World:
             K.go_live, now, 1.0, cust, deal, ae, csm, consultant, segment=seg, quality=quality,
             forecast_day=float(book.cohort_day[cust]), wait_days=wait,
         )  # fmt: skip
-        ev = self.env.timeout(self.success_days)
-        ev.callbacks.append(lambda _ev: self._success_check(cust, consultant))
+        at = now + self.success_days  # checked at the start of the first business day from then on
+        self._checking.setdefault(math.ceil(at), []).append((at, cust))
 
-    def _success_check(self, cust: int, consultant: int) -> None:
+    def _success_checks(self, day: int) -> None:
+        """The implementations whose success check falls on ``day`` (in the order of their check
+        times): an ``implementation_success`` event for each customer live and healthy then."""
+        due = sorted(self._checking.pop(day), key=lambda x: x[0])
         book = self.book
-        if book.status[cust] == LIVE and book.health[cust] >= self.company.customers.healthy_health:
-            self.ledger.add(
-                K.implementation_success, self.env.now, 1.0, cust, int(book.deal[cust]),
-                int(book.closer[cust]), int(book.csm[cust]), consultant, segment=int(book.segment[cust]),
-            )  # fmt: skip
+        cust = np.array([c for _, c in due], dtype=np.int64)
+        ok = cust[(book.status[cust] == LIVE) & (book.health[cust] >= self.company.customers.healthy_health)]
+        if len(ok):
+            rows = cust_dyn.blank_rows(K.implementation_success, float(day), len(ok))
+            rows["amount"], rows["customer"], rows["deal"], rows["ae"] = (
+                1.0,
+                ok,
+                book.deal[ok],
+                book.closer[ok],
+            )
+            rows["csm"], rows["consultant"], rows["segment"] = (
+                book.csm[ok],
+                book.consultant[ok],
+                book.segment[ok],
+            )
+            self.ledger.append_rows(rows)
 
     def _seed_customers(self) -> None:
         """The starting book (drawn from stream ``customers.initial``)."""
@@ -465,7 +481,10 @@ class World:
 
     # ------------------------------------------------------------------ the clock
     def _day(self, day: int) -> None:
-        """The business day ``day`` (now): the market's arrivals, the SDRs' and the AEs' work."""
+        """The business day ``day`` (now): implementation success checks, the market's arrivals, the
+        SDRs' and the AEs' work."""
+        if day in self._checking:
+            self._success_checks(day)
         self.market.day(day)
         if self.sdrs.person:
             self.sdrs.day(day)

@@ -2,7 +2,8 @@
 
 Leads are worked in business days (``SalesTeam.day``, called at the start of each day by the
 world): the leads that arrived since the last business day are triaged, then the close-timing
-decisions due that day are taken; deals close at their (continuous) close times.
+decisions due that day are taken and the day's upsell and cross-sell deals close; new-logo deals
+close at their (continuous) close times.
 
 * **Triage.** The day's leads (in arrival order) go one by one to the rep with the most free
   opportunity slots (capacity ramps linearly with tenure); a lead no rep has a slot for is lost
@@ -111,6 +112,8 @@ class SalesTeam(Seats):
         self._inbox: list[Lead] = []
         self._deciding: dict[int, list[Timing]] = {}
         """Close-timing decisions by the business day they are taken."""
+        self._expanding: dict[int, list[tuple[float, int, str, int, float, float]]] = {}
+        """Expansion deals by the business day they close: (close day, customer, kind, ACV cents, p, u)."""
         self._min_fit = b.neutral_pursue_min_fit
         n_terms = len(self.terms)
         self._pursue_rows = np.array([-1, self.deal_terms.neutral], dtype=np.int64)
@@ -138,6 +141,9 @@ class SalesTeam(Seats):
             self._triage(day, leads)
         if day in self._deciding:
             self._decide_timing(day)
+        if day in self._expanding:
+            for _, cust, kind, cents, p_win, u in sorted(self._expanding.pop(day), key=lambda x: x[0]):
+                self.expansion_deal(cust, kind, cents, p_win, u)
 
     def _triage(self, day: int, leads: list[Lead]) -> None:
         """Assign the day's leads to reps, then the pursue and deal-terms decisions of all of them."""
@@ -315,6 +321,13 @@ class SalesTeam(Seats):
         w.new_customer(opp)
 
     # ------------------------------------------------------------------ expansion deals
+    def expansion_later(
+        self, day: float, cust: int, kind: str, acv_cents: int, p_win: float, u: float
+    ) -> None:
+        """An upsell/cross-sell opportunity that closes on ``day``'s business day (won when ``u < p_win``)."""
+        if day < self.clock.end_day:
+            self._expanding.setdefault(int(day), []).append((day, cust, kind, acv_cents, p_win, u))
+
     def expansion_deal(self, cust: int, kind: str, acv_cents: int, p_win: float, u: float) -> None:
         """An upsell/cross-sell opportunity on an account closes now (won when ``u < p_win``)."""
         w = self.world
