@@ -169,6 +169,7 @@ def flow_metrics(obs: Observations) -> dict[str, float]:
     new_arr = sums["arr_new"]
     out = {
         "new_arr": new_arr / years,
+        "bookings": float(np.sum(t.bookings_by_month)) / years,
         "gross_churn_usd": -sums["arr_churn"] / years,
         "logos_lost_usd": -sums["arr_churn"] / years,
         "price_erosion_usd": -sums["arr_price_erosion"] / years,

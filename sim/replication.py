@@ -19,6 +19,7 @@ from sim.metrics import Observations, Tally, all_metrics, cash_series, distribut
 from sim.plans import PayState, payouts_from_state
 from sim.scenario.plans import PlanDesign
 from sim.scenario.schema import Scenario
+from sim.staff_metrics import roster_table, staff_metrics
 from sim.world.model import World
 from sim.world.result import ReplicationResult
 from sim.world.services import PlanFacts
@@ -34,11 +35,17 @@ def plan_facts(plan: PlanDesign) -> PlanFacts:
         for comp in plan.role(r).components
         if comp.pays == "after_success" or comp.measure == "implementation_success_90d"
     ]
+    cr = plan.crediting
     return PlanFacts(
-        upsell=tuple(plan.crediting.upsell),
-        cross_sell=tuple(plan.crediting.cross_sell),
-        handoff_credits_bookings=plan.crediting.handoff.credit_bookings,
+        upsell=tuple(cr.upsell),
+        cross_sell=tuple(cr.cross_sell),
+        handoff_credits_bookings=cr.handoff.credit_bookings,
         success_days=float(days[0]) if days else 90.0,
+        shares=tuple(
+            (kind, role, cr.share(kind, role))
+            for kind in ("upsell", "cross_sell")
+            for role in getattr(cr, kind)
+        ),
     )
 
 
@@ -176,6 +183,8 @@ def build_result(world: World, plan: PlanDesign, pay: PayState, tally: Tally) ->
         extra=world.counts(),
     )
     metrics = {k: float(v) for k, v in all_metrics(obs, payouts).items()}
+    people_pay = {k: float(v) for k, v in payouts.by_person().items()}
+    metrics.update(staff_metrics(pay.people, people_pay, plan, clock.measure_start, clock.end_day))
     series = timeseries(obs)
     by_month = payouts.by_month()
     series.update(cash_series(obs, payouts))  # billed, cash collected, cash balance (monthly)
@@ -192,5 +201,6 @@ def build_result(world: World, plan: PlanDesign, pay: PayState, tally: Tally) ->
         timeseries=series,
         distributions=dists,
         payouts={k: float(v) for k, v in payouts.by_component().items()},
-        people_pay={k: float(v) for k, v in payouts.by_person().items()},
+        people_pay=people_pay,
+        people=roster_table(pay.people),
     )

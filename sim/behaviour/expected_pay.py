@@ -43,7 +43,7 @@ from sim.plans.pricing import (
     P_TARGET_VALUE,
     bonus,
     clawback_keep,
-    commission,
+    commission_term,
     discount_factor,
     mean_discount_factor,
     threshold_gate,
@@ -224,7 +224,8 @@ def _price_rule(g, role, person, day, rate, data, present, c, n, plan, st, total
             if is_bonus:
                 raw += (bonus(p, cj[0] + x) - cj[1]) * cj[2] * piece_df[j]
             else:
-                pay = commission(p, x, cj[1], cj[0], cj[2], data[c, F_DISCOUNT, i])
+                col = data[c]
+                pay = commission_term(p, x, cj[1], cj[0], cj[2], col[F_DISCOUNT, i], col[F_TERM, i])
                 raw += threshold_gate(p, pay, x, cj[3], cj[4]) * piece_df[j]
         if raw != 0.0:
             raw *= clawback_keep(p, data[c, F_CHURN, i], data[c, F_NON_PAYMENT, i], data[c, F_FAILURE, i])

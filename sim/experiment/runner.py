@@ -18,6 +18,7 @@ resumed run takes exactly the decisions (and gives exactly the tables) of an uni
 from __future__ import annotations
 
 import functools
+import json
 import math
 import os
 import platform
@@ -25,6 +26,7 @@ import shutil
 import subprocess
 import sys
 import time
+import urllib.parse
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -134,19 +136,51 @@ def resolve_replicate(replicate: str | ReplicationFn | None) -> str | Replicatio
 
 @functools.cache
 def git_commit() -> str | None:
-    """``git rev-parse HEAD`` of the repository holding the package, when there is one."""
-    package_dir = Path(__file__).resolve().parents[1]
+    """The git commit of the code that runs: ``git rev-parse HEAD`` of the repository holding the
+    package (an editable install or a checkout), else of the folder pip installed it from (a
+    ``pip install .`` from a clone records that folder, or a VCS commit, in ``direct_url.json``)."""
+    return code_commit(Path(__file__).resolve().parents[1], _install_origin())
+
+
+def code_commit(package_dir: Path, origin: Path | str | None) -> str | None:
+    """The commit of the package at ``package_dir`` (a repository's ``sim/``), else of the folder
+    it was installed from (``origin``: a folder, or the commit id of a VCS install)."""
+    if isinstance(origin, str):
+        return origin
+    for folder in (package_dir.parent, origin):
+        if folder is not None and (folder / ".git").exists():
+            sha = _rev_parse(folder)
+            if sha:
+                return sha
+    return None
+
+
+def _install_origin() -> Path | str | None:
+    """Where pip installed incentsim from: a local folder (Path) or a VCS commit id (str)."""
+    try:
+        text = importlib_metadata.distribution("incentsim").read_text("direct_url.json")
+    except importlib_metadata.PackageNotFoundError:
+        return None
+    if not text:
+        return None
+    try:
+        info = json.loads(text)
+    except ValueError:
+        return None
+    commit = (info.get("vcs_info") or {}).get("commit_id")
+    if isinstance(commit, str) and commit:
+        return commit
+    url = str(info.get("url", ""))
+    return Path(urllib.parse.unquote(urllib.parse.urlparse(url).path)) if url.startswith("file:") else None
+
+
+def _rev_parse(folder: Path) -> str | None:
     git = shutil.which("git")
-    if git is None or not (package_dir.parent / ".git").exists():
+    if git is None:
         return None
     try:
         proc = subprocess.run(
-            [git, "rev-parse", "HEAD"],
-            cwd=package_dir.parent,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
+            [git, "rev-parse", "HEAD"], cwd=folder, capture_output=True, text=True, timeout=10, check=False
         )
     except (OSError, subprocess.SubprocessError):
         return None

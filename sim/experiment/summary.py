@@ -85,7 +85,24 @@ def render_summary(results: Results, console: Any = None, metrics: Sequence[str]
     for row in summary_rows(results, metrics):
         styled = [rich_text(row[0])] + [_style(cell) for cell in row[1:]]
         table.add_row(*styled)
-    console.print(table)
+    print_wide(console, table)
+
+
+def print_wide(console: Any, renderable: Any) -> None:
+    """Print ``renderable``; when the output is not a terminal (a file, a pipe) at its natural
+    width, so that a redirected table is never cut to the 80 columns rich assumes there."""
+    if console.is_terminal:
+        console.print(renderable)
+        return
+    from rich.measure import Measurement
+
+    natural = Measurement.get(console, console.options.update(max_width=1000), renderable).maximum
+    width = console.width
+    console.width = max(natural, width)
+    try:
+        console.print(renderable)
+    finally:
+        console.width = width
 
 
 def _style(cell: str) -> Any:

@@ -3,6 +3,11 @@ pay held under thresholds released or dropped (``docs/model.md``, "Pay and decis
 
 Part of the payout engine's kernel (:mod:`sim.plans.kernel` describes the ``plan`` and ``st``
 tuples): :func:`advance` closes every period that ended by a day, in calendar order.
+
+Numba's on-disk cache (``cache=True``) is keyed on this file alone, yet the compiled code here
+includes the pricing and credit functions it calls: after a change to those (a new rule, a new
+slot in ``Rule.params``), an old cache of this file would run the old rules. Clear the caches
+(``find sim -name '*.nb[ic]' -delete``) when pulling such a change into a tree that ran before.
 """
 
 from __future__ import annotations

@@ -48,7 +48,7 @@ from sim.plans.credits import (
     spiff_matches,
     spiff_person,
 )
-from sim.plans.pricing import commission
+from sim.plans.pricing import commission_term
 from sim.plans.rulebook import (
     CFG_N_SPIFFS,
     RF_CAP,
@@ -370,7 +370,8 @@ def _price_credit(row, day, month, role, person_c, measure, amount, discount, cu
                 before = acc[qslot, w, t] / (rf[g, RF_QUOTA] * n_heads)
             room = rf[g, RF_CAP] - capu[g, person, t] if ri[g, RI_CAP] else math.inf
             share = amount / n_heads
-            pay = commission(p, float(amount), before, float(n_heads), room, float(discount))
+            term = float(row.term_months) if row.kind == K_BOOKING else 12.0
+            pay = commission_term(p, float(amount), before, float(n_heads), room, float(discount), term)
             rate = 0.0
             if pay <= 0:
                 pay = 0.0

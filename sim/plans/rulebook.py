@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 
 from sim.plans.components import CLAWBACK_TRIGGER, TIMING_TRIGGER, role_spiffs
 from sim.plans.pricing import Rule
-from sim.scenario.plans import Component, PlanDesign, Spiff
+from sim.scenario.plans import SHARE_SCALE, Component, Crediting, PlanDesign, Spiff
 from sim.time.calendar import DAYS_PER_MONTH
 from sim.vocabulary import (
     CREDITED,
@@ -42,7 +42,10 @@ RF_QUOTA, RF_CAP, RF_THRESHOLD, RF_SUCCESS_DAYS, RF_CB_SHARE, RF_CB_WINDOW, RF_R
 N_RF = 7
 # Plan-wide integers (Rulebook.cfg).
 CFG_UPSELL, CFG_CROSS_SELL, CFG_HANDOFF_BOOKINGS, CFG_HAS_RATIO, CFG_N_RULES, CFG_N_SPIFFS = range(6)
-N_CFG = 6
+CFG_SHARE = 6
+"""Four slots from here: the split-credit share (parts per :data:`SHARE_SCALE`) of (upsell,
+cross-sell) x (AE, CSM): ``CFG_SHARE + 2 * (deal is a cross-sell) + (role is the CSM)``."""
+N_CFG = 10
 
 KIND = {k: i for i, k in enumerate(EVENT_KINDS)}
 MEASURE = {m: i for i, m in enumerate(MEASURES)}
@@ -117,7 +120,7 @@ class Rulebook:
             row[RI_QSLOT] = mslot[MEASURE[rp.quota.measure]] if rp.quota is not None else -1
             row[RI_MSLOT] = mslot[MEASURE[comp.measure]]
             row[RI_TRIGGER] = KIND[trigger] if trigger is not None else -1
-            row[RI_CAP] = int(comp.cap_per_period_usd is not None)
+            row[RI_CAP] = int(rule.cap is not None)
             row[RI_CB] = int(cb is not None)
             if cb is not None:
                 row[RI_CB_CHURN] = int("churn" in cb.triggers)
@@ -128,7 +131,7 @@ class Rulebook:
             row[RI_CLOSES] = int(closes) | (2 * int(threshold))
             f = rf[g]
             f[RF_QUOTA] = rule.quota
-            f[RF_CAP] = comp.cap_per_period_usd if comp.cap_per_period_usd is not None else math.inf
+            f[RF_CAP] = rule.cap if rule.cap is not None else math.inf
             f[RF_THRESHOLD] = comp.threshold_attainment
             f[RF_SUCCESS_DAYS] = comp.success_days
             f[RF_CB_SHARE] = cb.share if cb is not None else 0.0
@@ -156,10 +159,7 @@ class Rulebook:
             ],
             dtype=np.float64,
         )
-        cfg = np.zeros(N_CFG, dtype=np.int64)
-        cfg[CFG_UPSELL] = CREDITED.index(tuple(plan.crediting.upsell))
-        cfg[CFG_CROSS_SELL] = CREDITED.index(tuple(plan.crediting.cross_sell))
-        cfg[CFG_HANDOFF_BOOKINGS] = int(plan.crediting.handoff.credit_bookings)
+        cfg = crediting_cfg(plan.crediting)
         cfg[CFG_HAS_RATIO] = int(any(r.ratio for r in rules))
         cfg[CFG_N_RULES] = n
         cfg[CFG_N_SPIFFS] = len(spiffs)
@@ -185,6 +185,20 @@ class Rulebook:
         """Global indices of ``role``'s components on ``measure``, in plan order."""
         k = ROLE[role] * len(MEASURES) + MEASURE[measure]
         return self.brm_idx[self.brm_off[k] : self.brm_off[k + 1]].tolist()
+
+
+def crediting_cfg(crediting: Crediting) -> I64:
+    """The plan-wide integers of a plan's crediting rules (the rest of ``cfg`` is zero)."""
+    cfg = np.zeros(N_CFG, dtype=np.int64)
+    cfg[CFG_UPSELL] = CREDITED.index(tuple(crediting.upsell))
+    cfg[CFG_CROSS_SELL] = CREDITED.index(tuple(crediting.cross_sell))
+    cfg[CFG_HANDOFF_BOOKINGS] = int(crediting.handoff.credit_bookings)
+    for k, kind in enumerate(("upsell", "cross_sell")):
+        for r, role in enumerate(("ae", "csm")):
+            # a role not credited never reaches the share: its slot holds the full share
+            share = crediting.share(kind, role) if role in getattr(crediting, kind) else 1.0
+            cfg[CFG_SHARE + 2 * k + r] = round(share * SHARE_SCALE)
+    return cfg
 
 
 CLAWBACK_KINDS = frozenset(KIND[k] for k in CLAWBACK_TRIGGER.values())

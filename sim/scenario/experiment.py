@@ -36,9 +36,11 @@ class Experiment(StrictModel):
     """How many replications, which seed, what to compare against, how precise."""
 
     seed: NonNegativeInt = 20261123
+    """Scenario seed: every random stream of every replication derives from it (``sim/rng.py``)."""
     replications: PositiveInt = Field(default=10, ge=2)
     """Replications per plan in the first batch (at least 2 for an interval)."""
     max_replications: PositiveInt = 100
+    """Most replications per plan the precision loop may run."""
     batch_size: PositiveInt = 5
     """Replications per plan added per round while a precision target is unmet."""
     baseline_plan: str | None = None
@@ -46,6 +48,10 @@ class Experiment(StrictModel):
     precision: dict[str, Positive] = Field(default_factory=dict)
     """Target half-width of the paired difference vs baseline, per metric (e.g. nrr: 0.005)."""
     confidence: float = Field(default=0.95, gt=0.5, lt=1.0)
+    """Confidence level of every interval (Bonferroni-adjusted for several plans)."""
+    objective: str = "nrr"
+    """Metric the decision ranks plans on (the probability each plan is best; higher is better
+    except for costs, churn and discounts: ``docs/metrics.md``, "Decision quantities")."""
     common_random_numbers: bool = True
     """Test-only switch: False gives each plan its own streams (for A/A coverage tests)."""
 
@@ -56,6 +62,8 @@ class Experiment(StrictModel):
                 f"{PATH_MARK}max_replications: expected >= replications ({self.replications}), found "
                 f"{self.max_replications}"
             )
+        if self.objective not in METRICS:
+            raise ValueError(f"{PATH_MARK}objective: unknown metric; valid: {', '.join(METRICS)}")
         unknown = sorted(set(self.precision) - set(METRICS))
         if unknown:
             raise ValueError(
@@ -70,5 +78,8 @@ class Output(StrictModel):
     dir: str | None = None
     """Results folder; default runs/<scenario>-<timestamp>."""
     plots: bool = True
+    """Write the report's figures as PNG files under ``plots/``."""
     report: bool = True
+    """Write ``report.html``."""
     timeseries: bool = True
+    """Write ``timeseries.parquet`` (monthly series per plan)."""

@@ -16,12 +16,19 @@ class Scenario(StrictModel):
     """One scenario file, fully resolved (``extends`` and ``--set`` already applied)."""
 
     name: str = Field(min_length=1)
+    """Name of the scenario (results folders and the report are named after it)."""
     description: str = ""
+    """The question the scenario asks, in words (the report opens with it)."""
     company: Company = Field(default_factory=Company)
+    """The simulated company."""
     behaviour: Behaviour = Field(default_factory=Behaviour)
+    """How people respond to their pay."""
     plans: list[PlanDesign] = Field(min_length=1)
+    """The plan designs compared (the first is the baseline unless ``experiment.baseline_plan``)."""
     experiment: Experiment = Field(default_factory=Experiment)
+    """Replications, seed, baseline, precision and the decision's objective."""
     output: Output = Field(default_factory=Output)
+    """What a run writes."""
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Scenario:

@@ -255,15 +255,15 @@ class CsTeam:
             elif m == "net_new_arr":
                 cols.append((m, saved + up_m + cx_m, mean_delay))
             elif m in ("upsell_acv", "bookings_acv") and "csm" in self.facts.upsell:
-                cols.append((m, up_m, 45.0))
+                cols.append((m, up_m * self.facts.share("upsell", "csm"), 45.0))
             elif m == "cross_sell_acv" and "csm" in self.facts.cross_sell:
-                cols.append((m, cx_m, 45.0))
+                cols.append((m, cx_m * self.facts.share("cross_sell", "csm"), 45.0))
             elif m == "references":
                 cols.append((m, refs, 15.0))
             elif m == "referrals":
                 cols.append((m, referrals, 15.0))
         if "bookings_acv" in self.measures and "csm" in self.facts.cross_sell:
-            cols.append(("bookings_acv", cx_m, 45.0))
+            cols.append(("bookings_acv", cx_m * self.facts.share("cross_sell", "csm"), 45.0))
         template = OutcomeColumn.build("", k).data
         data = np.repeat(template[None, None], len(cols), axis=1).repeat(n_csm, axis=0)
         for c, (_, amount, delay) in enumerate(cols):

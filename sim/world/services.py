@@ -126,10 +126,19 @@ class PlanFacts:
     cross_sell: tuple[str, ...]
     handoff_credits_bookings: bool
     success_days: float
+    shares: tuple[tuple[str, str, float], ...] = ()
+    """Split credit of expansion deals: (kind, role, share) for every credited role."""
 
     def credited(self, kind: str) -> tuple[str, ...]:
         """The roles credited with (and working) an ``upsell`` or ``cross_sell`` deal."""
         return self.upsell if kind == "upsell" else self.cross_sell
+
+    def share(self, kind: str, role: str) -> float:
+        """The share of a ``kind`` deal credited to ``role`` (what working it is worth to them)."""
+        for k, r, s in self.shares:
+            if k == kind and r == role:
+                return s
+        return 0.0
 
     def opportunity_rate(self, kind: str, with_ae: float) -> float:
         """Multiplier on the rate of ``kind`` opportunities: ``with_ae``

@@ -95,7 +95,11 @@ plans:
 experiment: {seed: 7, baseline_plan: flat}
 """
 
-PAY_METRICS = ("payout_cost", "total_comp_cost", "cost_of_sales", "cac", "crc", "cec", "cuc")
+PAY_METRICS = (
+    "payout_cost", "total_comp_cost", "cost_of_sales", "cac", "crc", "cec", "cuc",
+    "ote_attainment", "pay_spread",
+)  # fmt: skip
+"""Metrics of pay (what a plan pays, not what people do): they differ between plans whatever the behaviour."""
 
 
 @pytest.fixture(scope="module")
