@@ -36,9 +36,12 @@ from _tree import use_tree
 ROOT = use_tree()  # this checkout, or the tree compare.py names in $INCENTSIM_BENCH_TREE
 
 from sim import load_scenario  # noqa: E402
-from sim.decisions import Policy  # noqa: E402
 from sim.scenario import Scenario  # noqa: E402
-from sim.world import NeutralPolicy  # noqa: E402
+
+try:  # the policies' package (this tree) or the reference commit's place for the neutral policy
+    from sim.policy import NeutralPolicy
+except ImportError:
+    from sim.world import NeutralPolicy  # type: ignore[attr-defined,no-redef]
 
 BASE_CUSTOMERS = 3000
 
@@ -59,11 +62,14 @@ def reference(customers: int = BASE_CUSTOMERS, years: float = 5.0) -> Scenario:
     return sc.with_overrides(over)
 
 
-def make_policy(kind: str, sc: Scenario) -> Policy:
+def make_policy(kind: str, sc: Scenario) -> Any:
     """The neutral policy, or the incentive policy of the first plan."""
     if kind == "neutral":
         return NeutralPolicy()
-    from sim.behaviour import make_policy as incentive
+    try:
+        from sim.policy import make_policy as incentive
+    except ImportError:  # the reference commit
+        from sim.behaviour import make_policy as incentive  # type: ignore[no-redef]
 
     return incentive(sc, sc.plans[0].name)
 

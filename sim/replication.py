@@ -1,7 +1,7 @@
 """One replication of one plan: the world run under a policy, its ledger turned into pay and metrics.
 
 :func:`simulate` is a pure function of (scenario, plan, replication, policy): it builds the
-policy (by default the incentive policy of the plan: ``sim.behaviour.make_policy``), the world
+policy (by default the incentive policy of the plan: ``sim.policy.make_policy``), the world
 (``sim.world.World``: every draw from named streams of ``sim.rng.Streams``), subscribes the
 payout engine's state and the metrics' tally to the world's ledger, runs the world and returns
 a small, picklable :class:`~sim.world.result.ReplicationResult`. This is the one place where the
@@ -14,9 +14,9 @@ import gc
 import time
 import zlib
 
-from sim.decisions import Policy
 from sim.metrics import Observations, Tally, all_metrics, cash_series, distributions, timeseries
 from sim.plans import PayState, payouts_from_state
+from sim.policy.protocol import Policy
 from sim.scenario.plans import PlanDesign
 from sim.scenario.schema import Scenario
 from sim.staff_metrics import roster_table, staff_metrics
@@ -62,7 +62,7 @@ def plan_index(scenario: Scenario, plan: str | PlanDesign) -> tuple[PlanDesign, 
 
 def default_policy(scenario: Scenario, design: PlanDesign) -> Policy:
     """The incentive policy of ``design`` (a design not in the scenario: the policy reads it)."""
-    from sim.behaviour import make_policy
+    from sim.policy import make_policy
 
     owner = scenario
     if not any(p is design for p in scenario.plans):
@@ -102,7 +102,7 @@ def simulate(
     ``plan`` is the name of one of the scenario's plans or a ``PlanDesign`` (a design not in
     the scenario gets its own streams when common random numbers are off). ``policy``
     answers every decision; by default the incentive policy of
-    ``sim.behaviour.make_policy(scenario, plan_name)``. With ``keep_ledger`` the ledger's
+    ``sim.policy.make_policy(scenario, plan_name)``. With ``keep_ledger`` the ledger's
     events are attached to the result (``result.ledger``).
     """
     t0 = time.perf_counter()
@@ -144,7 +144,7 @@ def follow(world: World, plan: PlanDesign) -> tuple[PayState, Tally]:
 def _live_pay_state(world: World, plan: PlanDesign) -> PayState:
     """The plan's pay state, kept live on the world's ledger: the policy's own when it keeps one for
     this plan and window (the incentive policy does), else a fresh one subscribed here."""
-    from sim.behaviour.policy import IncentivePolicy
+    from sim.policy.incentive import IncentivePolicy
 
     policy = world.choices.policy
     start = world.clock.measure_start

@@ -83,7 +83,7 @@ class PayState:
     or a followed ledger and :meth:`sync`); read the payout lines with :func:`payouts_from_state`.
     Keeps, per person and period, the measure accumulators (attainment), capped pay used,
     pending pay by deal, clawback exposure and realised pay by month, as numpy arrays that
-    the valuation of decisions reads too (:mod:`sim.behaviour.valuation`).
+    the valuation of decisions reads too (:mod:`sim.policy.valuation`).
     """
 
     def __init__(

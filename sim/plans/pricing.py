@@ -1,7 +1,7 @@
 """The pricing kernel: what a credit pays under one component's rules.
 
 Every price in incentsim comes from here. The payout engine (:mod:`sim.plans.engine`) prices
-the credits it observes, the valuation of options (:mod:`sim.behaviour.valuation`) prices
+the credits it observes, the valuation of options (:mod:`sim.policy.valuation`) prices
 the credits every option of a decision *would* earn, and the back-test replays a ledger
 through the engine: one set of formulas, so a plan rule is written once.
 

@@ -3,7 +3,7 @@
 Each case compares plans that differ only in the rule a study is about, over paired
 replications under common random numbers (the same leads, wins and draws in both plans),
 with the world's default incentive policy (``sim.replication.simulate`` without a policy: every
-decision valued by the decider's own plan, ``sim.behaviour.make_policy``). A check passes when
+decision valued by the decider's own plan, ``sim.policy.make_policy``). A check passes when
 the paired difference has the published sign and a one-sided paired t-test rejects "no effect"
 at 5% (:func:`~sim.validation.core.direction`); where a published size makes sense it must also
 lie in a band around it.
@@ -403,7 +403,7 @@ LARKIN_TIMING_DIAGNOSIS = (
     slow=True,
 )
 def _larkin_parity() -> Sequence[Check]:
-    from sim.world import NeutralPolicy
+    from sim.policy import NeutralPolicy
 
     scn = scenario(_larkin_plans(), seed=2014)
     ratios = []

@@ -330,8 +330,8 @@ def _sampler(
 def simulate_queue(setup: QueueSetup) -> list[QueueStats]:
     """Run the setup's replications under the neutral policy and measure each one's queue, from
     the ledger and, independently, from the simulator's own pool (sampled on a grid)."""
+    from sim.policy.neutral import NeutralPolicy
     from sim.replication import build_world
-    from sim.world.neutral import NeutralPolicy
 
     sc = setup.scenario()
     t0, t1 = setup.window(sc)

@@ -168,8 +168,8 @@ class Setup:
 
     def run(self, keep_ledger: bool = False) -> list[ReplicationResult]:
         """Simulate the replications under the neutral policy."""
+        from sim.policy.neutral import NeutralPolicy
         from sim.replication import simulate
-        from sim.world.neutral import NeutralPolicy
 
         sc = self.scenario()
         return [

@@ -19,9 +19,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from sim.decision_batch import DecisionBatch, OptionTables
-from sim.decisions import ROW, Option, OutcomeColumn
 from sim.ledger import ROLE_CODE, K, Ledger
+from sim.policy.batch import DecisionBatch, OptionTables
+from sim.policy.decisions import ROW, Option, OutcomeColumn
 from sim.scenario.behaviour import Behaviour
 from sim.scenario.company import Company
 from sim.world.book import Book

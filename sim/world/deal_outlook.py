@@ -5,9 +5,9 @@ per option, what the deal would credit them in plan-measure vocabulary, expected
 model: the booking's ACV with the win probability at the close, first-year revenue spread over
 the year after go-live, cash as invoices are paid, the implementation succeeding, the first
 renewal. :func:`fill` writes those credits for every option at once into the stacked layout of
-:meth:`sim.decisions.OptionTable.stacked` (one column per measure the AE's plan pays on), from a
+:meth:`sim.policy.decisions.OptionTable.stacked` (one column per measure the AE's plan pays on), from a
 template of the fields the credits share (discount, success and churn probabilities, delays,
-risks). Which fields mean what is :data:`sim.decisions.FIELDS`.
+risks). Which fields mean what is :data:`sim.policy.decisions.FIELDS`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from sim.decisions import ROW
+from sim.policy.decisions import ROW
 
 ACV, FIRST_YEAR_REVENUE, CASH, SUCCESS, FIRST_RENEWAL = range(5)
 CREDIT_OF: dict[str, int] = {

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.decision_batch import OptionTables
-from sim.decisions import FIELDS, ROW, Option, OutcomeColumn
+from sim.policy.batch import OptionTables
+from sim.policy.decisions import FIELDS, ROW, Option, OutcomeColumn
 from sim.scenario.behaviour import Behaviour
 from sim.scenario.company import Company
 from sim.world.billing import cash_outlook
@@ -231,7 +231,7 @@ class DealTerms:
         self, segment: int, fit: np.ndarray, discount: np.ndarray, promise: np.ndarray, nonpay: np.ndarray
     ) -> np.ndarray:
         """The fields a deal's credits share whatever the measure and the day (terms, timing, risks:
-        ``sim.decisions.FIELDS``), as ``[fit, field, option]`` for the fits and term arrays given:
+        ``sim.policy.decisions.FIELDS``), as ``[fit, field, option]`` for the fits and term arrays given:
         the implementation's success probability and the first renewal's churn probability follow
         the value the account is expected to get (fit, neutral quality, the promise gap)."""
         seg = self.segments.seg[segment]

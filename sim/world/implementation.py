@@ -17,8 +17,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from sim.decisions import Decision, Option, OptionTable, OutcomeColumn
-from sim.options import table_options
+from sim.policy.decisions import Decision, Option, OptionTable, OutcomeColumn
+from sim.policy.lazy import table_options
 from sim.scenario.behaviour import Behaviour
 from sim.scenario.company import Company
 from sim.world.book import Book

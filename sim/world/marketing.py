@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from sim.decisions import Decision, MeasureOutcome, Option
+from sim.policy.decisions import Decision, MeasureOutcome, Option
 from sim.scenario.behaviour import Behaviour
 from sim.scenario.company import Company
 from sim.world.deal_terms import DealTerms

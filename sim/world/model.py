@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import math
 
-from sim.decisions import Policy
 from sim.ledger import Ledger
 from sim.metrics import MarketObservations
+from sim.policy.protocol import Policy
 from sim.rng import Streams
 from sim.scenario.schema import Scenario
 from sim.time.calendar import Calendar

@@ -28,9 +28,9 @@ from typing import Any
 
 import numpy as np
 
-from sim.decisions import Decision, MeasureOutcome, Option
 from sim.ledger import ROLE_CODE, K, Ledger
-from sim.options import lazy_options
+from sim.policy.decisions import Decision, MeasureOutcome, Option
+from sim.policy.lazy import lazy_options
 from sim.rng import Streams
 from sim.scenario.behaviour import Behaviour
 from sim.scenario.company import Company

@@ -20,9 +20,10 @@ from dataclasses import dataclass
 import numpy as np
 import simpy
 
-from sim.decision_batch import DecisionBatch
-from sim.decisions import Decision, Policy
 from sim.ledger import ROLE_CODE, K, Ledger
+from sim.policy.batch import DecisionBatch
+from sim.policy.decisions import Decision
+from sim.policy.protocol import Policy
 from sim.scenario.company import Segment
 from sim.time.calendar import Calendar
 from sim.time.workdays import WorkCalendar

@@ -1,6 +1,6 @@
 """Behaviour follows the plan's rules, end to end through the world (issue 4, "Must show").
 
-A small company and the incentive policy (``sim.behaviour.make_policy``, the world's default).
+A small company and the incentive policy (``sim.policy.make_policy``, the world's default).
 Directional findings are checked on paired differences over replications under common random
 numbers: the mean difference must have the expected sign and a one-sided paired t-test must
 reject "no effect" at 5%. Each plan below differs from its comparison only in the rule tested.

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from sim.scenario import Scenario, load_scenario_text
 from sim.replication import simulate
+from sim.scenario import Scenario, load_scenario_text
 
 SMALL = """
 extends: base-company.yaml

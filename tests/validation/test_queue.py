@@ -203,9 +203,9 @@ def test_sampling_the_pool_does_not_change_the_world() -> None:
     as in a plain ``simulate`` run (same go-lives, same waits)."""
     from dataclasses import replace
 
+    from sim.policy.neutral import NeutralPolicy
     from sim.replication import simulate
     from sim.validation.queue import simulate_queue
-    from sim.world.neutral import NeutralPolicy
 
     setup = replace(FAST, window_years=1.0, warmup_years=0.5, replications=1)
     sc = setup.scenario()

@@ -18,12 +18,12 @@ from world_fixtures import TINY, tiny
 from sim.ledger import Event
 from sim.metrics import Observations, Tally, cash_metrics, cash_series
 from sim.plans import compute_payouts
+from sim.policy.neutral import NeutralPolicy
 from sim.replication import build_world, simulate
 from sim.scenario import Scenario
 from sim.time.calendar import Calendar
 from sim.world.billing import cash_outlook, collection_delay_days, split_cents
 from sim.world.model import World
-from sim.world.neutral import NeutralPolicy
 
 NO_RISK = {"non_payment_probability": 0.0, "non_payment_per_overcommit": 0.0}
 

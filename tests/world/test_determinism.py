@@ -9,9 +9,10 @@ from dataclasses import astuple
 import pytest
 from world_fixtures import TINY, tiny
 
-from sim.decisions import Decision
+from sim.policy import NeutralPolicy
+from sim.policy.decisions import Decision
 from sim.replication import simulate
-from sim.world import NeutralPolicy, ReplicationResult
+from sim.world import ReplicationResult
 
 
 def _metrics_equal(a: dict[str, float], b: dict[str, float]) -> bool:

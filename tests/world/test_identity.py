@@ -6,8 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from world_fixtures import tiny
 
+from sim.policy import NeutralPolicy
 from sim.replication import simulate
-from sim.world import NeutralPolicy
 
 MOVES = (
     "arr_new",

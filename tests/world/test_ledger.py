@@ -7,8 +7,8 @@ from collections import Counter
 import pytest
 from world_fixtures import tiny
 
+from sim.policy import NeutralPolicy
 from sim.replication import simulate
-from sim.world import NeutralPolicy
 
 
 @pytest.fixture(scope="module")

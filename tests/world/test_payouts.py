@@ -28,7 +28,7 @@ SMALL = {
 
 @pytest.mark.parametrize("plan_index", range(6))
 def test_live_pay_state_equals_a_full_replay(scenarios_dir, plan_index: int) -> None:  # type: ignore[no-untyped-def]
-    from sim.behaviour import make_policy
+    from sim.policy import make_policy
 
     sc = with_overrides(load_scenario(scenarios_dir / "seed-plans.yaml"), SMALL)
     if plan_index >= len(sc.plans):

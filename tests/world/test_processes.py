@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from world_fixtures import tiny
 
-from sim.decisions import OptionTable
+from sim.policy import NeutralPolicy
+from sim.policy.decisions import OptionTable
 from sim.replication import build_world
 from sim.rng import stream
 from sim.scenario import Scenario
-from sim.world import NeutralPolicy
 from sim.world.book import IMPLEMENTING, LIVE
 from sim.world.lead import N_UNIFORMS, Lead
 from sim.world.model import World
@@ -306,7 +306,7 @@ def test_waiting_for_go_live_costs_health() -> None:
 
 # ------------------------------------------------------------------ marketing volume
 def test_marketing_volume_thins_one_common_lead_stream() -> None:
-    from sim.decisions import Decision
+    from sim.policy.decisions import Decision
 
     class Volume(NeutralPolicy):
         def __init__(self, pick: int) -> None:

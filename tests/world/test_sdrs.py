@@ -15,17 +15,19 @@ from hypothesis import strategies as st
 from scipy import stats
 from world_fixtures import TINY, tiny
 
-from sim.behaviour import IncentivePolicy, value_outcome
-from sim.decisions import Decision
 from sim.ledger import Event
 from sim.plans import compute_payouts
 from sim.plans.measures import credits_of
+from sim.policy import NeutralPolicy
+from sim.policy.decisions import Decision
+from sim.policy.incentive import IncentivePolicy
+from sim.policy.valuation import value_outcome
 from sim.replication import build_world, simulate
 from sim.scenario import Scenario
 from sim.scenario.plans import PlanDesign
 from sim.scenario.working_days import WorkingDays
 from sim.time.calendar import Calendar
-from sim.world import NeutralPolicy, ReplicationResult
+from sim.world import ReplicationResult
 
 SDR_BASE = {"base_salary_annual_usd": 50000, "target_variable_annual_usd": 30000}
 

@@ -7,8 +7,8 @@ import time
 import pytest
 
 from sim import load_scenario
+from sim.policy import NeutralPolicy
 from sim.replication import simulate
-from sim.world import NeutralPolicy
 
 
 @pytest.mark.benchmark

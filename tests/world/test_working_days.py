@@ -20,6 +20,7 @@ from scipy import stats
 from world_fixtures import TINY, tiny
 
 from sim.ledger import Event
+from sim.policy import NeutralPolicy
 from sim.replication import build_world, run_world, simulate
 from sim.rng import Streams
 from sim.scenario import ScenarioError
@@ -27,7 +28,6 @@ from sim.scenario.load import validate_data
 from sim.scenario.working_days import WorkingDays
 from sim.time.calendar import Calendar
 from sim.time.workdays import WorkCalendar
-from sim.world import NeutralPolicy
 from sim.world.model import World
 from sim.world.result import ReplicationResult
 

@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
-from sim.decision_batch import DecisionBatch, one_at_a_time
-from sim.decisions import Decision
+from sim.policy.batch import DecisionBatch
+from sim.policy.decisions import Decision
+from sim.policy.protocol import one_at_a_time
 
 if TYPE_CHECKING:
     from sim.ledger import Ledger
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 
 
 class NeutralPolicy:
-    """A :class:`sim.decisions.Policy` with no plan influence."""
+    """A :class:`sim.policy.decisions.Policy` with no plan influence."""
 
     def bind(self, ledger: Ledger, calendar: Calendar, roster: dict[int, str]) -> None:
         """Nothing to bind: the neutral policy does not watch pay."""

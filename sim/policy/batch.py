@@ -3,10 +3,10 @@
 A day's leads give a sales team dozens of decisions of one kind at once (pursue, deal terms,
 close timing). The world describes them as one :class:`OptionTables` (every situation's options
 in measure vocabulary, stacked) and asks its policy for all of them with one
-:meth:`sim.decisions.Policy.choose_many`; a policy that values options prices the whole stack in
+:meth:`sim.policy.protocol.Policy.choose_many`; a policy that values options prices the whole stack in
 one compiled call. Each decision of a batch is also available as a plain
-:class:`~sim.decisions.Decision` (:meth:`DecisionBatch.decision`), for policies that answer one
-decision at a time (:func:`one_at_a_time`).
+:class:`~sim.policy.decisions.Decision` (:meth:`DecisionBatch.decision`), for policies that answer one
+decision at a time (:func:`sim.policy.protocol.one_at_a_time`).
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from sim.decisions import Decision, Option, OptionTable, Policy
-from sim.options import table_options
+from sim.policy.decisions import Decision, Option, OptionTable
+from sim.policy.lazy import table_options
 
 
 class OptionTables:
@@ -110,11 +110,3 @@ class DecisionBatch:
             {k: float(v[i]) for k, v in self.attrs.items()},
             table,
         )
-
-
-def one_at_a_time(policy: Policy, batch: DecisionBatch, u: NDArray[np.float64]) -> NDArray[np.int64]:
-    """A batch answered decision by decision with ``policy.choose`` (for policies that value one
-    :class:`Decision` at a time)."""
-    return np.array(
-        [policy.choose(batch.decision(j), float(u[j])) for j in range(len(batch))], dtype=np.int64
-    )

@@ -1,7 +1,7 @@
 """Expected pay of every option of a decision, compiled: one call per decision.
 
-:func:`expected_pay` is the arithmetic of :class:`sim.behaviour.valuation.Valuer` over numpy
-arrays: the options' measure credits (an :class:`sim.decisions.OptionTable`, stacked), the
+:func:`expected_pay` is the arithmetic of :class:`sim.policy.valuation.Valuer` over numpy
+arrays: the options' measure credits (an :class:`sim.policy.decisions.OptionTable`, stacked), the
 decider's live pay state (the ``st`` arrays of :class:`sim.plans.engine.PayState`) and the
 plan's tables (its ``plan`` tuple), priced with the kernel that pays them
 (:mod:`sim.plans.pricing`). For each credit and each component of the decider's role that pays
@@ -27,7 +27,6 @@ import math
 import numpy as np
 from numba import njit
 
-from sim.decisions import ROW
 from sim.plans.credits import M_GRR, SP_MULTI_YEAR
 from sim.plans.kernel import (
     N_MEASURES,
@@ -64,6 +63,7 @@ from sim.plans.rulebook import (
     RI_RATIO,
     RI_TEAM,
 )
+from sim.policy.decisions import ROW
 
 F_AMOUNT, F_PROB, F_DELAY, F_SPREAD, F_DISCOUNT = (
     ROW[f] for f in ("amount", "probability", "delay_days", "spread_days", "discount")
@@ -242,7 +242,7 @@ def _price_rule(g, role, person, day, rate, data, present, c, n, plan, st, total
 def expected_pay(data, present, measures, role, person, day, rate, plan, st, sm_off, sm_idx, count, mean, sd):
     """Expected pay and its standard deviation (USD) of every option (added to ``mean`` and ``sd``).
 
-    ``data[c, field, option]`` holds column ``c``'s credit (fields: :data:`sim.decisions.FIELDS`),
+    ``data[c, field, option]`` holds column ``c``'s credit (fields: :data:`sim.policy.decisions.FIELDS`),
     ``present[c, option]`` whether the option has it, ``measures[c]`` its measure code.
     ``sm_off``/``sm_idx``: the spiffs of each (role, measure) (CSR); ``count[m]``: whether a spiff
     on measure ``m`` pays per unit of the credit's amount."""

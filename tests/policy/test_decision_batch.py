@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.behaviour import make_policy
-from sim.behaviour.policy import IncentivePolicy
-from sim.decision_batch import DecisionBatch, OptionTables
-from sim.decisions import Option
+from sim.policy import make_policy
+from sim.policy.batch import DecisionBatch, OptionTables
+from sim.policy.decisions import Option
+from sim.policy.incentive import IncentivePolicy
 from sim.replication import simulate
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "world"))

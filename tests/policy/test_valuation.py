@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from sim.behaviour.valuation import discount_factor, value_outcome
-from sim.decisions import MeasureOutcome
 from sim.ledger import Event
 from sim.plans import PayState
+from sim.policy.decisions import MeasureOutcome
+from sim.policy.valuation import discount_factor, value_outcome
 from sim.scenario.plans import PlanDesign
 from sim.time.calendar import Calendar
 

@@ -1,7 +1,7 @@
 """Expected-pay valuation: what each option of a decision is worth to the person deciding.
 
 An option earns measure credits that may happen later with some probability
-(:class:`~sim.decisions.OutcomeColumn`, one array entry per option). :class:`Valuer` prices
+(:class:`~sim.policy.decisions.OutcomeColumn`, one array entry per option). :class:`Valuer` prices
 them with the person's *own* plan, from the live :class:`~sim.plans.engine.PayState` and
 with the one pricing kernel (:mod:`sim.plans.pricing`) that also pays them:
 
@@ -19,7 +19,7 @@ with the one pricing kernel (:mod:`sim.plans.pricing`) that also pays them:
 5. the whole is multiplied by the credit's probability; its standard deviation is that of a
    Bernoulli payoff (``sqrt(p (1 - p)) |V|``) for mean-variance risk aversion.
 
-All options of a decision are priced in one compiled call (:func:`sim.behaviour.expected_pay.
+All options of a decision are priced in one compiled call (:func:`sim.policy.expected_pay.
 expected_pay`) that reads the pay state's arrays. Nothing here knows a plan by name.
 """
 
@@ -28,13 +28,13 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from sim.behaviour.choice import choose_option, choose_options
-from sim.behaviour.expected_pay import expected_pay, expected_pay_many
-from sim.decision_batch import DecisionBatch, OptionTables
-from sim.decisions import MEASURE_CODE, Decision, MeasureOutcome, Option, OptionTable
 from sim.plans.components import SPIFF_EVENT_MEASURE
 from sim.plans.engine import PayState
 from sim.plans.pricing import discount_factor
+from sim.policy.batch import DecisionBatch, OptionTables
+from sim.policy.choice import choose_option, choose_options
+from sim.policy.decisions import MEASURE_CODE, Decision, MeasureOutcome, Option, OptionTable
+from sim.policy.expected_pay import expected_pay, expected_pay_many
 from sim.vocabulary import COUNT_MEASURES, MEASURES, ROLES
 
 __all__ = ["Valuer", "discount_factor", "value_outcome"]
@@ -181,7 +181,7 @@ class Valuer:
         return [float(x) for x in self.utility_array(decision)]
 
     def choose(self, decision: Decision, rationality: float, u: float) -> int:
-        """The option the anchored logit picks at the world's uniform ``u`` (:mod:`sim.behaviour.choice`)."""
+        """The option the anchored logit picks at the world's uniform ``u`` (:mod:`sim.policy.choice`)."""
         table = decision.option_table()
         source = table.source if table.source is not None and table.rows is not None else table
         mean, sd = self.pay(decision.role, decision.person, decision.day, source)

@@ -1,6 +1,6 @@
 """All options of a decision valued at once equal each outcome valued on its own.
 
-:class:`sim.behaviour.valuation.Valuer` prices every option of a decision in one pass: options
+:class:`sim.policy.valuation.Valuer` prices every option of a decision in one pass: options
 grouped by their credit's timing, credits cut into pieces at period ends, the pay state behind
 each piece read once per decision scope, values of tables already priced reused (a table
 taken from another). ``value_outcome`` prices one outcome through a one-option table, so none
@@ -22,10 +22,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.behaviour import IncentivePolicy, Valuer, value_outcome
-from sim.decisions import Decision, MeasureOutcome, Option, OptionTable
 from sim.ledger import Event, Ledger
 from sim.plans.components import SPIFF_EVENT_MEASURE, paid_measures
+from sim.policy.decisions import Decision, MeasureOutcome, Option, OptionTable
+from sim.policy.incentive import IncentivePolicy
+from sim.policy.valuation import Valuer, value_outcome
 from sim.scenario.behaviour import Behaviour
 from sim.scenario.plans import MEASURES, PlanDesign, SpiffEvent
 from sim.time.calendar import Calendar

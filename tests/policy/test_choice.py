@@ -9,9 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.behaviour import IncentivePolicy, choice_probabilities, choose_index, make_policy
-from sim.decisions import Decision, MeasureOutcome, Option, Policy
 from sim.ledger import Event, Ledger
+from sim.policy.choice import choice_probabilities, choose_index
+from sim.policy.decisions import Decision, MeasureOutcome, Option
+from sim.policy.incentive import IncentivePolicy, make_policy
+from sim.policy.protocol import Policy
 from sim.scenario import Scenario
 from sim.scenario.behaviour import Behaviour
 from sim.scenario.plans import PlanDesign

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from typing import cast, overload
 
-from sim.decisions import Option, OptionTable
+from sim.policy.decisions import Option, OptionTable
 
 
 class LazyOptions(Sequence[Option]):
@@ -59,7 +59,7 @@ class LazyOptions(Sequence[Option]):
 
 
 def lazy_options(build: Callable[[], tuple[Option, ...]], n: int) -> tuple[Option, ...]:
-    """Options for a :class:`sim.decisions.Decision`, built only when a policy reads them."""
+    """Options for a :class:`sim.policy.decisions.Decision`, built only when a policy reads them."""
     return cast(tuple[Option, ...], LazyOptions(build, n))
 
 

@@ -2,8 +2,8 @@
 
 :class:`IncentivePolicy` keeps a live :class:`~sim.plans.engine.PayState` subscribed to the
 world's ledger, values all options of a decision at once with
-:class:`~sim.behaviour.valuation.Valuer` (with the pricing kernel that pays them) and chooses
-with the anchored logit of :mod:`sim.behaviour.choice`. It never looks at the plan's name,
+:class:`~sim.policy.valuation.Valuer` (with the pricing kernel that pays them) and chooses
+with the anchored logit of :mod:`sim.policy.choice`. It never looks at the plan's name,
 and it never looks inside the world: only at the decision contexts it is given.
 """
 
@@ -12,14 +12,15 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from sim.behaviour.valuation import Valuer
-from sim.decision_batch import DecisionBatch
-from sim.decisions import Decision
 from sim.ledger import Ledger
 from sim.plans.components import SPIFF_EVENT_MEASURE, paid_measures, role_spiffs
 from sim.plans.engine import PayState
+from sim.policy.batch import DecisionBatch
+from sim.policy.decisions import Decision
+from sim.policy.valuation import Valuer
 from sim.scenario.behaviour import Behaviour
 from sim.scenario.plans import PlanDesign
+from sim.scenario.schema import Scenario
 from sim.time.calendar import DAYS_PER_YEAR, Calendar
 
 
@@ -132,3 +133,9 @@ class IncentivePolicy:
         shortfall = (expected_variable - realised) / (rp.on_target_earnings_usd * share)
         m = 1.0 + self.behaviour.ae.pay_attrition_sensitivity * shortfall
         return max(MIN_ATTRITION_MULTIPLIER, m)
+
+
+def make_policy(scenario: Scenario, plan_name: str) -> IncentivePolicy:
+    """The incentive policy of one plan of a scenario (the world's default policy)."""
+    months = round(scenario.company.warmup_years * 12)
+    return IncentivePolicy(scenario.behaviour, scenario.plan(plan_name), measure_start_months=months)

@@ -1,10 +1,8 @@
-"""Decision points: what the world asks, what the options are, and the Policy that answers.
+"""Decision points: what the world asks and what the options are.
 
-The world builds a context for every decision (who decides, when, and each option's
-consequences expressed in the vocabulary of plan *measures*); a :class:`Policy` returns the
-index of the chosen option. The world never looks at a plan; a policy never looks at the
-world's internals. ``sim.world.neutral.NeutralPolicy`` answers from fixed behaviour
-parameters; ``sim.behaviour.IncentivePolicy`` values each option with the payout engine.
+A decision names who decides, when, and each option's consequences in the vocabulary of plan
+*measures* (:class:`MeasureOutcome`, or the same as columns of an :class:`OptionTable`); the
+:class:`sim.policy.protocol.Policy` that answers returns the index of the chosen option.
 """
 
 from __future__ import annotations
@@ -12,17 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from operator import attrgetter
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 from numpy.typing import NDArray
 
 from sim.vocabulary import MEASURES
-
-if TYPE_CHECKING:
-    from sim.decision_batch import DecisionBatch
-    from sim.ledger import Ledger
-    from sim.time.calendar import Calendar
 
 
 @dataclass(slots=True)
@@ -270,28 +262,3 @@ class Decision:
         if self.table is None:
             return OptionTable.from_options(self.options)
         return self.table if isinstance(self.table, OptionTable) else self.table()
-
-
-@runtime_checkable
-class Policy(Protocol):
-    """Answers the world's decisions. One instance serves one replication."""
-
-    def bind(self, ledger: Ledger, calendar: Calendar, roster: dict[int, str]) -> None:
-        """Called once before the simulation runs: the live ledger, the calendar and the
-        person-id -> role map (people hired later are added to the same dict)."""
-
-    def choose(self, decision: Decision, u: float) -> int:
-        """Index of the chosen option. ``u`` is a uniform(0, 1) draw from the world's
-        stream for this decision, so choices are reproducible and common across plans."""
-
-    def choose_many(self, batch: DecisionBatch, u: NDArray[np.float64]) -> NDArray[np.int64]:
-        """Index of the chosen option of every decision of ``batch`` (``u[j]``: decision ``j``'s
-        uniform draw, as in :meth:`choose`); the same answers as :meth:`choose` on each
-        ``batch.decision(j)`` (:func:`sim.decision_batch.one_at_a_time` is that rule)."""
-
-    def attrition_multiplier(self, role: str, person: int, day: float) -> float:
-        """Multiplier on a person's baseline attrition hazard (1.0 = no pay effect)."""
-
-    def measures(self, role: str) -> tuple[str, ...]:
-        """The measures whose outcomes this policy reads in ``role``'s decisions: the world
-        describes only those (any other outcome is worth nothing to it)."""
