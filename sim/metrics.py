@@ -95,6 +95,8 @@ class Observations:
     extra: dict[str, float] = field(default_factory=dict)
     market: MarketObservations | None = None
     """Finite markets (None when every segment is unlimited)."""
+    cohort_month: np.ndarray | None = None
+    """Month of each customer's first booking (-1: on the starting book), for first-year retention."""
 
 
 def _padded(snaps: list[np.ndarray], m: int, n: int) -> np.ndarray:
@@ -310,6 +312,9 @@ def cost_metrics(
             "payout_cost_consultant",
             "payout_cost_marketing",
             "payout_cost_product",
+            "payout_cost_support",
+            "payout_cost_education",
+            "payout_cost_customer_marketing",
             "total_comp_cost",
             "cost_of_sales",
             "cac",
@@ -320,7 +325,16 @@ def cost_metrics(
         by_role = payouts.by_role()
         base = payouts.base_by_role()
         out["payout_cost"] = payouts.variable_total() / years
-        for r in ("ae", "csm", "consultant", "marketing", "product"):
+        for r in (
+            "ae",
+            "csm",
+            "consultant",
+            "marketing",
+            "product",
+            "support",
+            "education",
+            "customer_marketing",
+        ):
             out[f"payout_cost_{r}"] = by_role.get(r, 0.0) / years
         out["total_comp_cost"] = (payouts.variable_total() + payouts.base_total()) / years
         new = flows["new_arr"]

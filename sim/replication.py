@@ -15,11 +15,13 @@ import time
 import zlib
 
 from sim.metrics import Observations, Tally, all_metrics, cash_series, distributions, timeseries
+from sim.org_metrics import organisation_metrics
 from sim.plans import PayState, payouts_from_state
 from sim.policy.protocol import Policy
 from sim.scenario.plans import PlanDesign
 from sim.scenario.schema import Scenario
 from sim.staff_metrics import roster_table, staff_metrics
+from sim.vocabulary import ROLES
 from sim.world.model import World
 from sim.world.result import ReplicationResult
 from sim.world.services import PlanFacts
@@ -45,6 +47,11 @@ def plan_facts(plan: PlanDesign) -> PlanFacts:
             (kind, role, cr.share(kind, role))
             for kind in ("upsell", "cross_sell")
             for role in getattr(cr, kind)
+        ),
+        headcount_change=tuple(sorted(plan.staffing.add.items())),
+        csm_max_accounts=tuple(sorted(plan.staffing.csm_max_accounts.items())),
+        budgets=tuple(
+            (r, plan.role(r).budget_annual_usd) for r in ROLES if plan.role(r).budget_annual_usd > 0
         ),
     )
 
@@ -181,8 +188,10 @@ def build_result(world: World, plan: PlanDesign, pay: PayState, tally: Tally) ->
         marketing_budget_annual_usd=world.company.marketing.annual_program_budget_usd,
         market=world.market_observations(),
         extra=world.counts(),
+        cohort_month=world.customers.cohort_months(),
     )
     metrics = {k: float(v) for k, v in all_metrics(obs, payouts).items()}
+    metrics.update(organisation_metrics(obs, metrics))
     people_pay = {k: float(v) for k, v in payouts.by_person().items()}
     metrics.update(staff_metrics(pay.people, people_pay, plan, clock.measure_start, clock.end_day))
     series = timeseries(obs)

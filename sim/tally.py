@@ -152,6 +152,8 @@ class Tally:
         """SDR flows in the window: meetings, opportunities, pipeline, sourced new ARR and logos."""
         self.sdr_meeting_fits: list[float] = []
         self.sdr_new_fits: list[float] = []
+        self.support: dict[str, float] = defaultdict(float)
+        """Support desk in the window: tickets closed, closed x resolution days, closed on time."""
         self.cash = CashTally(self.start, self.end, self._starts.tolist(), total_months, invoiced)
         """Billing, collections and receivables (see :func:`sim.metrics.cash_metrics`)."""
         self._ledger: Ledger | None = None
@@ -240,6 +242,12 @@ class Tally:
         self.renewed = _running(self.renewed, r["amount"][renewal])
         tickets = r["amount"][k == _K["tickets"]]
         self.counts["tickets"] += sum(int(x) for x in tickets.tolist())
+        resolved = r[k == _K["tickets_resolved"]]
+        if len(resolved):
+            closed = resolved["amount"]
+            self.support["closed"] = _running(self.support["closed"], closed)
+            self.support["days"] = _running(self.support["days"], closed * resolved["wait_days"])
+            self.support["on_time"] = _running(self.support["on_time"], closed * resolved["quality"])
 
     def _quota_credit(self, rows: np.ndarray, booking: NDArray[np.bool_]) -> None:
         """Bookings that count toward the AE quota, by (AE, quota period)."""

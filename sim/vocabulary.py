@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from typing import Literal, get_args
 
-Role = Literal["ae", "csm", "consultant", "marketing", "product", "sdr"]
+Role = Literal[
+    "ae", "csm", "consultant", "marketing", "product", "sdr", "support", "education", "customer_marketing"
+]
 ROLES: tuple[str, ...] = get_args(Role)
 """Roles a plan pays (the code of a role is its position)."""
 
@@ -20,8 +22,10 @@ ROLE_FIELD: dict[str, str] = {
     "consultant": "consultant",
     "marketing": "marketer",
     "sdr": "sdr",
+    "support": "person",
 }
-"""Ledger field holding the person of each role (``product`` has none: team measures only)."""
+"""Ledger field holding the person of each role (``product``, ``education`` and
+``customer_marketing`` have none: team measures only)."""
 
 Measure = Literal[
     "bookings_acv",
@@ -46,12 +50,20 @@ Measure = Literal[
     "qualified_opportunities",
     "sdr_closed_acv",
     "sdr_first_year_revenue",
+    "tickets_resolved",
+    "company_nrr",
+    "company_grr",
+    "company_new_arr",
 ]
 MEASURES: tuple[str, ...] = get_args(Measure)
 """What a plan can pay on (see ``docs/metrics.md`` and ``sim/plans/measures.py``)."""
 
-RATIO_MEASURES = frozenset({"book_grr", "book_nrr"})
+RATIO_MEASURES = frozenset({"book_grr", "book_nrr", "company_grr", "company_nrr"})
 """Measures that are ratios over a period, computed at the period's close."""
+GRR_MEASURES = frozenset({"book_grr", "company_grr"})
+"""Ratio measures that count only the losses (gross retention)."""
+COMPANY_MEASURES = frozenset({"company_nrr", "company_grr", "company_new_arr"})
+"""Measures of the whole company's performance: team measures of any role (``scope: team``)."""
 COUNT_MEASURES = frozenset({"references", "referrals", "go_lives"})
 """Measures counted in events (a spiff on their event pays per count)."""
 
@@ -77,6 +89,8 @@ EventKind = Literal[
     "book_snapshot",
     # SDR hand-offs: a meeting set (lead handed to an AE), an opportunity the AE opened from it
     "meeting", "opportunity",
+    # support: tickets an agent closed in a month (amount = count)
+    "tickets_resolved",
 ]  # fmt: skip
 EVENT_KINDS: tuple[str, ...] = get_args(EventKind)
 """Every kind of ledger event (the code of a kind is its position)."""

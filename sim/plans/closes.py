@@ -16,7 +16,7 @@ import math
 
 from numba import njit
 
-from sim.plans.credits import M_GRR
+from sim.plans.credits import M_CO_GRR, M_GRR
 from sim.plans.kernel import (
     EPS,
     HK_ALIVE,
@@ -61,6 +61,12 @@ MONTHS = (1, 3, 12)
 
 
 @njit(cache=True)
+def _is_grr(measure):
+    """Whether a ratio measure counts only losses (book or company GRR)."""
+    return measure in (M_GRR, M_CO_GRR)
+
+
+@njit(cache=True)
 def _close_bonus(g, pk, idx, t, day, plan, st):
     """Pay rule ``g``'s period-end amount to everyone eligible: employed at the close, or
     credited in the period and not gone before it (ascending person id)."""
@@ -76,7 +82,7 @@ def _close_bonus(g, pk, idx, t, day, plan, st):
         if not present:
             continue
         if ri[g, RI_RATIO]:
-            value = ratio(book, bhas, 0 if ri[g, RI_TEAM] else 1 + person, ri[g, RI_MEASURE] == M_GRR, t)
+            value = ratio(book, bhas, 0 if ri[g, RI_TEAM] else 1 + person, _is_grr(ri[g, RI_MEASURE]), t)
         else:
             w = role if ri[g, RI_TEAM] else N_ROLES + person
             value = acc[ri[g, RI_MSLOT], w, t]

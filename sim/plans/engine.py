@@ -47,7 +47,16 @@ from sim.plans.replay import apply_rows
 from sim.plans.rulebook import RF_CB_WINDOW, Rulebook
 from sim.scenario.plans import Component, PlanDesign, RolePlan, Spiff
 from sim.time.calendar import DAYS_PER_MONTH, DAYS_PER_YEAR, Calendar
-from sim.vocabulary import ARR_KINDS, EVENT_KINDS, MEASURES, MONTHS_PER, PERIODS, RATIO_MEASURES, ROLES
+from sim.vocabulary import (
+    ARR_KINDS,
+    EVENT_KINDS,
+    GRR_MEASURES,
+    MEASURES,
+    MONTHS_PER,
+    PERIODS,
+    RATIO_MEASURES,
+    ROLES,
+)
 
 __all__ = ["PayState", "PayoutLine", "Payouts", "compute_payouts", "payouts_from_state"]
 
@@ -428,7 +437,7 @@ class PayState:
         w = 0 if person == TEAM else 1 + person
         if t < 0 or w >= self.book.shape[1]:
             return math.nan
-        return float(kn.ratio(self.book, self.bhas, w, measure == "book_grr", t))
+        return float(kn.ratio(self.book, self.bhas, w, measure in GRR_MEASURES, t))
 
     def attainment_of(self, role: str, person: int, comp: Component, day: float) -> float:
         """Attainment that sets the tier of ``comp`` for a credit on ``day`` (NaN without quota)."""

@@ -27,7 +27,7 @@ import math
 import numpy as np
 from numba import njit
 
-from sim.plans.credits import M_GRR, SP_MULTI_YEAR
+from sim.plans.credits import M_CO_GRR, M_GRR, SP_MULTI_YEAR
 from sim.plans.kernel import (
     N_MEASURES,
     N_ROLES,
@@ -118,7 +118,7 @@ def projected_ratio(g, who_book, day, plan, st):
     idx = (np.searchsorted(starts, day, side="right") - 1) // months
     lo, hi = starts[idx * months], starts[(idx + 1) * months]
     f = min(max((min(day, sf[SF_LAST_DAY]) - lo) / (hi - lo), 0.0), 1.0)
-    grr = ri[g, RI_MEASURE] == M_GRR
+    grr = ri[g, RI_MEASURE] == M_GRR or ri[g, RI_MEASURE] == M_CO_GRR
     n_months = si[SI_N_MONTHS]
     t_now = column_of(idx * months, ri[g, RI_PK], n_months)
     t_prev = column_of((idx - 1) * months, ri[g, RI_PK], n_months) if idx >= 1 else -1

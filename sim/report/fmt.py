@@ -36,7 +36,7 @@ _MONEY_PREFIXES: tuple[str, ...] = (
     "measure_start_arr",
 )
 _MONEY_NAMES: frozenset[str] = frozenset(
-    {"total_comp_cost", "cac", "crc", "ltv", "renewed_arr", "mean_new_logo_arr"}
+    {"total_comp_cost", "total_cost", "cac", "crc", "ltv", "renewed_arr", "mean_new_logo_arr"}
 )
 
 HIGHER_IS_BETTER = DECISION_DIRECTIONS
@@ -54,6 +54,15 @@ LABELS: dict[str, str] = {
     "second_order_share": "Second-order share",
     "logo_churn": "Logo churn",
     "total_comp_cost": "Total comp / yr",
+    "total_cost": "Total cost / yr",
+    "grr_first_year": "First-year GRR",
+    "tickets_per_year": "Tickets / yr",
+    "ticket_resolution_days": "Resolution (days)",
+    "tickets_on_time_share": "Tickets on time",
+    "references_per_year": "References / yr",
+    "references_used_per_year": "References used / yr",
+    "advocacy_spend_usd": "Advocacy spend / yr",
+    "implementation_quality": "Implementation quality",
     "gross_churn_usd": "Gross churn $ / yr",
     "expansion_usd": "Expansion $ / yr",
     "nps": "NPS",

@@ -55,6 +55,7 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("market", "Market penetration"),
     ("cash", "Cash and collections"),
     ("sdrs", "SDRs and hand-offs"),
+    ("talent", "Talent and organisation"),
     ("people", "Winners and losers"),
     ("run", "Run details"),
 )
@@ -256,7 +257,11 @@ def _role_words(role: str, rp: RolePlan) -> str | None:
 
 def plan_rules(plan: PlanDesign) -> str:
     """A short HTML summary of a plan's rules (roles with variable pay, crediting)."""
+    from sim.report.talent_html import staffing_words
+
     lines = [w for role in ROLES if (w := _role_words(role, getattr(plan, role))) is not None]
+    if (staffing := staffing_words(plan)) is not None:
+        lines.append(staffing)
     cr = plan.crediting
 
     def credited(kind: str) -> str:
@@ -878,6 +883,7 @@ def _sdrs(page: Page) -> None:
 def build(data: ReportData, plots_dir: Path | None) -> tuple[str, list[Path]]:
     """The report's HTML text and the PNG files written under ``plots_dir`` (none when None)."""
     from sim.report.decision_html import decision_section, pay_section
+    from sim.report.talent_html import talent_section
 
     page = Page(data, plots_dir)
     sc = data.results.scenario
@@ -898,6 +904,7 @@ def build(data: ReportData, plots_dir: Path | None) -> tuple[str, list[Path]]:
         _market,
         _cash,
         _sdrs,
+        talent_section,
         _people,
     ):
         step(page)

@@ -47,6 +47,9 @@ ROLE_COLORS: dict[str, str] = {
     "marketing": "#9467bd",
     "product": "#8c564b",
     "sdr": "#e377c2",
+    "support": "#7f7f7f",
+    "education": "#bcbd22",
+    "customer_marketing": "#17becf",
 }
 ROLE_LABELS: dict[str, str] = {
     "ae": "AE",
@@ -55,6 +58,9 @@ ROLE_LABELS: dict[str, str] = {
     "marketing": "Marketing",
     "product": "Product",
     "sdr": "SDR",
+    "support": "Support",
+    "education": "Education",
+    "customer_marketing": "Customer marketing",
 }
 STYLE: dict[str, Any] = {
     "font.size": 9.0,
@@ -279,7 +285,17 @@ def arr_over_time(data: ReportData, series: str = "arr") -> Figure:
     return fig
 
 
-ROLES: tuple[str, ...] = ("ae", "csm", "consultant", "marketing", "product", "sdr")
+ROLES: tuple[str, ...] = (
+    "ae",
+    "csm",
+    "consultant",
+    "marketing",
+    "product",
+    "sdr",
+    "support",
+    "education",
+    "customer_marketing",
+)
 
 
 def payout_by_role(data: ReportData) -> Figure:

@@ -10,6 +10,7 @@ from pydantic import Field, model_validator
 
 from sim.scenario.base import Fraction, NonNegative, Positive, StrictModel
 from sim.scenario.errors import PATH_MARK
+from sim.scenario.team_behaviour import ProductBehaviour, SupportBehaviour, TeamEffortBehaviour
 
 
 class AeBehaviour(StrictModel):
@@ -55,7 +56,18 @@ class ConsultantBehaviour(StrictModel):
     neutral_speed: Positive = 1.0
     """Duration multiplier under the neutral policy (nearest option chosen)."""
     effort_cost_kusd_per_day: NonNegative = 0.05
-    """Effort cost, in $k of pay-equivalent per project day, of working away from normal speed."""
+    """Effort cost, in $k of pay-equivalent per project day, of working away from normal speed
+    (faster than it; slower too unless ``care_effort_cost_kusd_per_day`` is given)."""
+    care_effort_cost_kusd_per_day: NonNegative | None = None
+    """Effort cost, in $k per project day, of working slower (more carefully) than the neutral
+    pace; absent: ``effort_cost_kusd_per_day`` (deviating costs the same either way)."""
+    standard_months: int = Field(default=3, ge=1, le=12)
+    """Months a consultant's working standard (the pace of every project started in them) holds
+    when the consultant's plan pays on what projects earn; such a consultant chooses it at the start
+    of each period, valuing the period's expected projects together."""
+    pay_attrition_sensitivity: NonNegative = 1.0
+    """Multiplier on attrition hazard per unit shortfall of realised versus on-target pay
+    (``company.consultants.annual_attrition`` is the baseline)."""
 
 
 class CsmBehaviour(StrictModel):
@@ -78,6 +90,9 @@ class CsmBehaviour(StrictModel):
     """Upsell/cross-sell opportunity rate multiplier at full-time expansion effort."""
     advocacy_multiplier: NonNegative = 2.0
     """Reference and referral rate multiplier at full-time advocacy effort."""
+    pay_attrition_sensitivity: NonNegative = 1.0
+    """Multiplier on attrition hazard per unit shortfall of realised versus on-target pay
+    (``company.csms.annual_attrition`` is the baseline)."""
 
     @model_validator(mode="after")
     def _split_is_a_split(self) -> CsmBehaviour:
@@ -114,6 +129,8 @@ class SdrBehaviour(StrictModel):
     effort_cost_kusd_per_meeting: NonNegative = 0.1
     """Effort of setting a meeting (outreach, scheduling, the hand-off call), $k of pay-equivalent;
     with the pay a meeting is expected to bring, it sets how strict an incentive-driven SDR is."""
+    pay_attrition_sensitivity: NonNegative = 1.0
+    """Multiplier on attrition hazard per unit shortfall of realised versus on-target pay."""
     acceptance_prior_weight: Positive = 5.0
     """Weight, in pseudo-meetings, of the prior that an AE accepts a meeting exactly when the
     lead's fit is at least ``ae.neutral_pursue_min_fit``; SDRs update it with the acceptances they
@@ -139,3 +156,11 @@ class Behaviour(StrictModel):
     """Marketing's lead volume versus fit."""
     sdr: SdrBehaviour = Field(default_factory=SdrBehaviour)
     """SDRs' qualification strictness."""
+    product: ProductBehaviour = Field(default_factory=ProductBehaviour)
+    """The product team's quality-versus-features focus."""
+    support: SupportBehaviour = Field(default_factory=SupportBehaviour)
+    """Support agents' resolution pace."""
+    education: TeamEffortBehaviour = Field(default_factory=TeamEffortBehaviour)
+    """Customer educators' effort."""
+    customer_marketing: TeamEffortBehaviour = Field(default_factory=TeamEffortBehaviour)
+    """Customer marketers' effort."""

@@ -20,6 +20,7 @@ from sim.scenario.base import (
     StrictModel,
 )
 from sim.scenario.errors import PATH_MARK
+from sim.scenario.teams import Advocacy, CustomerMarketing, Education, Product
 from sim.scenario.working_days import WorkingDays
 
 SEGMENTS: tuple[str, ...] = ("smb", "mid_market", "enterprise")
@@ -191,6 +192,16 @@ class Consultants(StrictModel):
     """Standard deviation of the (one-sided) quality loss of a project around its speed-driven level."""
     failure_quality: Fraction = 0.3
     """Quality below which an implementation fails (the customer cancels at go-live)."""
+    value_per_care: NonNegative = 0.0
+    """Health target (value) a customer gains per unit of duration multiplier above the neutral
+    pace: the adoption work of a careful implementation (training users, configuring their
+    workflows) beyond the technical quality, which saturates at 1 (0 = none: today's model)."""
+    annual_attrition: Fraction = 0.0
+    """Baseline probability a consultant leaves within a year (0 = nobody leaves: today's model)."""
+    backfill_days: NonNegative = 60.0
+    """Days from a consultant's departure to the replacement's start."""
+    ramp_months: NonNegative = 2.0
+    """Months for a new consultant to run ``concurrent_projects`` projects (linear ramp from one)."""
 
 
 class Csms(StrictModel):
@@ -200,6 +211,24 @@ class Csms(StrictModel):
     """Customer success managers (each owns a book of accounts)."""
     max_accounts: PositiveInt = 200
     """Accounts one CSM can carry; beyond it, accounts go unassigned (no CSM attention)."""
+    segment_max_accounts: dict[SegmentName, PositiveInt] = Field(default_factory=dict)
+    """Coverage per segment: accounts one CSM of that segment carries at most (instead of
+    ``max_accounts``); CSMs are split across segments in proportion to expected accounts over
+    coverage. A plan may override it (``plans[].staffing.csm_max_accounts``)."""
+    attention_elasticity: NonNegative = 0.0
+    """How a CSM's attention per account thins with the size of the book: the effects of the time
+    split are x (attention_reference_accounts / accounts)^this, at most x3 (0 = attention does not
+    depend on book size: today's model; 0.5 = square-root dilution)."""
+    attention_reference_accounts: Positive = 150.0
+    """Book size at which the time split's effects are as ``behaviour.csm`` states them."""
+    annual_attrition: Fraction = 0.0
+    """Baseline probability a CSM leaves within a year (0 = nobody leaves: today's model)."""
+    backfill_days: NonNegative = 60.0
+    """Days a departed CSM's book waits (no attention) for the replacement."""
+    ramp_months: NonNegative = 3.0
+    """Months for a new CSM's attention to reach full strength (linear ramp)."""
+    departure_health_shock: Fraction = 0.05
+    """Health each account of a departing CSM's book loses (the relationship that leaves)."""
 
 
 class Marketing(StrictModel):
@@ -313,7 +342,22 @@ class Support(StrictModel):
     tickets_per_quality_gap: NonNegative = 1.0
     """Ticket-rate increase per unit of implementation quality below 1."""
     product_headcount: NonNegativeInt = 1
-    """People on the product team (paid on the team tickets/retention measures)."""
+    """People on the product team (their focus, quality work versus features, follows their plan)."""
+    headcount: NonNegativeInt = 0
+    """Support agents resolving tickets (0 = no support desk: resolution time plays no role, as
+    before)."""
+    tickets_per_agent_per_month: Positive = 400.0
+    """Tickets one agent resolves in a month at the neutral pace (about 20 a working day)."""
+    resolution_days: Positive = 1.0
+    """Mean days to resolve a ticket when the desk is idle; with utilisation u the mean is
+    resolution_days / pace / (1 - u) (u at most 0.95)."""
+    sla_days: Positive = 2.0
+    """Days within which a ticket counts as resolved on time."""
+    health_per_late_ticket: NonNegative = 0.01
+    """Health an account loses per ticket resolved later than ``sla_days``."""
+    reopen_per_pace: NonNegative = 0.3
+    """Share of tickets reopened per unit of pace above the neutral pace (rushed answers come back
+    next month as new tickets)."""
 
 
 class Deals(StrictModel):
@@ -380,6 +424,14 @@ class Company(StrictModel):
     """Invoicing and cash collection (off by default)."""
     working_days: WorkingDays | None = None
     """Weekends, holidays and vacations (``sim/time/workdays.py``); absent = every day is a working day."""
+    product: Product = Field(default_factory=Product)
+    """How the product team's focus moves tickets and expansion."""
+    education: Education = Field(default_factory=Education)
+    """Customer education (none by default)."""
+    customer_marketing: CustomerMarketing = Field(default_factory=CustomerMarketing)
+    """Customer marketing programmes (none by default)."""
+    advocacy: Advocacy = Field(default_factory=Advocacy)
+    """What advocacy budgets, references and champions' relationships do."""
 
     @model_validator(mode="after")
     def _health_bands(self) -> Company:

@@ -304,6 +304,12 @@ class Customers:
             self.ledger.append_rows(rows)
 
     # ------------------------------------------------------------------ what the metrics read
+    def cohort_months(self) -> np.ndarray:
+        """Month of each customer's first booking (-1 for the starting book)."""
+        day = self.book.cohort_day[: self.book.n]
+        month = np.searchsorted(np.asarray(self.clock.calendar.month_starts), day, side="right") - 1
+        return np.where(day >= 0, month, -1)
+
     def snapshot(self) -> None:
         """A month start: every customer's ARR (kept for the metrics once the warm-up is over), the
         customers paying, NPS among them and every customer's health."""

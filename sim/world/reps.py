@@ -37,6 +37,7 @@ from sim.policy.decisions import Option
 from sim.scenario.behaviour import Behaviour
 from sim.scenario.company import Company
 from sim.world.addressable import Organisations
+from sim.world.advocacy import with_odds
 from sim.world.book import IMPLEMENTING, LIVE, Book
 from sim.world.deal_terms import DealTerms, sigmoid
 from sim.world.lead import U_PURSUE, U_TERMS, U_TIMING, U_WIN, Lead
@@ -139,6 +140,9 @@ class SalesTeam(Seats):
         """A won deal becomes a customer (``Customers.won``)."""
         self.invoice: Callable[[int, int, int, int], None] = _no_invoice
         """Bill a deal: (customer, cents, deal, 1 new / 2 expansion) (``Customers.invoice``)."""
+        self.reference: Callable[[int], float] | None = None
+        """Log-odds a closing new-logo deal of a segment gains from a reference (``Advocacy.use``);
+        None: references do not change win odds."""
         self.on_meeting: Callable[[Lead, bool], None] | None = None
         """Told, after each triage, whether each lead an SDR handed over was taken up (``sim.world.sdrs``)."""
         self._inbox: list[Lead] = []
@@ -342,7 +346,10 @@ class SalesTeam(Seats):
             return  # the rep left and was replaced; the opportunity was lost
         self.open[opp.seat] -= 1
         self._refresh(opp.seat)
-        if not self.active[opp.seat] or opp.lead.u[U_WIN] >= opp.p_win:
+        p_win = opp.p_win
+        if self.reference is not None and self.active[opp.seat]:
+            p_win = with_odds(p_win, self.reference(opp.lead.segment))
+        if not self.active[opp.seat] or opp.lead.u[U_WIN] >= p_win:
             orgs.reject(opp.lead)  # the rep left (the opportunity is lost), or the deal was lost
             return
         self.won(opp)
