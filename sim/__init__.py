@@ -7,6 +7,7 @@ Public API::
 
     import sim
     results = sim.run("scenarios/seed-plans.yaml", reps=8)   # -> sim.Results
+    robust = sim.sensitivity("scenarios/seed-plans.yaml")       # -> probability each plan is best
 """
 
 from typing import TYPE_CHECKING, Any
@@ -17,6 +18,7 @@ from sim.scenario import Scenario, ScenarioError, load_scenario, load_scenario_t
 if TYPE_CHECKING:
     from sim.api import run
     from sim.experiment.results import Results
+    from sim.explore.api import sensitivity
 
 __all__ = [
     "Results",
@@ -26,6 +28,7 @@ __all__ = [
     "load_scenario",
     "load_scenario_text",
     "run",
+    "sensitivity",
 ]
 
 
@@ -35,6 +38,10 @@ def __getattr__(name: str) -> Any:
         from sim.api import run
 
         return run
+    if name == "sensitivity":
+        from sim.explore.api import sensitivity
+
+        return sensitivity
     if name == "Results":
         from sim.experiment.results import Results
 

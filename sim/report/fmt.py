@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import math
 
+from sim.scenario.experiment import HIGHER_IS_BETTER as HIGHER_IS_BETTER  # one place: beside METRICS
+
 RATIO_METRICS: frozenset[str] = frozenset(
     {
         "grr",
@@ -37,24 +39,6 @@ _MONEY_NAMES: frozenset[str] = frozenset(
     {"total_comp_cost", "cac", "crc", "ltv", "renewed_arr", "mean_new_logo_arr"}
 )
 
-HIGHER_IS_BETTER: dict[str, bool] = {
-    "grr": True,
-    "nrr": True,
-    "new_arr": True,
-    "ending_arr": True,
-    "second_order_share": True,
-    "payout_cost": False,
-    "cost_of_sales": False,
-    "mean_discount": False,
-    "period_end_share": False,
-    "logo_churn": False,
-    "total_comp_cost": False,
-    "gross_churn_usd": False,
-    "expansion_usd": True,
-    "nps": True,
-    "time_to_value_days": False,
-}
-"""Which direction is good for a metric (used to colour significant differences)."""
 
 LABELS: dict[str, str] = {
     "grr": "GRR",

@@ -31,6 +31,25 @@ METRICS: tuple[str, ...] = (
 )
 """Metrics a precision target may name (every column of ``replications.parquet``)."""
 
+HIGHER_IS_BETTER: dict[str, bool] = {
+    "grr": True,
+    "nrr": True,
+    "new_arr": True,
+    "ending_arr": True,
+    "second_order_share": True,
+    "payout_cost": False,
+    "cost_of_sales": False,
+    "mean_discount": False,
+    "period_end_share": False,
+    "logo_churn": False,
+    "total_comp_cost": False,
+    "gross_churn_usd": False,
+    "expansion_usd": True,
+    "nps": True,
+    "time_to_value_days": False,
+}
+"""Which direction is good for a metric (the report's colours, the objective of exploration)."""
+
 
 class Experiment(StrictModel):
     """How many replications, which seed, what to compare against, how precise."""
@@ -46,6 +65,12 @@ class Experiment(StrictModel):
     precision: dict[str, Positive] = Field(default_factory=dict)
     """Target half-width of the paired difference vs baseline, per metric (e.g. nrr: 0.005)."""
     confidence: float = Field(default=0.95, gt=0.5, lt=1.0)
+    objective: str = "nrr"
+    """Metric a plan is judged on when exploring: which plan is best at each sample point of
+    ``incentsim sensitivity``, what ``incentsim optimise`` improves by default. A metric with a
+    known better direction (grr, nrr, new_arr, ending_arr, second_order_share, expansion_usd and nps
+    are maximised; payout_cost, cost_of_sales, mean_discount, period_end_share, logo_churn,
+    total_comp_cost, gross_churn_usd and time_to_value_days minimised)."""
     common_random_numbers: bool = True
     """Test-only switch: False gives each plan its own streams (for A/A coverage tests)."""
 
@@ -60,6 +85,11 @@ class Experiment(StrictModel):
         if unknown:
             raise ValueError(
                 f"{PATH_MARK}precision.{unknown[0]}: unknown metric; valid: {', '.join(METRICS)}"
+            )
+        if self.objective not in HIGHER_IS_BETTER:
+            raise ValueError(
+                f"{PATH_MARK}objective: expected a metric with a better direction "
+                f"({', '.join(HIGHER_IS_BETTER)}), found {self.objective!r}"
             )
         return self
 

@@ -1,4 +1,4 @@
-"""The root of a scenario: company, behaviour, plan designs, experiment and output."""
+"""The root of a scenario: company, behaviour, plan designs, experiment, output and what to explore."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from sim.scenario.company import Company
 from sim.scenario.errors import PATH_MARK
 from sim.scenario.experiment import Experiment, Output
 from sim.scenario.plans import PlanDesign
+from sim.scenario.uncertainties import Uncertainty, check_uncertainties
 
 
 class Scenario(StrictModel):
@@ -22,6 +23,9 @@ class Scenario(StrictModel):
     plans: list[PlanDesign] = Field(min_length=1)
     experiment: Experiment = Field(default_factory=Experiment)
     output: Output = Field(default_factory=Output)
+    uncertainties: dict[str, Uncertainty] = Field(default_factory=dict)
+    """Parameters nobody can observe, each a dotted path (as ``--set`` writes it) with a range or
+    distribution and its source; ``incentsim sensitivity`` samples them (``docs/explore.md``)."""
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Scenario:
@@ -35,6 +39,7 @@ class Scenario(StrictModel):
                 f"{PATH_MARK}experiment.baseline_plan: expected one of the plan names "
                 f"({', '.join(names)}), found {base!r}"
             )
+        check_uncertainties(self)
         return self
 
     @property
