@@ -54,9 +54,12 @@ def main() -> int:
         robustness = (out / "robustness.csv").read_text()
     reps = meta["points"] * len(meta["plans"]) * meta["replications_per_point"]
     print(f"date (UTC)           {datetime.now(UTC):%Y-%m-%d %H:%M}")
-    print(f"command              incentsim sensitivity scenarios/seed-plans.yaml --method morris "
-          f"--workers {args.workers}" + (f" --samples {args.samples}" if args.samples else "")
-          + "".join(f" --set {s}" for s in args.set))  # fmt: skip
+    print(
+        f"command              incentsim sensitivity scenarios/seed-plans.yaml --method morris "
+        f"--workers {args.workers}"
+        + (f" --samples {args.samples}" if args.samples else "")
+        + "".join(f" --set {s}" for s in args.set)
+    )
     print(f"cores                {os.cpu_count()}")
     print(f"load average before  {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}")
     print(f"load average after   {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}")

@@ -73,9 +73,13 @@ def _noise_share(per_rep: np.ndarray) -> float:
 
 
 def outcomes(
-    samples: pd.DataFrame, points: int, reps: int, plans: Sequence[str], baseline: str,
+    samples: pd.DataFrame,
+    points: int,
+    reps: int,
+    plans: Sequence[str],
+    baseline: str,
     metrics: Sequence[str] = OUTCOME_METRICS,
-) -> list[Outcome]:  # fmt: skip
+) -> list[Outcome]:
     """Every value and difference outcome of ``metrics`` (differences first)."""
     b = list(plans).index(baseline)
     diffs: list[Outcome] = []
@@ -91,9 +95,13 @@ def outcomes(
 
 
 def analyse(
-    method: str, params: Sequence[Parameter], unit: np.ndarray, outcome: Outcome, confidence: float,
+    method: str,
+    params: Sequence[Parameter],
+    unit: np.ndarray,
+    outcome: Outcome,
+    confidence: float,
     seed: int,
-) -> list[dict[str, float | str]]:  # fmt: skip
+) -> list[dict[str, float | str]]:
     """One row per parameter: Morris (mu, mu_star, mu_star_conf, sigma) or Sobol (S1, S1_conf, ST,
     ST_conf) of one outcome; NaN indices (and a note) when the outcome is undefined somewhere."""
     y = outcome.y
@@ -122,24 +130,37 @@ def analyse(
         if method == "morris":
             morris = require("SALib.analyze.morris", "incentsim sensitivity")
             si = morris.analyze(
-                problem(params), unit, y, num_resamples=RESAMPLES, conf_level=confidence,
-                num_levels=MORRIS_LEVELS, seed=rng,
-            )  # fmt: skip
+                problem(params),
+                unit,
+                y,
+                num_resamples=RESAMPLES,
+                conf_level=confidence,
+                num_levels=MORRIS_LEVELS,
+                seed=rng,
+            )
         else:
             sobol = require("SALib.analyze.sobol", "incentsim sensitivity")
             si = sobol.analyze(
-                problem(params), y, calc_second_order=False, num_resamples=RESAMPLES, conf_level=confidence,
+                problem(params),
+                y,
+                calc_second_order=False,
+                num_resamples=RESAMPLES,
+                conf_level=confidence,
                 seed=rng,
-            )  # fmt: skip
+            )
     return [
         {**base, "parameter": p.path, **{n: float(si[n][i]) for n in names}} for i, p in enumerate(params)
     ]
 
 
 def indices_table(
-    method: str, params: Sequence[Parameter], unit: np.ndarray, items: Sequence[Outcome], confidence: float,
+    method: str,
+    params: Sequence[Parameter],
+    unit: np.ndarray,
+    items: Sequence[Outcome],
+    confidence: float,
     seed: int,
-) -> pd.DataFrame:  # fmt: skip
+) -> pd.DataFrame:
     """``indices.csv``: one row per outcome x parameter."""
     rows = [row for o in items for row in analyse(method, params, unit, o, confidence, seed)]
     first = ["kind", "plan", "metric", "parameter"]

@@ -7,8 +7,10 @@ exploration over hundreds of points keeps only numbers, one row per point x plan
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
+from sim.scenario.experiment import HIGHER_IS_BETTER
 from sim.world.result import ReplicationResult
 
 DERIVED: dict[str, str] = {
@@ -18,16 +20,23 @@ DERIVED: dict[str, str] = {
 }
 """Outcomes computed here from a replication (name -> definition, also in docs/metrics.md)."""
 
+DIRECTIONS: dict[str, bool] = {**HIGHER_IS_BETTER, "payout_share_of_bookings": False}
+"""Outcomes with a better direction (True: higher is better): what can be an objective."""
 
-def payout_share_of_bookings(result: ReplicationResult) -> float:
-    """Variable pay per year over bookings per year (NaN when nothing was booked)."""
-    bookings = result.timeseries.get("bookings") or []
+
+def payout_share(payout_cost: float | None, bookings: Sequence[float]) -> float:
+    """Variable pay per year over bookings per year, from the monthly ``bookings`` series (NaN
+    when nothing was booked)."""
     months = len(bookings)
-    payout = result.metrics.get("payout_cost", math.nan)
-    if months == 0 or payout is None:
+    if months == 0 or payout_cost is None or not math.isfinite(payout_cost):
         return math.nan
     per_year = sum(float(b) for b in bookings) * 12.0 / months
-    return float(payout) / per_year if per_year > 0 else math.nan
+    return float(payout_cost) / per_year if per_year > 0 else math.nan
+
+
+def payout_share_of_bookings(result: ReplicationResult) -> float:
+    """:func:`payout_share` of one replication."""
+    return payout_share(result.metrics.get("payout_cost", math.nan), result.timeseries.get("bookings") or [])
 
 
 def outcome_row(result: ReplicationResult) -> dict[str, Any]:

@@ -82,10 +82,22 @@ def indices_figure(s: Sensitivity, plan: str, metric: str) -> Figure:
             ax = fig.subplots()
             order = np.argsort(t["ST"].to_numpy())
             y = np.arange(len(t))
-            ax.barh(y - 0.18, t["ST"].to_numpy()[order], 0.36, xerr=t["ST_conf"].to_numpy()[order],
-                    color="#2c7bb6", label="total order ST")  # fmt: skip
-            ax.barh(y + 0.18, t["S1"].to_numpy()[order], 0.36, xerr=t["S1_conf"].to_numpy()[order],
-                    color="#abd9e9", label="first order S1")  # fmt: skip
+            ax.barh(
+                y - 0.18,
+                t["ST"].to_numpy()[order],
+                0.36,
+                xerr=t["ST_conf"].to_numpy()[order],
+                color="#2c7bb6",
+                label="total order ST",
+            )
+            ax.barh(
+                y + 0.18,
+                t["S1"].to_numpy()[order],
+                0.36,
+                xerr=t["S1_conf"].to_numpy()[order],
+                color="#abd9e9",
+                label="first order S1",
+            )
             ax.set_yticks(y, [names[i] for i in order])
             ax.axvline(0, color="black", lw=0.8)
             ax.set_xlabel(f"share of variance (bars: {s.confidence:.0%} bootstrap CI)")
@@ -131,14 +143,21 @@ def probability_figure(s: Sensitivity) -> Figure:
         p = r["p_best"].to_numpy()
         err = [p - r["ci_low"].to_numpy(), r["ci_high"].to_numpy() - p]
         ax.barh(pos, p, color=[colors[x] for x in r["plan"]], alpha=0.45, height=0.6, label="best")
-        ax.barh(pos, r["p_best_decisive"], color=[colors[x] for x in r["plan"]], height=0.6,
-                label="best with a decisive paired lead")  # fmt: skip
+        ax.barh(
+            pos,
+            r["p_best_decisive"],
+            color=[colors[x] for x in r["plan"]],
+            height=0.6,
+            label="best with a decisive paired lead",
+        )
         ax.errorbar(p, pos, xerr=np.clip(err, 0, None), fmt="none", color="black", capsize=3)
         ax.set_yticks(pos, list(r["plan"]))
         ax.set_xlim(0, 1)
         ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _p: f"{x:.0%}"))
-        ax.set_xlabel(f"share of sample points where the plan is best on {fmt.label(s.objective)} "
-                      f"({s.confidence:.0%} block-bootstrap CI)")  # fmt: skip
+        ax.set_xlabel(
+            f"share of sample points where the plan is best on {fmt.label(s.objective)} "
+            f"({s.confidence:.0%} block-bootstrap CI)"
+        )
         ax.legend(loc="lower right")
         ax.set_title("Probability each plan is best")
     return fig

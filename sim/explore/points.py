@@ -72,7 +72,7 @@ class PointRunner:
         *,
         store: CheckpointStore | None = None,
         progress: Progress | None = None,
-        checkpoint_seconds: float = 5.0,
+        checkpoint_seconds: float = 15.0,
         target_task_seconds: float = 0.1,
     ) -> None:
         self.backend = backend

@@ -134,9 +134,14 @@ class Sensitivity:
     """
 
     def __init__(
-        self, scenario: Scenario, settings: Settings, design: pd.DataFrame, rows: pd.DataFrame,
-        metadata: dict[str, Any] | None = None, folder: Path | None = None,
-    ) -> None:  # fmt: skip
+        self,
+        scenario: Scenario,
+        settings: Settings,
+        design: pd.DataFrame,
+        rows: pd.DataFrame,
+        metadata: dict[str, Any] | None = None,
+        folder: Path | None = None,
+    ) -> None:
         self.scenario = scenario
         self.settings = settings
         self.params = dsg.parameters(scenario, settings.parameters or None)
@@ -339,9 +344,13 @@ def run_sensitivity(
 
 
 def _metadata(
-    scenario: Scenario, settings: Settings, backend: Backend, command: Sequence[str] | None, resume: bool,
+    scenario: Scenario,
+    settings: Settings,
+    backend: Backend,
+    command: Sequence[str] | None,
+    resume: bool,
     points: int,
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     from datetime import UTC, datetime
 
     return {

@@ -9,6 +9,7 @@ from sim.scenario.behaviour import Behaviour
 from sim.scenario.company import Company
 from sim.scenario.errors import PATH_MARK
 from sim.scenario.experiment import Experiment, Output
+from sim.scenario.levers import Levers, check_levers
 from sim.scenario.plans import PlanDesign
 from sim.scenario.uncertainties import Uncertainty, check_uncertainties
 
@@ -26,6 +27,9 @@ class Scenario(StrictModel):
     uncertainties: dict[str, Uncertainty] = Field(default_factory=dict)
     """Parameters nobody can observe, each a dotted path (as ``--set`` writes it) with a range or
     distribution and its source; ``incentsim sensitivity`` samples them (``docs/explore.md``)."""
+    levers: Levers | None = None
+    """Fields of one plan ``incentsim optimise`` may set, with their ranges or choices and the
+    constraints that link them (``docs/explore.md``)."""
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Scenario:
@@ -40,6 +44,7 @@ class Scenario(StrictModel):
                 f"({', '.join(names)}), found {base!r}"
             )
         check_uncertainties(self)
+        check_levers(self)
         return self
 
     @property

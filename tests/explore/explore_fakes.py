@@ -73,3 +73,37 @@ def interrupting(scenario: Scenario, plan: str, replication: int) -> Replication
     if CALLS[0] == INTERRUPT_AT:
         raise KeyboardInterrupt
     return ishigami(scenario, plan, replication)
+
+
+def rate_world(scenario: Scenario, plan: str, replication: int) -> ReplicationResult:
+    """A toy for the optimiser: a plan's first commission rate r (``ae.components.0.rates.0.rate``)
+    sets ``nrr = 1 + 0.1 * (1 - exp(-r / 0.05)) - 0.5 * (r - 0.12)^2`` (saturating, with an
+    interior optimum near r = 0.177) and ``payout_cost = 1e6 * r`` (linear), plus noise common to
+    every plan of a replication (so paired differences are exact)."""
+    r = scenario.plan(plan).ae.components[0].rates[0].rate
+    common = float(Streams(scenario.experiment.seed, replication)("fake.noise").normal())
+    metrics = {m: 1.0 for m in METRICS}
+    metrics["nrr"] = 1.0 + 0.1 * (1.0 - math.exp(-r / 0.05)) - 0.5 * (r - 0.12) ** 2 + 0.01 * common
+    metrics["payout_cost"] = 1e6 * r
+    return ReplicationResult(
+        plan=plan, replication=replication, metrics=metrics, timeseries={"bookings": [1e6 / 12] * 12}
+    )
+
+
+def rate_optimum() -> float:
+    """The r in [0, 0.3] maximising the toy's nrr (golden-section search, to 1e-9)."""
+    f = lambda r: 0.1 * (1.0 - math.exp(-r / 0.05)) - 0.5 * (r - 0.12) ** 2  # noqa: E731
+    lo, hi = 0.0, 0.3
+    g = (math.sqrt(5) - 1) / 2
+    while hi - lo > 1e-9:
+        a, b = hi - g * (hi - lo), lo + g * (hi - lo)
+        lo, hi = (a, hi) if f(a) < f(b) else (lo, b)
+    return (lo + hi) / 2
+
+
+def slow_rate_world(scenario: Scenario, plan: str, replication: int) -> ReplicationResult:
+    """:func:`rate_world` after a pause (for the kill -9 test)."""
+    import time
+
+    time.sleep(0.05)
+    return rate_world(scenario, plan, replication)

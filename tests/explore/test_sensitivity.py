@@ -143,3 +143,13 @@ uncertainties:
     t = s.table("nrr", "value").set_index("parameter")
     assert t.loc["company.billing.collection_delay_mean_days", "mu_star"] == 0.0
     assert t.loc["behaviour.rationality_per_kusd", "mu_star"] > 0.0
+
+
+@pytest.mark.slow
+def test_dask_backend_gives_the_serial_results() -> None:
+    pytest.importorskip("distributed")
+    sc = ishigami_scenario()
+    noisy = "explore_fakes:noisy_ishigami"
+    a = run_sensitivity(sc, Settings("morris", 3, 2), backend="serial", replicate=noisy)
+    b = run_sensitivity(sc, Settings("morris", 3, 2), backend="dask", workers=2, replicate=noisy)
+    pd.testing.assert_frame_equal(a.samples, b.samples, check_exact=True)

@@ -44,8 +44,18 @@ def test_writes_a_results_folder_and_refuses_to_overwrite_it(
         str(out),
     ]
     assert main([*args, "--quiet"]) == 0
-    for name in ("config.resolved.yaml", "sensitivity.yaml", "design.csv", "samples.parquet", "indices.csv",
-                 "best.csv", "robustness.csv", "flips.json", "report.html", "metadata.json"):  # fmt: skip
+    for name in (
+        "config.resolved.yaml",
+        "sensitivity.yaml",
+        "design.csv",
+        "samples.parquet",
+        "indices.csv",
+        "best.csv",
+        "robustness.csv",
+        "flips.json",
+        "report.html",
+        "metadata.json",
+    ):
         assert (out / name).is_file(), name
     samples = pd.read_parquet(out / "samples.parquet")
     assert len(samples) == 4 * 5 * 2 * 2  # trajectories x (4 + 1) points x plans x replications

@@ -118,6 +118,16 @@ CASES: dict[str, tuple[str, str, str | None]] = {
         None,
     ),
     "objective_without_direction.yaml": ("experiment.objective", "better direction", None),
+    # Levers (docs/explore.md).
+    "levers_unknown_plan.yaml": ("levers.plan", "did you mean 'flat'?", None),
+    "levers_unknown_path.yaml": (
+        'levers.fields."ae.components.comission.rates.0.rate"',
+        "did you mean 'commission'?",
+        None,
+    ),
+    "levers_bad_choice.yaml": ('levers.fields."ae.components.commission.pays"', "'on_bookings' is not", None),
+    "levers_bad_constraint.yaml": ("levers.constraints.0", "expected 'A >= B' or 'A <= B'", None),
+    "levers_range_on_choice.yaml": ('levers.fields."ae.components.commission.measure"', "use choices", None),
     # extends and based_on.
     "extends_cycle_a.yaml": ("extends", "cycle in extends", "extends_cycle_b.yaml"),
     "extends_cycle_b.yaml": ("extends", "cycle in extends", "extends_cycle_a.yaml"),
