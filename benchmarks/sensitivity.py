@@ -33,12 +33,13 @@ def main() -> int:
     parser.add_argument("--samples", type=int, help="Morris trajectories (default: the command's)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--set", action="append", default=[], metavar="PATH=VALUE")
+    parser.add_argument("--out", metavar="DIR", help="keep the results folder (default: a temporary one)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "sens"
+        out = Path(args.out) if args.out else Path(tmp) / "sens"
         scenario = str(ROOT / "scenarios" / "seed-plans.yaml")
         cmd = [sys.executable, "-m", "sim", "sensitivity", scenario, "--method", "morris"]
-        cmd += ["--workers", str(args.workers), "--out", str(out), "--quiet"]
+        cmd += ["--workers", str(args.workers), "--out", str(out), "--quiet", "--force"]
         if args.samples:
             cmd += ["--samples", str(args.samples)]
         cmd += [f"--set={s}" for s in args.set]
@@ -52,6 +53,7 @@ def main() -> int:
             return 1
         meta = json.loads((out / "metadata.json").read_text())
         robustness = (out / "robustness.csv").read_text()
+        regions = [r["words"] for r in json.loads((out / "flips.json").read_text())]
     reps = meta["points"] * len(meta["plans"]) * meta["replications_per_point"]
     print(f"date (UTC)           {datetime.now(UTC):%Y-%m-%d %H:%M}")
     print(
@@ -69,6 +71,9 @@ def main() -> int:
     print(f"wall                 {wall:.0f} s ({wall / 60:.1f} min); target <= 900 s")
     print("probability best:")
     print(robustness)
+    print("flip regions:")
+    for words in regions:
+        print(f"  {words}")
     return 0
 
 

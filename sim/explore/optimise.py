@@ -17,7 +17,6 @@ re-asked with the same levers and reuses its checkpointed replications.
 from __future__ import annotations
 
 import time
-import uuid
 import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -39,6 +38,7 @@ from sim.explore.indices import OUTCOME_METRICS
 from sim.explore.outcomes import DIRECTIONS
 from sim.explore.points import PointRunner
 from sim.explore.search import Budget, Evaluation, Search, parse_budget
+from sim.explore.storage import STUDY_FILE, driver_token, open_storage
 from sim.explore.variants import variant
 from sim.files import atomic_write_text
 from sim.rng import seed_sequence
@@ -47,7 +47,6 @@ from sim.scenario.schema import Scenario
 
 COMMAND = "incentsim optimise"
 SETTINGS_FILE = "optimise.yaml"
-STUDY_FILE = "study.db"
 RESULT_FILES: tuple[str, ...] = (
     "metadata.json",
     STUDY_FILE,
@@ -308,32 +307,6 @@ class Study:
         trial.set_user_attr("stopped", ev.stopped)
         self._constraints(trial, [lever_violation, *(b.excess(means[b.metric]) for b in self.budgets)])
         self.study.tell(trial, self.search.score(ev))
-
-
-DRIVER_FILE = ".study-driver"
-
-
-def driver_token(folder: Path | None) -> str:
-    """Who runs the study from this folder (kept in the folder, so a resume knows its own trials
-    from those of another driver sharing a ``--storage``)."""
-    if folder is None:
-        return uuid.uuid4().hex
-    path = folder / DRIVER_FILE
-    if path.exists():
-        return path.read_text("utf-8").strip()
-    token = uuid.uuid4().hex
-    atomic_write_text(path, token)
-    return token
-
-
-def open_storage(out: Path | None, s: OptimiseSettings) -> Any:
-    """The study's storage: ``s.storage``, else SQLite in the results folder, else in memory."""
-    optuna = require("optuna", COMMAND)
-    url = s.storage or (f"sqlite:///{(out / STUDY_FILE).resolve()}" if out is not None else None)
-    if url is None:
-        return optuna.storages.InMemoryStorage()
-    kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
-    return optuna.storages.RDBStorage(url, engine_kwargs=kwargs)
 
 
 def run_optimise(
