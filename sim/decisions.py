@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 from sim.vocabulary import MEASURES
 
 if TYPE_CHECKING:
+    from sim.decision_batch import DecisionBatch
     from sim.ledger import Ledger
     from sim.time.calendar import Calendar
 
@@ -282,6 +283,11 @@ class Policy(Protocol):
     def choose(self, decision: Decision, u: float) -> int:
         """Index of the chosen option. ``u`` is a uniform(0, 1) draw from the world's
         stream for this decision, so choices are reproducible and common across plans."""
+
+    def choose_many(self, batch: DecisionBatch, u: NDArray[np.float64]) -> NDArray[np.int64]:
+        """Index of the chosen option of every decision of ``batch`` (``u[j]``: decision ``j``'s
+        uniform draw, as in :meth:`choose`); the same answers as :meth:`choose` on each
+        ``batch.decision(j)`` (:func:`sim.decision_batch.one_at_a_time` is that rule)."""
 
     def attrition_multiplier(self, role: str, person: int, day: float) -> float:
         """Multiplier on a person's baseline attrition hazard (1.0 = no pay effect)."""

@@ -108,3 +108,12 @@ def choose_index(
 ) -> int:
     """The chosen option for utilities in $k, rationality λ and the world's uniform draw ``u``."""
     return int(anchored_choice(_check(utilities, neutral), int(neutral), float(rationality), float(u)))
+
+
+@njit(cache=True)
+def choose_options(mean, sd, which, rows, effort, risk, neutral, rationality, u, out):
+    """:func:`choose_option` for decision ``j`` of a batch: the options of situation ``which[j]``
+    (``mean[which[j], rows[i]]``), neutral option ``neutral[j]``, uniform ``u[j]``; into ``out[j]``."""
+    for j in range(len(which)):
+        i = which[j]
+        out[j] = choose_option(mean[i], sd[i], rows, effort, risk, neutral[j], rationality, u[j])

@@ -274,3 +274,13 @@ def expected_pay(data, present, measures, role, person, day, rate, plan, st, sm_
                 q = min(max(data[c, F_PROB, i], 0.0), 1.0)
                 mean[i] += q * total[i]
                 sd[i] += math.sqrt(q * (1.0 - q)) * abs(total[i])
+
+
+@njit(cache=True)
+def expected_pay_many(data, present, measures, role, persons, days, rate, plan, st, sm_off, sm_idx, count,
+                      mean, sd):  # fmt: skip
+    """:func:`expected_pay` of a stack of option tables (``data[i]`` is person ``persons[i]``'s on
+    ``days[i]``), into ``mean[i]`` and ``sd[i]``: the pay state is read once for all of them."""
+    for i in range(data.shape[0]):
+        expected_pay(data[i], present, measures, role, persons[i], days[i], rate, plan, st, sm_off, sm_idx,
+                     count, mean[i], sd[i])  # fmt: skip

@@ -9,7 +9,11 @@ and it never looks inside the world: only at the decision contexts it is given.
 
 from __future__ import annotations
 
+import numpy as np
+from numpy.typing import NDArray
+
 from sim.behaviour.valuation import Valuer
+from sim.decision_batch import DecisionBatch
 from sim.decisions import Decision
 from sim.ledger import Ledger
 from sim.plans.engine import PayState
@@ -69,6 +73,19 @@ class IncentivePolicy:
         k = self.valuer.choose(decision, lam, u)
         if k != decision.neutral:
             self.deviations += 1
+        return k
+
+    def choose_many(self, batch: DecisionBatch, u: NDArray[np.float64]) -> NDArray[np.int64]:
+        """The chosen option of every decision of ``batch``, all valued in one pass (as :meth:`choose`)."""
+        n = len(batch)
+        self.decisions += n
+        lam = self.behaviour.rationality_per_kusd
+        if lam <= 0 or len(batch.rows) < 2:
+            return batch.neutral.copy()
+        if self.valuer is None:
+            raise RuntimeError("IncentivePolicy.bind must be called before choose_many")
+        k = self.valuer.choose_many(batch, lam, u)
+        self.deviations += int(np.count_nonzero(k != batch.neutral))
         return k
 
     def attrition_multiplier(self, role: str, person: int, day: float) -> float:

@@ -28,9 +28,10 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from sim.behaviour.choice import choose_option
-from sim.behaviour.expected_pay import expected_pay
-from sim.decisions import Decision, MeasureOutcome, Option, OptionTable
+from sim.behaviour.choice import choose_option, choose_options
+from sim.behaviour.expected_pay import expected_pay, expected_pay_many
+from sim.decision_batch import DecisionBatch, OptionTables
+from sim.decisions import MEASURE_CODE, Decision, MeasureOutcome, Option, OptionTable
 from sim.plans.components import SPIFF_EVENT_MEASURE
 from sim.plans.engine import PayState
 from sim.plans.pricing import discount_factor
@@ -75,8 +76,13 @@ class Valuer:
         self._valued: dict[int, tuple[OptionTable, Array, Array]] = {}
         self._bits: dict[str, int] = {}
         """Per role, the followed ledger's watch bit (None: no ledger, sync always)."""
+        self._stack_key: tuple[int, str] | None = None
+        self._stacks: dict[int, tuple[OptionTables, Array, Array]] = {}
+        """Values of the option-table stacks priced at the current pay-state version, by id."""
+        self._codes: dict[tuple[str, ...], tuple[NDArray[np.int64], dict[int, NDArray[np.bool_]]]] = {}
 
-    def _scope(self, role: str, person: int, day: float) -> None:
+    def _sync(self, role: str) -> None:
+        """Bring the pay state up to date with every row that can change ``role``'s valuations."""
         st = self.state
         if st._ledger is None:
             st.sync()
@@ -85,6 +91,54 @@ class Valuer:
             if bit is None:
                 bit = self._bits[role] = st.watch_role(role)
             st.sync_for(bit)
+
+    def stack_pay(self, tables: OptionTables) -> tuple[Array, Array]:
+        """Expected pay and its standard deviation (USD) of every option of every situation of
+        ``tables`` (``[situation, option]``), valued at the current pay state (kept while it holds)."""
+        self._sync(tables.role)
+        key = (self.state.version, tables.role)
+        if key != self._stack_key:
+            self._stack_key = key
+            self._stacks = {}
+        got = self._stacks.get(id(tables))
+        if got is not None:
+            return got[1], got[2]
+        data = tables.data
+        n, _, _, m = data.shape
+        mean = np.zeros((n, m))
+        sd = np.zeros((n, m))
+        if data.shape[1] and n:
+            codes = self._codes.get(tables.measures)
+            if codes is None:
+                codes = self._codes[tables.measures] = (
+                    np.array([MEASURE_CODE[x] for x in tables.measures], dtype=np.int64),
+                    {},
+                )
+            present = codes[1].get(m)
+            if present is None:
+                present = codes[1][m] = np.ones((data.shape[1], m), dtype=np.bool_)
+            st = self.state
+            expected_pay_many(
+                data, present, codes[0], _ROLE[tables.role], tables.persons, tables.days, self.rate,
+                st.plan_tables, st.state_arrays, self._sm_off, self._sm_idx, _COUNT, mean, sd,
+            )  # fmt: skip
+        self._stacks[id(tables)] = (tables, mean, sd)
+        return mean, sd
+
+    def choose_many(
+        self, batch: DecisionBatch, rationality: float, u: NDArray[np.float64]
+    ) -> NDArray[np.int64]:
+        """The options the anchored logit picks for every decision of ``batch`` (see :meth:`choose`)."""
+        mean, sd = self.stack_pay(batch.tables)
+        out = np.empty(len(batch), dtype=np.int64)
+        choose_options(
+            mean, sd, batch.which, batch.rows, batch.effort_kusd, self.risk, batch.neutral,
+            float(rationality), np.ascontiguousarray(u, dtype=np.float64), out,
+        )  # fmt: skip
+        return out
+
+    def _scope(self, role: str, person: int, day: float) -> None:
+        self._sync(role)
         key = (self.state.version, role, person, day)
         if key != self._key:
             self._key = key

@@ -680,7 +680,7 @@ def _chung_over_quota() -> Sequence[Check]:
 
 # ------------------------------------------------------- Van den Bulte, Bayer, Skiera & Schmitt 2018
 VDB_REPS = 10
-VDB_SMOKE_REPS = 4
+VDB_SMOKE_REPS = 6
 VDB_COMPANY: dict[str, Any] = {
     # an SMB book (12-month contracts: many renewals) of 1,500 customers; mid-market and
     # enterprise switched off (no customers, no leads)

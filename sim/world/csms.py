@@ -16,16 +16,15 @@ relative to the neutral split so the segment rates hold at neutral.
 
 from __future__ import annotations
 
-import functools
 from typing import TYPE_CHECKING
 
 import numpy as np
 from numba import njit
 
-from sim.decisions import ROW, Decision, Option, OptionTable, OutcomeColumn
+from sim.decision_batch import DecisionBatch, OptionTables
+from sim.decisions import ROW, Option, OutcomeColumn
 from sim.ledger import ROLE_CODE, K
 from sim.world.customers import renewal_churn_probability
-from sim.world.options import table_options
 
 if TYPE_CHECKING:
     from sim.world.model import World
@@ -74,6 +73,8 @@ class CsTeam:
             self.index_of[p] = i
         self.measures = world.role_measures.get("csm", ())
         self._label_only = tuple(Option(lbl, (), 0.0, float(k)) for k, lbl in enumerate(SPLIT_LABELS))
+        self._rows = np.arange(len(self.candidates), dtype=np.int64)
+        self._effort = np.zeros(len(self.candidates))
 
     def csm_rows(self, csm_ids: np.ndarray) -> np.ndarray:
         """Row of ``shares`` for each customer's CSM id (-1 -> the zero row)."""
@@ -145,38 +146,25 @@ class CsTeam:
         )  # fmt: skip
 
     def decide(self, month: int, us: np.ndarray) -> None:
-        """Each CSM chooses this month's split of time (Decision ``csm_split``)."""
+        """Each CSM chooses this month's split of time (Decision ``csm_split``), all in one batch."""
         w = self.world
         if not self.people:
             return
-        tables: list[OptionTable] = []
-
-        def table_of(i: int) -> OptionTable:
-            """CSM ``i``'s options (the month's tables are built together on the first request)."""
-            if not tables:
-                tables.extend(self._tables())
-            return tables[i]
-
-        for i, p in enumerate(self.people):
-            table = functools.partial(table_of, i) if self.measures else None
-            d = Decision(
-                "csm_split",
-                w.env.now,
-                "csm",
-                p,
-                self._label_only if table is None else table_options(table, self._label_only),
-                0,
-                {"month": float(month)},
-                table,
-            )
-            k = w.choose(d, float(us[i]))
-            self.shares[i] = self.candidates[k]
-            if w.workdays is not None:  # the month's time scales with the CSM's working days in it
+        n = len(self.people)
+        ask = DecisionBatch(
+            "csm_split", self._tables(), np.arange(n, dtype=np.int64), self._rows, self._effort,
+            np.zeros(n, dtype=np.int64), self._label_only, {"month": np.full(n, float(month))},
+        )  # fmt: skip
+        chosen = w.choose_many(ask, us[:n])
+        self.shares[:n] = self._splits[chosen]
+        if w.workdays is not None:  # the month's time scales with the CSM's working days in it
+            for i, p in enumerate(self.people):
                 self.shares[i] *= w.workdays.month_factor(p, month)
 
-    def _tables(self) -> list[OptionTable]:
+    def _tables(self) -> OptionTables:
         """Expected consequences of each candidate split of one month for each CSM's book (from the
-        true model), every candidate and every CSM at once: one column per measure the plan pays on."""
+        true model), every candidate and every CSM at once: one column per measure the plan pays on
+        (a CSM without accounts: every credit has probability 0)."""
         w = self.world
         splits = self._splits
         k = len(splits)
@@ -263,9 +251,7 @@ class CsTeam:
         for c, (_, amount, delay) in enumerate(cols):
             data[:, c, ROW["amount"]] = amount
             data[:, c, ROW["delay_days"]] = np.asarray(delay)[..., None] if np.ndim(delay) else delay
-        measures = [m for m, _, _ in cols]
-        effort = np.zeros(k)
-        empty = OptionTable((), effort)
-        return [
-            OptionTable.of_stacked(data[i], measures, effort) if total[i] > 0 else empty for i in range(n_csm)
-        ]
+        data[total <= 0, :, ROW["probability"]] = 0.0
+        people = np.asarray(self.people, dtype=np.int64)
+        days = np.full(n_csm, float(w.env.now))
+        return OptionTables("csm", people, days, np.ascontiguousarray(data), tuple(m for m, _, _ in cols))

@@ -9,7 +9,6 @@ into expansion.
 
 from __future__ import annotations
 
-import functools
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -438,24 +437,17 @@ def _expansion_opportunities(
             book.arr_cents[live[js]].astype(np.float64) * size[js] * -np.log(np.maximum(uo[js, k0], 1e-12))
         )
         delays = uo[js, k0 + 1] * 2 * d.expansion_cycle_days
-        env = world.env
-        now = env.now
+        now = float(world.env.now)
         wd = world.workdays
         win = uo[js, k0 + 2] < p[js]  # a deal lost at its close changes nothing: only the won are timed
         for c, cent, delay, pw, uw in zip(
             live[js][win].tolist(), cents[win].astype(np.int64).tolist(), delays[win].tolist(),
             p[js][win].tolist(), uo[js, k0 + 2][win].tolist(), strict=True,
         ):  # fmt: skip
+            at = now + delay
             if wd is not None:  # expansion deals close on company working days
-                delay = wd.next_open(now + delay) - now
-            ev = env.timeout(delay)
-            ev.callbacks.append(functools.partial(_close_expansion, world, c, kind, cent, pw, uw))
-
-
-def _close_expansion(
-    world: World, cust: int, kind: str, cents: int, p_win: float, u: float, _event: object
-) -> None:
-    world.sales.expansion_deal(cust, kind, cents, p_win, u)
+                at = wd.next_open(at)
+            world.sales.expansion_later(at, c, kind, cent, pw, uw)
 
 
 def renewals(world: World, month: int) -> None:

@@ -85,4 +85,20 @@ def fill(credits, base, list_acv, discount, overcommit, logit, p_win, delay, go_
                 col[_DELAY, i] = delay[i] + renewal_delay
 
 
-__all__ = ["CREDIT_OF", "fill", "np"]
+@njit(cache=True)
+def fill_leads(credits, base, segs, grid, list_acv, discount, overcommit, logits, shift, delays, go_live,
+               success_days, renewal_delay, cash_lag, cash_spread, cash_share, out):  # fmt: skip
+    """:func:`fill` for a day's leads: lead ``i`` of segment ``segs[i]`` takes the template
+    ``base[segs[i], grid[i]]`` (its fit's grid point), its win log-odds ``logits[i]`` plus each
+    option's ``shift``, closes ``delays[i]`` days from now; the segment's go-live, renewal and cash
+    figures are indexed by segment. Writes ``out[i]``."""
+    delay = np.empty(len(discount))
+    for i in range(len(segs)):
+        s = segs[i]
+        delay[:] = delays[i]
+        fill(credits, base[s, grid[i]], list_acv[i], discount, overcommit, logits[i], shift, delay,
+             go_live[s], success_days, renewal_delay[s], cash_lag[s], cash_spread[s], cash_share[s],
+             out[i])  # fmt: skip
+
+
+__all__ = ["CREDIT_OF", "fill", "fill_leads", "np"]

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.decisions import Decision, MeasureOutcome, Option
+from sim.decisions import Decision, Option, OptionTable, OutcomeColumn
+from sim.options import table_options
 from sim.world.customers import renewal_churn_probability
 from sim.world.lead import U_SPEED, Lead
 
@@ -44,6 +45,20 @@ class ImplementationTeam:
         self.neutral = int(np.argmin([abs(s - b.neutral_speed) for s in self.speeds]))
         self.measures = world.role_measures.get("consultant", ())
         self._label_only = tuple(Option(f"speed {s:g}", (), 0.0, s) for s in self.speeds)
+        self._no_outcomes = OptionTable((), np.zeros(len(self.speeds)))
+        self._speed = np.array(self.speeds, dtype=float)
+        self._quality = np.array([world.expected_quality(s) for s in self.speeds])
+        self._fail = np.array([world.failure_probability(s) for s in self.speeds])
+        self._pace = np.abs(self._speed - self.speeds[self.neutral])
+        """How far each speed is from the neutral one (effort scales with it)."""
+        cb = world.behaviour.consultant
+        self._labels_by_segment = [
+            tuple(
+                Option(f"speed {s:g}", (), cb.effort_cost_kusd_per_day * seg.implementation_days * p, s)
+                for s, p in zip(self.speeds, self._pace.tolist(), strict=True)
+            )
+            for seg in world.seg
+        ]
         self.waits: list[float] = []
 
     def expected_days(self, segment: int, speed: float) -> float:
@@ -79,21 +94,11 @@ class ImplementationTeam:
         k = int(self.load.argmin())
         consultant = self.people[k]
         self.load[k] += 1
-        options = self._label_only
         if self.measures:
-            options = tuple(
-                Option(
-                    f"speed {s:g}",
-                    self._outcomes(cust, s, wait),
-                    # deviating from one's normal pace costs effort either way: rushing is
-                    # stress, extra diligence is extra hours; pay decides the direction
-                    w.behaviour.consultant.effort_cost_kusd_per_day
-                    * w.seg[seg].implementation_days
-                    * abs(s - self.speeds[self.neutral]),
-                    s,
-                )
-                for s in self.speeds
-            )
+            table = self._table(cust, wait)
+            options = table_options(lambda: table, self._labels_by_segment[seg])
+        else:  # the consultant's plan pays on nothing a project earns: no outcome, no effort
+            table, options = self._no_outcomes, self._label_only
         d = Decision(
             "implementation_speed",
             env.now,
@@ -102,6 +107,7 @@ class ImplementationTeam:
             options,
             self.neutral,
             {"segment": float(seg), "customer": float(cust), "wait_days": wait},
+            table,
         )
         speed = self.speeds[w.choose(d, u_speed)]
         cc = w.company.consultants
@@ -125,60 +131,57 @@ class ImplementationTeam:
         q = 1.0 - self.world.behaviour.consultant.quality_per_speed * (1.0 - speed)
         return float(min(max(q - self.world.company.consultants.quality_noise_sd * z, 0.0), 1.0))
 
-    def _outcomes(self, cust: int, speed: float, wait: float) -> tuple[MeasureOutcome, ...]:
+    def _table(self, cust: int, wait: float) -> OptionTable:
+        """What each speed would credit the consultant (expected, from the true model), one column
+        per measure the consultant's plan pays on, and each speed's effort: deviating from one's
+        normal pace costs effort either way (rushing is stress, extra diligence extra hours); pay
+        decides the direction."""
         w = self.world
         book = w.book
-        seg = w.seg[int(book.segment[cust])]
-        q = w.expected_quality(speed)
-        duration = seg.implementation_days * speed
-        value = w.expected_value_health(float(book.fit[cust]), q, float(book.promise[cust]))
-        start = w.starting_health(value, float(book.promise[cust]), wait + duration)
-        success = w.success_probability(start)
-        fail = w.failure_probability(speed)
-        cust_cfg = w.company.customers
-        d = float(book.discount[cust])
-        churn = float(
-            renewal_churn_probability(
-                seg.annual_churn,
-                seg.contract_term_months,
-                value,
-                d / (1 - d) if d >= cust_cfg.deep_discount else 0.0,
-                cust_cfg.renewal_health_sensitivity,
-                cust_cfg.renewal_price_sensitivity,
-            )
+        s = int(book.segment[cust])
+        seg = w.seg[s]
+        speeds = self._speed
+        duration = seg.implementation_days * speeds
+        fit, promise = float(book.fit[cust]), float(book.promise[cust])
+        value = np.array([w.expected_value_health(fit, q, promise) for q in self._quality.tolist()])
+        start = np.array(
+            [
+                w.starting_health(v, promise, wait + x)
+                for v, x in zip(value.tolist(), duration.tolist(), strict=True)
+            ]
         )
+        success = w.success_probabilities(start, start)
+        fail = self._fail
+        cc = w.company.customers
+        d = float(book.discount[cust])
+        churn = renewal_churn_probability(
+            seg.annual_churn, seg.contract_term_months, value, d / (1 - d) if d >= cc.deep_discount else 0.0,
+            cc.renewal_health_sensitivity, cc.renewal_price_sensitivity,
+        )  # fmt: skip
         arr = float(book.arr_cents[cust]) / 100.0 * float(book.usage[cust])
-        to_renewal = max(w.calendar.month_starts[int(book.contract_end_month[cust])] - w.env.now, duration)
-        out = []
+        to_renewal = np.maximum(
+            w.calendar.month_starts[int(book.contract_end_month[cust])] - w.env.now, duration
+        )
+        n = len(speeds)
+        cols = []
         for m in self.measures:
             if m == "go_lives":
                 # A faster project frees the slot (1 - speed) project-lengths early; with work
                 # waiting, that time becomes further go-lives (and a slower one costs some).
                 backlog = min(1.0, len(self.queue) / max(self.slots, 1))
-                extra = (1.0 - speed) * backlog
-                out.append(MeasureOutcome(m, 1.0 + extra, 1.0 - fail, duration, failure_probability=fail))
+                cols.append(OutcomeColumn.build(
+                    m, n, amount=1.0 + (1.0 - speeds) * backlog, probability=1.0 - fail, delay_days=duration,
+                    failure_probability=fail,
+                ))  # fmt: skip
             elif m == "implementation_success_90d":
-                out.append(
-                    MeasureOutcome(
-                        m,
-                        1.0,
-                        (1.0 - fail) * success,
-                        duration + 90.0,
-                        go_live_delay_days=duration,
-                        success_probability=success,
-                        failure_probability=fail,
-                    )
-                )
+                cols.append(OutcomeColumn.build(
+                    m, n, amount=1.0, probability=(1.0 - fail) * success, delay_days=duration + 90.0,
+                    go_live_delay_days=duration, success_probability=success, failure_probability=fail,
+                ))  # fmt: skip
             elif m == "first_year_renewals":
-                out.append(
-                    MeasureOutcome(
-                        m,
-                        arr,
-                        (1.0 - fail) * (1.0 - churn),
-                        to_renewal,
-                        renewal_delay_days=to_renewal,
-                        churn_probability=churn,
-                        failure_probability=fail,
-                    )
-                )
-        return tuple(out)
+                cols.append(OutcomeColumn.build(
+                    m, n, amount=arr, probability=(1.0 - fail) * (1.0 - churn), delay_days=to_renewal,
+                    renewal_delay_days=to_renewal, churn_probability=churn, failure_probability=fail,
+                ))  # fmt: skip
+        effort = w.behaviour.consultant.effort_cost_kusd_per_day * seg.implementation_days * self._pace
+        return OptionTable(tuple(cols), effort)

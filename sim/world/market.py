@@ -80,35 +80,24 @@ class LeadStream:
 
 
 class _Arrivals:
-    """The Poisson arrivals of one (segment, source) stream: gaps drawn in batches, one timeout each."""
+    """The Poisson arrivals of one exogenous (segment, source) stream: gaps drawn in batches."""
 
-    __slots__ = ("end", "env", "gaps", "market", "pos", "rate", "rng", "segment", "source", "stream")
+    __slots__ = ("gaps", "next_day", "pos", "rate", "rng", "segment", "source")
 
-    def __init__(
-        self, market: Market, segment: int, source: int, rate_per_day: float, rng: np.random.Generator
-    ) -> None:
-        self.market = market
-        self.env = market.world.env
-        self.end = market.world.end_day
+    def __init__(self, segment: int, source: int, rate_per_day: float, rng: np.random.Generator) -> None:
         self.segment, self.source, self.rate, self.rng = segment, source, rate_per_day, rng
-        self.stream = market.streams[(segment, source)]
         self.gaps: list[float] = []
         self.pos = 0
+        self.next_day = 0.0
+        self.advance()
 
-    def next(self) -> None:
-        """Schedule the next arrival."""
+    def advance(self) -> None:
+        """Move to the next arrival (``next_day``)."""
         if self.pos >= len(self.gaps):
             self.gaps = self.rng.exponential(1.0 / self.rate, BATCH).tolist()
             self.pos = 0
-        ev = self.env.timeout(self.gaps[self.pos])
+        self.next_day += self.gaps[self.pos]
         self.pos += 1
-        ev.callbacks.append(self._arrive)
-
-    def _arrive(self, _event: object) -> None:
-        if self.env.now >= self.end:
-            return
-        self.market.arrive(self.segment, self.source, self.stream.next())
-        self.next()
 
 
 class Market:
@@ -127,12 +116,16 @@ class Market:
             for src, src_name in ((0, "outbound"), (1, "marketing"), (2, "referral"), (3, "champion")):
                 self.streams[(s, src)] = LeadStream(world, s, src, f"market.{name}.{src_name}.leads")
         self.lead_share = {0: c.lead_sources.outbound, 1: c.lead_sources.marketing}
+        self.arrivals: list[_Arrivals] = []
+        self._endogenous: dict[int, list[tuple[float, int, Lead, tuple[float, float] | None]]] = {}
+        """Referral and champion leads by the business day they arrive: (day, order, lead, uniforms)."""
+        self._scheduled = 0
         self.leads_lost = 0
         self.orgs = Organisations(world.clock, world.segments, world.book, world.ledger, world.streams)
         """Finite markets (segments with addressable_organisations > 0; sim/world/addressable.py)."""
 
     def start(self) -> None:
-        """Start the arrival processes."""
+        """Seat the finite markets and draw the first arrival of each exogenous stream."""
         self.orgs.start()
         for s, name in enumerate(self.world.segment_names):
             seg = self.world.seg[s]
@@ -142,11 +135,34 @@ class Market:
                     rate *= self.max_volume
                 if rate > 0:
                     rng = self.world.streams(f"market.{name}.{src_name}.arrivals")
-                    _Arrivals(self, s, src, rate, rng).next()
+                    self.arrivals.append(_Arrivals(s, src, rate, rng))
+
+    def day(self, day: int) -> None:
+        """The leads that arrive on business day ``day``, in the order of their arrival times:
+        exogenous ones (thinned, admitted, routed: :meth:`arrive`) and referral or champion ones."""
+        limit = min(day + 1.0, self.world.end_day)
+        due: list[tuple[float, int, Lead, tuple[float, float] | None, bool]] = []
+        for a in self.arrivals:
+            while a.next_day < limit:
+                lead = self.streams[(a.segment, a.source)].next()
+                due.append((a.next_day, len(due), lead, None, True))
+                a.advance()
+        for t, _, lead, ou in self._endogenous.pop(day, ()):
+            due.append((t, len(due), lead, ou, False))
+        if len(due) > 1:
+            due.sort(key=lambda x: (x[0], x[1]))
+        sales = self.world.sales
+        for _, _, lead, ou, exogenous in due:
+            if exogenous:
+                self.arrive(lead.segment, lead.source, lead)
+            elif ou is not None:  # finite market: the lead takes an available organisation now
+                self.orgs.deliver(lead, ou, sales.receive)
+            else:
+                sales.receive(lead)
 
     def arrive(self, segment: int, source: int, lead: Lead) -> None:
         """An exogenous lead of the unlimited stream arrives: thinned to the marketers' volume and to
-        a finite market's availability, recorded when marketing sourced it, then worked."""
+        a finite market's availability, recorded when marketing sourced it, then handed on."""
         ou = self.orgs.uniforms(segment, source) if self.orgs.finite(segment) else None
         # finite market: one row of uniforms per candidate, whatever happens to it
         if source == 1:
@@ -165,20 +181,19 @@ class Market:
         if source == 1:
             self.world.record_lead(lead)
         if source in self.world.sdrs.sources:
-            self.world.sdrs.on_lead(lead)  # SDRs qualify it first (sim/world/sdrs.py)
+            self.world.sdrs.receive(lead)  # SDRs qualify it first (sim/world/sdrs.py)
         else:
-            self.world.sales.on_lead(lead)
+            self.world.sales.receive(lead)
 
     def endogenous_lead(self, segment: int, source: int, delay: float, referrer: int) -> None:
-        """Schedule a referral (source 2) or champion (source 3) lead ``delay`` days from now."""
+        """A referral (source 2) or champion (source 3) lead arriving ``delay`` days from now."""
         lead = self.streams[(segment, source)].next()
         lead.referrer = referrer
-        ev = self.world.env.timeout(delay)
-        if self.orgs.finite(segment):  # the lead takes an available organisation when it arrives
-            ou = self.orgs.uniforms(segment, source)
-            ev.callbacks.append(lambda _ev: self.orgs.deliver(lead, ou, self.world.sales.on_lead))
-            return
-        ev.callbacks.append(lambda _ev: self.world.sales.on_lead(lead))
+        ou = self.orgs.uniforms(segment, source) if self.orgs.finite(segment) else None
+        at = float(self.world.env.now) + delay
+        if at < self.world.end_day:
+            self._scheduled += 1
+            self._endogenous.setdefault(int(at), []).append((at, self._scheduled, lead, ou))
 
     # ------------------------------------------------------------------ marketing decision
     def decide_volumes(self, month: int, us: np.ndarray) -> None:
@@ -219,7 +234,7 @@ class Market:
             seg = w.seg[s]
             n = seg.leads_per_month * self.lead_share[1] * v / n_m * self.orgs.available_share(s)
             leads += n
-            p = w.sales.expected_win(
+            p = w.sales.deal_terms.expected_win(
                 s, seg.mean_fit - shift, 1, w.neutral_terms[0], w.neutral_terms[1], w.neutral_terms[2]
             )
             acv += n * p * seg.list_acv_mean_usd * (1 - w.neutral_terms[0])

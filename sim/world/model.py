@@ -15,12 +15,11 @@ import gc
 import math
 import time
 import zlib
-from collections.abc import Generator
-from typing import Any
 
 import numpy as np
 from scipy.special import ndtr
 
+from sim.decision_batch import DecisionBatch
 from sim.decisions import Decision, Policy
 from sim.ledger import CREDITED_CODE, DEAL_KIND_CODE, ROLE_CODE, SOURCE_CODE, K, Ledger
 from sim.metrics import Observations, Tally, all_metrics, cash_series, distributions, timeseries
@@ -162,6 +161,8 @@ class World:
         self.active_counts: list[int] = []
         """Customers with ARR at each month start 0..total_months (warm-up included)."""
         self.decisions = 0
+        self._checking: dict[int, list[tuple[float, int]]] = {}
+        """Implementation success checks by business day: (check day, customer)."""
         policy.bind(self.ledger, self.calendar, self.roster)
         self.pay_state = self._live_pay_state()
         self.billing: Receivables | None = (
@@ -190,11 +191,21 @@ class World:
             raise ValueError(f"policy chose option {k} of {len(decision.options)} for {decision.kind}")
         return k
 
+    def choose_many(self, batch: DecisionBatch, u: np.ndarray) -> np.ndarray:
+        """Ask the policy for a batch of decisions; check the answers."""
+        self.decisions += len(batch)
+        k = np.asarray(self.policy.choose_many(batch, u), dtype=np.int64)
+        n = len(batch.rows)
+        if k.shape != (len(batch),) or (len(k) and (k.min() < 0 or k.max() >= n)):
+            bad = k[(k < 0) | (k >= n)] if k.shape == (len(batch),) else k
+            raise ValueError(f"policy chose option {bad[:1].tolist()} of {n} for {batch.kind}")
+        return k
+
     def record_lead(self, lead: Lead) -> None:
         """A marketing lead (``lead`` event credited to its marketer)."""
         self.ledger.add(
             K.lead, self.env.now, 1.0, marketer=lead.marketer, person=lead.marketer, segment=lead.segment,
-            source=_MARKETING_SOURCE, role=_MARKETING_ROLE,
+            source=_MARKETING_SOURCE, role=_MARKETING_ROLE, list_price=round(lead.list_acv, 2),
         )  # fmt: skip
 
     def expected_quality(self, speed: float) -> float:
@@ -390,16 +401,30 @@ class World:
             K.go_live, now, 1.0, cust, deal, ae, csm, consultant, segment=seg, quality=quality,
             forecast_day=float(book.cohort_day[cust]), wait_days=wait,
         )  # fmt: skip
-        ev = self.env.timeout(self.success_days)
-        ev.callbacks.append(lambda _ev: self._success_check(cust, consultant))
+        at = now + self.success_days  # checked at the start of the first business day from then on
+        self._checking.setdefault(math.ceil(at), []).append((at, cust))
 
-    def _success_check(self, cust: int, consultant: int) -> None:
+    def _success_checks(self, day: int) -> None:
+        """The implementations whose success check falls on ``day`` (in the order of their check
+        times): an ``implementation_success`` event for each customer live and healthy then."""
+        due = sorted(self._checking.pop(day), key=lambda x: x[0])
         book = self.book
-        if book.status[cust] == LIVE and book.health[cust] >= self.company.customers.healthy_health:
-            self.ledger.add(
-                K.implementation_success, self.env.now, 1.0, cust, int(book.deal[cust]),
-                int(book.closer[cust]), int(book.csm[cust]), consultant, segment=int(book.segment[cust]),
-            )  # fmt: skip
+        cust = np.array([c for _, c in due], dtype=np.int64)
+        ok = cust[(book.status[cust] == LIVE) & (book.health[cust] >= self.company.customers.healthy_health)]
+        if len(ok):
+            rows = cust_dyn.blank_rows(K.implementation_success, float(day), len(ok))
+            rows["amount"], rows["customer"], rows["deal"], rows["ae"] = (
+                1.0,
+                ok,
+                book.deal[ok],
+                book.closer[ok],
+            )
+            rows["csm"], rows["consultant"], rows["segment"] = (
+                book.csm[ok],
+                book.consultant[ok],
+                book.segment[ok],
+            )
+            self.ledger.append_rows(rows)
 
     def _seed_customers(self) -> None:
         """The starting book (drawn from stream ``customers.initial``)."""
@@ -447,34 +472,40 @@ class World:
                 b.deal[i] = self.ledger.new_deal_id()
                 b.csm[i] = self.cs.assign(s)
 
-    # ------------------------------------------------------------------ the monthly clock
-    def _monthly(self) -> Generator[Any, Any, None]:
+    # ------------------------------------------------------------------ the clock
+    def _day(self, day: int) -> None:
+        """The business day ``day`` (now): implementation success checks, the market's arrivals, the
+        SDRs' and the AEs' work."""
+        if day in self._checking:
+            self._success_checks(day)
+        self.market.day(day)
+        if self.sdrs.person:
+            self.sdrs.day(day)
+        self.sales.day(day)
+
+    def _month(self, m: int) -> None:
         """At each month start: snapshot the book (before anything of that day), then the flows of
         the month just ended, cash, renewals, people, and this month's decisions."""
-        env = self.env
-        cal = self.calendar
-        for m in range(self.total_months):
-            yield env.timeout(float(cal.month_starts[m]) - env.now)
-            self.pay_state.sync()  # every reader has read the month: its rows can go
-            self.tally.sync()
-            self.ledger.compact()
-            self._snapshot()
-            self.cs.snapshots()
-            if m > 0:
-                cust_dyn.monthly_update(self, m)
-            cust_dyn.collect_cash(self, m)
-            cust_dyn.renewals(self, m)
-            self.sales.monthly_people(
-                m, self.streams(f"people.ae.attrition.m{m}").random(len(self.sales.person))
+        if self.market.orgs.any:
+            self.market.orgs.record(float(self.env.now))
+        self.pay_state.sync()  # every reader has read the month: its rows can go
+        self.tally.sync()
+        self.ledger.compact()
+        self._snapshot()
+        self.cs.snapshots()
+        if m > 0:
+            cust_dyn.monthly_update(self, m)
+        cust_dyn.collect_cash(self, m)
+        cust_dyn.renewals(self, m)
+        self.sales.monthly_people(m, self.streams(f"people.ae.attrition.m{m}").random(len(self.sales.person)))
+        self.cs.decide(m, self.streams(f"decisions.csm.m{m}").random(max(len(self.cs.people), 1)))
+        self.market.decide_volumes(
+            m, self.streams(f"decisions.marketing.m{m}").random(max(len(self.marketers), 1))
+        )
+        if self.sdrs.person:
+            self.sdrs.monthly_people(
+                m, self.streams(f"people.sdr.attrition.m{m}").random(len(self.sdrs.person))
             )
-            self.cs.decide(m, self.streams(f"decisions.csm.m{m}").random(max(len(self.cs.people), 1)))
-            self.market.decide_volumes(
-                m, self.streams(f"decisions.marketing.m{m}").random(max(len(self.marketers), 1))
-            )
-            if self.sdrs.person:
-                self.sdrs.monthly_people(
-                    m, self.streams(f"people.sdr.attrition.m{m}").random(len(self.sdrs.person))
-                )
 
     def _snapshot(self) -> None:
         b = self.book
@@ -494,14 +525,24 @@ class World:
         self.final_health = b.health[: b.n].copy()
 
     def run(self) -> None:
-        """Run the replication to the end of the horizon."""
+        """Run the replication to the end of the horizon: business day by business day (the month's
+        work first on a month start), SimPy running the continuous-time agents in between."""
         self._seed_customers()
         if self.billing is not None:
             self.billing.seed()
         self.start_arr_cents = self.book.total_arr_cents()
         self.market.start()
-        self.env.process(self._monthly())
-        self.env.run(until=self.end_day)
+        env = self.env
+        starts = self.calendar.month_starts
+        m = 0
+        for day in range(math.ceil(self.end_day)):
+            if day > env.now:
+                env.run(until=day)  # every event before the day starts
+            if m < self.total_months and day == starts[m]:
+                self._month(m)
+                m += 1
+            self._day(day)
+        env.run(until=self.end_day)
         # the horizon ends at a month start: the last snapshot, then the last month's flows
         # (which move no ARR: revenue, tickets, advocacy) so that they are in the ledger
         self._snapshot()

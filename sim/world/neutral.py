@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
+from numpy.typing import NDArray
+
+from sim.decision_batch import DecisionBatch, one_at_a_time
 from sim.decisions import Decision
 
 if TYPE_CHECKING:
@@ -25,6 +29,11 @@ class NeutralPolicy:
     def choose(self, decision: Decision, u: float) -> int:
         """The neutral option."""
         return decision.neutral
+
+    def choose_many(self, batch: DecisionBatch, u: NDArray[np.float64]) -> NDArray[np.int64]:
+        """Each decision of the batch answered by :meth:`choose` (a subclass that answers some
+        decisions otherwise sees every one of them)."""
+        return one_at_a_time(self, batch, u)
 
     def attrition_multiplier(self, role: str, person: int, day: float) -> float:
         """Baseline attrition (1.0)."""

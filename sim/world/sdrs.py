@@ -5,7 +5,7 @@ Off unless ``company.sdrs.headcount > 0``. Leads of the sources the SDRs work
 of straight to an AE (capacity ``max_open_leads``, ramping linearly with tenure as for AEs; a
 lead no SDR has room for is lost). The SDR works the lead ``work_days`` and then decides
 (Decision ``qualify``) whether to qualify it out or to set a meeting, which hands it to an AE
-(``SalesTeam.on_lead``) carrying the SDR as its originator (``Lead.sdr``): the AE's own
+(``SalesTeam.receive``) carrying the SDR as its originator (``Lead.sdr``): the AE's own
 ``pursue`` decision accepts the meeting (an ``opportunity`` event) or not, and a won deal's
 booking, ARR and first-year revenue carry the SDR too, so plans can pay the originator.
 
@@ -23,17 +23,16 @@ hold across plans.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from sim.decisions import Decision, MeasureOutcome, Option
 from sim.ledger import ROLE_CODE, K
+from sim.options import lazy_options
 from sim.time.calendar import DAYS_PER_MONTH
 from sim.world.customers import SOURCE_NAMES
 from sim.world.lead import BATCH, Lead
-from sim.world.options import lazy_options
 from sim.world.seats import Seats
 
 if TYPE_CHECKING:
@@ -82,6 +81,11 @@ class SdrTeam(Seats):
         self.meetings = 0
         self.accepted = 0
         self.disqualified = 0
+        self._inbox: list[Lead] = []
+        self._working: dict[int, list[tuple[Lead, int, int]]] = {}
+        """Leads being worked, by the business day their work ends: (lead, seat, SDR)."""
+        if n > 0:
+            world.sales.on_meeting = self.meeting_worked
 
     # ------------------------------------------------------------------ draws
     def uniform(self, lead: Lead) -> float:
@@ -96,9 +100,24 @@ class SdrTeam(Seats):
             buf.extend(self._rng[key].random(BATCH).tolist())
         return buf[max(lead.seq, 0)]
 
-    # ------------------------------------------------------------------ leads
-    def on_lead(self, lead: Lead) -> None:
-        """A lead of an SDR-worked source arrives: the SDR with most free slots works it."""
+    # ------------------------------------------------------------------ the business day
+    def receive(self, lead: Lead) -> None:
+        """A lead of an SDR-worked source: taken by an SDR at the next business day."""
+        self._inbox.append(lead)
+
+    def day(self, day: int) -> None:
+        """The business day ``day``: the leads whose work ends today are qualified (or not), then
+        the day's new leads go to the SDRs with the most free slots (any whose work ends today
+        too are qualified at once)."""
+        self._qualify_due(day)
+        if self._inbox:
+            leads, self._inbox = self._inbox, []
+            for lead in leads:
+                self._take(lead)
+            self._qualify_due(day)
+
+    def _take(self, lead: Lead) -> None:
+        """The SDR with most free slots works the lead (``work_days``, on their working days)."""
         w = self.world
         best = int(self.free.argmax()) if len(self.free) else -1
         if best < 0 or self.free[best] <= 0:
@@ -109,14 +128,15 @@ class SdrTeam(Seats):
         self.open[best] += 1
         self._refresh(best)
         self.leads_worked += 1
-        work = w.company.sdrs.work_days
+        now = float(w.env.now)
+        done = now + w.company.sdrs.work_days
         if w.workdays is not None:  # the lead is worked on the SDR's working days (sim/time/workdays.py)
-            work = w.workdays.advance(sdr, w.env.now, work) - w.env.now
-        ev = w.env.timeout(work)
-        ev.callbacks.append(self._qualify_callback(lead, best, sdr))
+            done = w.workdays.advance(sdr, now, w.company.sdrs.work_days)
+        self._working.setdefault(max(int(done), int(now)), []).append((lead, best, sdr))
 
-    def _qualify_callback(self, lead: Lead, seat: int, sdr: int) -> Callable[[Any], None]:
-        return lambda _ev: self._qualify(lead, seat, sdr)
+    def _qualify_due(self, day: int) -> None:
+        for lead, seat, sdr in self._working.pop(day, ()):
+            self._qualify(lead, seat, sdr)
 
     def acceptance(self, segment: int, fit: float) -> float:
         """The SDRs' estimate of the probability an AE accepts a meeting with this lead."""
@@ -159,22 +179,26 @@ class SdrTeam(Seats):
             w.market.orgs.reject(lead)
             return
         lead.sdr = sdr
-        common: dict[str, Any] = {
-            "segment": lead.segment, "source": 1 + lead.source, "sdr": sdr, "person": sdr,
+        w.ledger.add(K.meeting, now, 1.0, **self._common(lead))
+        self.meetings += 1
+        w.sales.receive(lead)  # the AE's own pursue decision accepts the meeting or not (``meeting_worked``)
+
+    def _common(self, lead: Lead) -> dict[str, Any]:
+        """The fields of an SDR's meeting and opportunity events."""
+        return {
+            "segment": lead.segment, "source": 1 + lead.source, "sdr": lead.sdr, "person": lead.sdr,
             "role": ROLE_CODE["sdr"], "fit": lead.fit, "list_price": round(lead.list_acv, 2),
         }  # fmt: skip
-        w.ledger.add(K.meeting, now, 1.0, **common)
-        self.meetings += 1
-        sales = w.sales
-        before = sales.opportunities_opened
-        sales.on_lead(lead)  # the AE's own pursue decision accepts the meeting or not
-        accepted = sales.opportunities_opened > before
+
+    def meeting_worked(self, lead: Lead, accepted: bool) -> None:
+        """An AE has triaged a meeting this SDR set: the acceptance estimate learns from it, and an
+        accepted one is a qualified opportunity (``opportunity`` event)."""
         band = min(int(lead.fit * FIT_BANDS), FIT_BANDS - 1)
         self._seen[lead.segment, band] += 1
         if accepted:
             self._acc[lead.segment, band] += 1
             self.accepted += 1
-            w.ledger.add(K.opportunity, now, 1.0, **common)
+            self.world.ledger.add(K.opportunity, float(self.world.env.now), 1.0, **self._common(lead))
 
     def meeting_outcomes(self, lead: Lead) -> tuple[MeasureOutcome, ...]:
         """What setting a meeting with ``lead`` would credit the SDR (expected, at neutral deal
@@ -197,11 +221,11 @@ class SdrTeam(Seats):
             return tuple(out)
         d0, p0, o0 = w.neutral_terms
         seg = w.seg[lead.segment]
-        p_win = w.sales.expected_win(lead.segment, lead.fit, lead.source, d0, p0, o0)
+        p_win = w.sales.deal_terms.expected_win(lead.segment, lead.fit, lead.source, d0, p0, o0)
         acv = lead.list_acv * (1 - d0) * (1 + o0)
         cycle = seg.sales_cycle_days
         go_live = w.implementation.expected_days(lead.segment, 1.0)
-        success, churn = w.sales.neutral_outlook(lead.segment, lead.fit)
+        success, churn = w.sales.deal_terms.neutral_outlook(lead.segment, lead.fit)
         cust = w.company.customers
         nonpay = cust.non_payment_probability + cust.non_payment_per_overcommit * o0
         renewal = seg.contract_term_months * 30.4375

@@ -155,10 +155,11 @@ def test_larkin_bunching_and_discount_fail_without_the_close_timing_decision(
     # deliberately broken world: every deal closes on its natural day (no push, no pull-in)
     from sim.world.reps import SalesTeam
 
-    def natural_day(self: SalesTeam, opp: Any, t: Any, options: Any, attrs: Any) -> None:
-        self._schedule_close(opp)
+    def natural_day(self: SalesTeam, day: int) -> None:
+        for timing in self._deciding.pop(day):
+            self._schedule_close(timing.opp)
 
-    monkeypatch.setattr(SalesTeam, "_time_close", natural_day)
+    monkeypatch.setattr(SalesTeam, "_decide_timing", natural_day)
     monkeypatch.setattr(F, "LARKIN_REPS", 8)  # the effect is gone, not just smaller: 8 replications show it
     for case_id in ("finding.larkin.bunching", "finding.larkin.discount"):
         r = run_case(case_id)

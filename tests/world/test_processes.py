@@ -82,6 +82,12 @@ def to_month(w: World, m: int) -> None:
     w.env.run(until=float(w.calendar.month_starts[m]))
 
 
+def market_days(w: World, m0: int, m1: int) -> None:
+    """The market's business days from month ``m0``'s start to month ``m1``'s (leads delivered)."""
+    for day in range(int(w.calendar.month_starts[m0]), int(w.calendar.month_starts[m1])):
+        w.market.day(day)
+
+
 def binomial_ok(k: int, n: int, p: float, z: float = 4.5) -> bool:
     sd = math.sqrt(n * p * (1 - p))
     return abs(k - n * p) <= z * sd + 1
@@ -202,7 +208,7 @@ def test_promoters_refer_leads_at_the_configured_rate() -> None:
     idx = add_customers(w, n, health=0.9, end_month=99)
     add_customers(w, 1000, health=0.6, end_month=99)  # passives: never refer
     arrived: list[Lead] = []
-    w.sales.on_lead = arrived.append  # type: ignore[method-assign]
+    w.sales.receive = arrived.append  # type: ignore[method-assign]
     to_month(w, 1)
     cd.monthly_update(w, 1)
     dt = float(w.calendar.month_starts[1] - w.calendar.month_starts[0])
@@ -210,7 +216,7 @@ def test_promoters_refer_leads_at_the_configured_rate() -> None:
     expected = n * rate * dt / 365.25
     assert abs(len(refs) - expected) < 4.5 * math.sqrt(expected)
     assert {e.customer for e in refs} <= set(idx.tolist())
-    w.env.run(until=float(w.calendar.month_starts[2]))
+    market_days(w, 1, 2)
     assert len(arrived) == len(refs) and all(lead.source == 2 for lead in arrived)
 
 
@@ -225,7 +231,7 @@ def test_champion_moves_shock_health_and_bring_a_warm_lead() -> None:
     n = 4000
     add_customers(w, n, health=0.7, end_month=99)
     arrived: list[Lead] = []
-    w.sales.on_lead = arrived.append  # type: ignore[method-assign]
+    w.sales.receive = arrived.append  # type: ignore[method-assign]
     to_month(w, 1)
     cd.monthly_update(w, 1)
     moves = [e for e in w.ledger.events if e.kind == "champion_move"]
@@ -234,7 +240,7 @@ def test_champion_moves_shock_health_and_bring_a_warm_lead() -> None:
     moved = np.array(sorted({e.customer for e in moves}))
     stayed = np.setdiff1d(np.arange(n), moved)
     assert np.allclose(w.book.health[moved], 0.5) and np.allclose(w.book.health[stayed], 0.7)
-    w.env.run(until=float(w.calendar.month_starts[2]))
+    market_days(w, 1, 2)
     assert len(arrived) == len(moves) and all(lead.source == 3 for lead in arrived)
 
 
@@ -318,8 +324,10 @@ def test_marketing_volume_thins_one_common_lead_stream() -> None:
     low = simulate(sc, "base", 0, Volume(0), keep_ledger=True)  # volume 0.8
     high = simulate(sc, "base", 0, Volume(2), keep_ledger=True)  # volume 1.3
     assert low.ledger is not None and high.ledger is not None
-    days_low = {e.day for e in low.ledger if e.kind == "lead"}
-    days_high = {e.day for e in high.ledger if e.kind == "lead"}
+    # a lead is known by its day and its list price (a continuous draw of its own)
+    days_low = {(e.day, e.list_price) for e in low.ledger if e.kind == "lead"}
+    days_high = {(e.day, e.list_price) for e in high.ledger if e.kind == "lead"}
+    assert len(days_low) == sum(e.kind == "lead" for e in low.ledger)  # every lead told apart
     assert days_low < days_high  # the low-volume leads are a subset of the high-volume ones
     ratio = len(days_low) / len(days_high)
     assert abs(ratio - 0.8 / 1.3) < 0.08
@@ -382,9 +390,11 @@ def test_deal_term_options_describe_the_deal_in_measure_vocabulary() -> None:
     w = make_world(sc)
     st = w.sales
     lead = Lead(1, 2, 0.7, 30000.0, 2.0, 4.0, 0.0, [0.5] * N_UNIFORMS)  # mid-market referral lead
-    cols = st._term_columns(lead, st.t_discount, st.t_promise, st.t_overcommit, 40.0, None)
+    tables = st.deal_terms.lead_tables([lead], np.array([st.person[0]]), 0.0)
+    cols = tables.table(0).columns
     assert all(len(c.amount) == len(st.terms) for c in cols)
     table = OptionTable(cols, np.zeros(len(st.terms)))
+    cycle = sc.company.segments.mid_market.sales_cycle_days * sc.company.deals.referral_cycle_multiplier
     rows = [table.outcomes(i) for i in range(len(st.terms))]
     assert len(rows) == len(st.terms)
     b = sc.behaviour.ae
@@ -416,11 +426,11 @@ def test_deal_term_options_describe_the_deal_in_measure_vocabulary() -> None:
         )
         bk = by["bookings_acv"]
         assert bk.amount == pytest.approx(30000 * (1 - t.discount) * (1 + t.overcommit))
-        assert bk.probability == pytest.approx(p) and bk.delay_days == 40.0 and bk.discount == t.discount
+        assert bk.probability == pytest.approx(p) and bk.delay_days == cycle and bk.discount == t.discount
         assert bk.term_months == 12 and 0 < bk.churn_probability < 1 and 0 < bk.success_probability <= 1
         rev = by["first_year_revenue"]
         assert rev.amount == pytest.approx(30000 * (1 - t.discount)) and rev.spread_days == 365.0
-        assert rev.delay_days == pytest.approx(40.0 + bk.go_live_delay_days)
+        assert rev.delay_days == pytest.approx(cycle + bk.go_live_delay_days)
         assert by["implementation_success_90d"].probability == pytest.approx(p * bk.success_probability)
         assert by["first_year_renewals"].probability == pytest.approx(p * (1 - bk.churn_probability))
     # promising more lowers expected success; deeper discounts past the deep line raise churn

@@ -260,10 +260,13 @@ def _plain(value: object) -> object:
 # draws were keyed by customer (sim/rng.py: Streams.keyed), which redraws every customer's luck
 # on purpose; recomputed then. When the ledger became columns (its events carry Python numbers,
 # no numpy scalars) the digest started reading plain values; the code of commit ec93501 gives these
-# same digests that way. No SDRs must keep giving exactly this world.
+# same digests that way. Recomputed again when the AEs came to triage leads in business days with
+# their decisions asked in batches (issue 12; the golden snapshots passed their statistical check),
+# which moves every deal to the day its lead is worked, and once more when success checks and
+# expansion closes came to be dated at their business day. No SDRs must keep giving exactly this world.
 BEFORE_SDRS = {
-    0: "72e5e25997320dbfcbf0497e1030ffc3254e9b7374b27905a8b956c2758ba245",
-    1: "35b41b2c7f3de6e5753bacfc06ed2991b2fce4c571b474912a824897bfc86ec0",
+    0: "60b19651d03d74937003c4e75d43f647f2738c36e24afd6700c7c2e377c459fe",
+    1: "ce09b23f1fd3e15129147fc5621d0c14698c0ed2913230146502bd6d10204c84",
 }
 
 
