@@ -212,7 +212,8 @@ class Sensitivity:
         meta = json.loads(meta_path.read_text("utf-8")) if meta_path.exists() else {}
         design = pd.read_csv(folder / "design.csv")
         samples = pd.read_parquet(folder / "samples.parquet")
-        keep = ["point", "plan", "replication", *[c for c in samples.columns if c not in design.columns]]
+        keys = ["point", "plan", "replication"]
+        keep = [*keys, *[c for c in samples.columns if c not in design.columns and c not in keys]]
         return cls(scenario, settings, design, samples[keep], meta, folder)
 
     # --- notebook views ----------------------------------------------------------------------

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from sim.cli import main
+from sim.explore.sensitivity import Sensitivity
 
 FAKE = "explore_fakes:ishigami"
 
@@ -66,6 +67,8 @@ def test_writes_a_results_folder_and_refuses_to_overwrite_it(
     assert set(indices["kind"]) == {"value", "difference"}
     meta = json.loads((out / "metadata.json").read_text())
     assert meta["status"] == "complete" and meta["method"] == "morris" and meta["points"] == 20
+    loaded = Sensitivity.load(out)  # the notebook view of a folder: the same tables
+    pd.testing.assert_frame_equal(loaded.indices, indices.fillna({"note": ""}), check_exact=False, rtol=1e-12)
     html = (out / "report.html").read_text()
     assert "Which plan is best" in html and "Where the ranking flips" in html and "Tornado" not in html[:100]
     # not empty: refused without --resume or --force
