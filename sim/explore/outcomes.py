@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sim.scenario.experiment import HIGHER_IS_BETTER
-from sim.world.result import ReplicationResult
+
+if TYPE_CHECKING:  # the experiment layer hands replications over; explore never imports the world
+    from sim.world.result import ReplicationResult
 
 DERIVED: dict[str, str] = {
     "payout_share_of_bookings": "payout_cost / bookings per year (new, upsell and cross-sell ACV "
