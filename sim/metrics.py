@@ -308,6 +308,7 @@ def cost_metrics(
             *(f"payout_cost_{r}" for r in ROLES),
             "total_comp_cost",
             "cost_of_sales",
+            "payout_share_of_bookings",
             "cac",
             "crc",
         ):
@@ -321,6 +322,8 @@ def cost_metrics(
         out["total_comp_cost"] = (payouts.variable_total() + payouts.base_total()) / years
         new = flows["new_arr"]
         out["cost_of_sales"] = out["payout_cost"] / new if new > 0 else NAN
+        booked = flows.get("bookings", NAN)
+        out["payout_share_of_bookings"] = out["payout_cost"] / booked if booked > 0 else NAN
         sales_cost = (
             by_role.get("ae", 0.0)
             + base.get("ae", 0.0)

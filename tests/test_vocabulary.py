@@ -12,7 +12,16 @@ from sim.policy import NeutralPolicy
 from sim.replication import simulate
 from sim.vocabulary import ROLE_FIELD, ROLE_LABELS, ROLES
 from sim.vocabulary.docs import REGENERATE, rewrite
-from sim.vocabulary.metrics import KEY_METRICS, METRICS, TARGETS, info, is_money, is_ratio, label
+from sim.vocabulary.metrics import (
+    HIGHER_IS_BETTER,
+    KEY_METRICS,
+    METRICS,
+    TARGETS,
+    info,
+    is_money,
+    is_ratio,
+    label,
+)
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "world"))
 from world_fixtures import tiny
@@ -48,6 +57,8 @@ def test_targets_are_always_reported(reported: set[str]) -> None:
     plain = set(simulate(tiny(), "base", 0, NeutralPolicy()).metrics)
     assert set(TARGETS) <= plain and set(TARGETS) <= reported
     assert set(KEY_METRICS) <= set(TARGETS)
+    # a target may be the decision's objective: each has a better direction (minimised or maximised)
+    assert [t for t in TARGETS if t not in HIGHER_IS_BETTER] == []
 
 
 def test_families_expand_and_read() -> None:
@@ -63,3 +74,9 @@ def test_families_expand_and_read() -> None:
 def test_roles_are_one_table() -> None:
     assert set(ROLE_LABELS) == set(ROLES)
     assert set(ROLE_FIELD) <= set(ROLES) and "product" not in ROLE_FIELD
+
+
+def test_payout_share_of_bookings_is_payout_over_bookings() -> None:
+    m = simulate(tiny(), "base", 1, NeutralPolicy()).metrics
+    assert m["bookings"] > 0
+    assert m["payout_share_of_bookings"] == pytest.approx(m["payout_cost"] / m["bookings"], rel=1e-12)

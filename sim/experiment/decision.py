@@ -177,17 +177,15 @@ def payout_share(
     plans: Sequence[str],
     baseline: str,
     confidence: float = 0.95,
-    cost: str = "payout_cost",
-    bookings: str = "bookings",
+    metric: str = "payout_share_of_bookings",
 ) -> pd.DataFrame:
-    """Per plan: mean payout share of bookings (per replication ``cost / bookings``) with its
-    t-interval, and for non-baseline plans the paired difference against the baseline."""
+    """Per plan: mean payout share of bookings (the metric ``payout_share_of_bookings`` of each
+    replication) with its t-interval, and for non-baseline plans the paired difference against
+    the baseline."""
     cols = ["plan", "mean", "ci_low", "ci_high", "diff", "diff_low", "diff_high", "significant", "n"]
-    if cost not in replications.columns or bookings not in replications.columns:
+    if metric not in replications.columns:
         return pd.DataFrame(columns=cols)
-    c = _aligned(replications, plans, cost)
-    b = _aligned(replications, plans, bookings)
-    share = {p: np.where(b[p] > 0, c[p] / np.where(b[p] > 0, b[p], 1.0), np.nan) for p in plans}
+    share = _aligned(replications, plans, metric)
     level = stats.bonferroni_confidence(confidence, len(plans) - 1)
     rows = []
     for p in plans:

@@ -31,8 +31,10 @@ class Experiment(StrictModel):
     confidence: float = Field(default=0.95, gt=0.5, lt=1.0)
     """Confidence level of every interval (Bonferroni-adjusted for several plans)."""
     objective: str = "nrr"
-    """Metric the decision ranks plans on (the probability each plan is best; higher is better
-    except for costs, churn and discounts: ``docs/metrics.md``, "Decision quantities")."""
+    """Metric a plan is judged on: the decision's ranking (the probability each plan is best), which
+    plan is best at each sample point of ``incentsim sensitivity``, what ``incentsim optimise``
+    improves by default. Its better direction is the vocabulary's (``docs/metrics.md``): costs,
+    churn, discounts and time to value are minimised, the rest maximised."""
     common_random_numbers: bool = True
     """Test-only switch: False gives each plan its own streams (for A/A coverage tests)."""
 
