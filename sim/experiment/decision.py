@@ -38,30 +38,12 @@ import pandas as pd
 
 from sim.experiment import stats
 from sim.rng import stream
+from sim.vocabulary.metrics import HIGHER_IS_BETTER
 
 DELTA_METHOD = "delta method (paired replications)"
 """How the intervals of trade-off ratios are computed (shown on the page and in tables)."""
 BOOTSTRAP_DRAWS = 4000
 """Paired bootstrap draws behind the probability that each plan is best."""
-
-HIGHER_IS_BETTER: dict[str, bool] = {
-    "grr": True,
-    "nrr": True,
-    "new_arr": True,
-    "ending_arr": True,
-    "expansion_usd": True,
-    "second_order_share": True,
-    "nps": True,
-    "payout_cost": False,
-    "total_comp_cost": False,
-    "cost_of_sales": False,
-    "logo_churn": False,
-    "gross_churn_usd": False,
-    "mean_discount": False,
-    "period_end_share": False,
-    "time_to_value_days": False,
-}
-"""Which direction of a metric a decision prefers (the objective and the verdicts read it)."""
 
 
 @dataclass(frozen=True)

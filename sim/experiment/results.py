@@ -46,9 +46,6 @@ if TYPE_CHECKING:
 
     from sim.experiment.decide import Decision
 
-KEY_METRICS: tuple[str, ...] = ("grr", "nrr", "new_arr", "payout_cost", "cost_of_sales")
-"""Metrics shown in the terminal summary."""
-
 CONFIG_FILE = "config.resolved.yaml"
 METADATA_FILE = "metadata.json"
 CHECKPOINT_DIR = "checkpoints"
