@@ -29,12 +29,12 @@ def role_measures(plan: PlanDesign) -> dict[str, tuple[str, ...]]:
     """Measures each role's plan pays on (components and spiff events), sorted: the only
     outcomes worth describing in that role's decisions (any other outcome, the quota measure
     of a plan that pays on another measure included, is valued at exactly 0)."""
-    out = {role: tuple(sorted(paid_measures(plan.role(role)))) for role in ROLES if role != "sdr"}
-    # SDRs: their plan's measures and the hand-off fee (a ``handoff`` spiff, sim/plans/components.py)
-    out["sdr"] = tuple(
-        sorted(paid_measures(plan.sdr) | {SPIFF_EVENT_MEASURE[s.event] for s in role_spiffs(plan, "sdr")})
-    )
-    return out
+    # every role's plan measures; SDRs also the hand-off fee (a ``handoff`` spiff, sim/plans/components.py)
+    handoff = {SPIFF_EVENT_MEASURE[s.event] for s in role_spiffs(plan, "sdr")}
+    return {
+        role: tuple(sorted(paid_measures(plan.role(role)) | (handoff if role == "sdr" else set())))
+        for role in ROLES
+    }
 
 
 PAY_ATTRITION = {

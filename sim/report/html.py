@@ -243,11 +243,18 @@ def _component_words(c: Component) -> str:
 
 
 def _role_words(role: str, rp: RolePlan) -> str | None:
-    if not rp.components and not rp.spiffs and not rp.budget_annual_usd:
+    if not rp.components and not rp.spiffs and not rp.budget_annual_usd and rp.draw is None:
         return None
     bits = [f"base {fmt.money(rp.base_salary_annual_usd)}"]
-    if rp.quota is not None:
-        bits.append(f"quota {fmt.money(rp.quota.annual_amount)}/yr of {rp.quota.measure.replace('_', ' ')}")
+    q = rp.quota
+    if q is not None:
+        bits.append(f"quota {fmt.money(q.annual_amount)}/yr of {q.measure.replace('_', ' ')}")
+        bits += [f"ramped over {q.ramp_months} months"] if q.ramp_months else []
+        bits += [f"ratchet {q.ratchet:g} on last period's attainment"] if q.ratchet else []
+    if (d := rp.draw) is not None:
+        kind = "recoverable draw" if d.recoverable else "guarantee"
+        window = f" for a new hire's first {d.months} months" if d.months else ""
+        bits.append(f"{kind} {fmt.money(d.amount_usd)}/{d.period}{window}")
     bits += [_component_words(c) for c in rp.components]
     bits += [f"spiff {fmt.money(s.amount_usd)} per {s.event.replace('_', ' ')}" for s in rp.spiffs]
     if rp.budget_annual_usd:

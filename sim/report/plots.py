@@ -26,6 +26,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 from sim.experiment import stats
 from sim.report import fmt
 from sim.report.data import KEY_METRICS, MissingData, ReportData, lookup
+from sim.vocabulary import ROLE_LABELS, ROLES
 
 BASELINE_COLOR = "#4a4a4a"
 PALETTE: tuple[str, ...] = (
@@ -50,17 +51,6 @@ ROLE_COLORS: dict[str, str] = {
     "support": "#7f7f7f",
     "education": "#bcbd22",
     "customer_marketing": "#17becf",
-}
-ROLE_LABELS: dict[str, str] = {
-    "ae": "AE",
-    "csm": "CSM",
-    "consultant": "Consultant",
-    "marketing": "Marketing",
-    "product": "Product",
-    "sdr": "SDR",
-    "support": "Support",
-    "education": "Education",
-    "customer_marketing": "Customer marketing",
 }
 STYLE: dict[str, Any] = {
     "font.size": 9.0,
@@ -283,19 +273,6 @@ def arr_over_time(data: ReportData, series: str = "arr") -> Figure:
         if money:
             money_axis(ax2, signed=True)
     return fig
-
-
-ROLES: tuple[str, ...] = (
-    "ae",
-    "csm",
-    "consultant",
-    "marketing",
-    "product",
-    "sdr",
-    "support",
-    "education",
-    "customer_marketing",
-)
 
 
 def payout_by_role(data: ReportData) -> Figure:

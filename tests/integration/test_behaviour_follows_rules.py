@@ -193,6 +193,23 @@ def test_convex_accelerator_bunches_closes_at_quarter_end_with_deeper_discounts(
     )
 
 
+def test_first_year_renewal_pay_buys_careful_implementations(rules: Scenario) -> None:
+    # Consultant care as a choice (issue 19, item 2): when working more carefully than the normal
+    # pace costs a consultant little (``care_effort_cost_kusd_per_day``), pay on first-year renewals
+    # buys it: implementations are better and take longer. In this small, capacity-bound company
+    # the longer projects lengthen the queue, so first-year GRR is not what moves here (see
+    # docs/model.md, "Care: quality bought in both directions"). With incentives ignored nothing moves.
+    s = with_overrides(rules, {"behaviour.consultant.care_effort_cost_kusd_per_day": 0.0})
+    _assert_direction(
+        _paired(s, "flat", "on-renewal", "implementation_quality", 6), +1, "implementation quality"
+    )
+    _assert_direction(_paired(s, "flat", "on-renewal", "time_to_value_days", 6), +1, "time to value")
+    s0 = with_overrides(s, {"behaviour.rationality_per_kusd": 0.0})
+    a = simulate(s0, "flat", 0, keep_ledger=True)
+    b = simulate(s0, "on-renewal", 0, keep_ledger=True)
+    assert a.ledger == b.ledger
+
+
 @pytest.mark.slow
 def test_clawback_on_early_churn_lowers_poor_fit_share(rules: Scenario) -> None:
     _assert_direction(
