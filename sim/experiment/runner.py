@@ -37,18 +37,11 @@ from typing import Any
 from sim._version import __version__
 from sim.experiment import stats
 from sim.experiment.backends import Backend, make_backend
+from sim.experiment.checkpoints import CheckpointStore
 from sim.experiment.folder import open_results_folder
 from sim.experiment.progress import Progress
-from sim.experiment.results import (
-    CONFIG_FILE,
-    METADATA_FILE,
-    CheckpointStore,
-    Results,
-    atomic_write_text,
-    config_text,
-    replications_table,
-    to_strict_json,
-)
+from sim.experiment.results import CONFIG_FILE, METADATA_FILE, RunResults, config_text
+from sim.experiment.tables import replications_table
 from sim.experiment.tasks import (
     DEFAULT_REPLICATE,
     REPLICATION_FN_ENV,
@@ -58,7 +51,8 @@ from sim.experiment.tasks import (
     scenario_json,
     spec_of,
 )
-from sim.files import FolderLock
+from sim.files import FolderLock, atomic_write_text
+from sim.formats import to_strict_json
 from sim.safetext import path_component
 from sim.scenario.errors import Problem, ScenarioError
 from sim.scenario.schema import Scenario
@@ -87,7 +81,7 @@ PRECISION_MET, PRECISION_MAX, PRECISION_NONE = "met", "stopped_at_max", "no_targ
 class RunFailed(RuntimeError):
     """Some replications raised; the results (``.results``) are complete apart from them."""
 
-    def __init__(self, message: str, results: Results) -> None:
+    def __init__(self, message: str, results: RunResults) -> None:
         super().__init__(message)
         self.results = results
 
@@ -427,7 +421,7 @@ class Runner:
         metric = max(hw, key=lambda m: (hw[m] / targets[m]) if math.isfinite(hw[m]) else math.inf)
         return f"{metric} ±{hw[metric]:.4g} (target {self.precision.targets[metric]:g})"
 
-    def _finish(self, n: int, t0: float) -> tuple[Results, list[dict[str, Any]]]:
+    def _finish(self, n: int, t0: float) -> tuple[RunResults, list[dict[str, Any]]]:
         """Keep replications ``< n`` (look-ahead beyond is discarded), build and write the results."""
         self._meta["replications_target"] = n
         self._meta["wall_seconds"] = round(time.perf_counter() - t0, 3)
@@ -436,15 +430,15 @@ class Runner:
         order = sorted(self.failures, key=lambda k: (self.plans.index(k[0]), k[1]))
         failures = [self.failures[k] for k in order]
         status = "failed" if failures else "complete"
-        results = Results.from_results(self.scenario, self.done.values(), failures, self._metadata(status))
+        results = RunResults.from_results(self.scenario, self.done.values(), failures, self._metadata(status))
         if self.out is not None:
             results.write(self.out)
             self._write_metadata(status)
             results.folder = self.out
         return results, failures
 
-    def run(self) -> Results:
-        """Run to completion; returns the Results (and writes the folder when ``out`` is set).
+    def run(self) -> RunResults:
+        """Run to completion; returns the RunResults (and writes the folder when ``out`` is set).
 
         Raises :class:`RunFailed` after writing everything when some replications raised.
         """
@@ -454,7 +448,7 @@ class Runner:
         finally:
             self._release()
 
-    def _run(self) -> Results:
+    def _run(self) -> RunResults:
         exp = self.scenario.experiment
         started = _utc_now()
         t0 = time.perf_counter()
@@ -530,6 +524,6 @@ class Runner:
         return results
 
 
-def run_experiment(scenario: Scenario, **kwargs: Any) -> Results:
+def run_experiment(scenario: Scenario, **kwargs: Any) -> RunResults:
     """``Runner(scenario, **kwargs).run()``."""
     return Runner(scenario, **kwargs).run()

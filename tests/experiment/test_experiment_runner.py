@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import THREE_PLANS, make_scenario
 from experiment_fakes import (
     PRECISION_SIGMA,
     ShuffledBackend,
@@ -19,10 +18,12 @@ from experiment_fakes import (
     precision_replicate,
     replicate,
 )
+from experiment_helpers import THREE_PLANS, make_scenario
 from scipy import stats as sps
 
-from sim.experiment.results import Results, atomic_write_text
 from sim.experiment.runner import PRECISION_MAX, PRECISION_MET, RunFailed, Runner
+from sim.files import atomic_write_text
+from sim.results import Results
 from sim.scenario import ScenarioError, with_overrides
 from sim.scenario.experiment import METRICS
 
