@@ -52,3 +52,12 @@ def simulate_fn() -> Any:
 
     module, _, name = simulate_spec().partition(":")
     return getattr(importlib.import_module(module), name)
+
+
+def result_class() -> Any:
+    """The tree's ``ReplicationResult`` (it moved from ``sim.world.result`` to ``sim.result``)."""
+    import importlib
+    import importlib.util
+
+    module = "sim.result" if importlib.util.find_spec("sim.result") else "sim.world.result"
+    return importlib.import_module(module).ReplicationResult

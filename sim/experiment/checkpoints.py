@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 
 from sim.files import TMP_SUFFIX
 from sim.formats import atomic_write_parquet, to_json
-from sim.world.result import ReplicationResult
+from sim.result import ReplicationResult
 
 CHECKPOINT_DIR = "checkpoints"
 _CHUNK = re.compile(r"^chunk-(\d{6,})\.parquet$")

@@ -31,9 +31,9 @@ from sim.experiment import stats
 from sim.experiment.tables import details_table, replications_table, timeseries_table
 from sim.files import atomic_write_text
 from sim.formats import atomic_write_parquet, csv_text, to_strict_json
+from sim.result import ReplicationResult
 from sim.scenario.load import dump_scenario
 from sim.scenario.schema import Scenario
-from sim.world.result import ReplicationResult
 
 CONFIG_FILE = "config.resolved.yaml"
 METADATA_FILE = "metadata.json"

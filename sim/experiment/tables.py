@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from sim.result import ReplicationResult
 from sim.scenario.experiment import METRICS
-from sim.world.result import ReplicationResult
 
 
 def _sorted(results: Iterable[ReplicationResult], plans: Sequence[str]) -> list[ReplicationResult]:

@@ -38,8 +38,9 @@ from sim._version import __version__
 from sim.experiment.backends import Backend, make_backend
 from sim.experiment.folder import open_results_folder
 from sim.experiment.progress import Progress
+from sim.experiment.provenance import git_commit, package_versions
 from sim.experiment.results import CONFIG_FILE, METADATA_FILE, config_text
-from sim.experiment.runner import git_commit, package_versions, resolve_replicate
+from sim.experiment.runner import resolve_replicate
 from sim.experiment.tasks import ReplicationFn
 from sim.explore import design as dsg
 from sim.explore import plots

@@ -37,16 +37,19 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sim.ledger import Event, EventBatch, Ledger, rows_of
-from sim.plans import kernel as kn
+from sim.plans import layout as lay
 from sim.plans import periods
 from sim.plans.closes import advance
 from sim.plans.components import SPIFF_EVENT_MEASURE
+from sim.plans.credits import TEAM
 from sim.plans.draws import DRAW_TEXT, LN_DRAW, N_DR
+from sim.plans.holds import held_amount, ratio
 from sim.plans.measures import credit_kinds
 from sim.plans.payouts import BASE, DRAW, LineColumns, PayoutLine, Payouts
-from sim.plans.pricing import Rule, commission_term
+from sim.plans.pricing import commission_term
 from sim.plans.quotas import person_quota
 from sim.plans.replay import apply_rows
+from sim.plans.rule import Rule
 from sim.plans.rulebook import RF_CB_WINDOW, Rulebook
 from sim.scenario.plans import Component, PlanDesign, RolePlan, Spiff
 from sim.time.calendar import DAYS_PER_MONTH, DAYS_PER_YEAR, Calendar
@@ -54,9 +57,9 @@ from sim.vocabulary import ARR_KINDS, EVENT_KINDS, MEASURES, MONTHS_PER, PERIODS
 
 __all__ = ["PayState", "PayoutLine", "Payouts", "compute_payouts", "payouts_from_state"]
 
-EPS = kn.EPS
-TEAM = kn.TEAM
-N_ROLES = kn.N_ROLES
+EPS = lay.EPS
+TEAM = TEAM
+N_ROLES = lay.N_ROLES
 _LOOKAHEAD_MONTHS = 600
 """Months laid out past the calendar for dating pay (average-length months, as before)."""
 _BASE_REASON = -1
@@ -131,30 +134,30 @@ class PayState:
         self.hmap = np.full((max(n_rules, 1), p, t), -1, dtype=np.int64)
         self.real = np.zeros((p, len(self.starts)))
         self.drw = np.zeros((p, N_DR))
-        self.dl_f = np.zeros((64, kn.N_DL_F))
+        self.dl_f = np.zeros((64, lay.N_DL_F))
         self.dl_i = self._new_deals(64)
         self.cu_i = self._new_customers(64)
-        self.it_i = np.zeros((256, kn.N_IT_I), dtype=np.int64)
-        self.it_f = np.zeros((256, kn.N_IT_F))
-        self.hk = np.zeros((256, kn.N_HK), dtype=np.int64)
-        self.ln_i = np.zeros((256, kn.N_LN_I), dtype=np.int32)  # codes, ids and months: small
-        self.ln_f = np.zeros((256, kn.N_LN_F))
-        self.si = np.zeros(kn.N_SI, dtype=np.int64)
-        self.sf = np.zeros(kn.N_SF)
-        self.sf[kn.SF_LAST_DAY] = -math.inf
-        self.sf[kn.SF_START_DAY] = self.start_day
-        self.si[kn.SI_N_MONTHS] = n_months
-        self.si[kn.SI_N_CAL] = self.n_cal
+        self.it_i = np.zeros((256, lay.N_IT_I), dtype=np.int64)
+        self.it_f = np.zeros((256, lay.N_IT_F))
+        self.hk = np.zeros((256, lay.N_HK), dtype=np.int64)
+        self.ln_i = np.zeros((256, lay.N_LN_I), dtype=np.int32)  # codes, ids and months: small
+        self.ln_f = np.zeros((256, lay.N_LN_F))
+        self.si = np.zeros(lay.N_SI, dtype=np.int64)
+        self.sf = np.zeros(lay.N_SF)
+        self.sf[lay.SF_LAST_DAY] = -math.inf
+        self.sf[lay.SF_START_DAY] = self.start_day
+        self.si[lay.SI_N_MONTHS] = n_months
+        self.si[lay.SI_N_CAL] = self.n_cal
         self._restate()
 
     def _restate(self) -> None:
         """Rebuild the ``st`` tuple the kernel reads (after an array was grown)."""
-        self.state_arrays = tuple(getattr(self, name) for name in kn.STATE)
+        self.state_arrays = tuple(getattr(self, name) for name in lay.STATE)
 
     @property
     def n_months(self) -> int:
         """Months the accumulators lay out."""
-        return int(self.si[kn.SI_N_MONTHS])
+        return int(self.si[lay.SI_N_MONTHS])
 
     # ------------------------------------------------------------------ layout and growth
     @staticmethod
@@ -164,14 +167,14 @@ class PayState:
 
     @staticmethod
     def _new_deals(n: int) -> NDArray[np.int64]:
-        d = np.full((n, kn.N_DL_I), -1, dtype=np.int64)
-        d[:, kn.DL_EXISTS] = 0
-        d[:, kn.DL_COUNT] = 0
+        d = np.full((n, lay.N_DL_I), -1, dtype=np.int64)
+        d[:, lay.DL_EXISTS] = 0
+        d[:, lay.DL_COUNT] = 0
         return d
 
     @staticmethod
     def _new_customers(n: int) -> NDArray[np.int64]:
-        c = np.full((n, kn.N_CU_I), -1, dtype=np.int64)
+        c = np.full((n, lay.N_CU_I), -1, dtype=np.int64)
         c[:, 2] = 0
         return c
 
@@ -216,21 +219,21 @@ class PayState:
             for (a, n), b in zip(cols_old, cols_new, strict=True):
                 new[..., b : b + n] = old[..., a : a + n]
             setattr(self, name, new)
-        hk = self.hk[: self.si[kn.SI_HKEYS]]  # held keys and items name their period column
-        items = self.it_i[: self.si[kn.SI_ITEMS]]
+        hk = self.hk[: self.si[lay.SI_HKEYS]]  # held keys and items name their period column
+        items = self.it_i[: self.si[lay.SI_ITEMS]]
         for (a, n), b in zip(cols_old, cols_new, strict=True):
-            sel = (hk[:, kn.HK_T] >= a) & (hk[:, kn.HK_T] < a + n)
-            hk[sel, kn.HK_T] += b - a
-            sel = (items[:, kn.IT_T] >= a) & (items[:, kn.IT_T] < a + n)
-            items[sel, kn.IT_T] += b - a
-        self.si[kn.SI_N_MONTHS] = new_n
+            sel = (hk[:, lay.HK_T] >= a) & (hk[:, lay.HK_T] < a + n)
+            hk[sel, lay.HK_T] += b - a
+            sel = (items[:, lay.IT_T] >= a) & (items[:, lay.IT_T] < a + n)
+            items[sel, lay.IT_T] += b - a
+        self.si[lay.SI_N_MONTHS] = new_n
         self._restate()
 
     def _ensure(self, rows: np.ndarray) -> None:
         """Grow the arrays for the ids, deals, customers and days of ``rows``."""
         if not len(rows):
             return
-        top, deal, cust, last, finite = kn.row_bounds(rows)
+        top, deal, cust, last, finite = lay.row_bounds(rows)
         if not finite:
             days = rows["day"]
             raise ValueError(f"a day must be finite, found {days[~np.isfinite(days)][0]}")
@@ -273,21 +276,21 @@ class PayState:
             if r < 0:
                 i = -1 - r
                 raise ValueError(
-                    f"events out of order: day {float(rows['day'][i])} after day {self.sf[kn.SF_LAST_DAY]}"
+                    f"events out of order: day {float(rows['day'][i])} after day {self.sf[lay.SF_LAST_DAY]}"
                 )
             self._grow_work(margin)
             lo = r
 
     def _grow_work(self, margin: int) -> None:
         """Room for ``margin`` more items and lines than are pending or held."""
-        need_items = self.si[kn.SI_ITEMS] + 2 * margin
+        need_items = self.si[lay.SI_ITEMS] + 2 * margin
         if need_items > len(self.it_i):
             n = max(need_items, 2 * len(self.it_i))
             self.it_i = _grown(self.it_i, 0, n, 0)
             self.it_f = _grown(self.it_f, 0, n, 0.0)
-        if self.si[kn.SI_HKEYS] + 2 * margin > len(self.hk):
-            self.hk = _grown(self.hk, 0, max(self.si[kn.SI_HKEYS] + 2 * margin, 2 * len(self.hk)), 0)
-        need_lines = self.si[kn.SI_LINES] + 2 * (margin + self.si[kn.SI_CHAIN] + self.si[kn.SI_HELD])
+        if self.si[lay.SI_HKEYS] + 2 * margin > len(self.hk):
+            self.hk = _grown(self.hk, 0, max(self.si[lay.SI_HKEYS] + 2 * margin, 2 * len(self.hk)), 0)
+        need_lines = self.si[lay.SI_LINES] + 2 * (margin + self.si[lay.SI_CHAIN] + self.si[lay.SI_HELD])
         if need_lines > len(self.ln_i):  # lines are kept to the end: grow by half, not double
             n = max(need_lines, len(self.ln_i) * 3 // 2)
             self.ln_i = _grown(self.ln_i, 0, n, 0)
@@ -384,12 +387,12 @@ class PayState:
     @property
     def now(self) -> float:
         """Day of the latest event observed (people events aside)."""
-        return float(self.sf[kn.SF_LAST_DAY])
+        return float(self.sf[lay.SF_LAST_DAY])
 
     @property
     def people(self) -> dict[int, tuple[str, float, float]]:
         """``person -> (role, hired, left)`` in the order people were first seen."""
-        n = int(self.si[kn.SI_ORDER])
+        n = int(self.si[lay.SI_ORDER])
         return {
             int(p): (ROLES[int(self.pe_role[p])], float(self.pe_hired[p]), float(self.pe_left[p]))
             for p in self.order[:n].tolist()
@@ -398,7 +401,7 @@ class PayState:
     def members(self, role: str, day: float) -> list[int]:
         """People of ``role`` employed on ``day``."""
         r = ROLES.index(role)
-        n = int(self.si[kn.SI_ORDER])
+        n = int(self.si[lay.SI_ORDER])
         return [
             p for p in self.order[:n].tolist()
             if self.pe_role[p] == r and self.pe_hired[p] <= day < self.pe_left[p]
@@ -437,7 +440,7 @@ class PayState:
         w = 0 if person == TEAM else 1 + person
         if t < 0 or w >= self.book.shape[1]:
             return math.nan
-        return float(kn.ratio(self.book, self.bhas, w, measure == "book_grr", t))
+        return float(ratio(self.book, self.bhas, w, measure == "book_grr", t))
 
     def quota_of(self, role: str, person: int, period: str, day: float, team: bool = False) -> float:
         """``person``'s quota of the ``period`` containing ``day`` (ramped and ratcheted:
@@ -481,7 +484,7 @@ class PayState:
         """Pay held under component ``ci``'s threshold for ``person`` in the period of ``day``."""
         g = self.rulebook.rule_of[(role, ci)]
         t = self.slot(self.month_of(day), self.rulebook.rules[g].period)
-        return float(kn.held_amount(g, person, t, self.state_arrays))
+        return float(held_amount(g, person, t, self.state_arrays))
 
     def price(
         self, role: str, person: int, ci: int, comp: Component, amount: float, day: float, discount: float
@@ -543,13 +546,13 @@ class PayState:
 
     def line_columns(self, start_day: float = -math.inf, end_day: float = math.inf) -> LineColumns:
         """The lines emitted so far dated in ``[start_day, end_day)``, in emission order."""
-        n = int(self.si[kn.SI_LINES])
-        day = self.ln_f[:n, kn.LN_DAY]
+        n = int(self.si[lay.SI_LINES])
+        day = self.ln_f[:n, lay.LN_DAY]
         rows = np.flatnonzero((day >= start_day) & (day < end_day))
         li, lf = self.ln_i, self.ln_f
         comps, measures = self._names()
         n_rules = len(self.rulebook.rules)
-        comp = li[rows, kn.LN_COMP]
+        comp = li[rows, lay.LN_COMP]
         spiff = -2 - comp  # the spiff's index on spiff lines
         rule_measure = np.array(
             [MEASURES.index(r.comp.measure) for r in self.rulebook.rules] + [0], dtype=np.int64
@@ -559,16 +562,16 @@ class PayState:
             comp >= 0, rule_measure[np.clip(comp, 0, max(n_rules - 1, 0))], len(MEASURES) + 1 + spiff
         )
         why = np.empty((len(rows), 5), dtype=np.int32)
-        for j, col in enumerate((kn.LN_REASON, kn.LN_DEAL, kn.LN_AUX, kn.LN_PK)):
+        for j, col in enumerate((lay.LN_REASON, lay.LN_DEAL, lay.LN_AUX, lay.LN_PK)):
             why[:, j] = li[rows, col]
         why[:, 4] = comp
         return LineColumns(
-            person=li[rows, kn.LN_PERSON].astype(np.int32), role=li[rows, kn.LN_ROLE],
-            pay_month=li[rows, kn.LN_MONTH].astype(np.int32), day=lf[rows, kn.LN_DAY],
+            person=li[rows, lay.LN_PERSON].astype(np.int32), role=li[rows, lay.LN_ROLE],
+            pay_month=li[rows, lay.LN_MONTH].astype(np.int32), day=lf[rows, lay.LN_DAY],
             component=component, measure=measure,
-            measure_value=lf[rows, kn.LN_VALUE], rate=lf[rows, kn.LN_RATE], amount=lf[rows, kn.LN_AMOUNT],
+            measure_value=lf[rows, lay.LN_VALUE], rate=lf[rows, lay.LN_RATE], amount=lf[rows, lay.LN_AMOUNT],
             role_names=ROLES, component_names=comps, measure_names=measures, why_i=why,
-            why_f=lf[rows, kn.LN_FRAC], render=ReasonText(self.rulebook),
+            why_f=lf[rows, lay.LN_FRAC], render=ReasonText(self.rulebook),
         )  # fmt: skip
 
     @property
@@ -579,13 +582,13 @@ class PayState:
     def items(self) -> list[dict[str, float]]:
         """Every pay item still referred to (pending, held or exposed to a clawback): priced,
         released, clawed and remaining amounts."""
-        n = int(self.si[kn.SI_ITEMS])
+        n = int(self.si[lay.SI_ITEMS])
         f = self.it_f[:n]
         return [
             {"priced": a, "released": b, "clawed": c, "amount": d}
             for a, b, c, d in zip(
-                f[:, kn.IT_PRICED].tolist(), f[:, kn.IT_RELEASED].tolist(), f[:, kn.IT_CLAWED].tolist(),
-                f[:, kn.IT_AMOUNT].tolist(), strict=True,
+                f[:, lay.IT_PRICED].tolist(), f[:, lay.IT_RELEASED].tolist(), f[:, lay.IT_CLAWED].tolist(),
+                f[:, lay.IT_AMOUNT].tolist(), strict=True,
             )
         ]  # fmt: skip
 
@@ -697,14 +700,14 @@ class ReasonText:
         for (code, deal, aux, pk, comp), frac in zip(why_i.tolist(), why_f.tolist(), strict=True):
             if code == _BASE_REASON:
                 out.append("base salary")
-            elif code == kn.REASON_RELEASE:
+            elif code == lay.REASON_RELEASE:
                 kind = EVENT_KINDS[aux]
                 text = f"{kind} deal {deal}" if deal >= 0 else kind
                 out.append(text + (f" ({frac:.0%} released)" if frac < 1.0 else ""))
-            elif code == kn.REASON_CLAWBACK:
+            elif code == lay.REASON_CLAWBACK:
                 trigger = _CLAWBACK_NAME[EVENT_KINDS[aux]]
                 out.append(f"clawback: {trigger} within {rb.rf[comp, RF_CB_WINDOW]:g} days (deal {deal})")
-            elif code == kn.REASON_SPIFF:
+            elif code == lay.REASON_SPIFF:
                 out.append(f"spiff {rb.spiffs[-2 - comp][1].event}")
             elif code in DRAW_TEXT:
                 out.append(f"{PERIODS[pk]} {aux}: " + DRAW_TEXT[code].format(frac))
@@ -722,7 +725,7 @@ def payouts_from_state(state: PayState, *, start_day: float, end_day: float, spe
     parts = [state.line_columns(start_day, end_day), state.base_columns(start_day, end_day)]
     if spend:
         state.ln_i, state.ln_f = state.ln_i[:0].copy(), state.ln_f[:0].copy()
-        state.si[kn.SI_LINES] = 0
+        state.si[lay.SI_LINES] = 0
         state._restate()
     person, role, day = (np.concatenate([getattr(p, k) for p in parts]) for k in ("person", "role", "day"))
     role_rank = np.argsort(np.argsort(np.array(ROLES, dtype=object)))  # rank of each role's name
