@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING
 
 from sim.report import fmt
 from sim.report.data import lookup
-from sim.report.plots import ROLE_LABELS, ROLES
+from sim.vocabulary import ROLE_LABELS, ROLES
 
 if TYPE_CHECKING:
-    from sim.report.html import Page
+    from sim.report.page import Page
 
 PEOPLE: tuple[tuple[str, str], ...] = (
     ("attrition", "leavers / yr"),
@@ -36,7 +36,7 @@ ORGANISATION: tuple[str, ...] = (
 
 
 def _cells(page: Page, plan: str, metrics: list[str]) -> list[str]:
-    from sim.report.html import cell, esc
+    from sim.report.page import cell, esc
 
     data = page.data
     summ = lookup(data.summary, "plan", "metric")
@@ -78,7 +78,7 @@ def _diff(metric: str, x: float) -> str:
 
 def talent_section(page: Page) -> None:
     """People per role (attrition, vacancy, pay against OTE) and the organisation's levers."""
-    from sim.report.html import esc, table
+    from sim.report.page import esc, table
 
     data = page.data
     page.section("talent")

@@ -12,7 +12,7 @@ import traceback
 
 from sim.validation.core import CASES, Case, CaseResult, Check
 
-_MODULES = ("rates", "retention", "queue", "findings", "bands", "statistics")
+_MODULES = ("rates", "retention", "queue", "findings", "bands", "statistics", "precision")
 
 for _name in _MODULES:
     try:
