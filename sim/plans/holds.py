@@ -141,6 +141,7 @@ def _book(row, month, st):
         if snap:
             if not bhas[w, t]:
                 bhas[w, t] = True
+                bhas[0, t] = True  # the team's (the company's) book: every CSM's book summed
                 book[0, w, t], book[1, w, t], book[2, w, t] = row.amount, 0.0, 0.0
                 book[0, 0, t] += row.amount
                 cred[R_CSM, csm, t] = True
