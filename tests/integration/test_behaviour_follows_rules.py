@@ -92,6 +92,14 @@ plans:
           measure: tickets
           scope: team
           rates: [{from_attainment: 0.0, rate: 5}]
+  - name: flat-advocacy-budget
+    description: the flat plan plus a $20k advocacy budget per CSM
+    based_on: flat
+    csm: {budget_annual_usd: 20000}
+  - name: flat-plus-two-csms
+    description: the flat plan with two more CSMs (a headcount lever)
+    based_on: flat
+    staffing: {add: {csm: 2}}
 experiment: {seed: 7, baseline_plan: flat}
 """
 
@@ -193,6 +201,7 @@ def test_convex_accelerator_bunches_closes_at_quarter_end_with_deeper_discounts(
     )
 
 
+@pytest.mark.slow
 def test_first_year_renewal_pay_buys_careful_implementations(rules: Scenario) -> None:
     # Consultant care as a choice (issue 19, item 2): when working more carefully than the normal
     # pace costs a consultant little (``care_effort_cost_kusd_per_day``), pay on first-year renewals
@@ -208,6 +217,29 @@ def test_first_year_renewal_pay_buys_careful_implementations(rules: Scenario) ->
     a = simulate(s0, "flat", 0, keep_ledger=True)
     b = simulate(s0, "on-renewal", 0, keep_ledger=True)
     assert a.ledger == b.ledger
+
+
+@pytest.mark.slow
+def test_advocacy_budget_buys_references_and_referred_arr(rules: Scenario) -> None:
+    # issue 19, item 3: the budget buys reference calls, events and referral asks (diminishing
+    # returns), and its spend is a cost of the plan
+    _assert_direction(
+        _paired(rules, "flat", "flat-advocacy-budget", "references_per_year", 4), +1, "references"
+    )
+    _assert_direction(
+        _paired(rules, "flat", "flat-advocacy-budget", "new_arr_referral", 6), +1, "referred ARR"
+    )
+    m = simulate(rules, "flat-advocacy-budget", 0).metrics
+    assert m["advocacy_spend_usd"] == pytest.approx(20000 * 5)
+
+
+@pytest.mark.slow
+def test_more_csms_raise_nrr_when_attention_thins_with_the_book(rules: Scenario) -> None:
+    # issue 19, item 5: headcount as a plan lever, compared paired; the added salaries count
+    s = with_overrides(rules, {"company.csms.attention_elasticity": 0.5})
+    _assert_direction(_paired(s, "flat", "flat-plus-two-csms", "nrr", 6), +1, "NRR with two more CSMs")
+    cost = _paired(s, "flat", "flat-plus-two-csms", "total_cost", 2)
+    assert (cost >= 2 * 88000 * 0.95).all()  # two CSM salaries a year (base $88k), bonus aside
 
 
 @pytest.mark.slow
