@@ -19,6 +19,7 @@ from sim.scenario.base import (
     PositiveInt,
     StrictModel,
 )
+from sim.scenario.costs import Costs
 from sim.scenario.errors import PATH_MARK
 from sim.scenario.working_days import WorkingDays
 
@@ -54,6 +55,17 @@ class Segment(StrictModel):
     """Mean share of ARR lost by an average-health renewing customer (downsell)."""
     annual_expansion: NonNegative = 0.05
     """Organic growth of ARR per year (seats added by the customer's own growth)."""
+    expansion_events_per_year: NonNegative = 0.0
+    """Organic expansion events per live customer per year (seats added, a tier up), each growing
+    the account's use by a share of it (``expansion_event_size``) and billed at the next renewal's
+    true-up (``sim/world/movements.py``); 0 = none."""
+    expansion_event_size: NonNegative = 0.1
+    """Mean size of an expansion event as a share of the account's use."""
+    contraction_events_per_year: NonNegative = 0.0
+    """Contraction events per live customer per year (seats dropped, a tier down), each shrinking the
+    account's use by a share of it, realised at the next renewal's true-up; 0 = none."""
+    contraction_event_size: Fraction = 0.1
+    """Mean size of a contraction event as a share of the account's use (at most 0.95 per event)."""
     upsell_opportunities_per_year: NonNegative = 0.2
     """Upsell opportunities per customer per year (more of the same product)."""
     cross_sell_opportunities_per_year: NonNegative = 0.1
@@ -232,6 +244,15 @@ class Customers(StrictModel):
     """References or reviews given per promoter per year, before CSM advocacy effort."""
     usage_sd: NonNegative = 0.1
     """Standard deviation of a customer's realised usage share around its expected usage."""
+    usage_drift: bool = True
+    """Usage drifts every month with health at the segment's ``annual_expansion`` and
+    ``annual_contraction`` (one netted drift per customer). False: only the segments' expansion and
+    contraction events (and ``usage_sd``) move usage."""
+    movement_size_distribution: Literal["fixed", "exponential"] = "exponential"
+    """Sizes of expansion and contraction events: always the segment's mean, or exponential with it."""
+    movement_health_sensitivity: NonNegative = 0.0
+    """Log change of the expansion-event rate per unit of health above 0.5 (the contraction rate
+    changes by the opposite); 0 = events independent of health."""
     starting_health_mean: Fraction = 0.6
     """Mean health (and value-driven target health) of an average new or starting customer."""
     health_per_fit: NonNegative = 0.3
@@ -380,6 +401,8 @@ class Company(StrictModel):
     """Invoicing and cash collection (off by default)."""
     working_days: WorkingDays | None = None
     """Weekends, holidays and vacations (``sim/time/workdays.py``); absent = every day is a working day."""
+    costs: Costs = Field(default_factory=Costs)
+    """What people and programmes cost beyond pay, and how revenue is valued (unit economics only)."""
 
     @model_validator(mode="after")
     def _health_bands(self) -> Company:

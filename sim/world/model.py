@@ -30,6 +30,7 @@ from sim.world.accounts import Accounts
 from sim.world.addressable import Organisations
 from sim.world.billing import Receivables
 from sim.world.book import Book
+from sim.world.cost_drivers import CostDrivers
 from sim.world.csms import CsTeam
 from sim.world.customers import Customers
 from sim.world.deal_terms import DealTerms
@@ -105,6 +106,8 @@ class World:
         self.accounts = Accounts(clock, segs, book, led, streams, c, b, facts, self.cs)
         renewed = None if self.billing is None else self.billing.renewed
         self.renewals = Renewals(clock, segs, book, led, streams, c, renewed)
+        self.drivers = CostDrivers(clock, len(SEGMENTS))
+        """Time spent by segment and activity, for unit economics (reporting only)."""
         self._connect()
 
     def _connect(self) -> None:
@@ -113,6 +116,7 @@ class World:
         self.deal_terms.go_live_days = self.implementation.expected_days
         sales.won = customers.won
         sales.invoice = customers.invoice
+        sales.opened = self.drivers.opened
         customers.start_project = self.implementation.start
         self.implementation.went_live = customers.go_live
         self.accounts.endogenous_lead = market.endogenous_lead
@@ -151,6 +155,9 @@ class World:
         draws = self.streams
         self.sales.monthly_people(m, draws(f"people.ae.attrition.m{m}").random(len(self.sales.person)))
         self.cs.decide(m, draws(f"decisions.csm.m{m}").random(max(len(self.cs.people), 1)))
+        live = self.book.live()
+        rows = self.cs.csm_rows(self.book.csm[live])
+        self.drivers.csm_month(m, self.book.segment[live], rows, self.cs.shares)
         self.marketers.decide(
             m, draws(f"decisions.marketing.m{m}").random(max(len(self.marketers.people), 1))
         )
@@ -197,4 +204,5 @@ class World:
             "starting_arr": self.start_arr_cents / 100.0,
             "measure_start_arr": float(snaps[self.clock.warmup_months].sum()) / 100.0,
             **self.sdrs.extra_metrics(),
+            **self.implementation.queue_metrics(),
         }

@@ -139,6 +139,8 @@ class SalesTeam(Seats):
         """A won deal becomes a customer (``Customers.won``)."""
         self.invoice: Callable[[int, int, int, int], None] = _no_invoice
         """Bill a deal: (customer, cents, deal, 1 new / 2 expansion) (``Customers.invoice``)."""
+        self.opened: Callable[[int, float, float], None] = lambda segment, now, days: None
+        """Told of each opportunity opened: (segment, day, days to its natural close) (cost drivers)."""
         self.on_meeting: Callable[[Lead, bool], None] | None = None
         """Told, after each triage, whether each lead an SDR handed over was taken up (``sim.world.sdrs``)."""
         self._inbox: list[Lead] = []
@@ -242,6 +244,7 @@ class SalesTeam(Seats):
             lead, seat, ae, t.discount, t.promise, t.overcommit, p_win, now + cycle_mean, natural, now, k
         )
         self.opportunities_opened += 1
+        self.opened(lead.segment, now, natural - now)
         # close timing: decided two weeks before the quarter end, when the rep knows where they
         # stand (Oyer 1998; Larkin 2014), for deals whose natural close falls within two weeks
         # either side of that quarter end; a close after the horizon has no timing choice

@@ -1,0 +1,187 @@
+"""Prospecting effort: each AE's monthly choice of how hard to prospect, valued forward to the period end.
+
+At each month start every AE on staff chooses an effort ``e`` from ``behaviour.ae.effort_options``
+(neutral ``neutral_effort``), which scales the leads they source this month
+(:mod:`sim.world.prospecting`). Effort costs ``effort_cost_kusd_per_month x (e² − n²) / 2`` ($k a
+month; ``n`` the neutral effort; shirking saves it). The decision is asked only when the AE sources
+leads and the plan pays AEs on a booking measure (``bookings_acv``, ``new_logo_acv``,
+``net_new_arr``); otherwise effort stays neutral.
+
+**What an option is worth.** The valuation prices credits where they land, at the attainment of the
+period so far (``docs/model.md``, "Valuing an option"); a threshold bonus is worth something only
+when the credits still to come in the period can reach it. So an option describes the AE's credits
+still to come before the end ``H`` of the quota period (``PlanFacts.effort_period``) as a
+distribution: ``X_e = B + e · M`` with ``B`` what is expected whatever the effort (the pipeline of
+earlier leads, later months' leads at neutral effort, the AE's share of the market's leads) and
+``M`` this month's self-sourced leads' credits landing before ``H``; each lead is won with the
+neutral terms' probability ``q`` (fit above the neutral pursue threshold) and closes after the
+segment's cycle, its ACV lognormal, so ``X_e`` has mean ``Σ q·A·G`` and variance
+``Σ (q·G·E[A²] − (q·G·A)²)`` (``G`` the probability the close lands before ``H``). ``X_e`` is
+described as ``K`` equally likely amounts (the normal's quantiles at ``(i − ½)/K``, floored at 0)
+landing a day before ``H``, and the part of this month's leads landing after ``H`` as one expected
+credit a fortnight after it (met by the next period's attainment). Summed over the amounts, the
+valuation gives ``E[pay(a₀ + X_e)] − pay(a₀)``: the chance of reaching a bonus enters, which a
+single expected credit would miss.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+from scipy import stats as sps
+
+from sim.policy.decisions import Decision, Option, OptionTable, OutcomeColumn
+from sim.scenario.behaviour import Behaviour
+from sim.scenario.company import Company
+from sim.time.calendar import DAYS_PER_MONTH
+from sim.world.deal_terms import DealTerms, sigmoid
+from sim.world.prospecting import Prospecting
+from sim.world.services import Choices, Clock, PlanFacts, Segments
+
+EFFORT_MEASURES: tuple[str, ...] = ("bookings_acv", "new_logo_acv", "net_new_arr")
+"""Measures credited at the close of a new deal: the ones an effort option describes."""
+QUANTILES = 7
+"""Equally likely amounts describing the credits still to come in the period."""
+_Z = sps.norm.ppf((np.arange(QUANTILES) + 0.5) / QUANTILES)
+AFTER_DAYS = 15.0
+"""Days after the period end at which the part of this month's leads closing later is credited."""
+_FIT_GRID = np.linspace(0.0, 1.0, 201)
+
+
+class EffortDecisions:
+    """The AEs' monthly prospecting-effort decisions (module docstring)."""
+
+    def __init__(
+        self,
+        clock: Clock,
+        segments: Segments,
+        company: Company,
+        behaviour: Behaviour,
+        deal_terms: DealTerms,
+        choices: Choices,
+        facts: PlanFacts,
+        prospecting: Prospecting,
+    ) -> None:
+        self.clock = clock
+        self.segments = segments
+        self.company = company
+        self.choices = choices
+        self.facts = facts
+        self.prospecting = prospecting
+        b = behaviour.ae
+        self.levels = np.array(b.effort_options or [b.neutral_effort], dtype=float)
+        self.neutral = int(np.argmin(np.abs(self.levels - b.neutral_effort)))
+        n = self.levels[self.neutral]
+        self.cost = b.effort_cost_kusd_per_month * (self.levels**2 - n**2) / 2.0
+        self.labels = tuple(
+            Option(f"effort {e:g}", (), float(c), float(e)) for e, c in zip(self.levels, self.cost, strict=True)
+        )
+        self.measures = tuple(m for m in choices.measures("ae") if m in EFFORT_MEASURES)
+        self.on = prospecting.on and len(self.levels) > 1 and bool(self.measures)
+        self._deal = [self._deal_moments(s, deal_terms, b.neutral_pursue_min_fit) for s in range(3)]
+
+    def _deal_moments(self, s: int, terms: DealTerms, min_fit: float) -> tuple[float, float, float]:
+        """(q, E[ACV], E[ACV²]) of a lead of segment ``s`` on the neutral terms: the chance it is
+        pursued and won, and the moments of its ACV."""
+        seg = self.segments.seg[s]
+        conc = seg.fit_concentration
+        pdf = sps.beta.pdf(_FIT_GRID, max(seg.mean_fit * conc, 1e-3), max((1 - seg.mean_fit) * conc, 1e-3))
+        t = terms.terms[terms.neutral]
+        win = np.array([sigmoid(terms.lead_logit(s, f, 0) + t.log_odds) for f in _FIT_GRID])
+        pursued = _FIT_GRID >= min_fit
+        q = float(np.trapezoid(pdf * win * pursued, _FIT_GRID) / max(np.trapezoid(pdf, _FIT_GRID), 1e-12))
+        acv = seg.list_acv_mean_usd * (1 - t.discount) * (1 + t.overcommit)
+        return q, acv, acv * acv * (1 + seg.list_acv_cv**2)
+
+    def _closed_by(self, s: int, days: np.ndarray) -> np.ndarray:
+        """Probability a lead of segment ``s`` closes within ``days`` of its opening."""
+        d = self.company.deals
+        mean = self.segments.seg[s].sales_cycle_days
+        days = np.maximum(days, 0.0)
+        if d.cycle_distribution == "fixed":
+            return (days >= mean).astype(float)
+        return np.asarray(sps.gamma.cdf(days, d.cycle_shape, scale=mean / d.cycle_shape))
+
+    def _flows(self, s: int, days: np.ndarray, weight: np.ndarray, horizon: float) -> tuple[float, float, float]:
+        """(mean, variance, mean after ``horizon``) of the credits of leads opened on ``days`` (one
+        lead x ``weight`` each) of segment ``s``."""
+        q, a, a2 = self._deal[s]
+        g = self._closed_by(s, horizon - days)
+        p = q * g
+        mean = float(np.sum(weight * p * a))
+        var = float(np.sum(weight * (p * a2 - (p * a) ** 2)))
+        after = float(np.sum(weight * q * (1 - g) * a))
+        return mean, var, after
+
+    def decide(self, month: int, people: Sequence[int], active: Sequence[bool], ramp: Sequence[float],
+               us: np.ndarray) -> None:  # fmt: skip
+        """Every active AE chooses this month's effort (``prospecting.effort`` by seat)."""
+        pros = self.prospecting
+        if not self.on:
+            return
+        clock = self.clock
+        now = float(clock.env.now)
+        cal = clock.calendar
+        horizon = cal.period_end(now, self.facts.effort_period)
+        starts = cal.month_starts
+        month_end = float(starts[month + 1]) if month + 1 < len(starts) else clock.end_day
+        n_active = max(sum(bool(a) for a in active), 1)
+        wd = clock.workdays
+        for k, person in enumerate(people):
+            if not active[k]:
+                pros.effort[k] = self.levels[self.neutral]
+                continue
+            past = np.arange(math.floor(now) - 400, math.floor(now), dtype=float)
+            this = np.arange(math.floor(now), math.floor(month_end), dtype=float)
+            later = np.arange(math.floor(month_end), math.ceil(horizon), dtype=float)
+
+            def works(days: np.ndarray, person: int = person) -> np.ndarray:
+                if wd is None:
+                    return np.ones(len(days))
+                return np.array([1.0 if wd.works(person, float(d)) else 0.0 for d in days])
+
+            base_mean = base_var = mine_mean = mine_var = mine_after = 0.0
+            for s in range(3):
+                rate = float(pros.rates[s]) * ramp[k]
+                exo = self.segments.seg[s].leads_per_month / DAYS_PER_MONTH / n_active
+                # earlier leads still open: closing in [now, H) (neutral effort, the AE's market share)
+                wp = rate * works(past) + exo
+                m1, v1, _ = self._flows(s, past, wp, horizon)
+                m0, v0, _ = self._flows(s, past, wp, now)
+                m2, v2, _ = self._flows(s, later, rate * works(later) * 1.0 + exo, horizon)
+                m3, v3, _ = self._flows(s, this, np.full(len(this), exo), horizon)
+                base_mean += m1 - m0 + m2 + m3
+                base_var += max(v1 - v0, 0.0) + v2 + v3
+                m4, v4, a4 = self._flows(s, this, rate * works(this), horizon)
+                mine_mean += m4
+                mine_var += v4
+                mine_after += a4
+            table = self._table(now, horizon, base_mean, base_var, mine_mean, mine_var, mine_after)
+            d = Decision(
+                "prospecting_effort", now, "ae", person, self.labels, self.neutral,
+                {"month": float(month), "expected_in_period": base_mean + mine_mean}, table,
+            )  # fmt: skip
+            pros.effort[k] = self.levels[self.choices.one(d, float(us[k]))]
+
+    def _table(
+        self, now: float, horizon: float, base_mean: float, base_var: float,
+        mine_mean: float, mine_var: float, mine_after: float,
+    ) -> OptionTable:  # fmt: skip
+        """The options' credits (module docstring): ``QUANTILES`` columns per measure for the period,
+        one for after it."""
+        e = self.levels
+        n = len(e)
+        mean = base_mean + e * mine_mean
+        sd = np.sqrt(np.maximum(base_var + e * mine_var, 0.0))
+        amounts = np.maximum(mean[None, :] + _Z[:, None] * sd[None, :], 0.0)
+        delay = max(horizon - now - 1.0, 0.5)
+        cols: list[OutcomeColumn] = []
+        for m in self.measures:
+            for i in range(QUANTILES):
+                cols.append(OutcomeColumn.build(m, n, amount=amounts[i], probability=1.0 / QUANTILES,
+                                                delay_days=delay))  # fmt: skip
+            cols.append(OutcomeColumn.build(m, n, amount=e * mine_after, probability=1.0,
+                                            delay_days=horizon - now + AFTER_DAYS))  # fmt: skip
+        return OptionTable(tuple(cols), self.cost.copy())
