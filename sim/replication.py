@@ -47,6 +47,7 @@ def plan_facts(plan: PlanDesign) -> PlanFacts:
             for kind in ("upsell", "cross_sell")
             for role in getattr(cr, kind)
         ),
+        effort_period=plan.ae.quota.period if plan.ae.quota is not None else "quarter",
     )
 
 

@@ -41,6 +41,14 @@ class AeBehaviour(StrictModel):
     """Under the neutral policy, leads with fit below this are not pursued."""
     effort_cost_kusd_per_opportunity: NonNegative = 0.5
     """Effort cost of working one opportunity, in $k of pay-equivalent."""
+    prospecting_effort_options: list[Positive] = Field(default_factory=lambda: [0.5, 1.0, 1.5])
+    """Prospecting efforts an AE chooses from each month (multipliers of the leads they source
+    themselves; ``sim/world/effort.py``). Asked only when segments have self-sourced leads."""
+    neutral_prospecting_effort: Positive = 1.0
+    """Prospecting effort of an AE who ignores incentives."""
+    prospecting_effort_cost_kusd_per_month: NonNegative = 7.0
+    """Effort cost of prospecting, $k a month: ``cost x (e² − n²) / 2`` for effort ``e`` (``n`` the
+    neutral effort; less effort saves cost)."""
     pay_attrition_sensitivity: NonNegative = 1.0
     """Multiplier on attrition hazard per unit shortfall of realised pay versus on-target pay."""
 

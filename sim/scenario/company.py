@@ -35,6 +35,10 @@ class Segment(StrictModel):
     """Customers on the book when the simulation starts (before warm-up)."""
     leads_per_month: NonNegative = 0.0
     """Mean arrivals of outbound and marketing leads per month (Poisson)."""
+    self_sourced_leads_per_ae_day: NonNegative = 0.0
+    """Leads of this segment each fully ramped AE sources on each of their working days (times their
+    monthly prospecting effort; the fraction by a draw); they go to that AE (``sim/world/prospecting.py``).
+    0 = none."""
     list_acv_mean_usd: Positive = 20_000.0
     """Mean list annual contract value of a new deal (lognormal)."""
     list_acv_cv: NonNegative = 0.5
@@ -311,6 +315,23 @@ class Billing(StrictModel):
     invoice_renewals: bool = True
     """Invoice renewal terms too (else only a new deal's first term, expansions and the rest of the
     starting customers' current terms are billed)."""
+    anchor: Literal["month_start", "anniversary"] = "month_start"
+    """When a term's later invoices are issued: at month starts (``month_start``), or on the monthly
+    anniversary of the customer's close (``anniversary``: the same day of the month, the month's last
+    day when it is shorter)."""
+    churn_before_each_bill: bool = False
+    """Check churn before every invoice, the first included (a subscription that may lapse before
+    each bill), with the segment's churn probability over the months the invoice covers; renewals
+    then churn nobody. False: churn is decided at renewals. Needs ``enabled``."""
+
+    @model_validator(mode="after")
+    def _needs_billing(self) -> Billing:
+        if self.churn_before_each_bill and not self.enabled:
+            raise ValueError(
+                f"{PATH_MARK}churn_before_each_bill: expected enabled: true (churn is checked before "
+                "each invoice, and there are invoices only with billing on)"
+            )
+        return self
 
 
 class Champions(StrictModel):
@@ -352,6 +373,12 @@ class Deals(StrictModel):
     """Sales-cycle length multiplier of leads brought by a former champion."""
     cycle_shape: Positive = 2.0
     """Gamma shape of sales-cycle lengths."""
+    cycle_distribution: Literal["gamma", "fixed"] = "gamma"
+    """Sales-cycle length: gamma with ``cycle_shape`` around the segment's ``sales_cycle_days``, or
+    always exactly that many days (a fixed decision delay)."""
+    cycle_days: Literal["working", "calendar"] = "working"
+    """With ``company.working_days``: the cycle advances on the AE's working days (``working``), or
+    runs in calendar days and the close is rolled to the AE's next working day (``calendar``)."""
     expansion_win_rate: Fraction = 0.4
     """Win probability of an upsell/cross-sell opportunity at average health."""
     expansion_cycle_days: Positive = 30.0

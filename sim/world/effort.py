@@ -1,9 +1,10 @@
 """Prospecting effort: each AE's monthly choice of how hard to prospect, valued forward to the period end.
 
-At each month start every AE on staff chooses an effort ``e`` from ``behaviour.ae.effort_options``
-(neutral ``neutral_effort``), which scales the leads they source this month
-(:mod:`sim.world.prospecting`). Effort costs ``effort_cost_kusd_per_month x (e² − n²) / 2`` ($k a
-month; ``n`` the neutral effort; shirking saves it). The decision is asked only when the AE sources
+At each month start every AE on staff chooses an effort ``e`` from
+``behaviour.ae.prospecting_effort_options`` (neutral ``neutral_prospecting_effort``), which scales
+the leads they source this month (:mod:`sim.world.prospecting`). Effort costs
+``prospecting_effort_cost_kusd_per_month x (e² − n²) / 2`` ($k a month; ``n`` the neutral effort;
+shirking saves it). The decision is asked only when the AE sources
 leads and the plan pays AEs on a booking measure (``bookings_acv``, ``new_logo_acv``,
 ``net_new_arr``); otherwise effort stays neutral.
 
@@ -71,16 +72,19 @@ class EffortDecisions:
         self.facts = facts
         self.prospecting = prospecting
         b = behaviour.ae
-        self.levels = np.array(b.effort_options or [b.neutral_effort], dtype=float)
-        self.neutral = int(np.argmin(np.abs(self.levels - b.neutral_effort)))
+        self.levels = np.array(b.prospecting_effort_options or [b.neutral_prospecting_effort], dtype=float)
+        self.neutral = int(np.argmin(np.abs(self.levels - b.neutral_prospecting_effort)))
         n = self.levels[self.neutral]
-        self.cost = b.effort_cost_kusd_per_month * (self.levels**2 - n**2) / 2.0
+        self.cost = b.prospecting_effort_cost_kusd_per_month * (self.levels**2 - n**2) / 2.0
         self.labels = tuple(
-            Option(f"effort {e:g}", (), float(c), float(e)) for e, c in zip(self.levels, self.cost, strict=True)
+            Option(f"effort {e:g}", (), float(c), float(e))
+            for e, c in zip(self.levels, self.cost, strict=True)
         )
         self.measures = tuple(m for m in choices.measures("ae") if m in EFFORT_MEASURES)
         self.on = prospecting.on and len(self.levels) > 1 and bool(self.measures)
         self._deal = [self._deal_moments(s, deal_terms, b.neutral_pursue_min_fit) for s in range(3)]
+        self._chosen = [0.0, 0.0]
+        """Sum of the efforts chosen and AE-months asked in the measured window."""
 
     def _deal_moments(self, s: int, terms: DealTerms, min_fit: float) -> tuple[float, float, float]:
         """(q, E[ACV], E[ACV²]) of a lead of segment ``s`` on the neutral terms: the chance it is
@@ -90,7 +94,7 @@ class EffortDecisions:
         pdf = sps.beta.pdf(_FIT_GRID, max(seg.mean_fit * conc, 1e-3), max((1 - seg.mean_fit) * conc, 1e-3))
         t = terms.terms[terms.neutral]
         win = np.array([sigmoid(terms.lead_logit(s, f, 0) + t.log_odds) for f in _FIT_GRID])
-        pursued = _FIT_GRID >= min_fit
+        pursued = min_fit <= _FIT_GRID
         q = float(np.trapezoid(pdf * win * pursued, _FIT_GRID) / max(np.trapezoid(pdf, _FIT_GRID), 1e-12))
         acv = seg.list_acv_mean_usd * (1 - t.discount) * (1 + t.overcommit)
         return q, acv, acv * acv * (1 + seg.list_acv_cv**2)
@@ -104,7 +108,9 @@ class EffortDecisions:
             return (days >= mean).astype(float)
         return np.asarray(sps.gamma.cdf(days, d.cycle_shape, scale=mean / d.cycle_shape))
 
-    def _flows(self, s: int, days: np.ndarray, weight: np.ndarray, horizon: float) -> tuple[float, float, float]:
+    def _flows(
+        self, s: int, days: np.ndarray, weight: np.ndarray, horizon: float
+    ) -> tuple[float, float, float]:
         """(mean, variance, mean after ``horizon``) of the credits of leads opened on ``days`` (one
         lead x ``weight`` each) of segment ``s``."""
         q, a, a2 = self._deal[s]
@@ -164,6 +170,22 @@ class EffortDecisions:
                 {"month": float(month), "expected_in_period": base_mean + mine_mean}, table,
             )  # fmt: skip
             pros.effort[k] = self.levels[self.choices.one(d, float(us[k]))]
+            if now >= clock.measure_start:
+                self._chosen[0] += float(pros.effort[k])
+                self._chosen[1] += 1
+
+    def extra_metrics(self) -> dict[str, float]:
+        """``self_sourced_leads`` (per measured year) and ``prospecting_effort_mean`` (over the AE-months
+        of the window), when AEs source leads."""
+        if not self.prospecting.on:
+            return {}
+        years = (self.clock.total_months - self.clock.warmup_months) / 12.0
+        n = self._chosen[1]
+        effort = self._chosen[0] / n if n else float(self.levels[self.neutral])
+        return {
+            "self_sourced_leads": self.prospecting.sourced_in_window / years,
+            "prospecting_effort_mean": effort,
+        }
 
     def _table(
         self, now: float, horizon: float, base_mean: float, base_var: float,

@@ -186,7 +186,7 @@ class SalesTeam(Seats):
         seats: list[int] = []
         free = self.free
         for lead in leads:
-            best = int(free.argmax()) if len(free) else -1
+            best = lead.owner if lead.owner >= 0 else (int(free.argmax()) if len(free) else -1)
             if best < 0 or free[best] <= 0:
                 self.leads_lost += 1
                 orgs.reject(lead)  # finite market: the organisation cools off
@@ -235,9 +235,13 @@ class SalesTeam(Seats):
         now = float(day)
         t = self.terms[k]
         cycle_mean = dt.cycle_mean(lead.segment, lead.source)
-        natural = now + lead.cycle_std * cycle_mean / self.company.deals.cycle_shape
+        deals = self.company.deals
+        fixed = deals.cycle_distribution == "fixed"
+        natural = now + (cycle_mean if fixed else lead.cycle_std * cycle_mean / deals.cycle_shape)
         wd = self.clock.workdays
-        if wd is not None:  # the cycle advances on the AE's working days; the close falls in one
+        if wd is not None and deals.cycle_days == "calendar":  # calendar days, rolled to a working day
+            natural = wd.next_working(ae, natural)
+        elif wd is not None:  # the cycle advances on the AE's working days; the close falls in one
             natural = wd.cycle_end(ae, now, natural - now)
         p_win = sigmoid(dt.lead_logit(lead.segment, lead.fit, lead.source) + t.log_odds)
         opp = Opportunity(
