@@ -242,4 +242,5 @@ def unit_economics(
             "ltv_to_cac": _ratio(ltv_all, cac_all),
         }
     )
-    return out
+    # one NaN object for every undefined value, as the other metrics (results compare equal)
+    return {k: NAN if math.isnan(v) else v for k, v in out.items()}

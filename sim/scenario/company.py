@@ -152,6 +152,9 @@ class Reps(StrictModel):
     """Baseline probability a rep leaves within a year (before pay effects)."""
     backfill_days: NonNegative = 60.0
     """Days from a departure to the replacement's start."""
+    prospecting_ability_sd: NonNegative = 0.0
+    """Spread of AEs' prospecting ability: each AE's self-sourced lead rate is multiplied by
+    ``exp(σ z − σ²/2)`` (mean 1; ``z`` standard normal per person, drawn at hire); 0 = everyone alike."""
 
 
 SdrSource = Literal["outbound", "marketing"]

@@ -12,7 +12,17 @@ import traceback
 
 from sim.validation.core import CASES, Case, CaseResult, Check
 
-_MODULES = ("rates", "retention", "movements", "queue", "docking", "findings", "bands", "statistics")
+_MODULES = (
+    "rates",
+    "retention",
+    "movements",
+    "queue",
+    "docking",
+    "findings",
+    "pacing",
+    "bands",
+    "statistics",
+)
 
 for _name in _MODULES:
     try:

@@ -382,12 +382,6 @@ MISRA_NAIR_DIAGNOSIS = (
     "ratcheting, the other half of the published change, is not representable (fixed annual_amount)."
 )
 
-CHUNG_PACING_DIAGNOSIS = (
-    "agents value each decision myopically against the period's attainment so far "
-    "(no dynamic effort over the period), and their output is set by the lead flow, so a quarterly reset "
-    "does not keep weaker reps from 'giving up' as in Chung et al.'s dynamic structural model"
-)
-
 LARKIN_TIMING_DIAGNOSIS = (
     "reps' control over timing is a fixed +-14-day window around the quarter end "
     "(sim/world/reps.py WINDOW_DAYS) whatever the sales cycle, so a longer cycle gives no more room to "
@@ -606,41 +600,6 @@ def _quota_bonus(period: str) -> dict[str, Any]:
         "threshold_attainment": 1.0,
         "curve": [{"attainment": 1.0, "payout": 1.0}],
     }
-
-
-@case(
-    "finding.chung.pacing",
-    "Chung et al.: quarterly bonuses pace weaker reps (vs an annual bonus)",
-    CHUNG_SOURCE,
-    slow=True,
-    known_failure=CHUNG_PACING_DIAGNOSIS,
-)
-def _chung_pacing() -> Sequence[Check]:
-    plans = [
-        _plan(
-            "annual", [_commission([(0.0, 0.05)], period="year"), _quota_bonus("year")], quota_period="year"
-        ),
-        _plan("quarterly", [_commission([(0.0, 0.05)]), _quota_bonus("quarter")]),
-    ]
-    scn = scenario(plans, seed=2015)
-    got = paired(
-        scn,
-        "annual",
-        "quarterly",
-        CHUNG_REPS,
-        {"low": low_performer_output(scn), "new_arr": metric("new_arr")},
-        keep_ledger=True,
-    )
-    low = relative_change(*got["low"])
-    arr = relative_change(*got["new_arr"])
-    return [
-        direction(
-            "new bookings ACV per year of the bottom half of AEs, quarterly / annual bonus - 1",
-            low,
-            +1,
-            detail=f"whole company new ARR {_pct(float(np.mean(arr)))}",
-        )
-    ]
 
 
 @case(

@@ -19,10 +19,11 @@ neutral terms' probability ``q`` (fit above the neutral pursue threshold) and cl
 segment's cycle, its ACV lognormal, so ``X_e`` has mean ``Σ q·A·G`` and variance
 ``Σ (q·G·E[A²] − (q·G·A)²)`` (``G`` the probability the close lands before ``H``). ``X_e`` is
 described as ``K`` equally likely amounts (the normal's quantiles at ``(i − ½)/K``, floored at 0)
-landing a day before ``H``, and the part of this month's leads landing after ``H`` as one expected
-credit a fortnight after it (met by the next period's attainment). Summed over the amounts, the
-valuation gives ``E[pay(a₀ + X_e)] − pay(a₀)``: the chance of reaching a bonus enters, which a
-single expected credit would miss.
+landing a day before ``H``; the next period is described the same way (``X'_e = B' + e · M'``, every
+later credit of this month's leads in ``M'``), landing a day before its end and met by that period's
+attainment (0: it has not started). Summed over the amounts, the valuation gives ``E[pay(a₀ + X_e)]
+− pay(a₀) + E[pay(X'_e)]``: the chance of reaching a bonus in this period and the next enters,
+which a single expected credit (or a myopic valuation of one deal) would miss.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from sim.policy.decisions import Decision, Option, OptionTable, OutcomeColumn
 from sim.scenario.behaviour import Behaviour
 from sim.scenario.company import Company
 from sim.time.calendar import DAYS_PER_MONTH
+from sim.vocabulary import MONTHS_PER
 from sim.world.deal_terms import DealTerms, sigmoid
 from sim.world.prospecting import Prospecting
 from sim.world.services import Choices, Clock, PlanFacts, Segments
@@ -46,8 +48,6 @@ EFFORT_MEASURES: tuple[str, ...] = ("bookings_acv", "new_logo_acv", "net_new_arr
 QUANTILES = 7
 """Equally likely amounts describing the credits still to come in the period."""
 _Z = sps.norm.ppf((np.arange(QUANTILES) + 0.5) / QUANTILES)
-AFTER_DAYS = 15.0
-"""Days after the period end at which the part of this month's leads closing later is credited."""
 _FIT_GRID = np.linspace(0.0, 1.0, 201)
 
 
@@ -109,17 +109,13 @@ class EffortDecisions:
         return np.asarray(sps.gamma.cdf(days, d.cycle_shape, scale=mean / d.cycle_shape))
 
     def _flows(
-        self, s: int, days: np.ndarray, weight: np.ndarray, horizon: float
-    ) -> tuple[float, float, float]:
-        """(mean, variance, mean after ``horizon``) of the credits of leads opened on ``days`` (one
-        lead x ``weight`` each) of segment ``s``."""
+        self, s: int, days: np.ndarray, weight: np.ndarray, lo: float, hi: float
+    ) -> tuple[float, float]:
+        """(mean, variance) of the credits landing in ``[lo, hi)`` of leads of segment ``s`` opened on
+        ``days`` (``weight`` leads each)."""
         q, a, a2 = self._deal[s]
-        g = self._closed_by(s, horizon - days)
-        p = q * g
-        mean = float(np.sum(weight * p * a))
-        var = float(np.sum(weight * (p * a2 - (p * a) ** 2)))
-        after = float(np.sum(weight * q * (1 - g) * a))
-        return mean, var, after
+        p = q * (self._closed_by(s, hi - days) - self._closed_by(s, lo - days))
+        return float(np.sum(weight * p * a)), float(np.sum(weight * (p * a2 - (p * a) ** 2)))
 
     def decide(self, month: int, people: Sequence[int], active: Sequence[bool], ramp: Sequence[float],
                us: np.ndarray) -> None:  # fmt: skip
@@ -130,44 +126,47 @@ class EffortDecisions:
         clock = self.clock
         now = float(clock.env.now)
         cal = clock.calendar
-        horizon = cal.period_end(now, self.facts.effort_period)
+        period = self.facts.effort_period
+        h1 = cal.period_end(now, period)
+        try:
+            h2 = cal.period_end(h1, period)
+        except IndexError:  # past the calendar's margin: a period's length later
+            h2 = h1 + MONTHS_PER[period] * DAYS_PER_MONTH
         starts = cal.month_starts
         month_end = float(starts[month + 1]) if month + 1 < len(starts) else clock.end_day
         n_active = max(sum(bool(a) for a in active), 1)
         wd = clock.workdays
+        past = np.arange(math.floor(now) - 400, math.floor(now), dtype=float)
+        this = np.arange(math.floor(now), math.floor(month_end), dtype=float)
+        later = np.arange(math.floor(month_end), math.ceil(h2), dtype=float)
         for k, person in enumerate(people):
             if not active[k]:
                 pros.effort[k] = self.levels[self.neutral]
                 continue
-            past = np.arange(math.floor(now) - 400, math.floor(now), dtype=float)
-            this = np.arange(math.floor(now), math.floor(month_end), dtype=float)
-            later = np.arange(math.floor(month_end), math.ceil(horizon), dtype=float)
 
             def works(days: np.ndarray, person: int = person) -> np.ndarray:
                 if wd is None:
                     return np.ones(len(days))
                 return np.array([1.0 if wd.works(person, float(d)) else 0.0 for d in days])
 
-            base_mean = base_var = mine_mean = mine_var = mine_after = 0.0
+            # [mean, variance] of the credits landing in this period and in the next one: whatever the
+            # effort (base) and per unit of this month's effort (mine); the next period takes every
+            # later credit of this month's leads
+            base = np.zeros((2, 2))
+            mine = np.zeros((2, 2))
+            w_past, w_this, w_later = works(past), works(this), works(later)
             for s in range(3):
-                rate = float(pros.rates[s]) * ramp[k]
+                rate = float(pros.rates[s]) * ramp[k] * pros.ability(person)
                 exo = self.segments.seg[s].leads_per_month / DAYS_PER_MONTH / n_active
-                # earlier leads still open: closing in [now, H) (neutral effort, the AE's market share)
-                wp = rate * works(past) + exo
-                m1, v1, _ = self._flows(s, past, wp, horizon)
-                m0, v0, _ = self._flows(s, past, wp, now)
-                m2, v2, _ = self._flows(s, later, rate * works(later) * 1.0 + exo, horizon)
-                m3, v3, _ = self._flows(s, this, np.full(len(this), exo), horizon)
-                base_mean += m1 - m0 + m2 + m3
-                base_var += max(v1 - v0, 0.0) + v2 + v3
-                m4, v4, a4 = self._flows(s, this, rate * works(this), horizon)
-                mine_mean += m4
-                mine_var += v4
-                mine_after += a4
-            table = self._table(now, horizon, base_mean, base_var, mine_mean, mine_var, mine_after)
+                for j, (lo, hi) in enumerate(((now, h1), (h1, h2))):
+                    for days, weight in ((past, rate * w_past + exo), (later, rate * w_later + exo),
+                                         (this, np.full(len(this), exo))):  # fmt: skip
+                        base[j] += self._flows(s, days, weight, lo, hi)
+                    mine[j] += self._flows(s, this, rate * w_this, lo, hi if j == 0 else math.inf)
+            table = self._table(now, (h1, h2), base, mine)
             d = Decision(
                 "prospecting_effort", now, "ae", person, self.labels, self.neutral,
-                {"month": float(month), "expected_in_period": base_mean + mine_mean}, table,
+                {"month": float(month), "expected_in_period": float(base[0, 0] + mine[0, 0])}, table,
             )  # fmt: skip
             pros.effort[k] = self.levels[self.choices.one(d, float(us[k]))]
             if now >= clock.measure_start:
@@ -188,22 +187,23 @@ class EffortDecisions:
         }
 
     def _table(
-        self, now: float, horizon: float, base_mean: float, base_var: float,
-        mine_mean: float, mine_var: float, mine_after: float,
-    ) -> OptionTable:  # fmt: skip
-        """The options' credits (module docstring): ``QUANTILES`` columns per measure for the period,
-        one for after it."""
+        self, now: float, ends: tuple[float, float], base: np.ndarray, mine: np.ndarray
+    ) -> OptionTable:
+        """The options' credits (module docstring): ``QUANTILES`` equally likely amounts per measure
+        for this period and for the next, each landing a day before the period's end."""
         e = self.levels
         n = len(e)
-        mean = base_mean + e * mine_mean
-        sd = np.sqrt(np.maximum(base_var + e * mine_var, 0.0))
-        amounts = np.maximum(mean[None, :] + _Z[:, None] * sd[None, :], 0.0)
-        delay = max(horizon - now - 1.0, 0.5)
         cols: list[OutcomeColumn] = []
-        for m in self.measures:
-            for i in range(QUANTILES):
-                cols.append(OutcomeColumn.build(m, n, amount=amounts[i], probability=1.0 / QUANTILES,
-                                                delay_days=delay))  # fmt: skip
-            cols.append(OutcomeColumn.build(m, n, amount=e * mine_after, probability=1.0,
-                                            delay_days=horizon - now + AFTER_DAYS))  # fmt: skip
+        for j, end in enumerate(ends):
+            mean = base[j, 0] + e * mine[j, 0]
+            sd = np.sqrt(np.maximum(base[j, 1] + e * mine[j, 1], 0.0))
+            amounts = np.maximum(mean[None, :] + _Z[:, None] * sd[None, :], 0.0)
+            delay = max(end - now - 1.0, 0.5)
+            for m in self.measures:
+                cols.extend(
+                    OutcomeColumn.build(
+                        m, n, amount=amounts[i], probability=1.0 / QUANTILES, delay_days=delay
+                    )
+                    for i in range(QUANTILES)
+                )
         return OptionTable(tuple(cols), self.cost.copy())

@@ -3,8 +3,9 @@
 A segment's ``self_sourced_leads_per_ae_day`` (``c``) is the leads one fully ramped AE sources in it
 on each of their working days (every day without ``company.working_days``), times the AE's
 prospecting effort this month (``e``, 1 unless the plan makes it worth changing:
-:mod:`sim.world.effort`) and their ramp (capacity / ``max_open_opportunities``): ``⌊x⌋`` leads, plus
-one more with probability ``x − ⌊x⌋``, for ``x = c · e · ramp``. The leads are outbound leads owned by
+:mod:`sim.world.effort`), their ramp (capacity / ``max_open_opportunities``) and their ability
+(``a``, 1 unless ``reps.prospecting_ability_sd > 0``): ``⌊x⌋`` leads, plus one more with
+probability ``x − ⌊x⌋``, for ``x = c · e · ramp · a``. The leads are outbound leads owned by
 the AE who sourced them: they go to that AE's triage (``SalesTeam.receive``), and are lost when the
 AE has no free slot (``leads_lost``).
 
@@ -55,6 +56,20 @@ class Prospecting:
         """Self-sourced leads on days of the measured window."""
         self.receive: Callable[[Lead], None] = lambda lead: None
         """The AEs' inbox (``SalesTeam.receive``)."""
+        self._ability: dict[int, float] = {}
+
+    def ability(self, person: int) -> float:
+        """The AE's prospecting ability (``reps.prospecting_ability_sd``; stream
+        ``people.ae.ability.p<person>``, drawn the first time it is needed)."""
+        a = self._ability.get(person)
+        if a is None:
+            sd = self.company.reps.prospecting_ability_sd
+            a = 1.0
+            if sd > 0:
+                z = float(self.streams(f"people.ae.ability.p{person}").standard_normal())
+                a = math.exp(sd * z - sd * sd / 2)
+            self._ability[person] = a
+        return a
 
     def _stream(self, seat: int, segment: int) -> LeadStream:
         key = (seat, segment)
@@ -90,7 +105,7 @@ class Prospecting:
             if not active[k] or (wd is not None and not wd.works(person, float(day))):
                 continue
             for s in np.flatnonzero(self.rates > 0).tolist():
-                x = float(self.rates[s]) * float(self.effort[k]) * ramp[k]
+                x = float(self.rates[s]) * float(self.effort[k]) * ramp[k] * self.ability(person)
                 n = math.floor(x)
                 if self._uniform(k, s) < x - n:
                     n += 1

@@ -55,6 +55,7 @@ def test_every_finding_is_registered_in_the_finding_group() -> None:
         "finding.misra_nair.cap",
         "finding.chung.pacing",
         "finding.chung.over_quota",
+        "finding.chung.bonus",
         "finding.van_den_bulte.referrer",
         "finding.van_den_bulte.smoke",
     ):
@@ -177,6 +178,12 @@ def test_misra_nair_removing_the_cap_raises_sales() -> None:
 @pytest.mark.xfail(strict=True, reason=CASES["finding.chung.pacing"].known_failure)
 def test_chung_quarterly_bonus_paces_weaker_reps() -> None:
     _assert_passes("finding.chung.pacing")
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason=CASES["finding.chung.bonus"].known_failure)
+def test_chung_bonuses_enhance_productivity_in_both_halves() -> None:
+    _assert_passes("finding.chung.bonus")
 
 
 @pytest.mark.slow
