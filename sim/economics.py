@@ -5,7 +5,7 @@ payout engine's base and variable pay by role), the roster (head-years by role),
 segment (:class:`sim.segment_tally.SegmentTally`), the time people spent by segment and activity
 (:class:`sim.world.cost_drivers.CostDrivers`), the retention metrics and the company's cost model
 (``company.costs``, :mod:`sim.scenario.costs`). Every metric is defined in ``docs/metrics.md``
-("Unit economics", "Movements by segment"); money is per measured year.
+(sections "Cost" and "Movements"); money is per measured year.
 
 How costs are allocated (``docs/metrics.md`` gives the reasons):
 
@@ -13,7 +13,8 @@ How costs are allocated (``docs/metrics.md`` gives the reasons):
   support heads x their cost + manager cost / span);
 * **acquisition** (CAC): the AEs' loaded cost in the share of AE-credited bookings that are new logos
   (by segment in proportion to pipeline days), SDRs (by meetings), marketing people and programme
-  spend (by marketing leads), and the CSMs' advocacy time (referrals are leads);
+  spend (by marketing leads), the CSMs' advocacy time (referrals are leads) and the demand generation
+  behind the segment's exogenous leads (``costs.demand_generation_per_lead_usd``);
 * **retention** (CRC): the CSMs' saves time and the customer-success programme spend;
 * **expansion** (CEC): the CSMs' value-review time (adoption drives organic growth);
 * **upsell** (CUC): the CSMs' expansion time and the AEs' loaded cost in the share of AE-credited
@@ -173,7 +174,11 @@ def unit_economics(
         if heads.get(r, 0.0) > 0:
             out[f"loaded_cost_{r}"] = loaded[r]
     programme = company.marketing.annual_program_budget_usd
-    out["loaded_cost"] = sum(loaded.values()) + programme + costs.cs_program_annual_usd
+    per_lead = costs.demand_generation_per_lead_usd
+    demand = np.array(
+        [12.0 * getattr(company.segments, s).leads_per_month * getattr(per_lead, s) for s in SEGMENTS]
+    )
+    out["loaded_cost"] = sum(loaded.values()) + programme + costs.cs_program_annual_usd + float(demand.sum())
     # acquisition, retention, expansion and upsell cost by segment
     ae_new = seg.ae_bookings[_NEW]
     ae_exp = seg.ae_bookings[_UPSELL] + seg.ae_bookings[_CROSS]
@@ -191,6 +196,7 @@ def unit_economics(
         + _split(loaded["sdr"], seg.sdr_meetings, seg.new_logos)
         + _split(loaded["marketing"] + programme, seg.marketing_leads, seg.new_logos)
         + csm_part(3)
+        + demand
     )
     retention_cost = csm_part(0) + _split(costs.cs_program_annual_usd, seg.renewed, seg.renewed)
     expansion_cost = csm_part(1)

@@ -19,9 +19,9 @@ import numpy as np
 from sim.scenario.plans import PlanDesign
 from sim.tally import Tally
 from sim.time.calendar import Calendar
+from sim.vocabulary import ROLES, SEGMENTS, SOURCES
 
-SEGMENT_NAMES: tuple[str, ...] = ("smb", "mid_market", "enterprise")
-SOURCES: tuple[str, ...] = ("outbound", "marketing", "referral", "champion")
+SEGMENT_NAMES = SEGMENTS
 NAN = float("nan")
 POOR_FIT = 0.4
 """New logos with ideal-customer-profile fit below this count as poor-fit deals."""
@@ -304,23 +304,22 @@ def cost_metrics(obs: Observations, payouts: Any, flows: dict[str, float]) -> di
     if payouts is None:
         for k in (
             "payout_cost",
-            "payout_cost_ae",
-            "payout_cost_csm",
-            "payout_cost_consultant",
-            "payout_cost_marketing",
-            "payout_cost_product",
+            *(f"payout_cost_{r}" for r in ROLES),
             "total_comp_cost",
             "cost_of_sales",
+            "payout_share_of_bookings",
         ):
             out[k] = NAN
         return out
     by_role = payouts.by_role()
     out["payout_cost"] = payouts.variable_total() / years
-    for r in ("ae", "csm", "consultant", "marketing", "product"):
+    for r in ROLES:
         out[f"payout_cost_{r}"] = by_role.get(r, 0.0) / years
     out["total_comp_cost"] = (payouts.variable_total() + payouts.base_total()) / years
     new = flows["new_arr"]
     out["cost_of_sales"] = out["payout_cost"] / new if new > 0 else NAN
+    booked = flows.get("bookings", NAN)
+    out["payout_share_of_bookings"] = out["payout_cost"] / booked if booked > 0 else NAN
     return out
 
 
@@ -345,11 +344,10 @@ def sdr_metrics(obs: Observations, payouts: Any, flows: dict[str, float]) -> dic
         "mean_fit_sdr_new": float(np.mean(t.sdr_new_fits)) if t.sdr_new_fits else NAN,
     }
     if payouts is None:
-        out.update({"payout_cost_sdr": NAN, "sdr_cost": NAN, "sdr_cost_per_opportunity": NAN})
+        out.update({"sdr_cost": NAN, "sdr_cost_per_opportunity": NAN})
         return out
     variable = payouts.by_role().get("sdr", 0.0)
     cost = variable + payouts.base_by_role().get("sdr", 0.0)
-    out["payout_cost_sdr"] = variable / years
     out["sdr_cost"] = cost / years
     out["sdr_cost_per_opportunity"] = cost / opps if opps else NAN
     return out

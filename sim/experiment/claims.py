@@ -3,7 +3,7 @@
 The rules (``docs/report.md``, "Verdicts"; each has a test in ``tests/experiment/test_claims.py``):
 
 1. A metric is claimed **better** or **worse** only when its paired interval excludes zero; the
-   direction is the one a decision prefers (:data:`sim.experiment.decision.HIGHER_IS_BETTER`).
+   direction is the one a decision prefers (:data:`sim.vocabulary.metrics.HIGHER_IS_BETTER`).
 2. A metric whose interval includes zero (or is undefined) is claimed as **no detectable
    difference**, never as a gain or a loss, whatever its mean.
 3. The plan's class: **dominates** the baseline when at least one metric is better and none is
@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sim.experiment.decision import HIGHER_IS_BETTER
+from sim.vocabulary.metrics import HIGHER_IS_BETTER
 
 VERDICT_METRICS: tuple[str, ...] = ("nrr", "payout_cost", "new_arr", "ending_arr")
 """The metrics a verdict speaks about, in the order it speaks."""

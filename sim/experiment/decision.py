@@ -38,30 +38,12 @@ import pandas as pd
 
 from sim.experiment import stats
 from sim.rng import stream
+from sim.vocabulary.metrics import HIGHER_IS_BETTER
 
 DELTA_METHOD = "delta method (paired replications)"
 """How the intervals of trade-off ratios are computed (shown on the page and in tables)."""
 BOOTSTRAP_DRAWS = 4000
 """Paired bootstrap draws behind the probability that each plan is best."""
-
-HIGHER_IS_BETTER: dict[str, bool] = {
-    "grr": True,
-    "nrr": True,
-    "new_arr": True,
-    "ending_arr": True,
-    "expansion_usd": True,
-    "second_order_share": True,
-    "nps": True,
-    "payout_cost": False,
-    "total_comp_cost": False,
-    "cost_of_sales": False,
-    "logo_churn": False,
-    "gross_churn_usd": False,
-    "mean_discount": False,
-    "period_end_share": False,
-    "time_to_value_days": False,
-}
-"""Which direction of a metric a decision prefers (the objective and the verdicts read it)."""
 
 
 @dataclass(frozen=True)
@@ -195,17 +177,15 @@ def payout_share(
     plans: Sequence[str],
     baseline: str,
     confidence: float = 0.95,
-    cost: str = "payout_cost",
-    bookings: str = "bookings",
+    metric: str = "payout_share_of_bookings",
 ) -> pd.DataFrame:
-    """Per plan: mean payout share of bookings (per replication ``cost / bookings``) with its
-    t-interval, and for non-baseline plans the paired difference against the baseline."""
+    """Per plan: mean payout share of bookings (the metric ``payout_share_of_bookings`` of each
+    replication) with its t-interval, and for non-baseline plans the paired difference against
+    the baseline."""
     cols = ["plan", "mean", "ci_low", "ci_high", "diff", "diff_low", "diff_high", "significant", "n"]
-    if cost not in replications.columns or bookings not in replications.columns:
+    if metric not in replications.columns:
         return pd.DataFrame(columns=cols)
-    c = _aligned(replications, plans, cost)
-    b = _aligned(replications, plans, bookings)
-    share = {p: np.where(b[p] > 0, c[p] / np.where(b[p] > 0, b[p], 1.0), np.nan) for p in plans}
+    share = _aligned(replications, plans, metric)
     level = stats.bonferroni_confidence(confidence, len(plans) - 1)
     rows = []
     for p in plans:

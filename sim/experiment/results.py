@@ -46,9 +46,6 @@ if TYPE_CHECKING:
 
     from sim.experiment.decide import Decision
 
-KEY_METRICS: tuple[str, ...] = ("grr", "nrr", "new_arr", "payout_cost", "cost_of_sales")
-"""Metrics shown in the terminal summary."""
-
 CONFIG_FILE = "config.resolved.yaml"
 METADATA_FILE = "metadata.json"
 CHECKPOINT_DIR = "checkpoints"
@@ -174,6 +171,10 @@ class CheckpointStore:
                 "result": [result_to_json(r) for r in results],
             }
         )
+        return self.write_frame(df)
+
+    def write_frame(self, df: pd.DataFrame) -> Path:
+        """Write one chunk holding any table (atomically, under the next free number)."""
         path = self.dir / f"chunk-{self._next:06d}.parquet"
         while path.exists():  # never replace a chunk (the folder lock keeps writers apart)
             self._next += 1
@@ -181,6 +182,10 @@ class CheckpointStore:
         self._next += 1
         atomic_write_parquet(path, df)
         return path
+
+    def frames(self) -> list[pd.DataFrame]:
+        """Every chunk as a table, in order (for stores written with :meth:`write_frame`)."""
+        return [pd.read_parquet(path) for path in self.files()]
 
 
 # --- tables ---------------------------------------------------------------------------------

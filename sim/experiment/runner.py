@@ -37,12 +37,11 @@ from typing import Any
 from sim._version import __version__
 from sim.experiment import stats
 from sim.experiment.backends import Backend, make_backend
+from sim.experiment.folder import open_results_folder
 from sim.experiment.progress import Progress
 from sim.experiment.results import (
-    CHECKPOINT_DIR,
     CONFIG_FILE,
     METADATA_FILE,
-    TMP_SUFFIX,
     CheckpointStore,
     Results,
     atomic_write_text,
@@ -59,7 +58,7 @@ from sim.experiment.tasks import (
     scenario_json,
     spec_of,
 )
-from sim.files import LOCK_FILE, FolderLock
+from sim.files import FolderLock
 from sim.safetext import path_component
 from sim.scenario.errors import Problem, ScenarioError
 from sim.scenario.schema import Scenario
@@ -281,63 +280,13 @@ class Runner:
                     [Problem("--resume", "(arguments)", "needs --out DIR (the folder to resume)")]
                 )
             return
-        folder = self.out
-        if folder.exists() and not folder.is_dir():
-            raise ScenarioError(
-                [
-                    Problem(
-                        str(folder), "(folder)", "expected a results folder, found a file; use another --out"
-                    )
-                ]
-            )
-        if self.resume and not (folder / CONFIG_FILE).exists():
-            raise ScenarioError(
-                [Problem(str(folder), CONFIG_FILE, "cannot resume: no config.resolved.yaml in this folder")]
-            )
-        self._lock = FolderLock(folder).acquire()
-        try:
-            self._open_folder(folder)
-        except BaseException:
-            self._release()
-            raise
-
-    def _open_folder(self, folder: Path) -> None:
-        config = folder / CONFIG_FILE
-        if self.resume:
-            if config.read_text("utf-8") != config_text(self.scenario):
-                raise ScenarioError(
-                    [
-                        Problem(
-                            str(config),
-                            "(file)",
-                            "cannot resume: the resolved configuration differs from this "
-                            "folder's (same scenario file and --set values needed)",
-                        )
-                    ]
-                )
-        elif any(p.name != LOCK_FILE for p in folder.iterdir()):
-            if not self.force:
-                raise ScenarioError(
-                    [
-                        Problem(
-                            str(folder),
-                            "(folder)",
-                            "results folder exists and is not empty; "
-                            "use --resume, another --out or --force to start over",
-                        )
-                    ]
-                )
-            if config.exists():  # an earlier run's results: start over without its checkpoints
-                shutil.rmtree(folder / CHECKPOINT_DIR, ignore_errors=True)
-                for name in RESULT_FILES:
-                    (folder / name).unlink(missing_ok=True)
-        if self.resume:
-            for stale in folder.glob(f".*{TMP_SUFFIX}"):  # partial writes of the interrupted run
-                stale.unlink()
-        else:
-            atomic_write_text(config, config_text(self.scenario))
-        self._store = CheckpointStore(folder)
-        self._store.open()
+        self._lock, self._store = open_results_folder(
+            self.out,
+            configs={CONFIG_FILE: config_text(self.scenario)},
+            resume=self.resume,
+            force=self.force,
+            result_files=RESULT_FILES,
+        )
         if self.resume:
             plan_set = set(self.plans)
             self.done = {k: v for k, v in self._store.load().items() if k[0] in plan_set}

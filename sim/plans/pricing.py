@@ -67,8 +67,8 @@ _SAME_MEASURE, _TARGET_VALUE, _TARGET_USD, _TIMING, _SUCCESS_DAYS = range(8, 13)
 _CB_SHARE, _CB_CHURN, _CB_ON_CHURN, _CB_ON_NONPAY, _CB_ON_FAILURE = range(13, 18)
 _CAP_ATTAINMENT, _MY_SHARE, _MY_MAX_YEARS = range(18, 21)
 _N_TIERS = 21
-P_TARGET_VALUE = _TARGET_VALUE
-"""Slot of a rule's bonus target value in its params (what a book-ratio forecast falls back to)."""
+P_TARGET_VALUE, P_TIMING = _TARGET_VALUE, _TIMING
+"""Slots of a rule's bonus target value (what a book-ratio forecast falls back to) and pay timing."""
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -292,16 +292,25 @@ def commission(
 
 @njit(cache=True)
 def commission_term(
-    p: Array, amount: float, attainment: float, heads: float, room: float, discount: float, term_months: float
+    p: Array,
+    amount: float,
+    attainment: float,
+    heads: float,
+    room: float,
+    discount: float,
+    term_months: float,
+    quota: float = -1.0,
 ) -> float:
     """Pay for crediting ``amount`` of the component's measure, before any threshold.
 
     ``attainment`` is the quota attainment of the period before the credit (of the role for a
     team component, whose credit is shared by ``heads`` people), ``room`` what the cap leaves
-    in the period. Tiers integrate across the move when they are read on the component's own
-    measure; otherwise the tier in force applies (the first tier without a quota). Attainment
-    beyond the attainment cap earns nothing (the part of a credit above it, or a whole credit
-    made once attainment has reached it). Negative credits pay nothing; discount bands multiply,
+    in the period, ``quota`` the person's quota of the period (:mod:`sim.plans.quotas`; 0 in a
+    ramp's period without one: the first rate; negative: the plan's quota of the period).
+    Tiers integrate across the move when they are read on the component's own measure;
+    otherwise the tier in force applies (the first tier without a quota). Attainment beyond the
+    attainment cap earns nothing (the part of a credit above it, or a whole credit made once
+    attainment has reached it). Negative credits pay nothing; discount bands multiply,
     and so does a booking's contract term under a multi-year rule (:func:`term_factor`); the cap
     truncates. A commission on a book ratio pays nothing per credit (it pays at the close:
     :func:`period_end`).
@@ -310,10 +319,12 @@ def commission_term(
         return 0.0
     share = amount / heads
     top = p[_CAP_ATTAINMENT]
-    if p[_HAS_QUOTA] == 0:
+    if quota < 0:
+        quota = p[_QUOTA]
+    if p[_HAS_QUOTA] == 0 or quota == 0:
         pay = share * p[_N_TIERS + 1 + 2 * int(p[_N_TIERS])]
     elif p[_INTEGRATE] > 0:
-        q = p[_QUOTA] * heads
+        q = quota * heads
         a1 = attainment + max(amount, 0.0) / q
         pay = tier_integral(p, attainment, a1 if a1 < top else top) * (q / heads)
     elif attainment + EPS >= top:
@@ -331,13 +342,17 @@ def commission_term(
 
 
 @njit(cache=True)
-def threshold_gate(p: Array, pay: float, amount: float, before: float, held: float) -> float:
+def threshold_gate(
+    p: Array, pay: float, amount: float, before: float, held: float, quota: float = -1.0
+) -> float:
     """Pay after a threshold, valued myopically: nothing while attainment after the credit stays
-    below it; crossing it also unlocks the pay ``held`` so far in the period."""
+    below it; crossing it also unlocks the pay ``held`` so far in the period. ``quota`` as for
+    :func:`commission_term` (a period without a quota has no threshold)."""
     thr = p[_THRESHOLD]
-    if thr <= 0 or math.isnan(p[_ROLE_QUOTA]):
+    if thr <= 0 or math.isnan(p[_ROLE_QUOTA]) or quota == 0:
         return pay
-    after = before + (max(amount, 0.0) / p[_ROLE_QUOTA] if p[_SAME_MEASURE] > 0 else 0.0)
+    q = p[_ROLE_QUOTA] if quota < 0 else quota
+    after = before + (max(amount, 0.0) / q if p[_SAME_MEASURE] > 0 else 0.0)
     if after + EPS < thr:
         return 0.0
     if before + EPS < thr:

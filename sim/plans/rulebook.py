@@ -18,6 +18,20 @@ from numpy.typing import NDArray
 
 from sim.plans.components import CLAWBACK_TRIGGER, TIMING_TRIGGER, role_spiffs
 from sim.plans.pricing import Rule
+from sim.plans.quotas import (
+    N_RO,
+    RO_DRAW,
+    RO_DRAW_DAYS,
+    RO_DRAW_PK,
+    RO_DRAW_RECOVERABLE,
+    RO_FORGIVE_AFTER,
+    RO_FORGIVE_AT_LEAVING,
+    RO_QPK,
+    RO_QSLOT,
+    RO_QUOTA,
+    RO_RAMP_MONTHS,
+    RO_RATCHET,
+)
 from sim.scenario.plans import SHARE_SCALE, Component, Crediting, PlanDesign, Spiff
 from sim.time.calendar import DAYS_PER_MONTH
 from sim.vocabulary import (
@@ -79,6 +93,9 @@ class Rulebook:
     sp_f: F64
     """Per spiff: amount, first day open, first day closed (inf: never)."""
     cfg: I64
+    ro: F64
+    """Per role (by role code): its quota, ramp and ratchet, its draw (columns ``RO_*`` of
+    :mod:`sim.plans.quotas`; see :func:`role_table`)."""
 
     @classmethod
     def compile(cls, plan: PlanDesign, start_day: float) -> Rulebook:
@@ -179,12 +196,44 @@ class Rulebook:
             sp_i=sp_i.reshape(len(spiffs), 2),
             sp_f=sp_f.reshape(len(spiffs), 3),
             cfg=cfg,
+            ro=role_table(plan, mslot),
         )
 
     def rules_for(self, role: str, measure: str) -> list[int]:
         """Global indices of ``role``'s components on ``measure``, in plan order."""
         k = ROLE[role] * len(MEASURES) + MEASURE[measure]
         return self.brm_idx[self.brm_off[k] : self.brm_off[k + 1]].tolist()
+
+
+def role_table(plan: PlanDesign, mslot: I64) -> F64:
+    """The per-person rules of each role: quota slot, period kind, annual amount, ramp months and
+    ratchet; draw amount (0: none), period kind, recoverable, days covered from the hire (inf:
+    all), periods before a balance is forgiven (inf: never) and whether leaving forgives it."""
+    ro = np.zeros((len(ROLES), N_RO), dtype=np.float64)
+    for r, role in enumerate(ROLES):
+        rp, row = plan.role(role), ro[r]
+        row[RO_QSLOT] = -1
+        q = rp.quota
+        if q is not None:
+            row[RO_QSLOT], row[RO_QPK], row[RO_QUOTA] = (
+                mslot[MEASURE[q.measure]],
+                PERIODS.index(q.period),
+                q.annual_amount,
+            )
+            row[RO_RAMP_MONTHS], row[RO_RATCHET] = q.ramp_months, q.ratchet
+        d = rp.draw
+        if d is not None:
+            row[RO_DRAW], row[RO_DRAW_PK], row[RO_DRAW_RECOVERABLE] = (
+                d.amount_usd,
+                PERIODS.index(d.period),
+                d.recoverable,
+            )
+            row[RO_DRAW_DAYS] = d.months * DAYS_PER_MONTH if d.months is not None else math.inf
+            row[RO_FORGIVE_AFTER] = (
+                d.forgive_after_periods if d.forgive_after_periods is not None else math.inf
+            )
+            row[RO_FORGIVE_AT_LEAVING] = d.forgive_at_leaving
+    return ro
 
 
 def crediting_cfg(crediting: Crediting) -> I64:

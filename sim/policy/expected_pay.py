@@ -28,18 +28,21 @@ import numpy as np
 from numba import njit
 
 from sim.plans.credits import M_GRR, SP_MULTI_YEAR
+from sim.plans.draws import draw_context, draw_worth
 from sim.plans.kernel import (
     N_MEASURES,
     N_ROLES,
     SF_LAST_DAY,
     SI_N_MONTHS,
-    column_of,
     heads,
     held_amount,
     ratio,
 )
+from sim.plans.periods import column_of
 from sim.plans.pricing import (
+    NOW,
     P_TARGET_VALUE,
+    P_TIMING,
     bonus,
     clawback_keep,
     commission_term,
@@ -48,6 +51,7 @@ from sim.plans.pricing import (
     threshold_gate,
     timing_factor,
 )
+from sim.plans.quotas import RO_DRAW, RO_RATCHET, person_quota, ramped_quota, ratchet_step, tenure_start
 from sim.plans.rulebook import (
     RF_CAP,
     RF_QUOTA,
@@ -138,11 +142,22 @@ def projected_ratio(g, who_book, day, plan, st):
 
 
 @njit(cache=True)
-def _context(g, role, person, cd, rate, plan, st, ctx):
+def _period_pay(p, credits, quota, cap):
+    """What one period's ``credits`` pay a person with ``quota`` from a fresh period (no discount,
+    one-year terms, the full cap, threshold applied): the ratchet's forecast of the next period."""
+    pay = commission_term(p, credits, 0.0, 1.0, cap, 0.0, 12.0, quota)
+    return threshold_gate(p, pay, credits, 0.0, 0.0, quota)
+
+
+@njit(cache=True)
+def _context(g, role, person, cd, rate, ratchet, plan, st, ctx):
     """The pay state behind a credit to rule ``g`` on day ``cd`` (``Valuer._context``), into ``ctx``.
 
     Bonus: (measure so far, bonus at it, discount to the period close). Commission: (head count,
-    attainment before, cap room, threshold attainment before, pay held under it)."""
+    attainment before, cap room, threshold attainment before, pay held under it, the person's
+    quota); with ``ratchet`` also (credits so far, the next period's ramped quota, the credits
+    expected next period, the discount to its middle from ``cd``, the next period's pay at them
+    without this credit); the expected credits are 0 when the ratchet does not apply."""
     rp, poff, ri, rf, starts = plan[0], plan[1], plan[2], plan[3], plan[10]
     acc, capu, si = st[4], st[6], st[19]
     n_months = si[SI_N_MONTHS]
@@ -164,10 +179,15 @@ def _context(g, role, person, cd, rate, plan, st, ctx):
         )
         return
     n = max(1, heads(role, cd, st)) if team else 1
-    qslot = ri[g, RI_QSLOT]
+    qslot, pk = ri[g, RI_QSLOT], ri[g, RI_PK]
     w = role if team else N_ROLES + person
     ok = t >= 0 and w < acc.shape[1]
-    before = acc[qslot, w, t] / (rf[g, RF_QUOTA] * n) if qslot >= 0 and ok else 0.0
+    quota = rf[g, RF_QUOTA]
+    if qslot >= 0 and not team:
+        quota = person_quota(plan[11][role], quota, pk, person, month // months, starts, st[0], st[1], acc,
+                             n_months)  # fmt: skip
+    done = acc[qslot, w, t] if qslot >= 0 and ok else 0.0
+    before = done / (quota * n) if quota > 0 else 0.0
     room = math.inf
     if ri[g, RI_CAP]:
         room = rf[g, RF_CAP] - (capu[g, person, t] if t >= 0 and person < capu.shape[1] else 0.0)
@@ -175,17 +195,34 @@ def _context(g, role, person, cd, rate, plan, st, ctx):
     if rf[g, RF_THRESHOLD] > 0 and not math.isnan(rf[g, RF_ROLE_QUOTA]):
         gate = before
         held = held_amount(g, person, t, st)
-    ctx[0], ctx[1], ctx[2], ctx[3], ctx[4] = float(n), before, room, gate, held
+    ctx[0], ctx[1], ctx[2], ctx[3], ctx[4], ctx[5], ctx[8] = float(n), before, room, gate, held, quota, 0.0
+    if ratchet > 0:
+        idx = month // months
+        prev = column_of((idx - 1) * months, pk, n_months) if idx >= 1 else -1
+        expected = acc[qslot, w, prev] if prev >= 0 and w < acc.shape[1] else 0.0
+        hired = tenure_start(person, st[0], st[1], starts[0])
+        ramped = ramped_quota(plan[11][role], rf[g, RF_QUOTA], starts, hired, (idx + 1) * months)
+        lo, hi = starts[(idx + 1) * months], starts[(idx + 2) * months]
+        p = rp[poff[g] : poff[g + 1]]
+        ctx[6], ctx[7], ctx[8] = done, ramped, expected
+        ctx[9] = discount_factor(0.5 * (lo + hi) - cd, rate)
+        ctx[10] = _period_pay(p, expected, ratchet_step(ratchet, quota, done, ramped), rf[g, RF_CAP])
 
 
 @njit(cache=True)
-def _price_rule(g, role, person, day, rate, data, present, c, n, plan, st, total, scratch):
+def _price_rule(g, role, person, day, rate, data, present, c, n, plan, st, total, now, scratch):
     """Add what rule ``g`` pays for column ``c``'s credit of each option to ``total`` (present value,
-    after timing and clawback, before the credit's probability)."""
-    rp, poff, ri, starts = plan[0], plan[1], plan[2], plan[10]
+    after timing and clawback, before the credit's probability), and to ``now`` when it is paid
+    at the credit. Under a quota ratchet a commission on the quota's measure also subtracts what
+    the credit takes from the next period's pay by raising its quota (see ``docs/model.md``)."""
+    rp, poff, ri, rf, starts = plan[0], plan[1], plan[2], plan[3], plan[10]
     p = rp[poff[g] : poff[g + 1]]
     is_bonus = ri[g, RI_BONUS] == 1
     months = ri[g, RI_MONTHS]
+    ratchet = plan[11][role, RO_RATCHET]
+    if is_bonus or ri[g, RI_TEAM] or ri[g, RI_QSLOT] < 0 or ri[g, RI_QSLOT] != ri[g, RI_MSLOT]:
+        ratchet = 0.0  # the ratchet's forecast reads a commission on the quota's own measure
+    paid_now = not is_bonus and p[P_TIMING] == NOW
     g_delay, g_spread = scratch[0], scratch[1]
     group = np.empty(n, dtype=np.int64)
     k = 0
@@ -204,7 +241,7 @@ def _price_rule(g, role, person, day, rate, data, present, c, n, plan, st, total
     for q in range(k):  # pieces a group's credit can fall into (periods are at least 28 days a month)
         bound += 2 + (int(g_spread[q] / (28.0 * months)) if g_spread[q] > 0 else 0)
     piece_day, piece_frac, piece_df = np.empty(bound), np.empty(bound), np.empty(bound)
-    ctx = np.empty((bound, 5))
+    ctx = np.empty((bound, 11))
     starts_of = np.empty(k + 1, dtype=np.int64)
     m = 0
     for q in range(k):
@@ -212,12 +249,13 @@ def _price_rule(g, role, person, day, rate, data, present, c, n, plan, st, total
         got = credit_pieces(starts, months, day, g_delay[q], g_spread[q], rate, piece_day[m:], piece_frac[m:],
                             piece_df[m:])  # fmt: skip
         for j in range(m, m + got):
-            _context(g, role, person, piece_day[j], rate, plan, st, ctx[j])
+            _context(g, role, person, piece_day[j], rate, ratchet, plan, st, ctx[j])
         m += got
     starts_of[k] = m
     for i in range(n):
         q = group[i]
         raw = 0.0
+        ratcheted = 0.0
         for j in range(starts_of[q], starts_of[q + 1]):
             x = data[c, F_AMOUNT, i] * piece_frac[j]
             cj = ctx[j]
@@ -225,8 +263,13 @@ def _price_rule(g, role, person, day, rate, data, present, c, n, plan, st, total
                 raw += (bonus(p, cj[0] + x) - cj[1]) * cj[2] * piece_df[j]
             else:
                 col = data[c]
-                pay = commission_term(p, x, cj[1], cj[0], cj[2], col[F_DISCOUNT, i], col[F_TERM, i])
-                raw += threshold_gate(p, pay, x, cj[3], cj[4]) * piece_df[j]
+                pay = commission_term(p, x, cj[1], cj[0], cj[2], col[F_DISCOUNT, i], col[F_TERM, i], cj[5])
+                raw += threshold_gate(p, pay, x, cj[3], cj[4], cj[5]) * piece_df[j]
+                if cj[8] > 0:  # the ratchet: the next period's pay at its quota after this credit
+                    after = _period_pay(
+                        p, cj[8], ratchet_step(ratchet, cj[5], cj[6] + x, cj[7]), rf[g, RF_CAP]
+                    )
+                    ratcheted += (after - cj[10]) * cj[9] * piece_df[j]
         if raw != 0.0:
             raw *= clawback_keep(p, data[c, F_CHURN, i], data[c, F_NON_PAYMENT, i], data[c, F_FAILURE, i])
             if not is_bonus:
@@ -235,7 +278,25 @@ def _price_rule(g, role, person, day, rate, data, present, c, n, plan, st, total
                     p, rate, col[F_GO_LIVE, i], col[F_SUCCESS, i], col[F_RENEWAL, i], col[F_CASH, i],
                     col[F_NON_PAYMENT, i],
                 )  # fmt: skip
-        total[i] += raw
+        total[i] += raw + ratcheted
+        if paid_now:
+            now[i] += raw
+
+
+@njit(cache=True)
+def _under_draw(ro, role, person, day, data, c, n, starts, st, total, now):
+    """Pay ``now`` (paid at the credit) of each option's column ``c`` as worth under the role's draw
+    (:func:`sim.plans.draws.draw_worth` at the draw period of the credit day, given the variable
+    pay dated there so far and the balance): under a guarantee it is worth only what lifts the
+    period's pay above the floor."""
+    for i in range(n):
+        v = now[i]
+        if v != 0.0:
+            due, earned, balance, age = draw_context(
+                ro, role, person, day + max(data[c, F_DELAY, i], 0.0), starts, st
+            )
+            gain = draw_worth(ro, due, earned + v, balance, age) - draw_worth(ro, due, earned, balance, age)
+            total[i] += gain - v
 
 
 @njit(cache=True)
@@ -246,20 +307,22 @@ def expected_pay(data, present, measures, role, person, day, rate, plan, st, sm_
     ``present[c, option]`` whether the option has it, ``measures[c]`` its measure code.
     ``sm_off``/``sm_idx``: the spiffs of each (role, measure) (CSR); ``count[m]``: whether a spiff
     on measure ``m`` pays per unit of the credit's amount."""
-    brm_off, brm_idx, ri, sp_i, sp_f = plan[4], plan[5], plan[2], plan[7], plan[8]
+    brm_off, brm_idx, ri, sp_i, sp_f, ro = plan[4], plan[5], plan[2], plan[7], plan[8], plan[11][role]
     n = data.shape[2]
     scratch = np.empty((2, n + 1))
     total = np.empty(n)
+    now = np.empty(n)
     for c in range(data.shape[0]):
         k0 = role * N_MEASURES + measures[c]
         if brm_off[k0] == brm_off[k0 + 1] and sm_off[k0] == sm_off[k0 + 1]:
             continue  # nothing of the role pays on this measure: worth nothing
         total[:] = 0.0
+        now[:] = 0.0
         for jj in range(brm_off[k0], brm_off[k0 + 1]):
             g = brm_idx[jj]
             if ri[g, RI_RATIO] and not ri[g, RI_BONUS]:
                 continue  # a commission on a book ratio pays at the close, not per credit
-            _price_rule(g, role, person, day, rate, data, present, c, n, plan, st, total, scratch)
+            _price_rule(g, role, person, day, rate, data, present, c, n, plan, st, total, now, scratch)
         for jj in range(sm_off[k0], sm_off[k0 + 1]):
             s = sm_idx[jj]
             for i in range(n):
@@ -269,7 +332,11 @@ def expected_pay(data, present, measures, role, person, day, rate, plan, st, sm_
                     live = live and data[c, F_TERM, i] > 12
                 if live:
                     units = data[c, F_AMOUNT, i] if count[measures[c]] else 1.0
-                    total[i] += sp_f[s, 0] * units * discount_factor(data[c, F_DELAY, i], rate)
+                    paid = sp_f[s, 0] * units * discount_factor(data[c, F_DELAY, i], rate)
+                    total[i] += paid
+                    now[i] += paid
+        if ro[RO_DRAW] > 0:
+            _under_draw(ro, role, person, day, data, c, n, plan[10], st, total, now)
         for i in range(n):
             if present[c, i]:
                 q = min(max(data[c, F_PROB, i], 0.0), 1.0)

@@ -22,21 +22,19 @@ from sim.scenario.behaviour import Behaviour
 from sim.scenario.plans import PlanDesign
 from sim.scenario.schema import Scenario
 from sim.time.calendar import DAYS_PER_YEAR, Calendar
+from sim.vocabulary import ROLES
 
 
 def role_measures(plan: PlanDesign) -> dict[str, tuple[str, ...]]:
     """Measures each role's plan pays on (components and spiff events), sorted: the only
     outcomes worth describing in that role's decisions (any other outcome, the quota measure
     of a plan that pays on another measure included, is valued at exactly 0)."""
-    out = {
-        role: tuple(sorted(paid_measures(plan.role(role))))
-        for role in ("ae", "csm", "consultant", "marketing", "product")
+    # every role's plan measures; SDRs also the hand-off fee (a ``handoff`` spiff, sim/plans/components.py)
+    handoff = {SPIFF_EVENT_MEASURE[s.event] for s in role_spiffs(plan, "sdr")}
+    return {
+        role: tuple(sorted(paid_measures(plan.role(role)) | (handoff if role == "sdr" else set())))
+        for role in ROLES
     }
-    # SDRs: their plan's measures and the hand-off fee (a ``handoff`` spiff, sim/plans/components.py)
-    out["sdr"] = tuple(
-        sorted(paid_measures(plan.sdr) | {SPIFF_EVENT_MEASURE[s.event] for s in role_spiffs(plan, "sdr")})
-    )
-    return out
 
 
 MIN_TENURE_DAYS = 90.0

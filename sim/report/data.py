@@ -16,20 +16,10 @@ import yaml
 from pydantic import ValidationError
 
 from sim.experiment.results import CONFIG_FILE, Results
+from sim.vocabulary.metrics import KEY_METRICS
 
-KEY_METRICS: tuple[str, ...] = (
-    "grr",
-    "nrr",
-    "new_arr",
-    "ending_arr",
-    "payout_cost",
-    "cost_of_sales",
-    "mean_discount",
-    "period_end_share",
-    "second_order_share",
-    "logo_churn",
-)
-"""The metrics of the plans x metrics table and the forest plot (in order)."""
+__all__ = ["KEY_METRICS"]
+
 
 REQUIRED_FILES: tuple[str, ...] = (CONFIG_FILE, "replications.parquet")
 

@@ -12,7 +12,7 @@ from sim.report.data import lookup
 from sim.report.decision_plots import pay_curve_roles
 from sim.report.decision_view import decision_cells
 from sim.report.html import Page, cell, esc, table
-from sim.report.plots import ROLE_LABELS, ROLES
+from sim.vocabulary import ROLE_LABELS, ROLES
 
 
 def decision_section(page: Page) -> None:

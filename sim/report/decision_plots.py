@@ -11,7 +11,8 @@ from matplotlib.lines import Line2D
 from sim.plans.paycurve import role_curve
 from sim.report import fmt
 from sim.report.data import MissingData, ReportData
-from sim.report.plots import BASELINE_COLOR, ROLE_LABELS, ROLES, money_axis, plan_colors
+from sim.report.plots import BASELINE_COLOR, money_axis, plan_colors
+from sim.vocabulary import ROLE_LABELS, ROLES
 
 FRONTIER_OUTCOMES: tuple[str, ...] = ("nrr", "ending_arr")
 ATTAINMENT_GRID = np.round(np.linspace(0.0, 2.5, 51), 4)

@@ -47,6 +47,7 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("differences", "Differences vs baseline"),
     ("arr", "ARR over time"),
     ("waterfall", "Headwinds and tailwinds"),
+    ("economics", "Unit economics by segment"),
     ("payouts", "Payout cost by role"),
     ("attainment", "Quota attainment"),
     ("discounts", "Discounts"),
@@ -242,11 +243,18 @@ def _component_words(c: Component) -> str:
 
 
 def _role_words(role: str, rp: RolePlan) -> str | None:
-    if not rp.components and not rp.spiffs and not rp.budget_annual_usd:
+    if not rp.components and not rp.spiffs and not rp.budget_annual_usd and rp.draw is None:
         return None
     bits = [f"base {fmt.money(rp.base_salary_annual_usd)}"]
-    if rp.quota is not None:
-        bits.append(f"quota {fmt.money(rp.quota.annual_amount)}/yr of {rp.quota.measure.replace('_', ' ')}")
+    q = rp.quota
+    if q is not None:
+        bits.append(f"quota {fmt.money(q.annual_amount)}/yr of {q.measure.replace('_', ' ')}")
+        bits += [f"ramped over {q.ramp_months} months"] if q.ramp_months else []
+        bits += [f"ratchet {q.ratchet:g} on last period's attainment"] if q.ratchet else []
+    if (d := rp.draw) is not None:
+        kind = "recoverable draw" if d.recoverable else "guarantee"
+        window = f" for a new hire's first {d.months} months" if d.months else ""
+        bits.append(f"{kind} {fmt.money(d.amount_usd)}/{d.period}{window}")
     bits += [_component_words(c) for c in rp.components]
     bits += [f"spiff {fmt.money(s.amount_usd)} per {s.event.replace('_', ' ')}" for s in rp.spiffs]
     if rp.budget_annual_usd:
@@ -878,6 +886,7 @@ def _sdrs(page: Page) -> None:
 def build(data: ReportData, plots_dir: Path | None) -> tuple[str, list[Path]]:
     """The report's HTML text and the PNG files written under ``plots_dir`` (none when None)."""
     from sim.report.decision_html import decision_section, pay_section
+    from sim.report.economics_html import economics_section
 
     page = Page(data, plots_dir)
     sc = data.results.scenario
@@ -890,6 +899,7 @@ def build(data: ReportData, plots_dir: Path | None) -> tuple[str, list[Path]]:
         _differences,
         _arr,
         _waterfall,
+        economics_section,
         _payouts,
         _attainment,
         _discounts,

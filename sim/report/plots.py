@@ -26,6 +26,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 from sim.experiment import stats
 from sim.report import fmt
 from sim.report.data import KEY_METRICS, MissingData, ReportData, lookup
+from sim.vocabulary import ROLE_LABELS, ROLES
 
 BASELINE_COLOR = "#4a4a4a"
 PALETTE: tuple[str, ...] = (
@@ -47,14 +48,6 @@ ROLE_COLORS: dict[str, str] = {
     "marketing": "#9467bd",
     "product": "#8c564b",
     "sdr": "#e377c2",
-}
-ROLE_LABELS: dict[str, str] = {
-    "ae": "AE",
-    "csm": "CSM",
-    "consultant": "Consultant",
-    "marketing": "Marketing",
-    "product": "Product",
-    "sdr": "SDR",
 }
 STYLE: dict[str, Any] = {
     "font.size": 9.0,
@@ -277,9 +270,6 @@ def arr_over_time(data: ReportData, series: str = "arr") -> Figure:
         if money:
             money_axis(ax2, signed=True)
     return fig
-
-
-ROLES: tuple[str, ...] = ("ae", "csm", "consultant", "marketing", "product", "sdr")
 
 
 def payout_by_role(data: ReportData) -> Figure:

@@ -1,7 +1,7 @@
 """The cost model: what people and programmes cost the company, and how revenue is valued.
 
 Used only to report unit economics (``sim/economics.py``; definitions in ``docs/metrics.md``,
-"Unit economics"): nothing here changes what anyone in the world does. Pay itself (base and
+"Cost"): nothing here changes what anyone in the world does. Pay itself (base and
 variable) comes from the plan and the payout engine; this block adds what a plan does not pay but
 the company does: benefits and payroll taxes on pay, first-line managers, non-quota support staff
 (sales engineers, sales operations, enablement), tooling, and the gross margin and discount rate
@@ -64,6 +64,17 @@ class RoleCosts(StrictModel):
     """The product team (a cost of service)."""
 
 
+class LeadCosts(StrictModel):
+    """What generating one exogenous lead of a segment costs (per lead, US dollars)."""
+
+    smb: NonNegative = 0.0
+    """Per SMB lead."""
+    mid_market: NonNegative = 0.0
+    """Per mid-market lead."""
+    enterprise: NonNegative = 0.0
+    """Per enterprise lead."""
+
+
 class Costs(StrictModel):
     """The cost model of unit economics (reporting only: it changes no behaviour)."""
 
@@ -74,6 +85,10 @@ class Costs(StrictModel):
     cs_program_annual_usd: NonNegative = 0.0
     """Customer-success programme spend per year (events, content, digital success), counted in
     the cost to retain."""
+    demand_generation_per_lead_usd: LeadCosts = Field(default_factory=LeadCosts)
+    """Cost of generating one exogenous lead by segment (list building, paid media, events, content,
+    agencies: the spend behind ``segments.<s>.leads_per_month``, which the world takes as given),
+    counted in acquisition cost at ``12 x leads_per_month`` leads a year; 0 = not counted."""
     gross_margin: Fraction = 0.78
     """Subscription gross margin: the share of revenue left after hosting, support and other costs
     of service (lifetime value is counted in gross margin)."""

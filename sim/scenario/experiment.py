@@ -6,30 +6,11 @@ from pydantic import Field, model_validator
 
 from sim.scenario.base import NonNegativeInt, Positive, PositiveInt, StrictModel
 from sim.scenario.errors import PATH_MARK
+from sim.vocabulary.metrics import TARGETS
 
-METRICS: tuple[str, ...] = (
-    "grr",
-    "nrr",
-    "logo_churn",
-    "new_arr",
-    "ending_arr",
-    "payout_cost",
-    "payout_cost_ae",
-    "payout_cost_csm",
-    "payout_cost_consultant",
-    "payout_cost_marketing",
-    "payout_cost_product",
-    "total_comp_cost",
-    "cost_of_sales",
-    "mean_discount",
-    "period_end_share",
-    "second_order_share",
-    "time_to_value_days",
-    "gross_churn_usd",
-    "expansion_usd",
-    "nps",
-)
-"""Metrics a precision target may name (every column of ``replications.parquet``)."""
+METRICS: tuple[str, ...] = TARGETS
+"""Metrics a precision target may name (``sim.vocabulary.metrics``; each is a column of
+``replications.parquet`` in every run)."""
 
 
 class Experiment(StrictModel):
@@ -50,8 +31,10 @@ class Experiment(StrictModel):
     confidence: float = Field(default=0.95, gt=0.5, lt=1.0)
     """Confidence level of every interval (Bonferroni-adjusted for several plans)."""
     objective: str = "nrr"
-    """Metric the decision ranks plans on (the probability each plan is best; higher is better
-    except for costs, churn and discounts: ``docs/metrics.md``, "Decision quantities")."""
+    """Metric a plan is judged on: the decision's ranking (the probability each plan is best), which
+    plan is best at each sample point of ``incentsim sensitivity``, what ``incentsim optimise``
+    improves by default. Its better direction is the vocabulary's (``docs/metrics.md``): costs,
+    churn, discounts and time to value are minimised, the rest maximised."""
     common_random_numbers: bool = True
     """Test-only switch: False gives each plan its own streams (for A/A coverage tests)."""
 

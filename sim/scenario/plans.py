@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from sim.scenario.base import Fraction, NonNegative, Positive, PositiveInt, StrictModel
+from sim.scenario.base import Fraction, NonNegative, NonNegativeInt, Positive, PositiveInt, StrictModel
 from sim.vocabulary import MEASURES, ROLES, CreditRole, Measure, Period, Role, SpiffEvent
 
 __all__ = ["MEASURES", "ROLES", "CreditRole", "Measure", "Period", "PlanDesign", "Role", "SpiffEvent"]
@@ -180,6 +180,16 @@ class Quota(StrictModel):
     """Quota per person per year (split evenly over periods)."""
     period: Period = "quarter"
     """The quota period (the components' tiers read attainment per their own period)."""
+    ramp_months: NonNegativeInt = 0
+    """New-hire ramp: a person's quota in a period is the full quota x min(1, m / ramp_months),
+    ``m`` their completed calendar months of tenure at the period's start; with ``m`` 0 (a period
+    starting before the hire or within its first month) there is no quota: commissions pay their
+    first rate, thresholds are waived. 0: no ramp. People present when the record starts (hired
+    on its first day) are fully ramped."""
+    ratchet: Fraction = 0.0
+    """Quota ratchet (Misra & Nair 2011): a person's quota in a period = the period's quota x
+    max(1, 1 + ratchet x (their attainment in the previous period - 1)), so overperforming
+    raises the next quota and a shortfall never lowers it below the plan's. 0: no ratchet."""
 
 
 class Spiff(StrictModel):
@@ -193,6 +203,39 @@ class Spiff(StrictModel):
     """Months after measurement starts when the spiff opens."""
     months: Positive | None = None
     """How long it stays open; forever when absent."""
+
+
+class Draw(StrictModel):
+    """A draw against variable pay: each period the person is paid at least ``amount_usd`` of
+    variable pay. Non-recoverable (a guarantee), the top-up is kept; recoverable, it is an
+    advance carried as a balance and recovered from later variable pay above the draw."""
+
+    amount_usd: Positive
+    """Variable pay per period the person is paid at least (pro rata for the days of a period
+    the draw covers)."""
+    period: Period = "month"
+    """The period whose variable pay is compared with the draw; settled at its close."""
+    recoverable: bool = False
+    """True: each top-up is an advance recovered from the variable pay above the draw in later
+    periods (a carried balance); false: a guarantee, the top-up is kept."""
+    months: PositiveInt | None = None
+    """Months from the person's hire that the draw covers (e.g. 3 for a new hire's first
+    quarter); none: all of their employment. People present when the record starts are past
+    any such window."""
+    forgive_after_periods: PositiveInt | None = None
+    """Recoverable: a balance still outstanding at this many consecutive period closes is
+    written off (none: carried until recovered)."""
+    forgive_at_leaving: bool = False
+    """Recoverable: the balance left when the person leaves is written off (false: it is
+    recovered by a negative line at the close of their last period)."""
+
+    @model_validator(mode="after")
+    def _forgiving_needs_a_balance(self) -> Draw:
+        if not self.recoverable:
+            for name in ("forgive_after_periods", "forgive_at_leaving"):
+                if getattr(self, name):
+                    raise ValueError(f"@{name}: only a recoverable draw has a balance to forgive")
+        return self
 
 
 class RolePlan(StrictModel):
@@ -210,6 +253,8 @@ class RolePlan(StrictModel):
     """Fixed payments per qualifying event."""
     budget_annual_usd: NonNegative = 0.0
     """Non-compensation spend the role controls, per person (e.g. an advocacy budget)."""
+    draw: Draw | None = None
+    """A draw or guarantee: a floor on each person's variable pay per period (none when absent)."""
 
     @property
     def on_target_earnings_usd(self) -> float:
@@ -229,6 +274,11 @@ class RolePlan(StrictModel):
         if dupes:
             i = names.index(dupes[0], names.index(dupes[0]) + 1)
             raise ValueError(f"@components.{i}.name: component name {dupes[0]!r} is used twice")
+        if self.draw is not None and "draw" in names:
+            i = names.index("draw")
+            raise ValueError(
+                f"@components.{i}.name: 'draw' names the draw's payout lines; rename the component"
+            )
         for i, c in enumerate(self.components):
             if c.kind == "commission" and len(c.rates) > 1 and self.quota is None:
                 raise ValueError(

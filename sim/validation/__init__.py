@@ -20,6 +20,9 @@ _MODULES = (
     "docking",
     "findings",
     "pacing",
+    "ratchet",
+    "referrals",
+    "fiscal",
     "bands",
     "statistics",
 )

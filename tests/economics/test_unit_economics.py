@@ -183,3 +183,30 @@ def test_pools_add_up_in_a_simulated_company() -> None:
         assert segs == pytest.approx(m[metric], rel=1e-9)
     assert m["cac_ratio"] == pytest.approx(m["acquisition_cost"] / m["new_arr"])
     assert m["cac"] == pytest.approx(m["acquisition_cost"] / m["new_logos"])
+
+
+def test_demand_generation_is_acquisition_cost_by_segment() -> None:
+    y = DAYS_PER_YEAR
+    roster = {1: ("ae", 0.0, 1e9)}
+    payouts = _Payouts({"ae": 800_000.0}, {"ae": 400_000.0})
+    drivers = _Drivers([300.0, 100.0, 0.0], np.zeros((3, 4)))
+    ret = {"nrr_smb": 0.9, "nrr_mid_market": 1.0, "nrr_enterprise": math.nan}
+    args = (payouts, roster, _tally(), drivers, ret, np.array([10e6, 20e6, 0.0]), 0.0, 2 * y, 2.0)
+    plain = unit_economics(_company(), *args)
+    per_lead = {"smb": 1_000.0, "mid_market": 4_000.0, "enterprise": 9_000.0}
+    company = _company(demand_generation_per_lead_usd=per_lead)
+    company = company.model_copy(
+        update={"segments": company.segments.model_copy(update={"smb": company.segments.smb.model_copy(
+            update={"leads_per_month": 10.0})})}
+    )  # fmt: skip
+    got = unit_economics(company, *args)
+    mm = company.segments.mid_market.leads_per_month
+    ent = company.segments.enterprise.leads_per_month
+    # 12 x leads a month x cost per lead, added to the segment's acquisition cost and the loaded cost
+    assert got["acquisition_cost_smb"] - plain["acquisition_cost_smb"] == pytest.approx(120 * 1_000)
+    assert got["acquisition_cost_mid_market"] - plain["acquisition_cost_mid_market"] == pytest.approx(
+        12 * mm * 4_000
+    )
+    extra = 120 * 1_000 + 12 * mm * 4_000 + 12 * ent * 9_000
+    assert got["loaded_cost"] - plain["loaded_cost"] == pytest.approx(extra)
+    assert got["cac_ratio_smb"] == pytest.approx(got["acquisition_cost_smb"] / 500_000)

@@ -98,8 +98,8 @@ def test_trade_offs_are_bonferroni_adjusted_and_say_their_method() -> None:
 def test_payout_share_is_the_mean_of_each_replications_share() -> None:
     reps = _table(
         {
-            "base": {"payout_cost": [10.0, 20.0, 30.0], "bookings": [100.0, 100.0, 200.0]},
-            "a": {"payout_cost": [5.0, 10.0, 20.0], "bookings": [100.0, 100.0, 200.0]},
+            "base": {"payout_share_of_bookings": [0.1, 0.2, 0.15]},
+            "a": {"payout_share_of_bookings": [0.05, 0.1, 0.1]},
         }
     )
     s = dc.payout_share(reps, ["base", "a"], "base").set_index("plan")

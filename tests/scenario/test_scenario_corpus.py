@@ -105,6 +105,40 @@ CASES: dict[str, tuple[str, str, str | None]] = {
     "component_name_twice.yaml": ("plans[flat].ae.components.1.name", "used twice", None),
     "max_replications_lt_replications.yaml": ("experiment.max_replications", "found 10", None),
     "plans_empty.yaml": ("plans", "at least 1 item(s), found 0", None),
+    # Uncertainties (docs/explore.md) and the exploration objective.
+    "uncertainty_unknown_path.yaml": (
+        'uncertainties."behaviour.ae.win_odds_per_dscount"',
+        "did you mean 'win_odds_per_discount'?",
+        None,
+    ),
+    "uncertainty_empty_range.yaml": (
+        'uncertainties."company.segments.smb.annual_churn".high',
+        "empty range",
+        None,
+    ),
+    "uncertainty_text_field.yaml": ('uncertainties."company.name"', "expected a numeric field", None),
+    "uncertainty_integer_log_uniform.yaml": ('uncertainties."company.reps.headcount"', "integer field", None),
+    "uncertainty_out_of_bounds.yaml": (
+        'uncertainties."company.segments.smb.annual_churn"',
+        "high 16 is not",
+        None,
+    ),
+    "uncertainty_plan_field.yaml": ('uncertainties."plans.flat.ae.base_salary_annual_usd"', "levers", None),
+    "uncertainty_triangular_without_mode.yaml": (
+        'uncertainties."behaviour.rationality_per_kusd".mode',
+        "needs a mode",
+        None,
+    ),
+    # Levers (docs/explore.md).
+    "levers_unknown_plan.yaml": ("levers.plan", "did you mean 'flat'?", None),
+    "levers_unknown_path.yaml": (
+        'levers.fields."ae.components.comission.rates.0.rate"',
+        "did you mean 'commission'?",
+        None,
+    ),
+    "levers_bad_choice.yaml": ('levers.fields."ae.components.commission.pays"', "'on_bookings' is not", None),
+    "levers_bad_constraint.yaml": ("levers.constraints.0", "expected 'A >= B' or 'A <= B'", None),
+    "levers_range_on_choice.yaml": ('levers.fields."ae.components.commission.measure"', "use choices", None),
     # extends and based_on.
     "extends_cycle_a.yaml": ("extends", "cycle in extends", "extends_cycle_b.yaml"),
     "extends_cycle_b.yaml": ("extends", "cycle in extends", "extends_cycle_a.yaml"),

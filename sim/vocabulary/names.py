@@ -8,20 +8,28 @@ compact ledger and in the payout engine's arrays.
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+from typing import TYPE_CHECKING, Literal, get_args
 
-Role = Literal["ae", "csm", "consultant", "marketing", "product", "sdr"]
-ROLES: tuple[str, ...] = get_args(Role)
-"""Roles a plan pays (the code of a role is its position)."""
-
-ROLE_FIELD: dict[str, str] = {
-    "ae": "ae",
-    "csm": "csm",
-    "consultant": "consultant",
-    "marketing": "marketer",
-    "sdr": "sdr",
-}
+ROLE_TABLE: tuple[tuple[str, str, str], ...] = (
+    ("ae", "AE", "ae"),
+    ("csm", "CSM", "csm"),
+    ("consultant", "Consultant", "consultant"),
+    ("marketing", "Marketing", "marketer"),
+    ("product", "Product", ""),
+    ("sdr", "SDR", "sdr"),
+)
+"""Every role a plan pays, once: (name, label, ledger field holding the person; "" for a role
+paid on team measures only). A role's code is its position."""
+ROLES: tuple[str, ...] = tuple(name for name, _, _ in ROLE_TABLE)
+ROLE_LABELS: dict[str, str] = {name: label for name, label, _ in ROLE_TABLE}
+"""How people read each role's name (report, tables)."""
+ROLE_FIELD: dict[str, str] = {name: field for name, _, field in ROLE_TABLE if field}
 """Ledger field holding the person of each role (``product`` has none: team measures only)."""
+if TYPE_CHECKING:
+    Role = str
+else:
+    Role = Literal[ROLES]
+"""A role's name (a ``Literal`` of :data:`ROLES` for the scenario schema)."""
 
 Measure = Literal[
     "bookings_acv",
@@ -96,6 +104,8 @@ SOURCES: tuple[str, ...] = get_args(Source)
 Segment = Literal["smb", "mid_market", "enterprise"]
 SEGMENTS: tuple[str, ...] = get_args(Segment)
 """Customer segments (the world's code of a segment is its position)."""
+SEGMENT_LABELS: dict[str, str] = {"smb": "SMB", "mid_market": "mid-market", "enterprise": "enterprise"}
+"""How people read each segment's name."""
 
 CreditRole = Literal["ae", "csm"]
 """Roles that may be credited for expansion deals."""
