@@ -4,7 +4,7 @@
 policy (by default the incentive policy of the plan: ``sim.policy.make_policy``), the world
 (``sim.world.World``: every draw from named streams of ``sim.rng.Streams``), subscribes the
 payout engine's state and the metrics' tally to the world's ledger, runs the world and returns
-a small, picklable :class:`~sim.world.result.ReplicationResult`. This is the one place where the
+a small, picklable :class:`~sim.result.ReplicationResult`. This is the one place where the
 world, the plan's pay rules and the metrics meet; the world itself never reads a plan.
 """
 
@@ -18,11 +18,11 @@ from sim.economics import mean_arr_by_segment, unit_economics
 from sim.metrics import Observations, Tally, all_metrics, cash_series, distributions, timeseries
 from sim.plans import PayState, payouts_from_state
 from sim.policy.protocol import Policy
+from sim.result import ReplicationResult
 from sim.scenario.plans import PlanDesign
 from sim.scenario.schema import Scenario
 from sim.staff_metrics import roster_table, staff_metrics
 from sim.world.model import World
-from sim.world.result import ReplicationResult
 from sim.world.services import PlanFacts
 
 

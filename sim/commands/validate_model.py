@@ -145,8 +145,8 @@ def cmd_validate_model(args: argparse.Namespace) -> int:
         for c in cases:
             print(f"{c.id:40s} {'slow ' if c.slow else '     '}{c.title}")
         return EXIT_OK
-    from sim.experiment.results import to_strict_json
     from sim.files import atomic_write_text, check_output_file
+    from sim.formats import to_strict_json
 
     # outputs are checked before the (long) run: an existing file is kept unless --force
     outputs = {

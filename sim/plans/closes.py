@@ -20,7 +20,8 @@ from numba import njit
 
 from sim.plans.credits import M_GRR
 from sim.plans.draws import settle_draws
-from sim.plans.kernel import (
+from sim.plans.holds import ratio, release
+from sim.plans.layout import (
     EPS,
     HK_ALIVE,
     HK_HEAD,
@@ -40,8 +41,6 @@ from sim.plans.kernel import (
     SI_NEXT_CLOSE,
     emit,
     heads,
-    ratio,
-    release,
 )
 from sim.plans.periods import MONTHS, period_slot
 from sim.plans.pricing import period_end

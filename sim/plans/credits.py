@@ -18,7 +18,10 @@ from sim.vocabulary import DEAL_KINDS, EVENT_KINDS, MEASURES, ROLES, SOURCES, SP
 TEAM = -1
 """Person of a role-only credit (the role's team total)."""
 
-R_AE, R_CSM, R_CONSULTANT, R_MARKETING, R_PRODUCT, R_SDR = (ROLES.index(r) for r in ROLES)
+R_AE, R_CSM, R_CONSULTANT, R_MARKETING, R_PRODUCT, R_SDR = (
+    ROLES.index(r) for r in ("ae", "csm", "consultant", "marketing", "product", "sdr")
+)
+"""Codes of the roles the crediting rules name (a new role paid on team measures needs none)."""
 _M = {m: i for i, m in enumerate(MEASURES)}
 M_BOOKINGS, M_NEW_LOGO, M_UPSELL, M_CROSS = (_M[m] for m in MEASURES[:4])
 M_FYR, M_CASH, M_NNARR = _M["first_year_revenue"], _M["cash_collected"], _M["net_new_arr"]

@@ -29,20 +29,10 @@ from numba import njit
 
 from sim.plans.credits import M_GRR, SP_MULTI_YEAR
 from sim.plans.draws import draw_context, draw_worth
-from sim.plans.kernel import (
-    N_MEASURES,
-    N_ROLES,
-    SF_LAST_DAY,
-    SI_N_MONTHS,
-    heads,
-    held_amount,
-    ratio,
-)
+from sim.plans.holds import held_amount, ratio
+from sim.plans.layout import N_MEASURES, N_ROLES, SF_LAST_DAY, SI_N_MONTHS, heads
 from sim.plans.periods import column_of
 from sim.plans.pricing import (
-    NOW,
-    P_TARGET_VALUE,
-    P_TIMING,
     bonus,
     clawback_keep,
     commission_term,
@@ -52,6 +42,7 @@ from sim.plans.pricing import (
     timing_factor,
 )
 from sim.plans.quotas import RO_DRAW, RO_RATCHET, person_quota, ramped_quota, ratchet_step, tenure_start
+from sim.plans.rule import NOW, P_TARGET_VALUE, P_TIMING
 from sim.plans.rulebook import (
     RF_CAP,
     RF_QUOTA,

@@ -1,6 +1,6 @@
 """The decision table as text cells: one formatting for the terminal, the report and notebooks.
 
-:func:`decision_cells` turns a :class:`~sim.experiment.decide.Decision` into a header and rows of
+:func:`decision_cells` turns a :class:`~sim.report.decide.Decision` into a header and rows of
 ``(value, interval)`` string pairs (interval empty when there is none), so each surface only
 lays them out.
 """
@@ -12,9 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sim.experiment.decide import Decision
 from sim.experiment.decision import BOOTSTRAP_DRAWS, DELTA_METHOD
 from sim.report import fmt
+from sim.report.decide import Decision
 
 
 def per_dollar(x: float, signed: bool = False) -> str:

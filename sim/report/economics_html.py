@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sim.report import fmt
 from sim.report.data import lookup
-from sim.report.html import Page, cell, esc, table
+from sim.report.page import Page, cell, esc, table
 from sim.vocabulary import SEGMENT_LABELS, SEGMENTS
 
 COLUMNS: tuple[str, ...] = (

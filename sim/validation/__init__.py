@@ -25,6 +25,7 @@ _MODULES = (
     "fiscal",
     "bands",
     "statistics",
+    "precision",
 )
 
 for _name in _MODULES:

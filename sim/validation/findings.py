@@ -29,10 +29,10 @@ import numpy as np
 
 from sim.ledger import Event
 from sim.replication import simulate
+from sim.result import ReplicationResult
 from sim.scenario import Scenario
 from sim.time.calendar import Calendar
 from sim.validation.core import Check, case, covers, direction, within
-from sim.world.result import ReplicationResult
 
 # ----------------------------------------------------------------------------------- the company
 _SEGMENT_KEYS = (

@@ -23,10 +23,10 @@ from typing import Any
 
 import numpy as np
 
+from sim.result import ReplicationResult
 from sim.scenario import Scenario
 from sim.validation.core import Check, case, direction
 from sim.validation.findings import CONVEX, LINEAR_RATE, _calendar, _commission, _plan, paired, scenario
-from sim.world.result import ReplicationResult
 
 REPS = 16
 SEED = 1998

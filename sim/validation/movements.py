@@ -27,9 +27,9 @@ from typing import Any
 import numpy as np
 from scipy import stats as sps
 
+from sim.result import ReplicationResult
 from sim.validation.core import Check, case, covers, metric_samples
 from sim.validation.retention import SEED, Seg, Setup, excludes, term_churn
-from sim.world.result import ReplicationResult
 
 TAU = 365.0 / 365.25
 """Years of events behind each renewal's true-up (twelve monthly windows of 2025–2027)."""

@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from sim.result import ReplicationResult
 from sim.validation.core import Check, case, direction
 from sim.validation.findings import (
     _commission,
@@ -45,7 +46,6 @@ from sim.validation.findings import (
     relative_change,
     scenario,
 )
-from sim.world.result import ReplicationResult
 
 PACING_SIZE = (0.02, 0.40)
 """Band on the weakest quarter's output with / without quarterly bonuses - 1: Chung et al.'s

@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from sim.result import ReplicationResult
 from sim.scenario import Scenario
 from sim.validation.core import Check, case, direction
 from sim.validation.findings import (
@@ -42,7 +43,6 @@ from sim.validation.findings import (
     scenario,
 )
 from sim.validation.pacing import COMPANY
-from sim.world.result import ReplicationResult
 
 REPS = 16
 SEED = 2011

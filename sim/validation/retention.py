@@ -41,10 +41,10 @@ from typing import Any
 
 import numpy as np
 
+from sim.result import ReplicationResult
 from sim.scenario.schema import Scenario
 from sim.time.calendar import DAYS_PER_MONTH, DAYS_PER_YEAR, Calendar
 from sim.validation.core import PLAIN_DEALS, Check, case, covers, equals, metric_samples, within
-from sim.world.result import ReplicationResult
 
 SEED = 20261123
 

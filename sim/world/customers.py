@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+from sim.distributions import LogNormal
 from sim.ledger import CREDITED_CODE, DEAL_KIND_CODE, K, Ledger
 from sim.rng import Streams
 from sim.scenario.company import Company
@@ -107,10 +108,7 @@ class Customers:
             if n == 0:
                 continue
             idx = self.book.add(n)
-            cv = seg.list_acv_cv
-            sigma = math.sqrt(math.log1p(cv * cv))
-            mu = math.log(seg.list_acv_mean_usd) - 0.5 * sigma**2
-            lst = rng.lognormal(mu, sigma, n)
+            lst = LogNormal(seg.list_acv_mean_usd, seg.list_acv_cv).sample(rng, n)
             conc = seg.fit_concentration
             fit = rng.beta(max(seg.mean_fit * conc, 1e-3), max((1 - seg.mean_fit) * conc, 1e-3), n)
             u = rng.random((n, 5))

@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from sim.distributions import Gamma
 from sim.policy.decisions import Decision, Option, OptionTable, OutcomeColumn
 from sim.policy.lazy import table_options
 from sim.scenario.behaviour import Behaviour
@@ -139,7 +140,9 @@ class ImplementationTeam:
         )
         speed = self.speeds[self.choices.one(d, u_speed)]
         cc = self.company.consultants
-        duration = self.segments.seg[seg].implementation_days * speed * impl_std / cc.duration_shape
+        duration = Gamma(self.segments.seg[seg].implementation_days * speed, cc.duration_shape).scaled(
+            impl_std
+        )
         quality = self.rules.quality(speed, quality_z)
         wd = self.clock.workdays
         if wd is not None:  # the duration is in the consultant's working days

@@ -15,10 +15,11 @@ import pytest
 from PIL import Image
 
 from sim.cli import main
-from sim.experiment.results import Results
 from sim.report import SECTIONS, NotAResultsFolder, write_report
 from sim.report.data import ReportData
-from sim.report.plots import FIGURES, INLINE_FIGURES, decision_figures, waterfall_table
+from sim.report.outcome_plots import waterfall_table
+from sim.report.plots import FIGURES, INLINE_FIGURES, decision_figures
+from sim.results import Results
 
 ALL_FIGURES = {*FIGURES, *decision_figures()}
 """Every figure a report of several plans draws (``plots/<name>.png``)."""

@@ -79,7 +79,7 @@ def test_the_company_is_self_contained() -> None:
 
 def test_output_after_quota_counts_only_the_part_above_quota() -> None:
     from sim.ledger import Event
-    from sim.world.result import ReplicationResult
+    from sim.result import ReplicationResult
 
     scn = F.scenario([F._plan("p", [F._commission(F.CONVENTIONAL)])], seed=1)
     _, start, end = F._calendar(scn)
