@@ -12,7 +12,21 @@ import traceback
 
 from sim.validation.core import CASES, Case, CaseResult, Check
 
-_MODULES = ("rates", "retention", "queue", "findings", "bands", "statistics", "precision")
+_MODULES = (
+    "rates",
+    "retention",
+    "movements",
+    "queue",
+    "docking",
+    "findings",
+    "pacing",
+    "ratchet",
+    "referrals",
+    "fiscal",
+    "bands",
+    "statistics",
+    "precision",
+)
 
 for _name in _MODULES:
     try:

@@ -272,6 +272,9 @@ class QueueStats:
     """Mean number waiting read from the simulator's pool on a grid (independent of the ledger)."""
     sampled_in_service: float = math.nan
     """Mean number of busy slots read from the pool on the same grid."""
+    metrics: tuple[tuple[str, float], ...] = ()
+    """The replication's queue metrics (``ImplementationTeam.queue_metrics``: the whole measured
+    window, tail included)."""
 
 
 def _overlap(start: np.ndarray, end: np.ndarray, t0: float, t1: float) -> float:
@@ -352,7 +355,10 @@ def simulate_queue(setup: QueueSetup) -> list[QueueStats]:
         stats = queue_stats(world.ledger.events, t0, t1, float(world.sales.leads_lost))
         out.append(
             replace(
-                stats, sampled_waiting=float(grid[:, 0].mean()), sampled_in_service=float(grid[:, 1].mean())
+                stats,
+                sampled_waiting=float(grid[:, 0].mean()),
+                sampled_in_service=float(grid[:, 1].mean()),
+                metrics=tuple(world.implementation.queue_metrics().items()),
             )
         )
     return out
@@ -360,6 +366,10 @@ def simulate_queue(setup: QueueSetup) -> list[QueueStats]:
 
 def _col(stats: Sequence[QueueStats], name: str) -> np.ndarray:
     return np.asarray([getattr(s, name) for s in stats], dtype=float)
+
+
+def _metric(stats: Sequence[QueueStats], name: str) -> np.ndarray:
+    return np.asarray([dict(s.metrics)[name] for s in stats], dtype=float)
 
 
 def _premises(setup: QueueSetup, stats: Sequence[QueueStats], band: float = 0.05) -> list[Check]:
@@ -431,6 +441,23 @@ def erlang_c_checks(setup: QueueSetup) -> list[Check]:
             digits=4,
             detail=f"{about}; time average over the window",
         ),
+        *_metric_checks(q, stats, about),
+    ]
+
+
+def _metric_checks(q: MMc, stats: Sequence[QueueStats], about: str) -> list[Check]:
+    """The replication's own queue metrics (``docs/metrics.md``, "Implementation queue") against
+    Erlang C: P(wait), Wq, Lq and the utilisation ρ = λ/(cμ)."""
+    where = f"{about}; metric over the measured window (projects starting service in it)"
+    pairs = (
+        ("implementation_wait_share", "C(c,a)", q.p_wait, 4),
+        ("implementation_wait_days", "Wq", q.wq, 3),
+        ("implementation_queue_mean", "Lq", q.lq, 4),
+        ("consultant_utilisation", "ρ", q.rho, 4),
+    )
+    return [
+        covers(f"metric {m} = {what}", value, _metric(stats, m), digits=d, detail=where)
+        for m, what, value, d in pairs
     ]
 
 

@@ -155,7 +155,7 @@ class Customers:
         book.list_arr_cents[i] = list_cents
         book.segment[i] = lead.segment
         book.source[i] = lead.source
-        book.key[i] = lead_key(lead.segment, lead.source, lead.seq)
+        book.key[i] = lead.key if lead.key >= 0 else lead_key(lead.segment, lead.source, lead.seq)
         book.status[i] = IMPLEMENTING
         book.discount[i] = opp.discount
         book.promise[i] = opp.promise

@@ -24,6 +24,7 @@ from sim.scenario.behaviour import Behaviour
 from sim.scenario.company import Company
 from sim.world.book import Book
 from sim.world.lead import U_SPEED, Lead
+from sim.world.queue_stats import QueueStats
 from sim.world.rules import HealthRules, renewal_churn_probability
 from sim.world.services import Choices, Clock, Segments, Staff
 
@@ -86,6 +87,8 @@ class ImplementationTeam:
             for seg in segments.seg
         ]
         self.waits: list[float] = []
+        self.stats = QueueStats(clock.measure_start, clock.end_day)
+        """Waits, busy slots and the backlog over the measured window (queue metrics)."""
 
     def expected_days(self, segment: int, speed: float) -> float:
         """Expected days from booking to go-live: queue wait plus duration."""
@@ -105,15 +108,18 @@ class ImplementationTeam:
         if self.busy < self.slots:
             self._begin(project)
         else:
+            self.stats.level(self.clock.env.now, self.busy, len(self.queue))
             self.queue.append(project)
 
     def _begin(self, project: tuple[int, int, float, float, float, float]) -> None:
         """A slot is free: the least-loaded consultant takes the project and decides its speed."""
         cust, seg, u_speed, impl_std, quality_z, asked = project
         env = self.clock.env
+        self.stats.level(env.now, self.busy, len(self.queue))
         self.busy += 1
         wait = env.now - asked
         self.waits.append(wait)
+        self.stats.started(env.now, wait)
         k = int(self.load.argmin())
         consultant = self.people[k]
         self.load[k] += 1
@@ -146,11 +152,17 @@ class ImplementationTeam:
 
     def _end(self, k: int, cust: int, consultant: int, quality: float, wait: float) -> None:
         """The project is done: the slot goes to the first project waiting, the customer goes live."""
+        self.stats.level(self.clock.env.now, self.busy, len(self.queue))
         self.load[k] -= 1
         self.busy -= 1
         if self.queue:
             self._begin(self.queue.popleft())
         self.went_live(cust, consultant, quality, wait)
+
+    def queue_metrics(self) -> dict[str, float]:
+        """Queue metrics of the measured window (``docs/metrics.md``, "Implementation queue"); call
+        at the end of the run."""
+        return self.stats.metrics(self.clock.env.now, self.busy, len(self.queue), self.slots)
 
     def _table(self, cust: int, wait: float) -> OptionTable:
         """What each speed would credit the consultant (expected, from the true model), one column

@@ -48,6 +48,11 @@ class Lead:
     """The standard normal of ``u[U_USAGE]`` (the won customer's usage draw)."""
     sdr: int = -1
     """The SDR who set the meeting (-1: the lead went straight to an AE; sim/world/sdrs.py)."""
+    owner: int = -1
+    """The AE seat that sourced the lead itself and works it (-1: triaged to the freest AE;
+    sim/world/prospecting.py)."""
+    key: int = -1
+    """Entity key of the customer the lead becomes, when not its stream position's (self-sourced)."""
 
 
 class LeadStream:

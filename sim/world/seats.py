@@ -53,6 +53,10 @@ class Seats:
         self.free = np.full(headcount, max_open, dtype=np.int64)
         """Free work slots per seat (-1 for an empty seat); argmax picks who takes the work."""
 
+    def ramp(self) -> list[float]:
+        """Each seat's capacity as a share of a fully ramped person's."""
+        return [c / self.max_open for c in self.cap]
+
     def _refresh(self, seat: int) -> None:
         self.free[seat] = self.cap[seat] - self.open[seat] if self.active[seat] else -1
 
