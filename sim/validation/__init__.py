@@ -15,10 +15,13 @@ from sim.validation.core import CASES, Case, CaseResult, Check
 _MODULES = (
     "rates",
     "retention",
+    "lifetime",
     "movements",
     "queue",
     "docking",
     "findings",
+    "larkin",
+    "referral_churn",
     "pacing",
     "ratchet",
     "referrals",

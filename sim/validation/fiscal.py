@@ -26,7 +26,8 @@ import numpy as np
 from sim.result import ReplicationResult
 from sim.scenario import Scenario
 from sim.validation.core import Check, case, direction
-from sim.validation.findings import CONVEX, LINEAR_RATE, _calendar, _commission, _plan, paired, scenario
+from sim.validation.findings import _calendar, _commission, _plan, paired, scenario
+from sim.validation.larkin import CONVEX, LINEAR_RATE
 
 REPS = 16
 SEED = 1998

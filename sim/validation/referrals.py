@@ -26,13 +26,13 @@ from sim.scenario import Scenario
 from sim.validation.core import Check, case, direction
 from sim.validation.findings import (
     CONVENTIONAL,
-    VDB_COMPANY,
     _calendar,
     _commission,
     _plan,
     relative_change,
     scenario,
 )
+from sim.validation.referral_churn import VDB_COMPANY
 
 REPS = 10
 SEED = 2011

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import sim.world.renewals as renewals
-from sim.validation import CASES, CaseResult, run_case
+from sim.validation import CASES, CaseResult, larkin, run_case
 from sim.validation import findings as F
 
 
@@ -39,9 +39,9 @@ def _assert_passes(case_id: str) -> CaseResult:
 @pytest.fixture
 def fresh() -> Iterator[None]:
     """Forget cached simulations before and after a test that breaks the world."""
-    F.clear_cache()
+    larkin.clear_cache()
     yield
-    F.clear_cache()
+    larkin.clear_cache()
 
 
 def test_every_finding_is_registered_in_the_finding_group() -> None:
