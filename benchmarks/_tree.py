@@ -43,8 +43,9 @@ def simulate_spec() -> str:
     ``sim.replication``; the reference commit may have either)."""
     # by file, not importlib.util.find_spec: an editable install's finder would find this
     # checkout's module for a tree that lacks it
-    new = (tree() / "sim" / "replication.py").exists()
-    return "sim.replication:simulate" if new else "sim.world:simulate"
+    return (
+        "sim.replication:simulate" if (tree() / "sim" / "replication.py").exists() else "sim.world:simulate"
+    )
 
 
 def simulate_fn() -> Any:

@@ -14,6 +14,7 @@ import gc
 import time
 import zlib
 
+from sim.economics import mean_arr_by_segment, unit_economics
 from sim.metrics import Observations, Tally, all_metrics, cash_series, distributions, timeseries
 from sim.org_metrics import organisation_metrics
 from sim.plans import PayState, payouts_from_state
@@ -53,6 +54,7 @@ def plan_facts(plan: PlanDesign) -> PlanFacts:
         budgets=tuple(
             (r, plan.role(r).budget_annual_usd) for r in ROLES if plan.role(r).budget_annual_usd > 0
         ),
+        effort_period=plan.ae.quota.period if plan.ae.quota is not None else "quarter",
     )
 
 
@@ -192,6 +194,13 @@ def build_result(world: World, plan: PlanDesign, pay: PayState, tally: Tally) ->
     )
     metrics = {k: float(v) for k, v in all_metrics(obs, payouts).items()}
     metrics.update(organisation_metrics(obs, metrics))
+    w, t = clock.warmup_months, clock.total_months
+    mean_arr = mean_arr_by_segment(cust.arr_snapshots, obs.segment, w, t)
+    economics = unit_economics(
+        world.company, payouts, pay.people, tally.by_segment, world.drivers, metrics, mean_arr,
+        clock.measure_start, clock.end_day, (t - w) / 12.0,
+    )  # fmt: skip
+    metrics.update({k: float(v) for k, v in economics.items()})
     people_pay = {k: float(v) for k, v in payouts.by_person().items()}
     metrics.update(staff_metrics(pay.people, people_pay, plan, clock.measure_start, clock.end_day))
     series = timeseries(obs)

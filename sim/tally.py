@@ -18,6 +18,7 @@ from numpy.typing import NDArray
 
 from sim.ledger import DEAL_KIND_CODE, KIND_CODE, ROLE_CODE, SOURCE_NAME, Event, Ledger, rows_of
 from sim.scenario.plans import PlanDesign
+from sim.segment_tally import SegmentTally
 from sim.time.calendar import Calendar
 from sim.vocabulary import CREDITED, EVENT_KINDS, MONTHS_PER
 
@@ -156,6 +157,8 @@ class Tally:
         """Support desk in the window: tickets closed, closed x resolution days, closed on time."""
         self.cash = CashTally(self.start, self.end, self._starts.tolist(), total_months, invoiced)
         """Billing, collections and receivables (see :func:`sim.metrics.cash_metrics`)."""
+        self.by_segment = SegmentTally()
+        """Sums of the window by segment (unit economics, ``sim/economics.py``)."""
         self._ledger: Ledger | None = None
         self.cursor = 0
         """Row number of the followed ledger read up to."""
@@ -230,6 +233,7 @@ class Tally:
         if not inside.any():
             return
         r = rows[inside]
+        self.by_segment.observe_rows(r)
         self._sdr_rows(r)
         k = r["kind"]
         self._arr_rows(r, np.isin(k, _ARR_CODES))

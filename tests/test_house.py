@@ -124,3 +124,8 @@ def test_a_layer_never_imports_one_it_must_not(low: str, high: str, why: str) ->
         if b == high or b.startswith(high + ".")
     )
     assert bad == [], why
+
+
+def test_no_module_is_over_the_limit() -> None:
+    sizes = {module_name(p): len(p.read_text("utf-8").splitlines()) for p in SIM.rglob("*.py")}
+    assert {m: n for m, n in sizes.items() if n > MAX_LINES} == {}

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, BinaryIO
 
 if TYPE_CHECKING:
-    from sim.plans.backtest import DealLedger
+    from sim.plans.deal_ledger import DealLedger
     from sim.plans.payouts import Payouts
 
 

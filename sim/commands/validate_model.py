@@ -105,7 +105,14 @@ def _print(results: list[Any]) -> None:
     console.print(table)
     n_ok = sum(r.passed for r in results)
     secs = sum(r.seconds for r in results)
-    console.print(f"{n_ok} of {len(results)} cases passed ({secs:.0f} s of simulation)")
+    n_known = sum(bool(r.known_failure) and not r.passed for r in results)
+    known = (
+        f"; {n_known} failed as {'a known limitation' if n_known == 1 else 'known limitations'} "
+        "(counted as failures)"
+        if n_known
+        else ""
+    )
+    console.print(f"{n_ok} of {len(results)} cases passed{known} ({secs:.0f} s of simulation)")
     for r in results:
         if r.known_failure and not r.passed:
             console.print(f"known limitation, {escape(r.case)}: {escape(r.known_failure)}", highlight=False)

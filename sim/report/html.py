@@ -20,6 +20,7 @@ from sim.report.behaviour_html import (
 from sim.report.company_html import cash_section, market_section, sdrs_section
 from sim.report.data import ReportData, load
 from sim.report.decision_html import decision_section, pay_section
+from sim.report.economics_html import economics_section
 from sim.report.outcome_html import (
     arr_section,
     differences_section,
@@ -109,6 +110,7 @@ def build(data: ReportData, plots_dir: Path | None) -> tuple[str, list[Path]]:
         differences_section,
         arr_section,
         waterfall_section,
+        economics_section,
         payouts_section,
         attainment_section,
         discounts_section,

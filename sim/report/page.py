@@ -25,6 +25,7 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("differences", "Differences vs baseline"),
     ("arr", "ARR over time"),
     ("waterfall", "Headwinds and tailwinds"),
+    ("economics", "Unit economics by segment"),
     ("payouts", "Payout cost by role"),
     ("attainment", "Quota attainment"),
     ("discounts", "Discounts"),

@@ -30,6 +30,12 @@ class AeBehaviour(StrictModel):
     """Commitment above expected usage (0.25 = sells 25% more seats than will be used)."""
     win_odds_per_overcommit: float = -0.4
     """Log-odds of winning per unit of over-commitment (negative: a bigger commitment is harder to sell)."""
+    timing_window_cycle_share: NonNegative = 0.25
+    """How far a rep can move a close, as a share of the deal's mean sales cycle: the close-timing
+    window around a quarter end is the larger of two weeks (10 working days with
+    ``company.working_days``) and this share of the cycle (a longer cycle gives more control over
+    timing, as Larkin 2014 observes; 0.25 is an assumption: a 150-day enterprise deal can move by
+    about five weeks). 0 = always two weeks."""
     pull_in_discount: Fraction = 0.05
     """Extra discount needed to pull a deal into the current period."""
     neutral_discount: Fraction = 0.1
@@ -42,6 +48,14 @@ class AeBehaviour(StrictModel):
     """Under the neutral policy, leads with fit below this are not pursued."""
     effort_cost_kusd_per_opportunity: NonNegative = 0.5
     """Effort cost of working one opportunity, in $k of pay-equivalent."""
+    prospecting_effort_options: list[Positive] = Field(default_factory=lambda: [0.5, 1.0, 1.5])
+    """Prospecting efforts an AE chooses from each month (multipliers of the leads they source
+    themselves; ``sim/world/effort.py``). Asked only when segments have self-sourced leads."""
+    neutral_prospecting_effort: Positive = 1.0
+    """Prospecting effort of an AE who ignores incentives."""
+    prospecting_effort_cost_kusd_per_month: NonNegative = 7.0
+    """Effort cost of prospecting, $k a month: ``cost x (e² − n²) / 2`` for effort ``e`` (``n`` the
+    neutral effort; less effort saves cost)."""
     pay_attrition_sensitivity: NonNegative = 1.0
     """Multiplier on attrition hazard per unit shortfall of realised pay versus on-target pay."""
 

@@ -23,6 +23,7 @@ from sim.scenario.behaviour import Behaviour
 from sim.scenario.company import Company
 from sim.time.calendar import DAYS_PER_YEAR
 from sim.world.book import IMPLEMENTING, Book
+from sim.world.movements import UNIFORMS, any_events, usage_factors
 from sim.world.rows import account_rows, blank_rows, to_cents
 from sim.world.rules import poisson_inv
 from sim.world.services import Clock, PlanFacts, Segments
@@ -84,6 +85,11 @@ class Accounts:
         self.expansion_later: ExpansionDeal = _not_connected
         self.effects: TeamEffects | None = None
         """Product, support, education and advocacy (``sim/world/effects.py``); None: none of them."""
+        rates = np.concatenate(
+            [segments.array("expansion_events_per_year"), segments.array("contraction_events_per_year")]
+        )
+        self.movement_events = any_events(rates)
+        """Expansion and contraction events are on (``sim/world/movements.py``)."""
 
     def _draws(self, name: str, month: int, customers: np.ndarray, cols: int) -> np.ndarray:
         """This month's uniforms of stream ``customers.<name>``, one row per customer, keyed by the
@@ -145,12 +151,17 @@ class Accounts:
         h = np.clip(h, 0.0, 1.0)
         book.health[live] = h
         # usage drifts with health: growth when healthy, shrinkage when not
-        drift = per_segment("annual_expansion")[seg] * 2 * h - per_segment("annual_contraction")[seg] * 2 * (
-            1 - h
-        )
-        book.usage[live] = np.maximum(
-            book.usage[live] * np.exp(drift * dt / DAYS_PER_YEAR + cc.usage_sd / np.sqrt(12) * z[:, 1]), 0.01
-        )
+        grow, shrink = per_segment("annual_expansion")[seg], per_segment("annual_contraction")[seg]
+        drift = grow * 2 * h - shrink * 2 * (1 - h) if cc.usage_drift else 0.0
+        usage = book.usage[live] * np.exp(drift * dt / DAYS_PER_YEAR + cc.usage_sd / np.sqrt(12) * z[:, 1])
+        if self.movement_events:  # expansion and contraction as events (sim/world/movements.py)
+            usage = usage * usage_factors(
+                self._draws("movements", month, live, UNIFORMS), h,
+                per_segment("expansion_events_per_year")[seg], per_segment("expansion_event_size")[seg],
+                per_segment("contraction_events_per_year")[seg], per_segment("contraction_event_size")[seg],
+                dt / DAYS_PER_YEAR, cc,
+            )  # fmt: skip
+        book.usage[live] = np.maximum(usage, 0.01)
         led = self.ledger
         moved_j = np.flatnonzero(moved)
         movers = live[moved_j]

@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from sim.distributions import Gamma
 from sim.policy.decisions import Decision, Option, OptionTable, OutcomeColumn
 from sim.policy.lazy import table_options
 from sim.scenario.behaviour import Behaviour
@@ -24,6 +25,7 @@ from sim.scenario.company import Company
 from sim.time.calendar import DAYS_PER_MONTH
 from sim.world.book import LIVE, Book
 from sim.world.lead import U_SPEED, Lead
+from sim.world.queue_stats import QueueStats
 from sim.world.rules import HealthRules, renewal_churn_probability
 from sim.world.services import Choices, Clock, Segments, Staff
 from sim.world.talent import Bench
@@ -110,6 +112,8 @@ class ImplementationTeam:
             for seg in segments.seg
         ]
         self.waits: list[float] = []
+        self.stats = QueueStats(clock.measure_start, clock.end_day)
+        """Waits, busy slots and the backlog over the measured window (queue metrics)."""
 
     def expected_days(self, segment: int, speed: float) -> float:
         """Expected days from booking to go-live: queue wait plus duration."""
@@ -129,15 +133,18 @@ class ImplementationTeam:
         if self.busy < self.slots:
             self._begin(project)
         else:
+            self.stats.level(self.clock.env.now, self.busy, len(self.queue))
             self.queue.append(project)
 
     def _begin(self, project: tuple[int, int, float, float, float, float]) -> None:
         """A slot is free: the least-loaded consultant takes the project and decides its speed."""
         cust, seg, u_speed, impl_std, quality_z, asked = project
         env = self.clock.env
+        self.stats.level(env.now, self.busy, len(self.queue))
         self.busy += 1
         wait = env.now - asked
         self.waits.append(wait)
+        self.stats.started(env.now, wait)
         k = int(np.argmax(self.cap - self.load))
         consultant = self.people[k]
         self.load[k] += 1
@@ -170,7 +177,9 @@ class ImplementationTeam:
         """The project at ``speed``: its duration and quality, and its end."""
         env = self.clock.env
         cc = self.company.consultants
-        duration = self.segments.seg[seg].implementation_days * speed * impl_std / cc.duration_shape
+        duration = Gamma(self.segments.seg[seg].implementation_days * speed, cc.duration_shape).scaled(
+            impl_std
+        )
         quality = self.rules.quality(speed, quality_z)
         wd = self.clock.workdays
         if wd is not None:  # the duration is in the consultant's working days
@@ -184,6 +193,7 @@ class ImplementationTeam:
     ) -> None:
         """The project is done: the slot goes to the first project waiting, the customer goes live
         (with the value a careful implementation adds to its target and starting health)."""
+        self.stats.level(self.clock.env.now, self.busy, len(self.queue))
         self.load[k] -= 1
         self.busy -= 1
         if self.queue and self.busy < self.slots:
@@ -217,6 +227,11 @@ class ImplementationTeam:
         self.slots = int(self.cap.sum())
         while self.queue and self.busy < self.slots:
             self._begin(self.queue.popleft())
+
+    def queue_metrics(self) -> dict[str, float]:
+        """Queue metrics of the measured window (``docs/metrics.md``, "Implementation queue"); call
+        at the end of the run."""
+        return self.stats.metrics(self.clock.env.now, self.busy, len(self.queue), self.slots)
 
     def _table(self, cust: int, wait: float) -> OptionTable:
         """What each speed would credit the consultant (expected, from the true model), one column

@@ -33,13 +33,16 @@ from sim.world.addressable import Organisations
 from sim.world.advocacy import Advocacy
 from sim.world.billing import Receivables
 from sim.world.book import Book
+from sim.world.cost_drivers import CostDrivers
 from sim.world.csms import CsTeam
 from sim.world.customers import Customers
 from sim.world.deal_terms import DealTerms
 from sim.world.effects import TeamEffects
+from sim.world.effort import EffortDecisions
 from sim.world.implementation import ImplementationTeam
 from sim.world.market import Market
 from sim.world.marketing import Marketers
+from sim.world.prospecting import Prospecting
 from sim.world.renewals import Renewals
 from sim.world.reps import SalesTeam
 from sim.world.rules import HealthRules
@@ -92,6 +95,10 @@ class World:
         # teams (in the order their people are hired: person ids follow it)
         self.deal_terms = DealTerms(segs, c, b, self.rules, choices.measures("ae"))
         self.sales = SalesTeam(clock, staff, book, led, choices, c, b, facts, self.deal_terms, self.orgs)
+        self.prospecting = Prospecting(clock, segs, streams, c, len(self.sales.person))
+        """The AEs' self-sourced leads (none unless a segment has them; sim/world/prospecting.py)."""
+        self.effort = EffortDecisions(clock, segs, c, b, self.deal_terms, choices, facts, self.prospecting)
+        """The AEs' monthly prospecting effort (sim/world/effort.py)."""
         self.cs = CsTeam(clock, staff, segs, book, led, choices, c, b, facts)
         self.implementation = ImplementationTeam(clock, staff, segs, book, choices, self.rules, c, b)
         available = self.orgs.available_share
@@ -126,6 +133,8 @@ class World:
         self.renewals = Renewals(clock, segs, book, led, streams, c, renewed)
         self.advocacy = Advocacy(clock, book, c, facts)
         """Advocacy budgets, reference banks, champions' relationships (``sim/world/advocacy.py``)."""
+        self.drivers = CostDrivers(clock, len(SEGMENTS))
+        """Time spent by segment and activity, for unit economics (reporting only)."""
         self._connect()
 
     def _add_plan_staff(self) -> None:
@@ -154,12 +163,14 @@ class World:
         self.deal_terms.go_live_days = self.implementation.expected_days
         sales.won = customers.won
         sales.invoice = customers.invoice
+        sales.opened = self.drivers.opened
         customers.start_project = self.implementation.start
         self.implementation.went_live = customers.go_live
         self.accounts.endogenous_lead = market.endogenous_lead
         self.accounts.expansion_later = sales.expansion_later
         self.renewals.lost = customers.lost
         market.to_sales = sales.receive
+        self.prospecting.receive = sales.receive
         market.to_sdrs = self.sdrs.receive
         market.sdr_sources = self.sdrs.sources
         self.sdrs.to_sales = sales.receive
@@ -179,6 +190,8 @@ class World:
         self.market.day(day)
         if self.sdrs.person:
             self.sdrs.day(day)
+        if self.prospecting.on:
+            self.prospecting.day(day, self.sales.person, self.sales.active, self.sales.ramp())
         self.sales.day(day)
 
     def _month(self, m: int) -> None:
@@ -201,7 +214,14 @@ class World:
         if self.implementation.bench.on:
             n = len(self.implementation.people)
             self.implementation.monthly_people(draws(f"people.consultant.attrition.m{m}").random(n))
+        if self.effort.on:
+            sales = self.sales
+            u = draws(f"decisions.ae_effort.m{m}").random(len(sales.person))
+            self.effort.decide(m, sales.person, sales.active, sales.ramp(), u)
         self.cs.decide(m, draws(f"decisions.csm.m{m}").random(max(len(self.cs.people), 1)))
+        live = self.book.live()
+        rows = self.cs.csm_rows(self.book.csm[live])
+        self.drivers.csm_month(m, self.book.segment[live], rows, self.cs.shares)
         self.marketers.decide(
             m, draws(f"decisions.marketing.m{m}").random(max(len(self.marketers.people), 1))
         )
@@ -260,4 +280,6 @@ class World:
             "advocacy_spend_usd": self.advocacy.spend_per_year(
                 len(self.cs.people), len(self.customer_marketing.people)
             ),
+            **self.implementation.queue_metrics(),
+            **self.effort.extra_metrics(),
         }

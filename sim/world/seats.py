@@ -64,6 +64,10 @@ class Seats:
         self.cap += [self.max_open] * k
         self.free = np.concatenate([self.free, np.full(k, self.max_open, dtype=np.int64)])
 
+    def ramp(self) -> list[float]:
+        """Each seat's capacity as a share of a fully ramped person's."""
+        return [c / self.max_open for c in self.cap]
+
     def _refresh(self, seat: int) -> None:
         self.free[seat] = self.cap[seat] - self.open[seat] if self.active[seat] else -1
 

@@ -27,7 +27,7 @@ from sim.policy.protocol import Policy
 from sim.scenario.company import Segment
 from sim.time.calendar import Calendar
 from sim.time.workdays import WorkCalendar
-from sim.vocabulary import SEGMENTS
+from sim.vocabulary import SEGMENTS, Period
 
 
 class CountingEnvironment(simpy.Environment):
@@ -169,6 +169,10 @@ class PlanFacts:
             if r == role:
                 return usd
         return 0.0
+
+    effort_period: Period = "quarter"
+    """The AEs' quota period (a quarter without a quota): the horizon an AE's prospecting effort is
+    valued to (``sim/world/effort.py``)."""
 
     def credited(self, kind: str) -> tuple[str, ...]:
         """The roles credited with (and working) an ``upsell`` or ``cross_sell`` deal."""

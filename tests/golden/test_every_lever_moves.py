@@ -17,9 +17,11 @@ from sim.vocabulary.metrics import info
 
 PAY_PREFIXES = (
     "payout", "total_comp_cost", "total_cost", "cost_of_sales", "cac", "crc", "ote_attainment",
-    "pay_spread", "advocacy_spend_usd", "decisions",
+    "pay_spread", "advocacy_spend_usd", "decisions", "loaded_cost", "acquisition_cost", "retention_cost",
+    "expansion_cost", "upsell_cost", "cec", "cuc", "payback_months", "ltv_to_cac",
 )  # fmt: skip
-"""What a plan pays (or how often the policy is asked), not what anyone does."""
+"""What a plan pays (or how often the policy is asked), not what anyone does: fully loaded costs and
+the unit economics built on them include variable pay (``sim/economics.py``)."""
 
 KNOWN_INERT: dict[tuple[str, str], str] = {
     ("one-step-deeper", "implementation-on-renewals"): (

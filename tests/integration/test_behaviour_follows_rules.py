@@ -105,9 +105,11 @@ experiment: {seed: 7, baseline_plan: flat}
 
 PAY_METRICS = (
     "payout_cost", "total_comp_cost", "cost_of_sales", "cac", "crc", "cec", "cuc",
-    "ote_attainment", "pay_spread", "total_cost",
+    "ote_attainment", "pay_spread", "total_cost", "loaded_cost", "acquisition_cost", "retention_cost",
+    "expansion_cost", "upsell_cost", "payback_months", "ltv_to_cac",
 )  # fmt: skip
-"""Metrics of pay (what a plan pays, not what people do): they differ between plans whatever the behaviour."""
+"""Metrics of pay (what a plan pays, not what people do): they differ between plans whatever the behaviour
+(fully loaded costs include variable pay)."""
 
 
 @pytest.fixture(scope="module")
