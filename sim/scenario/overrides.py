@@ -3,7 +3,6 @@ name, and applied to raw scenario data (an unknown step is an error naming the p
 
 from __future__ import annotations
 
-import types
 import typing
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -19,37 +18,23 @@ from sim.scenario.errors import (
     split_path,
     unknown,
 )
+from sim.scenario.paths import structural
 from sim.scenario.schema import Scenario
 from sim.scenario.yamlfile import StrictSafeLoader
 
 
-def _unwrap(annotation: Any) -> Any:
-    """Strip Annotated and Optional so the structural type remains."""
-    while True:
-        origin = typing.get_origin(annotation)
-        if origin is typing.Annotated:
-            annotation = typing.get_args(annotation)[0]
-            continue
-        if origin in (typing.Union, types.UnionType):
-            args = [a for a in typing.get_args(annotation) if a is not type(None)]
-            if len(args) == 1:
-                annotation = args[0]
-                continue
-        return annotation
-
-
 def _child(annotation: Any, key: str | int) -> Any:
     """The annotation one step down from ``annotation`` by ``key``, or ``_MISSING``."""
-    ann = _unwrap(annotation)
+    ann = structural(annotation)
     if isinstance(ann, type) and issubclass(ann, BaseModel):
         field = ann.model_fields.get(str(key))
-        return _unwrap(field.annotation) if field is not None else _MISSING
+        return structural(field.annotation) if field is not None else _MISSING
     origin = typing.get_origin(ann)
     args = typing.get_args(ann)
     if origin is list and args:
-        return _unwrap(args[0])
+        return structural(args[0])
     if origin is dict and len(args) == 2:
-        return _unwrap(args[1])
+        return structural(args[1])
     return _MISSING
 
 
@@ -62,7 +47,7 @@ def model_at(loc: tuple[str | int, ...]) -> type[BaseModel] | None:
         ann = _child(ann, part)
         if ann is _MISSING:
             return None
-    ann = _unwrap(ann)
+    ann = structural(ann)
     return ann if isinstance(ann, type) and issubclass(ann, BaseModel) else None
 
 
@@ -112,7 +97,7 @@ def apply_overrides(data: dict[str, Any], overrides: Mapping[str, Any], source: 
                 key = idx
             next_ann = _child(ann, key)
             if next_ann is _MISSING:
-                model = _unwrap(ann)
+                model = structural(ann)
                 valid = (
                     list(model.model_fields)
                     if isinstance(model, type) and issubclass(model, BaseModel)
@@ -125,7 +110,7 @@ def apply_overrides(data: dict[str, Any], overrides: Mapping[str, Any], source: 
                 current = node.get(key) if isinstance(node, dict) else node[key]
                 if not isinstance(current, dict | list):
                     # Missing or not a container: start an empty one of the kind the schema wants.
-                    is_list = typing.get_origin(_unwrap(next_ann)) is list
+                    is_list = typing.get_origin(structural(next_ann)) is list
                     node[key] = [] if is_list else {}
                 node = node[key]
             ann = next_ann
@@ -146,7 +131,7 @@ def _typed(value: Any, annotation: Any) -> Any:
     """Interpret a ``--set`` text value the way the target field needs it."""
     if not isinstance(value, str):
         return value
-    ann = _unwrap(annotation)
+    ann = structural(annotation)
     if ann is str:
         return value
     if not value.strip():

@@ -35,7 +35,7 @@ class FieldRef:
     @property
     def kind(self) -> FieldKind:
         """What sort of value the field holds."""
-        base = _structural(self.annotation)
+        base = structural(self.annotation)
         if base is bool:
             return "boolean"
         if base is int:
@@ -56,7 +56,7 @@ class FieldRef:
     @property
     def choices(self) -> tuple[Any, ...]:
         """The allowed values of a ``Literal`` field (empty for other kinds)."""
-        base = _structural(self.annotation)
+        base = structural(self.annotation)
         return typing.get_args(base) if typing.get_origin(base) is Literal else ()
 
     def check(self, value: Any) -> str | None:
@@ -84,7 +84,7 @@ def _adapter(annotation: Any) -> TypeAdapter[Any]:
     return TypeAdapter(annotation)
 
 
-def _structural(annotation: Any) -> Any:
+def structural(annotation: Any) -> Any:
     """``annotation`` without Annotated metadata and Optional."""
     while True:
         origin = typing.get_origin(annotation)
@@ -101,7 +101,7 @@ def _structural(annotation: Any) -> Any:
 
 def _item_annotation(annotation: Any) -> Any:
     """The annotation of a list's items or a mapping's values."""
-    base = _structural(annotation)
+    base = structural(annotation)
     args = typing.get_args(base)
     if typing.get_origin(base) is list and args:
         return args[0]

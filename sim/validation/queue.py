@@ -46,11 +46,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.validation.core import Check, case, covers, equals, within
+from sim.validation.erlang import MMc, erlang_c_direct
+from sim.validation.queue_world import QueueSetup, QueueStats, simulate_queue
 
 if TYPE_CHECKING:
     pass
-from sim.validation.erlang import MMc, erlang_c_direct
-from sim.validation.queue_world import QueueSetup, QueueStats, simulate_queue
 
 
 def column(stats: Sequence[QueueStats], name: str) -> np.ndarray:
@@ -97,7 +97,7 @@ def _premises(setup: QueueSetup, stats: Sequence[QueueStats], band: float = 0.05
         ),
         near("inter-arrival CV² (Poisson: 1)", 1.0, "interarrival_cv2", 3),
         near("mean duration 1/μ (days)", 1.0 / q.mu, "mean_service", 3),
-        near("duration CV² (exponential: 1)", 1.0, "service_cv2", 3),
+        near("duration CV² (exponential: 1)", setup.service.cv2, "service_cv2", 3),
     ]
 
 

@@ -11,14 +11,18 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from sim.distributions import Gamma
 from sim.ledger import Event
 from sim.scenario.schema import Scenario
 from sim.time.calendar import DAYS_PER_MONTH, Calendar
 from sim.validation.core import PLAIN_DEALS
+from sim.validation.erlang import WAITED, MMc
 
 if TYPE_CHECKING:
     from sim.world.model import World
-from sim.validation.erlang import WAITED, MMc
+
+DURATION_SHAPE = 1.0
+"""Shape of the implementation duration's gamma: 1, exponential service (the M of M/M/c)."""
 
 
 @dataclass(frozen=True)
@@ -51,10 +55,15 @@ class QueueSetup:
         return math.ceil(30 * self.implementation_days / DAYS_PER_MONTH) + 1
 
     @property
+    def service(self) -> Gamma:
+        """An implementation's duration as the world draws it (shape 1: exponential)."""
+        return Gamma(self.implementation_days, DURATION_SHAPE)
+
+    @property
     def theory(self) -> MMc:
         """The M/M/c queue this setup should be."""
         lam = self.leads_per_month * self.base_win_rate / DAYS_PER_MONTH
-        return MMc(self.servers, lam, 1.0 / self.implementation_days)
+        return MMc(self.servers, lam, 1.0 / self.service.mean)
 
     def scenario_data(self) -> dict[str, Any]:
         """The scenario as plain data: every switch that makes the queue M/M/c."""
@@ -93,7 +102,7 @@ class QueueSetup:
                 "consultants": {
                     "headcount": self.consultants,
                     "concurrent_projects": self.concurrent_projects,
-                    "duration_shape": 1.0,  # exponential durations
+                    "duration_shape": DURATION_SHAPE,
                     "quality_noise_sd": 0.0,
                     "failure_quality": 0.0,
                 },

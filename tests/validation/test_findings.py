@@ -162,7 +162,8 @@ def test_larkin_bunching_and_discount_fail_without_the_close_timing_decision(
             self._schedule_close(timing.opp)
 
     monkeypatch.setattr(SalesTeam, "_decide_timing", natural_day)
-    monkeypatch.setattr(F, "LARKIN_REPS", 8)  # the effect is gone, not just smaller: 8 replications show it
+    # the effect is gone, not just smaller: 8 replications show it
+    monkeypatch.setattr(larkin, "LARKIN_REPS", 8)
     for case_id in ("finding.larkin.bunching", "finding.larkin.discount"):
         r = run_case(case_id)
         assert not r.error, r.error
