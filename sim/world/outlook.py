@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.policy.decisions import MeasureOutcome
 from sim.scenario.company import Company
 from sim.world.book import Book
 from sim.world.rules import renewal_churn_probability
@@ -80,3 +81,13 @@ class Outlook:
         if self.total <= 0:
             return 0.0, 0.0
         return kept / self.total, (kept + expansion) / self.total
+
+
+def company_ratio_outcomes(measures: tuple[str, ...], grr: float, nrr: float) -> list[MeasureOutcome]:
+    """What an option moves of the company-wide ratio measures a role is paid on (credited at
+    the half-year, when a ratio's period closes on average)."""
+    return [
+        MeasureOutcome(m, x, 1.0, 180.0)
+        for m, x in (("company_grr", grr), ("company_nrr", nrr))
+        if m in measures
+    ]

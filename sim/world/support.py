@@ -29,7 +29,7 @@ from sim.policy.decisions import Decision, MeasureOutcome, Option
 from sim.scenario.behaviour import Behaviour
 from sim.scenario.company import Company
 from sim.world.book import Book
-from sim.world.outlook import Outlook
+from sim.world.outlook import Outlook, company_ratio_outcomes
 from sim.world.services import Choices, Clock, Segments, Staff
 
 
@@ -147,9 +147,7 @@ class SupportDesk:
                         s.health_per_late_ticket * (late - late0) + s.health_per_ticket * (reopen - reopen0)
                     )
                     grr, nrr = outlook.ratio(outlook.kept_flow(flow))
-                    for m, x in (("company_grr", grr), ("company_nrr", nrr)):
-                        if m in measures:
-                            outs.append(MeasureOutcome(m, x, 1.0, 180.0))
+                    outs.extend(company_ratio_outcomes(measures, grr, nrr))
                 options.append(Option(f"pace {v:g}", tuple(outs), self.effort_kusd * abs(v - self.p0), v))
             d = Decision(
                 "support_pace", now, "support", person, tuple(options), self.neutral, {"month": float(month)}

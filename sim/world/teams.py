@@ -39,7 +39,7 @@ from sim.policy.decisions import Decision, MeasureOutcome, Option
 from sim.scenario.behaviour import Behaviour
 from sim.scenario.company import Company
 from sim.world.book import Book
-from sim.world.outlook import Outlook
+from sim.world.outlook import Outlook, company_ratio_outcomes
 from sim.world.rules import HealthRules
 from sim.world.services import Choices, Clock, Segments, Staff
 
@@ -187,9 +187,7 @@ class ProductTeam(EffortTeam):
             hpt = self.company.support.health_per_ticket
             kept = o.kept_flow(-hpt * self._base * (float(tickets.mean()) - self.ticket_rate))
             grr, nrr = o.ratio(kept, o.expansion_arr * (float(expansion.mean()) - self.expansion_rate))
-            for m, x in (("company_grr", grr), ("company_nrr", nrr)):
-                if m in measures:
-                    out.append(MeasureOutcome(m, x, 1.0, 180.0))
+            out.extend(company_ratio_outcomes(measures, grr, nrr))
         return out
 
 
@@ -265,9 +263,7 @@ class EducationTeam(EffortTeam):
             out.append(MeasureOutcome("implementation_success_90d", float(p.sum()), 1.0, float(left.mean())))
         if "company_grr" in measures or "company_nrr" in measures:
             grr, nrr = o.ratio(o.kept(np.where(np.isin(o.live, e), gain, 0.0)))
-            for m, x in (("company_grr", grr), ("company_nrr", nrr)):
-                if m in measures:
-                    out.append(MeasureOutcome(m, x, 1.0, 180.0))
+            out.extend(company_ratio_outcomes(measures, grr, nrr))
         return out
 
 
