@@ -117,7 +117,12 @@ class IncentivePolicy:
         return self._measures.get(role, ())
 
     def attrition_multiplier(self, role: str, person: int, day: float) -> float:
-        """Attrition hazard multiplier from realised pay versus on-target pay, trailing year.
+        """One person's :meth:`attrition_multipliers`."""
+        return float(self.attrition_multipliers(role, np.array([person], dtype=np.int64), day)[0])
+
+    def attrition_multipliers(self, role: str, persons: NDArray[np.int64], day: float) -> NDArray[np.float64]:
+        """Attrition hazard multiplier of each of ``persons`` from realised pay versus on-target
+        pay, trailing year.
 
         ``1 + sensitivity x (on-target pay - realised pay) / on-target pay`` over the part of the
         trailing year the person was employed (base counts as paid); at least 0.25. The
@@ -126,21 +131,21 @@ class IncentivePolicy:
         people with under 90 days' tenure, and λ = 0 (incentives ignored, so two plans give
         identical outcomes): 1.
         """
+        out = np.ones(len(persons))
         sensitivity = PAY_ATTRITION.get(role)
         if sensitivity is None or self.state is None or self.behaviour.rationality_per_kusd <= 0:
-            return 1.0
+            return out
         rp = self.plan.role(role)
-        if rp.target_variable_annual_usd <= 0:
-            return 1.0
-        employed = self.state.employed_days(person, day, DAYS_PER_YEAR)
-        if employed < MIN_TENURE_DAYS:
-            return 1.0
-        share = employed / DAYS_PER_YEAR
+        if rp.target_variable_annual_usd <= 0 or not len(persons):
+            return out
+        employed = self.state.employed_days_many(persons, day, DAYS_PER_YEAR)
+        tenured = employed >= MIN_TENURE_DAYS
+        share = employed[tenured] / DAYS_PER_YEAR
         expected_variable = rp.target_variable_annual_usd * share
-        realised = self.state.realised_pay(person, day, 12)
+        realised = self.state.realised_pay_many(persons[tenured], day, 12)
         shortfall = (expected_variable - realised) / (rp.on_target_earnings_usd * share)
-        m = 1.0 + sensitivity(self.behaviour) * shortfall
-        return max(MIN_ATTRITION_MULTIPLIER, m)
+        out[tenured] = np.maximum(MIN_ATTRITION_MULTIPLIER, 1.0 + sensitivity(self.behaviour) * shortfall)
+        return out
 
 
 def make_policy(scenario: Scenario, plan_name: str) -> IncentivePolicy:

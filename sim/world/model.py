@@ -250,7 +250,7 @@ class World:
         m = 0
         for day in range(math.ceil(self.clock.end_day)):
             if day > env.now:
-                env.run(until=day)  # every event before the day starts
+                env.advance(day)  # every event before the day starts
             if m < total and day == starts[m]:
                 self._month(m)
                 m += 1
