@@ -70,11 +70,13 @@ class ConsultantBehaviour(StrictModel):
     neutral_speed: Positive = 1.0
     """Duration multiplier under the neutral policy (nearest option chosen)."""
     effort_cost_kusd_per_day: NonNegative = 0.05
-    """Effort cost, in $k of pay-equivalent per project day, of working away from normal speed
-    (faster than it; slower too unless ``care_effort_cost_kusd_per_day`` is given)."""
+    """Effort cost, in $k of pay-equivalent per consultant-day and unit of pace, of working away
+    from normal speed (faster than it; slower too unless ``care_effort_cost_kusd_per_day`` is
+    given); a project day costs it divided by ``company.consultants.concurrent_projects``."""
     care_effort_cost_kusd_per_day: NonNegative | None = None
-    """Effort cost, in $k per project day, of working slower (more carefully) than the neutral
-    pace; absent: ``effort_cost_kusd_per_day`` (deviating costs the same either way)."""
+    """Effort cost, in $k per consultant-day and unit of pace, of working slower (more carefully)
+    than the neutral pace; absent: ``effort_cost_kusd_per_day`` (deviating costs the same either
+    way)."""
     standard_months: int = Field(default=3, ge=1, le=12)
     """Months a consultant's working standard (the pace of every project started in them) holds
     when the consultant's plan pays on what projects earn; such a consultant chooses it at the start
@@ -156,6 +158,12 @@ class Behaviour(StrictModel):
 
     rationality_per_kusd: NonNegative = 1.0
     """Logit rationality lambda per $1000 of expected pay; 0 means incentives are ignored."""
+    stake_reference_variable_usd: Positive | None = None
+    """When given, ``rationality_per_kusd`` holds for a person whose annual variable pay at target is
+    this amount, and a person of a role whose plan targets variable pay ``V`` judges stakes with
+    ``rationality_per_kusd x this / V`` (a stake is weighed against what the pay plan puts at
+    stake); absent, or for a role without variable pay at target, every role uses
+    ``rationality_per_kusd`` as is."""
     risk_aversion_per_kusd: NonNegative = 0.0
     """Mean-variance risk aversion per $1000 (utility = E[pay] - r/2 * Var[pay])."""
     annual_time_preference: NonNegative = 0.15
