@@ -137,6 +137,9 @@ class Tally:
         self.forecast_errors: list[float] = []
         self.new_acv = 0.0
         self.period_end_acv = 0.0
+        self.expansion = np.zeros(3)
+        """Expansion bookings in the window: ACV booked, ACV beyond the customer's need, and that
+        beyond the need booked in the last two weeks of a quarter (``sim/world/stuffing.py``)."""
         self.quarter_hits = 0
         self.ttv: list[float] = []
         self.counts: dict[str, int] = defaultdict(int)
@@ -319,6 +322,8 @@ class Tally:
         ok = (m >= 0) & (m < len(self._bookings_by_month))
         np.add.at(self._bookings_by_month, m[ok], b["amount"][ok])
         new = b["deal_kind"] == _DK_NEW
+        if not new.all():
+            self._expansion_rows(b[~new & ok], month[~new & ok])
         if not new.any():
             return
         n = b[new]
@@ -341,6 +346,15 @@ class Tally:
         told = fd >= 0
         self.forecast_errors.extend((day - fd)[told].tolist())
         self.quarter_hits += int((month[told] // 3 == self._month(fd[told]) // 3).sum())
+
+    def _expansion_rows(self, e: np.ndarray, month: NDArray[np.int64]) -> None:
+        """Upsell and cross-sell bookings: booked, beyond the need (``list_price``), at quarter end."""
+        if not len(e):
+            return
+        beyond = np.maximum(e["amount"] - e["list_price"], 0.0)
+        q_end = self._starts[(month // 3) * 3 + 3]
+        late = e["day"] >= np.array([self.calendar.period_end_window_start(float(x)) for x in q_end.tolist()])
+        self.expansion += (float(e["amount"].sum()), float(beyond.sum()), float(beyond[late].sum()))
 
     def _go_live_rows(self, g: np.ndarray) -> None:
         if not len(g):

@@ -28,6 +28,11 @@ class AeBehaviour(StrictModel):
     """Starting-health penalty of a fully over-promised deal (the promise/delivery gap)."""
     overcommit_options: list[NonNegative] = Field(default_factory=lambda: [0.0, 0.25])
     """Commitment above expected usage (0.25 = sells 25% more seats than will be used)."""
+    expansion_overcommit_options: list[NonNegative] = Field(default_factory=list)
+    """Over-commitment options on upsell and cross-sell deals ("licence stuffing"), chosen by
+    whoever the crediting rules name (the AE, else the CSM) with ``neutral_overcommit`` and
+    ``win_odds_per_overcommit`` as for new deals; empty (the default) or one option: expansion
+    deals book what the customer needs."""
     win_odds_per_overcommit: float = -0.4
     """Log-odds of winning per unit of over-commitment (negative: a bigger commitment is harder to sell)."""
     timing_window_cycle_share: NonNegative = 0.25

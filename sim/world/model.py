@@ -49,6 +49,7 @@ from sim.world.rules import HealthRules
 from sim.world.sdrs import SdrTeam
 from sim.world.services import Choices, Clock, CountingEnvironment, PlanFacts, Segments, Staff
 from sim.world.standards import WorkingStandards
+from sim.world.stuffing import ExpansionTerms
 from sim.world.support import SupportDesk
 from sim.world.teams import CustomerMarketingTeam, EducationTeam, ProductTeam
 
@@ -131,6 +132,8 @@ class World:
         self.accounts = Accounts(clock, segs, book, led, streams, c, b, facts, self.cs)
         renewed = None if self.billing is None else self.billing.renewed
         self.renewals = Renewals(clock, segs, book, led, streams, c, renewed)
+        self.stuffing = ExpansionTerms(book, clock, segs, c, b, choices, facts)
+        """The credited person's over-commitment on expansion deals (``sim/world/stuffing.py``)."""
         self.advocacy = Advocacy(clock, book, c, facts)
         """Advocacy budgets, reference banks, champions' relationships (``sim/world/advocacy.py``)."""
         self.drivers = CostDrivers(clock, len(SEGMENTS))
@@ -168,6 +171,9 @@ class World:
         self.implementation.went_live = customers.go_live
         self.accounts.endogenous_lead = market.endogenous_lead
         self.accounts.expansion_later = sales.expansion_later
+        if any(self.stuffing.on.values()):
+            sales.stuffing = self.stuffing
+            self.accounts.stuffing_on = self.stuffing.on.__getitem__
         self.renewals.lost = customers.lost
         market.to_sales = sales.receive
         self.prospecting.receive = sales.receive
