@@ -137,6 +137,11 @@ class Tally:
         self.forecast_errors: list[float] = []
         self.new_acv = 0.0
         self.period_end_acv = 0.0
+        self.settled = 0
+        """AE-quarters of forecast commits settled in the window."""
+        self.forecast = np.zeros(3)
+        """AEs' forecast commits in the window: the sums of |bookings - commit| and of bookings of
+        the quarters settled, and of the commits made."""
         self.expansion = np.zeros(3)
         """Expansion bookings in the window: ACV booked, ACV beyond the customer's need, and that
         beyond the need booked in the last two weeks of a quarter (``sim/world/stuffing.py``)."""
@@ -247,6 +252,12 @@ class Tally:
             self.counts[EVENT_KINDS[int(code)]] += int(n)
         renewal = k == _K["renewal"]
         self.renewed = _running(self.renewed, r["amount"][renewal])
+        self.forecast[2] = _running(self.forecast[2], r["amount"][k == _K["forecast_commit"]])
+        settled = r[k == _K["forecast_miss"]]
+        if len(settled):
+            self.forecast[0] = _running(self.forecast[0], settled["amount"])
+            self.forecast[1] = _running(self.forecast[1], settled["list_price"])
+            self.settled += len(settled)
         tickets = r["amount"][k == _K["tickets"]]
         self.counts["tickets"] += sum(int(x) for x in tickets.tolist())
         resolved = r[k == _K["tickets_resolved"]]

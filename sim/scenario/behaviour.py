@@ -35,6 +35,12 @@ class AeBehaviour(StrictModel):
     deals book what the customer needs."""
     win_odds_per_overcommit: float = -0.4
     """Log-odds of winning per unit of over-commitment (negative: a bigger commitment is harder to sell)."""
+    forecast_commit_options: list[Positive] = Field(default_factory=list)
+    """Forecast commits an AE may give at each quarter start, as multiples of their honest
+    expectation (last quarter's bookings); empty (the default): no forecast is committed."""
+    neutral_forecast_commit: Positive = 1.0
+    """The commit (multiple of the expectation) of an AE whose plan does not pay on forecast
+    accuracy (nearest option chosen): above 1 is the optimism of sales forecasts."""
     timing_window_cycle_share: NonNegative = 0.25
     """How far a rep can move a close, as a share of the deal's mean sales cycle: the close-timing
     window around a quarter end is the larger of two weeks (10 working days with

@@ -39,6 +39,7 @@ from sim.world.customers import Customers
 from sim.world.deal_terms import DealTerms
 from sim.world.effects import TeamEffects
 from sim.world.effort import EffortDecisions
+from sim.world.forecasts import ForecastCommits
 from sim.world.implementation import ImplementationTeam
 from sim.world.market import Market
 from sim.world.marketing import Marketers
@@ -133,6 +134,8 @@ class World:
         renewed = None if self.billing is None else self.billing.renewed
         self.renewals = Renewals(clock, segs, book, led, streams, c, renewed)
         self.stuffing = ExpansionTerms(book, clock, segs, c, b, choices, facts)
+        self.forecasts = ForecastCommits(clock, led, choices, b, len(self.sales.person))
+        """The AEs' quarterly forecast commits (``sim/world/forecasts.py``; on with options)."""
         """The credited person's over-commitment on expansion deals (``sim/world/stuffing.py``)."""
         self.advocacy = Advocacy(clock, book, c, facts)
         """Advocacy budgets, reference banks, champions' relationships (``sim/world/advocacy.py``)."""
@@ -171,6 +174,8 @@ class World:
         self.implementation.went_live = customers.go_live
         self.accounts.endogenous_lead = market.endogenous_lead
         self.accounts.expansion_later = sales.expansion_later
+        if self.forecasts.on:
+            sales.forecasts = self.forecasts
         if any(self.stuffing.on.values()):
             sales.stuffing = self.stuffing
             self.accounts.stuffing_on = self.stuffing.on.__getitem__
@@ -220,6 +225,11 @@ class World:
         if self.implementation.bench.on:
             n = len(self.implementation.people)
             self.implementation.monthly_people(draws(f"people.consultant.attrition.m{m}").random(n))
+        if self.forecasts.on and self.clock.quarter_bounds(float(self.env.now))[0] == float(self.env.now):
+            n = len(self.sales.person)
+            self.forecasts.quarter(
+                self.sales.person, self.sales.active, draws(f"decisions.ae_forecast.m{m}").random(n)
+            )
         if self.effort.on:
             sales = self.sales
             u = draws(f"decisions.ae_effort.m{m}").random(len(sales.person))

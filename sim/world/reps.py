@@ -40,6 +40,7 @@ from sim.world.addressable import Organisations
 from sim.world.advocacy import with_odds
 from sim.world.book import IMPLEMENTING, LIVE, Book
 from sim.world.deal_terms import DealTerms, sigmoid
+from sim.world.forecasts import ForecastCommits
 from sim.world.lead import U_PURSUE, U_TERMS, U_TIMING, U_WIN, Lead
 from sim.world.seats import Seats
 from sim.world.services import Choices, Clock, PlanFacts, Staff
@@ -154,6 +155,8 @@ class SalesTeam(Seats):
         self._expanding: dict[int, list[tuple[float, int, str, int, float, float, float]]] = {}
         """Expansion deals by the business day they close: (close day, customer, kind, ACV cents, p, u,
         the terms' u)."""
+        self.forecasts: ForecastCommits | None = None
+        """The AEs' forecast commits, told of every booking credited to an AE (``sim/world/forecasts.py``)."""
         self.stuffing: ExpansionTerms | None = None
         """The credited person's over-commitment choice on expansion deals (``sim/world/stuffing.py``)."""
         self._min_fit = b.neutral_pursue_min_fit
@@ -369,7 +372,9 @@ class SalesTeam(Seats):
         if not self.active[opp.seat] or opp.lead.u[U_WIN] >= p_win:
             orgs.reject(opp.lead)  # the rep left (the opportunity is lost), or the deal was lost
             return
-        self.won(opp)
+        cust = self.won(opp)
+        if self.forecasts is not None:
+            self.forecasts.add(opp.seat, float(self.book.arr_cents[cust]) / 100.0)
 
     # ------------------------------------------------------------------ expansion deals
     def expansion_later(
@@ -416,6 +421,8 @@ class SalesTeam(Seats):
         book.arr_cents[cust] += acv_cents
         book.list_arr_cents[cust] += acv_cents
         self.invoice(cust, acv_cents, deal, 2)
+        if self.forecasts is not None and "ae" in credited and ae in self.person:
+            self.forecasts.add(self.person.index(ae), amount * self.facts.share(kind, "ae"))
 
     # ------------------------------------------------------------------ people
     def _seat_refilled(self, old: int, new: int) -> None:
