@@ -199,6 +199,7 @@ def flow_metrics(obs: Observations) -> dict[str, float]:
         "new_logos": n_new / years,
         "expansion_overcommit_share": booked_beyond / t.expansion[0] if t.expansion[0] > 0 else NAN,
         "expansion_overcommit_period_end_share": t.expansion[2] / booked_beyond if booked_beyond > 0 else NAN,
+        "expansion_period_end_share": t.expansion[3] / t.expansion[0] if t.expansion[0] > 0 else NAN,
         "forecast_error_usd": t.forecast[0] / years if t.settled else NAN,
         "forecast_error_cost_usd": (obs.forecast_error_cost_per_usd * t.forecast[0] / years)
         if t.settled

@@ -142,9 +142,10 @@ class Tally:
         self.forecast = np.zeros(3)
         """AEs' forecast commits in the window: the sums of |bookings - commit| and of bookings of
         the quarters settled, and of the commits made."""
-        self.expansion = np.zeros(3)
-        """Expansion bookings in the window: ACV booked, ACV beyond the customer's need, and that
-        beyond the need booked in the last two weeks of a quarter (``sim/world/stuffing.py``)."""
+        self.expansion = np.zeros(4)
+        """Expansion bookings in the window: ACV booked, ACV beyond the customer's need, that beyond
+        the need booked in the last two weeks of a quarter, and all ACV booked then
+        (``sim/world/stuffing.py``)."""
         self.quarter_hits = 0
         self.ttv: list[float] = []
         self.counts: dict[str, int] = defaultdict(int)
@@ -365,7 +366,10 @@ class Tally:
         beyond = np.maximum(e["amount"] - e["list_price"], 0.0)
         q_end = self._starts[(month // 3) * 3 + 3]
         late = e["day"] >= np.array([self.calendar.period_end_window_start(float(x)) for x in q_end.tolist()])
-        self.expansion += (float(e["amount"].sum()), float(beyond.sum()), float(beyond[late].sum()))
+        self.expansion += (
+            float(e["amount"].sum()), float(beyond.sum()), float(beyond[late].sum()),
+            float(e["amount"][late].sum()),
+        )  # fmt: skip
 
     def _go_live_rows(self, g: np.ndarray) -> None:
         if not len(g):

@@ -33,6 +33,11 @@ class AeBehaviour(StrictModel):
     whoever the crediting rules name (the AE, else the CSM) with ``neutral_overcommit`` and
     ``win_odds_per_overcommit`` as for new deals; empty (the default) or one option: expansion
     deals book what the customer needs."""
+    expansion_timing: bool = False
+    """Whoever is credited with an upsell or cross-sell may move its close across a quarter end as
+    AEs move new deals: pull one closing in the first two weeks of a quarter to the previous
+    quarter's last day (at ``pull_in_discount`` off its ACV), or push one closing in the last two
+    weeks past the quarter end (``sim/world/stuffing.py``)."""
     win_odds_per_overcommit: float = -0.4
     """Log-odds of winning per unit of over-commitment (negative: a bigger commitment is harder to sell)."""
     forecast_commit_options: list[Positive] = Field(default_factory=list)

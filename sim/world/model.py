@@ -176,9 +176,10 @@ class World:
         self.accounts.expansion_later = sales.expansion_later
         if self.forecasts.on:
             sales.forecasts = self.forecasts
-        if any(self.stuffing.on.values()):
-            sales.stuffing = self.stuffing
-            self.accounts.stuffing_on = self.stuffing.on.__getitem__
+        st = self.stuffing
+        if any(st.on.values()) or any(st.timing_on.values()):
+            sales.stuffing = st
+            self.accounts.stuffing_on = lambda kind: st.on[kind] or st.timing_on[kind]
         self.renewals.lost = customers.lost
         market.to_sales = sales.receive
         self.prospecting.receive = sales.receive

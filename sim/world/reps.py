@@ -39,15 +39,12 @@ from sim.scenario.company import Company
 from sim.world.addressable import Organisations
 from sim.world.advocacy import with_odds
 from sim.world.book import IMPLEMENTING, LIVE, Book
-from sim.world.deal_terms import DealTerms, sigmoid
+from sim.world.deal_terms import WINDOW_DAYS, DealTerms, sigmoid
 from sim.world.forecasts import ForecastCommits
 from sim.world.lead import U_PURSUE, U_TERMS, U_TIMING, U_WIN, Lead
 from sim.world.seats import Seats
 from sim.world.services import Choices, Clock, PlanFacts, Staff
 from sim.world.stuffing import ExpansionTerms
-
-WINDOW_DAYS = 14.0
-"""Close-timing window: the last two weeks of a quarter and the first two of the next."""
 
 
 @dataclass(slots=True)
@@ -186,6 +183,8 @@ class SalesTeam(Seats):
             self._triage(day, leads)
         if day in self._deciding:
             self._decide_timing(day)
+        if self.stuffing is not None:
+            self.stuffing.due(day, self._expand)
         if day in self._expanding:
             for _, cust, kind, cents, p_win, u, ut in sorted(self._expanding.pop(day), key=lambda x: x[0]):
                 self.expansion_deal(cust, kind, cents, p_win, u, ut)
@@ -378,11 +377,19 @@ class SalesTeam(Seats):
 
     # ------------------------------------------------------------------ expansion deals
     def expansion_later(
-        self, day: float, cust: int, kind: str, acv_cents: int, p_win: float, u: float, u_terms: float = 0.5
-    ) -> None:
-        """An upsell/cross-sell opportunity that closes on ``day``'s business day (won when ``u < p_win``)."""
-        if day < self.clock.end_day:
-            self._expanding.setdefault(int(day), []).append((day, cust, kind, acv_cents, p_win, u, u_terms))
+        self, day: float, cust: int, kind: str, acv_cents: int, p_win: float, u: float, u_terms: float = 0.5,
+        u_timing: float = 0.5,
+    ) -> None:  # fmt: skip
+        """An upsell/cross-sell opportunity that closes on ``day``'s business day (won when ``u < p_win``),
+        unless the credited person may move its close first (``ExpansionTerms.defer``)."""
+        deal = (day, cust, kind, acv_cents, p_win, u, u_terms)
+        if self.stuffing is not None and self.stuffing.defer(deal, u_timing):
+            return
+        self._expand(deal)
+
+    def _expand(self, deal: tuple[float, int, str, int, float, float, float]) -> None:
+        if deal[0] < self.clock.end_day:
+            self._expanding.setdefault(int(deal[0]), []).append(deal)
 
     def expansion_deal(
         self, cust: int, kind: str, acv_cents: int, p_win: float, u: float, u_terms: float = 0.5

@@ -1,9 +1,11 @@
-"""Licence stuffing on expansion deals follows the credited person's pay (issue 19, item 7).
+"""Licence stuffing and close timing on expansion deals follow the credited person's pay (issue 19,
+item 7).
 
 The small company of ``test_behaviour_follows_rules`` with an over-commitment choice on expansion
 deals (``behaviour.ae.expansion_overcommit_options``). Whoever the crediting rules name decides:
 an AE paid on bookings over-commits cross-sells, one paid on new logos only does not; a CSM paid
-on upsell ACV over-commits upsells. Paired one-sided tests over replications, as there.
+on upsell ACV over-commits upsells; with ``behaviour.ae.expansion_timing`` an AE with an accelerator
+on bookings moves cross-sell closes to quarter ends. Paired one-sided tests over replications.
 """
 
 from __future__ import annotations
@@ -23,6 +25,14 @@ PLANS = """
         - name: commission
           measure: new_logo_acv
           rates: [{from_attainment: 0.0, rate: 0.10}]
+  - name: accelerated-new-logos
+    description: the accelerated plan on new logos only (cross-sells credited to AEs earn nothing)
+    based_on: flat
+    ae:
+      components:
+        - name: commission
+          measure: new_logo_acv
+          rates: [{from_attainment: 0.0, rate: 0.10}, {from_attainment: 1.0, rate: 0.40}]
   - name: csm-on-upsell
     description: the flat plan, CSMs paid 10% of the upsell ACV credited to them
     based_on: flat
@@ -75,3 +85,31 @@ def test_a_csm_paid_on_upsell_overcommits_upsells(stuffing: Scenario) -> None:
         +1,
         "share of expansion ACV beyond need, CSM paid on upsell vs not",
     )
+
+
+TIMING = {
+    "behaviour.ae.expansion_timing": True,
+    # more cross-sells than the base company, so a few replications resolve the quarter-end shift
+    "company.segments.smb.cross_sell_opportunities_per_year": 0.4,
+    "company.segments.mid_market.cross_sell_opportunities_per_year": 0.6,
+    "company.segments.enterprise.cross_sell_opportunities_per_year": 1.0,
+}
+
+
+@pytest.mark.slow
+def test_an_accelerator_on_cross_sell_bookings_moves_cross_sells_to_quarter_ends(stuffing: Scenario) -> None:
+    s = with_overrides(stuffing, {**TIMING, "behaviour.ae.expansion_overcommit_options": []})
+    _assert_direction(
+        _paired(s, "accelerated-new-logos", "accelerated", "expansion_period_end_share", 10),
+        +1,
+        "quarter-end share of expansion ACV, accelerator on bookings vs on new logos only",
+    )
+
+
+def test_without_pay_on_cross_sells_no_close_is_moved(stuffing: Scenario) -> None:
+    base = with_overrides(stuffing, {"behaviour.ae.expansion_overcommit_options": []})
+    on = with_overrides(base, TIMING)
+    off = with_overrides(on, {"behaviour.ae.expansion_timing": False})
+    a = simulate(on, "accelerated-new-logos", 0, keep_ledger=True)
+    b = simulate(off, "accelerated-new-logos", 0, keep_ledger=True)
+    assert a.ledger == b.ledger
