@@ -37,6 +37,18 @@ def role_measures(plan: PlanDesign) -> dict[str, tuple[str, ...]]:
     }
 
 
+def role_rationality(behaviour: Behaviour, plan: PlanDesign, role: str) -> float:
+    """λ of ``role`` under ``plan``: ``rationality_per_kusd``, scaled by
+    ``stake_reference_variable_usd / V`` when the behaviour gives a reference and the role's plan
+    targets variable pay ``V > 0`` (``docs/model.md``, "Stakes judged against variable pay")."""
+    lam = behaviour.rationality_per_kusd
+    ref = behaviour.stake_reference_variable_usd
+    variable = plan.role(role).target_variable_annual_usd
+    if ref is None or variable <= 0:
+        return lam
+    return lam * ref / variable
+
+
 PAY_ATTRITION = {
     "ae": lambda b: b.ae.pay_attrition_sensitivity,
     "sdr": lambda b: b.sdr.pay_attrition_sensitivity,
@@ -65,6 +77,7 @@ class IncentivePolicy:
         self.deviations = 0
         """Decisions answered with another option than the neutral one."""
         self._measures = role_measures(plan)
+        self._lam = {role: role_rationality(behaviour, plan, role) for role in ROLES}
 
     def bind(self, ledger: Ledger, calendar: Calendar, roster: dict[int, str]) -> None:
         """Subscribe a fresh pay state to the live ledger (events already there are replayed)."""
@@ -89,7 +102,7 @@ class IncentivePolicy:
     def choose(self, decision: Decision, u: float) -> int:
         """Index of the chosen option (anchored logit on utilities; λ = 0 gives the neutral one)."""
         self.decisions += 1
-        lam = self.behaviour.rationality_per_kusd
+        lam = self._lam.get(decision.role, self.behaviour.rationality_per_kusd)
         if lam <= 0 or len(decision.options) < 2:
             return decision.neutral
         if self.valuer is None:
@@ -103,7 +116,7 @@ class IncentivePolicy:
         """The chosen option of every decision of ``batch``, all valued in one pass (as :meth:`choose`)."""
         n = len(batch)
         self.decisions += n
-        lam = self.behaviour.rationality_per_kusd
+        lam = self._lam.get(batch.role, self.behaviour.rationality_per_kusd)
         if lam <= 0 or len(batch.rows) < 2:
             return batch.neutral.copy()
         if self.valuer is None:
