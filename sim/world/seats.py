@@ -1,24 +1,18 @@
-"""Seats of a capacity-limited role (AEs, SDRs): who sits in them, ramp, attrition and backfill.
+"""Seats of a capacity-limited role (AEs, SDRs): who sits in them, their work slots and ramp.
 
 A seat holds one person at a time. ``free[seat]`` is the seat's free work slots (-1 while the
 seat is empty), so ``free.argmax()`` picks who takes the next piece of work. Each month a
 seated person's capacity ramps linearly with tenure (``max(1, round(max_open x min(1,
-tenure / ramp_days)))``) and they leave with probability ``1 - (1 - annual_attrition)^(1/12)``
-times the policy's attrition multiplier (pay against on-target earnings); the seat is refilled
-``backfill_days`` later by a new hire starting with one slot.
+tenure / ramp_days)))``); departures, vacancy and backfill are the role's :class:`~sim.world.talent.Bench`
+(the same monthly hazard as CSMs' and consultants'), and a new hire starts with one slot.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import numpy as np
 
 from sim.world.services import Clock, Staff
-
-Attrition = Callable[[str, np.ndarray, float], np.ndarray]
-"""The policy's attrition multipliers of (role, persons, day)."""
+from sim.world.talent import Attrition, Bench
 
 
 class Seats:
@@ -38,16 +32,16 @@ class Seats:
     ) -> None:
         self.staff = staff
         self.clock = clock
-        self.attrition = attrition
         self.role = role
         self.max_open = max_open
-        self.ramp_days = ramp_days
-        self.annual_attrition = annual_attrition
-        self.backfill_days = backfill_days
         self.person: list[int] = staff.team(role, headcount)
         n = len(self.person)
-        self.hired_day: list[float] = [-10_000.0] * n
-        """People present at the start are fully ramped."""
+        self.bench = Bench(
+            staff, clock, attrition, role, self.person, annual_attrition, backfill_days, ramp_days
+        )
+        """Departures, vacancy, backfill and tenure of the seats' people."""
+        self.bench.left = self._left
+        self.bench.refilled = self._refilled
         self.active: list[bool] = [True] * n
         self.open: list[int] = [0] * n
         self.cap: list[int] = [max_open] * n
@@ -57,8 +51,8 @@ class Seats:
     def grow(self, people: list[int]) -> None:
         """Seats for the people a plan adds (hired on day 0, fully ramped as the starting people)."""
         k = len(people)
-        self.person += people
-        self.hired_day += [-10_000.0] * k
+        self.person += people  # in place: the bench's people too
+        self.bench.grow(k)
         self.active += [True] * k
         self.open += [0] * k
         self.cap += [self.max_open] * k
@@ -72,37 +66,20 @@ class Seats:
         self.free[seat] = self.cap[seat] - self.open[seat] if self.active[seat] else -1
 
     def monthly_people(self, month: int, u: np.ndarray) -> None:
-        """Ramp capacity (linear in tenure), attrition (baseline hazard x policy multiplier) and
-        backfill; ``u`` holds one uniform per seat (the month's attrition stream)."""
-        now = self.clock.env.now
-        base = 1.0 - (1.0 - self.annual_attrition) ** (1.0 / 12.0)
-        multiplier = self.attrition(self.role, np.array(self.person, dtype=np.int64), now).tolist()
+        """Ramp capacity (linear in tenure), then the bench's departures (baseline hazard x policy
+        multiplier); ``u`` holds one uniform per seat (the month's attrition stream)."""
+        strength = self.bench.strength(float(self.clock.env.now)).tolist()
         for i in range(len(self.person)):
-            if not self.active[i]:
-                continue
-            tenure = now - self.hired_day[i]
-            ramp = 1.0 if self.ramp_days <= 0 else min(1.0, max(tenure, 0.0) / self.ramp_days)
-            self.cap[i] = max(1, round(self.max_open * ramp))
-            self._refresh(i)
-            hazard = min(base * multiplier[i], 1.0)
-            if u[i] < hazard:
-                self.active[i] = False
+            if self.active[i]:
+                self.cap[i] = max(1, round(self.max_open * strength[i]))
                 self._refresh(i)
-                self.staff.leave(self.role, self.person[i])
-                ev = self.clock.env.timeout(self.backfill_days)
-                ev.callbacks.append(self._backfill_callback(i))
+        self.bench.monthly(u)
 
-    def _backfill_callback(self, seat: int) -> Callable[[Any], None]:
-        return lambda _ev: self._backfill(seat)
+    def _left(self, seat: int, person: int) -> None:
+        self.active[seat] = False
+        self._refresh(seat)
 
-    def _backfill(self, seat: int) -> None:
-        now = self.clock.env.now
-        if now >= self.clock.end_day:
-            return
-        old = self.person[seat]
-        new = self.staff.hire(self.role, now)
-        self.person[seat] = new
-        self.hired_day[seat] = now
+    def _refilled(self, seat: int, old: int, new: int) -> None:
         self.active[seat] = True
         self.open[seat] = 0
         self.cap[seat] = 1

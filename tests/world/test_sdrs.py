@@ -337,12 +337,12 @@ def test_new_sdr_capacity_ramps_linearly() -> None:
     sc = _sdr_scenario({"meeting": _per_meeting(200.0)}, {"max_open_leads": 10, "ramp_months": 2})
     w = build_world(sc, sc.plans[0], 0, NeutralPolicy())
     team = w.sdrs
-    team._backfill(0)  # a new hire starts with one slot
+    team.bench._refill(0)  # a new hire starts with one slot
     assert team.cap[0] == 1 and team.free[0] == 1
     never = np.ones(len(team.person))
     caps = []
     for tenure_share in (0.25, 0.5, 1.0, 2.0):
-        team.hired_day[0] = w.env.now - tenure_share * team.ramp_days
+        team.bench.hired_day[0] = w.env.now - tenure_share * team.bench.ramp_days
         team.monthly_people(0, never)
         caps.append(team.cap[0])
     assert caps == [round(10 * 0.25), 5, 10, 10]
