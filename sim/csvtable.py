@@ -114,8 +114,9 @@ class Row:
             return amount
         return None
 
-    def date(self, col: str, *, optional: bool = False, after: dt.date | None = None,
-             after_col: str = "") -> dt.date | None:  # fmt: skip
+    def date(
+        self, col: str, *, optional: bool = False, after: dt.date | None = None, after_col: str = ""
+    ) -> dt.date | None:
         """Column ``col`` as a date (None when empty and ``optional``); ``after``: not before it."""
         text = self.cell(col)
         if optional and not text:

@@ -1,0 +1,385 @@
+"""Stage 2: simulate the company under its current plan until it looks like its exports.
+
+Two kinds of field, one objective: the distance between observed and simulated moments,
+``Q = sum_j w_j (m_j - mbar_j(theta))^2`` with ``w_j`` the inverse variance of moment j across
+replications (a diagonal weight: with a few replications a full covariance cannot be inverted).
+
+* **Bridged world fields** (:data:`~sim.calibrate.params.BRIDGES`) each have their own moment: a
+  fixed-point step on their scales, ``g(theta) += (g(m_obs) - g(mbar)) / slope``, a few rounds
+  (indirect inference, just identified).
+* **Behaviour fields** (:data:`~sim.calibrate.params.BEHAVIOUR`) by simulated method of moments
+  (McFadden 1989; Pakes & Pollard 1989): a scrambled Sobol design over the search ranges, then
+  Levenberg-Marquardt steps from its best point with a forward-difference Jacobian. Common random
+  numbers (the same replications at every point) make differences of moments smooth enough
+  for a Jacobian; its step is a tenth of the range, wide enough to cross many discrete choices.
+
+The standard errors are the sandwich of Hansen (1982) with the simulation factor ``1 + 1/R``:
+``V = (1 + 1/R) (G'WG)^-1 G'W S W G (G'WG)^-1``, ``S`` the covariance of the moments across
+replications at the estimate (the sampling variance of a history of the exports' size under the
+fitted model). A behaviour field is *not identified* when moving it across its whole range moves
+the moments by less than two standard errors, or when its 95% interval spans more than half the
+range; it is then dropped from ``G`` and the others' errors recomputed. A bridged field's interval
+is its moment's interval through the simulated slope (delta method).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import stats
+
+from sim.calibrate.errors import sandwich
+from sim.calibrate.estimates import BEHAVIOUR as STAGE_BEHAVIOUR
+from sim.calibrate.estimates import BRIDGED, Estimate
+from sim.calibrate.params import BehaviourParam, Bridge, is_behaviour_moment, rounded
+
+JACOBIAN_STEP = 0.15
+"""Jacobian step of a behaviour field, as a share of its range (wide enough to cross many choices)."""
+Evaluate = Callable[[Sequence[Mapping[str, float]], int, str], list[np.ndarray]]
+"""``(points, replications, status) -> moments per point (replications x moments)``."""
+
+
+@dataclass
+class Settings:
+    """How much simulation a calibration spends."""
+
+    reps: int = 8
+    """Replications per point while searching (the same ones at every point)."""
+    final_reps: int = 16
+    """Replications at the estimate and its Jacobian (standard errors, the fit table)."""
+    jacobian_reps: int = 0
+    """Replications of the Jacobian behind the standard errors (0: ``final_reps``)."""
+    bridge_rounds: int = 3
+    """Fixed-point rounds of the bridged fields, before and after the behaviour search."""
+    design_points: int = 0
+    """Points of the Sobol design over the behaviour ranges (rounded up to a power of 2; 0: four per
+    behaviour field)."""
+    lm_steps: int = 6
+    """Levenberg-Marquardt trial steps."""
+    seed: int = 0
+    """Seed of the Sobol design (the scenario seed)."""
+
+
+@dataclass
+class Fit:
+    """The estimate and what is known about it."""
+
+    values: dict[str, float]
+    estimates: list[Estimate]
+    names: list[str]
+    observed: np.ndarray
+    simulated: np.ndarray
+    """Replications x moments at the estimate."""
+    reps: int
+    evaluations: int = 0
+    log: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _BridgeState:
+    bridge: Bridge
+    segment: str
+    j: int
+    slope: float
+    last: tuple[float, float] | None = None
+    """(field, moment) on their scales at the last round."""
+
+
+class Stage2:
+    """One stage-2 search (see the module docstring)."""
+
+    def __init__(
+        self,
+        evaluate: Evaluate,
+        names: Sequence[str],
+        observed: Mapping[str, float],
+        start: Mapping[str, float],
+        bridges: Sequence[tuple[Bridge, str]],
+        behaviour: Sequence[BehaviourParam],
+        settings: Settings,
+    ) -> None:
+        self.evaluate = evaluate
+        self.names = list(names)
+        self.obs = np.array([observed.get(n, np.nan) for n in self.names], dtype=float)
+        self.x = {k: rounded(v) for k, v in start.items()}
+        self.settings = settings
+        self.bridges = [
+            _BridgeState(b, s, self.names.index(b.moment_name(s)), b.slope)
+            for b, s in bridges
+            if b.moment_name(s) in self.names
+            and math.isfinite(b.moment_scale.to(observed[b.moment_name(s)]))
+            and b.path(s) in self.x
+        ]
+        self.behaviour = list(behaviour)
+        self.bm = np.array(
+            [is_behaviour_moment(n) and math.isfinite(self.obs[i]) for i, n in enumerate(self.names)]
+        )
+        self.w = np.ones(len(self.names))
+        self.evaluations = 0
+        self.log: list[str] = []
+
+    # --- evaluation ---------------------------------------------------------------------------
+    def _run(self, points: Sequence[Mapping[str, float]], reps: int, status: str) -> list[np.ndarray]:
+        self.evaluations += len(points)
+        return self.evaluate([{k: rounded(v) for k, v in p.items()} for p in points], reps, status)
+
+    def _q(self, mbar: np.ndarray) -> float:
+        d = (self.obs - mbar)[self.bm]
+        ok = np.isfinite(d)
+        return float(np.sum(self.w[self.bm][ok] * d[ok] ** 2))
+
+    # --- bridges --------------------------------------------------------------------------------
+    def bridge_rounds(self, rounds: int) -> None:
+        """Fixed-point rounds of every bridged field (module docstring); each field's slope is the
+        secant of its last two rounds once it has moved (when the secant is sensible)."""
+        for r in range(rounds):
+            mbar = np.nanmean(
+                self._run([self.x], self.settings.reps, f"matching world fields ({r + 1}/{rounds})")[0],
+                axis=0,
+            )
+            for st in self.bridges:
+                b, path = st.bridge, st.bridge.path(st.segment)
+                g_obs, g_sim = b.moment_scale.to(self.obs[st.j]), b.moment_scale.to(mbar[st.j])
+                if not (math.isfinite(g_obs) and math.isfinite(g_sim)):
+                    continue
+                g_now = b.scale.to(self.x[path])
+                if st.last is not None and abs(g_now - st.last[0]) > 1e-3:
+                    secant = (g_sim - st.last[1]) / (g_now - st.last[0])
+                    if secant * b.slope > 0 and 0.1 <= secant / b.slope <= 10:
+                        st.slope = secant
+                st.last = (g_now, g_sim)
+                step = float(np.clip((g_obs - g_sim) / st.slope, -1.0, 1.0))
+                g = b.scale.to(self.x[path]) + step
+                self.x[path] = b.value(b.scale.back(g))
+
+    # --- behaviour -------------------------------------------------------------------------------
+    def _with(self, u: np.ndarray) -> dict[str, float]:
+        x = dict(self.x)
+        for p, ui in zip(self.behaviour, u, strict=True):
+            x[p.path] = rounded(p.from_unit(float(ui)))
+        return x
+
+    def _units(self) -> np.ndarray:
+        return np.array([min(max(p.unit(self.x[p.path]), 0.0), 1.0) for p in self.behaviour])
+
+    def search(self) -> None:
+        """Sobol design, then Levenberg-Marquardt from its best point (module docstring)."""
+        if not self.behaviour or not self.bm.any():
+            return
+        from scipy.stats import qmc
+
+        k, reps = len(self.behaviour), self.settings.reps
+        n = self.settings.design_points or 4 * k
+        m = max(1, math.ceil(math.log2(max(n, 2))))  # Sobol points come in powers of 2
+        design = qmc.Sobol(k, scramble=True, seed=self.settings.seed).random_base2(m)
+        units = [self._units(), *design]
+        # weights: each moment's inverse variance across final_reps replications at the start
+        var = np.nanvar(self._run([self.x], self.settings.final_reps, "weights")[0], axis=0, ddof=1)
+        floor = np.nanmax(np.r_[var[np.isfinite(var)], 1e-12]) * 1e-6
+        self.w = 1.0 / np.maximum(np.nan_to_num(var, nan=np.inf), floor)
+        runs = self._run([self._with(u) for u in units], reps, "searching behaviour (design)")
+        qs = [self._q(np.nanmean(m, axis=0)) for m in runs]
+        best = int(np.argmin(qs))
+        u, q = units[best], qs[best]
+        mbar = np.nanmean(runs[best], axis=0)
+        self.log.append(f"design: best Q {q:.3g} of {len(units)} points")
+        jac = self._jacobian(u, mbar, reps)
+        mu, accepted = 1e-2, 0
+        for _ in range(self.settings.lm_steps):
+            if accepted == 3:  # a fresh Jacobian after three steps taken
+                jac, accepted = self._jacobian(u, mbar, reps), 0
+            J = jac[self.bm]
+            ok = np.all(np.isfinite(J), axis=1) & np.isfinite(mbar[self.bm])
+            r = (self.obs - mbar)[self.bm][ok]
+            W = self.w[self.bm][ok]
+            A = J[ok].T @ (W[:, None] * J[ok])
+            g = J[ok].T @ (W * r)
+            step = np.linalg.solve(A + mu * np.diag(np.diag(A) + 1e-9), g)
+            trial = np.clip(u + step, 0.0, 1.0)
+            if np.max(np.abs(trial - u)) < 1e-3:
+                break
+            m_t = np.nanmean(self._run([self._with(trial)], reps, "searching behaviour (steps)")[0], axis=0)
+            q_t = self._q(m_t)
+            if q_t < q:
+                u, q, mbar, mu, accepted = trial, q_t, m_t, mu / 3, accepted + 1
+            else:
+                mu *= 5
+        self.log.append(f"Levenberg-Marquardt: Q {q:.3g}")
+        self.x = self._with(u)
+
+    def _jacobian(
+        self, u: np.ndarray, mbar: np.ndarray, reps: int, base: np.ndarray | None = None
+    ) -> np.ndarray:
+        """d(moments)/d(unit range) by forward differences of a tenth of the range (toward the inside)."""
+        h = np.where(u > 0.9, -0.1, 0.1)
+        pts = [self._with(u + h[i] * np.eye(len(u))[i]) for i in range(len(u))]
+        runs = self._run(pts, reps, "Jacobian")
+        cols = [(np.nanmean(m, axis=0) - mbar) / h[i] for i, m in enumerate(runs)]
+        return np.column_stack(cols) if cols else np.zeros((len(self.names), 0))
+
+    # --- the whole search -----------------------------------------------------------------------
+    def run(self) -> Fit:
+        """Bridges, behaviour, bridges again; the Jacobian of every field and a joint Newton step of
+        the bridged ones from it; then the estimate's errors and the fit."""
+        s = self.settings
+        self.bridge_rounds(s.bridge_rounds)
+        if self.behaviour:
+            self.search()
+            self.bridge_rounds(s.bridge_rounds)
+        G, at = self._jacobian_all()
+        self._newton(G, at)
+        final = self._run([self.x], s.final_reps, "standard errors")[0]
+        estimates = self._estimates(final, G)
+        return Fit(
+            dict(self.x), estimates, self.names, self.obs, final, s.final_reps, self.evaluations, self.log
+        )
+
+    def _field_steps(self) -> tuple[list[dict[str, float]], list[float]]:
+        """One point per field (bridged, then behaviour), that field moved by its Jacobian step, and
+        the move on the field's scale (a share of the range for behaviour fields)."""
+        points, moves = [], []
+        for st in self.bridges:
+            b, path = st.bridge, st.bridge.path(st.segment)
+            g = b.scale.to(self.x[path])
+            moved = b.value(b.scale.back(g + b.step))
+            if moved == self.x[path]:  # at the field's upper limit: step down
+                moved = b.value(b.scale.back(g - b.step))
+            points.append(self.x | {path: moved})
+            moves.append(b.scale.to(moved) - g)
+        u = self._units()
+        for i, p in enumerate(self.behaviour):  # central differences (one-sided at an end of the range)
+            lo, hi = max(u[i] - JACOBIAN_STEP, 0.0), min(u[i] + JACOBIAN_STEP, 1.0)
+            points += [
+                self._with(u + (lo - u[i]) * np.eye(len(u))[i]),
+                self._with(u + (hi - u[i]) * np.eye(len(u))[i]),
+            ]
+            moves += [p.unit(points[-2][p.path]) - u[i], p.unit(points[-1][p.path]) - u[i]]
+        return points, moves
+
+    def _jacobian_all(self) -> tuple[np.ndarray, np.ndarray]:
+        """d(moments)/d(field) of every field at the current point (moments in their units, fields on
+        their scales), from the same replications at every point; an entry whose replications'
+        differences do not tell it from 0 (two-sided 95% t-test) is 0. Returns it and the point's
+        moments (replications x moments)."""
+        r = self.settings.jacobian_reps or self.settings.final_reps
+        points, moves = self._field_steps()
+        runs = self._run([self.x, *points], r, "Jacobian of every field")
+        base = runs[0]
+        nb = len(self.bridges)
+        # a bridged field: (moved - here) / move; a behaviour field: (up - down) / (its two moves)
+        pairs = [(runs[1 + i], base, moves[i]) for i in range(nb)]
+        for i in range(len(self.behaviour)):
+            j = 1 + nb + 2 * i
+            pairs.append((runs[j + 1], runs[j], moves[nb + 2 * i + 1] - moves[nb + 2 * i]))
+        cols = []
+        crit = float(stats.t.ppf(0.975, max(r - 1, 1)))
+        for c, (m, m0, dx) in enumerate(pairs):
+            if not dx:
+                cols.append(np.zeros(len(self.names)))
+                continue
+            d = (m - m0) / dx  # per replication: common random numbers
+            if c < nb:  # a bridged field's own moment: the difference on the moment's scale, where the two
+                st = self.bridges[c]  # are close to linear, back to the moment's units at the point
+                ms, j = st.bridge.moment_scale, st.j
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    own = (np.vectorize(ms.to)(m[:, j]) - np.vectorize(ms.to)(m0[:, j])) / dx
+                d[:, j] = own / ms.slope(float(np.nanmean(m0[:, j])))
+            n = np.sum(np.isfinite(d), axis=0)
+            mean = np.nanmean(d, axis=0)
+            se = np.nanstd(d, axis=0, ddof=1) / np.sqrt(np.maximum(n, 1))
+            cols.append(np.where((np.abs(mean) > crit * se) & (n > 1), mean, 0.0))
+        G = np.column_stack(cols) if cols else np.zeros((len(self.names), 0))
+        return np.nan_to_num(G), base
+
+    def _newton(self, G: np.ndarray, base: np.ndarray) -> None:
+        """One joint Newton step of the bridged fields (each at most half a unit of its scale), when
+        one of their moments is more than a standard error from the observed value."""
+        nb = len(self.bridges)
+        if not nb:
+            return
+        rows = [st.j for st in self.bridges]
+        gap = self.obs[rows] - np.nanmean(base[:, rows], axis=0)
+        sd = np.nanstd(base[:, rows], axis=0, ddof=1)
+        if np.all(np.abs(gap) <= sd):
+            return
+        step = np.clip(np.linalg.lstsq(G[np.ix_(rows, range(nb))], gap, rcond=None)[0], -0.5, 0.5)
+        for st, d in zip(self.bridges, step.tolist(), strict=True):
+            b, path = st.bridge, st.bridge.path(st.segment)
+            self.x[path] = b.value(b.scale.back(b.scale.to(self.x[path]) + d))
+        self.log.append(
+            f"joint Newton step of the world fields (largest {np.max(np.abs(step)):.2g} on their scales)"
+        )
+
+    def _estimates(self, final: np.ndarray, G: np.ndarray) -> list[Estimate]:
+        """Every stage-2 field's estimate with its joint sandwich interval (:mod:`sim.calibrate.errors`)."""
+        nb = len(self.bridges)
+        u = self._units()
+        bridge_rows = [st.j for st in self.bridges]
+        S = np.nan_to_num(np.cov(final, rowvar=False, ddof=1).reshape(len(self.names), len(self.names)))
+        keep = [j for j in np.flatnonzero(self.bm).tolist() if S[j, j] > 0]
+        t95 = float(
+            stats.t.ppf(0.975, max(final.shape[0] - 1, 1))
+        )  # the variances come from the final replications
+        errs = sandwich(G, S, bridge_rows, keep, nb, self.w[keep], self.settings.reps, t95)
+        out = []
+        for i, st in enumerate(self.bridges):
+            e = self._bridge_estimate(st, final, errs.se[i], float(G[st.j, i]), t95)
+            if i in errs.why:
+                e.identified, e.note = False, errs.why[i]
+            out.append(e)
+        for i, p in enumerate(self.behaviour):
+            se = errs.se[nb + i]
+            lo = p.from_unit(u[i] - t95 * se) if math.isfinite(se) else math.nan
+            hi = p.from_unit(u[i] + t95 * se) if math.isfinite(se) else math.nan
+            out.append(
+                Estimate(
+                    p.path,
+                    self.x[p.path],
+                    lo,
+                    hi,
+                    STAGE_BEHAVIOUR,
+                    "simulated method of moments (joint sandwich errors, diagonal weights)",
+                    final.shape[0],
+                    identified=nb + i not in errs.why,
+                    note=errs.why.get(nb + i, ""),
+                )
+            )
+        return out
+
+    def _bridge_estimate(
+        self, st: _BridgeState, final: np.ndarray, se: float, own: float, t95: float
+    ) -> Estimate:
+        b, path, j = st.bridge, st.bridge.path(st.segment), st.j
+        r = final.shape[0]
+        sd = float(np.nanstd(final[:, j], ddof=1))
+        g = b.scale.to(self.x[path])
+        lo, hi = (
+            sorted((b.scale.back(g - t95 * se), b.scale.back(g + t95 * se)))
+            if math.isfinite(se)
+            else (math.nan, math.nan)
+        )
+        lo, hi = max(lo, b.low), min(hi, b.high)
+        miss = (self.obs[j] - float(np.nanmean(final[:, j]))) / (sd * math.sqrt(1 + 1 / r)) if sd > 0 else 0.0
+        moment = b.moment_name(st.segment)
+        note, ok = f"matched to {moment} (d moment / d field {own:.3g} on their scales)", True
+        if abs(miss) > 3.0:
+            note, ok = (
+                f"not matched: {moment} stays {miss:+.1f} standard errors from the observed value",
+                False,
+            )
+        elif not (math.isfinite(lo) and math.isfinite(hi)) or hi - lo > abs(self.x[path]):
+            note, ok = f"{note}; its 95% interval is wider than the estimate", False
+        return Estimate(
+            path,
+            self.x[path],
+            lo,
+            hi,
+            BRIDGED,
+            "indirect inference: simulated statistic matched to the observed one",
+            r,
+            identified=ok,
+            note=note,
+        )
