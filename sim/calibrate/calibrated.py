@@ -14,6 +14,7 @@ from sim.scenario.errors import ScenarioError
 from sim.scenario.schema import Scenario
 
 UNOBSERVED: tuple[tuple[str, str], ...] = (
+    ("behaviour.ae.win_odds_per_discount", "a CRM's win-discount slope mixes the discount with promises"),
     ("behaviour.ae.win_odds_per_promise", "over-promising is not recorded in a CRM export"),
     ("behaviour.ae.promise_health_gap", "over-promising and customer health are not in the exports"),
     ("company.customers.renewal_health_sensitivity", "customer health is not in the exports"),
@@ -48,9 +49,16 @@ def _valid(base: Scenario, path: str, value: float) -> bool:
 
 def judged_range(base: Scenario, path: str, value: float, source: str) -> dict[str, Any] | None:
     """A triangular range of ``value`` x (1 -/+ SPREAD), each end pulled toward the value until the
-    field accepts it (a fraction stays at most 1); None for a value of 0."""
+    field accepts it (a fraction stays at most 1); a whole-number field gets a uniform range of whole
+    numbers; None for a value of 0."""
     if value == 0 or not math.isfinite(value):
         return None
+    current = _get(base, path)
+    if isinstance(current, int) and not isinstance(current, bool):
+        whole = math.floor(value * (1 - SPREAD)), math.ceil(value * (1 + SPREAD))
+        if not whole[0] < whole[1] or not all(_valid(base, path, v) for v in whole):
+            return None
+        return {"distribution": "uniform", "low": whole[0], "high": whole[1], "source": source}
     ends = []
     for f in (1 - SPREAD, 1 + SPREAD):
         end = value * f

@@ -88,8 +88,12 @@ def win_regression(
     if use_fit:
         out.append(clip_interval(est("company.deals.win_odds_per_fit", "fit", BRIDGED), 0.0, math.inf))
         out[-1].note = aux
-    out.append(clip_interval(est("behaviour.ae.win_odds_per_discount", "discount", BRIDGED), 0.0, math.inf))
-    out[-1].note = aux
+    out.append(clip_interval(est("behaviour.ae.win_odds_per_discount", "discount", REPORTED), 0.0, math.inf))
+    out[-1].identified = False
+    out[-1].note = (
+        "reported, not used: reps choose promises and over-commitment with the discount and a CRM records "
+        "neither, so this slope mixes their effects (the fit of win_logit.discount checks the scenario's)"
+    )
     for s, path in src.items():
         if s in cols:
             out.append(est(path, s))

@@ -23,7 +23,7 @@ from scipy import optimize, stats
 
 from sim.calibrate.crm import Crm, days
 from sim.calibrate.direct import MIN_ROWS, Z95
-from sim.calibrate.estimates import COUNT, Estimate, unidentified
+from sim.calibrate.estimates import BRIDGED, COUNT, Estimate, unidentified
 from sim.scenario.schema import Scenario
 
 DAYS_PER_MONTH = 365.25 / 12
@@ -54,16 +54,16 @@ def expansion_sizes(crm: Crm, segments: list[str]) -> list[Estimate]:
             ]
             if len(r) < MIN_ROWS:
                 continue
-            m, se = float(r.mean()), float(r.std(ddof=1) / math.sqrt(len(r)))
-            t = float(stats.t.ppf(0.975, len(r) - 1))
+            # the world draws a deal's size as ARR x size x Exp(1): the exact interval of an exponential mean
+            m, n = float(r.mean()), len(r)
             out.append(
                 Estimate(
                     _seg(f"{kind}_size", s),
                     m,
-                    max(m - t * se, 0.0),
-                    m + t * se,
+                    2 * n * m / float(stats.chi2.ppf(0.975, 2 * n)),
+                    2 * n * m / float(stats.chi2.ppf(0.025, 2 * n)),
                     "direct",
-                    f"mean {kind} ACV over the account's ARR the month before (t-interval)",
+                    f"mean {kind} ACV over the account's ARR the month before (exponential interval)",
                     len(r),
                 )
             )
@@ -188,10 +188,11 @@ def attrition(crm: Crm, scenario: Scenario) -> Estimate:
         -math.expm1(-lam),
         -math.expm1(-lo),
         -math.expm1(-hi),
-        "direct",
+        BRIDGED,
         "exponential hazard of AE departures over AE-years in the window (lifelines)",
         int(left[keep].sum()),
-        note=f"{float(((stop - start)[keep]).sum() / 365.25):.1f} AE-years",
+        note=f"stage 2's starting value (pay shortfalls move departures); "
+        f"{float(((stop - start)[keep]).sum() / 365.25):.1f} AE-years",
     )
 
 
@@ -227,6 +228,10 @@ def ramp(crm: Crm, scenario: Scenario) -> Estimate:
             path, current, "the ramp curve could not be fitted", method="nonlinear least squares"
         )
     se = float(math.sqrt(cov[1, 1])) if np.isfinite(cov[1, 1]) else math.nan
+    ramp_note = (
+        "reported, not used: the world ramps an AE's capacity (open opportunities), which a CRM's "
+        f"volumes show only when AEs are at capacity; {len(hired)} AEs hired in the window"
+    )
     return Estimate(
         path,
         float(r),
@@ -235,5 +240,6 @@ def ramp(crm: Crm, scenario: Scenario) -> Estimate:
         "direct",
         "opportunities opened per AE-month against tenure: linear ramp to a plateau (scipy curve_fit)",
         len(hired),
-        note=f"{len(hired)} AEs hired in the window; plateau {p:.1f} opportunities/month",
+        identified=False,
+        note=f"{ramp_note}; plateau {p:.1f} opportunities a month",
     )

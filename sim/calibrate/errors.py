@@ -55,7 +55,7 @@ def sandwich(
     k = G.shape[1]
     active = list(range(n_bridges, k))
     why: dict[int, str] = {}
-    held = [i for i in range(n_bridges) if G[bridge_rows[i], i] == 0]
+    held = [i for i in range(n_bridges) if not np.isfinite(G[bridge_rows[i], i]) or G[bridge_rows[i], i] == 0]
     for i in held:
         why[i] = "its statistic does not move detectably with it (held at its value)"
     bridges = [i for i in range(n_bridges) if i not in held]

@@ -5,28 +5,28 @@ Two kinds of field, one objective: the distance between observed and simulated m
 replications (a diagonal weight: with a few replications a full covariance cannot be inverted).
 
 * **Bridged world fields** (:data:`~sim.calibrate.params.BRIDGES`) each have their own moment: a
-  fixed-point step on their scales, ``g(theta) += (g(m_obs) - g(mbar)) / slope``, a few rounds
-  (indirect inference, just identified).
+  fixed-point step on their scales, ``g(theta) += (g(m_obs) - g(mbar)) / slope`` (the slope from
+  the last two rounds once the field has moved), a few rounds, then one joint Newton step from the
+  Jacobian of every field (indirect inference, just identified; Gourieroux, Monfort & Renault 1993).
 * **Behaviour fields** (:data:`~sim.calibrate.params.BEHAVIOUR`) by simulated method of moments
   (McFadden 1989; Pakes & Pollard 1989): a scrambled Sobol design over the search ranges, then
   Levenberg-Marquardt steps from its best point with a forward-difference Jacobian. Common random
-  numbers (the same replications at every point) make differences of moments smooth enough
-  for a Jacobian; its step is a tenth of the range, wide enough to cross many discrete choices.
+  numbers (the same replications at every point) make differences of moments smooth enough for a
+  Jacobian; its step is a tenth of the range, wide enough to cross many discrete choices.
 
-The standard errors are the sandwich of Hansen (1982) with the simulation factor ``1 + 1/R``:
-``V = (1 + 1/R) (G'WG)^-1 G'W S W G (G'WG)^-1``, ``S`` the covariance of the moments across
-replications at the estimate (the sampling variance of a history of the exports' size under the
-fitted model). A behaviour field is *not identified* when moving it across its whole range moves
-the moments by less than two standard errors, or when its 95% interval spans more than half the
-range; it is then dropped from ``G`` and the others' errors recomputed. A bridged field's interval
-is its moment's interval through the simulated slope (delta method).
+The standard errors are the joint sandwich of :mod:`sim.calibrate.errors` (every field at once, so
+a bridged field's interval includes what the behaviour's uncertainty does to its statistic), from
+the Jacobian of every moment to every field at the estimate and the moments' covariance across
+``final_reps`` replications; intervals are t-intervals on ``final_reps - 1`` degrees of freedom.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from scipy import stats
@@ -37,7 +37,20 @@ from sim.calibrate.estimates import BRIDGED, Estimate
 from sim.calibrate.params import BehaviourParam, Bridge, is_behaviour_moment, rounded
 
 JACOBIAN_STEP = 0.15
-"""Jacobian step of a behaviour field, as a share of its range (wide enough to cross many choices)."""
+"""Step of a behaviour field in the Jacobian of the standard errors (central differences), as a share
+of its range: wide enough to cross many discrete choices."""
+MAX_STEP = 0.7
+"""Largest move of a bridged field in one round, on its scale (a factor of two on a log scale)."""
+MAX_DRIFT = 2.5
+"""Farthest a bridged field moves from its starting value, on its scale (a factor of twelve)."""
+MAX_SPREAD = 0.25
+"""A bridged field is identified only when its statistic, on its scale (log or logit), varies by at
+most this much between simulated histories of the exports' size: a statistic made of a few events
+(upsells, departures) is too skewed for a linearised interval."""
+MIN_RESPONSE_T = 3.0
+"""A bridged field is identified only when the simulations measure its statistic's response to it
+precisely: the mean over replications of that derivative at least this many standard errors from 0
+(an interval built on a derivative known only roughly would be too narrow as often as too wide)."""
 Evaluate = Callable[[Sequence[Mapping[str, float]], int, str], list[np.ndarray]]
 """``(points, replications, status) -> moments per point (replications x moments)``."""
 
@@ -49,7 +62,7 @@ class Settings:
     reps: int = 8
     """Replications per point while searching (the same ones at every point)."""
     final_reps: int = 16
-    """Replications at the estimate and its Jacobian (standard errors, the fit table)."""
+    """Replications at the estimate: the moments' covariance and the fit table."""
     jacobian_reps: int = 0
     """Replications of the Jacobian behind the standard errors (0: ``final_reps``)."""
     bridge_rounds: int = 3
@@ -86,6 +99,10 @@ class _BridgeState:
     slope: float
     last: tuple[float, float] | None = None
     """(field, moment) on their scales at the last round."""
+    start: float = 0.0
+    """The field's starting value on its scale."""
+    frozen: bool = False
+    """Its statistic did not follow the field's last move: it is not moved again."""
 
 
 class Stage2:
@@ -120,6 +137,9 @@ class Stage2:
         self.w = np.ones(len(self.names))
         self.evaluations = 0
         self.log: list[str] = []
+        self._own_t: list[float] = [math.nan] * len(self.bridges)
+        for st in self.bridges:
+            st.start = st.bridge.scale.to(self.x[st.bridge.path(st.segment)])
 
     # --- evaluation ---------------------------------------------------------------------------
     def _run(self, points: Sequence[Mapping[str, float]], reps: int, status: str) -> list[np.ndarray]:
@@ -136,7 +156,7 @@ class Stage2:
         """Fixed-point rounds of every bridged field (module docstring); each field's slope is the
         secant of its last two rounds once it has moved (when the secant is sensible)."""
         for r in range(rounds):
-            mbar = np.nanmean(
+            mbar = nan_mean(
                 self._run([self.x], self.settings.reps, f"matching world fields ({r + 1}/{rounds})")[0],
                 axis=0,
             )
@@ -146,13 +166,18 @@ class Stage2:
                 if not (math.isfinite(g_obs) and math.isfinite(g_sim)):
                     continue
                 g_now = b.scale.to(self.x[path])
+                if st.frozen:
+                    continue
                 if st.last is not None and abs(g_now - st.last[0]) > 1e-3:
                     secant = (g_sim - st.last[1]) / (g_now - st.last[0])
                     if secant * b.slope > 0 and 0.1 <= secant / b.slope <= 10:
                         st.slope = secant
+                    elif abs(secant) < 0.1 * abs(b.slope):  # its statistic does not follow it: stop moving it
+                        st.frozen = True
+                        continue
                 st.last = (g_now, g_sim)
-                step = float(np.clip((g_obs - g_sim) / st.slope, -1.0, 1.0))
-                g = b.scale.to(self.x[path]) + step
+                step = float(np.clip((g_obs - g_sim) / st.slope, -MAX_STEP, MAX_STEP))
+                g = min(max(g_now + step, st.start - MAX_DRIFT), st.start + MAX_DRIFT)
                 self.x[path] = b.value(b.scale.back(g))
 
     # --- behaviour -------------------------------------------------------------------------------
@@ -177,14 +202,14 @@ class Stage2:
         design = qmc.Sobol(k, scramble=True, seed=self.settings.seed).random_base2(m)
         units = [self._units(), *design]
         # weights: each moment's inverse variance across final_reps replications at the start
-        var = np.nanvar(self._run([self.x], self.settings.final_reps, "weights")[0], axis=0, ddof=1)
+        var = nan_sd(self._run([self.x], self.settings.final_reps, "weights")[0]) ** 2
         floor = np.nanmax(np.r_[var[np.isfinite(var)], 1e-12]) * 1e-6
         self.w = 1.0 / np.maximum(np.nan_to_num(var, nan=np.inf), floor)
         runs = self._run([self._with(u) for u in units], reps, "searching behaviour (design)")
-        qs = [self._q(np.nanmean(m, axis=0)) for m in runs]
+        qs = [self._q(nan_mean(m, axis=0)) for m in runs]
         best = int(np.argmin(qs))
         u, q = units[best], qs[best]
-        mbar = np.nanmean(runs[best], axis=0)
+        mbar = nan_mean(runs[best], axis=0)
         self.log.append(f"design: best Q {q:.3g} of {len(units)} points")
         jac = self._jacobian(u, mbar, reps)
         mu, accepted = 1e-2, 0
@@ -201,7 +226,7 @@ class Stage2:
             trial = np.clip(u + step, 0.0, 1.0)
             if np.max(np.abs(trial - u)) < 1e-3:
                 break
-            m_t = np.nanmean(self._run([self._with(trial)], reps, "searching behaviour (steps)")[0], axis=0)
+            m_t = nan_mean(self._run([self._with(trial)], reps, "searching behaviour (steps)")[0], axis=0)
             q_t = self._q(m_t)
             if q_t < q:
                 u, q, mbar, mu, accepted = trial, q_t, m_t, mu / 3, accepted + 1
@@ -217,7 +242,7 @@ class Stage2:
         h = np.where(u > 0.9, -0.1, 0.1)
         pts = [self._with(u + h[i] * np.eye(len(u))[i]) for i in range(len(u))]
         runs = self._run(pts, reps, "Jacobian")
-        cols = [(np.nanmean(m, axis=0) - mbar) / h[i] for i, m in enumerate(runs)]
+        cols = [(nan_mean(m, axis=0) - mbar) / h[i] for i, m in enumerate(runs)]
         return np.column_stack(cols) if cols else np.zeros((len(self.names), 0))
 
     # --- the whole search -----------------------------------------------------------------------
@@ -262,9 +287,11 @@ class Stage2:
     def _jacobian_all(self) -> tuple[np.ndarray, np.ndarray]:
         """d(moments)/d(field) of every field at the current point (moments in their units, fields on
         their scales), from the same replications at every point; an entry whose replications'
-        differences do not tell it from 0 (two-sided 95% t-test) is 0. Returns it and the point's
-        moments (replications x moments)."""
+        differences do not tell it from 0 (two-sided 95% t-test) is 0, except a bridged field's own
+        moment (a response too weak to tell from 0 must widen the field's interval, not vanish).
+        Returns it and the point's moments (replications x moments)."""
         r = self.settings.jacobian_reps or self.settings.final_reps
+        self._own_t = [math.nan] * len(self.bridges)
         points, moves = self._field_steps()
         runs = self._run([self.x, *points], r, "Jacobian of every field")
         base = runs[0]
@@ -286,11 +313,16 @@ class Stage2:
                 ms, j = st.bridge.moment_scale, st.j
                 with np.errstate(invalid="ignore", divide="ignore"):
                     own = (np.vectorize(ms.to)(m[:, j]) - np.vectorize(ms.to)(m0[:, j])) / dx
-                d[:, j] = own / ms.slope(float(np.nanmean(m0[:, j])))
+                d[:, j] = own / ms.slope(float(nan_mean(m0[:, j])))
             n = np.sum(np.isfinite(d), axis=0)
-            mean = np.nanmean(d, axis=0)
-            se = np.nanstd(d, axis=0, ddof=1) / np.sqrt(np.maximum(n, 1))
-            cols.append(np.where((np.abs(mean) > crit * se) & (n > 1), mean, 0.0))
+            mean = nan_mean(d, axis=0)
+            se = nan_sd(d) / np.sqrt(np.maximum(n, 1))
+            col = np.where((np.abs(mean) > crit * se) & (n > 1), mean, 0.0)
+            if c < nb:  # a field's own moment keeps its estimate: a weak response must widen its interval
+                j = self.bridges[c].j
+                col[j] = mean[j]
+                self._own_t[c] = abs(mean[j]) / se[j] if se[j] > 0 else (math.inf if mean[j] else 0.0)
+            cols.append(col)
         G = np.column_stack(cols) if cols else np.zeros((len(self.names), 0))
         return np.nan_to_num(G), base
 
@@ -301,8 +333,8 @@ class Stage2:
         if not nb:
             return
         rows = [st.j for st in self.bridges]
-        gap = self.obs[rows] - np.nanmean(base[:, rows], axis=0)
-        sd = np.nanstd(base[:, rows], axis=0, ddof=1)
+        gap = self.obs[rows] - nan_mean(base[:, rows], axis=0)
+        sd = nan_sd(base[:, rows])
         if np.all(np.abs(gap) <= sd):
             return
         step = np.clip(np.linalg.lstsq(G[np.ix_(rows, range(nb))], gap, rcond=None)[0], -0.5, 0.5)
@@ -329,6 +361,12 @@ class Stage2:
             e = self._bridge_estimate(st, final, errs.se[i], float(G[st.j, i]), t95)
             if i in errs.why:
                 e.identified, e.note = False, errs.why[i]
+            elif e.identified and self._own_t[i] < MIN_RESPONSE_T:
+                e.identified = False
+                e.note += (
+                    f"; its statistic's response to it was measured only to t = {self._own_t[i]:.2g} "
+                    f"(under {MIN_RESPONSE_T:g}: more replications would tell)"
+                )
             out.append(e)
         for i, p in enumerate(self.behaviour):
             se = errs.se[nb + i]
@@ -354,7 +392,7 @@ class Stage2:
     ) -> Estimate:
         b, path, j = st.bridge, st.bridge.path(st.segment), st.j
         r = final.shape[0]
-        sd = float(np.nanstd(final[:, j], ddof=1))
+        sd = float(nan_sd(final[:, j : j + 1])[0])
         g = b.scale.to(self.x[path])
         lo, hi = (
             sorted((b.scale.back(g - t95 * se), b.scale.back(g + t95 * se)))
@@ -362,7 +400,7 @@ class Stage2:
             else (math.nan, math.nan)
         )
         lo, hi = max(lo, b.low), min(hi, b.high)
-        miss = (self.obs[j] - float(np.nanmean(final[:, j]))) / (sd * math.sqrt(1 + 1 / r)) if sd > 0 else 0.0
+        miss = (self.obs[j] - float(nan_mean(final[:, j]))) / (sd * math.sqrt(1 + 1 / r)) if sd > 0 else 0.0
         moment = b.moment_name(st.segment)
         note, ok = f"matched to {moment} (d moment / d field {own:.3g} on their scales)", True
         if abs(miss) > 3.0:
@@ -372,6 +410,11 @@ class Stage2:
             )
         elif not (math.isfinite(lo) and math.isfinite(hi)) or hi - lo > abs(self.x[path]):
             note, ok = f"{note}; its 95% interval is wider than the estimate", False
+        elif (spread := _relative_spread(b, final[:, j])) > MAX_SPREAD:
+            note += (
+                f"; its statistic varies by {spread:.2g} on its scale between histories (over {MAX_SPREAD:g})"
+            )
+            ok = False
         return Estimate(
             path,
             self.x[path],
@@ -383,3 +426,29 @@ class Stage2:
             identified=ok,
             note=note,
         )
+
+
+def _relative_spread(b: Bridge, values: np.ndarray) -> float:
+    """The standard deviation of a bridge's statistic on its scale across replications (0 for a
+    statistic on a linear scale: its interval needs no transformation)."""
+    if b.moment_scale.name == "linear":
+        return 0.0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        g = np.array([b.moment_scale.to(float(v)) for v in values])
+    return float(np.std(g, ddof=1)) if np.all(np.isfinite(g)) and len(g) > 1 else math.inf
+
+
+def nan_sd(x: np.ndarray) -> np.ndarray:
+    """Sample standard deviation of each column over its defined values (NaN with fewer than two)."""
+    ok = np.isfinite(x)
+    n = ok.sum(axis=0)
+    mean = np.where(ok, x, 0.0).sum(axis=0) / np.maximum(n, 1)
+    ss = np.where(ok, (x - mean) ** 2, 0.0).sum(axis=0)
+    return np.where(n > 1, np.sqrt(ss / np.maximum(n - 1, 1)), np.nan)
+
+
+def nan_mean(x: np.ndarray, axis: int | None = None) -> Any:
+    """``numpy.nanmean`` without its warning for an all-NaN column (whose mean is NaN)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmean(x, axis=axis)

@@ -159,8 +159,8 @@ def _segment(crm: Crm, o: pd.DataFrame, s: str, fit: bool) -> dict[str, float]:
 
 
 def _book(crm: Crm, segments: tuple[str, ...]) -> dict[str, float]:
-    """Accounts with ARR in the window's first month per segment, and AEs employed on an average
-    month start of the window (people table)."""
+    """Accounts with ARR in the window's first month per segment; AEs employed on an average month
+    start of the window, and AE departures per AE-year employed in the window (people table)."""
     a = crm.arr
     first = a[
         (np.asarray(a["month"], dtype="datetime64[M]") == np.datetime64(crm.start, "M")) & (a["arr"] > 0)
@@ -175,6 +175,11 @@ def _book(crm: Crm, segments: tuple[str, ...]) -> dict[str, float]:
             np.isnat(leave)[None, :] | (leave[None, :] > starts[:, None])
         )
         out["aes_employed"] = float(on.sum(axis=1).mean())
+        t0, t1 = np.datetime64(crm.start, "D"), np.datetime64(crm.end, "D")
+        left = ~np.isnat(leave) & (leave >= t0) & (leave < t1)
+        stop = np.where(np.isnat(leave), t1, np.minimum(leave, t1))
+        years = float(np.clip((stop - np.maximum(hire, t0)).astype(float), 0, None).sum()) / 365.25
+        out["ae_departures_per_year"] = float(left.sum()) / years if years > 0 else np.nan
     return out
 
 

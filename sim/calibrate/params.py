@@ -114,9 +114,7 @@ BRIDGES: tuple[Bridge, ...] = (
     ),
     Bridge(_SEG + "starting_customers", "accounts_at_start.{segment}", LOG, LOG, 1.0, 1.0, 1e6, integer=True),
     Bridge("company.reps.headcount", "aes_employed", LOG, LOG, 1.0, 1.0, 1e4, integer=True),
-    Bridge(
-        "behaviour.ae.win_odds_per_discount", "win_logit.discount", LINEAR, LINEAR, 1.0, 0.0, 40.0, step=1.0
-    ),
+    Bridge("company.reps.annual_attrition", "ae_departures_per_year", LOG, LOG, 1.0, 0.005, 0.95),
     Bridge("company.deals.win_odds_per_fit", "win_logit.fit", LINEAR, LINEAR, 1.0, 0.0, 40.0, step=0.5),
 )
 """The bridged world fields. Promises, pursuit, health, capacity and the warm-up come between these

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import math
+import warnings
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -175,7 +176,8 @@ def report_html(cal: Calibration) -> str:
         "exports are read. The interval of a moment is its spread across such histories (the sampling "
         "error of the exports under the fitted model).</p>",
     ]
-    with style():
+    with style(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN moment is drawn as missing
         figs = [
             (
                 _forest(fit, cal.fit.reps),

@@ -8,6 +8,7 @@ asks for the same points again and finds them done). Every output file is writte
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import shutil
@@ -27,6 +28,7 @@ from sim.calibrate.history import MIN_DEALS, load_history
 from sim.calibrate.moments import MomentSpec, moments
 from sim.calibrate.params import BEHAVIOUR, BRIDGES, DEFAULT_BEHAVIOUR, behaviour_param
 from sim.calibrate.stage1 import StageOne, stage_one
+from sim.experiment.backends import Backend
 from sim.experiment.progress import Progress
 from sim.files import LOCK_FILE, FolderLock
 from sim.scenario.errors import Problem, ScenarioError
@@ -146,7 +148,7 @@ def calibrate(
     min_deals: int = MIN_DEALS,
     settings: Settings | None = None,
     behaviour: Sequence[str] | None = None,
-    backend: str = "serial",
+    backend: str | Backend = "serial",
     workers: int | None = 1,
     scheduler: str | None = None,
     resume: bool = False,
@@ -156,8 +158,9 @@ def calibrate(
 ) -> Calibration:
     """Calibrate ``scenario`` (its baseline plan is the company's current plan) to the exports.
 
-    ``behaviour`` lists the behaviour fields stage 2 searches (default: all of
-    :data:`~sim.calibrate.params.BEHAVIOUR`); ``settings`` how much it simulates. With ``out``
+    ``behaviour`` lists the behaviour fields stage 2 searches (default:
+    :data:`~sim.calibrate.params.DEFAULT_BEHAVIOUR`); ``settings`` how much it simulates;
+    ``backend`` a backend name or an open :class:`~sim.experiment.backends.Backend`. With ``out``
     the folder gets the outputs (:data:`OUTPUT_FILES`) and checkpoints; ``resume`` continues an
     interrupted calibration there. Invalid input raises :class:`ScenarioError`.
     """
@@ -199,7 +202,11 @@ def calibrate(
             store.open()
         from sim.calibrate.points import Evaluator
 
-        with make_backend(backend, workers, scheduler) as bk:
+        if isinstance(backend, Backend):  # the caller's own, already open (it serves several calibrations)
+            pool: contextlib.AbstractContextManager[Backend] = contextlib.nullcontext(backend)
+        else:
+            pool = make_backend(backend, workers, scheduler)
+        with pool as bk:
             evaluator = Evaluator(one.base, plan, spec, names, bk, store=store, progress=progress)
             progress.start(0)
             bridges = [(b, s) for b in BRIDGES for s in (spec.segments if b.per_segment else ("",))]

@@ -1,6 +1,6 @@
 """``incentsim calibrate`` on a small synthetic export: what it writes, and the folder rules.
 
-One small company (one segment, a year and a half) is simulated once for the module; the command
+One small company (one segment, fifteen months) is simulated once for the module; the command
 runs on its exports with few replications (the statistics are checked by the slow recovery test).
 """
 
@@ -14,41 +14,36 @@ import yaml
 
 from sim.api import resolve_scenario
 from sim.calibrate.report import FIT_COLUMNS
-from sim.calibrate.synthetic import write_exports
 from sim.cli import main
 from sim.files import FolderLock
 from sim.scenario import Scenario, load_scenario
-
-ROOT = Path(__file__).resolve().parents[2]
-BASE = ROOT / "scenarios" / "base-company.yaml"
-SMALL = {
-    "company.horizon_years": 1.5,
-    "company.warmup_years": 0.5,
-    "company.segments.smb.starting_customers": 80,
-    "company.segments.smb.leads_per_month": 35,
-    "company.segments.mid_market.starting_customers": 0,
-    "company.segments.mid_market.leads_per_month": 0,
-    "company.segments.enterprise.starting_customers": 0,
-    "company.segments.enterprise.leads_per_month": 0,
-    "company.reps.headcount": 4,
-    "company.csms.headcount": 2,
-    "company.consultants.headcount": 2,
-    "company.consultants.concurrent_projects": 10,
-    "company.marketing.headcount": 1,
-    "plans.conventional.ae.quota.annual_amount": 600000,
-}
-"""A company of four AEs and one segment (tests/calibrate/test_calibrate_recovery.py uses it too)."""
+from tests.calibrate.company import BASE, SMALL
 
 
 @pytest.fixture(scope="module")
 def exports(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """The synthetic exports and the current-plan scenario (the base company's plan) as files."""
+    """Synthetic exports made by ``incentsim synthesize``, and the current-plan scenario as a file."""
     folder = tmp_path_factory.mktemp("exports")
     truth = resolve_scenario(BASE, SMALL | {"behaviour.rationality_per_kusd": 1.5, "experiment.seed": 77})
-    write_exports(truth, folder)
+    (folder / "given-truth.yaml").write_text(yaml.safe_dump(truth.model_dump(mode="json"), sort_keys=False))
+    assert main(["synthesize", str(folder / "given-truth.yaml"), "--out", str(folder)]) == 0
     plan = resolve_scenario(BASE, SMALL | {"company.segments.smb.base_win_rate": 0.2})
     (folder / "plan.yaml").write_text(yaml.safe_dump(plan.model_dump(mode="json"), sort_keys=False))
     return folder, folder / "plan.yaml"
+
+
+def test_synthesize_writes_exports_and_refuses_to_overwrite_them(
+    exports: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder, _ = exports
+    o = pd.read_csv(folder / "opportunities.csv")
+    assert {"Closed Won", "Closed Lost"} == set(o["Stage"])
+    assert o["Discount"].isna().any() and o["Discount"].dropna().str.endswith("%").all()
+    assert load_scenario(folder / "truth.yaml").behaviour.rationality_per_kusd == 1.5
+    before = (folder / "accounts.csv").read_bytes()
+    assert main(["synthesize", str(folder / "given-truth.yaml"), "--out", str(folder)]) == 2
+    assert "exists; expected a new file (use --force" in capsys.readouterr().err
+    assert (folder / "accounts.csv").read_bytes() == before
 
 
 def _args(folder: Path, plan: Path, out: Path, *extra: str) -> list[str]:
@@ -107,7 +102,7 @@ def test_the_calibrated_scenario_extends_nothing_and_validates(
     assert capsys.readouterr().out.startswith("ok: ")
     sc = load_scenario(calibrated / "calibrated.yaml")
     assert sc.company.segments.mid_market.leads_per_month == 0  # a segment without deals is off
-    assert sc.company.horizon_years == 1.5
+    assert sc.company.horizon_years == 1.25
     est = pd.read_csv(calibrated / "estimates.csv").set_index("path")
     assert sc.company.segments.smb.base_win_rate == pytest.approx(
         est.loc["company.segments.smb.base_win_rate", "value"]

@@ -22,7 +22,7 @@ from sim.calibrate.crm import (
 from sim.calibrate.moments import MomentSpec, moments, win_regression
 from sim.calibrate.simulated import OpportunityLog, crm_of
 from sim.world import simulate
-from tests.calibrate.test_calibrate_end_to_end import BASE, SMALL
+from tests.calibrate.company import BASE, SMALL
 
 D = np.datetime64
 

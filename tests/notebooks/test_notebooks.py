@@ -20,10 +20,16 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK_DIR = ROOT / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
-EXPECTED = ["01-quickstart.ipynb", "02-compare-plans.ipynb", "03-what-drives-nrr.ipynb", "04-backtest.ipynb"]
+EXPECTED = [
+    "01-quickstart.ipynb",
+    "02-compare-plans.ipynb",
+    "03-what-drives-nrr.ipynb",
+    "04-backtest.ipynb",
+    "06-calibrate.ipynb",
+]
 
 
-def test_the_four_notebooks_exist() -> None:
+def test_the_notebooks_exist() -> None:
     assert [p.name for p in NOTEBOOKS] == EXPECTED
 
 
