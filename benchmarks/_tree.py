@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 TREE_ENV = "INCENTSIM_BENCH_TREE"
 
@@ -35,3 +36,19 @@ def check_sim(root: Path) -> str:
     if not where.is_relative_to(root):
         raise SystemExit(f"error: sim imported from {where}, not from the tree under test {root}")
     return str(where)
+
+
+def simulate_spec() -> str:
+    """``module:function`` of the tree's replication function (it moved from ``sim.world`` to
+    ``sim.replication``; the reference commit may have either)."""
+    import importlib.util
+
+    return "sim.replication:simulate" if importlib.util.find_spec("sim.replication") else "sim.world:simulate"
+
+
+def simulate_fn() -> Any:
+    """The tree's replication function (:func:`simulate_spec`)."""
+    import importlib
+
+    module, _, name = simulate_spec().partition(":")
+    return getattr(importlib.import_module(module), name)

@@ -15,7 +15,7 @@ imported from its tree. Runs of the two trees alternate (ref, this / this, ref, 
 load on the machine affects both alike. Figures:
 
 1. ``cpu``: CPU seconds per replication of ``scenarios/base-company.yaml`` (first plan, default
-   incentive policy, ``sim.world.simulate``); each child runs one uncounted warm-up replication
+   incentive policy, ``sim.replication.simulate``); each child runs one uncounted warm-up replication
    and then ``--cpu-per-child`` counted ones; replication indices differ across rounds.
    Target: ref/this >= 8 and this <= 0.4 s.
 2. ``flagship``: wall seconds of ``incentsim run scenarios/seed-plans.yaml --workers 2`` until
@@ -51,7 +51,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from _tree import TREE_ENV, check_sim, use_tree
+from _tree import TREE_ENV, check_sim, simulate_fn, simulate_spec, use_tree
 
 HERE = Path(__file__).resolve().parent
 FIGURES = ("cpu", "flagship", "scaling", "pool")
@@ -86,7 +86,8 @@ def _child(argv: list[str]) -> None:
     out: dict[str, Any] = {"sim_file": check_sim(root), "kind": args.kind}
     if args.kind == "cpu":
         from sim import load_scenario
-        from sim.world import simulate
+
+        simulate = simulate_fn()
 
         sc = load_scenario(root / "scenarios" / "base-company.yaml")
         plan = sc.plans[0].name
@@ -117,7 +118,7 @@ def _child(argv: list[str]) -> None:
         import parallel
 
         sc = parallel.workload(args.reps, world=True, horizon_years=None)
-        replicate = "sim.world:simulate"
+        replicate = simulate_spec()
         serial, _, serial_share = parallel.timed_run("serial", 1, sc, replicate)
         out["replications"] = args.reps * len(sc.plans)
         out["workers"] = args.workers

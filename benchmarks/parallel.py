@@ -17,7 +17,7 @@ import os
 import resource
 import time
 
-from _tree import use_tree
+from _tree import simulate_spec, use_tree
 
 ROOT = use_tree()  # this checkout, or the tree compare.py names in $INCENTSIM_BENCH_TREE
 
@@ -106,7 +106,7 @@ def parallel_run(
 
 def efficiency(reps: int, world: bool, dask: bool, workers: int = 2) -> None:
     """Print serial vs parallel wall times and efficiencies."""
-    replicate = "sim.world:simulate" if world else "parallel:busy_replicate"
+    replicate = simulate_spec() if world else "parallel:busy_replicate"
     sc = workload(reps, world)
     units = reps * len(sc.plans)
     print(

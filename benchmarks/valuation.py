@@ -7,7 +7,7 @@ Usage (from the repository root)::
 
 For each plan it runs one replication of ``scenarios/seed-plans.yaml`` two ways, timing CPU
 seconds: with the neutral policy and with the incentive policy (options valued in bulk by the
-pricing kernel, ``sim/behaviour/valuation.py``). It prints seconds per replication, the
+pricing kernel, ``sim/policy/valuation.py``). It prints seconds per replication, the
 incentive/neutral ratio and the valuation cost per option (the world's building of the option
 tables included, since the incentive policy is what asks for them).
 """
@@ -23,8 +23,8 @@ from _tree import use_tree
 ROOT = use_tree()  # this checkout, or the tree compare.py names in $INCENTSIM_BENCH_TREE
 
 from sim import load_scenario  # noqa: E402
-from sim.behaviour import IncentivePolicy  # noqa: E402
-from sim.world import NeutralPolicy, simulate  # noqa: E402
+from sim.policy import IncentivePolicy, NeutralPolicy  # noqa: E402
+from sim.replication import simulate  # noqa: E402
 
 
 class _Timed(IncentivePolicy):

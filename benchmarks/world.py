@@ -36,10 +36,12 @@ from _tree import use_tree
 ROOT = use_tree()  # this checkout, or the tree compare.py names in $INCENTSIM_BENCH_TREE
 
 from sim import load_scenario  # noqa: E402
-from sim.decisions import Policy  # noqa: E402
 from sim.scenario import Scenario  # noqa: E402
-from sim.world import NeutralPolicy  # noqa: E402
-from sim.world.model import World, build_result  # noqa: E402
+
+try:  # the policies' package (this tree) or the reference commit's place for the neutral policy
+    from sim.policy import NeutralPolicy
+except ImportError:
+    from sim.world import NeutralPolicy  # type: ignore[attr-defined,no-redef]
 
 BASE_CUSTOMERS = 3000
 
@@ -60,11 +62,14 @@ def reference(customers: int = BASE_CUSTOMERS, years: float = 5.0) -> Scenario:
     return sc.with_overrides(over)
 
 
-def make_policy(kind: str, sc: Scenario) -> Policy:
+def make_policy(kind: str, sc: Scenario) -> Any:
     """The neutral policy, or the incentive policy of the first plan."""
     if kind == "neutral":
         return NeutralPolicy()
-    from sim.behaviour import make_policy as incentive
+    try:
+        from sim.policy import make_policy as incentive
+    except ImportError:  # the reference commit
+        from sim.behaviour import make_policy as incentive  # type: ignore[no-redef]
 
     return incentive(sc, sc.plans[0].name)
 
@@ -85,18 +90,32 @@ def bare_simpy(n: int, cpu: bool = False) -> float:
 
 
 def one_run(sc: Scenario, policy: str, replication: int = 0) -> dict[str, float]:
-    """One replication with timings and counts."""
+    """One replication with timings and counts (the world on its own, then payouts and metrics)."""
     import gc
+    import importlib
+    import importlib.util
 
     gc.disable()
     t0, c0 = time.perf_counter(), time.process_time()
-    w = World(sc, sc.plans[0], replication, make_policy(policy, sc), None, keep_ledger=False)
-    w.run()
-    t1, c1 = time.perf_counter(), time.process_time()
-    build_result(w)
+    if importlib.util.find_spec("sim.replication"):  # this tree: sim.replication builds and runs worlds
+        from sim.replication import build_result, build_world, follow
+
+        w = build_world(sc, sc.plans[0], replication, make_policy(policy, sc), keep_ledger=False)
+        pay, tally = follow(w, sc.plans[0])
+        w.run()
+        t1, c1 = time.perf_counter(), time.process_time()
+        build_result(w, sc.plans[0], pay, tally)
+        counts = w.customers.active_counts
+    else:  # an older tree (the reference commit): the world built its own result
+        old = importlib.import_module("sim.world.model")
+        w = old.World(sc, sc.plans[0], replication, make_policy(policy, sc), None, keep_ledger=False)
+        w.run()
+        t1, c1 = time.perf_counter(), time.process_time()
+        old.build_result(w)
+        counts = w.active_counts
     t2, c2 = time.perf_counter(), time.process_time()
     gc.enable()
-    cm = float(sum(w.active_counts[:-1]))
+    cm = float(sum(counts[:-1]))
     return {
         "customers_start": float(
             sum(
@@ -111,7 +130,7 @@ def one_run(sc: Scenario, policy: str, replication: int = 0) -> dict[str, float]
         "events_scheduled": float(w.env.scheduled),
         "ledger_events": float(w.tally.events),
         "customer_months": cm,
-        "customers_end": float(w.active_counts[-1]),
+        "customers_end": float(counts[-1]),
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
     }
 

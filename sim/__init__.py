@@ -7,6 +7,8 @@ Public API::
 
     import sim
     results = sim.run("scenarios/seed-plans.yaml", reps=8)   # -> sim.Results
+    robust = sim.sensitivity("scenarios/seed-plans.yaml")       # -> probability each plan is best
+    designed = sim.optimise("scenarios/design-a-plan.yaml", budgets=["payout_share_of_bookings<=0.12"])
 """
 
 from typing import TYPE_CHECKING, Any
@@ -17,6 +19,7 @@ from sim.scenario import Scenario, ScenarioError, load_scenario, load_scenario_t
 if TYPE_CHECKING:
     from sim.api import run
     from sim.experiment.results import Results
+    from sim.explore.api import optimise, sensitivity
 
 __all__ = [
     "Results",
@@ -25,16 +28,23 @@ __all__ = [
     "__version__",
     "load_scenario",
     "load_scenario_text",
+    "optimise",
     "run",
+    "sensitivity",
 ]
 
 
 def __getattr__(name: str) -> Any:
-    """Lazy exports: ``run`` and ``Results`` import the experiment machinery on first use."""
+    """Lazy exports: ``run``, ``Results``, ``sensitivity`` and ``optimise`` import the experiment
+    machinery on first use."""
     if name == "run":
         from sim.api import run
 
         return run
+    if name in ("sensitivity", "optimise"):
+        from sim.explore import api
+
+        return getattr(api, name)
     if name == "Results":
         from sim.experiment.results import Results
 

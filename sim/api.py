@@ -35,12 +35,16 @@ def resolve_scenario(
     *,
     reps: int | None = None,
     seed: int | None = None,
+    max_reps: int | None = None,
 ) -> Scenario:
     """A validated scenario from a Scenario or a file, with dotted-path overrides applied.
 
     ``overrides`` is a mapping of dotted paths or ``path=value`` strings (``--set``). ``reps``
-    sets ``experiment.replications`` and raises ``max_replications`` to it when lower; ``seed``
-    sets ``experiment.seed``. Invalid input raises :class:`~sim.scenario.ScenarioError`.
+    alone means exactly that many replications per plan: ``experiment.replications`` and
+    ``max_replications`` are set to it and the precision loop is off. ``max_reps`` asks for the
+    precision loop (``experiment.precision``) up to that many replications per plan, starting
+    from ``reps`` (or the scenario's first round). ``seed`` sets ``experiment.seed``. Invalid input
+    raises :class:`~sim.scenario.ScenarioError`.
     """
     if overrides is None:
         mapping: dict[str, Any] = {}
@@ -49,7 +53,7 @@ def resolve_scenario(
     else:
         mapping = dict(parse_set(overrides))
     if isinstance(scenario_or_path, Scenario):
-        if not mapping and reps is None and seed is None:
+        if not mapping and reps is None and seed is None and max_reps is None:
             return scenario_or_path
         data = scenario_or_path.model_dump(mode="json")
         label = "<overrides>"
@@ -57,15 +61,20 @@ def resolve_scenario(
         data = resolve_raw(scenario_or_path)
         label = str(scenario_or_path)
     apply_overrides(data, mapping, "--set")
-    if reps is not None or seed is not None:
+    if reps is not None or seed is not None or max_reps is not None:
         exp = data.get("experiment")
         if not isinstance(exp, dict):
             exp = data["experiment"] = {}
         if reps is not None:
             exp["replications"] = reps
-            current = exp.get("max_replications", Experiment.model_fields["max_replications"].default)
-            if isinstance(current, int) and current < reps:
-                exp["max_replications"] = reps
+        if max_reps is not None:
+            exp["max_replications"] = max_reps
+            first = exp.get("replications", Experiment.model_fields["replications"].default)
+            if isinstance(first, int) and first > max_reps:
+                exp["replications"] = max_reps
+        elif reps is not None:  # exactly N: no precision loop
+            exp["max_replications"] = reps
+            exp["precision"] = {}
         if seed is not None:
             exp["seed"] = seed
     return validate_data(data, label)
@@ -75,13 +84,15 @@ def run(
     scenario_or_path: Scenario | str | Path,
     *,
     reps: int | None = None,
+    max_reps: int | None = None,
     seed: int | None = None,
-    backend: str = "serial",
-    workers: int | None = 1,
+    backend: str = "process",
+    workers: int | None = None,
     scheduler: str | None = None,
     out: str | Path | None = None,
     resume: bool = False,
-    quiet: bool = True,
+    force: bool = False,
+    quiet: bool = False,
     set: Mapping[str, Any] | None = None,
     replicate: str | ReplicationFn | None = None,
     **overrides: Any,
@@ -90,14 +101,19 @@ def run(
 
     ``overrides`` are dotted paths written with ``__`` (``company__horizon_years=2``);
     ``set`` takes them as a dict with dots (``set={"company.segments.smb.annual_churn": 0.2}``).
-    ``reps`` sets the first-round replications per plan (raising ``max_replications`` if lower),
-    ``seed`` the scenario seed. ``out`` writes a results folder (nothing is written without it).
-    ``replicate`` replaces the world's ``simulate`` (tests). Replications that raise are listed
-    in ``Results.failures`` with a warning.
+    ``reps=N`` runs exactly N replications per plan; ``max_reps=M`` runs the scenario's precision
+    loop (``experiment.precision``) up to M per plan, from ``reps`` (or the scenario's first round);
+    neither: the scenario's own settings. ``seed`` sets the scenario seed. The backend and workers
+    default to the command line's (``process``, one worker per core); progress shows as a bar (in a
+    notebook, an HTML bar updated in place) unless ``quiet``. ``out`` writes a results folder
+    (nothing is written without it); ``resume`` continues an interrupted run there, ``force``
+    starts over in a folder that holds an earlier run (as ``--resume`` and ``--force``).
+    ``replicate`` replaces the world's ``simulate`` (tests).
+    Replications that raise are listed in ``Results.failures`` with a warning.
     """
     mapping: dict[str, Any] = dict(set or {})
     mapping.update({k.replace("__", "."): v for k, v in overrides.items()})
-    scenario = resolve_scenario(scenario_or_path, mapping, reps=reps, seed=seed)
+    scenario = resolve_scenario(scenario_or_path, mapping, reps=reps, seed=seed, max_reps=max_reps)
     runner = Runner(
         scenario,
         replicate=replicate,
@@ -106,6 +122,7 @@ def run(
         scheduler=scheduler,
         out=out,
         resume=resume,
+        force=force,
         progress=make_progress(quiet),
         command=["sim.run"],
     )

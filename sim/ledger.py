@@ -357,8 +357,14 @@ class Ledger:
         return self._rows[cursor - self._base : self._n]
 
     def follow(self, reader: Any) -> None:
-        """Register a reader (an object with an int ``cursor``) so that :meth:`compact` keeps its rows."""
+        """Register a reader (an object with an int ``cursor`` and a ``sync()`` that reads up to the
+        end) so that :meth:`compact` keeps its rows."""
         self._readers.append(reader)
+
+    def sync_readers(self) -> None:
+        """Let every reader read the rows it has not read yet (then :meth:`compact` can drop them)."""
+        for reader in self._readers:
+            reader.sync()
 
     def watch(self, kinds: Sequence[int]) -> int:
         """A watcher bit, set in :attr:`dirty` whenever an event of one of ``kinds`` is recorded."""

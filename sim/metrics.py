@@ -19,9 +19,9 @@ import numpy as np
 from sim.scenario.plans import PlanDesign
 from sim.tally import Tally
 from sim.time.calendar import Calendar
+from sim.vocabulary import ROLES, SEGMENTS, SOURCES
 
-SEGMENT_NAMES: tuple[str, ...] = ("smb", "mid_market", "enterprise")
-SOURCES: tuple[str, ...] = ("outbound", "marketing", "referral", "champion")
+SEGMENT_NAMES = SEGMENTS
 NAN = float("nan")
 POOR_FIT = 0.4
 """New logos with ideal-customer-profile fit below this count as poor-fit deals."""
@@ -169,6 +169,7 @@ def flow_metrics(obs: Observations) -> dict[str, float]:
     new_arr = sums["arr_new"]
     out = {
         "new_arr": new_arr / years,
+        "bookings": float(np.sum(t.bookings_by_month)) / years,
         "gross_churn_usd": -sums["arr_churn"] / years,
         "logos_lost_usd": -sums["arr_churn"] / years,
         "price_erosion_usd": -sums["arr_price_erosion"] / years,
@@ -304,13 +305,10 @@ def cost_metrics(
     if payouts is None:
         for k in (
             "payout_cost",
-            "payout_cost_ae",
-            "payout_cost_csm",
-            "payout_cost_consultant",
-            "payout_cost_marketing",
-            "payout_cost_product",
+            *(f"payout_cost_{r}" for r in ROLES),
             "total_comp_cost",
             "cost_of_sales",
+            "payout_share_of_bookings",
             "cac",
             "crc",
         ):
@@ -319,11 +317,13 @@ def cost_metrics(
         by_role = payouts.by_role()
         base = payouts.base_by_role()
         out["payout_cost"] = payouts.variable_total() / years
-        for r in ("ae", "csm", "consultant", "marketing", "product"):
+        for r in ROLES:
             out[f"payout_cost_{r}"] = by_role.get(r, 0.0) / years
         out["total_comp_cost"] = (payouts.variable_total() + payouts.base_total()) / years
         new = flows["new_arr"]
         out["cost_of_sales"] = out["payout_cost"] / new if new > 0 else NAN
+        booked = flows.get("bookings", NAN)
+        out["payout_share_of_bookings"] = out["payout_cost"] / booked if booked > 0 else NAN
         sales_cost = (
             by_role.get("ae", 0.0)
             + base.get("ae", 0.0)
@@ -363,11 +363,10 @@ def sdr_metrics(obs: Observations, payouts: Any, flows: dict[str, float]) -> dic
         "mean_fit_sdr_new": float(np.mean(t.sdr_new_fits)) if t.sdr_new_fits else NAN,
     }
     if payouts is None:
-        out.update({"payout_cost_sdr": NAN, "sdr_cost": NAN, "sdr_cost_per_opportunity": NAN})
+        out.update({"sdr_cost": NAN, "sdr_cost_per_opportunity": NAN})
         return out
     variable = payouts.by_role().get("sdr", 0.0)
     cost = variable + payouts.base_by_role().get("sdr", 0.0)
-    out["payout_cost_sdr"] = variable / years
     out["sdr_cost"] = cost / years
     out["sdr_cost_per_opportunity"] = cost / opps if opps else NAN
     return out

@@ -73,8 +73,8 @@ _TINY: dict[str, Any] = {
 @functools.cache
 def compile_kernels() -> None:
     """Compile (or load from numba's cache) every kernel a replication uses, once per process."""
+    from sim.replication import simulate
     from sim.scenario import Scenario
-    from sim.world import simulate
 
     scenario = Scenario.model_validate(_TINY)
     simulate(scenario, "every-rule", 0)

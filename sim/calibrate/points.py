@@ -40,9 +40,9 @@ class SimulatedMoments:
     spec: MomentSpec
 
     def __call__(self, scenario: Scenario, plan: str, replication: int) -> ReplicationResult:
-        from sim.behaviour import make_policy
         from sim.calibrate.simulated import OpportunityLog, crm_of
-        from sim.world import simulate
+        from sim.policy import make_policy
+        from sim.replication import simulate
 
         log = OpportunityLog(make_policy(scenario, plan), scenario.behaviour.ae.pull_in_discount)
         result = simulate(scenario, plan, replication, policy=log, keep_ledger=True)

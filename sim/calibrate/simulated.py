@@ -1,6 +1,6 @@
 """A simulated company's history as its CRM would show it (the same :class:`Crm` as the exports).
 
-A replication is run through the public ``sim.world.simulate`` with its ledger kept and with
+A replication is run through the public ``sim.replication.simulate`` with its ledger kept and with
 :class:`OpportunityLog` as the policy: it answers every decision exactly as the incentive policy
 does and notes each opportunity an AE opens (the ledger records only won deals). Then:
 
@@ -35,8 +35,10 @@ from sim.time.calendar import Calendar
 from sim.vocabulary import SEGMENTS, SOURCES
 
 if TYPE_CHECKING:
-    from sim.decisions import Decision, Policy
+    from numpy.typing import NDArray
+
     from sim.ledger import Event, Ledger
+    from sim.policy import Decision, DecisionBatch, Policy
 
 _MOVES = (
     "arr_new",
@@ -73,26 +75,47 @@ class OpportunityLog:
     def choose(self, decision: Decision, u: float) -> int:
         """The inner policy's choice, noted when it opens or pulls in an opportunity."""
         k = self.inner.choose(decision, u)
-        if decision.kind not in ("deal_terms", "close_timing"):
-            return k
-        opts = decision.options
-        chosen = opts.head(k) if hasattr(opts, "head") else opts[k]  # lazy options: no outcomes built
-        if decision.kind == "deal_terms":
-            a = decision.attrs
+        if decision.kind in ("deal_terms", "close_timing"):
+            opts = decision.options
+            chosen = opts.head(k) if hasattr(opts, "head") else opts[k]  # lazy options: no outcomes built
+            self._note(
+                decision.kind, decision.day, decision.person, decision.attrs, chosen.label, chosen.value
+            )
+        return k
+
+    def choose_many(self, batch: DecisionBatch, u: NDArray[np.float64]) -> NDArray[np.int64]:
+        """The inner policy's choices of a batch, each noted as :meth:`choose` notes it."""
+        ks = self.inner.choose_many(batch, u)
+        if batch.kind in ("deal_terms", "close_timing"):
+            tabs = batch.tables
+            for j, k in enumerate(ks.tolist()):
+                i = int(batch.which[j])
+                value = batch.labels[k].value if batch.values is None else float(batch.values[j, k])
+                attrs = {name: float(v[i]) for name, v in batch.attrs.items()}
+                self._note(
+                    batch.kind, float(tabs.days[i]), int(tabs.persons[i]), attrs, batch.labels[k].label, value
+                )
+        return ks
+
+    def _note(self, kind: str, day: float, person: int, attrs: Any, label: str, value: float) -> None:
+        if kind == "deal_terms":
             self.opened.append(
                 (
-                    decision.day,
-                    decision.person,
-                    int(a["segment"]),
-                    int(a["source"]),
-                    float(a["fit"]),
-                    float(a["list_acv"]),
-                    float(chosen.value),
+                    day,
+                    person,
+                    int(attrs["segment"]),
+                    int(attrs["source"]),
+                    float(attrs["fit"]),
+                    float(attrs["list_acv"]),
+                    float(value),
                 )
             )
-        elif chosen.label == "pull_in":
-            self.pulled.add((decision.person, float(decision.attrs["fit"])))
-        return k
+        elif label == "pull_in":
+            self.pulled.add((person, float(attrs["fit"])))
+
+    def measures(self, role: str) -> tuple[str, ...]:
+        """The inner policy's measures."""
+        return self.inner.measures(role)
 
     def attrition_multiplier(self, role: str, person: int, day: float) -> float:
         """The inner policy's attrition multiplier."""

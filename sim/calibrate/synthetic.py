@@ -49,9 +49,9 @@ class Noise:
 
 def simulate_history(truth: Scenario, plan: str | None = None, replication: int = 0) -> Crm:
     """One replication of ``truth`` as its CRM would show it (the measured window only)."""
-    from sim.behaviour import make_policy
     from sim.calibrate.simulated import OpportunityLog, crm_of
-    from sim.world import simulate
+    from sim.policy import make_policy
+    from sim.replication import simulate
 
     name = plan or truth.baseline
     log = OpportunityLog(make_policy(truth, name), truth.behaviour.ae.pull_in_discount)

@@ -52,8 +52,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
         "--reps",
         type=_positive_int,
         metavar="N",
-        help="replications per plan in the first round (experiment.replications; raises "
-        "max_replications to N if lower)",
+        help="exactly N replications per plan (no precision loop unless --max-reps is given; "
+        "then N is the first round)",
+    )
+    p.add_argument(
+        "--max-reps",
+        type=_positive_int,
+        metavar="M",
+        help="run the precision loop (experiment.precision) up to M replications per plan",
     )
     p.add_argument("--seed", type=_non_negative_int, metavar="S", help="scenario seed (experiment.seed)")
     p.add_argument(
@@ -85,7 +91,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
 def _resolve(args: argparse.Namespace) -> Any:
     from sim.api import resolve_scenario
 
-    return resolve_scenario(args.scenario, args.set or None, reps=args.reps, seed=args.seed)
+    return resolve_scenario(
+        args.scenario, args.set or None, reps=args.reps, seed=args.seed, max_reps=args.max_reps
+    )
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -139,8 +147,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not args.quiet:
         from rich.console import Console
 
+        from sim.report.terminal import render_decision
+
         console = Console()
         render_summary(results, console)
+        render_decision(results, console)
         console.print(runner.precision.describe(), markup=False, highlight=False)
         console.print(f"results: {safe_text(out)}", markup=False, highlight=False)
         if report is not None:

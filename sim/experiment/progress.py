@@ -5,6 +5,7 @@ Progress goes to standard error so that standard output holds only the summary t
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from typing import Any, TextIO
@@ -99,10 +100,64 @@ class RichProgress(Progress):
             self._task = None
 
 
+class NotebookProgress(Progress):
+    """An HTML progress bar in a Jupyter notebook, updated in place (IPython's display with a
+    display id; no widget library needed). Updates are sent at most every ``every`` seconds."""
+
+    def __init__(self, every: float = 0.5) -> None:
+        self.every = every
+        self._handle: Any = None
+        self._t0 = time.monotonic()
+        self._last = -math.inf
+        self._log: list[str] = []
+
+    def _html(self, done: int, total: int, status: str) -> Any:
+        from html import escape
+
+        from IPython.display import HTML
+
+        elapsed = time.monotonic() - self._t0
+        eta = f", ETA {elapsed / done * (total - done):.0f} s" if done and done < total else ""
+        extra = f" · {escape(status)}" if status else ""
+        log = "".join(f"<div>{escape(m)}</div>" for m in self._log[-3:])
+        return HTML(
+            f'<div style="font:12px monospace"><progress value="{done}" max="{max(total, 1)}" '
+            f'style="width:24em"></progress> {done}/{total} replications, {elapsed:.0f} s{eta}{extra}'
+            f"{log}</div>"
+        )
+
+    def start(self, total: int) -> None:
+        from IPython.display import display
+
+        self._t0 = time.monotonic()
+        self._handle = display(self._html(0, total, ""), display_id=True)
+
+    def update(self, done: int, total: int, status: str = "") -> None:
+        now = time.monotonic()
+        if self._handle is None or (done < total and now - self._last < self.every):
+            return
+        self._last = now
+        self._handle.update(self._html(done, total, status))
+
+    def log(self, message: str) -> None:
+        self._log.append(message)
+
+
+def in_notebook() -> bool:
+    """Whether the code runs in a Jupyter kernel (IPython's ZMQ shell)."""
+    ipython = sys.modules.get("IPython")
+    if ipython is None:
+        return False
+    shell = ipython.get_ipython()
+    return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
+
+
 def make_progress(quiet: bool, stream: TextIO | None = None) -> Progress:
-    """Quiet, rich (terminal) or plain (not a terminal) progress."""
+    """Quiet, a notebook bar (in Jupyter), rich (terminal) or plain (not a terminal) progress."""
     if quiet:
         return Progress()
+    if stream is None and in_notebook():
+        return NotebookProgress()
     out = stream or sys.stderr
     if out.isatty():
         return RichProgress()

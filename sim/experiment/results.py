@@ -44,8 +44,7 @@ from sim.world.result import ReplicationResult
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-KEY_METRICS: tuple[str, ...] = ("grr", "nrr", "new_arr", "payout_cost", "cost_of_sales")
-"""Metrics shown in the terminal summary."""
+    from sim.experiment.decide import Decision
 
 CONFIG_FILE = "config.resolved.yaml"
 METADATA_FILE = "metadata.json"
@@ -172,6 +171,10 @@ class CheckpointStore:
                 "result": [result_to_json(r) for r in results],
             }
         )
+        return self.write_frame(df)
+
+    def write_frame(self, df: pd.DataFrame) -> Path:
+        """Write one chunk holding any table (atomically, under the next free number)."""
         path = self.dir / f"chunk-{self._next:06d}.parquet"
         while path.exists():  # never replace a chunk (the folder lock keeps writers apart)
             self._next += 1
@@ -179,6 +182,10 @@ class CheckpointStore:
         self._next += 1
         atomic_write_parquet(path, df)
         return path
+
+    def frames(self) -> list[pd.DataFrame]:
+        """Every chunk as a table, in order (for stores written with :meth:`write_frame`)."""
+        return [pd.read_parquet(path) for path in self.files()]
 
 
 # --- tables ---------------------------------------------------------------------------------
@@ -262,7 +269,7 @@ def timeseries_table(results: Iterable[ReplicationResult], plans: Sequence[str])
     return pd.concat(frames, ignore_index=True)
 
 
-DETAIL_KINDS: tuple[str, ...] = ("distributions", "payouts", "people_pay", "timeseries")
+DETAIL_KINDS: tuple[str, ...] = ("distributions", "payouts", "people_pay", "people", "timeseries")
 
 
 def details_table(results: Iterable[ReplicationResult], plans: Sequence[str]) -> pd.DataFrame:
@@ -374,6 +381,17 @@ class Results:
             self.replications, self.plans, self.baseline, metrics, confidence or self.confidence
         )
 
+    def decision(self, objective: str | None = None) -> Decision:
+        """Trade-offs, frontier, probability best and verdicts (:mod:`sim.experiment.decide`)."""
+        from sim.experiment.decide import Decision
+
+        return Decision(self, objective)
+
+    def _repr_html_(self) -> str:
+        from sim.report.notebook import results_html
+
+        return results_html(self)
+
     def __repr__(self) -> str:
         n = self.replications.groupby("plan").size().to_dict() if len(self.replications) else {}
         return f"Results({self.scenario.name!r}, plans={self.plans}, replications={n})"
@@ -419,56 +437,24 @@ class Results:
     # --- plots ----------------------------------------------------------------------------
 
     def plot_metric(self, metric: str = "nrr") -> Figure:
-        """Forest plot: each plan's mean with its interval, and the paired difference vs baseline."""
-        from matplotlib.figure import Figure
+        """Forest plot: each plan's mean with its interval, and the paired difference vs baseline,
+        in the metric's units (:func:`sim.report.notebook.plot_metric`)."""
+        from sim.report.notebook import plot_metric
 
-        summ = self.summary([metric]).set_index("plan").reindex(self.plans)
-        comp = self.comparison([metric]).set_index("plan")
-        fig = Figure(figsize=(9, 0.6 * len(self.plans) + 1.6), layout="constrained")
-        ax1, ax2 = fig.subplots(1, 2, sharey=True)
-        y = np.arange(len(self.plans))[::-1]
-        lo = (summ["mean"] - summ["ci_low"]).to_numpy(dtype=float)
-        hi = (summ["ci_high"] - summ["mean"]).to_numpy(dtype=float)
-        ax1.errorbar(summ["mean"], y, xerr=[lo, hi], fmt="o", capsize=3)
-        ax1.set_yticks(y, self.plans, parse_math=False)  # plan names are user text, not TeX
-        ax1.set_title(f"{metric}: mean, {self.confidence:.0%} CI")
-        ax1.grid(axis="x", alpha=0.3)
-        for yi, plan in zip(y, self.plans, strict=True):
-            if plan not in comp.index:
-                continue
-            row = comp.loc[plan]
-            color = "tab:red" if bool(row["significant"]) else "tab:gray"
-            err = [[row["diff"] - row["ci_low"]], [row["ci_high"] - row["diff"]]]
-            ax2.errorbar([row["diff"]], [yi], xerr=err, fmt="o", capsize=3, color=color)
-        ax2.axvline(0.0, color="black", lw=0.8)
-        ax2.set_title(f"paired difference vs {self.baseline}")
-        ax2.grid(axis="x", alpha=0.3)
-        return fig
+        return plot_metric(self, metric)
 
     def plot_arr(self, series: str = "arr") -> Figure:
-        """ARR (or another monthly series) over time per plan: mean line with a P10-P90 band."""
-        from matplotlib.figure import Figure
+        """ARR (or another monthly series) per plan with a P10-P90 band, in $, and the paired
+        difference from the baseline with its confidence band (:func:`sim.report.notebook.plot_arr`)."""
+        from sim.report.notebook import plot_arr
 
-        fig = Figure(figsize=(9, 4.5), layout="constrained")
-        ax = fig.subplots()
-        ts = self.timeseries
-        if len(ts):
-            for plan in self.plans:
-                sub = ts[(ts["plan"] == plan) & (ts["series"] == series)].sort_values("month")
-                if sub.empty:
-                    continue
-                (line,) = ax.plot(sub["month"], sub["mean"], label=plan)
-                ax.fill_between(sub["month"], sub["p10"], sub["p90"], color=line.get_color(), alpha=0.15)
-        ax.set_xlabel("month")
-        ax.set_ylabel(series)
-        ax.set_title(f"{series} by month (mean, P10-P90 band)")
-        ax.grid(alpha=0.3)
-        if ax.get_legend_handles_labels()[0]:
-            import matplotlib as mpl
+        return plot_arr(self, series)
 
-            with mpl.rc_context({"text.parse_math": False}):  # plan names are user text, not TeX
-                ax.legend(loc="best", fontsize="small")
-        return fig
+    def plot_frontier(self) -> Figure:
+        """Payout cost vs NRR and ending ARR, paired intervals, dominated plans marked."""
+        from sim.report.notebook import plot_frontier
+
+        return plot_frontier(self)
 
 
 def read_config(folder: Path) -> str | None:

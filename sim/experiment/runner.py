@@ -18,6 +18,7 @@ resumed run takes exactly the decisions (and gives exactly the tables) of an uni
 from __future__ import annotations
 
 import functools
+import json
 import math
 import os
 import platform
@@ -25,6 +26,7 @@ import shutil
 import subprocess
 import sys
 import time
+import urllib.parse
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -35,12 +37,11 @@ from typing import Any
 from sim._version import __version__
 from sim.experiment import stats
 from sim.experiment.backends import Backend, make_backend
+from sim.experiment.folder import open_results_folder
 from sim.experiment.progress import Progress
 from sim.experiment.results import (
-    CHECKPOINT_DIR,
     CONFIG_FILE,
     METADATA_FILE,
-    TMP_SUFFIX,
     CheckpointStore,
     Results,
     atomic_write_text,
@@ -57,7 +58,7 @@ from sim.experiment.tasks import (
     scenario_json,
     spec_of,
 )
-from sim.files import LOCK_FILE, FolderLock
+from sim.files import FolderLock
 from sim.safetext import path_component
 from sim.scenario.errors import Problem, ScenarioError
 from sim.scenario.schema import Scenario
@@ -126,7 +127,7 @@ class PrecisionState:
 
 def resolve_replicate(replicate: str | ReplicationFn | None) -> str | ReplicationFn:
     """The replication function: explicit, else ``$INCENTSIM_REPLICATION_FN`` (test-only), else
-    ``sim.world:simulate``."""
+    ``sim.replication:simulate``."""
     if replicate is not None:
         return spec_of(replicate)
     return os.environ.get(REPLICATION_FN_ENV) or DEFAULT_REPLICATE
@@ -134,19 +135,51 @@ def resolve_replicate(replicate: str | ReplicationFn | None) -> str | Replicatio
 
 @functools.cache
 def git_commit() -> str | None:
-    """``git rev-parse HEAD`` of the repository holding the package, when there is one."""
-    package_dir = Path(__file__).resolve().parents[1]
+    """The git commit of the code that runs: ``git rev-parse HEAD`` of the repository holding the
+    package (an editable install or a checkout), else of the folder pip installed it from (a
+    ``pip install .`` from a clone records that folder, or a VCS commit, in ``direct_url.json``)."""
+    return code_commit(Path(__file__).resolve().parents[1], _install_origin())
+
+
+def code_commit(package_dir: Path, origin: Path | str | None) -> str | None:
+    """The commit of the package at ``package_dir`` (a repository's ``sim/``), else of the folder
+    it was installed from (``origin``: a folder, or the commit id of a VCS install)."""
+    if isinstance(origin, str):
+        return origin
+    for folder in (package_dir.parent, origin):
+        if folder is not None and (folder / ".git").exists():
+            sha = _rev_parse(folder)
+            if sha:
+                return sha
+    return None
+
+
+def _install_origin() -> Path | str | None:
+    """Where pip installed incentsim from: a local folder (Path) or a VCS commit id (str)."""
+    try:
+        text = importlib_metadata.distribution("incentsim").read_text("direct_url.json")
+    except importlib_metadata.PackageNotFoundError:
+        return None
+    if not text:
+        return None
+    try:
+        info = json.loads(text)
+    except ValueError:
+        return None
+    commit = (info.get("vcs_info") or {}).get("commit_id")
+    if isinstance(commit, str) and commit:
+        return commit
+    url = str(info.get("url", ""))
+    return Path(urllib.parse.unquote(urllib.parse.urlparse(url).path)) if url.startswith("file:") else None
+
+
+def _rev_parse(folder: Path) -> str | None:
     git = shutil.which("git")
-    if git is None or not (package_dir.parent / ".git").exists():
+    if git is None:
         return None
     try:
         proc = subprocess.run(
-            [git, "rev-parse", "HEAD"],
-            cwd=package_dir.parent,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
+            [git, "rev-parse", "HEAD"], cwd=folder, capture_output=True, text=True, timeout=10, check=False
         )
     except (OSError, subprocess.SubprocessError):
         return None
@@ -247,63 +280,13 @@ class Runner:
                     [Problem("--resume", "(arguments)", "needs --out DIR (the folder to resume)")]
                 )
             return
-        folder = self.out
-        if folder.exists() and not folder.is_dir():
-            raise ScenarioError(
-                [
-                    Problem(
-                        str(folder), "(folder)", "expected a results folder, found a file; use another --out"
-                    )
-                ]
-            )
-        if self.resume and not (folder / CONFIG_FILE).exists():
-            raise ScenarioError(
-                [Problem(str(folder), CONFIG_FILE, "cannot resume: no config.resolved.yaml in this folder")]
-            )
-        self._lock = FolderLock(folder).acquire()
-        try:
-            self._open_folder(folder)
-        except BaseException:
-            self._release()
-            raise
-
-    def _open_folder(self, folder: Path) -> None:
-        config = folder / CONFIG_FILE
-        if self.resume:
-            if config.read_text("utf-8") != config_text(self.scenario):
-                raise ScenarioError(
-                    [
-                        Problem(
-                            str(config),
-                            "(file)",
-                            "cannot resume: the resolved configuration differs from this "
-                            "folder's (same scenario file and --set values needed)",
-                        )
-                    ]
-                )
-        elif any(p.name != LOCK_FILE for p in folder.iterdir()):
-            if not self.force:
-                raise ScenarioError(
-                    [
-                        Problem(
-                            str(folder),
-                            "(folder)",
-                            "results folder exists and is not empty; "
-                            "use --resume, another --out or --force to start over",
-                        )
-                    ]
-                )
-            if config.exists():  # an earlier run's results: start over without its checkpoints
-                shutil.rmtree(folder / CHECKPOINT_DIR, ignore_errors=True)
-                for name in RESULT_FILES:
-                    (folder / name).unlink(missing_ok=True)
-        if self.resume:
-            for stale in folder.glob(f".*{TMP_SUFFIX}"):  # partial writes of the interrupted run
-                stale.unlink()
-        else:
-            atomic_write_text(config, config_text(self.scenario))
-        self._store = CheckpointStore(folder)
-        self._store.open()
+        self._lock, self._store = open_results_folder(
+            self.out,
+            configs={CONFIG_FILE: config_text(self.scenario)},
+            resume=self.resume,
+            force=self.force,
+            result_files=RESULT_FILES,
+        )
         if self.resume:
             plan_set = set(self.plans)
             self.done = {k: v for k, v in self._store.load().items() if k[0] in plan_set}

@@ -6,12 +6,9 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from sim.experiment.results import KEY_METRICS, Results
+from sim.experiment.results import Results
 from sim.safetext import rich_text
-
-RATIO_METRICS = frozenset(
-    {"grr", "nrr", "logo_churn", "cost_of_sales", "mean_discount", "period_end_share", "second_order_share"}
-)
+from sim.vocabulary.metrics import HEADLINE, is_ratio
 
 
 def fmt_value(metric: str, value: float, diff: bool = False) -> str:
@@ -19,7 +16,7 @@ def fmt_value(metric: str, value: float, diff: bool = False) -> str:
     if not math.isfinite(value):
         return "n/a" if math.isnan(value) else ("inf" if value > 0 else "-inf")
     sign = "+" if diff and value >= 0 else ""
-    if metric in RATIO_METRICS:
+    if is_ratio(metric):
         return f"{sign}{value * 100:.1f}{'pp' if diff else '%'}"
     mag = abs(value)
     if mag >= 1e6:
@@ -34,12 +31,12 @@ def _pm(metric: str, mean: float, low: float, high: float, diff: bool = False) -
     if not math.isfinite(half):
         return fmt_value(metric, mean, diff)
     hw = fmt_value(metric, half, True).lstrip("+")
-    if metric in RATIO_METRICS:
+    if is_ratio(metric):
         hw = hw.removesuffix("pp")
     return f"{fmt_value(metric, mean, diff)} ±{hw}"
 
 
-def summary_rows(results: Results, metrics: Sequence[str] = KEY_METRICS) -> list[list[str]]:
+def summary_rows(results: Results, metrics: Sequence[str] = HEADLINE) -> list[list[str]]:
     """One row per plan: name, then per metric ``mean ±half-width`` and, for non-baseline plans,
     ``Δ diff ±half-width`` with ``*`` when the paired interval excludes zero."""
     metrics = [m for m in metrics if m in results.replications.columns]
@@ -61,7 +58,7 @@ def summary_rows(results: Results, metrics: Sequence[str] = KEY_METRICS) -> list
     return rows
 
 
-def render_summary(results: Results, console: Any = None, metrics: Sequence[str] = KEY_METRICS) -> None:
+def render_summary(results: Results, console: Any = None, metrics: Sequence[str] = HEADLINE) -> None:
     """Print the summary table with rich (standard output by default)."""
     from rich.console import Console
     from rich.table import Table
@@ -85,7 +82,24 @@ def render_summary(results: Results, console: Any = None, metrics: Sequence[str]
     for row in summary_rows(results, metrics):
         styled = [rich_text(row[0])] + [_style(cell) for cell in row[1:]]
         table.add_row(*styled)
-    console.print(table)
+    print_wide(console, table)
+
+
+def print_wide(console: Any, renderable: Any) -> None:
+    """Print ``renderable``; when the output is not a terminal (a file, a pipe) at its natural
+    width, so that a redirected table is never cut to the 80 columns rich assumes there."""
+    if console.is_terminal:
+        console.print(renderable)
+        return
+    from rich.measure import Measurement
+
+    natural = Measurement.get(console, console.options.update(max_width=1000), renderable).maximum
+    width = console.width
+    console.width = max(natural, width)
+    try:
+        console.print(renderable)
+    finally:
+        console.width = width
 
 
 def _style(cell: str) -> Any:

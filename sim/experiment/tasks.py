@@ -1,7 +1,7 @@
 """What a worker runs: a batch of (plan, replication) units of one scenario.
 
 A task is plain data: the resolved scenario as JSON text, the units, and which replication
-function to call (``"module:function"``, default ``sim.world:simulate``). The worker builds
+function to call (``"module:function"``, default ``sim.replication:simulate``). The worker builds
 the scenario itself, runs each unit and returns small :class:`Outcome` records. A unit that
 raises is recorded with its traceback; the other units of the batch still run.
 
@@ -24,10 +24,10 @@ from sim.world.result import ReplicationResult
 ReplicationFn = Callable[[Scenario, str, int], ReplicationResult]
 """``(scenario, plan name, replication index) -> ReplicationResult``."""
 
-DEFAULT_REPLICATE = "sim.world:simulate"
+DEFAULT_REPLICATE = "sim.replication:simulate"
 
 REPLICATION_FN_ENV = "INCENTSIM_REPLICATION_FN"
-"""Test-only: ``module:function`` replacing ``sim.world.simulate`` for a CLI run (fakes in tests)."""
+"""Test-only: ``module:function`` replacing ``sim.replication.simulate`` for a CLI run (fakes in tests)."""
 
 
 @dataclass

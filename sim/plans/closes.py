@@ -3,6 +3,13 @@ pay held under thresholds released or dropped (``docs/model.md``, "Pay and decis
 
 Part of the payout engine's kernel (:mod:`sim.plans.kernel` describes the ``plan`` and ``st``
 tuples): :func:`advance` closes every period that ended by a day, in calendar order.
+
+Numba's on-disk cache (``cache=True``) is keyed on this file alone, yet the compiled code here
+includes the pricing, credit, quota and draw functions it calls (``pricing``, ``credits``,
+``quotas``, ``draws``, ``periods``): after a change to those (a new rule, a new slot in
+``Rule.params``, a new state array), an old cache of this file would run the old rules. Clear
+the caches (``find sim -name '*.nb[ic]' -delete``) when pulling such a change into a tree that
+ran before.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ import math
 from numba import njit
 
 from sim.plans.credits import M_GRR
+from sim.plans.draws import settle_draws
 from sim.plans.kernel import (
     EPS,
     HK_ALIVE,
@@ -32,11 +40,12 @@ from sim.plans.kernel import (
     SI_NEXT_CLOSE,
     emit,
     heads,
-    period_slot,
     ratio,
     release,
 )
+from sim.plans.periods import MONTHS, period_slot
 from sim.plans.pricing import period_end
+from sim.plans.quotas import person_quota
 from sim.plans.rulebook import (
     CFG_N_RULES,
     RF_QUOTA,
@@ -50,9 +59,6 @@ from sim.plans.rulebook import (
     RI_ROLE,
     RI_TEAM,
 )
-
-MONTHS = (1, 3, 12)
-"""Months per period kind (month, quarter, year)."""
 
 
 @njit(cache=True)
@@ -84,8 +90,10 @@ def _close_bonus(g, pk, idx, t, day, plan, st):
 
 
 @njit(cache=True)
-def _close_threshold(g, t, day, plan, st):
-    """Release (attainment reached the threshold) or drop the pay held under rule ``g`` in column ``t``."""
+def _close_threshold(g, pk, idx, t, day, plan, st):
+    """Release (attainment reached the threshold) or drop the pay held under rule ``g`` in column
+    ``t`` (period ``idx`` of kind ``pk``); a person without a quota in the period (a ramp's first
+    periods) has no threshold."""
     ri, rf = plan[2], plan[3]
     acc, it_i, it_f, hk, si = st[4], st[12], st[13], st[14], st[19]
     role = ri[g, RI_ROLE]
@@ -96,11 +104,15 @@ def _close_threshold(g, t, day, plan, st):
         qslot = ri[g, RI_QSLOT]
         att = math.inf
         if qslot >= 0:
+            quota = rf[g, RF_QUOTA]
             if ri[g, RI_TEAM]:
                 w, n = role, max(1, heads(role, day - EPS, st))
             else:
                 w, n = N_ROLES + hk[key, HK_PERSON], 1
-            att = acc[qslot, w, t] / (rf[g, RF_QUOTA] * n)
+                quota = person_quota(plan[11][role], quota, pk, hk[key, HK_PERSON], idx, plan[10], st[0],
+                                     st[1], acc, si[SI_N_MONTHS])  # fmt: skip
+            if quota > 0:
+                att = acc[qslot, w, t] / (quota * n)
         it = hk[key, HK_HEAD]
         while it >= 0:
             it_i[it, IT_HELD] = 0
@@ -137,6 +149,10 @@ def advance(day, margin, plan, st):
                 if ri[g, RI_CLOSES] & 1:
                     _close_bonus(g, pk, idx, t, close_day, plan, st)
                 if ri[g, RI_CLOSES] & 2:
-                    _close_threshold(g, t, close_day, plan, st)
+                    _close_threshold(g, pk, idx, t, close_day, plan, st)
+        for pk in range(3):  # after every period's pay of the month: a draw nets all of it
+            k = MONTHS[pk]
+            if not (m + 1) % k:
+                settle_draws(pk, (m + 1) // k - 1, starts[m + 1] - 1.0, plan, st)
         si[SI_NEXT_CLOSE] = m + 1
     return True

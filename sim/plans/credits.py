@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from sim.plans.rulebook import CFG_CROSS_SELL, CFG_HANDOFF_BOOKINGS, CFG_UPSELL
+from sim.plans.rulebook import CFG_CROSS_SELL, CFG_HANDOFF_BOOKINGS, CFG_SHARE, CFG_UPSELL
+from sim.scenario.plans import SHARE_SCALE
 from sim.vocabulary import DEAL_KINDS, EVENT_KINDS, MEASURES, ROLES, SOURCES, SPIFF_EVENTS
 
 TEAM = -1
@@ -123,8 +124,11 @@ def event_credits(row, cfg, out_r, out_p, out_m, out_a):
             role = CREDITED_ROLES[code, j]
             person = row.ae if role == R_AE else row.csm
             if role >= 0 and person >= 0:
-                n = _put(out_r, out_p, out_m, out_a, n, role, person, M_BOOKINGS, row.amount)
-                n = _put(out_r, out_p, out_m, out_a, n, role, person, kind_measure, row.amount)
+                amount = row.amount
+                if dk != DK_NEW:  # split credit of an expansion deal (full share: the amount itself)
+                    amount = amount * (cfg[CFG_SHARE + 2 * (dk == DK_CROSS) + (role == R_CSM)] / SHARE_SCALE)
+                n = _put(out_r, out_p, out_m, out_a, n, role, person, M_BOOKINGS, amount)
+                n = _put(out_r, out_p, out_m, out_a, n, role, person, kind_measure, amount)
         if dk == DK_NEW and row.source == SRC_MARKETING:
             who = row.marketer if row.marketer >= 0 else TEAM
             n = _put(out_r, out_p, out_m, out_a, n, R_MARKETING, who, M_MKT_ACV, row.amount)

@@ -38,11 +38,14 @@ from numpy.typing import NDArray
 
 from sim.ledger import Event, EventBatch, Ledger, rows_of
 from sim.plans import kernel as kn
+from sim.plans import periods
 from sim.plans.closes import advance
 from sim.plans.components import SPIFF_EVENT_MEASURE
+from sim.plans.draws import DRAW_TEXT, LN_DRAW, N_DR
 from sim.plans.measures import credit_kinds
-from sim.plans.payouts import BASE, LineColumns, PayoutLine, Payouts
-from sim.plans.pricing import Rule, commission
+from sim.plans.payouts import BASE, DRAW, LineColumns, PayoutLine, Payouts
+from sim.plans.pricing import Rule, commission_term
+from sim.plans.quotas import person_quota
 from sim.plans.replay import apply_rows
 from sim.plans.rulebook import RF_CB_WINDOW, Rulebook
 from sim.scenario.plans import Component, PlanDesign, RolePlan, Spiff
@@ -83,7 +86,7 @@ class PayState:
     or a followed ledger and :meth:`sync`); read the payout lines with :func:`payouts_from_state`.
     Keeps, per person and period, the measure accumulators (attainment), capped pay used,
     pending pay by deal, clawback exposure and realised pay by month, as numpy arrays that
-    the valuation of decisions reads too (:mod:`sim.behaviour.valuation`).
+    the valuation of decisions reads too (:mod:`sim.policy.valuation`).
     """
 
     def __init__(
@@ -102,7 +105,7 @@ class PayState:
         self.n_cal = len(ms)
         self.plan_tables = (
             rb.params, rb.poff, rb.ri, rb.rf, rb.brm_off, rb.brm_idx, rb.mslot, rb.sp_i, rb.sp_f, rb.cfg,
-            self.starts,
+            self.starts, rb.ro,
         )  # fmt: skip
         """The plan's tables as the kernel reads them (the ``plan`` tuple of :mod:`sim.plans.kernel`)."""
         self.version = 0
@@ -127,6 +130,7 @@ class PayState:
         self.bhas = np.zeros((1 + p, t), dtype=np.bool_)
         self.hmap = np.full((max(n_rules, 1), p, t), -1, dtype=np.int64)
         self.real = np.zeros((p, len(self.starts)))
+        self.drw = np.zeros((p, N_DR))
         self.dl_f = np.zeros((64, kn.N_DL_F))
         self.dl_i = self._new_deals(64)
         self.cu_i = self._new_customers(64)
@@ -192,6 +196,7 @@ class PayState:
         self.bhas = _grown(self.bhas, 0, 1 + q, False)
         self.hmap = _grown(self.hmap, 1, q, -1)
         self.real = _grown(self.real, 0, q, 0.0)
+        self.drw = _grown(self.drw, 0, q, 0.0)
         self._restate()
 
     def _grow_months(self, need: int) -> None:
@@ -244,7 +249,7 @@ class PayState:
             grown[: len(self.cu_i)] = self.cu_i
             self.cu_i = grown
             self._restate()
-        month = int(kn.month_of(self.starts, last))
+        month = int(periods.month_of(self.starts, last))
         if month >= len(self.starts) - 1:
             raise ValueError(f"day {last} is beyond the calendar the pay state can date")
         if month >= self.n_months:
@@ -321,8 +326,12 @@ class PayState:
         table = credit_kinds(tuple(plan.crediting.upsell), tuple(plan.crediting.cross_sell),
                              plan.crediting.handoff.credit_bookings)  # fmt: skip
         kinds = {k for m in measures for k in table.get((role, m), ())}
-        if any(c.scope == "team" for c in rp.components):
-            kinds |= {"hire", "leave"}
+        if any(c.scope == "team" for c in rp.components) or (
+            rp.quota is not None and (rp.quota.ramp_months or rp.quota.ratchet)
+        ):
+            kinds |= {"hire", "leave"}  # head counts; tenure behind a ramp (and a ratchet's first period)
+        if rp.draw is not None:
+            kinds |= set(EVENT_KINDS)  # a draw reads the person's pay, which any event's lines change
         if measures & RATIO_MEASURES:
             kinds |= {"book_snapshot", *ARR_KINDS, *EVENT_KINDS}  # a book-ratio forecast reads the latest day
         bit = led.watch([EVENT_KINDS.index(k) for k in sorted(kinds)])
@@ -351,7 +360,7 @@ class PayState:
         """Index of the fiscal month containing ``day`` (months past the calendar are average-length)."""
         if not math.isfinite(day):
             raise ValueError(f"a day must be finite, found {day}")
-        return int(kn.month_of(self.starts, day))
+        return int(periods.month_of(self.starts, day))
 
     def period_of(self, day: float, period: str) -> int:
         """Index of the month/quarter/year containing ``day``."""
@@ -366,7 +375,7 @@ class PayState:
         """Accumulator column of the ``period`` containing month ``month`` (-1 past the layout)."""
         if month >= self.n_months:
             return -1
-        return int(kn.period_slot(month, PERIODS.index(period), self.n_months))
+        return int(periods.period_slot(month, PERIODS.index(period), self.n_months))
 
     def role_plan(self, role: str) -> RolePlan:
         """The plan of ``role``."""
@@ -430,6 +439,17 @@ class PayState:
             return math.nan
         return float(kn.ratio(self.book, self.bhas, w, measure == "book_grr", t))
 
+    def quota_of(self, role: str, person: int, period: str, day: float, team: bool = False) -> float:
+        """``person``'s quota of the ``period`` containing ``day`` (ramped and ratcheted:
+        :func:`sim.plans.quotas.person_quota`; a team's is the plan's; 0: none in that period)."""
+        rp = self.role_plan(role)
+        base = (float(rp.quota.annual_amount) * MONTHS_PER[period] / 12.0) if rp.quota is not None else 0.0
+        if team or person == TEAM or not base:
+            return base or 1.0
+        ro, pk, idx = self.rulebook.ro[ROLES.index(role)], PERIODS.index(period), self.period_of(day, period)
+        people = self.pe_role, self.pe_hired
+        return float(person_quota(ro, base, pk, person, idx, self.starts, *people, self.acc, self.n_months))
+
     def attainment_of(self, role: str, person: int, comp: Component, day: float) -> float:
         """Attainment that sets the tier of ``comp`` for a credit on ``day`` (NaN without quota)."""
         rp = self.role_plan(role)
@@ -437,14 +457,16 @@ class PayState:
             return math.nan
         team = comp.scope == "team"
         n = max(1, len(self.members(role, day))) if team else 1
-        q = (float(rp.quota.annual_amount) * MONTHS_PER[comp.period] / 12.0) or 1.0
-        return self._acc(role, person, team, rp.quota.measure, comp.period, day) / (q * n)
+        q = self.quota_of(role, person, comp.period, day, team)
+        return self._acc(role, person, team, rp.quota.measure, comp.period, day) / (q * n) if q else 0.0
 
     def attainment_before(self, rule: Rule, role: str, person: int, day: float, heads: int) -> float:
         """Quota attainment behind ``rule``'s tiers for a credit on ``day`` (0 without a quota)."""
         if rule.quota_measure is None:
             return 0.0
-        return self._acc(role, person, rule.team, rule.quota_measure, rule.period, day) / (rule.quota * heads)
+        q = self.quota_of(role, person, rule.period, day, rule.team)
+        done = self._acc(role, person, rule.team, rule.quota_measure, rule.period, day)
+        return done / (q * heads) if q else 0.0
 
     def cap_room(self, rule: Rule, role: str, person: int, day: float) -> float:
         """What ``rule``'s cap leaves ``person`` in the period of ``day`` (inf without a cap)."""
@@ -468,14 +490,15 @@ class PayState:
 
         Returns ``(pay, effective rate, amount credited to the person)``; team components
         credit each member an equal share of the role's credit. The price is the kernel's
-        (:func:`sim.plans.pricing.commission`) at the person's state.
+        (:func:`sim.plans.pricing.commission_term`) at the person's state and quota.
         """
         rule = self.rule(role, ci)
         n = self.heads(rule, role, day)
         share = amount / n
-        pay = commission(
+        quota = self.quota_of(role, person, rule.period, day, rule.team) if rule.quota_measure else -1.0
+        pay = commission_term(
             rule.params, float(amount), self.attainment_before(rule, role, person, day, n), float(n),
-            self.cap_room(rule, role, person, day), float(discount),
+            self.cap_room(rule, role, person, day), float(discount), 12.0, quota,
         )  # fmt: skip
         if pay <= 0:
             return 0.0, 0.0, share  # negative credits lower attainment but never pay negative
@@ -511,9 +534,10 @@ class PayState:
 
     # ------------------------------------------------------------------ lines
     def _names(self) -> tuple[list[str], list[str]]:
-        """Component names (rules, then ``base``, then spiffs) and measure names of the lines."""
+        """Component names (rules, ``base``, spiffs, ``draw``) and measure names of the lines."""
         rb = self.rulebook
-        comps = [r.comp.name for r in rb.rules] + [BASE] + [f"spiff:{sp.event}" for _, sp in rb.spiffs]
+        spiffs = [f"spiff:{sp.event}" for _, sp in rb.spiffs]
+        comps = [r.comp.name for r in rb.rules] + [BASE] + spiffs + [DRAW]
         measures = list(MEASURES) + [""] + [sp.event for _, sp in rb.spiffs]
         return comps, measures
 
@@ -530,6 +554,7 @@ class PayState:
         rule_measure = np.array(
             [MEASURES.index(r.comp.measure) for r in self.rulebook.rules] + [0], dtype=np.int64
         )
+        component = np.where(comp >= 0, comp, np.where(comp == LN_DRAW, len(comps) - 1, n_rules + 1 + spiff))
         measure = np.where(
             comp >= 0, rule_measure[np.clip(comp, 0, max(n_rules - 1, 0))], len(MEASURES) + 1 + spiff
         )
@@ -540,7 +565,7 @@ class PayState:
         return LineColumns(
             person=li[rows, kn.LN_PERSON].astype(np.int32), role=li[rows, kn.LN_ROLE],
             pay_month=li[rows, kn.LN_MONTH].astype(np.int32), day=lf[rows, kn.LN_DAY],
-            component=np.where(comp >= 0, comp, n_rules + 1 + spiff), measure=measure,
+            component=component, measure=measure,
             measure_value=lf[rows, kn.LN_VALUE], rate=lf[rows, kn.LN_RATE], amount=lf[rows, kn.LN_AMOUNT],
             role_names=ROLES, component_names=comps, measure_names=measures, why_i=why,
             why_f=lf[rows, kn.LN_FRAC], render=ReasonText(self.rulebook),
@@ -635,7 +660,6 @@ class PayState:
             if rp.quota is None:
                 continue
             pk = rp.quota.period
-            q = (float(rp.quota.annual_amount) * MONTHS_PER[pk] / 12.0) or 1.0
             s = int(self.rulebook.mslot[MEASURES.index(rp.quota.measure)])
             first = self.period_of(start_day, pk)
             last = self.period_of(end_day, pk)
@@ -653,7 +677,9 @@ class PayState:
                     chosen = {int(p) for p in np.flatnonzero(self.cred[r].any(axis=1))}
                 for person in sorted(chosen):
                     v = float(self.acc[s, N_ROLES + person, t]) if t >= 0 else 0.0
-                    out.append(v / q)
+                    q = self.quota_of(role, person, pk, a)
+                    if q:  # a ramp's period without a quota has no attainment
+                        out.append(v / q)
         return out
 
 
@@ -680,6 +706,8 @@ class ReasonText:
                 out.append(f"clawback: {trigger} within {rb.rf[comp, RF_CB_WINDOW]:g} days (deal {deal})")
             elif code == kn.REASON_SPIFF:
                 out.append(f"spiff {rb.spiffs[-2 - comp][1].event}")
+            elif code in DRAW_TEXT:
+                out.append(f"{PERIODS[pk]} {aux}: " + DRAW_TEXT[code].format(frac))
             else:
                 out.append(f"{PERIODS[pk]} {aux} {rb.rules[comp].comp.kind} at {frac:.3f} of target")
         return out

@@ -11,7 +11,8 @@ tables come from :class:`sim.plans.rulebook.Rulebook`; nothing here knows a plan
 Two tuples travel through every function:
 
 * ``plan`` = (params, param offsets, rule ints, rule floats, CSR offsets and rules of each
-  (role, measure), measure slots, spiff ints, spiff floats, plan ints, month start days);
+  (role, measure), measure slots, spiff ints, spiff floats, plan ints, month start days, the
+  role table of :mod:`sim.plans.quotas`);
 * ``st`` = the state arrays, in the order of :data:`STATE`.
 
 Layouts: ``acc[slot, who, t]`` with ``who`` a role's team row (its role code) or ``N_ROLES +
@@ -48,7 +49,9 @@ from sim.plans.credits import (
     spiff_matches,
     spiff_person,
 )
-from sim.plans.pricing import commission
+from sim.plans.periods import MONTHS, period_slot
+from sim.plans.pricing import commission_term
+from sim.plans.quotas import person_quota
 from sim.plans.rulebook import (
     CFG_N_SPIFFS,
     RF_CAP,
@@ -105,25 +108,9 @@ N_SF = 2
 
 STATE = (
     "pe_role", "pe_hired", "pe_left", "order", "acc", "cred", "capu", "book", "bhas", "dl_f", "dl_i",
-    "cu_i", "it_i", "it_f", "hk", "hmap", "ln_i", "ln_f", "real", "si", "sf",
+    "cu_i", "it_i", "it_f", "hk", "hmap", "ln_i", "ln_f", "real", "si", "sf", "drw",
 )  # fmt: skip
 """The state arrays of :class:`sim.plans.engine.PayState`, in the order of the ``st`` tuple."""
-
-
-@njit(cache=True)
-def month_of(starts, day):
-    """Index of the month containing ``day`` (``starts``: month start days)."""
-    return np.searchsorted(starts, day, side="right") - 1
-
-
-@njit(cache=True)
-def period_slot(month, pk, n_months):
-    """Accumulator column of the period of kind ``pk`` (0 month, 1 quarter, 2 year) of a month."""
-    if pk == 0:
-        return month
-    if pk == 1:
-        return n_months + month // 3
-    return n_months + (n_months + 2) // 3 + month // 12
 
 
 @njit(cache=True)
@@ -141,14 +128,6 @@ def row_bounds(rows):
         elif r.day > last:
             last = r.day
     return top, deal, cust, last, finite
-
-
-@njit(cache=True)
-def column_of(month, pk, n_months):
-    """:func:`period_slot`, or -1 for a month past the layout (no credit can be there yet)."""
-    if month >= n_months or month < 0:
-        return -1
-    return period_slot(month, pk, n_months)
 
 
 @njit(cache=True)
@@ -365,12 +344,19 @@ def _price_credit(row, day, month, role, person_c, measure, amount, discount, cu
         for j in range(n_people):
             person = members[j]
             before = 0.0
+            quota = rf[g, RF_QUOTA]
             if qslot >= 0:
                 w = role if team else N_ROLES + person
-                before = acc[qslot, w, t] / (rf[g, RF_QUOTA] * n_heads)
+                if not team:
+                    pk = ri[g, RI_PK]
+                    quota = person_quota(plan[11][role], quota, pk, person, month // MONTHS[pk], plan[10],
+                                         pe_role, pe_hired, acc, n_months)  # fmt: skip
+                before = acc[qslot, w, t] / (quota * n_heads) if quota > 0 else 0.0
             room = rf[g, RF_CAP] - capu[g, person, t] if ri[g, RI_CAP] else math.inf
             share = amount / n_heads
-            pay = commission(p, float(amount), before, float(n_heads), room, float(discount))
+            term = float(row.term_months) if row.kind == K_BOOKING else 12.0
+            pay = commission_term(p, float(amount), before, float(n_heads), room, float(discount), term,
+                                  quota)  # fmt: skip
             rate = 0.0
             if pay <= 0:
                 pay = 0.0

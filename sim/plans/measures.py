@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.ledger import Event, EventKind, rows_of
-from sim.scenario.plans import Crediting
+from sim.scenario.plans import SHARE_SCALE, Crediting
 from sim.vocabulary import (
     ARR_KINDS,
     CREDITED,
@@ -48,13 +48,9 @@ class Credit:
 
 
 def _cfg(crediting: Crediting) -> np.ndarray:
-    from sim.plans.rulebook import CFG_CROSS_SELL, CFG_HANDOFF_BOOKINGS, CFG_UPSELL, N_CFG
+    from sim.plans.rulebook import crediting_cfg
 
-    cfg = np.zeros(N_CFG, dtype=np.int64)
-    cfg[CFG_UPSELL] = CREDITED.index(tuple(crediting.upsell))
-    cfg[CFG_CROSS_SELL] = CREDITED.index(tuple(crediting.cross_sell))
-    cfg[CFG_HANDOFF_BOOKINGS] = int(crediting.handoff.credit_bookings)
-    return cfg
+    return crediting_cfg(crediting)
 
 
 def credited_roles(event: Event, crediting: Crediting) -> Sequence[str]:
@@ -90,7 +86,7 @@ def credit_kinds(
     kind, deal kind, first-year flag, source and credited list put to the credit rule at once."""
     from sim.ledger import DEFAULT_ROW, EVENT_DTYPE
     from sim.plans.credits import every_credit
-    from sim.plans.rulebook import CFG_CROSS_SELL, CFG_HANDOFF_BOOKINGS, CFG_UPSELL, N_CFG
+    from sim.plans.rulebook import CFG_CROSS_SELL, CFG_HANDOFF_BOOKINGS, CFG_SHARE, CFG_UPSELL, N_CFG
 
     grid = np.array(
         np.meshgrid(
@@ -107,6 +103,7 @@ def credit_kinds(
     cfg = np.zeros(N_CFG, dtype=np.int64)
     cfg[CFG_UPSELL], cfg[CFG_CROSS_SELL] = CREDITED.index(upsell), CREDITED.index(cross_sell)
     cfg[CFG_HANDOFF_BOOKINGS] = int(handoff_bookings)
+    cfg[CFG_SHARE : CFG_SHARE + 4] = SHARE_SCALE  # which kinds credit what does not depend on shares
     out: dict[tuple[str, str], set[str]] = {}
     for kind, role, measure in every_credit(rows, cfg).tolist():
         out.setdefault((ROLES[role], MEASURES[measure]), set()).add(EVENT_KINDS[kind])

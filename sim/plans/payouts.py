@@ -17,6 +17,8 @@ import pandas as pd
 from numpy.typing import NDArray
 
 BASE = "base"
+DRAW = "draw"
+"""Component name of the lines of a role's draw or guarantee (top-ups and recoveries)."""
 
 
 @dataclass(slots=True)
@@ -232,10 +234,12 @@ class Payouts:
         }
 
     def clawback_total(self) -> float:
-        """Sum of clawback reversals (a negative number or zero)."""
+        """Sum of clawback reversals (a negative number or zero; a draw's recoveries are not)."""
+        c = self.columns
         v = self._variable_mask()
-        a = self.columns.amount
-        return _sequential_sum(a[v & (a < 0)])
+        if len(c) and DRAW in c.component_names:
+            v &= c.component != list(c.component_names).index(DRAW)
+        return _sequential_sum(c.amount[v & (c.amount < 0)])
 
     def attainment(self) -> list[float]:
         """Quota attainment per person and full quota period in the window."""

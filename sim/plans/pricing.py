@@ -1,7 +1,7 @@
 """The pricing kernel: what a credit pays under one component's rules.
 
 Every price in incentsim comes from here. The payout engine (:mod:`sim.plans.engine`) prices
-the credits it observes, the valuation of options (:mod:`sim.behaviour.valuation`) prices
+the credits it observes, the valuation of options (:mod:`sim.policy.valuation`) prices
 the credits every option of a decision *would* earn, and the back-test replays a ledger
 through the engine: one set of formulas, so a plan rule is written once.
 
@@ -65,9 +65,10 @@ _TIMING_CODE = {
 _BONUS, _RATIO, _HAS_QUOTA, _INTEGRATE, _QUOTA, _CAP, _THRESHOLD, _ROLE_QUOTA = range(8)
 _SAME_MEASURE, _TARGET_VALUE, _TARGET_USD, _TIMING, _SUCCESS_DAYS = range(8, 13)
 _CB_SHARE, _CB_CHURN, _CB_ON_CHURN, _CB_ON_NONPAY, _CB_ON_FAILURE = range(13, 18)
-_N_TIERS = 18
-P_TARGET_VALUE = _TARGET_VALUE
-"""Slot of a rule's bonus target value in its params (what a book-ratio forecast falls back to)."""
+_CAP_ATTAINMENT, _MY_SHARE, _MY_MAX_YEARS = range(18, 21)
+_N_TIERS = 21
+P_TARGET_VALUE, P_TIMING = _TARGET_VALUE, _TIMING
+"""Slots of a rule's bonus target value (what a book-ratio forecast falls back to) and pay timing."""
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -87,6 +88,8 @@ class Rule:
     quota: float
     """Per-person quota of one period of the component (1 without a quota)."""
     cap: float | None
+    """Pay cap per person and period: the smaller of ``cap_per_period_usd`` and the period's share
+    of ``cap_share_of_ote`` x on-target earnings (None: uncapped)."""
     threshold: float
     role_quota: float | None
     target_value: float
@@ -113,7 +116,11 @@ class Rule:
         head[_HAS_QUOTA] = float(role_plan.quota is not None)
         head[_INTEGRATE] = float(uses_attainment_integration(role_plan, comp))
         head[_QUOTA] = quota
-        head[_CAP] = comp.cap_per_period_usd if comp.cap_per_period_usd is not None else math.inf
+        cap = effective_cap(role_plan, comp)
+        head[_CAP] = cap if cap is not None else math.inf
+        head[_CAP_ATTAINMENT] = comp.cap_attainment if comp.cap_attainment is not None else math.inf
+        head[_MY_SHARE] = comp.multi_year.later_year_share if comp.multi_year is not None else 0.0
+        head[_MY_MAX_YEARS] = comp.multi_year.max_years if comp.multi_year is not None else 1.0
         head[_THRESHOLD] = float(comp.threshold_attainment)
         head[_ROLE_QUOTA] = role_quota if role_quota is not None else math.nan
         head[_SAME_MEASURE] = float(role_plan.quota is not None and role_plan.quota.measure == comp.measure)
@@ -151,7 +158,7 @@ class Rule:
             team=comp.scope == "team",
             quota_measure=role_plan.quota.measure if role_plan.quota is not None else None,
             quota=quota,
-            cap=comp.cap_per_period_usd,
+            cap=cap,
             threshold=float(comp.threshold_attainment),
             role_quota=role_quota,
             target_value=float(comp.target_value),
@@ -159,6 +166,17 @@ class Rule:
             clawback=cb is not None,
             params=np.array(params, dtype=np.float64),
         )
+
+
+def effective_cap(role_plan: RolePlan, comp: Component) -> float | None:
+    """A component's pay cap per period: ``cap_per_period_usd`` and ``cap_share_of_ote`` x the
+    role's on-target earnings x the period's share of a year, whichever is smaller."""
+    caps = []
+    if comp.cap_per_period_usd is not None:
+        caps.append(float(comp.cap_per_period_usd))
+    if comp.cap_share_of_ote is not None:
+        caps.append(comp.cap_share_of_ote * role_plan.on_target_earnings_usd * MONTHS_PER[comp.period] / 12.0)
+    return min(caps) if caps else None
 
 
 # ---------------------------------------------------------------------- building blocks
@@ -254,44 +272,87 @@ def mean_discount_factor(start: float, span: float, annual_rate: float) -> float
 
 # ---------------------------------------------------------------------- prices
 @njit(cache=True)
+def term_factor(p: Array, term_months: float) -> float:
+    """Pay of a booking with a contract of ``term_months`` over the pay of its first year:
+    ``1 + later_year_share x (min(term / 12, max_years) - 1)``, at least 1 (1 without a multi-year
+    rule, or for a contract of a year or less)."""
+    extra = min(term_months / 12.0, p[_MY_MAX_YEARS]) - 1.0
+    if p[_MY_SHARE] <= 0 or extra <= 0:
+        return 1.0
+    return 1.0 + p[_MY_SHARE] * extra
+
+
+@njit(cache=True)
 def commission(
     p: Array, amount: float, attainment: float, heads: float, room: float, discount: float
+) -> float:
+    """:func:`commission_term` of a credit whose contract is a year (or not a booking)."""
+    return commission_term(p, amount, attainment, heads, room, discount, 12.0)
+
+
+@njit(cache=True)
+def commission_term(
+    p: Array,
+    amount: float,
+    attainment: float,
+    heads: float,
+    room: float,
+    discount: float,
+    term_months: float,
+    quota: float = -1.0,
 ) -> float:
     """Pay for crediting ``amount`` of the component's measure, before any threshold.
 
     ``attainment`` is the quota attainment of the period before the credit (of the role for a
     team component, whose credit is shared by ``heads`` people), ``room`` what the cap leaves
-    in the period. Tiers integrate across the move when they are read on the component's own
-    measure; otherwise the tier in force applies (the first tier without a quota). Negative
-    credits pay nothing; discount bands multiply; the cap truncates. A commission on a book
-    ratio pays nothing per credit (it pays at the close: :func:`period_end`).
+    in the period, ``quota`` the person's quota of the period (:mod:`sim.plans.quotas`; 0 in a
+    ramp's period without one: the first rate; negative: the plan's quota of the period).
+    Tiers integrate across the move when they are read on the component's own measure;
+    otherwise the tier in force applies (the first tier without a quota). Attainment beyond the
+    attainment cap earns nothing (the part of a credit above it, or a whole credit made once
+    attainment has reached it). Negative credits pay nothing; discount bands multiply,
+    and so does a booking's contract term under a multi-year rule (:func:`term_factor`); the cap
+    truncates. A commission on a book ratio pays nothing per credit (it pays at the close:
+    :func:`period_end`).
     """
     if p[_RATIO] > 0:
         return 0.0
     share = amount / heads
-    if p[_HAS_QUOTA] == 0:
+    top = p[_CAP_ATTAINMENT]
+    if quota < 0:
+        quota = p[_QUOTA]
+    if p[_HAS_QUOTA] == 0 or quota == 0:
         pay = share * p[_N_TIERS + 1 + 2 * int(p[_N_TIERS])]
     elif p[_INTEGRATE] > 0:
-        q = p[_QUOTA] * heads
-        pay = tier_integral(p, attainment, attainment + max(amount, 0.0) / q) * (q / heads)
+        q = quota * heads
+        a1 = attainment + max(amount, 0.0) / q
+        pay = tier_integral(p, attainment, a1 if a1 < top else top) * (q / heads)
+    elif attainment + EPS >= top:
+        pay = 0.0
     else:
         pay = share * rate_in_force(p, attainment)
     if pay <= 0:
         return 0.0
     pay *= band_multiplier(p, discount)
+    if p[_MY_SHARE] > 0:
+        pay *= term_factor(p, term_months)
     if p[_CAP] < math.inf:
         pay = max(0.0, min(pay, room))
     return pay
 
 
 @njit(cache=True)
-def threshold_gate(p: Array, pay: float, amount: float, before: float, held: float) -> float:
+def threshold_gate(
+    p: Array, pay: float, amount: float, before: float, held: float, quota: float = -1.0
+) -> float:
     """Pay after a threshold, valued myopically: nothing while attainment after the credit stays
-    below it; crossing it also unlocks the pay ``held`` so far in the period."""
+    below it; crossing it also unlocks the pay ``held`` so far in the period. ``quota`` as for
+    :func:`commission_term` (a period without a quota has no threshold)."""
     thr = p[_THRESHOLD]
-    if thr <= 0 or math.isnan(p[_ROLE_QUOTA]):
+    if thr <= 0 or math.isnan(p[_ROLE_QUOTA]) or quota == 0:
         return pay
-    after = before + (max(amount, 0.0) / p[_ROLE_QUOTA] if p[_SAME_MEASURE] > 0 else 0.0)
+    q = p[_ROLE_QUOTA] if quota < 0 else quota
+    after = before + (max(amount, 0.0) / q if p[_SAME_MEASURE] > 0 else 0.0)
     if after + EPS < thr:
         return 0.0
     if before + EPS < thr:

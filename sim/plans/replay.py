@@ -4,6 +4,13 @@
 credits of each row (priced, accumulated, held or released), releases of pay waiting on the
 row, spiffs and clawbacks, with the periods that ended closed first (:mod:`sim.plans.closes`).
 The ``plan`` and ``st`` tuples are described in :mod:`sim.plans.kernel`.
+
+Numba's on-disk cache (``cache=True``) is keyed on this file alone, yet the compiled code here
+includes the pricing, credit, quota and draw functions it calls (``pricing``, ``credits``,
+``quotas``, ``draws``, ``periods``): after a change to those (a new rule, a new slot in
+``Rule.params``, a new state array), an old cache of this file would run the old rules. Clear
+the caches (``find sim -name '*.nb[ic]' -delete``) when pulling such a change into a tree that
+ran before.
 """
 
 from __future__ import annotations
@@ -46,8 +53,8 @@ from sim.plans.kernel import (
     _people,
     _release_deal,
     _spiffs,
-    month_of,
 )
+from sim.plans.periods import month_of
 from sim.plans.rulebook import CFG_N_SPIFFS
 
 

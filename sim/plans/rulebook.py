@@ -18,7 +18,21 @@ from numpy.typing import NDArray
 
 from sim.plans.components import CLAWBACK_TRIGGER, TIMING_TRIGGER, role_spiffs
 from sim.plans.pricing import Rule
-from sim.scenario.plans import Component, PlanDesign, Spiff
+from sim.plans.quotas import (
+    N_RO,
+    RO_DRAW,
+    RO_DRAW_DAYS,
+    RO_DRAW_PK,
+    RO_DRAW_RECOVERABLE,
+    RO_FORGIVE_AFTER,
+    RO_FORGIVE_AT_LEAVING,
+    RO_QPK,
+    RO_QSLOT,
+    RO_QUOTA,
+    RO_RAMP_MONTHS,
+    RO_RATCHET,
+)
+from sim.scenario.plans import SHARE_SCALE, Component, Crediting, PlanDesign, Spiff
 from sim.time.calendar import DAYS_PER_MONTH
 from sim.vocabulary import (
     CREDITED,
@@ -42,7 +56,10 @@ RF_QUOTA, RF_CAP, RF_THRESHOLD, RF_SUCCESS_DAYS, RF_CB_SHARE, RF_CB_WINDOW, RF_R
 N_RF = 7
 # Plan-wide integers (Rulebook.cfg).
 CFG_UPSELL, CFG_CROSS_SELL, CFG_HANDOFF_BOOKINGS, CFG_HAS_RATIO, CFG_N_RULES, CFG_N_SPIFFS = range(6)
-N_CFG = 6
+CFG_SHARE = 6
+"""Four slots from here: the split-credit share (parts per :data:`SHARE_SCALE`) of (upsell,
+cross-sell) x (AE, CSM): ``CFG_SHARE + 2 * (deal is a cross-sell) + (role is the CSM)``."""
+N_CFG = 10
 
 KIND = {k: i for i, k in enumerate(EVENT_KINDS)}
 MEASURE = {m: i for i, m in enumerate(MEASURES)}
@@ -76,6 +93,9 @@ class Rulebook:
     sp_f: F64
     """Per spiff: amount, first day open, first day closed (inf: never)."""
     cfg: I64
+    ro: F64
+    """Per role (by role code): its quota, ramp and ratchet, its draw (columns ``RO_*`` of
+    :mod:`sim.plans.quotas`; see :func:`role_table`)."""
 
     @classmethod
     def compile(cls, plan: PlanDesign, start_day: float) -> Rulebook:
@@ -117,7 +137,7 @@ class Rulebook:
             row[RI_QSLOT] = mslot[MEASURE[rp.quota.measure]] if rp.quota is not None else -1
             row[RI_MSLOT] = mslot[MEASURE[comp.measure]]
             row[RI_TRIGGER] = KIND[trigger] if trigger is not None else -1
-            row[RI_CAP] = int(comp.cap_per_period_usd is not None)
+            row[RI_CAP] = int(rule.cap is not None)
             row[RI_CB] = int(cb is not None)
             if cb is not None:
                 row[RI_CB_CHURN] = int("churn" in cb.triggers)
@@ -128,7 +148,7 @@ class Rulebook:
             row[RI_CLOSES] = int(closes) | (2 * int(threshold))
             f = rf[g]
             f[RF_QUOTA] = rule.quota
-            f[RF_CAP] = comp.cap_per_period_usd if comp.cap_per_period_usd is not None else math.inf
+            f[RF_CAP] = rule.cap if rule.cap is not None else math.inf
             f[RF_THRESHOLD] = comp.threshold_attainment
             f[RF_SUCCESS_DAYS] = comp.success_days
             f[RF_CB_SHARE] = cb.share if cb is not None else 0.0
@@ -156,10 +176,7 @@ class Rulebook:
             ],
             dtype=np.float64,
         )
-        cfg = np.zeros(N_CFG, dtype=np.int64)
-        cfg[CFG_UPSELL] = CREDITED.index(tuple(plan.crediting.upsell))
-        cfg[CFG_CROSS_SELL] = CREDITED.index(tuple(plan.crediting.cross_sell))
-        cfg[CFG_HANDOFF_BOOKINGS] = int(plan.crediting.handoff.credit_bookings)
+        cfg = crediting_cfg(plan.crediting)
         cfg[CFG_HAS_RATIO] = int(any(r.ratio for r in rules))
         cfg[CFG_N_RULES] = n
         cfg[CFG_N_SPIFFS] = len(spiffs)
@@ -179,12 +196,58 @@ class Rulebook:
             sp_i=sp_i.reshape(len(spiffs), 2),
             sp_f=sp_f.reshape(len(spiffs), 3),
             cfg=cfg,
+            ro=role_table(plan, mslot),
         )
 
     def rules_for(self, role: str, measure: str) -> list[int]:
         """Global indices of ``role``'s components on ``measure``, in plan order."""
         k = ROLE[role] * len(MEASURES) + MEASURE[measure]
         return self.brm_idx[self.brm_off[k] : self.brm_off[k + 1]].tolist()
+
+
+def role_table(plan: PlanDesign, mslot: I64) -> F64:
+    """The per-person rules of each role: quota slot, period kind, annual amount, ramp months and
+    ratchet; draw amount (0: none), period kind, recoverable, days covered from the hire (inf:
+    all), periods before a balance is forgiven (inf: never) and whether leaving forgives it."""
+    ro = np.zeros((len(ROLES), N_RO), dtype=np.float64)
+    for r, role in enumerate(ROLES):
+        rp, row = plan.role(role), ro[r]
+        row[RO_QSLOT] = -1
+        q = rp.quota
+        if q is not None:
+            row[RO_QSLOT], row[RO_QPK], row[RO_QUOTA] = (
+                mslot[MEASURE[q.measure]],
+                PERIODS.index(q.period),
+                q.annual_amount,
+            )
+            row[RO_RAMP_MONTHS], row[RO_RATCHET] = q.ramp_months, q.ratchet
+        d = rp.draw
+        if d is not None:
+            row[RO_DRAW], row[RO_DRAW_PK], row[RO_DRAW_RECOVERABLE] = (
+                d.amount_usd,
+                PERIODS.index(d.period),
+                d.recoverable,
+            )
+            row[RO_DRAW_DAYS] = d.months * DAYS_PER_MONTH if d.months is not None else math.inf
+            row[RO_FORGIVE_AFTER] = (
+                d.forgive_after_periods if d.forgive_after_periods is not None else math.inf
+            )
+            row[RO_FORGIVE_AT_LEAVING] = d.forgive_at_leaving
+    return ro
+
+
+def crediting_cfg(crediting: Crediting) -> I64:
+    """The plan-wide integers of a plan's crediting rules (the rest of ``cfg`` is zero)."""
+    cfg = np.zeros(N_CFG, dtype=np.int64)
+    cfg[CFG_UPSELL] = CREDITED.index(tuple(crediting.upsell))
+    cfg[CFG_CROSS_SELL] = CREDITED.index(tuple(crediting.cross_sell))
+    cfg[CFG_HANDOFF_BOOKINGS] = int(crediting.handoff.credit_bookings)
+    for k, kind in enumerate(("upsell", "cross_sell")):
+        for r, role in enumerate(("ae", "csm")):
+            # a role not credited never reaches the share: its slot holds the full share
+            share = crediting.share(kind, role) if role in getattr(crediting, kind) else 1.0
+            cfg[CFG_SHARE + 2 * k + r] = round(share * SHARE_SCALE)
+    return cfg
 
 
 CLAWBACK_KINDS = frozenset(KIND[k] for k in CLAWBACK_TRIGGER.values())

@@ -16,20 +16,10 @@ import yaml
 from pydantic import ValidationError
 
 from sim.experiment.results import CONFIG_FILE, Results
+from sim.vocabulary.metrics import KEY_METRICS
 
-KEY_METRICS: tuple[str, ...] = (
-    "grr",
-    "nrr",
-    "new_arr",
-    "ending_arr",
-    "payout_cost",
-    "cost_of_sales",
-    "mean_discount",
-    "period_end_share",
-    "second_order_share",
-    "logo_churn",
-)
-"""The metrics of the plans x metrics table and the forest plot (in order)."""
+__all__ = ["KEY_METRICS"]
+
 
 REQUIRED_FILES: tuple[str, ...] = (CONFIG_FILE, "replications.parquet")
 
@@ -195,29 +185,51 @@ class ReportData:
     @cached_property
     def people_diffs(self) -> pd.DataFrame:
         """Per non-baseline plan, replication and person: variable pay per year under the plan and
-        under the baseline and their difference (common random numbers: the same person ids in
-        replication k of every plan; a person paid nothing under one plan counts as $0 there)."""
+        under the baseline and their difference, for the same people under both.
+
+        The people compared are those on staff at the start of the simulation (hired on day 0):
+        common random numbers give them the same ids in replication k of every plan, whereas later
+        hires differ between plans. Someone paid nothing under a plan (gone, or no variable pay)
+        counts as $0 there. Folders without the ``people`` roster (older versions) fall back to
+        everyone paid under either plan (noted)."""
         pay = self.scalars("people_pay")
         pay["value"] = pay["value"] / self.years
-        base = pay[pay["plan"] == self.baseline][["replication", "key", "value"]]
+        try:
+            staff = self.detail("people")
+        except MissingData:
+            staff = None
+            self.note("winners and losers: no staff roster in this folder; later hires are included")
         frames = []
         for plan in self.others:
-            mine = pay[pay["plan"] == plan][["replication", "key", "value"]]
-            reps = set(mine["replication"]) & set(base["replication"])
-            if not reps:
-                continue
-            merged = pd.merge(
-                base[base["replication"].isin(reps)],
-                mine[mine["replication"].isin(reps)],
-                on=["replication", "key"],
-                how="outer",
-                suffixes=("_base", "_plan"),
-            ).fillna({"value_base": 0.0, "value_plan": 0.0})
-            merged.insert(0, "plan", plan)
-            frames.append(merged)
+            for rep in sorted(set(pay.loc[pay["plan"] == self.baseline, "replication"])):
+                mine = pay[(pay["plan"] == plan) & (pay["replication"] == rep)]
+                base = pay[(pay["plan"] == self.baseline) & (pay["replication"] == rep)]
+                if staff is not None:
+                    roster = staff[(staff["plan"] == self.baseline) & (staff["replication"] == rep)]
+                    if roster.empty or staff[(staff["plan"] == plan) & (staff["replication"] == rep)].empty:
+                        continue
+                    pairs = zip(roster["key"], roster["values"], strict=True)
+                    keys = sorted(k for k, v in pairs if v[0] <= 0)
+                elif mine.empty:
+                    continue
+                else:
+                    keys = sorted(set(mine["key"]) | set(base["key"]))
+                b = dict(zip(base["key"], base["value"], strict=True))
+                m = dict(zip(mine["key"], mine["value"], strict=True))
+                frames.append(
+                    pd.DataFrame(
+                        {
+                            "plan": plan,
+                            "replication": rep,
+                            "person": keys,
+                            "value_base": [float(b.get(k, 0.0)) for k in keys],
+                            "value_plan": [float(m.get(k, 0.0)) for k in keys],
+                        }
+                    )
+                )
         if not frames:
             raise MissingData("no replication has people pay under both a plan and the baseline")
-        out = pd.concat(frames, ignore_index=True).rename(columns={"key": "person"})
+        out = pd.concat(frames, ignore_index=True)
         out["diff"] = out["value_plan"] - out["value_base"]
         out["role"] = out["person"].str.split(":").str[0]
         return out

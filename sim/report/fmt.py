@@ -6,89 +6,9 @@ from __future__ import annotations
 
 import math
 
-RATIO_METRICS: frozenset[str] = frozenset(
-    {
-        "grr",
-        "nrr",
-        "logo_churn",
-        "cost_of_sales",
-        "mean_discount",
-        "period_end_share",
-        "second_order_share",
-        "grr_rolling",
-        "nrr_rolling",
-        "share_at_quota",
-        "attainment_mean",
-        "forecast_quarter_hit",
-        "implementation_success_rate",
-    }
-)
-"""Metrics that are ratios (shown as percents; their differences in percentage points)."""
+from sim.vocabulary.metrics import HIGHER_IS_BETTER, is_money, is_ratio, label
 
-_RATIO_PREFIXES: tuple[str, ...] = ("grr_", "nrr_", "logo_churn_")
-_MONEY_PREFIXES: tuple[str, ...] = (
-    "new_arr",
-    "ending_arr",
-    "payout_cost",
-    "starting_arr",
-    "measure_start_arr",
-)
-_MONEY_NAMES: frozenset[str] = frozenset(
-    {"total_comp_cost", "cac", "crc", "ltv", "renewed_arr", "mean_new_logo_arr"}
-)
-
-HIGHER_IS_BETTER: dict[str, bool] = {
-    "grr": True,
-    "nrr": True,
-    "new_arr": True,
-    "ending_arr": True,
-    "second_order_share": True,
-    "payout_cost": False,
-    "cost_of_sales": False,
-    "mean_discount": False,
-    "period_end_share": False,
-    "logo_churn": False,
-    "total_comp_cost": False,
-    "gross_churn_usd": False,
-    "expansion_usd": True,
-    "nps": True,
-    "time_to_value_days": False,
-}
-"""Which direction is good for a metric (used to colour significant differences)."""
-
-LABELS: dict[str, str] = {
-    "grr": "GRR",
-    "nrr": "NRR",
-    "new_arr": "New ARR / yr",
-    "ending_arr": "Ending ARR",
-    "payout_cost": "Payout cost / yr",
-    "cost_of_sales": "Cost of sales",
-    "mean_discount": "Mean discount",
-    "period_end_share": "Period-end share",
-    "second_order_share": "Second-order share",
-    "logo_churn": "Logo churn",
-    "total_comp_cost": "Total comp / yr",
-    "gross_churn_usd": "Gross churn $ / yr",
-    "expansion_usd": "Expansion $ / yr",
-    "nps": "NPS",
-    "time_to_value_days": "Time to value (days)",
-}
-"""Short human labels of metrics (others show their column name)."""
-
-
-def label(metric: str) -> str:
-    """A metric's human label."""
-    return LABELS.get(metric, metric.replace("_", " "))
-
-
-def is_ratio(metric: str) -> bool:
-    """True when a metric is a ratio (percent)."""
-    return metric in RATIO_METRICS or metric.startswith(_RATIO_PREFIXES)
-
-
-def is_money(metric: str) -> bool:
-    """True when a metric is in US dollars."""
-    return metric.endswith("_usd") or metric in _MONEY_NAMES or metric.startswith(_MONEY_PREFIXES)
+__all__ = ["HIGHER_IS_BETTER", "is_money", "is_ratio", "label"]
 
 
 def money(x: float, signed: bool = False) -> str:

@@ -21,10 +21,15 @@ from sim.report.data import KEY_METRICS, MissingData, ReportData, load, lookup
 from sim.report.plots import (
     CONDITIONAL_FIGURES,
     FIGURES,
+    INLINE_FIGURES,
     ROLE_LABELS,
     ROLES,
+    decision_figures,
+    draw,
     finite_segments,
-    render,
+    png_bytes,
+    style,
+    svg_text,
     waterfall_table,
 )
 from sim.safetext import safe_text
@@ -35,7 +40,9 @@ PLOTS_DIR = "plots"
 
 SECTIONS: tuple[tuple[str, str], ...] = (
     ("question", "The question"),
+    ("decision", "Decision"),
     ("plans", "Plans"),
+    ("pay", "Pay curves and people"),
     ("metrics", "Key metrics by plan"),
     ("differences", "Differences vs baseline"),
     ("arr", "ARR over time"),
@@ -80,7 +87,11 @@ th:first-child, td:first-child { text-align:left; white-space:nowrap; }
 td.text, th.text { text-align:left; }
 table.full { width:100%; }
 tr.baseline td { background:#fbf7ea; }
-td .ci { display:block; color:var(--muted); font-size:10.5px; white-space:nowrap; }
+td .ci { display:block; color:var(--muted); font-size:10.5px; }
+.nw { white-space:nowrap; }
+table.verdicts td { text-align:left; }
+ul.verdicts li { margin:4px 0; max-width:1100px; }
+figure.svg svg { display:block; width:100%; height:auto; border:1px solid var(--line); border-radius:4px; }
 td.better { color:var(--good); font-weight:600; }
 td.worse { color:var(--bad); font-weight:600; }
 td.sig { font-weight:600; }
@@ -132,9 +143,14 @@ class Page:
         self.add("</section>")
 
     def figure(self, name: str, caption: str) -> bool:
-        """Render a figure, save it under plots/, embed it; a note instead when data is missing."""
+        """Render a figure, save it under plots/, embed it (as a PNG, or for :data:`INLINE_FIGURES`
+        as SVG whose text stays text); a note instead when data is missing."""
+        inline = name in INLINE_FIGURES
         try:
-            png = render(self.data, name)
+            with style():
+                fig = draw(self.data, name)
+                png = png_bytes(fig)
+                svg = svg_text(fig) if inline else ""
         except MissingData as exc:
             self.missing(f"Figure not drawn: {exc}.")
             self.data.note(f"figure {name}: {exc}")
@@ -143,6 +159,10 @@ class Page:
             path = self.plots_dir / f"{name}.png"
             atomic_write_bytes(path, png)
             self.written.append(path)
+        if inline:
+            cap = f"<figcaption>{esc(caption)}</figcaption>"
+            self.add(f'<figure class="svg" id="figure-{name}">{svg}{cap}</figure>')
+            return True
         uri = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
         width = int.from_bytes(png[16:20], "big")  # PNG IHDR: width in pixels
         self.add(
@@ -210,15 +230,30 @@ def _component_words(c: Component) -> str:
         parts.append(f"clawback {fmt.pct(c.clawback.share, 0)} within {c.clawback.window_days:g} days")
     if c.cap_per_period_usd:
         parts.append(f"cap {fmt.money(c.cap_per_period_usd)}/period")
+    if c.cap_share_of_ote:
+        parts.append(f"cap {fmt.pct(c.cap_share_of_ote, 0)} of OTE")
+    if c.cap_attainment:
+        parts.append(f"no pay beyond {fmt.pct(c.cap_attainment, 0)} attainment")
+    if c.multi_year is not None:
+        my = c.multi_year
+        share = fmt.pct(my.later_year_share, 0)
+        parts.append(f"later contract years at {share}, up to {my.max_years:g} years")
     return ", ".join(parts)
 
 
 def _role_words(role: str, rp: RolePlan) -> str | None:
-    if not rp.components and not rp.spiffs and not rp.budget_annual_usd:
+    if not rp.components and not rp.spiffs and not rp.budget_annual_usd and rp.draw is None:
         return None
     bits = [f"base {fmt.money(rp.base_salary_annual_usd)}"]
-    if rp.quota is not None:
-        bits.append(f"quota {fmt.money(rp.quota.annual_amount)}/yr of {rp.quota.measure.replace('_', ' ')}")
+    q = rp.quota
+    if q is not None:
+        bits.append(f"quota {fmt.money(q.annual_amount)}/yr of {q.measure.replace('_', ' ')}")
+        bits += [f"ramped over {q.ramp_months} months"] if q.ramp_months else []
+        bits += [f"ratchet {q.ratchet:g} on last period's attainment"] if q.ratchet else []
+    if (d := rp.draw) is not None:
+        kind = "recoverable draw" if d.recoverable else "guarantee"
+        window = f" for a new hire's first {d.months} months" if d.months else ""
+        bits.append(f"{kind} {fmt.money(d.amount_usd)}/{d.period}{window}")
     bits += [_component_words(c) for c in rp.components]
     bits += [f"spiff {fmt.money(s.amount_usd)} per {s.event.replace('_', ' ')}" for s in rp.spiffs]
     if rp.budget_annual_usd:
@@ -230,9 +265,15 @@ def plan_rules(plan: PlanDesign) -> str:
     """A short HTML summary of a plan's rules (roles with variable pay, crediting)."""
     lines = [w for role in ROLES if (w := _role_words(role, getattr(plan, role))) is not None]
     cr = plan.crediting
+
+    def credited(kind: str) -> str:
+        roles = getattr(cr, kind)
+        shares = getattr(cr, f"{kind}_shares")
+        return ", ".join(r + (f" ({fmt.pct(cr.share(kind, r), 0)})" if r in shares else "") for r in roles)
+
     lines.append(
-        f"<b>Crediting</b>: upsell → {esc(', '.join(cr.upsell) or 'nobody')}; "
-        f"cross-sell → {esc(', '.join(cr.cross_sell) or 'nobody')}"
+        f"<b>Crediting</b>: upsell → {esc(credited('upsell') or 'nobody')}; "
+        f"cross-sell → {esc(credited('cross_sell') or 'nobody')}"
     )
     if cr.handoff.fee_usd or cr.handoff.credit_bookings:
         lines.append(
@@ -245,10 +286,24 @@ def plan_rules(plan: PlanDesign) -> str:
 # --- sections --------------------------------------------------------------------------------
 
 
-def _cell(text: str, ci: str | None = None, cls: str = "") -> str:
+def ci_html(text: str) -> str:
+    """An interval's text as HTML that may break only between its two ends (``[a, b]`` or
+    ``a – b``), so a narrow column never splits a number from its unit."""
+    for sep in (", ", " – "):
+        if sep in text:
+            lo, hi = text.split(sep, 1)
+            return f'<span class="nw">{esc(lo + sep.rstrip())}</span> <span class="nw">{esc(hi)}</span>'
+    return f'<span class="nw">{esc(text)}</span>'
+
+
+def cell(text: str, ci: str | None = None, cls: str = "") -> str:
+    """A table cell: the value, its interval below it (muted), an optional class."""
     c = f' class="{cls}"' if cls else ""
-    extra = f'<span class="ci">{esc(ci)}</span>' if ci else ""
+    extra = f'<span class="ci">{ci_html(ci)}</span>' if ci else ""
     return f"<td{c}>{esc(text)}{extra}</td>"
+
+
+_cell = cell
 
 
 def _question(page: Page) -> None:
@@ -607,10 +662,11 @@ def _people(page: Page, top: int = 5) -> None:
         return
     page.add(
         '<p class="explain">Each person\'s variable pay per year under a plan minus their pay under the '
-        "baseline in the same replication (common random numbers give the same people, leads and "
-        "customers in replication k of every plan; a person paid nothing under one plan counts as "
-        "$0). Person ids are positions in the simulated team (role:number), averaged over "
-        "replications.</p>"
+        "baseline in the same replication, for the same people: everyone on staff at the start "
+        "(common random numbers give them the same ids in replication k of every plan; people hired "
+        "later differ between plans and are left out). Someone who left, or earned no variable pay, "
+        "counts as $0 for the rest of the horizon. Person ids are positions in the simulated team "
+        "(role:number); the lists average each person over every replication.</p>"
     )
     page.figure("winners-losers", "Distribution of per-person pay changes vs the baseline.")
     try:
@@ -626,6 +682,8 @@ def _people(page: Page, top: int = 5) -> None:
             continue
         for role in [r for r in ROLES if r in set(sub["role"])]:
             s = sub[sub["role"] == role]
+            if not (s["value_base"].abs().sum() or s["value_plan"].abs().sum()):
+                continue  # nobody in the role earns variable pay under either plan
             rows.append(
                 [
                     f"<td><b>{esc(plan)}</b></td>",
@@ -669,6 +727,8 @@ def _people(page: Page, top: int = 5) -> None:
             )
             .reset_index()
         )
+        # a mean over one replication is not a finding: only people seen in every replication
+        per = per[per["n"] >= sub["replication"].nunique()]
         per = per.sort_values(["change", "person"], ascending=[False, True])
         win = per[per["change"] > 0.5].head(top)
         lose = per[per["change"] < -0.5].sort_values(["change", "person"]).head(top)
@@ -824,11 +884,15 @@ def _sdrs(page: Page) -> None:
 
 def build(data: ReportData, plots_dir: Path | None) -> tuple[str, list[Path]]:
     """The report's HTML text and the PNG files written under ``plots_dir`` (none when None)."""
+    from sim.report.decision_html import decision_section, pay_section
+
     page = Page(data, plots_dir)
     sc = data.results.scenario
     for step in (
         _question,
+        decision_section,
         _plans,
+        pay_section,
         _metrics,
         _differences,
         _arr,
@@ -873,7 +937,7 @@ def write_report(folder: str | Path, results: Any = None, *, save_plots: bool = 
     text, written = build(data, plots_dir)
     # A figure that could not be drawn this time must not leave an older PNG behind.
     if plots_dir is not None:
-        for name in (*FIGURES, *CONDITIONAL_FIGURES):
+        for name in (*FIGURES, *CONDITIONAL_FIGURES, *decision_figures()):
             stale = plots_dir / f"{name}.png"
             if stale not in written and stale.exists():
                 stale.unlink()

@@ -26,6 +26,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 from sim.experiment import stats
 from sim.report import fmt
 from sim.report.data import KEY_METRICS, MissingData, ReportData, lookup
+from sim.vocabulary import ROLE_LABELS, ROLES
 
 BASELINE_COLOR = "#4a4a4a"
 PALETTE: tuple[str, ...] = (
@@ -47,14 +48,6 @@ ROLE_COLORS: dict[str, str] = {
     "marketing": "#9467bd",
     "product": "#8c564b",
     "sdr": "#e377c2",
-}
-ROLE_LABELS: dict[str, str] = {
-    "ae": "AE",
-    "csm": "CSM",
-    "consultant": "Consultant",
-    "marketing": "Marketing",
-    "product": "Product",
-    "sdr": "SDR",
 }
 STYLE: dict[str, Any] = {
     "font.size": 9.0,
@@ -204,19 +197,35 @@ def _ts_frame(data: ReportData, series: str) -> dict[str, tuple[np.ndarray, np.n
     return out
 
 
-def arr_over_time(data: ReportData) -> Figure:
-    """ARR at each month end per plan (mean, P10–P90 band) and, when per-replication series are
-    available, the paired difference vs the baseline with its CI band."""
+SERIES_LABELS: dict[str, str] = {
+    "arr": "ARR at month end",
+    "new_arr": "New ARR per month",
+    "bookings": "Bookings per month",
+    "payout_cost": "Payout cost per month",
+    "customers": "Customers at month end",
+    "cash_collected": "Cash collected per month",
+    "cash_balance": "Cash balance at month end",
+}
+"""Titles of the monthly series (others show their name); every series but ``customers`` is in $."""
+
+
+def arr_over_time(data: ReportData, series: str = "arr") -> Figure:
+    """A monthly series (ARR by default) per plan (mean, P10–P90 band) and, when per-replication
+    series are available, the paired difference vs the baseline with its CI band."""
+    title = SERIES_LABELS.get(series, series.replace("_", " "))
+    money = series != "customers"
     try:
-        bands = _ts_frame(data, "arr")
+        bands = _ts_frame(data, series)
     except MissingData:
-        raise MissingData("no monthly ARR series (timeseries.parquet and details are both missing)") from None
+        raise MissingData(
+            f"no monthly {series} series (timeseries.parquet and details are both missing)"
+        ) from None
     paired: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     if data.others:
         try:
-            per_rep = data.series("arr")
+            per_rep = data.series(series)
         except MissingData as exc:
-            data.note(f"ARR over time: no paired-difference panel ({exc})")
+            data.note(f"{title} over time: no paired-difference panel ({exc})")
             per_rep = {}
         base = per_rep.get(data.baseline)
         if base is not None:
@@ -243,9 +252,10 @@ def arr_over_time(data: ReportData) -> Figure:
         top = plan == data.baseline
         ax.plot(months, mean, color=colors[plan], lw=2.4 if top else 1.6, label=plan, zorder=4 if top else 3)
         ax.fill_between(months, p10, p90, color=colors[plan], alpha=0.07, lw=0)
-    ax.set_title("ARR at month end (mean, P10–P90 across replications)")
+    ax.set_title(f"{title} (mean, P10–P90 across replications)")
     ax.set_xlabel("month of the measured horizon")
-    money_axis(ax)
+    if money:
+        money_axis(ax)
     ax.legend(fontsize=8, loc="upper left")
     if paired:
         ax2 = axes[1]
@@ -254,13 +264,12 @@ def arr_over_time(data: ReportData) -> Figure:
             ax2.plot(months, mean, color=colors[plan], lw=1.6, label=plan)
             ax2.fill_between(months, lo, hi, color=colors[plan], alpha=0.15, lw=0)
         ax2.axhline(0.0, color="black", lw=0.9)
-        ax2.set_title(f"ARR minus {data.baseline} (paired, {data.confidence:.0%} CI per month)")
+        ax2.set_title(f"{title.split(' at ')[0].split(' per ')[0]} minus {data.baseline} "
+                      f"(paired, {data.confidence:.0%} CI per month)")  # fmt: skip
         ax2.set_xlabel("month of the measured horizon")
-        money_axis(ax2, signed=True)
+        if money:
+            money_axis(ax2, signed=True)
     return fig
-
-
-ROLES: tuple[str, ...] = ("ae", "csm", "consultant", "marketing", "product", "sdr")
 
 
 def payout_by_role(data: ReportData) -> Figure:
@@ -350,13 +359,17 @@ def waterfall_table(data: ReportData) -> dict[str, list[tuple[str, float]]]:
 
 
 def waterfall(data: ReportData) -> Figure:
-    """Headwind/tailwind waterfall per plan: starting ARR, + new, + expansion/upsell/cross-sell,
-    − contraction/price erosion, − logos lost, = ending ARR (means over replications)."""
+    """Headwind/tailwind waterfall per plan, one horizontal bar per step (top to bottom): starting
+    ARR, + new, + expansion/upsell/cross-sell, − contraction/price erosion, − logos lost, = ending
+    ARR (means over replications). Each value is written at the end of its own bar, on its own
+    row, so no two labels can meet; labels carry ids (``wf-value-*``, ``wf-step-*``) that the
+    report's browser test reads."""
     table = waterfall_table(data)
     plans = list(table)
     nrows, ncols = _grid(len(plans), 3)
-    fig = Figure(figsize=(13.5, 0.6 + 3.6 * nrows), layout="constrained")
-    axes = fig.subplots(nrows, ncols, sharey=True, squeeze=False)
+    steps = max(len(b) for b in table.values())
+    fig = Figure(figsize=(13.5, 0.7 + (0.45 + 0.27 * steps) * nrows), layout="constrained")
+    axes = fig.subplots(nrows, ncols, sharex=True, squeeze=False)
     top = max(max(np.cumsum([v for _, v in bars[:-1]]).max(), bars[-1][1]) for bars in table.values())
     for i, ax in enumerate(axes.flat):
         if i >= len(plans):
@@ -364,32 +377,32 @@ def waterfall(data: ReportData) -> Figure:
             continue
         bars = table[plans[i]]
         level = 0.0
-        labels = []
-        for k, (name, v) in enumerate(bars):
+        for k, (_name, v) in enumerate(bars):
             total = k == 0 or k == len(bars) - 1
             if total:
-                bottom, height, color = 0.0, v, BASELINE_COLOR if k == 0 else "#2c7bb6"
+                left, width, color = 0.0, v, BASELINE_COLOR if k == 0 else "#2c7bb6"
                 level = v
             else:
-                bottom, height = (level, v) if v >= 0 else (level + v, -v)
+                left, width = (level, v) if v >= 0 else (level + v, -v)
                 color = BETTER if v >= 0 else WORSE
                 level += v
-            ax.bar(k, height, bottom=bottom, color=color, width=0.72)
-            text = fmt.money(v, signed=not total)
-            ax.text(
+            ax.barh(k, width, left=left, color=color, height=0.66)
+            label = ax.text(
+                left + width + 0.015 * top,
                 k,
-                bottom + height + 0.012 * top,
-                text,
-                ha="center",
-                va="bottom",
-                fontsize=7.2,
-                rotation=0 if len(bars) <= 9 else 90,
+                fmt.money(v, signed=not total),
+                ha="left",
+                va="center",
+                fontsize=7.5,
             )
-            labels.append(name)
-        ax.set_xticks(range(len(bars)), labels, rotation=40, ha="right", fontsize=8)
-        ax.grid(axis="x", visible=False)
-        money_axis(ax)
-        ax.set_ylim(0, top * 1.12)
+            label.set_gid(f"wf-value-{i}-{k}")
+        ax.set_yticks(range(len(bars)), [n for n, _ in bars], fontsize=8)
+        for k, tick in enumerate(ax.get_yticklabels()):
+            tick.set_gid(f"wf-step-{i}-{k}")
+        ax.set_ylim(len(bars) - 0.4, -0.6)
+        ax.grid(axis="y", visible=False)
+        money_axis(ax, axis="x")
+        ax.set_xlim(0, top * 1.3)
         ax.set_title(plans[i] + (" (baseline)" if plans[i] == data.baseline else ""))
     fig.suptitle(
         f"ARR bridge over the {data.years:g}-year measured horizon: tailwinds (green) and headwinds (red)",
@@ -734,8 +747,41 @@ CONDITIONAL_FIGURES: dict[str, FigureSpec] = {
 it gets a sentence instead of a figure, so these are not counted among :data:`FIGURES`."""
 
 
+INLINE_FIGURES: frozenset[str] = frozenset({"waterfall"})
+"""Figures the report embeds as inline SVG (text stays text, so a browser can check where each
+label falls); the others are PNG images. Every figure is also saved as ``plots/<name>.png``."""
+
+
+def decision_figures() -> dict[str, FigureSpec]:
+    """The decision figures (:mod:`sim.report.decision_plots`): the frontier and the pay curves."""
+    from sim.report import decision_plots as dp
+
+    return {
+        spec.name: spec
+        for spec in (FigureSpec("frontier", dp.frontier), FigureSpec("pay-curves", dp.pay_curves))
+    }
+
+
+def draw(data: ReportData, name: str) -> Figure:
+    """Draw one figure (in the report style: call inside :func:`style`); raises MissingData."""
+    spec = FIGURES.get(name) or CONDITIONAL_FIGURES.get(name) or decision_figures()[name]
+    return spec.draw(data)
+
+
 def render(data: ReportData, name: str) -> bytes:
     """Draw one figure in the report style and return its PNG (raises MissingData)."""
     with style():
-        fig = (FIGURES.get(name) or CONDITIONAL_FIGURES[name]).draw(data)
-        return png_bytes(fig)
+        return png_bytes(draw(data, name))
+
+
+def svg_text(fig: Figure) -> str:
+    """A figure as an inline SVG element whose text stays text (the browser lays it out, so a page
+    can check where labels fall); the XML prologue is dropped."""
+    from matplotlib.backends.backend_svg import FigureCanvasSVG
+
+    FigureCanvasSVG(fig)
+    buf = io.StringIO()
+    with mpl.rc_context({"svg.fonttype": "none", "svg.hashsalt": "incentsim"}):
+        fig.savefig(buf, format="svg", facecolor="white")
+    text = buf.getvalue()
+    return text[text.index("<svg") :]

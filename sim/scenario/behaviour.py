@@ -22,17 +22,21 @@ class AeBehaviour(StrictModel):
     promise_options: list[Fraction] = Field(default_factory=lambda: [0.0, 0.5, 1.0])
     """Levels of over-promising (0 = honest, 1 = promises the product cannot keep)."""
     win_odds_per_promise: NonNegative = 0.6
+    """Log-odds of winning gained per unit of over-promising (1 = fully over-promised)."""
     promise_health_gap: Fraction = 0.25
     """Starting-health penalty of a fully over-promised deal (the promise/delivery gap)."""
     overcommit_options: list[NonNegative] = Field(default_factory=lambda: [0.0, 0.25])
     """Commitment above expected usage (0.25 = sells 25% more seats than will be used)."""
     win_odds_per_overcommit: float = -0.4
+    """Log-odds of winning per unit of over-commitment (negative: a bigger commitment is harder to sell)."""
     pull_in_discount: Fraction = 0.05
     """Extra discount needed to pull a deal into the current period."""
     neutral_discount: Fraction = 0.1
     """Mean discount under the neutral policy (nearest option chosen)."""
     neutral_promise: Fraction = 0.0
+    """Over-promising under the neutral policy (nearest option chosen)."""
     neutral_overcommit: NonNegative = 0.0
+    """Over-commitment under the neutral policy (nearest option chosen)."""
     neutral_pursue_min_fit: Fraction = 0.3
     """Under the neutral policy, leads with fit below this are not pursued."""
     effort_cost_kusd_per_opportunity: NonNegative = 0.5
@@ -49,7 +53,9 @@ class ConsultantBehaviour(StrictModel):
     quality_per_speed: NonNegative = 0.6
     """Quality lost per unit of duration cut (quality = 1 - q * (1 - multiplier), clipped)."""
     neutral_speed: Positive = 1.0
+    """Duration multiplier under the neutral policy (nearest option chosen)."""
     effort_cost_kusd_per_day: NonNegative = 0.05
+    """Effort cost, in $k of pay-equivalent per project day, of working away from normal speed."""
 
 
 class CsmBehaviour(StrictModel):
@@ -67,6 +73,7 @@ class CsmBehaviour(StrictModel):
     save_health_per_month: NonNegative = 0.04
     """Health added per month to an at-risk account by full-time saves attention."""
     value_review_health_per_month: NonNegative = 0.02
+    """Health added per month to every account of the book by full-time value reviews."""
     expansion_multiplier: NonNegative = 1.0
     """Upsell/cross-sell opportunity rate multiplier at full-time expansion effort."""
     advocacy_multiplier: NonNegative = 2.0
@@ -93,7 +100,9 @@ class MarketingBehaviour(StrictModel):
     volume_options: list[Positive] = Field(default_factory=lambda: [0.8, 1.0, 1.3])
     """Lead-volume multipliers; more volume lowers fit."""
     fit_per_volume: NonNegative = 0.3
+    """Fit lost by marketing leads per unit of volume above 1 (more leads, worse fit)."""
     neutral_volume: Positive = 1.0
+    """Lead-volume multiplier under the neutral policy (nearest option chosen)."""
 
 
 class SdrBehaviour(StrictModel):
@@ -121,7 +130,12 @@ class Behaviour(StrictModel):
     annual_time_preference: NonNegative = 0.15
     """Annual discount rate applied to pay that arrives later."""
     ae: AeBehaviour = Field(default_factory=AeBehaviour)
+    """Account executives' deal-table choices."""
     consultant: ConsultantBehaviour = Field(default_factory=ConsultantBehaviour)
+    """Implementation consultants' speed versus quality."""
     csm: CsmBehaviour = Field(default_factory=CsmBehaviour)
+    """CSMs' split of time."""
     marketing: MarketingBehaviour = Field(default_factory=MarketingBehaviour)
+    """Marketing's lead volume versus fit."""
     sdr: SdrBehaviour = Field(default_factory=SdrBehaviour)
+    """SDRs' qualification strictness."""

@@ -100,15 +100,20 @@ class Segments(StrictModel):
     """The three segments; each may be switched off by giving it no leads and no customers."""
 
     smb: Segment = Field(default_factory=Segment)
+    """Small businesses (self-serve and inside sales)."""
     mid_market: Segment = Field(default_factory=Segment)
+    """Mid-market customers."""
     enterprise: Segment = Field(default_factory=Segment)
+    """Enterprise customers."""
 
 
 class LeadSourceMix(StrictModel):
     """Share of exogenous leads by source (referral and champion leads arise from customers)."""
 
     outbound: Fraction = 0.5
+    """Share of exogenous leads that are outbound (prospected by sales)."""
     marketing: Fraction = 0.5
+    """Share of exogenous leads that marketing sources."""
 
     @model_validator(mode="after")
     def _sums_to_one(self) -> LeadSourceMix:
@@ -122,6 +127,7 @@ class Reps(StrictModel):
     """Account executives."""
 
     headcount: NonNegativeInt = 40
+    """Account executives at the start (seats are refilled after attrition)."""
     ramp_months: NonNegative = 4.0
     """Months for a new hire to reach full productivity (linear ramp)."""
     max_open_opportunities: PositiveInt = 12
@@ -176,6 +182,7 @@ class Consultants(StrictModel):
     """Implementation consultants (a shared pool; projects queue)."""
 
     headcount: NonNegativeInt = 8
+    """Implementation consultants (a pool; projects queue for them)."""
     concurrent_projects: PositiveInt = 3
     """Projects one consultant runs at once."""
     duration_shape: Positive = 4.0
@@ -190,6 +197,7 @@ class Csms(StrictModel):
     """Customer success managers."""
 
     headcount: NonNegativeInt = 20
+    """Customer success managers (each owns a book of accounts)."""
     max_accounts: PositiveInt = 200
     """Accounts one CSM can carry; beyond it, accounts go unassigned (no CSM attention)."""
 
@@ -198,7 +206,9 @@ class Marketing(StrictModel):
     """Marketing: lead volume and fit respond to how marketing is paid."""
 
     headcount: NonNegativeInt = 5
+    """Marketers (their lead volume and fit respond to their plan)."""
     annual_program_budget_usd: NonNegative = 1_000_000.0
+    """Marketing programme spend per year (counts in CAC)."""
 
 
 class Customers(StrictModel):
@@ -286,6 +296,7 @@ class Champions(StrictModel):
     """Champions change jobs; the account suffers and the new employer becomes a warm lead."""
 
     mean_tenure_years: Positive = 2.5
+    """Mean time a champion stays at a customer before changing jobs (exponential)."""
     health_shock: Fraction = 0.2
     """Health lost by the account when its champion leaves."""
     warm_lead_probability: Fraction = 0.5
@@ -315,12 +326,15 @@ class Deals(StrictModel):
     champion_win_odds: float = 0.5
     """Extra log-odds of winning a lead brought by a former champion."""
     referral_cycle_multiplier: Positive = 0.6
+    """Sales-cycle length multiplier of referred leads (below 1: faster)."""
     champion_cycle_multiplier: Positive = 0.7
+    """Sales-cycle length multiplier of leads brought by a former champion."""
     cycle_shape: Positive = 2.0
     """Gamma shape of sales-cycle lengths."""
     expansion_win_rate: Fraction = 0.4
     """Win probability of an upsell/cross-sell opportunity at average health."""
     expansion_cycle_days: Positive = 30.0
+    """Mean days from an expansion opportunity to its close (uniform 0 to twice this)."""
     expansion_rate_with_ae: NonNegative = 1.25
     """Opportunity-rate multiplier when the plan credits AEs for the deal kind (AEs prospect)."""
     both_credited_win_odds: float = 0.3
@@ -333,21 +347,33 @@ class Company(StrictModel):
     """A simulated B2B SaaS company."""
 
     name: str = "company"
+    """Name of the simulated company (shown in the report)."""
     horizon_years: Positive = 5.0
     """Measured simulation length after warm-up."""
     warmup_years: NonNegative = 1.0
     """Simulated time before measurement starts, so the starting book is not an artefact."""
     fiscal_year_start_month: int = Field(default=1, ge=1, le=12)
+    """Calendar month (1-12) the fiscal year starts in; quarters and years follow it."""
     segments: Segments = Field(default_factory=Segments)
+    """Customer segments: SMB, mid-market, enterprise."""
     lead_sources: LeadSourceMix = Field(default_factory=LeadSourceMix)
+    """Where exogenous leads come from."""
     reps: Reps = Field(default_factory=Reps)
+    """Account executives."""
     consultants: Consultants = Field(default_factory=Consultants)
+    """Implementation consultants."""
     csms: Csms = Field(default_factory=Csms)
+    """Customer success managers."""
     marketing: Marketing = Field(default_factory=Marketing)
+    """Marketing team and programme budget."""
     customers: Customers = Field(default_factory=Customers)
+    """Customer health, renewal and expansion."""
     champions: Champions = Field(default_factory=Champions)
+    """Champions and their job moves."""
     support: Support = Field(default_factory=Support)
+    """Support tickets and product quality."""
     deals: Deals = Field(default_factory=Deals)
+    """Win rates and sales cycles."""
     sdrs: Sdrs = Field(default_factory=Sdrs)
     """SDRs qualifying leads for the AEs (none by default)."""
     billing: Billing = Field(default_factory=Billing)

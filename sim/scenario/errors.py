@@ -29,6 +29,91 @@ def format_path(parts: Iterable[object]) -> str:
     return ".".join(path_part(p) for p in parts)
 
 
+def split_path(path: str) -> list[str]:
+    """The steps of a field path as :func:`format_path` or :func:`named_path` print it (the
+    inverse of both): ``plans[one-step-deeper].ae.components.0.rates`` ->
+    ``["plans", "one-step-deeper", "ae", "components", "0", "rates"]``; a quoted step
+    (``"a.b"``) is one step."""
+    parts: list[str] = []
+    i, n = 0, len(path)
+    while i < n:
+        c = path[i]
+        if c == ".":
+            i += 1
+            continue
+        if c == "[":
+            end = path.find("]", i + 1)
+            if path.startswith('["', i):
+                end = _quoted_end(path, i + 1) + 1
+            if end < 0:
+                parts.append(path[i + 1 :])
+                break
+            parts.append(_unquote(path[i + 1 : end]))
+            i = end + 1
+            continue
+        if c == '"':
+            end = _quoted_end(path, i)
+            parts.append(_unquote(path[i : end + 1]))
+            i = end + 1
+            continue
+        j = i
+        while j < n and path[j] not in ".[":
+            j += 1
+        parts.append(path[i:j])
+        i = j
+    return parts
+
+
+def _quoted_end(text: str, start: int) -> int:
+    """Index of the closing quote of the JSON string starting at ``start`` (-1 when open)."""
+    i = start + 1
+    while i < len(text):
+        if text[i] == "\\":
+            i += 2
+            continue
+        if text[i] == '"':
+            return i
+        i += 1
+    return -1
+
+
+def _unquote(step: str) -> str:
+    if step.startswith('"') and step.endswith('"') and len(step) >= 2:
+        try:
+            return str(json.loads(step))
+        except ValueError:
+            return step
+    return step
+
+
+def named_path(parts: Iterable[object], data: object) -> str:
+    """A field path with each list item that has a unique ``name`` shown by that name, so that
+    ``plans.3.ae.components.0.rates`` reads ``plans[one-step-deeper].ae.components[commission].rates``
+    (items without a name, or with a name used twice, keep their index). ``data`` is the raw
+    scenario the path points into."""
+    out = ""
+    node: object = data
+    for part in parts:
+        step = int(part) if isinstance(part, str) and part.isdigit() else part
+        name = None
+        if isinstance(step, int) and isinstance(node, list) and 0 <= step < len(node):
+            item = node[step]
+            names = [x.get("name") for x in node if isinstance(x, dict)]
+            own = item.get("name") if isinstance(item, dict) else None
+            if isinstance(own, str) and names.count(own) == 1:
+                name = own
+            node = item
+        elif isinstance(node, dict):
+            node = node.get(step) if step in node else node.get(str(step))
+        else:
+            node = None
+        if name:
+            out += f"[{path_part(name)}]"
+        else:
+            out += ("." if out else "") + path_part(step)
+    return out
+
+
 def _one_line(text: str) -> str:
     """Escape anything that is not printable (newlines, tabs, line separators, ESC)."""
     return safe_text(text)

@@ -6,39 +6,22 @@ from pydantic import Field, model_validator
 
 from sim.scenario.base import NonNegativeInt, Positive, PositiveInt, StrictModel
 from sim.scenario.errors import PATH_MARK
+from sim.vocabulary.metrics import TARGETS
 
-METRICS: tuple[str, ...] = (
-    "grr",
-    "nrr",
-    "logo_churn",
-    "new_arr",
-    "ending_arr",
-    "payout_cost",
-    "payout_cost_ae",
-    "payout_cost_csm",
-    "payout_cost_consultant",
-    "payout_cost_marketing",
-    "payout_cost_product",
-    "total_comp_cost",
-    "cost_of_sales",
-    "mean_discount",
-    "period_end_share",
-    "second_order_share",
-    "time_to_value_days",
-    "gross_churn_usd",
-    "expansion_usd",
-    "nps",
-)
-"""Metrics a precision target may name (every column of ``replications.parquet``)."""
+METRICS: tuple[str, ...] = TARGETS
+"""Metrics a precision target may name (``sim.vocabulary.metrics``; each is a column of
+``replications.parquet`` in every run)."""
 
 
 class Experiment(StrictModel):
     """How many replications, which seed, what to compare against, how precise."""
 
     seed: NonNegativeInt = 20261123
+    """Scenario seed: every random stream of every replication derives from it (``sim/rng.py``)."""
     replications: PositiveInt = Field(default=10, ge=2)
     """Replications per plan in the first batch (at least 2 for an interval)."""
     max_replications: PositiveInt = 100
+    """Most replications per plan the precision loop may run."""
     batch_size: PositiveInt = 5
     """Replications per plan added per round while a precision target is unmet."""
     baseline_plan: str | None = None
@@ -46,6 +29,12 @@ class Experiment(StrictModel):
     precision: dict[str, Positive] = Field(default_factory=dict)
     """Target half-width of the paired difference vs baseline, per metric (e.g. nrr: 0.005)."""
     confidence: float = Field(default=0.95, gt=0.5, lt=1.0)
+    """Confidence level of every interval (Bonferroni-adjusted for several plans)."""
+    objective: str = "nrr"
+    """Metric a plan is judged on: the decision's ranking (the probability each plan is best), which
+    plan is best at each sample point of ``incentsim sensitivity``, what ``incentsim optimise``
+    improves by default. Its better direction is the vocabulary's (``docs/metrics.md``): costs,
+    churn, discounts and time to value are minimised, the rest maximised."""
     common_random_numbers: bool = True
     """Test-only switch: False gives each plan its own streams (for A/A coverage tests)."""
 
@@ -56,6 +45,8 @@ class Experiment(StrictModel):
                 f"{PATH_MARK}max_replications: expected >= replications ({self.replications}), found "
                 f"{self.max_replications}"
             )
+        if self.objective not in METRICS:
+            raise ValueError(f"{PATH_MARK}objective: unknown metric; valid: {', '.join(METRICS)}")
         unknown = sorted(set(self.precision) - set(METRICS))
         if unknown:
             raise ValueError(
@@ -70,5 +61,8 @@ class Output(StrictModel):
     dir: str | None = None
     """Results folder; default runs/<scenario>-<timestamp>."""
     plots: bool = True
+    """Write the report's figures as PNG files under ``plots/``."""
     report: bool = True
+    """Write ``report.html``."""
     timeseries: bool = True
+    """Write ``timeseries.parquet`` (monthly series per plan)."""

@@ -19,7 +19,15 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from sim.scenario.errors import PATH_MARK, Problem, ScenarioError, format_path, path_part
+from sim.scenario.errors import (
+    PATH_MARK,
+    Problem,
+    ScenarioError,
+    format_path,
+    named_path,
+    path_part,
+    split_path,
+)
 from sim.scenario.schema import Scenario
 
 FILE = "(file)"
@@ -243,7 +251,7 @@ def _resolve_mapping(
             raise ScenarioError([Problem(label, "extends", f"cycle in extends: {chain}")])
         if not parent_path.exists():
             raise ScenarioError(
-                [Problem(label, "extends", f"expected an existing file, {parent_ref!r} not found")]
+                [Problem(label, "extends", _extends_not_found(parent_ref, parent_path, folder))]
             )
         if parent_path.is_dir():
             raise ScenarioError(
@@ -258,6 +266,24 @@ def _resolve_mapping(
     if isinstance(merged.get("plans"), list):
         merged["plans"] = _resolve_based_on(merged["plans"], library, label)
     return merged
+
+
+def _extends_not_found(ref: str, looked: Path, folder: Path) -> str:
+    """Where a missing ``extends`` file was looked for and, when a shipped scenario of that name
+    exists (in ``scenarios/`` of the current folder or of the repository holding incentsim), the
+    path that would reach it from the extending file's folder."""
+    shown = os.path.relpath(looked)
+    shown = str(looked) if shown.startswith("..") else shown
+    message = (
+        f"expected an existing file, {ref!r} not found (looked for {shown}; extends is read "
+        "relative to the folder of the file that has it)"
+    )
+    repo = Path(__file__).resolve().parents[2]
+    for candidate in (Path.cwd() / "scenarios" / Path(ref).name, repo / "scenarios" / Path(ref).name):
+        if candidate.is_file():
+            rel = os.path.relpath(candidate.resolve(), folder.resolve())
+            return message + f"; did you mean extends: {rel} (or a copy of that file beside this one)?"
+    return message
 
 
 def _not_a_scenario(parent_label: str, where: str, label: str, why: str) -> ScenarioError:
@@ -336,7 +362,7 @@ def _resolve_based_on(plans: list[Any], library: list[Any], file: str) -> list[A
         if not isinstance(plan, dict) or "based_on" not in plan:
             return plan
         ref = plan["based_on"]
-        where = f"plans.{i}.based_on"
+        where = named_path(["plans", i, "based_on"], {"plans": plans})
         if not isinstance(ref, str):
             raise ScenarioError([Problem(file, where, f"expected a plan name, found {_kind(ref)}")])
         j = local.get(ref)
@@ -445,11 +471,12 @@ def with_overrides(scenario: Scenario, overrides: Mapping[str, Any]) -> Scenario
 def apply_overrides(data: dict[str, Any], overrides: Mapping[str, Any], source: str) -> None:
     """Set dotted paths in raw scenario data, typing text values by the schema.
 
-    A list of named items (plans) may be addressed by index or by name:
-    ``plans.upfront.ae.quota.annual_amount=900000``.
+    A list of named items (plans, components) may be addressed by index or by name, as error
+    lines print them: ``plans.upfront.ae.quota.annual_amount=900000`` or
+    ``plans[upfront].ae.components[commission].rates.0.rate=0.08``.
     """
     for dotted, value in overrides.items():
-        parts = dotted.split(".")
+        parts = split_path(dotted)
         node: Any = data
         ann: Any = Scenario
         walked: list[str] = []
@@ -522,14 +549,17 @@ def _data_loc(err: Any) -> tuple[Any, ...]:
     return loc
 
 
-def validation_problems(exc: ValidationError, file: str) -> list[Problem]:
-    """Turn a pydantic ValidationError into one problem per field path."""
+def validation_problems(exc: ValidationError, file: str, data: Any = None) -> list[Problem]:
+    """Turn a pydantic ValidationError into one problem per field path (items of ``data``'s lists
+    that have a name are named: ``plans[one-step-deeper].ae.components[commission].rates``)."""
     problems: list[Problem] = []
     seen: set[str] = set()
     for err in exc.errors(include_url=False):
         loc = _data_loc(err)
         path = format_path(loc) or "(top level)"
         path, message = _describe(err, loc, path)
+        if data is not None and path != "(top level)":
+            path = named_path(split_path(path), data)
         if path in seen:
             continue
         seen.add(path)
@@ -590,7 +620,7 @@ def validate_data(data: dict[str, Any], file: str) -> Scenario:
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(validation_problems(exc, file)) from None
+        raise ScenarioError(validation_problems(exc, file, data)) from None
     except RecursionError:
         raise ScenarioError([Problem(file, FILE, "data nested too deeply")]) from None
 

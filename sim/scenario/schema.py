@@ -1,4 +1,4 @@
-"""The root of a scenario: company, behaviour, plan designs, experiment and output."""
+"""The root of a scenario: company, behaviour, plan designs, experiment, output and what to explore."""
 
 from __future__ import annotations
 
@@ -9,19 +9,34 @@ from sim.scenario.behaviour import Behaviour
 from sim.scenario.company import Company
 from sim.scenario.errors import PATH_MARK
 from sim.scenario.experiment import Experiment, Output
+from sim.scenario.levers import Levers, check_levers
 from sim.scenario.plans import PlanDesign
+from sim.scenario.uncertainties import Uncertainty, check_uncertainties
 
 
 class Scenario(StrictModel):
     """One scenario file, fully resolved (``extends`` and ``--set`` already applied)."""
 
     name: str = Field(min_length=1)
+    """Name of the scenario (results folders and the report are named after it)."""
     description: str = ""
+    """The question the scenario asks, in words (the report opens with it)."""
     company: Company = Field(default_factory=Company)
+    """The simulated company."""
     behaviour: Behaviour = Field(default_factory=Behaviour)
+    """How people respond to their pay."""
     plans: list[PlanDesign] = Field(min_length=1)
+    """The plan designs compared (the first is the baseline unless ``experiment.baseline_plan``)."""
     experiment: Experiment = Field(default_factory=Experiment)
+    """Replications, seed, baseline, precision and the decision's objective."""
     output: Output = Field(default_factory=Output)
+    """What a run writes."""
+    uncertainties: dict[str, Uncertainty] = Field(default_factory=dict)
+    """Parameters nobody can observe, each a dotted path (as ``--set`` writes it) with a range or
+    distribution and its source; ``incentsim sensitivity`` samples them (``docs/explore.md``)."""
+    levers: Levers | None = None
+    """Fields of one plan ``incentsim optimise`` may set, with their ranges or choices and the
+    constraints that link them (``docs/explore.md``)."""
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Scenario:
@@ -35,6 +50,8 @@ class Scenario(StrictModel):
                 f"{PATH_MARK}experiment.baseline_plan: expected one of the plan names "
                 f"({', '.join(names)}), found {base!r}"
             )
+        check_uncertainties(self)
+        check_levers(self)
         return self
 
     @property

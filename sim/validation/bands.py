@@ -216,8 +216,8 @@ def band_checks(results: Sequence[object]) -> list[Check]:
     slow=True,
 )
 def _saas_capital() -> Sequence[Check]:
+    from sim.replication import simulate
     from sim.scenario import load_scenario
-    from sim.world import simulate
 
     scenario = load_scenario(find_scenario())
     plan = scenario.baseline

@@ -2,8 +2,8 @@
 
 Each case compares plans that differ only in the rule a study is about, over paired
 replications under common random numbers (the same leads, wins and draws in both plans),
-with the world's default incentive policy (``sim.world.simulate`` without a policy: every
-decision valued by the decider's own plan, ``sim.behaviour.make_policy``). A check passes when
+with the world's default incentive policy (``sim.replication.simulate`` without a policy: every
+decision valued by the decider's own plan, ``sim.policy.make_policy``). A check passes when
 the paired difference has the published sign and a one-sided paired t-test rejects "no effect"
 at 5% (:func:`~sim.validation.core.direction`); where a published size makes sense it must also
 lie in a band around it.
@@ -28,10 +28,10 @@ from typing import Any
 import numpy as np
 
 from sim.ledger import Event
+from sim.replication import simulate
 from sim.scenario import Scenario
 from sim.time.calendar import Calendar
 from sim.validation.core import Check, case, covers, direction, within
-from sim.world import simulate
 from sim.world.result import ReplicationResult
 
 # ----------------------------------------------------------------------------------- the company
@@ -403,7 +403,7 @@ LARKIN_TIMING_DIAGNOSIS = (
     slow=True,
 )
 def _larkin_parity() -> Sequence[Check]:
-    from sim.world import NeutralPolicy
+    from sim.policy import NeutralPolicy
 
     scn = scenario(_larkin_plans(), seed=2014)
     ratios = []
@@ -680,7 +680,7 @@ def _chung_over_quota() -> Sequence[Check]:
 
 # ------------------------------------------------------- Van den Bulte, Bayer, Skiera & Schmitt 2018
 VDB_REPS = 10
-VDB_SMOKE_REPS = 4
+VDB_SMOKE_REPS = 6
 VDB_COMPANY: dict[str, Any] = {
     # an SMB book (12-month contracts: many renewals) of 1,500 customers; mid-market and
     # enterprise switched off (no customers, no leads)
@@ -707,14 +707,12 @@ def renewal_churn_by_referral(scn: Scenario, replication: int) -> np.ndarray:
 
     The ledger has every renewal (``renewal``) and churn at renewal (``arr_churn`` with
     deal_kind ``renewal``); who referred whom is the world's customer book (``book.referrer``),
-    which the ledger does not carry, so the world is run here as :func:`sim.world.simulate` runs
+    which the ledger does not carry, so the world is run here as :func:`sim.replication.simulate` runs
     it, with the same default incentive policy.
     """
-    from sim.behaviour import make_policy
-    from sim.world.model import World
+    from sim.replication import build_world
 
-    design = scn.plans[0]
-    world = World(scn, design, replication, make_policy(scn, design.name), None, keep_ledger=True)
+    world = build_world(scn, scn.plans[0], replication)
     world.run()
     book = world.book
     _, start, end = _calendar(scn)

@@ -14,7 +14,7 @@ world's implementation pool is an M/M/c queue:
   i.i.d. delays keeps it Poisson (the displacement theorem, Kingman 1993 §5.2; equivalently
   the output of an M/G/∞ queue is Poisson, Mirasol 1963), with rate
   ``λ = base_win_rate · leads_per_month / DAYS_PER_MONTH`` once the warm-up exceeds the
-  cycle. Only new logos start projects (:meth:`sim.world.model.World.new_customer`);
+  cycle. Only new logos start projects (:meth:`sim.world.customers.Customers.won`);
   expansion deals do not, there are no starting customers, and referral and champion leads
   are off.
 * **Service (M).** A project holds one slot of a ``simpy.Resource`` with
@@ -330,26 +330,26 @@ def _sampler(
 def simulate_queue(setup: QueueSetup) -> list[QueueStats]:
     """Run the setup's replications under the neutral policy and measure each one's queue, from
     the ledger and, independently, from the simulator's own pool (sampled on a grid)."""
-    from sim.world.model import World
-    from sim.world.neutral import NeutralPolicy
+    from sim.policy.neutral import NeutralPolicy
+    from sim.replication import build_world
 
     sc = setup.scenario()
     t0, t1 = setup.window(sc)
     step = setup.implementation_days / 20.0
     out = []
     for r in range(setup.replications):
-        world = World(sc, sc.plans[0], r, NeutralPolicy(), None, keep_ledger=True)
+        world = build_world(sc, sc.plans[0], r, NeutralPolicy())
         samples: list[tuple[int, int]] = []
         world.env.process(_sampler(world, t0, t1, step, samples))
         gc_was_enabled = gc.isenabled()
-        gc.disable()  # as sim.world.model.simulate: many short-lived acyclic objects
+        gc.disable()  # as sim.replication.simulate: many short-lived acyclic objects
         try:
             world.run()
         finally:
             if gc_was_enabled:
                 gc.enable()
         grid = np.asarray(samples, dtype=float).reshape(-1, 2)
-        stats = queue_stats(world.ledger.events, t0, t1, float(world.market.leads_lost))
+        stats = queue_stats(world.ledger.events, t0, t1, float(world.sales.leads_lost))
         out.append(
             replace(
                 stats, sampled_waiting=float(grid[:, 0].mean()), sampled_in_service=float(grid[:, 1].mean())

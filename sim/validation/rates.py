@@ -1,7 +1,7 @@
 """Rate conversion: an annual churn rate is not twelve times a monthly one.
 
 The world converts a renewal-term churn probability from the segment's annual probability
-with ``1 - (1 - p_annual) ** (term / 12)`` (:func:`sim.world.customers.renewal_churn_probability`);
+with ``1 - (1 - p_annual) ** (term / 12)`` (:func:`sim.world.rules.renewal_churn_probability`);
 these cases check that conversion against the compound-interest identity.
 """
 
@@ -23,7 +23,7 @@ def monthly_from_annual(p_annual: float) -> float:
     "compounding: (1 - m)^12 = 1 - a; a 10% annual churn is 0.874% a month, not 0.833%",
 )
 def _monthly_annual() -> Sequence[Check]:
-    from sim.world.customers import renewal_churn_probability
+    from sim.world.rules import renewal_churn_probability
 
     def at_term(p: float, months: int) -> float:
         # neutral health (0.5), no price increase: the base conversion only
@@ -37,7 +37,7 @@ def _monthly_annual() -> Sequence[Check]:
             at_term(0.10, 1),
             tol=1e-9,
             digits=6,
-            detail="sim.world.customers.renewal_churn_probability; naive 0.10/12 = 0.008333",
+            detail="sim.world.rules.renewal_churn_probability; naive 0.10/12 = 0.008333",
         ),
         equals("10%/yr on a 12-month term (world)", 0.10, at_term(0.10, 12), tol=1e-9, digits=6),
         equals("10%/yr on a 24-month term (world)", 0.19, at_term(0.10, 24), tol=1e-9, digits=6),

@@ -3,10 +3,11 @@
 Each case builds its own small scenario (plain data validated by
 :func:`sim.scenario.load.validate_data`, so the command runs anywhere), simulates a few
 replications under the neutral policy and compares the result with a closed form derived from
-the world's mechanics (:mod:`sim.world.customers`, :meth:`sim.world.model.World._monthly`):
+the world's mechanics (:mod:`sim.world.accounts`, :mod:`sim.world.renewals`,
+:meth:`sim.world.model.World._month`):
 
 * **Churn** happens only at a renewal, with probability
-  :func:`~sim.world.customers.renewal_churn_probability`. With
+  :func:`~sim.world.rules.renewal_churn_probability`. With
   ``renewal_health_sensitivity = 0``, no price increase (no discount at or above
   ``deep_discount``) and ``referred_churn_odds = 0`` it is the constant
   ``1 - (1 - annual_churn) ** (term / 12)``: ``annual_churn`` for annual terms.
@@ -16,7 +17,7 @@ the world's mechanics (:mod:`sim.world.customers`, :meth:`sim.world.model.World.
   back to 1). Health ``h`` is pinned at its target (``starting_health_mean``) by switching off
   noise, champion shocks, ticket and CSM effects and fit/quality/promise effects, with full
   reversion (``health_reversion_per_month = 1``); ``usage_sd = 0`` removes the usage noise.
-* **Order at a month start** (``World._monthly``): snapshot of every customer's ARR, then the
+* **Order at a month start** (``World._month``): snapshot of every customer's ARR, then the
   month-just-ended update (health, usage drift), cash, then renewals. A renewal at month ``r``
   therefore trues up the drift of months ``r−11 … r`` — exactly the days
   ``month_starts[r] − month_starts[r−12]`` (365, or 366 across a 29 February) — and the
@@ -167,8 +168,8 @@ class Setup:
 
     def run(self, keep_ledger: bool = False) -> list[ReplicationResult]:
         """Simulate the replications under the neutral policy."""
-        from sim.world.model import simulate
-        from sim.world.neutral import NeutralPolicy
+        from sim.policy.neutral import NeutralPolicy
+        from sim.replication import simulate
 
         sc = self.scenario()
         return [
@@ -411,9 +412,9 @@ def monthly_term_checks(setup: Setup) -> list[Check]:
 
 
 def _world_term_churn(annual: float, term: int) -> float:
-    from sim.world import customers as cust
+    from sim.world import renewals  # the name the world's renewals call (a broken-world test patches it)
 
-    return float(cust.renewal_churn_probability(annual, term, 0.5, 0.0, 0.0, 0.0))
+    return float(renewals.renewal_churn_probability(annual, term, 0.5, 0.0, 0.0, 0.0))
 
 
 # ------------------------------------------------------------------------------ lifetime value

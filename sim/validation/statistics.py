@@ -35,7 +35,7 @@ for _seg, (_customers, _leads) in {"smb": (120, 15), "mid_market": (60, 6), "ent
     SMALL_WORLD[f"company.segments.{_seg}.starting_customers"] = _customers
     SMALL_WORLD[f"company.segments.{_seg}.leads_per_month"] = _leads
 
-REAL_WORLD = "sim.world:simulate"
+REAL_WORLD = "sim.replication:simulate"
 
 TWO_PLANS = """\
   - name: conventional

@@ -1,13 +1,13 @@
-"""The simulated company: one replication of one plan (SimPy agents + a numpy customer book).
+"""The simulated company: one replication's world (SimPy agents + a numpy customer book).
 
-Public API::
+``World`` (``sim.world.model``) wires the components; ``sim.replication.simulate`` runs one
+replication of one plan and returns its metrics::
 
-    from sim.world import simulate, NeutralPolicy
+    from sim.policy import NeutralPolicy
+    from sim.replication import simulate
     result = simulate(scenario, "conventional", replication=0, policy=NeutralPolicy())
 """
 
-from sim.world.model import simulate
-from sim.world.neutral import NeutralPolicy
 from sim.world.result import ReplicationResult
 
-__all__ = ["NeutralPolicy", "ReplicationResult", "simulate"]
+__all__ = ["ReplicationResult"]

@@ -36,8 +36,8 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Callable, Generator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -46,7 +46,7 @@ from sim.metrics import MarketObservations
 if TYPE_CHECKING:
     from sim.ledger import Ledger
     from sim.rng import Streams
-    from sim.world.customers import Book
+    from sim.world.book import Book
     from sim.world.lead import Lead
     from sim.world.services import Clock, Segments
 
@@ -215,7 +215,8 @@ class Organisations:
         return self.markets[segment] is not None
 
     def start(self) -> None:
-        """Seat the starting customers and start the monthly observation (finite markets only)."""
+        """Seat the starting customers (finite markets only); the world calls :meth:`record` at each
+        month start."""
         if not self.any:
             return
         if self.ledger.keep:
@@ -231,13 +232,6 @@ class Organisations:
                 self.org_of[int(row)] = org
                 if self.log is not None:
                     self.log.append((0.0, s, org, "seed", -1, -math.inf))
-        self.clock.env.process(self._observe())
-
-    def _observe(self) -> Generator[Any, Any, None]:
-        starts = self.clock.calendar.month_starts
-        for m in range(self.clock.total_months):
-            yield self.clock.env.timeout(float(starts[m]) - self.clock.env.now)
-            self.record(float(starts[m]))
 
     def record(self, now: float) -> None:
         """Append each finite segment's penetration and available share at ``now``."""

@@ -34,13 +34,13 @@ from scipy.special import gammaincinv
 
 from sim.ledger import DEAL_KIND_CODE, K
 from sim.time.calendar import DAYS_PER_MONTH
-from sim.world.customers import CHURNED
+from sim.world.book import CHURNED
 
 if TYPE_CHECKING:
     from sim.ledger import Ledger
     from sim.rng import Streams
     from sim.scenario.company import Billing, Company
-    from sim.world.customers import Book
+    from sim.world.book import Book
     from sim.world.services import Clock
 
 PERIOD_MONTHS: dict[str, int] = {"annual_upfront": 12, "quarterly": 3, "monthly": 1}

@@ -16,19 +16,17 @@ relative to the neutral split so the segment rates hold at neutral.
 
 from __future__ import annotations
 
-import functools
-from typing import TYPE_CHECKING
-
 import numpy as np
 from numba import njit
 
-from sim.decisions import ROW, Decision, Option, OptionTable, OutcomeColumn
-from sim.ledger import ROLE_CODE, K
-from sim.world.customers import renewal_churn_probability
-from sim.world.options import table_options
-
-if TYPE_CHECKING:
-    from sim.world.model import World
+from sim.ledger import ROLE_CODE, K, Ledger
+from sim.policy.batch import DecisionBatch, OptionTables
+from sim.policy.decisions import ROW, Option, OutcomeColumn
+from sim.scenario.behaviour import Behaviour
+from sim.scenario.company import Company
+from sim.world.book import Book
+from sim.world.rules import renewal_churn_probability
+from sim.world.services import Choices, Clock, PlanFacts, Segments, Staff
 
 ACTIVITIES: tuple[str, ...] = ("saves", "value_reviews", "expansion", "advocacy")
 SPLIT_LABELS: tuple[str, ...] = ("neutral", "saves-heavy", "value-heavy", "expansion-heavy", "advocacy-heavy")
@@ -52,15 +50,33 @@ def _least_loaded(count, segment_of, max_accounts, segment):  # type: ignore[no-
 class CsTeam:
     """The CSMs and their books."""
 
-    def __init__(self, world: World) -> None:
-        self.world = world
-        c = world.company.csms
-        self.people: list[int] = [world.staff.hire("csm", 0.0) for _ in range(c.headcount)]
+    def __init__(
+        self,
+        clock: Clock,
+        staff: Staff,
+        segments: Segments,
+        book: Book,
+        ledger: Ledger,
+        choices: Choices,
+        company: Company,
+        behaviour: Behaviour,
+        facts: PlanFacts,
+    ) -> None:
+        self.clock = clock
+        self.segments = segments
+        self.book = book
+        self.ledger = ledger
+        self.choices = choices
+        self.company = company
+        self.behaviour = behaviour
+        self.facts = facts
+        c = company.csms
+        self.people: list[int] = [staff.hire("csm", 0.0) for _ in range(c.headcount)]
         self.max_accounts = c.max_accounts
         self.count = np.zeros(len(self.people), dtype=np.int64)
         self.segment_of = self._segment_pools()
         """Segment each CSM serves (books are assigned by segment, then capacity)."""
-        neutral = np.array([world.behaviour.csm.neutral_split.get(a, 0.0) for a in ACTIVITIES])
+        neutral = np.array([behaviour.csm.neutral_split.get(a, 0.0) for a in ACTIVITIES])
         self.neutral = neutral
         self.candidates = [neutral] + [0.5 * neutral + 0.5 * np.eye(4)[k] for k in range(4)]
         self._splits = np.array(self.candidates)
@@ -72,8 +88,10 @@ class CsTeam:
         self.index_of = np.full(top + 2, -1, dtype=np.int64)
         for i, p in enumerate(self.people):
             self.index_of[p] = i
-        self.measures = world.role_measures.get("csm", ())
+        self.measures = choices.measures("csm")
         self._label_only = tuple(Option(lbl, (), 0.0, float(k)) for k, lbl in enumerate(SPLIT_LABELS))
+        self._rows = np.arange(len(self.candidates), dtype=np.int64)
+        self._effort = np.zeros(len(self.candidates))
 
     def csm_rows(self, csm_ids: np.ndarray) -> np.ndarray:
         """Row of ``shares`` for each customer's CSM id (-1 -> the zero row)."""
@@ -87,10 +105,10 @@ class CsTeam:
         """Segment of each CSM: headcount split by the segments' share of starting customers
         (largest remainder; every segment with customers or leads gets at least one CSM when
         there are enough CSMs)."""
-        w = self.world
         n = len(self.people)
+        segs = self.segments.seg
         weight = np.array(
-            [s.starting_customers + 12 * s.leads_per_month * s.base_win_rate for s in w.seg], float
+            [s.starting_customers + 12 * s.leads_per_month * s.base_win_rate for s in segs], float
         )
         if n == 0 or weight.sum() <= 0:
             return np.zeros(n, dtype=np.int64)
@@ -131,68 +149,54 @@ class CsTeam:
 
     def snapshots(self) -> None:
         """``book_snapshot`` events: each CSM's book ARR at the month start."""
-        w = self.world
-        book = w.book
+        book = self.book
         n = book.n
         if not self.people:
             return
         rows = self.csm_rows(book.csm[:n])
         arr = np.bincount(rows, weights=book.arr_cents[:n].astype(np.float64), minlength=len(self.people) + 1)
         people = np.asarray(self.people)
-        w.ledger.extend(
-            K.book_snapshot, w.env.now, len(people), amount=arr[: len(people)] / 100.0, csm=people,
+        self.ledger.extend(
+            K.book_snapshot, self.clock.env.now, len(people), amount=arr[: len(people)] / 100.0, csm=people,
             role=ROLE_CODE["csm"], person=people,
         )  # fmt: skip
 
     def decide(self, month: int, us: np.ndarray) -> None:
-        """Each CSM chooses this month's split of time (Decision ``csm_split``)."""
-        w = self.world
+        """Each CSM chooses this month's split of time (Decision ``csm_split``), all in one batch."""
         if not self.people:
             return
-        tables: list[OptionTable] = []
+        n = len(self.people)
+        ask = DecisionBatch(
+            "csm_split", self._tables(), np.arange(n, dtype=np.int64), self._rows, self._effort,
+            np.zeros(n, dtype=np.int64), self._label_only, {"month": np.full(n, float(month))},
+        )  # fmt: skip
+        chosen = self.choices.many(ask, us[:n])
+        self.shares[:n] = self._splits[chosen]
+        wd = self.clock.workdays
+        if wd is not None:  # the month's time scales with the CSM's working days in it
+            for i, p in enumerate(self.people):
+                self.shares[i] *= wd.month_factor(p, month)
 
-        def table_of(i: int) -> OptionTable:
-            """CSM ``i``'s options (the month's tables are built together on the first request)."""
-            if not tables:
-                tables.extend(self._tables())
-            return tables[i]
-
-        for i, p in enumerate(self.people):
-            table = functools.partial(table_of, i) if self.measures else None
-            d = Decision(
-                "csm_split",
-                w.env.now,
-                "csm",
-                p,
-                self._label_only if table is None else table_options(table, self._label_only),
-                0,
-                {"month": float(month)},
-                table,
-            )
-            k = w.choose(d, float(us[i]))
-            self.shares[i] = self.candidates[k]
-            if w.workdays is not None:  # the month's time scales with the CSM's working days in it
-                self.shares[i] *= w.workdays.month_factor(p, month)
-
-    def _tables(self) -> list[OptionTable]:
+    def _tables(self) -> OptionTables:
         """Expected consequences of each candidate split of one month for each CSM's book (from the
-        true model), every candidate and every CSM at once: one column per measure the plan pays on."""
-        w = self.world
+        true model), every candidate and every CSM at once: one column per measure the plan pays on
+        (a CSM without accounts: every credit has probability 0)."""
         splits = self._splits
         k = len(splits)
         n_csm = len(self.people)
-        book = w.book
+        book = self.book
         live = book.live()
         rows = self.csm_rows(book.csm[live])
         mine = rows < n_csm
         acc, rows = live[mine], rows[mine]
         arr = book.arr_cents[acc].astype(np.float64) / 100.0
         total = np.bincount(rows, weights=arr, minlength=n_csm)
-        cb = w.behaviour.csm
-        cc = w.company.customers
+        cb = self.behaviour.csm
+        cc = self.company.customers
+        now = self.clock.env.now
         h = book.health[acc]
         seg = book.segment[acc]
-        months_to = book.contract_end_month[acc] - w.clock.month_of(w.env.now)
+        months_to = book.contract_end_month[acc] - self.clock.month_of(now)
         soon = months_to <= 12
         decay = (1.0 - cc.health_reversion_per_month) ** np.maximum(months_to, 0)
         # health each split adds by the renewal (rows: splits)
@@ -202,7 +206,7 @@ class CsTeam:
         )
         discount = book.discount[acc]
         inc = np.where(discount >= cc.deep_discount, discount / np.maximum(1 - discount, 1e-9), 0.0)
-        churn_seg = w.segments.array("annual_churn")[seg]
+        churn_seg = self.segments.array("annual_churn")[seg]
         term = book.term_months[acc]
 
         def churned(extra: np.ndarray) -> np.ndarray:
@@ -226,12 +230,14 @@ class CsTeam:
         adv_mult = (1 + cb.advocacy_multiplier * splits[:, 3]) / (
             1 + cb.advocacy_multiplier * self.neutral[3]
         )
-        rate = w.segments.array
+        rate = self.segments.array
         up = per_csm(arr * rate("upsell_opportunities_per_year")[seg] * rate("upsell_size")[seg])
         cx = per_csm(arr * rate("cross_sell_opportunities_per_year")[seg] * rate("cross_sell_size")[seg])
-        p_exp = w.company.deals.expansion_win_rate
-        up_m = up[:, None] / 12 * p_exp * exp_mult * w.expansion_rate_mult["upsell"]
-        cx_m = cx[:, None] / 12 * p_exp * exp_mult * w.expansion_rate_mult["cross_sell"]
+        deals = self.company.deals
+        p_exp = deals.expansion_win_rate
+        with_ae = deals.expansion_rate_with_ae
+        up_m = up[:, None] / 12 * p_exp * exp_mult * self.facts.opportunity_rate("upsell", with_ae)
+        cx_m = cx[:, None] / 12 * p_exp * exp_mult * self.facts.opportunity_rate("cross_sell", with_ae)
         promoters = per_csm((h > cc.promoter_health).astype(np.float64))
         refs = promoters[:, None] * cc.references_per_promoter_per_year / 12 * adv_mult
         referrals = promoters[:, None] * cc.referrals_per_promoter_per_year / 12 * adv_mult
@@ -248,24 +254,22 @@ class CsTeam:
                 cols.append((m, renewed, mean_delay))
             elif m == "net_new_arr":
                 cols.append((m, saved + up_m + cx_m, mean_delay))
-            elif m in ("upsell_acv", "bookings_acv") and "csm" in w.crediting["upsell"]:
-                cols.append((m, up_m, 45.0))
-            elif m == "cross_sell_acv" and "csm" in w.crediting["cross_sell"]:
-                cols.append((m, cx_m, 45.0))
+            elif m in ("upsell_acv", "bookings_acv") and "csm" in self.facts.upsell:
+                cols.append((m, up_m * self.facts.share("upsell", "csm"), 45.0))
+            elif m == "cross_sell_acv" and "csm" in self.facts.cross_sell:
+                cols.append((m, cx_m * self.facts.share("cross_sell", "csm"), 45.0))
             elif m == "references":
                 cols.append((m, refs, 15.0))
             elif m == "referrals":
                 cols.append((m, referrals, 15.0))
-        if "bookings_acv" in self.measures and "csm" in w.crediting["cross_sell"]:
-            cols.append(("bookings_acv", cx_m, 45.0))
+        if "bookings_acv" in self.measures and "csm" in self.facts.cross_sell:
+            cols.append(("bookings_acv", cx_m * self.facts.share("cross_sell", "csm"), 45.0))
         template = OutcomeColumn.build("", k).data
         data = np.repeat(template[None, None], len(cols), axis=1).repeat(n_csm, axis=0)
         for c, (_, amount, delay) in enumerate(cols):
             data[:, c, ROW["amount"]] = amount
             data[:, c, ROW["delay_days"]] = np.asarray(delay)[..., None] if np.ndim(delay) else delay
-        measures = [m for m, _, _ in cols]
-        effort = np.zeros(k)
-        empty = OptionTable((), effort)
-        return [
-            OptionTable.of_stacked(data[i], measures, effort) if total[i] > 0 else empty for i in range(n_csm)
-        ]
+        data[total <= 0, :, ROW["probability"]] = 0.0
+        people = np.asarray(self.people, dtype=np.int64)
+        days = np.full(n_csm, float(now))
+        return OptionTables("csm", people, days, np.ascontiguousarray(data), tuple(m for m, _, _ in cols))

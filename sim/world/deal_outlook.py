@@ -5,9 +5,9 @@ per option, what the deal would credit them in plan-measure vocabulary, expected
 model: the booking's ACV with the win probability at the close, first-year revenue spread over
 the year after go-live, cash as invoices are paid, the implementation succeeding, the first
 renewal. :func:`fill` writes those credits for every option at once into the stacked layout of
-:meth:`sim.decisions.OptionTable.stacked` (one column per measure the AE's plan pays on), from a
+:meth:`sim.policy.decisions.OptionTable.stacked` (one column per measure the AE's plan pays on), from a
 template of the fields the credits share (discount, success and churn probabilities, delays,
-risks). Which fields mean what is :data:`sim.decisions.FIELDS`.
+risks). Which fields mean what is :data:`sim.policy.decisions.FIELDS`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from sim.decisions import ROW
+from sim.policy.decisions import ROW
 
 ACV, FIRST_YEAR_REVENUE, CASH, SUCCESS, FIRST_RENEWAL = range(5)
 CREDIT_OF: dict[str, int] = {
@@ -85,4 +85,20 @@ def fill(credits, base, list_acv, discount, overcommit, logit, p_win, delay, go_
                 col[_DELAY, i] = delay[i] + renewal_delay
 
 
-__all__ = ["CREDIT_OF", "fill", "np"]
+@njit(cache=True)
+def fill_leads(credits, base, segs, grid, list_acv, discount, overcommit, logits, shift, delays, go_live,
+               success_days, renewal_delay, cash_lag, cash_spread, cash_share, out):  # fmt: skip
+    """:func:`fill` for a day's leads: lead ``i`` of segment ``segs[i]`` takes the template
+    ``base[segs[i], grid[i]]`` (its fit's grid point), its win log-odds ``logits[i]`` plus each
+    option's ``shift``, closes ``delays[i]`` days from now; the segment's go-live, renewal and cash
+    figures are indexed by segment. Writes ``out[i]``."""
+    delay = np.empty(len(discount))
+    for i in range(len(segs)):
+        s = segs[i]
+        delay[:] = delays[i]
+        fill(credits, base[s, grid[i]], list_acv[i], discount, overcommit, logits[i], shift, delay,
+             go_live[s], success_days, renewal_delay[s], cash_lag[s], cash_spread[s], cash_share[s],
+             out[i])  # fmt: skip
+
+
+__all__ = ["CREDIT_OF", "fill", "fill_leads", "np"]

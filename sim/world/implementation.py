@@ -13,25 +13,51 @@ implementation (the customer cancels).
 from __future__ import annotations
 
 from collections import deque
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 import numpy as np
 
-from sim.decisions import Decision, MeasureOutcome, Option
-from sim.world.customers import renewal_churn_probability
+from sim.policy.decisions import Decision, Option, OptionTable, OutcomeColumn
+from sim.policy.lazy import table_options
+from sim.scenario.behaviour import Behaviour
+from sim.scenario.company import Company
+from sim.world.book import Book
 from sim.world.lead import U_SPEED, Lead
+from sim.world.rules import HealthRules, renewal_churn_probability
+from sim.world.services import Choices, Clock, Segments, Staff
 
-if TYPE_CHECKING:
-    from sim.world.model import World
+WentLive = Callable[[int, int, float, float], None]
+"""A project done: (customer, consultant, quality, days waited) (``Customers.go_live``)."""
+
+
+def _not_connected(*_: object) -> None:
+    raise RuntimeError("ImplementationTeam.went_live is not connected (World wires it)")
 
 
 class ImplementationTeam:
     """The consultant pool and its projects."""
 
-    def __init__(self, world: World) -> None:
-        self.world = world
-        c = world.company.consultants
-        self.people: list[int] = [world.staff.hire("consultant", 0.0) for _ in range(c.headcount)]
+    def __init__(
+        self,
+        clock: Clock,
+        staff: Staff,
+        segments: Segments,
+        book: Book,
+        choices: Choices,
+        rules: HealthRules,
+        company: Company,
+        behaviour: Behaviour,
+    ) -> None:
+        self.clock = clock
+        self.segments = segments
+        self.book = book
+        self.choices = choices
+        self.rules = rules
+        self.company = company
+        self.behaviour = behaviour
+        self.went_live: WentLive = _not_connected
+        c = company.consultants
+        self.people: list[int] = [staff.hire("consultant", 0.0) for _ in range(c.headcount)]
         self.load = np.zeros(len(self.people), dtype=np.int64)
         """Projects in progress per consultant (index into ``people``)."""
         self.slots = c.headcount * c.concurrent_projects
@@ -39,18 +65,30 @@ class ImplementationTeam:
         """Projects in progress."""
         self.queue: deque[tuple[int, int, float, float, float, float]] = deque()
         """Projects waiting for a slot, first come first served (customer, segment, draws, day asked)."""
-        b = world.behaviour.consultant
+        b = behaviour.consultant
         self.speeds = list(b.speed_options) or [1.0]
         self.neutral = int(np.argmin([abs(s - b.neutral_speed) for s in self.speeds]))
-        self.measures = world.role_measures.get("consultant", ())
+        self.measures = choices.measures("consultant")
         self._label_only = tuple(Option(f"speed {s:g}", (), 0.0, s) for s in self.speeds)
+        self._no_outcomes = OptionTable((), np.zeros(len(self.speeds)))
+        self._speed = np.array(self.speeds, dtype=float)
+        self._quality = np.array([rules.expected_quality(s) for s in self.speeds])
+        self._fail = np.array([rules.failure_probability(s) for s in self.speeds])
+        self._pace = np.abs(self._speed - self.speeds[self.neutral])
+        """How far each speed is from the neutral one (effort scales with it)."""
+        cb = behaviour.consultant
+        self._labels_by_segment = [
+            tuple(
+                Option(f"speed {s:g}", (), cb.effort_cost_kusd_per_day * seg.implementation_days * p, s)
+                for s, p in zip(self.speeds, self._pace.tolist(), strict=True)
+            )
+            for seg in segments.seg
+        ]
         self.waits: list[float] = []
 
     def expected_days(self, segment: int, speed: float) -> float:
         """Expected days from booking to go-live: queue wait plus duration."""
-        mean = self.world.seg[segment].implementation_days * speed
-        if self.world.workdays is not None:  # working days -> mean calendar days
-            mean *= self.world.workdays.calendar_per_working_day("consultant")
+        mean = self.rules.calendar_implementation_days(self.segments.seg[segment].implementation_days * speed)
         if self.slots <= 0:
             return 0.0
         wait = len(self.queue) * mean / self.slots
@@ -59,10 +97,10 @@ class ImplementationTeam:
     def start(self, cust: int, lead: Lead) -> None:
         """Queue a project for a newly won customer."""
         if self.slots <= 0:
-            self.world.go_live(cust, -1, self.world.expected_quality(1.0), 0.0)
+            self.went_live(cust, -1, self.rules.expected_quality(1.0), 0.0)
             return
         # the project keeps only the lead's draws it needs (a long queue holds many projects)
-        project = (cust, lead.segment, lead.u[U_SPEED], lead.impl_std, lead.quality_z, self.world.env.now)
+        project = (cust, lead.segment, lead.u[U_SPEED], lead.impl_std, lead.quality_z, self.clock.env.now)
         if self.busy < self.slots:
             self._begin(project)
         else:
@@ -71,29 +109,18 @@ class ImplementationTeam:
     def _begin(self, project: tuple[int, int, float, float, float, float]) -> None:
         """A slot is free: the least-loaded consultant takes the project and decides its speed."""
         cust, seg, u_speed, impl_std, quality_z, asked = project
-        w = self.world
-        env = w.env
+        env = self.clock.env
         self.busy += 1
         wait = env.now - asked
         self.waits.append(wait)
         k = int(self.load.argmin())
         consultant = self.people[k]
         self.load[k] += 1
-        options = self._label_only
         if self.measures:
-            options = tuple(
-                Option(
-                    f"speed {s:g}",
-                    self._outcomes(cust, s, wait),
-                    # deviating from one's normal pace costs effort either way: rushing is
-                    # stress, extra diligence is extra hours; pay decides the direction
-                    w.behaviour.consultant.effort_cost_kusd_per_day
-                    * w.seg[seg].implementation_days
-                    * abs(s - self.speeds[self.neutral]),
-                    s,
-                )
-                for s in self.speeds
-            )
+            table = self._table(cust, wait)
+            options = table_options(lambda: table, self._labels_by_segment[seg])
+        else:  # the consultant's plan pays on nothing a project earns: no outcome, no effort
+            table, options = self._no_outcomes, self._label_only
         d = Decision(
             "implementation_speed",
             env.now,
@@ -102,13 +129,15 @@ class ImplementationTeam:
             options,
             self.neutral,
             {"segment": float(seg), "customer": float(cust), "wait_days": wait},
+            table,
         )
-        speed = self.speeds[w.choose(d, u_speed)]
-        cc = w.company.consultants
-        duration = w.seg[seg].implementation_days * speed * impl_std / cc.duration_shape
-        quality = self.quality(speed, quality_z)
-        if w.workdays is not None:  # the duration is in the consultant's working days
-            duration = w.workdays.advance(consultant, env.now, duration) - env.now
+        speed = self.speeds[self.choices.one(d, u_speed)]
+        cc = self.company.consultants
+        duration = self.segments.seg[seg].implementation_days * speed * impl_std / cc.duration_shape
+        quality = self.rules.quality(speed, quality_z)
+        wd = self.clock.workdays
+        if wd is not None:  # the duration is in the consultant's working days
+            duration = wd.advance(consultant, env.now, duration) - env.now
         ev = env.timeout(duration)
         ev.callbacks.append(lambda _ev: self._end(k, cust, consultant, quality, wait))
 
@@ -118,67 +147,60 @@ class ImplementationTeam:
         self.busy -= 1
         if self.queue:
             self._begin(self.queue.popleft())
-        self.world.go_live(cust, consultant, quality, wait)
+        self.went_live(cust, consultant, quality, wait)
 
-    def quality(self, speed: float, z: float) -> float:
-        """Quality of a project at this speed with one-sided noise ``z >= 0``."""
-        q = 1.0 - self.world.behaviour.consultant.quality_per_speed * (1.0 - speed)
-        return float(min(max(q - self.world.company.consultants.quality_noise_sd * z, 0.0), 1.0))
-
-    def _outcomes(self, cust: int, speed: float, wait: float) -> tuple[MeasureOutcome, ...]:
-        w = self.world
-        book = w.book
-        seg = w.seg[int(book.segment[cust])]
-        q = w.expected_quality(speed)
-        duration = seg.implementation_days * speed
-        value = w.expected_value_health(float(book.fit[cust]), q, float(book.promise[cust]))
-        start = w.starting_health(value, float(book.promise[cust]), wait + duration)
-        success = w.success_probability(start)
-        fail = w.failure_probability(speed)
-        cust_cfg = w.company.customers
-        d = float(book.discount[cust])
-        churn = float(
-            renewal_churn_probability(
-                seg.annual_churn,
-                seg.contract_term_months,
-                value,
-                d / (1 - d) if d >= cust_cfg.deep_discount else 0.0,
-                cust_cfg.renewal_health_sensitivity,
-                cust_cfg.renewal_price_sensitivity,
-            )
+    def _table(self, cust: int, wait: float) -> OptionTable:
+        """What each speed would credit the consultant (expected, from the true model), one column
+        per measure the consultant's plan pays on, and each speed's effort: deviating from one's
+        normal pace costs effort either way (rushing is stress, extra diligence extra hours); pay
+        decides the direction."""
+        book = self.book
+        rules = self.rules
+        s = int(book.segment[cust])
+        seg = self.segments.seg[s]
+        speeds = self._speed
+        duration = seg.implementation_days * speeds
+        fit, promise = float(book.fit[cust]), float(book.promise[cust])
+        value = np.array([rules.expected_value_health(fit, q, promise) for q in self._quality.tolist()])
+        start = np.array(
+            [
+                rules.starting_health(v, promise, wait + x)
+                for v, x in zip(value.tolist(), duration.tolist(), strict=True)
+            ]
         )
+        success = rules.success_probabilities(start, start)
+        fail = self._fail
+        cc = self.company.customers
+        d = float(book.discount[cust])
+        churn = renewal_churn_probability(
+            seg.annual_churn, seg.contract_term_months, value, d / (1 - d) if d >= cc.deep_discount else 0.0,
+            cc.renewal_health_sensitivity, cc.renewal_price_sensitivity,
+        )  # fmt: skip
         arr = float(book.arr_cents[cust]) / 100.0 * float(book.usage[cust])
-        to_renewal = max(w.calendar.month_starts[int(book.contract_end_month[cust])] - w.env.now, duration)
-        out = []
+        to_renewal = np.maximum(
+            self.clock.calendar.month_starts[int(book.contract_end_month[cust])] - self.clock.env.now,
+            duration,
+        )
+        n = len(speeds)
+        cols = []
         for m in self.measures:
             if m == "go_lives":
                 # A faster project frees the slot (1 - speed) project-lengths early; with work
                 # waiting, that time becomes further go-lives (and a slower one costs some).
                 backlog = min(1.0, len(self.queue) / max(self.slots, 1))
-                extra = (1.0 - speed) * backlog
-                out.append(MeasureOutcome(m, 1.0 + extra, 1.0 - fail, duration, failure_probability=fail))
+                cols.append(OutcomeColumn.build(
+                    m, n, amount=1.0 + (1.0 - speeds) * backlog, probability=1.0 - fail, delay_days=duration,
+                    failure_probability=fail,
+                ))  # fmt: skip
             elif m == "implementation_success_90d":
-                out.append(
-                    MeasureOutcome(
-                        m,
-                        1.0,
-                        (1.0 - fail) * success,
-                        duration + 90.0,
-                        go_live_delay_days=duration,
-                        success_probability=success,
-                        failure_probability=fail,
-                    )
-                )
+                cols.append(OutcomeColumn.build(
+                    m, n, amount=1.0, probability=(1.0 - fail) * success, delay_days=duration + 90.0,
+                    go_live_delay_days=duration, success_probability=success, failure_probability=fail,
+                ))  # fmt: skip
             elif m == "first_year_renewals":
-                out.append(
-                    MeasureOutcome(
-                        m,
-                        arr,
-                        (1.0 - fail) * (1.0 - churn),
-                        to_renewal,
-                        renewal_delay_days=to_renewal,
-                        churn_probability=churn,
-                        failure_probability=fail,
-                    )
-                )
-        return tuple(out)
+                cols.append(OutcomeColumn.build(
+                    m, n, amount=arr, probability=(1.0 - fail) * (1.0 - churn), delay_days=to_renewal,
+                    renewal_delay_days=to_renewal, churn_probability=churn, failure_probability=fail,
+                ))  # fmt: skip
+        effort = self.behaviour.consultant.effort_cost_kusd_per_day * seg.implementation_days * self._pace
+        return OptionTable(tuple(cols), effort)

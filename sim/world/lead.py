@@ -1,11 +1,19 @@
 """A lead: one prospective deal with every random number it will use drawn when it arrives.
 
-The market draws leads (sim/world/market.py); SDRs, reps and the implementation team read them.
+Every lead draws all of its own random numbers (fit, list ACV, win uniform, cycle length,
+decision uniforms, implementation noise) from its (segment, source) stream (:class:`LeadStream`),
+in fixed batches, so that what happens to one deal never shifts the draws of another. The market
+hands leads out (sim/world/market.py); SDRs, reps and the implementation team read them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import ndtri
+
+from sim.scenario.company import Segment
 
 BATCH = 256
 """Leads drawn per batch from a stream (fixed, so lead k always gets the same numbers)."""
@@ -39,3 +47,59 @@ class Lead:
     """The standard normal of ``u[U_USAGE]`` (the won customer's usage draw)."""
     sdr: int = -1
     """The SDR who set the meeting (-1: the lead went straight to an AE; sim/world/sdrs.py)."""
+
+
+class LeadStream:
+    """Batches of leads for one (segment, source) drawn from one named stream."""
+
+    def __init__(
+        self, rng: np.random.Generator, segment: int, source: int, seg: Segment, cycle_shape: float,
+        duration_shape: float,
+    ) -> None:  # fmt: skip
+        self.segment = segment
+        self.source = source
+        self.rng = rng
+        self.cycle_shape = cycle_shape
+        """Shape of the sales cycle's gamma (``deals.cycle_shape``)."""
+        self.duration_shape = duration_shape
+        """Shape of the implementation duration's gamma (``consultants.duration_shape``)."""
+        conc = seg.fit_concentration
+        self.alpha = max(seg.mean_fit * conc, 1e-3)
+        self.beta = max((1 - seg.mean_fit) * conc, 1e-3)
+        cv = seg.list_acv_cv
+        self.sigma = float(np.sqrt(np.log1p(cv * cv)))
+        self.mu = float(np.log(seg.list_acv_mean_usd) - 0.5 * self.sigma**2)
+        self._buf: list[Lead] = []
+        self._pos = 0
+        self.drawn = 0
+        """Leads handed out so far (the next lead's ``seq``)."""
+
+    def _refill(self) -> None:
+        rng = self.rng
+        fit = rng.beta(self.alpha, self.beta, BATCH).tolist()
+        acv = (
+            rng.lognormal(self.mu, self.sigma, BATCH).tolist()
+            if self.sigma > 0
+            else [float(np.exp(self.mu))] * BATCH
+        )
+        cyc = rng.standard_gamma(self.cycle_shape, BATCH).tolist()
+        impl = rng.standard_gamma(self.duration_shape, BATCH).tolist()
+        qz = np.abs(rng.standard_normal(BATCH)).tolist()
+        draws = rng.random((BATCH, N_UNIFORMS))
+        us = draws.tolist()
+        zs = ndtri(draws[:, U_USAGE]).tolist()
+        self._buf = [
+            Lead(self.segment, self.source, fit[i], acv[i], cyc[i], impl[i], qz[i], us[i], usage_z=zs[i])
+            for i in range(BATCH)
+        ]
+        self._pos = 0
+
+    def next(self) -> Lead:
+        """The next lead of this stream."""
+        if self._pos >= len(self._buf):
+            self._refill()
+        lead = self._buf[self._pos]
+        self._pos += 1
+        self.drawn += 1
+        lead.seq = self.drawn - 1
+        return lead

@@ -1,58 +1,50 @@
-"""Sales reps (AEs): capacity, ramp, attrition and backfill, and the deal-table decisions.
+"""Sales reps (AEs): capacity, ramp, attrition and backfill, and the deal decisions of a business day.
 
-Every lead goes to the rep with the most free opportunity slots (capacity ramps linearly
-with tenure); when no rep has a free slot the lead is lost (counted in ``leads_lost``).
-The rep decides whether to pursue it (``pursue``), on what terms (``deal_terms``: discount x
-promise x overcommitment) and, when the natural close falls within two weeks of a quarter
-end, when to close (``close_timing``). The deal then closes after a gamma-distributed cycle;
-it is won when the lead's pre-drawn uniform falls below the win probability
+Leads are worked in business days (``SalesTeam.day``, called at the start of each day by the
+world): the leads that arrived since the last business day are triaged, then the close-timing
+decisions due that day are taken and the day's upsell and cross-sell deals close; new-logo deals
+close at their (continuous) close times.
 
-    logit(p) = logit(base_win_rate) + win_odds_per_fit * (fit - mean_fit) + source odds
-               + discount * win_odds_per_discount + promise * win_odds_per_promise
-               + overcommit * win_odds_per_overcommit.
+* **Triage.** The day's leads (in arrival order) go one by one to the rep with the most free
+  opportunity slots (capacity ramps linearly with tenure); a lead no rep has a slot for is lost
+  (``leads_lost``). Each rep then decides whether to pursue each lead assigned to them
+  (``pursue``) and, if so, on what terms (``deal_terms``: discount x promise x overcommitment,
+  :mod:`sim.world.deal_terms`). All of a day's decisions of one kind are put to the policy at
+  once (:meth:`sim.policy.decisions.Policy.choose_many`); a skipped lead gives its slot back at the end
+  of the triage.
+* **Close timing.** When a deal's natural close (after a gamma-distributed cycle) falls within
+  two weeks of a quarter end, its rep decides two weeks before that quarter end whether to keep
+  it, push it into the next quarter or pull it in at an extra discount (``close_timing``).
+* **Close.** A deal is won when the lead's pre-drawn uniform falls below its win probability
+
+      logit(p) = logit(base_win_rate) + win_odds_per_fit * (fit - mean_fit) + source odds
+                 + discount * win_odds_per_discount + promise * win_odds_per_promise
+                 + overcommit * win_odds_per_overcommit.
 
 Open opportunities of a rep who leaves are lost.
 """
 
 from __future__ import annotations
 
-import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.decisions import FIELDS, ROW, Decision, Option, OptionTable, OutcomeColumn
-from sim.ledger import CREDITED_CODE, DEAL_KIND_CODE, K
-from sim.world.billing import cash_outlook
-from sim.world.customers import (
-    IMPLEMENTING,
-    LIVE,
-    renewal_churn_probability,
-    renewal_price_increase,
-)
-from sim.world.deal_outlook import CREDIT_OF, fill
+from sim.ledger import CREDITED_CODE, DEAL_KIND_CODE, K, Ledger
+from sim.policy.batch import DecisionBatch
+from sim.policy.decisions import Option
+from sim.scenario.behaviour import Behaviour
+from sim.scenario.company import Company
+from sim.world.addressable import Organisations
+from sim.world.book import IMPLEMENTING, LIVE, Book
+from sim.world.deal_terms import DealTerms, sigmoid
 from sim.world.lead import U_PURSUE, U_TERMS, U_TIMING, U_WIN, Lead
-from sim.world.options import table_options
 from sim.world.seats import Seats
+from sim.world.services import Choices, Clock, PlanFacts, Staff
 
-if TYPE_CHECKING:
-    from sim.world.model import World
-
-_N_FIELDS = len(FIELDS)
-FIT_GRID = 200
-"""Resolution of the fit grid on which deal-outcome expectations are cached."""
 WINDOW_DAYS = 14.0
 """Close-timing window: the last two weeks of a quarter and the first two of the next."""
-
-
-def _logit(p: float) -> float:
-    p = min(max(p, 1e-9), 1 - 1e-9)
-    return math.log(p / (1 - p))
-
-
-def _sigmoid(x: float) -> float:
-    return 1.0 / (1.0 + math.exp(-x))
 
 
 @dataclass(slots=True)
@@ -69,31 +61,68 @@ class Opportunity:
     forecast_day: float
     close_day: float
     opened_day: float
+    term: int = 0
+    """Index of the deal-terms option taken (``DealTerms.terms``)."""
 
 
 @dataclass(slots=True)
-class TermOption:
-    """One joint deal-terms option and its win log-odds shift."""
+class Timing:
+    """A close-timing decision waiting for its day: the deal as it stands (``as_is``) or the
+    alternative (``push`` to the next quarter, or ``pull_in`` at an extra discount)."""
 
-    discount: float
-    promise: float
-    overcommit: float
-    log_odds: float
-    label: str
+    opp: Opportunity
+    alternative: str
+    alternative_day: float
+    alternative_discount: float
+
+
+def _not_connected(*_: object) -> int:
+    raise RuntimeError("SalesTeam is not connected to the customers (World wires it)")
+
+
+def _no_invoice(*_: object) -> None:
+    raise RuntimeError("SalesTeam.invoice is not connected (World wires it)")
+
+
+def _lead_attrs(leads: list[Lead]) -> dict[str, np.ndarray]:
+    return {
+        "segment": np.array([x.segment for x in leads], dtype=float),
+        "fit": np.array([x.fit for x in leads]),
+        "list_acv": np.array([x.list_acv for x in leads]),
+        "source": np.array([x.source for x in leads], dtype=float),
+    }
 
 
 class SalesTeam(Seats):
     """The AEs (seats with open-opportunity slots: ``sim.world.seats``) and their opportunities."""
 
-    def __init__(self, world: World) -> None:
-        c = world.company
-        b = world.behaviour.ae
+    def __init__(
+        self,
+        clock: Clock,
+        staff: Staff,
+        book: Book,
+        ledger: Ledger,
+        choices: Choices,
+        company: Company,
+        behaviour: Behaviour,
+        facts: PlanFacts,
+        deal_terms: DealTerms,
+        organisations: Organisations,
+    ) -> None:
+        c = company
+        b = behaviour.ae
         r = c.reps
-        self.world = world
+        self.book = book
+        self.ledger = ledger
+        self.choices = choices
+        self.company = company
+        self.behaviour = behaviour
+        self.facts = facts
+        self.orgs = organisations
         super().__init__(
-            world.staff,
-            world.clock,
-            world.policy.attrition_multiplier,
+            staff,
+            clock,
+            choices.attrition,
             "ae",
             r.headcount,
             r.max_open_opportunities,
@@ -101,452 +130,240 @@ class SalesTeam(Seats):
             r.annual_attrition,
             r.backfill_days,
         )
-        self.terms: list[TermOption] = []
-        for d in b.discount_options or [0.0]:
-            for p in b.promise_options or [0.0]:
-                for o in b.overcommit_options or [0.0]:
-                    self.terms.append(
-                        TermOption(
-                            d,
-                            p,
-                            o,
-                            d * b.win_odds_per_discount
-                            + p * b.win_odds_per_promise
-                            + o * b.win_odds_per_overcommit,
-                            f"discount {d:g} promise {p:g} overcommit {o:g}",
-                        )
-                    )
-        self.t_discount = np.array([t.discount for t in self.terms])
-        self.t_promise = np.array([t.promise for t in self.terms])
-        self.t_overcommit = np.array([t.overcommit for t in self.terms])
-        self.t_log_odds = np.array([t.log_odds for t in self.terms])
-        nd = world.neutral_terms
-        self.neutral_term = int(
-            np.argmin(
-                [
-                    abs(t.discount - nd[0]) * 100 + abs(t.promise - nd[1]) * 10 + abs(t.overcommit - nd[2])
-                    for t in self.terms
-                ]
-            )
-        )
-        self.base_logit = [_logit(world.seg[s].base_win_rate) for s in range(3)]
-        dd = c.deals
-        self.source_odds = [0.0, 0.0, dd.referral_win_odds, dd.champion_win_odds]
-        self.source_cycle = [1.0, 1.0, dd.referral_cycle_multiplier, dd.champion_cycle_multiplier]
+        self.deal_terms = deal_terms
+        self.terms = deal_terms.terms
         self.opportunities_opened = 0
-
-        self._delays: dict[tuple[int, float], np.ndarray] = {}
-
-        self._no_effort: dict[int, np.ndarray] = {}
-        cust = world.company.customers
-        self._full_nonpay = cust.non_payment_probability + cust.non_payment_per_overcommit * self.t_overcommit
-        self._cash = [cash_outlook(world.company.billing, s.contract_term_months) for s in world.seg]
-        self._renewal_delay = [s.contract_term_months * 30.4375 for s in world.seg]
-        self._success_days = float(world.success_days)
+        self.leads_lost = 0
+        """Leads no rep had a free slot for."""
+        self.won: Callable[[Opportunity], int] = _not_connected
+        """A won deal becomes a customer (``Customers.won``)."""
+        self.invoice: Callable[[int, int, int, int], None] = _no_invoice
+        """Bill a deal: (customer, cents, deal, 1 new / 2 expansion) (``Customers.invoice``)."""
+        self.on_meeting: Callable[[Lead, bool], None] | None = None
+        """Told, after each triage, whether each lead an SDR handed over was taken up (``sim.world.sdrs``)."""
+        self._inbox: list[Lead] = []
+        self._deciding: dict[int, list[Timing]] = {}
+        """Close-timing decisions by the business day they are taken."""
+        self._expanding: dict[int, list[tuple[float, int, str, int, float, float]]] = {}
+        """Expansion deals by the business day they close: (close day, customer, kind, ACV cents, p, u)."""
         self._min_fit = b.neutral_pursue_min_fit
-        self._pursue_rows = np.array([-1, self.neutral_term], dtype=np.int64)
+        n_terms = len(self.terms)
+        self._pursue_rows = np.array([-1, self.deal_terms.neutral], dtype=np.int64)
         """A pursued lead is the deal on the neutral terms; skipping it is no deal."""
         self._pursue_effort = np.array([0.0, b.effort_cost_kusd_per_opportunity])
-        grid = np.arange(FIT_GRID + 1) / FIT_GRID
-        pulled = np.minimum(self.t_discount + b.pull_in_discount, 0.95)
-        self._full_base = [
-            self._base_data(s, grid, self.t_discount, self.t_promise, self._full_nonpay)
-            for s in range(len(world.seg))
-        ]
-        """Base data of the full table of terms, by segment and fit grid point (``[grid, field, option]``;
-        the fit enters as the nearest grid point, far below the noise of any decision)."""
-        self._pulled_base = [
-            self._base_data(s, grid, pulled, self.t_promise, self._full_nonpay) for s in range(len(world.seg))
-        ]
-        """The same terms pulled in (the extra discount of a pull-in)."""
-        self.measures = world.role_measures.get("ae", ())
-        self._credit_measures = tuple(m for m in self.measures if m in CREDIT_OF)
-        """The measures a deal credits that the AE's plan pays on: the columns of a terms table."""
-        self._credits = np.array([CREDIT_OF[m] for m in self._credit_measures], dtype=np.int64)
-        self._label_only_terms = tuple(Option(t.label, (), 0.0, t.discount) for t in self.terms)
-        """The options without outcomes (a plan that pays the AE on nothing the deal earns)."""
-        self._label_only_pursue = (
+        self._pursue_labels = (
             Option("skip", (), 0.0, 0.0),
             Option("pursue", (), b.effort_cost_kusd_per_opportunity, 1.0),
         )
-        """The pursue options; their outcomes come from the deal-terms table when a policy asks."""
+        self._term_rows = np.arange(n_terms, dtype=np.int64)
+        self._no_effort = np.zeros(n_terms)
+        self._two = np.arange(2, dtype=np.int64)
+        self._two_effort = np.zeros(2)
 
-    # ------------------------------------------------------------------ model pieces
-    def expected_win(
-        self, segment: int, fit: float, source: int, discount: float, promise: float, overcommit: float
-    ) -> float:
-        """Win probability of a lead under given terms (the formula in the module docstring)."""
-        b = self.world.behaviour.ae
-        return _sigmoid(
-            self._lead_logit(segment, fit, source)
-            + discount * b.win_odds_per_discount
-            + promise * b.win_odds_per_promise
-            + overcommit * b.win_odds_per_overcommit
-        )
+    # ------------------------------------------------------------------ the business day
+    def receive(self, lead: Lead) -> None:
+        """A lead for the AEs (from the market or an SDR's meeting): triaged at the next business day."""
+        self._inbox.append(lead)
 
-    def _lead_logit(self, segment: int, fit: float, source: int) -> float:
-        w = self.world
-        return (
-            self.base_logit[segment]
-            + w.company.deals.win_odds_per_fit * (fit - w.seg[segment].mean_fit)
-            + self.source_odds[source]
-        )
+    def day(self, day: int) -> None:
+        """The business day ``day`` (now): the triage of the leads received, then the close-timing
+        decisions due today."""
+        if self._inbox:
+            leads, self._inbox = self._inbox, []
+            self._triage(day, leads)
+        if day in self._deciding:
+            self._decide_timing(day)
+        if day in self._expanding:
+            for _, cust, kind, cents, p_win, u in sorted(self._expanding.pop(day), key=lambda x: x[0]):
+                self.expansion_deal(cust, kind, cents, p_win, u)
 
-    def _cycle_mean(self, segment: int, source: int) -> float:
-        return self.world.seg[segment].sales_cycle_days * self.source_cycle[source]
+    def _triage(self, day: int, leads: list[Lead]) -> None:
+        """Assign the day's leads to reps, then the pursue and deal-terms decisions of all of them."""
+        orgs = self.orgs
+        kept: list[Lead] = []
+        seats: list[int] = []
+        free = self.free
+        for lead in leads:
+            best = int(free.argmax()) if len(free) else -1
+            if best < 0 or free[best] <= 0:
+                self.leads_lost += 1
+                orgs.reject(lead)  # finite market: the organisation cools off
+                continue
+            self.open[best] += 1
+            self._refresh(best)
+            kept.append(lead)
+            seats.append(best)
+        taken = [False] * len(kept)
+        if kept:
+            persons = np.array([self.person[s] for s in seats], dtype=np.int64)
+            tables = self.deal_terms.lead_tables(kept, persons, float(day))
+            attrs = _lead_attrs(kept)
+            fits = attrs["fit"]
+            every = np.arange(len(kept), dtype=np.int64)
+            ask = DecisionBatch(
+                "pursue", tables, every, self._pursue_rows, self._pursue_effort,
+                (fits >= self._min_fit).astype(np.int64), self._pursue_labels, attrs,
+            )  # fmt: skip
+            pursue = self.choices.many(ask, np.array([x.u[U_PURSUE] for x in kept]))
+            chosen = np.flatnonzero(pursue == 1)
+            for i in np.flatnonzero(pursue != 1).tolist():
+                self.open[seats[i]] -= 1
+                self._refresh(seats[i])
+                orgs.reject(kept[i])  # finite market: the organisation cools off
+            if len(chosen):
+                ask = DecisionBatch(
+                    "deal_terms", tables, chosen, self._term_rows, self._no_effort,
+                    np.full(len(chosen), self.deal_terms.neutral, dtype=np.int64), self.deal_terms.labels,
+                    attrs,
+                )  # fmt: skip
+                terms = self.choices.many(ask, np.array([kept[i].u[U_TERMS] for i in chosen.tolist()]))
+                for i, k in zip(chosen.tolist(), terms.tolist(), strict=True):
+                    self._open(day, kept[i], seats[i], int(persons[i]), k)
+                    taken[i] = True
+        if self.on_meeting is not None:
+            worked = dict(zip(map(id, kept), taken, strict=True))
+            for lead in leads:
+                if lead.sdr >= 0:
+                    self.on_meeting(lead, worked.get(id(lead), False))
 
-    # ------------------------------------------------------------------ leads
-    def on_lead(self, lead: Lead) -> None:
-        """A lead arrives: assign a rep, decide, and schedule the close."""
-        w = self.world
-        best = int(self.free.argmax()) if len(self.free) else -1
-        if best < 0 or self.free[best] <= 0:
-            self.world.market.leads_lost += 1
-            w.market.orgs.reject(lead)  # finite market: the organisation cools off
-            return
-        now = w.env.now
-        ae = self.person[best]
-        seg = lead.segment
-        cycle_mean = self._cycle_mean(seg, lead.source)
-        logit = self._lead_logit(seg, lead.fit, lead.source)
-        # pursue
-        attrs = {
-            "segment": float(seg),
-            "fit": lead.fit,
-            "list_acv": lead.list_acv,
-            "source": float(lead.source),
-        }
-        neutral_pursue = 1 if lead.fit >= self._min_fit else 0
-        built: list[OptionTable] = []
-
-        def terms() -> OptionTable:
-            """Every deal-terms option of this lead as columns (built once, if a policy asks)."""
-            if not built:
-                built.append(self._full_table(lead, logit, cycle_mean))
-            return built[0]
-
-        def pursue_table() -> OptionTable:
-            return terms().take(self._pursue_rows, self._pursue_effort)
-
-        d = Decision(
-            "pursue",
-            now,
-            "ae",
-            ae,
-            table_options(pursue_table, self._label_only_pursue),
-            neutral_pursue,
-            attrs,
-            pursue_table,
-        )
-        if w.choose(d, lead.u[U_PURSUE]) == 0:
-            w.market.orgs.reject(lead)  # finite market: the organisation cools off
-            return
-        # deal terms
-        k = w.choose(
-            Decision(
-                "deal_terms",
-                now,
-                "ae",
-                ae,
-                table_options(terms, self._label_only_terms),
-                self.neutral_term,
-                attrs,
-                terms,
-            ),
-            lead.u[U_TERMS],
-        )
+    def _open(self, day: int, lead: Lead, seat: int, ae: int, k: int) -> None:
+        """An opportunity on term option ``k``: its natural close, and a close-timing decision when
+        that close falls within two weeks either side of a quarter end."""
+        dt = self.deal_terms
+        now = float(day)
         t = self.terms[k]
-        natural = now + lead.cycle_std * cycle_mean / w.company.deals.cycle_shape
-        wd = w.workdays
+        cycle_mean = dt.cycle_mean(lead.segment, lead.source)
+        natural = now + lead.cycle_std * cycle_mean / self.company.deals.cycle_shape
+        wd = self.clock.workdays
         if wd is not None:  # the cycle advances on the AE's working days; the close falls in one
             natural = wd.cycle_end(ae, now, natural - now)
-        discount = t.discount
-        # close timing: decided two weeks before the quarter end, when the rep knows where
-        # they stand (Oyer 1998; Larkin 2014), for deals whose natural close falls within two
-        # weeks either side of that quarter end
-        options: list[tuple[str, float, float]] = []
-        decide_day = now
-        if natural < w.end_day and wd is not None:  # the windows in working days (sim/time/workdays.py)
-            options, decide_day = self._working_day_timing(ae, now, natural, discount)
-        elif natural < w.end_day:  # a close after the horizon has no timing choice
-            q_start, q_end = w.clock.quarter_bounds(natural)
-            if natural >= q_end - WINDOW_DAYS:
-                options = [("as_is", natural, discount), ("push", q_end + 1.0, discount)]
-                decide_day = max(now, q_end - WINDOW_DAYS)
-            elif natural < q_start + WINDOW_DAYS and q_start - 1.0 > now:
-                pull = min(discount + w.behaviour.ae.pull_in_discount, 0.95)
-                options = [("as_is", natural, discount), ("pull_in", q_start - 1.0, pull)]
-                decide_day = max(now, q_start - WINDOW_DAYS)
+        p_win = sigmoid(dt.lead_logit(lead.segment, lead.fit, lead.source) + t.log_odds)
         opp = Opportunity(
-            lead,
-            best,
-            ae,
-            discount,
-            t.promise,
-            t.overcommit,
-            _sigmoid(logit + t.log_odds),
-            now + cycle_mean,
-            natural,
-            now,
+            lead, seat, ae, t.discount, t.promise, t.overcommit, p_win, now + cycle_mean, natural, now, k
         )
-        self.open[best] += 1
-        self._refresh(best)
         self.opportunities_opened += 1
-        if options:
-            ev = w.env.timeout(max(decide_day - now, 0.0))
-            ev.callbacks.append(lambda _ev: self._time_close(opp, t, options, attrs))
+        # close timing: decided two weeks before the quarter end, when the rep knows where they
+        # stand (Oyer 1998; Larkin 2014), for deals whose natural close falls within two weeks
+        # either side of that quarter end; a close after the horizon has no timing choice
+        timing = self._timing_choice(opp, now) if natural < self.clock.end_day else None
+        if timing is None:
+            self._schedule_close(opp)
         else:
+            self._deciding.setdefault(int(timing[0]), []).append(timing[1])
+
+    def _timing_choice(self, opp: Opportunity, now: float) -> tuple[float, Timing] | None:
+        """The day of the close-timing decision and its alternative, or None (no choice)."""
+        natural, discount = opp.close_day, opp.discount
+        wd = self.clock.workdays
+        q_start, q_end = self.clock.quarter_bounds(natural)
+        pull = min(discount + self.behaviour.ae.pull_in_discount, 0.95)
+        if wd is not None:  # the windows in working days (sim/time/workdays.py)
+            late = wd.window_start(q_end)
+            if natural >= late:  # a push closes on the AE's first working day of the next quarter
+                push = wd.next_working(opp.ae, wd.window_end(q_end, 1) - 1.0)
+                return max(now, late), Timing(opp, "push", push, discount)
+            if natural < wd.window_end(q_start):  # a pull-in on their last working day before it
+                pull_day = wd.last_working_before(opp.ae, q_start)
+                if pull_day > now:
+                    return max(now, wd.window_start(q_start)), Timing(opp, "pull_in", pull_day, pull)
+            return None
+        if natural >= q_end - WINDOW_DAYS:
+            return max(now, q_end - WINDOW_DAYS), Timing(opp, "push", q_end + 1.0, discount)
+        if natural < q_start + WINDOW_DAYS and q_start - 1.0 > now:
+            return max(now, q_start - WINDOW_DAYS), Timing(opp, "pull_in", q_start - 1.0, pull)
+        return None
+
+    def _decide_timing(self, day: int) -> None:
+        """The close-timing decisions due today, all pushes at once and all pull-ins at once."""
+        now = float(day)
+        groups: dict[str, list[Timing]] = {"push": [], "pull_in": []}
+        for tm in self._deciding.pop(day):
+            opp = tm.opp
+            if self.person[opp.seat] != opp.ae or not self.active[opp.seat]:
+                self._schedule_close(opp)  # the rep left; the close drops the opportunity
+            else:
+                groups[tm.alternative].append(tm)
+        for alternative, due in groups.items():
+            if due:
+                self._time_closes(now, alternative, due)
+
+    def _time_closes(self, now: float, alternative: str, due: list[Timing]) -> None:
+        dt = self.deal_terms
+        b = self.behaviour.ae
+        n = len(due)
+        leads = [tm.opp.lead for tm in due]
+        terms = [tm.opp.term for tm in due]
+        discounts = np.empty((n, 2))
+        delays = np.empty((n, 2))
+        p_wins = np.empty((n, 2))
+        values = np.zeros((n, 2))
+        for i, tm in enumerate(due):
+            opp = tm.opp
+            t = self.terms[opp.term]
+            base = dt.lead_logit(opp.lead.segment, opp.lead.fit, opp.lead.source)
+            shift = t.promise * b.win_odds_per_promise + t.overcommit * b.win_odds_per_overcommit
+            discounts[i] = opp.discount, tm.alternative_discount
+            delays[i] = max(opp.close_day - now, 0.0), max(tm.alternative_day - now, 0.0)
+            p_wins[i] = (
+                sigmoid(base + opp.discount * b.win_odds_per_discount + shift),
+                sigmoid(base + tm.alternative_discount * b.win_odds_per_discount + shift),
+            )
+            values[i, 1] = tm.alternative_day - opp.close_day
+        persons = np.array([tm.opp.ae for tm in due], dtype=np.int64)
+        pulled = alternative == "pull_in"
+        tables = dt.timing_tables(leads, terms, persons, now, discounts, delays, p_wins, pulled)
+        attrs = _lead_attrs(leads)
+        attrs["natural_close_day"] = np.array([tm.opp.close_day for tm in due])
+        attrs["alternative_close_day"] = np.array([tm.alternative_day for tm in due])
+        labels = (Option("as_is", (), 0.0, 0.0), Option(alternative, (), 0.0, 0.0))
+        ask = DecisionBatch(
+            "close_timing", tables, np.arange(n, dtype=np.int64), self._two, self._two_effort,
+            np.zeros(n, dtype=np.int64), labels, attrs, values,
+        )  # fmt: skip
+        chosen = self.choices.many(ask, np.array([x.u[U_TIMING] for x in leads]))
+        for i, j in enumerate(chosen.tolist()):
+            opp = due[i].opp
+            if j == 1:
+                opp.discount = float(discounts[i, 1])
+                opp.close_day = due[i].alternative_day
+            opp.p_win = float(p_wins[i, j])
             self._schedule_close(opp)
 
-    def _working_day_timing(
-        self, ae: int, now: float, natural: float, discount: float
-    ) -> tuple[list[tuple[str, float, float]], float]:
-        """Close-timing options and decision day with a working-day calendar: the window is the last
-        (first) ``period_end_working_days`` company working days of the quarter; a push closes on the
-        AE's first working day of the next quarter, a pull-in on their last working day of the
-        previous one (the deadline)."""
-        w = self.world
-        wd = w.workdays
-        assert wd is not None
-        q_start, q_end = w.clock.quarter_bounds(natural)
-        late = wd.window_start(q_end)
-        if natural >= late:
-            push = wd.next_working(ae, wd.window_end(q_end, 1) - 1.0)
-            return [("as_is", natural, discount), ("push", push, discount)], max(now, late)
-        if natural < wd.window_end(q_start):
-            pull_day = wd.last_working_before(ae, q_start)
-            if pull_day > now:
-                pull = min(discount + w.behaviour.ae.pull_in_discount, 0.95)
-                return [("as_is", natural, discount), ("pull_in", pull_day, pull)], max(
-                    now, wd.window_start(q_start)
-                )
-        return [], now
-
-    def _p_win(self, lead: Lead, discount: float, t: TermOption) -> float:
-        b = self.world.behaviour.ae
-        return _sigmoid(
-            self._lead_logit(lead.segment, lead.fit, lead.source)
-            + discount * b.win_odds_per_discount
-            + t.promise * b.win_odds_per_promise
-            + t.overcommit * b.win_odds_per_overcommit
-        )
-
     def _schedule_close(self, opp: Opportunity) -> None:
-        w = self.world
-        ev = w.env.timeout(max(opp.close_day - w.env.now, 0.0))
+        """The deal closes at its close day (never before now)."""
+        env = self.clock.env
+        ev = env.timeout(max(opp.close_day - env.now, 0.0))
         ev.callbacks.append(lambda _ev: self._close(opp))
 
-    def _time_close(
-        self,
-        opp: Opportunity,
-        t: TermOption,
-        options: list[tuple[str, float, float]],
-        attrs: dict[str, float],
-    ) -> None:
-        """The close-timing decision, taken two weeks before the quarter end."""
-        w = self.world
-        now = w.env.now
-        if self.person[opp.seat] != opp.ae or not self.active[opp.seat]:
-            self._schedule_close(opp)  # the rep left; _close drops the opportunity
-            return
-        lead = opp.lead
-        natural = opp.close_day
-        topts = [(label, disc, day, self._p_win(lead, disc, t)) for label, day, disc in options]
-
-        def timing_table() -> OptionTable:
-            k = self.terms.index(t)
-            pulled = options[-1][0] == "pull_in"
-            return self._term_table(
-                lead,
-                np.array([x[1] for x in topts]),
-                self.t_promise[[k, k]],
-                self.t_overcommit[[k, k]],
-                np.array([max(x[2] - now, 0.0) for x in topts]),
-                np.array([x[3] for x in topts]),
-                base=self._timing_base(lead, k, pulled),
-            )
-
-        labels = tuple(Option(x[0], (), 0.0, x[2] - natural) for x in topts)
-        j = w.choose(
-            Decision(
-                "close_timing",
-                now,
-                "ae",
-                opp.ae,
-                table_options(timing_table, labels),
-                0,
-                {**attrs, "natural_close_day": natural, "alternative_close_day": options[-1][1]},
-                timing_table,
-            ),
-            lead.u[U_TIMING],
-        )
-        _, close, discount = options[j]
-        opp.discount = discount
-        opp.p_win = topts[j][3]
-        opp.close_day = close
-        self._schedule_close(opp)
-
-    def _base_data(
-        self, segment: int, fit: np.ndarray, discount: np.ndarray, promise: np.ndarray, nonpay: np.ndarray
-    ) -> np.ndarray:
-        """The fields a deal's credits share whatever the measure and the day (terms, timing, risks:
-        ``sim.decisions.FIELDS``), as ``[fit, field, option]`` for the fits and term arrays given:
-        the implementation's success probability and the first renewal's churn probability follow
-        the value the account is expected to get (fit, neutral quality, the promise gap)."""
-        w = self.world
-        seg = w.seg[segment]
-        cc = w.company.customers
-        gap = 0.5 * w.behaviour.ae.promise_health_gap * promise
-        healthy = (
-            cc.starting_health_mean
-            + cc.health_per_fit * (fit - 0.5)
-            + cc.health_per_quality * (w.neutral_quality - 0.8)
-        )
-        value = np.clip(np.clip(healthy, 0.0, 1.0)[:, None] - gap, 0.0, 1.0)
-        start = np.clip(value - gap, 0.0, 1.0)
-        success = w.success_probabilities(start, value)
-        increase = renewal_price_increase(discount, cc.deep_discount)
-        churn = renewal_churn_probability(
-            seg.annual_churn, seg.contract_term_months, value, increase, cc.renewal_health_sensitivity,
-            cc.renewal_price_sensitivity,
-        )  # fmt: skip
-        cash_lag, cash_spread, _ = self._cash[segment]
-        one = OutcomeColumn.build(
-            "", len(discount), discount=discount, renewal_delay_days=seg.contract_term_months * 30.4375,
-            cash_delay_days=cash_lag + cash_spread / 2, failure_probability=w.neutral_failure,
-            non_payment_probability=nonpay, term_months=seg.contract_term_months,
-        ).data  # fmt: skip
-        out = np.repeat(one[None], len(fit), axis=0)
-        out[:, ROW["success_probability"]] = success
-        out[:, ROW["churn_probability"]] = churn
-        return out
-
-    def neutral_outlook(self, segment: int, fit: float) -> tuple[float, float]:
-        """(implementation success probability, first-renewal churn probability) of a deal on the
-        neutral terms (for an SDR valuing a meeting)."""
-        col = self._full_base[segment][round(fit * FIT_GRID)][:, self.neutral_term]
-        return float(col[ROW["success_probability"]]), float(col[ROW["churn_probability"]])
-
-    def _term_table(
-        self,
-        lead: Lead,
-        discount: np.ndarray,
-        promise: np.ndarray,
-        overcommit: np.ndarray,
-        close_delay: float | np.ndarray,
-        p_win: np.ndarray | None,
-        base: np.ndarray | None = None,
-    ) -> OptionTable:
-        """What deals on these terms would credit to the AE (expected, from the true model): one
-        column per measure the AE's plan pays on, one row per row of the term arrays
-        (``sim.world.deal_outlook``); ``base``: the fields the credits share, when known."""
-        w = self.world
-        seg = w.seg[lead.segment]
-        cust = w.company.customers
-        n = len(discount)
-        logit = math.nan
-        if p_win is None:  # every deal-terms option: their log-odds shifts are precomputed
-            logit = self._lead_logit(lead.segment, lead.fit, lead.source)
-            p_win = self.t_log_odds
-        go_live = w.implementation.expected_days(lead.segment, 1.0)
-        full = discount is self.t_discount
-        if isinstance(close_delay, np.ndarray):
-            delay = close_delay
-        else:
-            key = (n, float(close_delay))
-            delay = self._delays.get(key)  # type: ignore[assignment]
-            if delay is None:
-                delay = self._delays[key] = np.full(n, float(close_delay))
-        renewal_delay = seg.contract_term_months * 30.4375
-        cash_lag, cash_spread, cash_share = self._cash[lead.segment]
-        nonpay = (
-            self._full_nonpay
-            if full
-            else cust.non_payment_probability + cust.non_payment_per_overcommit * overcommit
-        )
-        if base is None:
-            if full:
-                base = self._full_base[lead.segment][round(lead.fit * FIT_GRID)]
-            else:
-                fit = np.array([round(lead.fit * FIT_GRID) / FIT_GRID])
-                base = self._base_data(lead.segment, fit, discount, promise, nonpay)[0]
-        data = np.empty((len(self._credits), base.shape[0], n))
-        fill(
-            self._credits, base, float(lead.list_acv), discount, overcommit, logit, p_win, delay,
-            float(go_live), float(w.success_days), renewal_delay, float(cash_lag), float(cash_spread),
-            float(cash_share), data,
-        )  # fmt: skip
-        return OptionTable.of_stacked(data, self._credit_measures, self._zeros(n))
-
-    def _full_table(self, lead: Lead, logit: float, close_delay: float) -> OptionTable:
-        """Every deal-terms option of ``lead`` as an option table (:meth:`_term_table` of the full
-        table of terms, closing ``close_delay`` days from now)."""
-        s = lead.segment
-        n = len(self.terms)
-        delay = self._delays.get((n, close_delay))
-        if delay is None:
-            delay = self._delays[(n, close_delay)] = np.full(n, close_delay)
-        data = np.empty((len(self._credits), _N_FIELDS, n))
-        cash_lag, cash_spread, cash_share = self._cash[s]
-        fill(
-            self._credits, self._full_base[s][round(lead.fit * FIT_GRID)], lead.list_acv, self.t_discount,
-            self.t_overcommit, logit, self.t_log_odds, delay, self.world.implementation.expected_days(s, 1.0),
-            self._success_days, self._renewal_delay[s], cash_lag, cash_spread, cash_share, data,
-        )  # fmt: skip
-        return OptionTable.of_stacked(data, self._credit_measures, self._zeros(n))
-
-    def _zeros(self, n: int) -> np.ndarray:
-        """No effort for ``n`` options (one array per size, never written)."""
-        got = self._no_effort.get(n)
-        if got is None:
-            got = self._no_effort[n] = np.zeros(n)
-        return got
-
-    def _timing_base(self, lead: Lead, k: int, pulled: bool) -> np.ndarray:
-        """The base data of a close-timing table for term option ``k``: the deal as it stands, and
-        either the same deal pushed or the deal pulled in at the extra discount."""
-        g = round(lead.fit * FIT_GRID)
-        full = self._full_base[lead.segment][g]
-        other = self._pulled_base[lead.segment][g] if pulled else full
-        return np.stack([full[:, k], other[:, k]], axis=1)
-
-    def _term_columns(
-        self,
-        lead: Lead,
-        discount: np.ndarray,
-        promise: np.ndarray,
-        overcommit: np.ndarray,
-        close_delay: float | np.ndarray,
-        p_win: np.ndarray | None,
-    ) -> tuple[OutcomeColumn, ...]:
-        """The columns of :meth:`_term_table`."""
-        return self._term_table(lead, discount, promise, overcommit, close_delay, p_win).columns
-
     def _close(self, opp: Opportunity) -> None:
-        w = self.world
+        orgs = self.orgs
         if self.person[opp.seat] != opp.ae:
-            w.market.orgs.reject(opp.lead)  # finite market: the organisation cools off
+            orgs.reject(opp.lead)  # finite market: the organisation cools off
             return  # the rep left and was replaced; the opportunity was lost
         self.open[opp.seat] -= 1
         self._refresh(opp.seat)
-        if not self.active[opp.seat]:
-            w.market.orgs.reject(opp.lead)
-            return  # the rep left; the opportunity is lost
-        if opp.lead.u[U_WIN] >= opp.p_win:
-            w.market.orgs.reject(opp.lead)
+        if not self.active[opp.seat] or opp.lead.u[U_WIN] >= opp.p_win:
+            orgs.reject(opp.lead)  # the rep left (the opportunity is lost), or the deal was lost
             return
-        w.new_customer(opp)
+        self.won(opp)
 
     # ------------------------------------------------------------------ expansion deals
+    def expansion_later(
+        self, day: float, cust: int, kind: str, acv_cents: int, p_win: float, u: float
+    ) -> None:
+        """An upsell/cross-sell opportunity that closes on ``day``'s business day (won when ``u < p_win``)."""
+        if day < self.clock.end_day:
+            self._expanding.setdefault(int(day), []).append((day, cust, kind, acv_cents, p_win, u))
+
     def expansion_deal(self, cust: int, kind: str, acv_cents: int, p_win: float, u: float) -> None:
         """An upsell/cross-sell opportunity on an account closes now (won when ``u < p_win``)."""
-        w = self.world
-        book = w.book
+        book = self.book
         if book.status[cust] not in (IMPLEMENTING, LIVE) or u >= p_win or acv_cents <= 0:
             return
-        deal = w.ledger.new_deal_id()
-        now = w.env.now
-        credited = w.crediting[kind]
+        led = self.ledger
+        deal = led.new_deal_id()
+        now = self.clock.env.now
+        credited = self.facts.credited(kind)
         ae = int(book.ae[cust])
         csm = int(book.csm[cust])
         seg = int(book.segment[cust])
@@ -554,21 +371,21 @@ class SalesTeam(Seats):
         src = 1 + int(book.source[cust])
         code = CREDITED_CODE[credited]
         term = int(book.term_months[cust])
-        w.ledger.add(
+        led.add(
             K.booking, now, amount, cust, deal, ae, csm, segment=seg, deal_kind=DEAL_KIND_CODE[kind],
             source=src, list_price=amount, term_months=term, credited=code, forecast_day=now,
         )  # fmt: skip
-        w.ledger.add(
+        led.add(
             K.arr_upsell if kind == "upsell" else K.arr_cross_sell, now, amount, cust, deal, ae, csm,
             segment=seg, deal_kind=DEAL_KIND_CODE[kind], source=src, credited=code,
         )  # fmt: skip
         book.arr_cents[cust] += acv_cents
         book.list_arr_cents[cust] += acv_cents
-        w.invoice(cust, acv_cents, deal, 2)
+        self.invoice(cust, acv_cents, deal, 2)
 
     # ------------------------------------------------------------------ people
     def _seat_refilled(self, old: int, new: int) -> None:
         """The replacement inherits the departed AE's accounts."""
-        book = self.world.book
+        book = self.book
         ae = book.ae[: book.n]
         ae[ae == old] = new

@@ -27,6 +27,9 @@ class ReplicationResult:
     """Payout cost by ``role.component`` (variable pay net of clawbacks)."""
     people_pay: dict[str, float] = field(default_factory=dict)
     """Variable pay per person (``ae:17``) over the measured horizon, for winners/losers."""
+    people: dict[str, list[float]] = field(default_factory=dict)
+    """Everyone employed in the replication (``ae:17``): ``[hired day, left day]`` (left ``inf``
+    while employed); people on staff at day 0 are the same in replication k of every plan."""
     events_scheduled: int = 0
     wall_seconds: float = 0.0
     ledger: list[Any] | None = None

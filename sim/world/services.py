@@ -3,9 +3,11 @@
 ``World`` (sim/world/model.py) builds one of each per replication and hands every team only the
 ones it uses: the :class:`Clock` (SimPy's environment, the fiscal calendar, the measured window),
 the :class:`Staff` (person ids, the roster, hire and leave events), the :class:`Segments` (the
-company's segment parameters, by segment code), and the ledger, the named random streams and
-the customer book as they are. A team that needs another team's act (bill a deal, a customer
-lost) receives that one callable, never the team or the world.
+company's segment parameters, by segment code), the :class:`Choices` (the policy: decisions asked
+and checked), the :class:`PlanFacts` (what the world must know of the plan's organisation), and
+the ledger, the named random streams and the customer book as they are. A team that needs another
+team's act (bill a deal, a customer lost, a project started) is connected to that one callable by
+the world, never to the team or the world.
 """
 
 from __future__ import annotations
@@ -13,11 +15,15 @@ from __future__ import annotations
 import bisect
 import copy
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import simpy
 
 from sim.ledger import ROLE_CODE, K, Ledger
+from sim.policy.batch import DecisionBatch
+from sim.policy.decisions import Decision
+from sim.policy.protocol import Policy
 from sim.scenario.company import Segment
 from sim.time.calendar import Calendar
 from sim.time.workdays import WorkCalendar
@@ -49,6 +55,7 @@ class Clock:
         self.env = env
         self.calendar = calendar
         self.total_months = calendar.total_months
+        self.warmup_months = warmup_months
         self.measure_start = float(calendar.month_starts[warmup_months])
         self.end_day = calendar.end_day
         self.workdays = workdays
@@ -108,3 +115,74 @@ class Segments:
             arr = np.array([float(getattr(s, field)) for s in self.seg])
             self._arrays[field] = arr
         return arr
+
+
+@dataclass(frozen=True)
+class PlanFacts:
+    """What the world must know of the plan's organisation (not of its pay): who works, and is
+    credited with, upsell and cross-sell deals (``crediting``); whether an SDR's hand-off credits
+    the SDR with bookings; how many days after go-live an implementation counts as a success."""
+
+    upsell: tuple[str, ...]
+    cross_sell: tuple[str, ...]
+    handoff_credits_bookings: bool
+    success_days: float
+    shares: tuple[tuple[str, str, float], ...] = ()
+    """Split credit of expansion deals: (kind, role, share) for every credited role."""
+
+    def credited(self, kind: str) -> tuple[str, ...]:
+        """The roles credited with (and working) an ``upsell`` or ``cross_sell`` deal."""
+        return self.upsell if kind == "upsell" else self.cross_sell
+
+    def share(self, kind: str, role: str) -> float:
+        """The share of a ``kind`` deal credited to ``role`` (what working it is worth to them)."""
+        for k, r, s in self.shares:
+            if k == kind and r == role:
+                return s
+        return 0.0
+
+    def opportunity_rate(self, kind: str, with_ae: float) -> float:
+        """Multiplier on the rate of ``kind`` opportunities: ``with_ae``
+        (``deals.expansion_rate_with_ae``) when AEs work them, else 1."""
+        return with_ae if "ae" in self.credited(kind) else 1.0
+
+
+class Choices:
+    """The policy as the world's teams see it: decisions asked (one, or a batch) and their answers
+    checked and counted, attrition multipliers, and the measures each role's plan pays on (the
+    only outcomes worth describing in that role's decisions)."""
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        self.count = 0
+        """Decisions asked."""
+        self._measures: dict[str, tuple[str, ...]] = {}
+
+    def one(self, decision: Decision, u: float) -> int:
+        """Ask the policy; check the answer."""
+        self.count += 1
+        k = self.policy.choose(decision, u)
+        if not 0 <= k < len(decision.options):
+            raise ValueError(f"policy chose option {k} of {len(decision.options)} for {decision.kind}")
+        return k
+
+    def many(self, batch: DecisionBatch, u: np.ndarray) -> np.ndarray:
+        """Ask the policy for a batch of decisions; check the answers."""
+        self.count += len(batch)
+        k = np.asarray(self.policy.choose_many(batch, u), dtype=np.int64)
+        n = len(batch.rows)
+        if k.shape != (len(batch),) or (len(k) and (k.min() < 0 or k.max() >= n)):
+            bad = k[(k < 0) | (k >= n)] if k.shape == (len(batch),) else k
+            raise ValueError(f"policy chose option {bad[:1].tolist()} of {n} for {batch.kind}")
+        return k
+
+    def attrition(self, role: str, person: int, day: float) -> float:
+        """Multiplier on a person's baseline attrition hazard."""
+        return self.policy.attrition_multiplier(role, person, day)
+
+    def measures(self, role: str) -> tuple[str, ...]:
+        """The measures ``role``'s plan pays on, as the policy reports them."""
+        got = self._measures.get(role)
+        if got is None:
+            got = self._measures[role] = tuple(self.policy.measures(role))
+        return got

@@ -10,7 +10,6 @@ import pandas as pd
 import pytest
 
 from sim.api import resolve_scenario
-from sim.behaviour import make_policy
 from sim.calibrate.crm import (
     ARR_COLUMNS,
     OPPORTUNITY_COLUMNS,
@@ -21,7 +20,8 @@ from sim.calibrate.crm import (
 )
 from sim.calibrate.moments import MomentSpec, moments, win_regression
 from sim.calibrate.simulated import OpportunityLog, crm_of
-from sim.world import simulate
+from sim.policy import make_policy
+from sim.replication import simulate
 from tests.calibrate.company import BASE, SMALL
 
 D = np.datetime64

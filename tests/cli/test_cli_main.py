@@ -193,7 +193,7 @@ def test_invalid_input_never_shows_a_traceback_even_from_a_subprocess(tmp_path: 
     bad.write_text("name: x\nplans: [{name: a, ae: {quota: {annual_amount: 0}}}]\n", encoding="utf-8")
     result = run_cli("validate", str(bad))
     assert result.returncode == 2
-    expected = f"error: {bad}: plans.0.ae.quota.annual_amount: expected greater than 0, found 0\n"
+    expected = f"error: {bad}: plans[a].ae.quota.annual_amount: expected greater than 0, found 0\n"
     assert result.stderr == expected
     assert "Traceback" not in result.stdout + result.stderr
 

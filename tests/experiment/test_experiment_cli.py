@@ -218,3 +218,28 @@ def test_subprocess_entry_point_runs_and_writes_the_report(tmp_path: Path, scena
     assert "precision" in run.stdout and "incentsim: running 6 replications" in run.stderr
     assert f"report: {out / 'report.html'}" in run.stdout
     assert (out / "report.html").stat().st_size > 1000 and not (out / "plots").exists()
+
+
+def test_redirected_output_keeps_every_column_whole(
+    tmp_path: Path, scenario_file: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # capsys is not a terminal: rich would assume 80 columns and cut names ("conventio…")
+    monkeypatch.setenv("COLUMNS", "80")
+    out = tmp_path / "o"
+    code = _main(monkeypatch, "experiment_fakes:replicate", str(scenario_file), "--out", str(out),
+                 "--backend", "serial", "--reps", "4")  # fmt: skip
+    assert code == 0
+    text = capsys.readouterr().out
+    assert "…" not in text
+    for word in (
+        "conventional (baseline)",
+        "cost_of_sales",
+        "payout per NRR point",
+        "P(best NRR)",
+        "richer vs",
+    ):
+        assert word in text, word
+    assert json.loads((out / "metadata.json").read_text())["replications_per_plan"] == {
+        "conventional": 4,
+        "richer": 4,
+    }  # --reps 4 means 4, although the scenario asks for a precision loop up to 40

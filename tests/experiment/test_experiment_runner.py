@@ -308,3 +308,31 @@ def test_interrupted_run_is_marked_and_resumes(tmp_path: Path, three_plan_scenar
     assert 0 < runner.loaded < 21 and runner.loaded + runner.computed == 30 == chunks
     full = Runner(sc, replicate=replicate, backend="serial").run()
     pd.testing.assert_frame_equal(res.replications, full.replications, check_exact=True)
+
+
+def test_git_commit_of_a_pip_installed_clone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``pip install .`` from a clone records the clone's folder; the commit is read from there."""
+    import subprocess
+
+    from sim.experiment import runner
+
+    git = shutil.which("git")
+    if git is None:
+        pytest.skip("no git on this machine")
+    clone = tmp_path / "clone"
+    clone.mkdir()
+    ident = ["-c", "user.email=a@b", "-c", "user.name=a"]
+    for args in (["init", "-q"], [*ident, "commit", "-q", "--allow-empty", "-m", "x"]):
+        subprocess.run([git, *args], cwd=clone, check=True, capture_output=True)
+    sha = subprocess.run([git, "rev-parse", "HEAD"], cwd=clone, check=True, capture_output=True, text=True)
+
+    class Dist:
+        def read_text(self, name: str) -> str | None:
+            return json.dumps({"url": clone.as_uri(), "dir_info": {}}) if name == "direct_url.json" else None
+
+    monkeypatch.setattr(runner.importlib_metadata, "distribution", lambda _name: Dist())
+    assert runner._install_origin() == clone
+    installed = tmp_path / "venv" / "site-packages" / "sim"  # no repository around the package
+    assert runner.code_commit(installed, runner._install_origin()) == sha.stdout.strip()
+    assert runner.code_commit(installed, None) is None
+    assert runner.code_commit(installed, "0123abcd") == "0123abcd"  # a VCS install names its commit

@@ -1,4 +1,4 @@
-"""End to end with the real world (sim.world.simulate) on a tiny company."""
+"""End to end with the real world (sim.replication.simulate) on a tiny company."""
 
 from __future__ import annotations
 
@@ -38,8 +38,8 @@ experiment:
 
 def test_real_world_aa_gives_exactly_zero_difference() -> None:
     sc = load_scenario_text(AA, "aa.yaml", base_dir=SCENARIOS, overrides=TINY)
-    res = Runner(sc, replicate=None, backend="serial").run()  # the default: sim.world.simulate
-    assert res.metadata["replication_function"] == "sim.world:simulate"
+    res = Runner(sc, replicate=None, backend="serial").run()  # the default: sim.replication.simulate
+    assert res.metadata["replication_function"] == "sim.replication:simulate"
     reps = res.replications
     assert len(reps) == 4 and set(METRICS) <= set(reps.columns)
     comp = res.comparison()

@@ -50,10 +50,10 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from sim.replication import simulate
 from sim.scenario import Scenario, load_scenario
 from sim.scenario.company import SEGMENTS
 from sim.scenario.experiment import METRICS
-from sim.world.model import simulate
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS_DIR = REPO_ROOT / "scenarios"

@@ -25,7 +25,9 @@ EXPECTED = [
     "02-compare-plans.ipynb",
     "03-what-drives-nrr.ipynb",
     "04-backtest.ipynb",
+    "05-robustness.ipynb",
     "06-calibrate.ipynb",
+    "07-design-a-plan.ipynb",
 ]
 
 

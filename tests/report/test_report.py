@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import math
 import re
 import shutil
 from html.parser import HTMLParser
@@ -17,7 +18,10 @@ from sim.cli import main
 from sim.experiment.results import Results
 from sim.report import SECTIONS, NotAResultsFolder, write_report
 from sim.report.data import ReportData
-from sim.report.plots import FIGURES, waterfall_table
+from sim.report.plots import FIGURES, INLINE_FIGURES, decision_figures, waterfall_table
+
+ALL_FIGURES = {*FIGURES, *decision_figures()}
+"""Every figure a report of several plans draws (``plots/<name>.png``)."""
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
@@ -29,6 +33,7 @@ class _Page(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
         self.imgs: list[str] = []
+        self.svgs: list[str] = []
         self.headings: list[str] = []
         self.hrefs: list[str] = []
         self.scripts = 0
@@ -38,6 +43,8 @@ class _Page(HTMLParser):
         a = dict(attrs)
         if tag == "img":
             self.imgs.append(a.get("src") or "")
+        elif tag == "svg":
+            self.svgs.append(a.get("viewbox") or "")
         elif tag in ("h1", "h2", "h3"):
             self._in = tag
             self.headings.append("")
@@ -79,13 +86,14 @@ def test_report_is_self_contained_with_every_section_and_figure(seed_folder: Pat
     assert all(h.startswith("#") for h in page.hrefs), page.hrefs
     for _anchor, heading in SECTIONS:
         assert heading in page.headings, heading
-    assert len(page.imgs) == len(FIGURES)
+    assert len(page.imgs) == len(ALL_FIGURES) - len(INLINE_FIGURES)
+    assert len(page.svgs) == len(INLINE_FIGURES)
     for src in page.imgs:
         img = decode_png(src)
         assert img.size[0] > 300 and img.size[1] > 150
         # not a blank canvas: a figure has many distinct colours
         assert len(img.convert("RGB").getcolors(maxcolors=1 << 20) or []) > 20
-    for name in FIGURES:
+    for name in ALL_FIGURES:
         png = seed_folder / "plots" / f"{name}.png"
         assert png.read_bytes().startswith(PNG_MAGIC), name
     text = report.read_text("utf-8")
@@ -182,8 +190,8 @@ def test_missing_optional_files_give_notes_not_crashes(seed_folder: Path, tmp_pa
     for name in ("arr-over-time", "attainment", "discount", "close-week", "winners-losers"):
         assert name not in drawn
     assert {"forest", "waterfall", "payout-by-role", "second-order"} <= drawn
-    assert len(page.imgs) == len(drawn)
-    assert text.count("Figure not drawn") == len(FIGURES) - len(drawn)
+    assert len(page.imgs) == len(drawn - INLINE_FIGURES)
+    assert text.count("Figure not drawn") == len(ALL_FIGURES) - len(drawn)
     assert "details.parquet" in text
     assert "price_erosion_usd" in text  # the waterfall notes the missing column
 
@@ -209,7 +217,7 @@ def test_single_plan_folder(single_plan_folder: Path) -> None:
     drawn = {p.stem for p in (single_plan_folder / "plots").glob("*.png")}
     assert "forest" not in drawn and "winners-losers" not in drawn
     assert {"arr-over-time", "waterfall", "attainment"} <= drawn
-    assert len(page.imgs) == len(drawn)
+    assert len(page.imgs) == len(drawn - INLINE_FIGURES)
 
 
 def test_waterfall_reconciles_to_ending_arr(seed_folder: Path) -> None:
@@ -242,7 +250,10 @@ def test_people_diffs_pair_the_same_person_and_replication(seed_folder: Path) ->
                 rows.append(
                     {"plan": other, "replication": rep, "kind": "people_pay", "key": person, "values": [mine]}
                 )
-    synthetic = pd.concat([det[det["kind"] != "people_pay"], pd.DataFrame(rows)], ignore_index=True)
+    # without the staff roster (a folder from an older version): everyone paid under either plan
+    synthetic = pd.concat(
+        [det[~det["kind"].isin(["people_pay", "people"])], pd.DataFrame(rows)], ignore_index=True
+    )
     assert len(people) > 0
     data = ReportData(Results(res.scenario, res.replications, res.timeseries, synthetic, None, res.metadata))
     d = data.people_diffs
@@ -252,6 +263,35 @@ def test_people_diffs_pair_the_same_person_and_replication(seed_folder: Path) ->
     assert mine[(1, "ae:1")] == pytest.approx(0.0)
     assert mine[(0, "csm:5")] == pytest.approx(-50.0 / years)  # paid nothing under the plan
     assert set(d["plan"]) == {other}  # plans without people pay are left out
+    # with the roster: the people on staff from day 0 under both plans, later hires left out
+    staff = []
+    for plan in res.plans:
+        for rep in (0, 1):
+            for person, hired in (("ae:0", 0.0), ("ae:1", 0.0), ("csm:5", 0.0), ("ae:9", 120.0)):
+                staff.append(
+                    {
+                        "plan": plan,
+                        "replication": rep,
+                        "kind": "people",
+                        "key": person,
+                        "values": [hired, math.inf],
+                    }
+                )
+    rows += [
+        {"plan": other, "replication": r, "kind": "people_pay", "key": "ae:9", "values": [77.0]}
+        for r in (0, 1)
+    ]
+    with_roster = pd.concat([synthetic, pd.DataFrame(rows[-2:]), pd.DataFrame(staff)], ignore_index=True)
+    data = ReportData(
+        Results(res.scenario, res.replications, res.timeseries, with_roster, None, res.metadata)
+    )
+    d = data.people_diffs
+    assert set(d["person"]) == {"ae:0", "ae:1", "csm:5"}  # the later hire ae:9 is not the same person
+    assert set(d["plan"]) == set(res.plans) - {baseline}  # the same people under every plan
+    assert d.groupby("plan").size().nunique() == 1  # every plan compared over as many people
+    mine = d[d["plan"] == other].set_index(["replication", "person"])["diff"]
+    assert mine[(1, "ae:0")] == pytest.approx(30.0 / years)
+    assert mine[(1, "csm:5")] == pytest.approx(-50.0 / years)
 
 
 def test_minimal_folder_from_the_fake_world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -277,6 +317,6 @@ def test_minimal_folder_from_the_fake_world(tmp_path: Path, monkeypatch: pytest.
     drawn = {p.stem for p in (tmp_path / "fake" / "plots").glob("*.png")}
     assert {"forest", "arr-over-time", "discount", "winners-losers"} <= drawn
     assert "waterfall" not in drawn and "attainment" not in drawn  # no ARR bridge columns, no samples
-    assert html_text.count("Figure not drawn") == len(FIGURES) - len(drawn)
+    assert html_text.count("Figure not drawn") == len(ALL_FIGURES) - len(drawn)
     for src in parse(path).imgs:
         decode_png(src)

@@ -28,6 +28,18 @@ def test_reference_names_every_model_field_and_description() -> None:
                 assert " ".join(field.description.split()).replace("|", "\\|") in text
 
 
+def test_every_field_has_a_description() -> None:
+    missing = [
+        f"{model.__name__}.{name}"
+        for model in _models_in_order(Scenario)
+        for name, field in model.model_fields.items()
+        if not (field.description or "").strip()
+    ]
+    assert missing == []
+    rows = [line for line in markdown().splitlines() if line.startswith("| `")]
+    assert rows and not [r for r in rows if r.rstrip().endswith("|  |")]
+
+
 def test_reference_shows_types_defaults_and_bounds() -> None:
     text = markdown()
     assert "| `annual_churn` | number (≥ 0.0, ≤ 1.0) | `0.1` |" in text

@@ -179,7 +179,7 @@ def test_based_on_looks_in_the_resolved_parent(write: Callable[[str, str], Path]
     bad = write("bad.yaml", "extends: replaces.yaml\n" + child)
     with pytest.raises(ScenarioError) as info:
         load_scenario(bad)
-    assert info.value.paths == ["plans.0.based_on"]
+    assert info.value.paths == ["plans[mine].based_on"]
     assert "valid plans: mine, other" in info.value.problems[0].message
 
 
@@ -221,3 +221,21 @@ def test_fixture_extends_the_real_base(scenario_from_text: Callable[..., Scenari
     with pytest.raises(ScenarioError) as info:
         scenario_from_text("extends: base-company.yaml\ncompany: {horizon_year: 1}\n")
     assert info.value.paths == ["company.horizon_year"]
+
+
+def test_a_copy_outside_scenarios_says_where_it_looked_and_what_would_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, repo_root: Path
+) -> None:
+    copy = tmp_path / "mine" / "seed-plans.yaml"
+    copy.parent.mkdir()
+    copy.write_text((repo_root / "scenarios" / "seed-plans.yaml").read_text("utf-8"), "utf-8")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(copy)
+    (problem,) = info.value.problems
+    assert problem.path == "extends"
+    assert "looked for mine/base-company.yaml" in problem.message
+    hint = problem.message.split("did you mean extends: ")[1].split(" ")[0]
+    assert (copy.parent / hint).resolve() == (repo_root / "scenarios" / "base-company.yaml").resolve()
+    copy.write_text(copy.read_text("utf-8").replace("base-company.yaml", hint, 1), "utf-8")
+    assert load_scenario(copy).name == "seed-plans"  # the suggested path works

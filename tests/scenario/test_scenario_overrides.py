@@ -170,3 +170,36 @@ def test_non_finite_numbers_are_refused() -> None:
         load("company.horizon_years=.inf", "behaviour.ae.win_odds_per_overcommit=.nan")
     assert info.value.paths == ["company.horizon_years", "behaviour.ae.win_odds_per_overcommit"]
     assert all("finite" in p.message for p in info.value.problems)
+
+
+def test_paths_as_error_lines_print_them_are_accepted_by_set(scenario_from_text) -> None:  # type: ignore[no-untyped-def]
+    s = scenario_from_text(
+        "extends: base-company.yaml\nname: t\nplans:\n  - {name: v1.2, based_on: conventional}\n"
+        "experiment: {baseline_plan: v1.2}\n",
+        overrides={'plans["v1.2"].ae.components[commission].rates.0.rate': "0.08"},
+    )
+    assert s.plans[0].ae.components[0].rates[0].rate == 0.08
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["plans.3.ae.components.0.rates", 'plans[one-step-deeper].ae.components[commission].rates.1.rate',
+     'plans["v1.2"].ae.components["a: b"].rates', 'company.segments.smb', 'experiment.precision."x.y"'],
+)  # fmt: skip
+def test_split_path_inverts_the_printed_paths(path: str) -> None:
+    from sim.scenario.errors import format_path, named_path, split_path
+
+    parts = split_path(path)
+    assert named_path(parts, None) == format_path(parts)
+    assert split_path(format_path(parts)) == parts
+
+
+def test_named_path_names_unique_items_and_keeps_indexes_otherwise() -> None:
+    from sim.scenario.errors import named_path
+
+    data = {"plans": [{"name": "a", "ae": {"components": [{"name": "c"}, {"name": "c"}]}}, {"name": "a"}, {}]}
+    assert named_path(["plans", 0, "ae", "components", 1, "rates"], data) == "plans.0.ae.components.1.rates"
+    data["plans"][1]["name"] = "b"
+    assert named_path(["plans", 0, "ae", "components", 1], data) == "plans[a].ae.components.1"
+    assert named_path(["plans", 1, "x"], data) == "plans[b].x"
+    assert named_path(["plans", 2, "x"], data) == "plans.2.x"

@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from sim.replication import simulate
 from sim.scenario import load_scenario
 from sim.validation.bands import BANDS
-from sim.world import simulate
 
 BASE = Path(__file__).resolve().parents[2] / "scenarios" / "base-company.yaml"
 REPLICATIONS = 3

@@ -126,7 +126,7 @@ def test_band_check_is_mean_in_band_and_interval_when_asked(
 
 
 def _fake_simulate(values: dict[str, float]) -> Any:
-    """A stand-in for sim.world.simulate whose band metrics sit at ``values`` (tiny noise)."""
+    """A stand-in for sim.replication.simulate whose band metrics sit at ``values`` (tiny noise)."""
 
     def simulate(scenario: Any, plan: str, replication: int, **kwargs: Any) -> ReplicationResult:
         rng = stream(5, replication, "validation.tests.bands.fake")
@@ -144,9 +144,9 @@ def _inside_values() -> dict[str, float]:
 
 
 def test_band_case_wiring_with_a_fake_world(monkeypatch: pytest.MonkeyPatch) -> None:
-    import sim.world
+    import sim.replication
 
-    monkeypatch.setattr(sim.world, "simulate", _fake_simulate(_inside_values()))
+    monkeypatch.setattr(sim.replication, "simulate", _fake_simulate(_inside_values()))
     result = validation.run_case("band.saas_capital")
     assert result.passed, _explain(result)
     labels = {b.label for b in RETENTION_BANDS}
@@ -154,11 +154,11 @@ def test_band_case_wiring_with_a_fake_world(monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_band_case_fails_when_the_world_misses_a_band(monkeypatch: pytest.MonkeyPatch) -> None:
-    import sim.world
+    import sim.replication
 
     broken = _inside_values()
     broken["nrr_smb"] = 1.04  # SMB gaining net revenue: outside its band (NRR < 1)
-    monkeypatch.setattr(sim.world, "simulate", _fake_simulate(broken))
+    monkeypatch.setattr(sim.replication, "simulate", _fake_simulate(broken))
     result = validation.run_case("band.saas_capital")
     assert not result.passed
     failed = {c.name for c in result.checks if not c.passed}
@@ -166,9 +166,9 @@ def test_band_case_fails_when_the_world_misses_a_band(monkeypatch: pytest.Monkey
 
 
 def test_band_case_fails_when_a_band_is_shifted(monkeypatch: pytest.MonkeyPatch) -> None:
-    import sim.world
+    import sim.replication
 
-    monkeypatch.setattr(sim.world, "simulate", _fake_simulate(_inside_values()))
+    monkeypatch.setattr(sim.replication, "simulate", _fake_simulate(_inside_values()))
     shifted = tuple(
         dataclasses.replace(b, lo=b.lo + 0.1, hi=b.hi + 0.1) if b.metric == "grr" else b
         for b in RETENTION_BANDS
@@ -179,12 +179,12 @@ def test_band_case_fails_when_a_band_is_shifted(monkeypatch: pytest.MonkeyPatch)
 
 
 def test_band_case_fails_when_retention_falls_with_contract_size(monkeypatch: pytest.MonkeyPatch) -> None:
-    import sim.world
+    import sim.replication
 
     values = _inside_values()
     values["grr_enterprise"] = 0.885  # inside its band, but below mid-market's 0.90
     assert BANDS["grr_enterprise"].contains(0.885)
-    monkeypatch.setattr(sim.world, "simulate", _fake_simulate(values))
+    monkeypatch.setattr(sim.replication, "simulate", _fake_simulate(values))
     result = validation.run_case("band.saas_capital")
     assert [c.name for c in result.checks if not c.passed] == ["GRR rises with contract size"]
 

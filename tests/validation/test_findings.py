@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-import sim.world.customers as customers
+import sim.world.renewals as renewals
 from sim.validation import CASES, CaseResult, run_case
 from sim.validation import findings as F
 
@@ -103,13 +103,13 @@ def test_referral_smoke_case_fails_when_referral_loyalty_has_the_wrong_sign(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # deliberately broken world: referred customers whose referrer stays churn *more*
-    original: Callable[..., np.ndarray] = customers.renewal_churn_probability
+    original: Callable[..., np.ndarray] = renewals.renewal_churn_probability
 
     def wrong_sign(*args: Any) -> np.ndarray:
         # the world passes seven arguments; the seventh is the referral loyalty (log-odds)
         return original(*args[:6], -np.asarray(args[6]))
 
-    monkeypatch.setattr(customers, "renewal_churn_probability", wrong_sign)
+    monkeypatch.setattr(renewals, "renewal_churn_probability", wrong_sign)
     r = run_case("finding.van_den_bulte.smoke")
     assert not r.error, r.error
     assert not r.passed, _show(r)
@@ -125,8 +125,8 @@ def test_referrer_case_fails_without_referral_loyalty(monkeypatch: pytest.Monkey
     # deliberately broken world: no loyalty while the referrer stays; referred customers may still
     # churn a little less (they are won on better terms), but not less while their referrer stays
     # than after it left
-    original: Callable[..., np.ndarray] = customers.renewal_churn_probability
-    monkeypatch.setattr(customers, "renewal_churn_probability", lambda *a: original(*a[:6]))
+    original: Callable[..., np.ndarray] = renewals.renewal_churn_probability
+    monkeypatch.setattr(renewals, "renewal_churn_probability", lambda *a: original(*a[:6]))
     r = run_case("finding.van_den_bulte.referrer")
     assert not r.error, r.error
     stays_vs_gone = [c for c in r.checks if "after the referrer left" in c.name]
@@ -155,10 +155,11 @@ def test_larkin_bunching_and_discount_fail_without_the_close_timing_decision(
     # deliberately broken world: every deal closes on its natural day (no push, no pull-in)
     from sim.world.reps import SalesTeam
 
-    def natural_day(self: SalesTeam, opp: Any, t: Any, options: Any, attrs: Any) -> None:
-        self._schedule_close(opp)
+    def natural_day(self: SalesTeam, day: int) -> None:
+        for timing in self._deciding.pop(day):
+            self._schedule_close(timing.opp)
 
-    monkeypatch.setattr(SalesTeam, "_time_close", natural_day)
+    monkeypatch.setattr(SalesTeam, "_decide_timing", natural_day)
     monkeypatch.setattr(F, "LARKIN_REPS", 8)  # the effect is gone, not just smaller: 8 replications show it
     for case_id in ("finding.larkin.bunching", "finding.larkin.discount"):
         r = run_case(case_id)

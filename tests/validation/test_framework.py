@@ -85,16 +85,16 @@ def test_rate_conversion_case_passes() -> None:
 
 
 def test_rate_conversion_case_fails_with_the_naive_conversion(monkeypatch: pytest.MonkeyPatch) -> None:
-    import sim.world.customers as customers
+    import sim.world.rules as rules
 
-    real = customers.renewal_churn_probability
+    real = rules.renewal_churn_probability
 
     def naive(annual_churn, term_months, *args, **kwargs):  # type: ignore[no-untyped-def]
         # the classic mistake: a monthly rate is the annual one over twelve
         p = np.asarray(annual_churn, dtype=float) * np.asarray(term_months) / 12.0
         return real(1 - (1 - p) ** (12.0 / np.asarray(term_months)), term_months, *args, **kwargs)
 
-    monkeypatch.setattr(customers, "renewal_churn_probability", naive)
+    monkeypatch.setattr(rules, "renewal_churn_probability", naive)
     r = validation.run_case("exact.rates.monthly_annual")
     assert not r.passed
 

@@ -164,8 +164,8 @@ def test_erlang_c_case_fails_with_one_slot_fewer(monkeypatch: pytest.MonkeyPatch
 
     original = implementation.ImplementationTeam.__init__
 
-    def one_fewer(self: Any, world: Any) -> None:
-        original(self, world)
+    def one_fewer(self: Any, *args: Any) -> None:
+        original(self, *args)
         self.slots -= 1  # projects start while fewer than this many are in progress
 
     monkeypatch.setattr(implementation.ImplementationTeam, "__init__", one_fewer)
@@ -177,17 +177,17 @@ def test_erlang_c_case_fails_with_one_slot_fewer(monkeypatch: pytest.MonkeyPatch
 
 
 def test_erlang_c_case_fails_with_gamma4_durations(monkeypatch: pytest.MonkeyPatch) -> None:
-    from sim.world import market
+    from sim.world import lead
 
-    original = market.LeadStream._refill
+    original = lead.LeadStream._refill
 
     def gamma4(self: Any) -> None:
         original(self)
         draws = self.rng.standard_gamma(4.0, len(self._buf)) / 4.0  # mean 1, CV² 1/4
-        for lead, x in zip(self._buf, draws.tolist(), strict=True):
-            lead.impl_std = x
+        for one, x in zip(self._buf, draws.tolist(), strict=True):
+            one.impl_std = x
 
-    monkeypatch.setattr(market.LeadStream, "_refill", gamma4)
+    monkeypatch.setattr(lead.LeadStream, "_refill", gamma4)
     res = run_case("exact.queue.erlang_c")
     assert not res.passed, _report(res)
     failed = {c.name for c in res.checks if not c.passed}
@@ -203,9 +203,9 @@ def test_sampling_the_pool_does_not_change_the_world() -> None:
     as in a plain ``simulate`` run (same go-lives, same waits)."""
     from dataclasses import replace
 
+    from sim.policy.neutral import NeutralPolicy
+    from sim.replication import simulate
     from sim.validation.queue import simulate_queue
-    from sim.world.model import simulate
-    from sim.world.neutral import NeutralPolicy
 
     setup = replace(FAST, window_years=1.0, warmup_years=0.5, replications=1)
     sc = setup.scenario()

@@ -17,7 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import sim.validation as validation
-import sim.world.customers as cust
+import sim.world.accounts as accounts
+import sim.world.renewals as renewals
 from sim.validation.core import CaseResult, covers
 from sim.validation.retention import (
     CHURN,
@@ -109,37 +110,39 @@ def _linear(orig: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def test_linear_term_conversion_fails_the_monthly_term_case(monkeypatch: pytest.MonkeyPatch) -> None:
-    # renewals() looks renewal_churn_probability up in sim.world.customers at run time
-    monkeypatch.setattr(cust, "renewal_churn_probability", _linear(cust.renewal_churn_probability))
+    # Renewals.renewals looks renewal_churn_probability up in sim.world.renewals at run time
+    monkeypatch.setattr(renewals, "renewal_churn_probability", _linear(renewals.renewal_churn_probability))
     _failed("exact.rates.monthly_term", "12-month logo churn = a", "naive 1 − (1 − a/12)^12")
 
 
 def test_naive_monthly_rate_fails_the_churn_case(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cust, "renewal_churn_probability", _naive_monthly(cust.renewal_churn_probability))
+    broken = _naive_monthly(renewals.renewal_churn_probability)
+    monkeypatch.setattr(renewals, "renewal_churn_probability", broken)
     _failed("exact.retention.churn", "logo churn = p")
 
 
 def test_naive_monthly_rate_fails_littles_law(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cust, "renewal_churn_probability", _naive_monthly(cust.renewal_churn_probability))
+    broken = _naive_monthly(renewals.renewal_churn_probability)
+    monkeypatch.setattr(renewals, "renewal_churn_probability", broken)
     _failed("exact.little.customers", "mean customers L = λ·W")
 
 
 def test_renewal_without_true_up_fails_the_contraction_case(monkeypatch: pytest.MonkeyPatch) -> None:
-    orig = cust.renewals
+    orig = renewals.Renewals.renewals
 
-    def no_true_up(world: Any, month: int) -> None:
-        b = world.book
+    def no_true_up(self: renewals.Renewals, month: int) -> None:
+        b = self.book
         due = np.flatnonzero(b.contract_end_month[: b.n] == month)
         b.usage[due] = 1.0  # usage forgotten: the renewal keeps the old ARR
-        orig(world, month)
+        orig(self, month)
 
-    monkeypatch.setattr(cust, "renewals", no_true_up)  # model.py calls cust_dyn.renewals
+    monkeypatch.setattr(renewals.Renewals, "renewals", no_true_up)
     _failed("exact.retention.contraction", "NRR = (1−p)·f", "GRR = (1−p)·min(f,1)")
 
 
 def test_eleven_months_of_drift_fail_the_expansion_case(monkeypatch: pytest.MonkeyPatch) -> None:
     # a year of drift spread over 12/11 of a year: each renewal trues up 11 months' worth
-    monkeypatch.setattr(cust, "DAYS_PER_YEAR_", cust.DAYS_PER_YEAR_ * 12 / 11)
+    monkeypatch.setattr(accounts, "DAYS_PER_YEAR", accounts.DAYS_PER_YEAR * 12 / 11)
     _failed("exact.retention.expansion", "NRR = (1−p)·f")
 
 

@@ -18,11 +18,12 @@ from world_fixtures import TINY, tiny
 from sim.ledger import Event
 from sim.metrics import Observations, Tally, cash_metrics, cash_series
 from sim.plans import compute_payouts
+from sim.policy.neutral import NeutralPolicy
+from sim.replication import build_world, simulate
 from sim.scenario import Scenario
 from sim.time.calendar import Calendar
 from sim.world.billing import cash_outlook, collection_delay_days, split_cents
-from sim.world.model import World, simulate
-from sim.world.neutral import NeutralPolicy
+from sim.world.model import World
 
 NO_RISK = {"non_payment_probability": 0.0, "non_payment_per_overcommit": 0.0}
 
@@ -42,7 +43,7 @@ def billed(
 
 
 def run(sc: Scenario, rep: int = 0) -> tuple[World, list[Event]]:
-    w = World(sc, sc.plans[0], rep, NeutralPolicy(), None)
+    w = build_world(sc, sc.plans[0], rep, NeutralPolicy())
     w.run()
     return w, list(w.ledger.events)
 
@@ -135,7 +136,7 @@ def test_zero_delay_variance_collects_exactly_at_terms() -> None:
             1 for e in ledger if e.kind in ("cash", "non_payment") or (e.kind == "invoice" and e.amount < 0)
         )
         early = sum(
-            1 for e in ledger if e.kind == "invoice" and e.amount > 0 and e.day < w.end_day - 30 - mean
+            1 for e in ledger if e.kind == "invoice" and e.amount > 0 and e.day < w.clock.end_day - 30 - mean
         )
         assert settled >= early
 
@@ -144,7 +145,7 @@ def test_exponential_delay_has_the_configured_mean_lag() -> None:
     mean, terms = 20.0, 30.0
     sc = billed("monthly", years=2.0, payment_terms_days=terms, collection_delay_mean_days=mean)
     w, ledger = run(sc)
-    horizon = w.end_day - terms - 15 * mean  # invoices that cannot be censored by the end (P < 1e-6)
+    horizon = w.clock.end_day - terms - 15 * mean  # invoices that cannot be censored by the end (P < 1e-6)
     lags = np.array(
         [e.day - e.forecast_day - terms for e in ledger if e.kind == "cash" and e.forecast_day < horizon]
     )
@@ -174,7 +175,7 @@ def test_monthly_and_annual_billing_collect_the_same_per_contract_year() -> None
         sums, lag_num, lag_den = [], 0.0, 0.0
         for r in renewals:
             m = w.clock.month_of(r.day)
-            if m + r.term_months + 1 >= w.total_months:
+            if m + r.term_months + 1 >= w.clock.total_months:
                 continue  # the contract year (and its last payment) must end inside the run
             lo, hi = float(starts[m]), float(starts[m + r.term_months])
             mine = [e for e in cash if e.customer == r.customer and lo <= e.forecast_day < hi]
@@ -190,7 +191,7 @@ def test_monthly_and_annual_billing_collect_the_same_per_contract_year() -> None
         [
             round(r.amount * 100)
             for r in renewals
-            if w.clock.month_of(r.day) + r.term_months + 1 < w.total_months
+            if w.clock.month_of(r.day) + r.term_months + 1 < w.clock.total_months
         ],
         totals["monthly"],
         strict=True,
@@ -241,7 +242,7 @@ def test_defaults_claw_back_the_closing_aes_commission() -> None:
     }
     sc = billed("monthly", plan=comp, default_probability=0.05)
     w, ledger = run(sc, rep=5)
-    pay = compute_payouts(ledger, sc.plans[0], w.calendar, start_day=0.0, end_day=w.end_day)
+    pay = compute_payouts(ledger, sc.plans[0], w.calendar, start_day=0.0, end_day=w.clock.end_day)
     bookings = {e.deal: e for e in ledger if e.kind == "booking" and e.deal_kind == "new"}
     lines_by_deal: dict[int, list[Any]] = defaultdict(list)
     for x in pay.lines:
@@ -271,7 +272,7 @@ def test_cash_measure_pays_on_collection_and_not_on_renewal_cash() -> None:
     comp = {"name": "cash", "measure": "cash_collected", "rates": [{"from_attainment": 0, "rate": 0.05}]}
     sc = billed("quarterly", plan=comp, collection_delay_distribution="fixed", collection_delay_mean_days=10)
     w, ledger = run(sc, rep=6)
-    pay = compute_payouts(ledger, sc.plans[0], w.calendar, start_day=0.0, end_day=w.end_day)
+    pay = compute_payouts(ledger, sc.plans[0], w.calendar, start_day=0.0, end_day=w.clock.end_day)
     ae_deals = {e.deal for e in ledger if e.kind == "booking" and "ae" in e.credited}  # crediting rules
     sales_cash = [e for e in ledger if e.kind == "cash" and e.deal_kind != "renewal" and e.deal in ae_deals]
     assert sales_cash and any(e.deal_kind == "renewal" for e in ledger if e.kind == "cash")

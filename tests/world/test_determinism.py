@@ -9,8 +9,10 @@ from dataclasses import astuple
 import pytest
 from world_fixtures import TINY, tiny
 
-from sim.decisions import Decision
-from sim.world import NeutralPolicy, ReplicationResult, simulate
+from sim.policy import NeutralPolicy
+from sim.policy.decisions import Decision
+from sim.replication import simulate
+from sim.world import ReplicationResult
 
 
 def _metrics_equal(a: dict[str, float], b: dict[str, float]) -> bool:

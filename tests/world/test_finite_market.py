@@ -14,27 +14,32 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from world_fixtures import TINY, tiny
 
+from sim.policy import NeutralPolicy
+from sim.replication import build_world, run_world, simulate
 from sim.scenario import Scenario, ScenarioError
 from sim.scenario.load import validate_data
 from sim.time.calendar import DAYS_PER_MONTH
-from sim.world import NeutralPolicy, simulate
 from sim.world.addressable import AVAILABLE, COOLING, CUSTOMER, NEVER, PIPELINE, SegmentMarket
-from sim.world.customers import IMPLEMENTING, LIVE
-from sim.world.model import World, build_result
+from sim.world.book import IMPLEMENTING, LIVE
+from sim.world.model import World
+from sim.world.result import ReplicationResult
 
 SMB = "company__segments__smb__"
 
 
 def _world(scenario: Scenario, replication: int = 0) -> World:
-    w = World(scenario, scenario.plans[0], replication, NeutralPolicy(), None, keep_ledger=True)
-    w.run()
-    return w
+    return _run(scenario, replication)[0]
+
+
+def _run(scenario: Scenario, replication: int = 0) -> tuple[World, ReplicationResult]:
+    w = build_world(scenario, scenario.plans[0], replication, NeutralPolicy())
+    return w, run_world(w, scenario.plans[0])
 
 
 def _new_logos_by_year(world: World, segment: int) -> list[int]:
     """New-logo bookings of a segment in each whole year of the run (from the ledger; a last
     partial year is left out)."""
-    years = int(world.end_day // 365.25)
+    years = int(world.clock.end_day // 365.25)
     out = [0] * years
     for e in world.ledger.events:
         if e.kind == "booking" and e.deal_kind == "new" and e.segment == segment and e.day < years * 365.25:
@@ -64,7 +69,7 @@ def test_unlimited_market_gives_todays_ledger() -> None:
     assert not any(k.startswith("market_penetration") for k in plain.metrics)
     w = _world(tiny(), 1)
     assert not [n for n in w.streams.names if n.endswith(".organisations")]
-    assert w.market.orgs.log is None and not w.market.orgs.any
+    assert w.orgs.log is None and not w.orgs.any
     # and a finite market does change the ledger (the comparison above can fail)
     finite = simulate(
         tiny(**{SMB + "addressable_organisations": 60}), "base", 1, NeutralPolicy(), keep_ledger=True
@@ -77,12 +82,12 @@ def test_unlimited_market_gives_todays_ledger() -> None:
 def _check_log(world: World, segment: int, cooloff: float, churned: float | None) -> dict[str, int]:
     """Walk the organisation log: no organisation is approached while in the pipeline, a customer, or
     before its cool-off ends; returns counts of what was seen."""
-    assert world.market.orgs.log is not None
+    assert world.orgs.log is not None
     ready: dict[int, float] = defaultdict(lambda: -math.inf)
     busy: dict[int, str] = {}
     seen: dict[str, int] = defaultdict(int)
     last = -math.inf
-    for day, seg, org, what, _source, until in world.market.orgs.log:
+    for day, seg, org, what, _source, until in world.orgs.log:
         assert day >= last  # the log is in time order
         last = day
         if seg != segment:
@@ -129,9 +134,9 @@ def test_cooloff_respected_after_rejection_and_churn() -> None:
     churns = sum(1 for e in w.ledger.events if e.kind == "arr_churn" and e.segment == 0)
     assert churns == seen["churn"]
     # the markets agree with the log at the end
-    m = w.market.orgs.markets[0]
+    m = w.orgs.markets[0]
     assert m is not None
-    counts = m.counts(w.end_day)
+    counts = m.counts(w.clock.end_day)
     assert sum(counts.values()) == 160
     book = w.book
     paying = np.isin(book.status[: book.n], (IMPLEMENTING, LIVE)) & (book.segment[: book.n] == 0)
@@ -150,9 +155,9 @@ def test_churned_organisations_never_return() -> None:
     w = _world(sc, 2)
     seen = _check_log(w, 0, 30.0, None)
     assert seen["churn"] > 3
-    m = w.market.orgs.markets[0]
+    m = w.orgs.markets[0]
     assert m is not None
-    assert m.counts(w.end_day)["never"] == seen["churn"]
+    assert m.counts(w.clock.end_day)["never"] == seen["churn"]
 
 
 # ---------------------------------------------------------------------- saturation
@@ -167,7 +172,7 @@ def test_saturation_reduces_new_logos_over_time() -> None:
         ws, wu = _world(small, rep), _world(unlimited, rep)
         small_years += _new_logos_by_year(ws, 0)
         unlimited_years += _new_logos_by_year(wu, 0)
-        pen = ws.market.orgs.penetration[0]
+        pen = ws.orgs.penetration[0]
         assert pen[-1] > pen[0]  # penetration rises
     early, late = small_years[:2].sum(), small_years[-2:].sum()
     assert late < 0.8 * early, small_years
@@ -179,17 +184,17 @@ def test_saturation_reduces_new_logos_over_time() -> None:
 
 def _expected_arrivals(world: World, segment: int, rate_per_day: float) -> tuple[float, int]:
     """(integral of rate x A(t)/N over the run, outbound leads that arrived), A(t) rebuilt from the log."""
-    m = world.market.orgs.markets[segment]
-    assert m is not None and world.market.orgs.log is not None
+    m = world.orgs.markets[segment]
+    assert m is not None and world.orgs.log is not None
     steps: list[tuple[float, int]] = []
     arrived = 0
-    for day, seg, _org, what, source, until in world.market.orgs.log:
+    for day, seg, _org, what, source, until in world.orgs.log:
         if seg != segment:
             continue
         if what in ("seed", "approach"):
             steps.append((day, -1))
             arrived += what == "approach" and source == 0
-        elif what in ("reject", "churn") and until < world.end_day:
+        elif what in ("reject", "churn") and until < world.clock.end_day:
             steps.append((until, +1))
     steps.sort()
     a, t, area = m.size, 0.0, 0.0
@@ -197,7 +202,7 @@ def _expected_arrivals(world: World, segment: int, rate_per_day: float) -> tuple
         area += a * (day - t)
         a, t = a + delta, day
         assert 0 <= a <= m.size
-    area += a * (world.end_day - t)
+    area += a * (world.clock.end_day - t)
     return rate_per_day * area / m.size, arrived
 
 
@@ -221,7 +226,7 @@ def test_arrival_rate_is_rate_times_available_share() -> None:
         lam, n = _expected_arrivals(w, 0, rate)
         expected += lam
         observed += n
-        unlimited = rate * w.end_day
+        unlimited = rate * w.clock.end_day
     z = (observed - expected) / math.sqrt(expected)
     assert abs(z) < 3.5, (observed, expected, z)
     assert observed < 0.8 * 4 * unlimited  # saturation is at work
@@ -230,17 +235,16 @@ def test_arrival_rate_is_rate_times_available_share() -> None:
 # ---------------------------------------------------------------------- metrics
 def test_penetration_metrics_match_the_book() -> None:
     sc = tiny(company__horizon_years=2, **{SMB + "addressable_organisations": 200})
-    w = _world(sc, 3)
-    r = build_result(w)
+    w, r = _run(sc, 3)
     book = w.book
     paying = np.isin(book.status[: book.n], (IMPLEMENTING, LIVE)) & (book.segment[: book.n] == 0)
     assert r.metrics["market_penetration_smb"] == pytest.approx(paying.sum() / 200)
     assert math.isnan(r.metrics["market_penetration_mid_market"])
     assert r.metrics["market_penetration"] == pytest.approx(paying.sum() / 200)
-    m = w.market.orgs.markets[0]
+    m = w.orgs.markets[0]
     assert m is not None
-    assert r.metrics["available_share_smb"] == pytest.approx(m.counts(w.end_day)["available"] / 200)
-    months = w.total_months - w.warmup_months
+    assert r.metrics["available_share_smb"] == pytest.approx(m.counts(w.clock.end_day)["available"] / 200)
+    months = w.clock.total_months - w.clock.warmup_months
     assert len(r.timeseries["market_penetration_smb"]) == months
     assert r.timeseries["market_penetration_smb"][-1] == r.metrics["market_penetration_smb"]
     assert r.metrics["leads_no_organisation"] >= 0
@@ -257,9 +261,8 @@ def test_referral_leads_without_organisations_are_lost() -> None:
             SMB + "churned_cooloff_days": None,
         },
     )
-    w = _world(sc, 0)
-    r = build_result(w)
-    assert w.market.orgs.no_organisation_total > 0
+    w, r = _run(sc, 0)
+    assert w.orgs.no_organisation_total > 0
     assert r.metrics["leads_no_organisation_smb"] > 0
     assert _new_logos_by_year(w, 0) == [0] * len(_new_logos_by_year(w, 0))
 

@@ -6,7 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from world_fixtures import tiny
 
-from sim.world import NeutralPolicy, simulate
+from sim.policy import NeutralPolicy
+from sim.replication import simulate
 
 MOVES = (
     "arr_new",

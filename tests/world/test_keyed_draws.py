@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from sim.rng import Streams, keyed_uniforms
-from sim.world.customers import LEAD_KEY, lead_key
+from sim.world.book import LEAD_KEY, lead_key
 
 KEYS = st.lists(st.integers(0, 2**63 - 1), min_size=1, max_size=40, unique=True)
 

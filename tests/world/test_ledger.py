@@ -7,7 +7,8 @@ from collections import Counter
 import pytest
 from world_fixtures import tiny
 
-from sim.world import NeutralPolicy, simulate
+from sim.policy import NeutralPolicy
+from sim.replication import simulate
 
 
 @pytest.fixture(scope="module")

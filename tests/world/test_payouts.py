@@ -7,8 +7,8 @@ import pytest
 
 from sim import load_scenario
 from sim.plans import compute_payouts
+from sim.replication import build_world, run_world
 from sim.scenario import with_overrides
-from sim.world.model import World, build_result
 
 SMALL = {
     "company.warmup_years": 1,
@@ -28,17 +28,16 @@ SMALL = {
 
 @pytest.mark.parametrize("plan_index", range(6))
 def test_live_pay_state_equals_a_full_replay(scenarios_dir, plan_index: int) -> None:  # type: ignore[no-untyped-def]
-    from sim.behaviour import make_policy
+    from sim.policy import make_policy
 
     sc = with_overrides(load_scenario(scenarios_dir / "seed-plans.yaml"), SMALL)
     if plan_index >= len(sc.plans):
         pytest.skip("fewer plans")
     plan = sc.plans[plan_index]
-    w = World(sc, plan, 1, make_policy(sc, plan.name), None)
-    w.run()
-    result = build_result(w)
+    w = build_world(sc, plan, 1, make_policy(sc, plan.name))
+    result = run_world(w, plan)
     replay = compute_payouts(
-        w.ledger.events, w.plan, w.calendar, start_day=w.measure_start, end_day=w.end_day
+        w.ledger.events, plan, w.calendar, start_day=w.clock.measure_start, end_day=w.clock.end_day
     )
     assert result.people_pay == pytest.approx(replay.by_person())
     assert result.payouts == pytest.approx(replay.by_component())

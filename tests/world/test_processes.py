@@ -9,18 +9,19 @@ import numpy as np
 import pytest
 from world_fixtures import tiny
 
-from sim.decisions import OptionTable
+from sim.policy import NeutralPolicy
+from sim.policy.decisions import OptionTable
+from sim.replication import build_world
 from sim.rng import stream
 from sim.scenario import Scenario
-from sim.world import NeutralPolicy
-from sim.world import customers as cd
-from sim.world.customers import LIVE, renewal_churn_probability
+from sim.world.book import IMPLEMENTING, LIVE
 from sim.world.lead import N_UNIFORMS, Lead
 from sim.world.model import World
+from sim.world.rules import poisson_inv, renewal_churn_probability
 
 
 def make_world(sc: Scenario, replication: int = 0) -> World:
-    return World(sc, sc.plans[0], replication, NeutralPolicy(), None)
+    return build_world(sc, sc.plans[0], replication, NeutralPolicy())
 
 
 def add_customers(
@@ -82,6 +83,12 @@ def to_month(w: World, m: int) -> None:
     w.env.run(until=float(w.calendar.month_starts[m]))
 
 
+def market_days(w: World, m0: int, m1: int) -> None:
+    """The market's business days from month ``m0``'s start to month ``m1``'s (leads delivered)."""
+    for day in range(int(w.calendar.month_starts[m0]), int(w.calendar.month_starts[m1])):
+        w.market.day(day)
+
+
 def binomial_ok(k: int, n: int, p: float, z: float = 4.5) -> bool:
     sd = math.sqrt(n * p * (1 - p))
     return abs(k - n * p) <= z * sd + 1
@@ -96,7 +103,7 @@ def test_renewal_churn_follows_the_formula(health: float, discount: float) -> No
     n = 4000
     add_customers(w, n, health=health, discount=discount, end_month=1)
     to_month(w, 1)
-    cd.renewals(w, 1)
+    w.renewals.renewals(1)
     churned = sum(1 for e in w.ledger.events if e.kind == "arr_churn")
     cc = sc.company.customers
     inc = discount / (1 - discount) if discount >= cc.deep_discount else 0.0
@@ -134,7 +141,7 @@ def test_deep_discount_not_repeated_erodes_or_uplifts_price() -> None:
     w = make_world(sc)
     add_customers(w, 500, health=0.5, discount=0.3, arr_cents=700_000)
     to_month(w, 1)
-    cd.renewals(w, 1)
+    w.renewals.renewals(1)
     ev = w.ledger.events
     up = [e for e in ev if e.kind == "arr_expansion"]
     cut = [e for e in ev if e.kind == "arr_price_erosion"]
@@ -152,7 +159,7 @@ def test_unused_commitment_becomes_contraction_at_renewal() -> None:
     idx = add_customers(w, 10)
     w.book.usage[idx] = 0.8
     to_month(w, 1)
-    cd.renewals(w, 1)
+    w.renewals.renewals(1)
     con = [e for e in w.ledger.events if e.kind == "arr_contraction"]
     assert len(con) == 10 and all(e.amount == pytest.approx(-2000.0) for e in con)
 
@@ -171,7 +178,7 @@ def test_projects_wait_when_every_consultant_is_busy() -> None:
     )
     w = make_world(sc)
     idx = add_customers(w, 3)
-    w.book.status[idx] = cd.IMPLEMENTING
+    w.book.status[idx] = IMPLEMENTING
     w.book.cohort_day[idx] = 0.0
     for i in idx.tolist():
         w.implementation.start(i, _lead())  # impl_std = shape -> duration = implementation_days exactly
@@ -186,7 +193,7 @@ def test_more_slots_remove_the_wait() -> None:
     sc = quiet(company__consultants__headcount=3, company__consultants__concurrent_projects=1)
     w = make_world(sc)
     idx = add_customers(w, 3)
-    w.book.status[idx] = cd.IMPLEMENTING
+    w.book.status[idx] = IMPLEMENTING
     for i in idx.tolist():
         w.implementation.start(i, _lead())
     w.env.run(until=100.0)
@@ -202,15 +209,15 @@ def test_promoters_refer_leads_at_the_configured_rate() -> None:
     idx = add_customers(w, n, health=0.9, end_month=99)
     add_customers(w, 1000, health=0.6, end_month=99)  # passives: never refer
     arrived: list[Lead] = []
-    w.sales.on_lead = arrived.append  # type: ignore[method-assign]
+    w.market.to_sales = arrived.append  # the AEs' inbox
     to_month(w, 1)
-    cd.monthly_update(w, 1)
+    w.accounts.month(1)
     dt = float(w.calendar.month_starts[1] - w.calendar.month_starts[0])
     refs = [e for e in w.ledger.events if e.kind == "referral"]
     expected = n * rate * dt / 365.25
     assert abs(len(refs) - expected) < 4.5 * math.sqrt(expected)
     assert {e.customer for e in refs} <= set(idx.tolist())
-    w.env.run(until=float(w.calendar.month_starts[2]))
+    market_days(w, 1, 2)
     assert len(arrived) == len(refs) and all(lead.source == 2 for lead in arrived)
 
 
@@ -225,16 +232,16 @@ def test_champion_moves_shock_health_and_bring_a_warm_lead() -> None:
     n = 4000
     add_customers(w, n, health=0.7, end_month=99)
     arrived: list[Lead] = []
-    w.sales.on_lead = arrived.append  # type: ignore[method-assign]
+    w.market.to_sales = arrived.append  # the AEs' inbox
     to_month(w, 1)
-    cd.monthly_update(w, 1)
+    w.accounts.month(1)
     moves = [e for e in w.ledger.events if e.kind == "champion_move"]
     dt = float(w.calendar.month_starts[1] - w.calendar.month_starts[0])
     assert binomial_ok(len(moves), n, 1 - math.exp(-dt / (365.25 * 0.5)))
     moved = np.array(sorted({e.customer for e in moves}))
     stayed = np.setdiff1d(np.arange(n), moved)
     assert np.allclose(w.book.health[moved], 0.5) and np.allclose(w.book.health[stayed], 0.7)
-    w.env.run(until=float(w.calendar.month_starts[2]))
+    market_days(w, 1, 2)
     assert len(arrived) == len(moves) and all(lead.source == 3 for lead in arrived)
 
 
@@ -246,7 +253,7 @@ def test_ticket_rate_scales_with_one_over_product_quality(quality: float) -> Non
     n = 2000
     add_customers(w, n, end_month=99)
     to_month(w, 1)
-    cd.monthly_update(w, 1)
+    w.accounts.month(1)
     tickets = [e for e in w.ledger.events if e.kind == "tickets"]
     assert len(tickets) == 1  # aggregated per month for the product team
     dt = float(w.calendar.month_starts[1] - w.calendar.month_starts[0])
@@ -257,7 +264,7 @@ def test_ticket_rate_scales_with_one_over_product_quality(quality: float) -> Non
 def test_poisson_inversion_matches_the_poisson_mean_and_variance() -> None:
     rng = stream(1, 0, "test.poisson")
     u = rng.random(200_000)
-    k = cd.poisson_inv(u, np.full(u.shape, 2.5))
+    k = poisson_inv(u, np.full(u.shape, 2.5))
     assert k.mean() == pytest.approx(2.5, abs=0.03)
     assert k.var() == pytest.approx(2.5, abs=0.06)
 
@@ -266,7 +273,7 @@ def test_poisson_inversion_matches_the_poisson_mean_and_variance() -> None:
 def test_books_are_assigned_by_segment_then_capacity() -> None:
     sc = tiny(company__csms__headcount=6, company__csms__max_accounts=30)
     w = make_world(sc)
-    w._seed_customers()
+    w.customers.seed(w.deal_terms.neutral_terms[0], w.sales.person)
     pools = w.cs.segment_of
     assert sorted(set(pools.tolist())) == [0, 1, 2]  # every segment gets a CSM
     b = w.book
@@ -285,11 +292,11 @@ def test_waiting_for_go_live_costs_health() -> None:
     sc = quiet(company__customers__health_per_wait_month=0.03)
     w = make_world(sc)
     idx = add_customers(w, 2, health=0.6)
-    w.book.status[idx] = cd.IMPLEMENTING
+    w.book.status[idx] = IMPLEMENTING
     w.book.cohort_day[idx] = 0.0
     w.book.promise[idx] = [0.0, 1.0]
     to_month(w, 3)
-    cd.monthly_update(w, 3)
+    w.accounts.month(3)
     d = sc.company.segments.smb.implementation_days
     excess = float(w.calendar.month_starts[3]) - d
     gap = 0.5 * sc.behaviour.ae.promise_health_gap
@@ -299,7 +306,7 @@ def test_waiting_for_go_live_costs_health() -> None:
 
 # ------------------------------------------------------------------ marketing volume
 def test_marketing_volume_thins_one_common_lead_stream() -> None:
-    from sim.decisions import Decision
+    from sim.policy.decisions import Decision
 
     class Volume(NeutralPolicy):
         def __init__(self, pick: int) -> None:
@@ -308,7 +315,7 @@ def test_marketing_volume_thins_one_common_lead_stream() -> None:
         def choose(self, decision: Decision, u: float) -> int:
             return self.pick if decision.kind == "marketing_volume" else decision.neutral
 
-    from sim.world import simulate
+    from sim.replication import simulate
 
     sc = tiny(
         company__segments__smb__leads_per_month=60.0,
@@ -318,8 +325,10 @@ def test_marketing_volume_thins_one_common_lead_stream() -> None:
     low = simulate(sc, "base", 0, Volume(0), keep_ledger=True)  # volume 0.8
     high = simulate(sc, "base", 0, Volume(2), keep_ledger=True)  # volume 1.3
     assert low.ledger is not None and high.ledger is not None
-    days_low = {e.day for e in low.ledger if e.kind == "lead"}
-    days_high = {e.day for e in high.ledger if e.kind == "lead"}
+    # a lead is known by its day and its list price (a continuous draw of its own)
+    days_low = {(e.day, e.list_price) for e in low.ledger if e.kind == "lead"}
+    days_high = {(e.day, e.list_price) for e in high.ledger if e.kind == "lead"}
+    assert len(days_low) == sum(e.kind == "lead" for e in low.ledger)  # every lead told apart
     assert days_low < days_high  # the low-volume leads are a subset of the high-volume ones
     ratio = len(days_low) / len(days_high)
     assert abs(ratio - 0.8 / 1.3) < 0.08
@@ -339,7 +348,7 @@ class _Timing(NeutralPolicy):
 
 
 def test_pulling_in_and_pushing_move_closes_to_the_quarter_edges() -> None:
-    from sim.world import simulate
+    from sim.replication import simulate
 
     sc = tiny(company__segments__smb__leads_per_month=40.0)
     from sim.time.calendar import Calendar
@@ -379,12 +388,14 @@ def test_deal_term_options_describe_the_deal_in_measure_vocabulary() -> None:
     ):
         comps.append({"name": name, "measure": measure, "rates": [{"from_attainment": 0, "rate": 0.01}]})
     sc = Scenario.model_validate(data)
-    w = make_world(sc)
+    w = build_world(sc, sc.plans[0], 0)  # the incentive policy: it reads every measure the plan pays on
     st = w.sales
     lead = Lead(1, 2, 0.7, 30000.0, 2.0, 4.0, 0.0, [0.5] * N_UNIFORMS)  # mid-market referral lead
-    cols = st._term_columns(lead, st.t_discount, st.t_promise, st.t_overcommit, 40.0, None)
+    tables = st.deal_terms.lead_tables([lead], np.array([st.person[0]]), 0.0)
+    cols = tables.table(0).columns
     assert all(len(c.amount) == len(st.terms) for c in cols)
     table = OptionTable(cols, np.zeros(len(st.terms)))
+    cycle = sc.company.segments.mid_market.sales_cycle_days * sc.company.deals.referral_cycle_multiplier
     rows = [table.outcomes(i) for i in range(len(st.terms))]
     assert len(rows) == len(st.terms)
     b = sc.behaviour.ae
@@ -416,11 +427,11 @@ def test_deal_term_options_describe_the_deal_in_measure_vocabulary() -> None:
         )
         bk = by["bookings_acv"]
         assert bk.amount == pytest.approx(30000 * (1 - t.discount) * (1 + t.overcommit))
-        assert bk.probability == pytest.approx(p) and bk.delay_days == 40.0 and bk.discount == t.discount
+        assert bk.probability == pytest.approx(p) and bk.delay_days == cycle and bk.discount == t.discount
         assert bk.term_months == 12 and 0 < bk.churn_probability < 1 and 0 < bk.success_probability <= 1
         rev = by["first_year_revenue"]
         assert rev.amount == pytest.approx(30000 * (1 - t.discount)) and rev.spread_days == 365.0
-        assert rev.delay_days == pytest.approx(40.0 + bk.go_live_delay_days)
+        assert rev.delay_days == pytest.approx(cycle + bk.go_live_delay_days)
         assert by["implementation_success_90d"].probability == pytest.approx(p * bk.success_probability)
         assert by["first_year_renewals"].probability == pytest.approx(p * (1 - bk.churn_probability))
     # promising more lowers expected success; deeper discounts past the deep line raise churn

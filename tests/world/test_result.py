@@ -9,8 +9,10 @@ import numpy as np
 import pytest
 from world_fixtures import tiny
 
+from sim.policy import NeutralPolicy
+from sim.replication import simulate
 from sim.scenario.experiment import METRICS
-from sim.world import NeutralPolicy, ReplicationResult, simulate
+from sim.world import ReplicationResult
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,8 @@ import time
 import pytest
 
 from sim import load_scenario
-from sim.world import NeutralPolicy, simulate
+from sim.policy import NeutralPolicy
+from sim.replication import simulate
 
 
 @pytest.mark.benchmark

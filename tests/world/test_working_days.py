@@ -20,14 +20,16 @@ from scipy import stats
 from world_fixtures import TINY, tiny
 
 from sim.ledger import Event
+from sim.policy import NeutralPolicy
+from sim.replication import build_world, run_world, simulate
 from sim.rng import Streams
 from sim.scenario import ScenarioError
 from sim.scenario.load import validate_data
 from sim.scenario.working_days import WorkingDays
 from sim.time.calendar import Calendar
 from sim.time.workdays import WorkCalendar
-from sim.world import NeutralPolicy, simulate
 from sim.world.model import World
+from sim.world.result import ReplicationResult
 
 HOLIDAYS = {"yearly": ["01-01", "05-01", "12-25", "12-26"], "dated": ["2025-04-18", "2025-04-21"]}
 
@@ -216,10 +218,13 @@ def test_scenario_section_parses() -> None:
 WD_ON = {"holidays": HOLIDAYS, "vacation_days_per_year": 20}
 
 
-def run_world(scenario: Any, replication: int = 0) -> World:
-    world = World(scenario, scenario.plans[0], replication, NeutralPolicy(), None, keep_ledger=True)
-    world.run()
-    return world
+def ran(scenario: Any, replication: int = 0) -> World:
+    return ran_with_result(scenario, replication)[0]
+
+
+def ran_with_result(scenario: Any, replication: int = 0) -> tuple[World, ReplicationResult]:
+    world = build_world(scenario, scenario.plans[0], replication, NeutralPolicy())
+    return world, run_world(world, scenario.plans[0])
 
 
 def test_off_is_todays_model() -> None:
@@ -241,8 +246,8 @@ def test_off_is_todays_model() -> None:
 
 
 def test_closes_and_go_lives_fall_on_working_days() -> None:
-    world = run_world(tiny(company__working_days=WD_ON))
-    wd = world.workdays
+    world = ran(tiny(company__working_days=WD_ON))
+    wd = world.clock.workdays
     assert wd is not None
     events: list[Event] = world.ledger.events
     new = [e for e in events if e.kind == "booking" and e.deal_kind == "new"]
@@ -270,8 +275,8 @@ def test_implementation_spans_the_consultants_working_days() -> None:
         company__consultants__quality_noise_sd=0.0,
         behaviour__consultant__speed_options=[1.0],
     )
-    world = run_world(s)
-    wd = world.workdays
+    world = ran(s)
+    wd = world.clock.workdays
     assert wd is not None
     days = {0: 10.0, 1: 30.0, 2: 60.0}
     lives = [e for e in world.ledger.events if e.kind == "go_live"]
@@ -312,19 +317,19 @@ def test_holidays_and_vacations_cut_consultant_throughput_by_the_lost_fraction()
     full = {"weekend": ["sat", "sun"], "holidays": HOLIDAYS, "vacation_days_per_year": 20}
     ratios, expected = [], []
     for rep in range(4):
-        w0 = run_world(saturated(plain), rep)
-        w1 = run_world(saturated(full), rep)
+        w0 = ran(saturated(plain), rep)
+        w1 = ran(saturated(full), rep)
         counts = []
         for w in (w0, w1):
-            lives = [e for e in w.ledger.events if e.kind == "go_live" and e.day >= w.measure_start]
+            lives = [e for e in w.ledger.events if e.kind == "go_live" and e.day >= w.clock.measure_start]
             waits = [e.wait_days for e in lives]
             assert np.median(waits) > 20, "the queue must stay saturated"
             counts.append(len(lives))
         ratios.append(counts[1] / counts[0])
-        wd0, wd1 = w0.workdays, w1.workdays
+        wd0, wd1 = w0.clock.workdays, w1.clock.workdays
         assert wd0 is not None and wd1 is not None
         people = w1.implementation.people
-        a, b = w1.measure_start, w1.end_day
+        a, b = w1.clock.measure_start, w1.clock.end_day
         expected.append(sum(wd1.worked(p, a, b) for p in people) / sum(wd0.worked(p, a, b) for p in people))
     r = np.array(ratios)
     target = float(np.mean(expected))
@@ -338,14 +343,16 @@ def test_holidays_and_vacations_cut_consultant_throughput_by_the_lost_fraction()
 def test_period_end_share_uses_the_last_ten_working_days() -> None:
     # a Monday-Thursday week: 10 working days are two and a half weeks, not the last 14 days
     four_days = {**WD_ON, "weekend": ["fri", "sat", "sun"]}
-    world = run_world(tiny(company__working_days=four_days, company__horizon_years=2))
-    wd = world.workdays
+    world, result = ran_with_result(tiny(company__working_days=four_days, company__horizon_years=2))
+    wd = world.clock.workdays
     assert wd is not None
     cal = world.calendar
     new = [
         e
         for e in world.ledger.events
-        if e.kind == "booking" and e.deal_kind == "new" and world.measure_start <= e.day < world.end_day
+        if e.kind == "booking"
+        and e.deal_kind == "new"
+        and world.clock.measure_start <= e.day < world.clock.end_day
     ]
     late_acv, late_14 = 0.0, 0.0
     origin = np.datetime64(cal.start, "D")
@@ -358,18 +365,16 @@ def test_period_end_share_uses_the_last_ten_working_days() -> None:
         late_acv += e.amount * (left <= 10)
         late_14 += e.amount * (e.day >= q_end - 14.0)
     total = sum(e.amount for e in new)
-    from sim.world.model import build_result
-
-    got = build_result(world).metrics["period_end_share"]
+    got = result.metrics["period_end_share"]
     assert got == pytest.approx(late_acv / total)
     assert late_acv > late_14  # the working-day window is longer here
 
 
 def test_csm_time_scales_with_working_days() -> None:
-    world = run_world(tiny(company__working_days={"holidays": HOLIDAYS, "vacation_days_per_year": 15}))
-    wd = world.workdays
+    world = ran(tiny(company__working_days={"holidays": HOLIDAYS, "vacation_days_per_year": 15}))
+    wd = world.clock.workdays
     assert wd is not None
-    last = world.total_months - 1
+    last = world.clock.total_months - 1
     for i, p in enumerate(world.cs.people):
         total = float(world.cs.shares[i].sum())
         assert total == pytest.approx(float(world.cs.neutral.sum()) * wd.month_factor(p, last))
@@ -393,8 +398,8 @@ def test_closes_on_working_days_for_any_calendar(
         "vacation_days_per_year": vacation,
         "vacation_block_days": block,
     }
-    world = run_world(tiny(company__working_days=cfg, company__horizon_years=0.5), replication)
-    wd = world.workdays
+    world = ran(tiny(company__working_days=cfg, company__horizon_years=0.5), replication)
+    wd = world.clock.workdays
     assert wd is not None
     for e in world.ledger.events:
         if e.kind == "booking" and e.deal_kind == "new":

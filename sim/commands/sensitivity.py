@@ -1,0 +1,167 @@
+"""``incentsim sensitivity``: global sensitivity over the scenario's uncertainties, and how robust the
+choice of plan is (see ``docs/explore.md``)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sim.commands.run import EXIT_FAILURE, EXIT_INVALID, EXIT_OK, _positive_int
+
+COMMAND = "incentsim sensitivity"
+
+
+def add_backend_arguments(p: argparse.ArgumentParser) -> None:
+    """--workers, --backend, --scheduler, --out, --resume, --force, --quiet (shared with optimise)."""
+    p.add_argument(
+        "--workers", type=_positive_int, metavar="N", help="worker processes (default: one per core)"
+    )
+    p.add_argument(
+        "--backend",
+        choices=("process", "serial", "dask"),
+        default="process",
+        help="where replications run (default: process)",
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="Dask scheduler to join, e.g. tcp://host:8786 (with --backend dask)",
+    )
+    p.add_argument(
+        "--out", metavar="DIR", help="results folder (default: runs/<scenario>-<command>-<UTC timestamp>)"
+    )
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue an interrupted run in --out DIR; recomputes nothing done",
+    )
+    p.add_argument(
+        "--force", action="store_true", help="start over in an existing --out DIR that is not empty"
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
+    p.add_argument(
+        "--set", action="append", metavar="PATH=VALUE", help="override a field of the scenario (repeatable)"
+    )
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,unused-ignore]
+    """Add the ``sensitivity`` subcommand."""
+    p = sub.add_parser(
+        "sensitivity",
+        help="global sensitivity over the scenario's uncertainties; probability each plan is best",
+        description=(
+            "Sample the scenario's uncertainties (Morris screening or Sobol indices, with SALib), run "
+            "every plan at every sample point on common random numbers, and report which parameters "
+            "move each metric and each paired difference between plans, the probability each plan is "
+            "best on experiment.objective, and the regions where the ranking flips (PRIM)."
+        ),
+    )
+    p.add_argument("scenario", metavar="SCENARIO.yaml", help="scenario file with an uncertainties: block")
+    p.add_argument(
+        "--method", choices=("morris", "sobol"), default="morris", help="design and indices (default: morris)"
+    )
+    p.add_argument(
+        "--samples",
+        type=_positive_int,
+        metavar="N",
+        help="Morris trajectories (default 10; points = N x (uncertainties + 1)) or Sobol base samples, "
+        "a power of two (default 64; points = N x (uncertainties + 2))",
+    )
+    p.add_argument(
+        "--reps",
+        type=_positive_int,
+        metavar="N",
+        help="replications of every plan at every point, on common random numbers (default: 1 for "
+        "morris screening, 2 for sobol; 2 or more also measures the replication noise)",
+    )
+    p.add_argument(
+        "--params",
+        metavar="PATH,...",
+        help="vary only these uncertainties (comma-separated); the others keep the scenario's values",
+    )
+    add_backend_arguments(p)
+    p.set_defaults(func=cmd_sensitivity)
+
+
+def default_out(name: str, command: str) -> Path:
+    """``runs/<scenario>-<command>-<UTC timestamp>`` (the name made a safe path component)."""
+    from sim.safetext import path_component
+
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return Path("runs") / f"{path_component(name)}-{command}-{stamp}"
+
+
+def check_backend_arguments(args: argparse.Namespace, command: str) -> str | None:
+    """The one-line problem with --scheduler/--resume/--force, or None."""
+    if args.scheduler and args.backend != "dask":
+        return f"error: {command}: --scheduler: only used with --backend dask"
+    if args.resume and not args.out:
+        return f"error: {command}: --resume: needs --out DIR (the folder to resume)"
+    if args.resume and args.force:
+        return f"error: {command}: --force: cannot be used with --resume"
+    return None
+
+
+def cmd_sensitivity(args: argparse.Namespace) -> int:
+    """Run the analysis; exit 0, 1 when replications failed, 2 for invalid input."""
+    from sim.explore.extra import require
+
+    for module in ("SALib", "ema_workbench"):
+        require(module, COMMAND)
+    from sim.api import resolve_scenario
+    from sim.experiment.progress import make_progress
+    from sim.explore.points import PointsFailed
+    from sim.explore.sensitivity import DEFAULT_REPS, DEFAULT_SAMPLES, Settings, run_sensitivity
+
+    problem = check_backend_arguments(args, COMMAND)
+    if problem:
+        print(problem, file=sys.stderr)
+        return EXIT_INVALID
+    scenario = resolve_scenario(args.scenario, args.set or None)
+    params = tuple(p.strip() for p in (args.params or "").split(",") if p.strip())
+    settings = Settings(
+        args.method,
+        args.samples or DEFAULT_SAMPLES[args.method],
+        args.reps or DEFAULT_REPS[args.method],
+        params,
+    )
+    out = Path(args.out) if args.out else default_out(scenario.name, "sensitivity")
+    progress = make_progress(args.quiet)
+    try:
+        result = run_sensitivity(
+            scenario,
+            settings,
+            backend=args.backend,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            out=out,
+            resume=args.resume,
+            force=args.force,
+            progress=progress,
+            command=["incentsim", *sys.argv[1:]],
+        )
+    except PointsFailed as exc:
+        print(f"error: {COMMAND}: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    finally:
+        progress.stop()
+    if not args.quiet:
+        _summary(result, out)
+    return EXIT_OK
+
+
+def _summary(result: Any, out: Path) -> None:
+    from sim.explore.report import probability_sentence
+    from sim.safetext import safe_text
+
+    print(f"{len(result.design)} points x {len(result.plans)} plans x {result.settings.reps} replications")
+    for row in result.robustness.to_dict("records"):
+        print("  " + safe_text(probability_sentence(result, row)))
+    for region in result.regions:
+        print("  " + safe_text(region.words()))
+    print(f"results: {safe_text(out)}")
+    if (out / "report.html").exists():
+        print(f"report: {safe_text(out / 'report.html')}")

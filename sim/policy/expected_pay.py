@@ -1,0 +1,354 @@
+"""Expected pay of every option of a decision, compiled: one call per decision.
+
+:func:`expected_pay` is the arithmetic of :class:`sim.policy.valuation.Valuer` over numpy
+arrays: the options' measure credits (an :class:`sim.policy.decisions.OptionTable`, stacked), the
+decider's live pay state (the ``st`` arrays of :class:`sim.plans.engine.PayState`) and the
+plan's tables (its ``plan`` tuple), priced with the kernel that pays them
+(:mod:`sim.plans.pricing`). For each credit and each component of the decider's role that pays
+on its measure:
+
+1. the credit lands ``delay`` days after the decision (cut at period ends when it is spread
+   over ``spread`` days: revenue), each piece priced at the pay state of its period and
+   discounted at its mean delay (:func:`credit_pieces`);
+2. the pay state behind a piece: head count, quota attainment before it, cap room, threshold
+   attainment and the pay held under it (commission); measure so far, bonus at it and the
+   discount to the period close (bonus; a book ratio is forecast by :func:`projected_ratio`);
+3. the kernel's price, times the clawback and timing factors; spiffs whose event stands for
+   the measure add their amount; the whole is a Bernoulli payoff of the credit's probability
+   (``p V`` and ``sqrt(p (1 - p)) |V|``, added over the option's credits).
+
+Equations: ``docs/model.md`` ("Pay and decisions").
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from sim.plans.credits import M_GRR, SP_MULTI_YEAR
+from sim.plans.draws import draw_context, draw_worth
+from sim.plans.kernel import (
+    N_MEASURES,
+    N_ROLES,
+    SF_LAST_DAY,
+    SI_N_MONTHS,
+    heads,
+    held_amount,
+    ratio,
+)
+from sim.plans.periods import column_of
+from sim.plans.pricing import (
+    NOW,
+    P_TARGET_VALUE,
+    P_TIMING,
+    bonus,
+    clawback_keep,
+    commission_term,
+    discount_factor,
+    mean_discount_factor,
+    threshold_gate,
+    timing_factor,
+)
+from sim.plans.quotas import RO_DRAW, RO_RATCHET, person_quota, ramped_quota, ratchet_step, tenure_start
+from sim.plans.rulebook import (
+    RF_CAP,
+    RF_QUOTA,
+    RF_ROLE_QUOTA,
+    RF_THRESHOLD,
+    RI_BONUS,
+    RI_CAP,
+    RI_MEASURE,
+    RI_MONTHS,
+    RI_MSLOT,
+    RI_PK,
+    RI_QSLOT,
+    RI_RATIO,
+    RI_TEAM,
+)
+from sim.policy.decisions import ROW
+
+F_AMOUNT, F_PROB, F_DELAY, F_SPREAD, F_DISCOUNT = (
+    ROW[f] for f in ("amount", "probability", "delay_days", "spread_days", "discount")
+)
+F_GO_LIVE, F_SUCCESS, F_RENEWAL, F_CASH = (
+    ROW[f] for f in ("go_live_delay_days", "success_probability", "renewal_delay_days", "cash_delay_days")
+)
+F_CHURN, F_NON_PAYMENT, F_FAILURE, F_TERM = (
+    ROW[f] for f in ("churn_probability", "non_payment_probability", "failure_probability", "term_months")
+)
+
+
+@njit(cache=True)
+def credit_pieces(starts, months, day, delay, spread, rate, out_day, out_frac, out_df):
+    """How a credit ``delay`` days after ``day`` falls into periods of ``months`` months: one piece
+    per period (a point credit is one piece); writes each piece's credit day, share of the
+    amount and discount factor (the ``out_`` arrays must hold them all), returns how many."""
+    t0 = day + max(delay, 0.0)
+    if spread <= 0:
+        out_day[0], out_frac[0], out_df[0] = t0, 1.0, discount_factor(t0 - day, rate)
+        return 1
+    t1 = t0 + spread
+    idx = (np.searchsorted(starts, t0, side="right") - 1) // months
+    n = 0
+    while True:
+        lo, hi = starts[idx * months], starts[(idx + 1) * months]
+        a, b = max(t0, lo), min(t1, hi)
+        if b > a:
+            out_day[n], out_frac[n], out_df[n] = (
+                a,
+                (b - a) / spread,
+                mean_discount_factor(a - day, b - a, rate),
+            )
+            n += 1
+        if hi >= t1:
+            break
+        idx += 1
+    return n
+
+
+@njit(cache=True)
+def projected_ratio(g, who_book, day, plan, st):
+    """Forecast of a book ratio (GRR/NRR) at the close of the period containing ``day``.
+
+    The ratio to date says little early in a period (no churn has happened yet), so the
+    forecast extrapolates the pace so far (up to the latest event the state has read) and
+    blends it with the previous period's final ratio by the share of the period elapsed; with
+    neither, the bonus target (``rule params`` slot of the target value)."""
+    ri, starts = plan[2], plan[10]
+    book, bhas, si, sf = st[7], st[8], st[19], st[20]
+    months = ri[g, RI_MONTHS]
+    idx = (np.searchsorted(starts, day, side="right") - 1) // months
+    lo, hi = starts[idx * months], starts[(idx + 1) * months]
+    f = min(max((min(day, sf[SF_LAST_DAY]) - lo) / (hi - lo), 0.0), 1.0)
+    grr = ri[g, RI_MEASURE] == M_GRR
+    n_months = si[SI_N_MONTHS]
+    t_now = column_of(idx * months, ri[g, RI_PK], n_months)
+    t_prev = column_of((idx - 1) * months, ri[g, RI_PK], n_months) if idx >= 1 else -1
+    w_ok = who_book < book.shape[1]
+    now = ratio(book, bhas, who_book, grr, t_now) if t_now >= 0 and w_ok else math.nan
+    prev = ratio(book, bhas, who_book, grr, t_prev) if t_prev >= 0 and w_ok else math.nan
+    pace = math.nan
+    if not math.isnan(now) and f > 0:
+        pace = min(max(1.0 + (now - 1.0) / max(f, 1.0 / 12.0), 0.0), 2.0)
+    if math.isnan(pace):
+        if not math.isnan(prev):
+            return prev
+        return plan[0][plan[1][g] + P_TARGET_VALUE]
+    if math.isnan(prev):
+        return pace
+    return f * pace + (1.0 - f) * prev
+
+
+@njit(cache=True)
+def _period_pay(p, credits, quota, cap):
+    """What one period's ``credits`` pay a person with ``quota`` from a fresh period (no discount,
+    one-year terms, the full cap, threshold applied): the ratchet's forecast of the next period."""
+    pay = commission_term(p, credits, 0.0, 1.0, cap, 0.0, 12.0, quota)
+    return threshold_gate(p, pay, credits, 0.0, 0.0, quota)
+
+
+@njit(cache=True)
+def _context(g, role, person, cd, rate, ratchet, plan, st, ctx):
+    """The pay state behind a credit to rule ``g`` on day ``cd`` (``Valuer._context``), into ``ctx``.
+
+    Bonus: (measure so far, bonus at it, discount to the period close). Commission: (head count,
+    attainment before, cap room, threshold attainment before, pay held under it, the person's
+    quota); with ``ratchet`` also (credits so far, the next period's ramped quota, the credits
+    expected next period, the discount to its middle from ``cd``, the next period's pay at them
+    without this credit); the expected credits are 0 when the ratchet does not apply."""
+    rp, poff, ri, rf, starts = plan[0], plan[1], plan[2], plan[3], plan[10]
+    acc, capu, si = st[4], st[6], st[19]
+    n_months = si[SI_N_MONTHS]
+    months = ri[g, RI_MONTHS]
+    team = ri[g, RI_TEAM] == 1
+    month = np.searchsorted(starts, cd, side="right") - 1
+    t = column_of(month, ri[g, RI_PK], n_months)
+    if ri[g, RI_BONUS]:
+        if ri[g, RI_RATIO]:
+            current = projected_ratio(g, 0 if team else 1 + person, cd, plan, st)
+        else:
+            w = role if team else N_ROLES + person
+            current = acc[ri[g, RI_MSLOT], w, t] if t >= 0 and w < acc.shape[1] else 0.0
+        close = starts[(month // months + 1) * months]
+        ctx[0], ctx[1], ctx[2] = (
+            current,
+            bonus(rp[poff[g] : poff[g + 1]], float(current)),
+            discount_factor(close - cd, rate),
+        )
+        return
+    n = max(1, heads(role, cd, st)) if team else 1
+    qslot, pk = ri[g, RI_QSLOT], ri[g, RI_PK]
+    w = role if team else N_ROLES + person
+    ok = t >= 0 and w < acc.shape[1]
+    quota = rf[g, RF_QUOTA]
+    if qslot >= 0 and not team:
+        quota = person_quota(plan[11][role], quota, pk, person, month // months, starts, st[0], st[1], acc,
+                             n_months)  # fmt: skip
+    done = acc[qslot, w, t] if qslot >= 0 and ok else 0.0
+    before = done / (quota * n) if quota > 0 else 0.0
+    room = math.inf
+    if ri[g, RI_CAP]:
+        room = rf[g, RF_CAP] - (capu[g, person, t] if t >= 0 and person < capu.shape[1] else 0.0)
+    gate, held = 0.0, 0.0
+    if rf[g, RF_THRESHOLD] > 0 and not math.isnan(rf[g, RF_ROLE_QUOTA]):
+        gate = before
+        held = held_amount(g, person, t, st)
+    ctx[0], ctx[1], ctx[2], ctx[3], ctx[4], ctx[5], ctx[8] = float(n), before, room, gate, held, quota, 0.0
+    if ratchet > 0:
+        idx = month // months
+        prev = column_of((idx - 1) * months, pk, n_months) if idx >= 1 else -1
+        expected = acc[qslot, w, prev] if prev >= 0 and w < acc.shape[1] else 0.0
+        hired = tenure_start(person, st[0], st[1], starts[0])
+        ramped = ramped_quota(plan[11][role], rf[g, RF_QUOTA], starts, hired, (idx + 1) * months)
+        lo, hi = starts[(idx + 1) * months], starts[(idx + 2) * months]
+        p = rp[poff[g] : poff[g + 1]]
+        ctx[6], ctx[7], ctx[8] = done, ramped, expected
+        ctx[9] = discount_factor(0.5 * (lo + hi) - cd, rate)
+        ctx[10] = _period_pay(p, expected, ratchet_step(ratchet, quota, done, ramped), rf[g, RF_CAP])
+
+
+@njit(cache=True)
+def _price_rule(g, role, person, day, rate, data, present, c, n, plan, st, total, now, scratch):
+    """Add what rule ``g`` pays for column ``c``'s credit of each option to ``total`` (present value,
+    after timing and clawback, before the credit's probability), and to ``now`` when it is paid
+    at the credit. Under a quota ratchet a commission on the quota's measure also subtracts what
+    the credit takes from the next period's pay by raising its quota (see ``docs/model.md``)."""
+    rp, poff, ri, rf, starts = plan[0], plan[1], plan[2], plan[3], plan[10]
+    p = rp[poff[g] : poff[g + 1]]
+    is_bonus = ri[g, RI_BONUS] == 1
+    months = ri[g, RI_MONTHS]
+    ratchet = plan[11][role, RO_RATCHET]
+    if is_bonus or ri[g, RI_TEAM] or ri[g, RI_QSLOT] < 0 or ri[g, RI_QSLOT] != ri[g, RI_MSLOT]:
+        ratchet = 0.0  # the ratchet's forecast reads a commission on the quota's own measure
+    paid_now = not is_bonus and p[P_TIMING] == NOW
+    g_delay, g_spread = scratch[0], scratch[1]
+    group = np.empty(n, dtype=np.int64)
+    k = 0
+    for i in range(n):  # options grouped by their credit's (delay, spread), in order of first appearance
+        found = -1
+        for q in range(k):
+            if g_delay[q] == data[c, F_DELAY, i] and g_spread[q] == data[c, F_SPREAD, i]:
+                found = q
+                break
+        if found < 0:
+            g_delay[k], g_spread[k] = data[c, F_DELAY, i], data[c, F_SPREAD, i]
+            found = k
+            k += 1
+        group[i] = found
+    bound = 0
+    for q in range(k):  # pieces a group's credit can fall into (periods are at least 28 days a month)
+        bound += 2 + (int(g_spread[q] / (28.0 * months)) if g_spread[q] > 0 else 0)
+    piece_day, piece_frac, piece_df = np.empty(bound), np.empty(bound), np.empty(bound)
+    ctx = np.empty((bound, 11))
+    starts_of = np.empty(k + 1, dtype=np.int64)
+    m = 0
+    for q in range(k):
+        starts_of[q] = m
+        got = credit_pieces(starts, months, day, g_delay[q], g_spread[q], rate, piece_day[m:], piece_frac[m:],
+                            piece_df[m:])  # fmt: skip
+        for j in range(m, m + got):
+            _context(g, role, person, piece_day[j], rate, ratchet, plan, st, ctx[j])
+        m += got
+    starts_of[k] = m
+    for i in range(n):
+        q = group[i]
+        raw = 0.0
+        ratcheted = 0.0
+        for j in range(starts_of[q], starts_of[q + 1]):
+            x = data[c, F_AMOUNT, i] * piece_frac[j]
+            cj = ctx[j]
+            if is_bonus:
+                raw += (bonus(p, cj[0] + x) - cj[1]) * cj[2] * piece_df[j]
+            else:
+                col = data[c]
+                pay = commission_term(p, x, cj[1], cj[0], cj[2], col[F_DISCOUNT, i], col[F_TERM, i], cj[5])
+                raw += threshold_gate(p, pay, x, cj[3], cj[4], cj[5]) * piece_df[j]
+                if cj[8] > 0:  # the ratchet: the next period's pay at its quota after this credit
+                    after = _period_pay(
+                        p, cj[8], ratchet_step(ratchet, cj[5], cj[6] + x, cj[7]), rf[g, RF_CAP]
+                    )
+                    ratcheted += (after - cj[10]) * cj[9] * piece_df[j]
+        if raw != 0.0:
+            raw *= clawback_keep(p, data[c, F_CHURN, i], data[c, F_NON_PAYMENT, i], data[c, F_FAILURE, i])
+            if not is_bonus:
+                col = data[c]
+                raw *= timing_factor(
+                    p, rate, col[F_GO_LIVE, i], col[F_SUCCESS, i], col[F_RENEWAL, i], col[F_CASH, i],
+                    col[F_NON_PAYMENT, i],
+                )  # fmt: skip
+        total[i] += raw + ratcheted
+        if paid_now:
+            now[i] += raw
+
+
+@njit(cache=True)
+def _under_draw(ro, role, person, day, data, c, n, starts, st, total, now):
+    """Pay ``now`` (paid at the credit) of each option's column ``c`` as worth under the role's draw
+    (:func:`sim.plans.draws.draw_worth` at the draw period of the credit day, given the variable
+    pay dated there so far and the balance): under a guarantee it is worth only what lifts the
+    period's pay above the floor."""
+    for i in range(n):
+        v = now[i]
+        if v != 0.0:
+            due, earned, balance, age = draw_context(
+                ro, role, person, day + max(data[c, F_DELAY, i], 0.0), starts, st
+            )
+            gain = draw_worth(ro, due, earned + v, balance, age) - draw_worth(ro, due, earned, balance, age)
+            total[i] += gain - v
+
+
+@njit(cache=True)
+def expected_pay(data, present, measures, role, person, day, rate, plan, st, sm_off, sm_idx, count, mean, sd):
+    """Expected pay and its standard deviation (USD) of every option (added to ``mean`` and ``sd``).
+
+    ``data[c, field, option]`` holds column ``c``'s credit (fields: :data:`sim.policy.decisions.FIELDS`),
+    ``present[c, option]`` whether the option has it, ``measures[c]`` its measure code.
+    ``sm_off``/``sm_idx``: the spiffs of each (role, measure) (CSR); ``count[m]``: whether a spiff
+    on measure ``m`` pays per unit of the credit's amount."""
+    brm_off, brm_idx, ri, sp_i, sp_f, ro = plan[4], plan[5], plan[2], plan[7], plan[8], plan[11][role]
+    n = data.shape[2]
+    scratch = np.empty((2, n + 1))
+    total = np.empty(n)
+    now = np.empty(n)
+    for c in range(data.shape[0]):
+        k0 = role * N_MEASURES + measures[c]
+        if brm_off[k0] == brm_off[k0 + 1] and sm_off[k0] == sm_off[k0 + 1]:
+            continue  # nothing of the role pays on this measure: worth nothing
+        total[:] = 0.0
+        now[:] = 0.0
+        for jj in range(brm_off[k0], brm_off[k0 + 1]):
+            g = brm_idx[jj]
+            if ri[g, RI_RATIO] and not ri[g, RI_BONUS]:
+                continue  # a commission on a book ratio pays at the close, not per credit
+            _price_rule(g, role, person, day, rate, data, present, c, n, plan, st, total, now, scratch)
+        for jj in range(sm_off[k0], sm_off[k0 + 1]):
+            s = sm_idx[jj]
+            for i in range(n):
+                credit_day = day + max(data[c, F_DELAY, i], 0.0)
+                live = sp_f[s, 1] <= credit_day < sp_f[s, 2]
+                if sp_i[s, 1] == SP_MULTI_YEAR:
+                    live = live and data[c, F_TERM, i] > 12
+                if live:
+                    units = data[c, F_AMOUNT, i] if count[measures[c]] else 1.0
+                    paid = sp_f[s, 0] * units * discount_factor(data[c, F_DELAY, i], rate)
+                    total[i] += paid
+                    now[i] += paid
+        if ro[RO_DRAW] > 0:
+            _under_draw(ro, role, person, day, data, c, n, plan[10], st, total, now)
+        for i in range(n):
+            if present[c, i]:
+                q = min(max(data[c, F_PROB, i], 0.0), 1.0)
+                mean[i] += q * total[i]
+                sd[i] += math.sqrt(q * (1.0 - q)) * abs(total[i])
+
+
+@njit(cache=True)
+def expected_pay_many(data, present, measures, role, persons, days, rate, plan, st, sm_off, sm_idx, count,
+                      mean, sd):  # fmt: skip
+    """:func:`expected_pay` of a stack of option tables (``data[i]`` is person ``persons[i]``'s on
+    ``days[i]``), into ``mean[i]`` and ``sd[i]``: the pay state is read once for all of them."""
+    for i in range(data.shape[0]):
+        expected_pay(data[i], present, measures, role, persons[i], days[i], rate, plan, st, sm_off, sm_idx,
+                     count, mean[i], sd[i])  # fmt: skip

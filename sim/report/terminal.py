@@ -1,0 +1,39 @@
+"""The decision table and verdicts on the terminal (``incentsim run`` prints them after the summary)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sim.experiment.results import Results
+from sim.experiment.summary import print_wide
+from sim.report.decision_view import decision_cells
+from sim.safetext import rich_text
+
+
+def render_decision(results: Results, console: Any) -> None:
+    """Print the decision table (plans x trade-offs) and one verdict sentence per plan."""
+    from rich.table import Table
+    from rich.text import Text
+
+    if results.replications["plan"].nunique() < 2:
+        return
+    decision = results.decision()
+    cells = decision_cells(decision)
+    table = Table(title=rich_text("Decision: what each plan buys, per dollar"), show_lines=True)
+    for i, h in enumerate(cells.header):
+        table.add_column(h, justify="left" if i in (0, len(cells.header) - 1) else "right")
+    for row in cells.rows:
+        table.add_row(*[_cell(v, ci) for v, ci in row])
+    print_wide(console, table)
+    for note in cells.notes:
+        console.print(Text(note, style="dim"))
+    for v in decision.verdicts():
+        console.print(rich_text("• " + v.text))
+
+
+def _cell(value: str, interval: str) -> Any:
+    text = rich_text(value)
+    if interval:
+        text.append("\n")
+        text.append_text(rich_text(interval, style="dim"))
+    return text
