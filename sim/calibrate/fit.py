@@ -23,10 +23,8 @@ the Jacobian of every moment to every field at the estimate and the moments' cov
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 from scipy import stats
@@ -34,6 +32,7 @@ from scipy import stats
 from sim.calibrate.errors import sandwich
 from sim.calibrate.estimates import BEHAVIOUR as STAGE_BEHAVIOUR
 from sim.calibrate.estimates import BRIDGED, Estimate
+from sim.calibrate.nanstats import nan_mean, nan_sd, relative_spread
 from sim.calibrate.params import BehaviourParam, Bridge, is_behaviour_moment, rounded
 
 JACOBIAN_STEP = 0.15
@@ -45,8 +44,9 @@ MAX_DRIFT = 2.5
 """Farthest a bridged field moves from its starting value, on its scale (a factor of twelve)."""
 MAX_SPREAD = 0.25
 """A bridged field is identified only when its statistic, on its scale (log or logit), varies by at
-most this much between simulated histories of the exports' size: a statistic made of a few events
-(upsells, departures) is too skewed for a linearised interval."""
+most this much between histories of the exports' size at the observed level
+(:func:`~sim.calibrate.nanstats.relative_spread`): a statistic made of a few events (upsells,
+departures) is too skewed for a linearised interval."""
 MIN_RESPONSE_T = 3.0
 """A bridged field is identified only when the simulations measure its statistic's response to it
 precisely: the mean over replications of that derivative at least this many standard errors from 0
@@ -410,7 +410,7 @@ class Stage2:
             )
         elif not (math.isfinite(lo) and math.isfinite(hi)) or hi - lo > abs(self.x[path]):
             note, ok = f"{note}; its 95% interval is wider than the estimate", False
-        elif (spread := _relative_spread(b, final[:, j])) > MAX_SPREAD:
+        elif (spread := relative_spread(b.moment_scale, final[:, j], self.obs[j])) > MAX_SPREAD:
             note += (
                 f"; its statistic varies by {spread:.2g} on its scale between histories (over {MAX_SPREAD:g})"
             )
@@ -426,29 +426,3 @@ class Stage2:
             identified=ok,
             note=note,
         )
-
-
-def _relative_spread(b: Bridge, values: np.ndarray) -> float:
-    """The standard deviation of a bridge's statistic on its scale across replications (0 for a
-    statistic on a linear scale: its interval needs no transformation)."""
-    if b.moment_scale.name == "linear":
-        return 0.0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        g = np.array([b.moment_scale.to(float(v)) for v in values])
-    return float(np.std(g, ddof=1)) if np.all(np.isfinite(g)) and len(g) > 1 else math.inf
-
-
-def nan_sd(x: np.ndarray) -> np.ndarray:
-    """Sample standard deviation of each column over its defined values (NaN with fewer than two)."""
-    ok = np.isfinite(x)
-    n = ok.sum(axis=0)
-    mean = np.where(ok, x, 0.0).sum(axis=0) / np.maximum(n, 1)
-    ss = np.where(ok, (x - mean) ** 2, 0.0).sum(axis=0)
-    return np.where(n > 1, np.sqrt(ss / np.maximum(n - 1, 1)), np.nan)
-
-
-def nan_mean(x: np.ndarray, axis: int | None = None) -> Any:
-    """``numpy.nanmean`` without its warning for an all-NaN column (whose mean is NaN)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return np.nanmean(x, axis=axis)

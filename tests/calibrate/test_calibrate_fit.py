@@ -18,6 +18,7 @@ from scipy import special
 
 from sim.calibrate.estimates import Estimate
 from sim.calibrate.fit import Evaluate, Settings, Stage2
+from sim.calibrate.nanstats import relative_spread
 from sim.calibrate.params import LINEAR, LOG, LOGIT, BehaviourParam, Bridge
 
 WIN = Bridge("company.segments.smb.base_win_rate", "win_rate.{segment}", LOGIT, LOGIT, 1.0, 0.002, 0.998)
@@ -113,3 +114,16 @@ def test_scales_refuse_what_they_cannot_hold(bad: float) -> None:
     assert math.isnan(LOGIT.to(bad))
     assert LOGIT.back(LOGIT.to(0.3)) == pytest.approx(0.3)
     assert LOG.back(LOG.to(7.0)) == pytest.approx(7.0)
+
+
+def test_a_statistics_spread_is_judged_at_the_observed_level() -> None:
+    sims = np.array([0.08, 0.1, 0.12, 0.1])
+    at_sims = float(np.std(np.log(sims), ddof=1))
+    assert relative_spread(LOG, sims, 0.1) == pytest.approx(at_sims)
+    assert relative_spread(LOG, sims, 0.2) == pytest.approx(at_sims)  # fewer events nowhere: no credit
+    assert relative_spread(LOG, sims, 0.025) == pytest.approx(at_sims * math.sqrt(0.1 / 0.025))
+    p = np.array([0.45, 0.5, 0.55, 0.5])
+    at_p = float(np.std(special.logit(p), ddof=1))
+    assert relative_spread(LOGIT, p, 0.1) == pytest.approx(at_p * math.sqrt(0.25 / 0.09))
+    assert relative_spread(LOG, sims, 0.0) == math.inf  # no events observed
+    assert relative_spread(LINEAR, sims, 5.0) == 0.0
