@@ -41,9 +41,11 @@ def check_sim(root: Path) -> str:
 def simulate_spec() -> str:
     """``module:function`` of the tree's replication function (it moved from ``sim.world`` to
     ``sim.replication``; the reference commit may have either)."""
-    import importlib.util
-
-    return "sim.replication:simulate" if importlib.util.find_spec("sim.replication") else "sim.world:simulate"
+    # by file, not importlib.util.find_spec: an editable install's finder would find this
+    # checkout's module for a tree that lacks it
+    return (
+        "sim.replication:simulate" if (tree() / "sim" / "replication.py").exists() else "sim.world:simulate"
+    )
 
 
 def simulate_fn() -> Any:
@@ -52,3 +54,11 @@ def simulate_fn() -> Any:
 
     module, _, name = simulate_spec().partition(":")
     return getattr(importlib.import_module(module), name)
+
+
+def result_class() -> Any:
+    """The tree's ``ReplicationResult`` (it moved from ``sim.world.result`` to ``sim.result``)."""
+    import importlib
+
+    module = "sim.result" if (tree() / "sim" / "result.py").exists() else "sim.world.result"
+    return importlib.import_module(module).ReplicationResult

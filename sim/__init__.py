@@ -18,8 +18,8 @@ from sim.scenario import Scenario, ScenarioError, load_scenario, load_scenario_t
 
 if TYPE_CHECKING:
     from sim.api import run
-    from sim.experiment.results import Results
     from sim.explore.api import optimise, sensitivity
+    from sim.results import Results
 
 __all__ = [
     "Results",
@@ -46,7 +46,7 @@ def __getattr__(name: str) -> Any:
 
         return getattr(api, name)
     if name == "Results":
-        from sim.experiment.results import Results
+        from sim.results import Results
 
         return Results
     raise AttributeError(f"module 'sim' has no attribute {name!r}")

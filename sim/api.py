@@ -19,11 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from sim.experiment.progress import make_progress
-from sim.experiment.results import Results
 from sim.experiment.runner import RunFailed, Runner
 from sim.experiment.tasks import ReplicationFn
+from sim.results import Results
 from sim.scenario.experiment import Experiment
-from sim.scenario.load import apply_overrides, parse_set, resolve_raw, validate_data
+from sim.scenario.load import resolve_raw, validate_data
+from sim.scenario.overrides import apply_overrides, parse_set
 from sim.scenario.schema import Scenario
 
 __all__ = ["Results", "resolve_scenario", "run"]
@@ -127,7 +128,7 @@ def run(
         command=["sim.run"],
     )
     try:
-        return runner.run()
+        return Results.of(runner.run())
     except RunFailed as exc:
         warnings.warn(str(exc), RuntimeWarning, stacklevel=2)
-        return exc.results
+        return Results.of(exc.results)

@@ -22,10 +22,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO
 
-from sim.scenario.errors import Problem, ScenarioError
+from sim.scenario.errors import FILE, Problem, ScenarioError
 
 TMP_SUFFIX = ".tmp"
-FILE = "(file)"
 LOCK_FILE = ".incentsim.lock"
 """Lock file of a results folder (holds the writer's process id)."""
 
@@ -256,7 +255,7 @@ class FolderLock:
                 fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o666)
             except FileExistsError:
                 pid = self._holder()
-                if pid.isdigit() and _alive(int(pid)):
+                if pid.isdecimal() and _alive(int(pid)):
                     raise self._busy(pid) from None
                 with contextlib.suppress(FileNotFoundError):
                     self.path.unlink()

@@ -95,6 +95,8 @@ class Observations:
     extra: dict[str, float] = field(default_factory=dict)
     market: MarketObservations | None = None
     """Finite markets (None when every segment is unlimited)."""
+    cohort_month: np.ndarray | None = None
+    """Month of each customer's first booking (-1: on the starting book), for first-year retention."""
 
 
 def _padded(snaps: list[np.ndarray], m: int, n: int) -> np.ndarray:
@@ -296,10 +298,9 @@ def timeseries(obs: Observations) -> dict[str, list[float]]:
     return out
 
 
-def cost_metrics(
-    obs: Observations, payouts: Any, flows: dict[str, float], ret: dict[str, float]
-) -> dict[str, float]:
-    """Payout cost by role, total comp, cost of sales, CAC, CRC and LTV (per measured year)."""
+def cost_metrics(obs: Observations, payouts: Any, flows: dict[str, float]) -> dict[str, float]:
+    """Payout cost by role, total comp and cost of sales (per measured year). Fully loaded unit
+    economics (CAC, CRC, CEC, CUC, LTV) are in :mod:`sim.economics`."""
     years = max((obs.total_months - obs.warmup_months) / 12.0, 1e-9)
     out: dict[str, float] = {}
     if payouts is None:
@@ -309,36 +310,18 @@ def cost_metrics(
             "total_comp_cost",
             "cost_of_sales",
             "payout_share_of_bookings",
-            "cac",
-            "crc",
         ):
             out[k] = NAN
-    else:
-        by_role = payouts.by_role()
-        base = payouts.base_by_role()
-        out["payout_cost"] = payouts.variable_total() / years
-        for r in ROLES:
-            out[f"payout_cost_{r}"] = by_role.get(r, 0.0) / years
-        out["total_comp_cost"] = (payouts.variable_total() + payouts.base_total()) / years
-        new = flows["new_arr"]
-        out["cost_of_sales"] = out["payout_cost"] / new if new > 0 else NAN
-        booked = flows.get("bookings", NAN)
-        out["payout_share_of_bookings"] = out["payout_cost"] / booked if booked > 0 else NAN
-        sales_cost = (
-            by_role.get("ae", 0.0)
-            + base.get("ae", 0.0)
-            + by_role.get("sdr", 0.0)
-            + base.get("sdr", 0.0)
-            + by_role.get("marketing", 0.0)
-            + base.get("marketing", 0.0)
-        ) / years + obs.marketing_budget_annual_usd
-        out["cac"] = sales_cost / flows["new_logos"] if flows["new_logos"] > 0 else NAN
-        cs_cost = (by_role.get("csm", 0.0) + base.get("csm", 0.0)) / years
-        kept = flows.get("renewed_arr", NAN)
-        out["crc"] = cs_cost / kept if kept and kept > 0 else NAN
-    churn = ret.get("logo_churn", NAN)
-    arr = flows.get("mean_new_logo_arr", NAN)
-    out["ltv"] = arr / max(churn, 0.05) if not math.isnan(churn) and not math.isnan(arr) else NAN
+        return out
+    by_role = payouts.by_role()
+    out["payout_cost"] = payouts.variable_total() / years
+    for r in ROLES:
+        out[f"payout_cost_{r}"] = by_role.get(r, 0.0) / years
+    out["total_comp_cost"] = (payouts.variable_total() + payouts.base_total()) / years
+    new = flows["new_arr"]
+    out["cost_of_sales"] = out["payout_cost"] / new if new > 0 else NAN
+    booked = flows.get("bookings", NAN)
+    out["payout_share_of_bookings"] = out["payout_cost"] / booked if booked > 0 else NAN
     return out
 
 
@@ -438,7 +421,7 @@ def all_metrics(obs: Observations, payouts: Any = None) -> dict[str, float]:
     flows["renewed_arr"] = renewed_arr(obs)
     levels = level_metrics(obs)
     out = {**ret, **flows, **levels}
-    out.update(cost_metrics(obs, payouts, flows, ret))
+    out.update(cost_metrics(obs, payouts, flows))
     out.update(sdr_metrics(obs, payouts, flows))
     att = attainment_samples(obs)
     out["attainment_mean"] = float(np.mean(att)) if att else NAN

@@ -4,7 +4,7 @@
 policy (by default the incentive policy of the plan: ``sim.policy.make_policy``), the world
 (``sim.world.World``: every draw from named streams of ``sim.rng.Streams``), subscribes the
 payout engine's state and the metrics' tally to the world's ledger, runs the world and returns
-a small, picklable :class:`~sim.world.result.ReplicationResult`. This is the one place where the
+a small, picklable :class:`~sim.result.ReplicationResult`. This is the one place where the
 world, the plan's pay rules and the metrics meet; the world itself never reads a plan.
 """
 
@@ -14,14 +14,17 @@ import gc
 import time
 import zlib
 
+from sim.economics import mean_arr_by_segment, unit_economics
 from sim.metrics import Observations, Tally, all_metrics, cash_series, distributions, timeseries
+from sim.org_metrics import organisation_metrics
 from sim.plans import PayState, payouts_from_state
 from sim.policy.protocol import Policy
+from sim.result import ReplicationResult
 from sim.scenario.plans import PlanDesign
 from sim.scenario.schema import Scenario
 from sim.staff_metrics import roster_table, staff_metrics
+from sim.vocabulary import ROLES
 from sim.world.model import World
-from sim.world.result import ReplicationResult
 from sim.world.services import PlanFacts
 
 
@@ -46,6 +49,12 @@ def plan_facts(plan: PlanDesign) -> PlanFacts:
             for kind in ("upsell", "cross_sell")
             for role in getattr(cr, kind)
         ),
+        headcount_change=tuple(sorted(plan.staffing.add.items())),
+        csm_max_accounts=tuple(sorted(plan.staffing.csm_max_accounts.items())),
+        budgets=tuple(
+            (r, plan.role(r).budget_annual_usd) for r in ROLES if plan.role(r).budget_annual_usd > 0
+        ),
+        effort_period=plan.ae.quota.period if plan.ae.quota is not None else "quarter",
     )
 
 
@@ -181,8 +190,17 @@ def build_result(world: World, plan: PlanDesign, pay: PayState, tally: Tally) ->
         marketing_budget_annual_usd=world.company.marketing.annual_program_budget_usd,
         market=world.market_observations(),
         extra=world.counts(),
+        cohort_month=world.customers.cohort_months(),
     )
     metrics = {k: float(v) for k, v in all_metrics(obs, payouts).items()}
+    metrics.update(organisation_metrics(obs, metrics))
+    w, t = clock.warmup_months, clock.total_months
+    mean_arr = mean_arr_by_segment(cust.arr_snapshots, obs.segment, w, t)
+    economics = unit_economics(
+        world.company, payouts, pay.people, tally.by_segment, world.drivers, metrics, mean_arr,
+        clock.measure_start, clock.end_day, (t - w) / 12.0,
+    )  # fmt: skip
+    metrics.update({k: float(v) for k, v in economics.items()})
     people_pay = {k: float(v) for k, v in payouts.by_person().items()}
     metrics.update(staff_metrics(pay.people, people_pay, plan, clock.measure_start, clock.end_day))
     series = timeseries(obs)

@@ -8,7 +8,11 @@ the plan. Definitions in ``docs/metrics.md`` ("People under a plan"):
 * ``ote_attainment_<role>``: mean over the people employed for the whole window of (base
   salary + variable pay per year) / on-target earnings (base + target variable);
 * ``pay_spread_<role>``: P90 − P10 of variable pay per year over the same people (NaN with
-  fewer than two of them).
+  fewer than two of them);
+* ``vacancy_<role>``: share of the role's seat-days in the window with nobody in the seat: 1 −
+  (days employed in the window, summed over the role's people) / (seats x days in the window),
+  the seats being the people on staff on day 0 (each departure leaves a seat empty until its
+  backfill).
 """
 
 from __future__ import annotations
@@ -49,4 +53,8 @@ def staff_metrics(
         out[f"pay_spread_{role}"] = (
             float(np.percentile(pay, 90) - np.percentile(pay, 10)) if len(pay) >= 2 else math.nan
         )
+        seats = sum(1 for _, h, _ in mine if h <= 0.0)
+        days = end - start
+        worked = sum(max(0.0, min(left, end) - max(h, start)) for _, h, left in mine)
+        out[f"vacancy_{role}"] = 1.0 - worked / (seats * days) if seats and days > 0 else math.nan
     return out

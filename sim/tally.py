@@ -18,6 +18,7 @@ from numpy.typing import NDArray
 
 from sim.ledger import DEAL_KIND_CODE, KIND_CODE, ROLE_CODE, SOURCE_NAME, Event, Ledger, rows_of
 from sim.scenario.plans import PlanDesign
+from sim.segment_tally import SegmentTally
 from sim.time.calendar import Calendar
 from sim.vocabulary import CREDITED, EVENT_KINDS, MONTHS_PER
 
@@ -152,8 +153,12 @@ class Tally:
         """SDR flows in the window: meetings, opportunities, pipeline, sourced new ARR and logos."""
         self.sdr_meeting_fits: list[float] = []
         self.sdr_new_fits: list[float] = []
+        self.support: dict[str, float] = defaultdict(float)
+        """Support desk in the window: tickets closed, closed x resolution days, closed on time."""
         self.cash = CashTally(self.start, self.end, self._starts.tolist(), total_months, invoiced)
         """Billing, collections and receivables (see :func:`sim.metrics.cash_metrics`)."""
+        self.by_segment = SegmentTally()
+        """Sums of the window by segment (unit economics, ``sim/economics.py``)."""
         self._ledger: Ledger | None = None
         self.cursor = 0
         """Row number of the followed ledger read up to."""
@@ -228,6 +233,7 @@ class Tally:
         if not inside.any():
             return
         r = rows[inside]
+        self.by_segment.observe_rows(r)
         self._sdr_rows(r)
         k = r["kind"]
         self._arr_rows(r, np.isin(k, _ARR_CODES))
@@ -240,6 +246,12 @@ class Tally:
         self.renewed = _running(self.renewed, r["amount"][renewal])
         tickets = r["amount"][k == _K["tickets"]]
         self.counts["tickets"] += sum(int(x) for x in tickets.tolist())
+        resolved = r[k == _K["tickets_resolved"]]
+        if len(resolved):
+            closed = resolved["amount"]
+            self.support["closed"] = _running(self.support["closed"], closed)
+            self.support["days"] = _running(self.support["days"], closed * resolved["wait_days"])
+            self.support["on_time"] = _running(self.support["on_time"], closed * resolved["quality"])
 
     def _quota_credit(self, rows: np.ndarray, booking: NDArray[np.bool_]) -> None:
         """Bookings that count toward the AE quota, by (AE, quota period)."""

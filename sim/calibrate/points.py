@@ -20,12 +20,12 @@ import numpy as np
 
 from sim.calibrate.moments import MomentSpec, moments
 from sim.experiment.backends import Backend
+from sim.experiment.checkpoints import CheckpointStore
 from sim.experiment.progress import Progress
-from sim.experiment.results import CheckpointStore
 from sim.experiment.tasks import Task, scenario_json
+from sim.result import ReplicationResult
 from sim.rng import stream
 from sim.scenario.schema import Scenario
-from sim.world.result import ReplicationResult
 
 UNITS_PER_TASK = 2
 """Replications per task (a point's replications spread over the workers)."""

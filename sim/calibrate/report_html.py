@@ -14,11 +14,11 @@ import pandas as pd
 from matplotlib.figure import Figure
 from scipy import stats
 
-from sim.report.html import CSS, esc, table
-from sim.report.plots import BASELINE_COLOR, PALETTE, png_bytes, style
+from sim.report.page import CSS, esc, table
+from sim.report.style import BASELINE_COLOR, PALETTE, png_bytes, style
 
 if TYPE_CHECKING:
-    from sim.calibrate.run import Calibration
+    from sim.calibrate.result import Calibration
 
 OBSERVED, SIMULATED = BASELINE_COLOR, PALETTE[0]
 

@@ -13,20 +13,19 @@ import hashlib
 import json
 import shutil
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
-
-import pandas as pd
 
 from sim.calibrate.calibrated import calibrated_scenario, uncertainties
 from sim.calibrate.crm import Crm
 from sim.calibrate.estimates import BEHAVIOUR as BEHAVIOUR_STAGE
-from sim.calibrate.estimates import BRIDGED, Estimate, unidentified
+from sim.calibrate.estimates import BRIDGED, unidentified
 from sim.calibrate.fit import Fit, Settings, Stage2
 from sim.calibrate.history import MIN_DEALS, load_history
 from sim.calibrate.moments import MomentSpec, moments
 from sim.calibrate.params import BEHAVIOUR, BRIDGES, DEFAULT_BEHAVIOUR, behaviour_param
+from sim.calibrate.result import Calibration
 from sim.calibrate.stage1 import StageOne, stage_one
 from sim.experiment.backends import Backend
 from sim.experiment.progress import Progress
@@ -48,36 +47,6 @@ OUTPUT_FILES = (
     CONFIG_FILE,
 )
 """What a calibration writes at the top of its folder (``force`` removes them, and checkpoints/)."""
-
-
-@dataclass
-class Calibration:
-    """What a calibration found (see :mod:`sim.calibrate`)."""
-
-    crm: Crm
-    stage1: StageOne
-    spec: MomentSpec
-    observed: dict[str, float]
-    fit: Fit
-    scenario: Scenario
-    """The calibrated scenario."""
-    data: dict[str, Any]
-    """The calibrated scenario as written to ``calibrated.yaml``."""
-    uncertainties: dict[str, dict[str, Any]]
-    estimates: list[Estimate]
-    """Every estimate: stage 1's (bridged ones replaced by stage 2's) and stage 2's."""
-    folder: Path | None = None
-    log: list[str] = field(default_factory=list)
-
-    def estimates_table(self) -> pd.DataFrame:
-        """One row per estimate: path, value, 95% interval, stage, method, n, identified, note."""
-        return pd.DataFrame([e.row() for e in self.estimates])
-
-    def fit_table(self) -> pd.DataFrame:
-        """One row per moment (see :func:`sim.calibrate.report.fit_table`)."""
-        from sim.calibrate.report import fit_table
-
-        return fit_table(self.fit)
 
 
 def _fingerprint(files: Sequence[str | Path | None], *parts: Any) -> str:
@@ -165,7 +134,7 @@ def calibrate(
     interrupted calibration there. Invalid input raises :class:`ScenarioError`.
     """
     from sim.experiment.backends import make_backend
-    from sim.experiment.results import CheckpointStore
+    from sim.experiment.checkpoints import CheckpointStore
 
     settings = settings or Settings(seed=scenario.experiment.seed)
     params = [behaviour_param(p) for p in (DEFAULT_BEHAVIOUR if behaviour is None else behaviour)]

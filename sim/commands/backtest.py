@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, BinaryIO
 
 if TYPE_CHECKING:
-    from sim.plans.backtest import DealLedger
+    from sim.plans.deal_ledger import DealLedger
     from sim.plans.payouts import Payouts
 
 
@@ -112,8 +112,8 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
 
     if out is not None:
         if not csv_out:
-            from sim.experiment.results import to_strict_json
             from sim.files import atomic_write_text
+            from sim.formats import to_strict_json
 
             atomic_write_text(
                 out,
@@ -128,7 +128,7 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
 def _line_writer(fh: BinaryIO) -> Callable[[str, Payouts, DealLedger], None]:
     """Writes each plan's payout lines to ``fh`` as CSV (plan, person, name, then the line's
     fields), a block of lines at a time; the header once."""
-    from sim.experiment.results import csv_text
+    from sim.formats import csv_text
 
     header = [True]
 

@@ -182,7 +182,7 @@ def _summary(cal: object) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from sim.calibrate.run import Calibration
+    from sim.calibrate.result import Calibration
     from sim.safetext import rich_text, safe_text
 
     assert isinstance(cal, Calibration)

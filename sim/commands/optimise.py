@@ -90,7 +90,8 @@ def cmd_optimise(args: argparse.Namespace) -> int:
     from sim.api import resolve_scenario
     from sim.experiment.progress import make_progress
     from sim.experiment.runner import RunFailed
-    from sim.explore.optimise import OptimiseSettings, run_optimise
+    from sim.explore.optimise import run_optimise
+    from sim.explore.optimise_settings import OptimiseSettings
     from sim.explore.points import PointsFailed
 
     problem = check_backend_arguments(args, COMMAND)

@@ -105,7 +105,14 @@ def _print(results: list[Any]) -> None:
     console.print(table)
     n_ok = sum(r.passed for r in results)
     secs = sum(r.seconds for r in results)
-    console.print(f"{n_ok} of {len(results)} cases passed ({secs:.0f} s of simulation)")
+    n_known = sum(bool(r.known_failure) and not r.passed for r in results)
+    known = (
+        f"; {n_known} failed as {'a known limitation' if n_known == 1 else 'known limitations'} "
+        "(counted as failures)"
+        if n_known
+        else ""
+    )
+    console.print(f"{n_ok} of {len(results)} cases passed{known} ({secs:.0f} s of simulation)")
     for r in results:
         if r.known_failure and not r.passed:
             console.print(f"known limitation, {escape(r.case)}: {escape(r.known_failure)}", highlight=False)
@@ -138,8 +145,8 @@ def cmd_validate_model(args: argparse.Namespace) -> int:
         for c in cases:
             print(f"{c.id:40s} {'slow ' if c.slow else '     '}{c.title}")
         return EXIT_OK
-    from sim.experiment.results import to_strict_json
     from sim.files import atomic_write_text, check_output_file
+    from sim.formats import to_strict_json
 
     # outputs are checked before the (long) run: an existing file is kept unless --force
     outputs = {

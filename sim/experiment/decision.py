@@ -63,6 +63,7 @@ TRADE_OFFS: tuple[TradeOff, ...] = (
     TradeOff("payout_per_nrr_point", "payout_cost", "nrr", 100.0, "NRR point"),
     TradeOff("payout_per_ending_arr", "payout_cost", "ending_arr", 1.0, "$ of ending ARR"),
     TradeOff("payout_per_new_arr", "payout_cost", "new_arr", 1.0, "$ of new ARR a year"),
+    TradeOff("cost_per_nrr_point", "total_cost", "nrr", 100.0, "NRR point"),
 )
 """The per-$ trade-offs the decision table shows (``docs/metrics.md``)."""
 

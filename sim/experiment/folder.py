@@ -13,7 +13,7 @@ import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from sim.experiment.results import CHECKPOINT_DIR, CheckpointStore
+from sim.experiment.checkpoints import CHECKPOINT_DIR, CheckpointStore
 from sim.files import LOCK_FILE, TMP_SUFFIX, FolderLock, atomic_write_text
 from sim.scenario.errors import Problem, ScenarioError
 

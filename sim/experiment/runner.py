@@ -17,38 +17,26 @@ resumed run takes exactly the decisions (and gives exactly the tables) of an uni
 
 from __future__ import annotations
 
-import functools
-import json
 import math
 import os
 import platform
-import shutil
-import subprocess
 import sys
 import time
-import urllib.parse
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Any
 
 from sim._version import __version__
 from sim.experiment import stats
 from sim.experiment.backends import Backend, make_backend
+from sim.experiment.checkpoints import CheckpointStore
 from sim.experiment.folder import open_results_folder
 from sim.experiment.progress import Progress
-from sim.experiment.results import (
-    CONFIG_FILE,
-    METADATA_FILE,
-    CheckpointStore,
-    Results,
-    atomic_write_text,
-    config_text,
-    replications_table,
-    to_strict_json,
-)
+from sim.experiment.provenance import git_commit, package_versions, utc_now
+from sim.experiment.results import CONFIG_FILE, METADATA_FILE, RunResults, config_text
+from sim.experiment.tables import replications_table
 from sim.experiment.tasks import (
     DEFAULT_REPLICATE,
     REPLICATION_FN_ENV,
@@ -58,28 +46,15 @@ from sim.experiment.tasks import (
     scenario_json,
     spec_of,
 )
-from sim.files import FolderLock
+from sim.files import FolderLock, atomic_write_text
+from sim.formats import to_strict_json
+from sim.result import ReplicationResult
 from sim.safetext import path_component
 from sim.scenario.errors import Problem, ScenarioError
 from sim.scenario.schema import Scenario
-from sim.world.result import ReplicationResult
 
 TARGET_TASK_SECONDS = 0.1
 """Each task should carry at least this much work so that scheduling overhead stays small."""
-
-CORE_PACKAGES: tuple[str, ...] = (
-    "numpy",
-    "scipy",
-    "pandas",
-    "pyarrow",
-    "pydantic",
-    "simpy",
-    "PyYAML",
-    "rich",
-    "matplotlib",
-    "dask",
-    "distributed",
-)
 
 PRECISION_MET, PRECISION_MAX, PRECISION_NONE = "met", "stopped_at_max", "no_target"
 
@@ -87,7 +62,7 @@ PRECISION_MET, PRECISION_MAX, PRECISION_NONE = "met", "stopped_at_max", "no_targ
 class RunFailed(RuntimeError):
     """Some replications raised; the results (``.results``) are complete apart from them."""
 
-    def __init__(self, message: str, results: Results) -> None:
+    def __init__(self, message: str, results: RunResults) -> None:
         super().__init__(message)
         self.results = results
 
@@ -131,80 +106,6 @@ def resolve_replicate(replicate: str | ReplicationFn | None) -> str | Replicatio
     if replicate is not None:
         return spec_of(replicate)
     return os.environ.get(REPLICATION_FN_ENV) or DEFAULT_REPLICATE
-
-
-@functools.cache
-def git_commit() -> str | None:
-    """The git commit of the code that runs: ``git rev-parse HEAD`` of the repository holding the
-    package (an editable install or a checkout), else of the folder pip installed it from (a
-    ``pip install .`` from a clone records that folder, or a VCS commit, in ``direct_url.json``)."""
-    return code_commit(Path(__file__).resolve().parents[1], _install_origin())
-
-
-def code_commit(package_dir: Path, origin: Path | str | None) -> str | None:
-    """The commit of the package at ``package_dir`` (a repository's ``sim/``), else of the folder
-    it was installed from (``origin``: a folder, or the commit id of a VCS install)."""
-    if isinstance(origin, str):
-        return origin
-    for folder in (package_dir.parent, origin):
-        if folder is not None and (folder / ".git").exists():
-            sha = _rev_parse(folder)
-            if sha:
-                return sha
-    return None
-
-
-def _install_origin() -> Path | str | None:
-    """Where pip installed incentsim from: a local folder (Path) or a VCS commit id (str)."""
-    try:
-        text = importlib_metadata.distribution("incentsim").read_text("direct_url.json")
-    except importlib_metadata.PackageNotFoundError:
-        return None
-    if not text:
-        return None
-    try:
-        info = json.loads(text)
-    except ValueError:
-        return None
-    commit = (info.get("vcs_info") or {}).get("commit_id")
-    if isinstance(commit, str) and commit:
-        return commit
-    url = str(info.get("url", ""))
-    return Path(urllib.parse.unquote(urllib.parse.urlparse(url).path)) if url.startswith("file:") else None
-
-
-def _rev_parse(folder: Path) -> str | None:
-    git = shutil.which("git")
-    if git is None:
-        return None
-    try:
-        proc = subprocess.run(
-            [git, "rev-parse", "HEAD"], cwd=folder, capture_output=True, text=True, timeout=10, check=False
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    sha = proc.stdout.strip()
-    return sha if proc.returncode == 0 and sha else None
-
-
-def package_versions(names: Sequence[str] = CORE_PACKAGES) -> dict[str, str]:
-    """Installed versions of the core dependencies (absent ones are skipped)."""
-    return dict(_package_versions(tuple(names)))
-
-
-@functools.cache
-def _package_versions(names: tuple[str, ...]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for name in names:
-        try:
-            out[name] = importlib_metadata.version(name)
-        except importlib_metadata.PackageNotFoundError:
-            continue
-    return out
-
-
-def _utc_now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def default_out_dir(scenario: Scenario, root: str | Path = "runs") -> Path:
@@ -304,7 +205,7 @@ class Runner:
         meta.update(
             {
                 "status": status,
-                "finished_utc": _utc_now() if status != "running" else None,
+                "finished_utc": utc_now() if status != "running" else None,
                 "replications_per_plan": reps,
                 "precision": self.precision.as_dict(),
                 "failures": len(self.failures),
@@ -427,7 +328,7 @@ class Runner:
         metric = max(hw, key=lambda m: (hw[m] / targets[m]) if math.isfinite(hw[m]) else math.inf)
         return f"{metric} ±{hw[metric]:.4g} (target {self.precision.targets[metric]:g})"
 
-    def _finish(self, n: int, t0: float) -> tuple[Results, list[dict[str, Any]]]:
+    def _finish(self, n: int, t0: float) -> tuple[RunResults, list[dict[str, Any]]]:
         """Keep replications ``< n`` (look-ahead beyond is discarded), build and write the results."""
         self._meta["replications_target"] = n
         self._meta["wall_seconds"] = round(time.perf_counter() - t0, 3)
@@ -436,15 +337,15 @@ class Runner:
         order = sorted(self.failures, key=lambda k: (self.plans.index(k[0]), k[1]))
         failures = [self.failures[k] for k in order]
         status = "failed" if failures else "complete"
-        results = Results.from_results(self.scenario, self.done.values(), failures, self._metadata(status))
+        results = RunResults.from_results(self.scenario, self.done.values(), failures, self._metadata(status))
         if self.out is not None:
             results.write(self.out)
             self._write_metadata(status)
             results.folder = self.out
         return results, failures
 
-    def run(self) -> Results:
-        """Run to completion; returns the Results (and writes the folder when ``out`` is set).
+    def run(self) -> RunResults:
+        """Run to completion; returns the RunResults (and writes the folder when ``out`` is set).
 
         Raises :class:`RunFailed` after writing everything when some replications raised.
         """
@@ -454,9 +355,9 @@ class Runner:
         finally:
             self._release()
 
-    def _run(self) -> Results:
+    def _run(self) -> RunResults:
         exp = self.scenario.experiment
-        started = _utc_now()
+        started = utc_now()
         t0 = time.perf_counter()
         self._meta = {
             "incentsim_version": __version__,
@@ -530,6 +431,6 @@ class Runner:
         return results
 
 
-def run_experiment(scenario: Scenario, **kwargs: Any) -> Results:
+def run_experiment(scenario: Scenario, **kwargs: Any) -> RunResults:
     """``Runner(scenario, **kwargs).run()``."""
     return Runner(scenario, **kwargs).run()

@@ -6,7 +6,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from sim.experiment.results import Results
+from sim.experiment.results import RunResults
 from sim.safetext import rich_text
 from sim.vocabulary.metrics import HEADLINE, is_ratio
 
@@ -36,7 +36,7 @@ def _pm(metric: str, mean: float, low: float, high: float, diff: bool = False) -
     return f"{fmt_value(metric, mean, diff)} ±{hw}"
 
 
-def summary_rows(results: Results, metrics: Sequence[str] = HEADLINE) -> list[list[str]]:
+def summary_rows(results: RunResults, metrics: Sequence[str] = HEADLINE) -> list[list[str]]:
     """One row per plan: name, then per metric ``mean ±half-width`` and, for non-baseline plans,
     ``Δ diff ±half-width`` with ``*`` when the paired interval excludes zero."""
     metrics = [m for m in metrics if m in results.replications.columns]
@@ -58,7 +58,7 @@ def summary_rows(results: Results, metrics: Sequence[str] = HEADLINE) -> list[li
     return rows
 
 
-def render_summary(results: Results, console: Any = None, metrics: Sequence[str] = HEADLINE) -> None:
+def render_summary(results: RunResults, console: Any = None, metrics: Sequence[str] = HEADLINE) -> None:
     """Print the summary table with rich (standard output by default)."""
     from rich.console import Console
     from rich.table import Table

@@ -18,8 +18,8 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from sim.result import ReplicationResult
 from sim.scenario.schema import Scenario
-from sim.world.result import ReplicationResult
 
 ReplicationFn = Callable[[Scenario, str, int], ReplicationResult]
 """``(scenario, plan name, replication index) -> ReplicationResult``."""

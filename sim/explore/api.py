@@ -98,7 +98,8 @@ def optimise(
     ``.best_plans_yaml()``, ``.plot_front()``...). Without ``out`` the study lives in memory."""
     from sim.api import resolve_scenario
     from sim.experiment.progress import make_progress
-    from sim.explore.optimise import OptimiseSettings, run_optimise
+    from sim.explore.optimise import run_optimise
+    from sim.explore.optimise_settings import OptimiseSettings
 
     mapping: dict[str, Any] = dict(set or {})
     mapping.update({k.replace("__", "."): v for k, v in overrides.items()})

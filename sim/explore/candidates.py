@@ -11,7 +11,8 @@ import yaml
 
 from sim.scenario.errors import ScenarioError
 from sim.scenario.levers import Levers
-from sim.scenario.load import apply_overrides, validate_data
+from sim.scenario.load import validate_data
+from sim.scenario.overrides import apply_overrides
 from sim.scenario.paths import resolve_field
 from sim.scenario.schema import Scenario
 

@@ -12,28 +12,21 @@ the search estimate is shown beside the confirmed one so the shrinkage is visibl
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-import numpy as np
-import pandas as pd
+from typing import Any
 
 from sim.experiment.backends import Backend
 from sim.experiment.progress import Progress
-from sim.experiment.results import Results, csv_text, to_strict_json
 from sim.experiment.runner import Runner
-from sim.experiment.stats import bonferroni_confidence, paired, t_interval
-from sim.explore.candidates import Candidate, build, plan_yaml
-from sim.explore.outcomes import DIRECTIONS
-from sim.files import atomic_write_text
-from sim.report import fmt
+from sim.explore import optimise_plots
+from sim.explore.candidates import build
+from sim.explore.optimisation import OptimisationResult
+from sim.explore.optimise_report import write_optimise_report
+from sim.explore.study import Study, ranked
+from sim.results import Results
 from sim.rng import seed_sequence
 from sim.scenario.load import validate_data
-
-if TYPE_CHECKING:
-    from sim.explore.optimise import Study
 
 CONFIRMATION_DIR = "confirmation"
 
@@ -45,8 +38,6 @@ def fresh_seed(seed: int) -> int:
 
 def picks(study: Study) -> list[Any]:
     """The trials to confirm: the best ``top`` (several objectives: spread along the front)."""
-    from sim.explore.optimise import ranked
-
     best = ranked(study.study, study.objectives)
     k = study.s.top
     if len(study.objectives) == 1 or len(best) <= k:
@@ -55,135 +46,27 @@ def picks(study: Study) -> list[Any]:
     return [best[i] for i in idx]
 
 
-def outcome_table(results: Results) -> pd.DataFrame:
-    """The confirmation's replications (every metric, ``payout_share_of_bookings`` included)."""
-    return results.replications.copy()
-
-
-class Optimisation:
-    """Results of ``incentsim optimise``: ``trials`` (one row per trial), ``candidates`` (the
-    confirmed ones), ``confirmation`` (:class:`~sim.experiment.results.Results` on fresh
-    replications), ``verdict`` (dict), ``importance`` (lever -> share), ``metadata``."""
-
-    def __init__(
-        self, study: Study, chosen: list[Any], candidates: list[Candidate], confirmation: Results
-    ) -> None:
-        self.scenario = study.scenario
-        self.settings = study.s
-        self.objectives = study.objectives
-        self.budgets = study.budgets
-        self.levers = study.levers
-        self.trials = trials_table(study)
-        self.reference = {p: study.search.plan_evaluation(p) for p in study.search.plans}
-        self.chosen = chosen
-        self.candidates = candidates
-        self.confirmation = confirmation
-        self.outcomes = outcome_table(confirmation)
-        self.verdict = verdict(self)
-        self.importance = importance(study)
-        self.metadata: dict[str, Any] = {
-            "objectives": self.objectives,
-            "budgets": [b.text() for b in self.budgets],
-            "trials": len(self.trials),
-            "fresh_seed": confirmation.scenario.experiment.seed,
-        }
-
-    def best_plans_yaml(self) -> str:
-        """The confirmed candidates as YAML ready to paste under ``plans:``."""
-        head = (
-            "# incentsim optimise: the confirmed candidates, ready to paste under plans: of "
-            f"{self.scenario.name}.\n"
-            "# Each says how it did in the confirmation on fresh replications.\n"
-        )
-        rows = {r["plan"]: r for r in self.verdict["plans"]}
-        parts = []
-        for c, t in zip(self.candidates, self.chosen, strict=True):
-            r = rows.get(c.name, {})
-            comment = f"trial {t.number}; " + str(r.get("sentence", ""))
-            parts.append(plan_yaml(c, comment))
-        return head + "\n".join(parts)
+class Optimisation(OptimisationResult):
+    """Results of ``incentsim optimise``
+    (:class:`~sim.explore.optimisation.OptimisationResult`) with their report and figures."""
 
     def write(self, folder: Path) -> None:
-        """trials.csv, verdict.json, best-plans.yaml, metadata.json and the report."""
-        atomic_write_text(folder / "trials.csv", csv_text(self.trials))
-        atomic_write_text(folder / "verdict.json", to_strict_json(self.verdict, indent=2))
-        atomic_write_text(folder / "best-plans.yaml", self.best_plans_yaml())
-        atomic_write_text(
-            folder / "metadata.json", to_strict_json({**self.metadata, "status": "complete"}, indent=2)
-        )
+        """The tables (:meth:`OptimisationResult.write`) and the report."""
+        super().write(folder)
         if self.scenario.output.report:
-            from sim.explore.optimise_report import write_optimise_report
-
             write_optimise_report(self, folder, save_plots=self.scenario.output.plots)
 
     def plot_front(self) -> Any:
         """Search trials and the confirmed plans with their paired intervals."""
-        from sim.explore import optimise_plots
-
         return optimise_plots.front_figure(self)
 
     def plot_importance(self) -> Any:
         """Which levers matter (Optuna's fANOVA importance)."""
-        from sim.explore import optimise_plots
-
         return optimise_plots.importance_figure(self)
 
     def plot_slices(self) -> Any:
         """The objective against each lever, one panel per lever."""
-        from sim.explore import optimise_plots
-
         return optimise_plots.slice_figure(self)
-
-
-def trials_table(study: Study) -> pd.DataFrame:
-    """One row per finished trial: values (differences against the baseline), budget means,
-    replications, feasibility, why it stopped, the levers."""
-    from optuna.trial import TrialState
-
-    rows = []
-    for t in study.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
-        a = t.user_attrs
-        row: dict[str, Any] = {
-            "trial": t.number,
-            "feasible": all(c <= 0 for c in a.get("constraints", [1.0])),
-            "infeasible": a.get("infeasible", ""),
-            "stopped": a.get("stopped", ""),
-            "reps": a.get("reps", 0),
-        }
-        for m, v in zip(study.objectives, t.values, strict=True):
-            row[f"{m}_vs_baseline"] = v if not a.get("infeasible") else math.nan
-        for m, vals in a.get("budgets", {}).items():
-            row[m] = float(np.mean(vals)) if vals else math.nan
-        row.update({f"lever:{k}": v for k, v in t.params.items()})
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def importance(study: Study) -> dict[str, float]:
-    """fANOVA importance of each lever for the first objective, over the feasible trials."""
-    import warnings
-
-    optuna = study.optuna
-    ok = [
-        t
-        for t in study.study.get_trials(deepcopy=False)
-        if t.state.name == "COMPLETE" and not t.user_attrs.get("infeasible")
-    ]
-    if len(ok) < 4 or len(study.levers.fields) < 1:  # type: ignore[union-attr]
-        return {}
-    tmp = optuna.create_study(directions=study.study.directions)
-    tmp.add_trials(ok)
-    evaluator = optuna.importance.FanovaImportanceEvaluator(seed=study.scenario.experiment.seed % (2**31))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            return dict(
-                optuna.importance.get_param_importances(
-                    tmp, evaluator=evaluator, target=lambda t: t.values[0]
-                )
-            )
-        except (RuntimeError, ValueError):  # a lever that never varied, or too few distinct trials
-            return {}
 
 
 def confirm(
@@ -227,96 +110,9 @@ def confirm(
         progress=progress,
         command=list(command or []),
     )
-    results = runner.run()
+    results = Results.of(runner.run())
     if out is not None and confirm_sc.output.report and len(results.replications):
         from sim.report import write_report
 
         write_report(out, results, save_plots=confirm_sc.output.plots)
     return Optimisation(study, chosen, candidates, results)
-
-
-def _iv(x: np.ndarray, level: float) -> dict[str, float]:
-    iv = t_interval(x, level)
-    return {"mean": iv.mean, "ci_low": iv.low, "ci_high": iv.high, "n": iv.n}
-
-
-def verdict(o: Optimisation) -> dict[str, Any]:
-    """Per plan on the confirmation: objective and budgets with intervals, paired differences
-    against the baseline and the best hand-written plan within the budgets, and a sentence."""
-    tab = o.outcomes
-    conf = o.confirmation.confidence
-    plans = list(o.confirmation.plans)
-    names = [c.name for c in o.candidates]
-    hand = [p for p in plans if p not in names]
-    m = o.objectives[0]
-    sign = 1.0 if DIRECTIONS[m] else -1.0
-
-    def col(plan: str, metric: str) -> np.ndarray:
-        return tab[tab["plan"] == plan].sort_values("replication")[metric].to_numpy(dtype=float)
-
-    def within(plan: str) -> bool:
-        return all(b.excess(float(np.nanmean(col(plan, b.metric)))) <= 0 for b in o.budgets)
-
-    affordable = [p for p in hand if within(p)]
-    best_hand = max(affordable, key=lambda p: sign * float(np.nanmean(col(p, m)))) if affordable else None
-    level = bonferroni_confidence(conf, len(names))
-    base = o.confirmation.baseline
-    rows = []
-    for plan in plans:
-        row: dict[str, Any] = {"plan": plan, "kind": "candidate" if plan in names else "hand-written"}
-        row[m] = _iv(col(plan, m), conf)
-        row["budgets"] = {b.text(): _iv(col(plan, b.metric), conf) for b in o.budgets}
-        row["within_budget"] = within(plan)
-        d, _ = paired(col(base, m), col(plan, m), level if plan in names else conf)
-        row["vs_baseline"] = {"diff": d.mean, "ci_low": d.low, "ci_high": d.high, "n": d.n}
-        if plan in names:
-            i = names.index(plan)
-            row["search_vs_baseline"] = float(o.chosen[i].values[0])
-            if best_hand is not None:
-                e, _ = paired(col(best_hand, m), col(plan, m), level)
-                row["vs_best_hand_written"] = {
-                    "plan": best_hand,
-                    "diff": e.mean,
-                    "ci_low": e.low,
-                    "ci_high": e.high,
-                    "n": e.n,
-                }
-            row["sentence"] = _sentence(o, row, m, best_hand, level)
-        rows.append(row)
-    return {
-        "objective": m,
-        "objectives": o.objectives,
-        "budgets": [b.text() for b in o.budgets],
-        "confidence": conf,
-        "candidate_confidence": level,
-        "fresh_seed": o.confirmation.scenario.experiment.seed,
-        "best_hand_written_within_budget": best_hand,
-        "plans": rows,
-        "beaten": any(r.get("beats_best_hand_written") for r in rows),
-    }
-
-
-def _sentence(o: Optimisation, row: dict[str, Any], m: str, best_hand: str | None, level: float) -> str:
-    plan, n = row["plan"], row[m]["n"]
-    budget = "; ".join(
-        f"{k} {v['mean']:.3g} [{v['ci_low']:.3g}, {v['ci_high']:.3g}]" for k, v in row["budgets"].items()
-    )
-    tail = f" ({budget})" if budget else ""
-    if not row["within_budget"]:
-        return f"{plan} is over the budget on the confirmation{tail}, so it does not count."
-    if best_hand is None:
-        return f"{plan} is within the budget{tail}; no hand-written plan is, so there is nothing to beat."
-    v = row["vs_best_hand_written"]
-    better = (v["ci_low"] > 0) if DIRECTIONS[m] else (v["ci_high"] < 0)
-    worse = (v["ci_high"] < 0) if DIRECTIONS[m] else (v["ci_low"] > 0)
-    ci = f"{fmt.diff(m, v['diff'])} [{fmt.diff(m, v['ci_low'])}, {fmt.diff(m, v['ci_high'])}]"
-    how = (
-        f"{level:.1%} paired CI over {n} fresh replications, Bonferroni over {len(o.candidates)} candidate(s)"
-    )
-    row["beats_best_hand_written"] = bool(better)
-    other = f"{best_hand}, the best hand-written plan within the budget, on {fmt.label(m)}"
-    if better:
-        return f"{plan} beats {other}: {ci} ({how}){tail}."
-    if worse:
-        return f"{plan} is worse than {other}: {ci} ({how}){tail}."
-    return f"{plan} could not be told apart from {other}: {ci} ({how}; the interval includes zero){tail}."

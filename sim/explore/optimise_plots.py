@@ -11,12 +11,12 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from sim.report import fmt
-from sim.report.plots import PALETTE, plan_colors, style
+from sim.report.style import PALETTE, plan_colors, style
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from sim.explore.confirm import Optimisation
+    from sim.explore.optimisation import OptimisationResult
 
 
 def _axis(ax: Axes, metric: str, axis: str, difference: bool) -> None:
@@ -26,7 +26,7 @@ def _axis(ax: Axes, metric: str, axis: str, difference: bool) -> None:
     target.set_major_formatter(FuncFormatter(lambda v, _p: f(metric, v)))
 
 
-def _second(o: Optimisation) -> tuple[str, bool]:
+def _second(o: OptimisationResult) -> tuple[str, bool]:
     """The x axis: the second objective (a difference), else the first budget metric, else payout."""
     if len(o.objectives) > 1:
         return o.objectives[1], True
@@ -35,7 +35,7 @@ def _second(o: Optimisation) -> tuple[str, bool]:
     return "payout_cost", False
 
 
-def front_figure(o: Optimisation) -> Figure:
+def front_figure(o: OptimisationResult) -> Figure:
     """Left: every search trial (differences against the baseline on the search replications).
     Right: the confirmation on fresh replications, each plan with its paired interval."""
     m = o.objectives[0]
@@ -131,7 +131,7 @@ def front_figure(o: Optimisation) -> Figure:
     return fig
 
 
-def importance_figure(o: Optimisation) -> Figure:
+def importance_figure(o: OptimisationResult) -> Figure:
     """Optuna's fANOVA importance of each lever for the first objective."""
     imp = o.importance
     with style():
@@ -146,7 +146,7 @@ def importance_figure(o: Optimisation) -> Figure:
     return fig
 
 
-def slice_figure(o: Optimisation) -> Figure:
+def slice_figure(o: OptimisationResult) -> Figure:
     """The first objective (vs baseline) against each lever."""
     t = o.trials
     m = o.objectives[0]

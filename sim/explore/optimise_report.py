@@ -11,10 +11,10 @@ from sim.explore import optimise_plots
 from sim.explore.report import PLOTS_DIR, REPORT_FILE, _Page
 from sim.files import atomic_write_text
 from sim.report import fmt
-from sim.report.html import CSS, esc, table
+from sim.report.page import CSS, esc, table
 
 if TYPE_CHECKING:
-    from sim.explore.confirm import Optimisation
+    from sim.explore.optimisation import OptimisationResult
 
 
 def _lever_text(lever: Any) -> str:
@@ -38,7 +38,7 @@ def _iv(metric: str, v: dict[str, float], difference: bool) -> str:
     return f"{f(metric, mid)} [{f(metric, v['ci_low'])}, {f(metric, v['ci_high'])}]"
 
 
-def build(o: Optimisation, plots_dir: Path | None) -> str:
+def build(o: OptimisationResult, plots_dir: Path | None) -> str:
     """The report as HTML text."""
     page = _Page(plots_dir)
     sc, s, v = o.scenario, o.settings, o.verdict
@@ -133,7 +133,7 @@ def build(o: Optimisation, plots_dir: Path | None) -> str:
     return "".join(page.parts)
 
 
-def write_optimise_report(o: Optimisation, folder: Path, *, save_plots: bool = True) -> Path:
+def write_optimise_report(o: OptimisationResult, folder: Path, *, save_plots: bool = True) -> Path:
     """Write ``report.html`` (and ``plots/*.png``) into ``folder``."""
     path = folder / REPORT_FILE
     atomic_write_text(path, build(o, folder / PLOTS_DIR if save_plots else None))

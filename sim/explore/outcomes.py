@@ -1,6 +1,6 @@
 """What a point keeps of a replication: its metrics.
 
-A :class:`~sim.world.result.ReplicationResult` carries series and distributions for reports; an
+A :class:`~sim.result.ReplicationResult` carries series and distributions for reports; an
 exploration over hundreds of points keeps only numbers, one row per point x plan x replication.
 """
 
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from sim.vocabulary.metrics import HIGHER_IS_BETTER
 
 if TYPE_CHECKING:  # the experiment layer hands replications over; explore never imports the world
-    from sim.world.result import ReplicationResult
+    from sim.result import ReplicationResult
 
 DIRECTIONS: dict[str, bool] = HIGHER_IS_BETTER
 """Outcomes with a better direction (True: higher is better): what can be an objective."""

@@ -10,12 +10,12 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from sim.explore.indices import tornado
 from sim.report import fmt
-from sim.report.plots import BETTER, PALETTE, WORSE, plan_colors, style
+from sim.report.style import BETTER, PALETTE, WORSE, plan_colors, style
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from sim.explore.sensitivity import Sensitivity
+    from sim.explore.sensitivity_result import SensitivityResult
 
 
 def _short(path: str, width: int = 38) -> str:
@@ -40,7 +40,7 @@ def _diff_axis(ax: Axes, metric: str, axis: str = "x") -> None:
     target.set_major_formatter(FuncFormatter(f))
 
 
-def _what(s: Sensitivity, plan: str, metric: str) -> str:
+def _what(s: SensitivityResult, plan: str, metric: str) -> str:
     return (
         f"{fmt.label(metric)}: {plan} − {s.baseline}"
         if plan != s.baseline
@@ -48,7 +48,7 @@ def _what(s: Sensitivity, plan: str, metric: str) -> str:
     )
 
 
-def indices_figure(s: Sensitivity, plan: str, metric: str) -> Figure:
+def indices_figure(s: SensitivityResult, plan: str, metric: str) -> Figure:
     """Morris: mu* against sigma (and mu* bars with their intervals). Sobol: S1 and ST bars with
     their intervals."""
     kind = "difference" if plan != s.baseline else "value"
@@ -107,7 +107,7 @@ def indices_figure(s: Sensitivity, plan: str, metric: str) -> Figure:
     return fig
 
 
-def tornado_figure(s: Sensitivity, plan: str, metric: str, top: int = 12) -> Figure:
+def tornado_figure(s: SensitivityResult, plan: str, metric: str, top: int = 12) -> Figure:
     """Mean outcome with each parameter in the lowest vs the highest quarter of its range."""
     kind = "difference" if plan != s.baseline else "value"
     y = s.outcome(metric, plan, kind)
@@ -132,7 +132,7 @@ def tornado_figure(s: Sensitivity, plan: str, metric: str, top: int = 12) -> Fig
     return fig
 
 
-def probability_figure(s: Sensitivity) -> Figure:
+def probability_figure(s: SensitivityResult) -> Figure:
     """Probability each plan is best, its interval, and the decisive part."""
     r = s.robustness
     colors = plan_colors(list(r["plan"]), s.baseline)
@@ -163,7 +163,7 @@ def probability_figure(s: Sensitivity) -> Figure:
     return fig
 
 
-def regions_figure(s: Sensitivity) -> Figure | None:
+def regions_figure(s: SensitivityResult) -> Figure | None:
     """Best plan at each point over the two parameters that matter most for the flips."""
     limited = [lim["parameter"] for reg in s.regions for lim in reg.limits]
     ranked = list(dict.fromkeys(limited))

@@ -27,8 +27,8 @@ import numpy as np
 import pandas as pd
 
 from sim.experiment.backends import Backend
+from sim.experiment.checkpoints import CheckpointStore
 from sim.experiment.progress import Progress
-from sim.experiment.results import CheckpointStore
 from sim.experiment.tasks import Outcome, ReplicationFn, Task, scenario_json
 from sim.explore.outcomes import outcome_row
 from sim.scenario.schema import Scenario

@@ -11,14 +11,14 @@ from typing import TYPE_CHECKING
 from sim.explore import plots
 from sim.files import atomic_write_bytes, atomic_write_text
 from sim.report import fmt
-from sim.report.html import CSS, esc, table
-from sim.report.plots import png_bytes
+from sim.report.page import CSS, esc, table
+from sim.report.style import png_bytes
 from sim.safetext import safe_text
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from sim.explore.sensitivity import Sensitivity
+    from sim.explore.sensitivity_result import SensitivityResult
 
 REPORT_FILE = "report.html"
 PLOTS_DIR = "plots"
@@ -49,7 +49,7 @@ def _value(metric: str, x: float, difference: bool = True) -> str:
     return fmt.diff(metric, x) if difference else fmt.value(metric, x)
 
 
-def probability_sentence(s: Sensitivity, row: dict[str, float | str]) -> str:
+def probability_sentence(s: SensitivityResult, row: dict[str, float | str]) -> str:
     """One plan's probability of being best, with what its interval supports."""
     p, lo, hi = float(row["p_best"]), float(row["ci_low"]), float(row["ci_high"])
     text = f"{row['plan']} is best at {p:.0%} of sample points ({s.confidence:.0%} CI {lo:.0%}–{hi:.0%})"
@@ -62,7 +62,7 @@ def probability_sentence(s: Sensitivity, row: dict[str, float | str]) -> str:
     return text + "."
 
 
-def _top_rows(s: Sensitivity, plan: str, metric: str, k: int = 8) -> list[list[str]]:
+def _top_rows(s: SensitivityResult, plan: str, metric: str, k: int = 8) -> list[list[str]]:
     t = s.table(metric)
     t = t[t["plan"] == plan]
     if s.settings.method == "morris":
@@ -83,7 +83,7 @@ def _top_rows(s: Sensitivity, plan: str, metric: str, k: int = 8) -> list[list[s
     ]
 
 
-def _noise_text(s: Sensitivity, plan: str, metric: str) -> str:
+def _noise_text(s: SensitivityResult, plan: str, metric: str) -> str:
     t = s.table(metric)
     share = t.loc[t["plan"] == plan, "noise_share"]
     v = float(share.iloc[0]) if len(share) else math.nan
@@ -93,7 +93,7 @@ def _noise_text(s: Sensitivity, plan: str, metric: str) -> str:
     return f"Replication noise makes up {v:.0%} of the variance of this difference across points.{warn}"
 
 
-def build(s: Sensitivity, plots_dir: Path | None) -> str:
+def build(s: SensitivityResult, plots_dir: Path | None) -> str:
     """The report as HTML text (figures also written to ``plots_dir``)."""
     page = _Page(plots_dir)
     sc, st = s.scenario, s.settings
@@ -187,7 +187,7 @@ def build(s: Sensitivity, plots_dir: Path | None) -> str:
     return "".join(page.parts)
 
 
-def write_sensitivity_report(s: Sensitivity, folder: Path, *, save_plots: bool = True) -> Path:
+def write_sensitivity_report(s: SensitivityResult, folder: Path, *, save_plots: bool = True) -> Path:
     """Write ``report.html`` (and ``plots/*.png``) into ``folder``."""
     plots_dir = folder / PLOTS_DIR if save_plots else None
     path = folder / REPORT_FILE

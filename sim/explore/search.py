@@ -57,9 +57,9 @@ def parse_budget(text: str, known: Sequence[str], source: str = "--budget") -> B
         )
     metric, _, raw = (s.strip() for s in text.partition(op))
     if metric not in known:
-        from sim.scenario.load import _unknown
+        from sim.scenario.errors import unknown
 
-        raise ScenarioError([Problem(source, metric or "(empty)", _unknown(metric, list(known), "metric"))])
+        raise ScenarioError([Problem(source, metric or "(empty)", unknown(metric, list(known), "metric"))])
     try:
         limit = float(raw)
     except ValueError:

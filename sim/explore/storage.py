@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sim.explore.extra import require
 from sim.files import atomic_write_text
-
-if TYPE_CHECKING:
-    from sim.explore.optimise import OptimiseSettings
 
 STUDY_FILE = "study.db"
 DRIVER_FILE = ".study-driver"
@@ -30,10 +27,11 @@ def driver_token(folder: Path | None) -> str:
     return token
 
 
-def open_storage(out: Path | None, s: OptimiseSettings) -> Any:
-    """The study's storage: ``s.storage``, else SQLite in the results folder, else in memory."""
+def open_storage(out: Path | None, url: str | None) -> Any:
+    """The study's storage: ``url`` (any SQLAlchemy URL), else SQLite in the results folder, else in
+    memory."""
     optuna = require("optuna", "incentsim optimise")
-    url = s.storage or (f"sqlite:///{(out / STUDY_FILE).resolve()}" if out is not None else None)
+    url = url or (f"sqlite:///{(out / STUDY_FILE).resolve()}" if out is not None else None)
     if url is None:
         return optuna.storages.InMemoryStorage()
     kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}

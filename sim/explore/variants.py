@@ -6,7 +6,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from sim.scenario.errors import Problem, ScenarioError
-from sim.scenario.load import apply_overrides, validate_data
+from sim.scenario.load import validate_data
+from sim.scenario.overrides import apply_overrides
 from sim.scenario.schema import Scenario
 
 

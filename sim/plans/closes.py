@@ -18,9 +18,10 @@ import math
 
 from numba import njit
 
-from sim.plans.credits import M_GRR
+from sim.plans.credits import M_CO_GRR, M_GRR
 from sim.plans.draws import settle_draws
-from sim.plans.kernel import (
+from sim.plans.holds import ratio, release
+from sim.plans.layout import (
     EPS,
     HK_ALIVE,
     HK_HEAD,
@@ -40,8 +41,6 @@ from sim.plans.kernel import (
     SI_NEXT_CLOSE,
     emit,
     heads,
-    ratio,
-    release,
 )
 from sim.plans.periods import MONTHS, period_slot
 from sim.plans.pricing import period_end
@@ -62,6 +61,12 @@ from sim.plans.rulebook import (
 
 
 @njit(cache=True)
+def _is_grr(measure):
+    """Whether a ratio measure counts only losses (book or company GRR)."""
+    return measure in (M_GRR, M_CO_GRR)
+
+
+@njit(cache=True)
 def _close_bonus(g, pk, idx, t, day, plan, st):
     """Pay rule ``g``'s period-end amount to everyone eligible: employed at the close, or
     credited in the period and not gone before it (ascending person id)."""
@@ -77,7 +82,7 @@ def _close_bonus(g, pk, idx, t, day, plan, st):
         if not present:
             continue
         if ri[g, RI_RATIO]:
-            value = ratio(book, bhas, 0 if ri[g, RI_TEAM] else 1 + person, ri[g, RI_MEASURE] == M_GRR, t)
+            value = ratio(book, bhas, 0 if ri[g, RI_TEAM] else 1 + person, _is_grr(ri[g, RI_MEASURE]), t)
         else:
             w = role if ri[g, RI_TEAM] else N_ROLES + person
             value = acc[ri[g, RI_MSLOT], w, t]

@@ -18,7 +18,15 @@ from sim.vocabulary import DEAL_KINDS, EVENT_KINDS, MEASURES, ROLES, SOURCES, SP
 TEAM = -1
 """Person of a role-only credit (the role's team total)."""
 
-R_AE, R_CSM, R_CONSULTANT, R_MARKETING, R_PRODUCT, R_SDR = (ROLES.index(r) for r in ROLES)
+R_AE, R_CSM, R_CONSULTANT, R_MARKETING, R_PRODUCT, R_SDR = (
+    ROLES.index(r) for r in ("ae", "csm", "consultant", "marketing", "product", "sdr")
+)
+"""Codes of the roles the crediting rules name (a new role paid on team measures needs none)."""
+R_SUPPORT, R_EDUCATION, R_CUSTOMER_MARKETING = (
+    ROLES.index(r) for r in ("support", "education", "customer_marketing")
+)
+"""Codes of the roles credited with tickets resolved, 90-day successes and references/referrals."""
+N_ROLE_CODES = len(ROLES)
 _M = {m: i for i, m in enumerate(MEASURES)}
 M_BOOKINGS, M_NEW_LOGO, M_UPSELL, M_CROSS = (_M[m] for m in MEASURES[:4])
 M_FYR, M_CASH, M_NNARR = _M["first_year_revenue"], _M["cash_collected"], _M["net_new_arr"]
@@ -31,6 +39,9 @@ M_MKT_ACV, M_MEETINGS, M_QOPPS = (
     _M["qualified_opportunities"],
 )
 M_SDR_ACV, M_SDR_FYR = _M["sdr_closed_acv"], _M["sdr_first_year_revenue"]
+M_RESOLVED, M_CO_NRR, M_CO_GRR, M_CO_NEW = (
+    _M[m] for m in ("tickets_resolved", "company_nrr", "company_grr", "company_new_arr")
+)
 
 _K = {k: i for i, k in enumerate(EVENT_KINDS)}
 K_HIRE, K_LEAVE, K_BOOKING, K_ARR_NEW, K_ARR_CHURN = (
@@ -45,6 +56,7 @@ K_RENEWAL, K_GO_LIVE, K_SUCCESS, K_FAILED = (
 K_REVENUE, K_CASH, K_NON_PAYMENT = _K["revenue"], _K["cash"], _K["non_payment"]
 K_REFERENCE, K_REFERRAL, K_LEAD, K_TICKETS = _K["reference"], _K["referral"], _K["lead"], _K["tickets"]
 K_SNAPSHOT, K_MEETING, K_OPPORTUNITY = _K["book_snapshot"], _K["meeting"], _K["opportunity"]
+K_RESOLVED = _K["tickets_resolved"]
 
 DK_NEW, DK_UPSELL, DK_CROSS, DK_RENEWAL = (
     DEAL_KINDS.index(k) for k in ("new", "upsell", "cross_sell", "renewal")
@@ -64,8 +76,9 @@ SRC_MARKETING = 1 + SOURCES.index("marketing")
 
 CREDITED_ROLES = np.array([[-1, -1], [R_AE, -1], [R_CSM, -1], [R_AE, R_CSM], [R_CSM, R_AE]], dtype=np.int64)
 """The roles of each code of :data:`sim.vocabulary.CREDITED`."""
-MAX_CREDITS = 8
-"""Credits one row can give (a new-logo booking credited to an AE, marketing and an SDR)."""
+MAX_CREDITS = 16
+"""Credits one row can give (a new-logo booking credited to an AE, marketing and an SDR; a new-logo
+ARR movement credits every role's team with company new ARR)."""
 
 
 @njit(cache=True)
@@ -146,6 +159,9 @@ def event_credits(row, cfg, out_r, out_p, out_m, out_a):
         if row.ae >= 0 and row.deal_kind != DK_RENEWAL:  # billing on: renewal terms' cash is not a sale
             n = _put(out_r, out_p, out_m, out_a, n, R_AE, row.ae, M_CASH, row.amount)
     elif is_arr(k):
+        if k == K_ARR_NEW:  # company new ARR: a team credit of every role
+            for role in range(N_ROLE_CODES):
+                n = _put(out_r, out_p, out_m, out_a, n, role, TEAM, M_CO_NEW, row.amount)
         if row.ae >= 0 and is_sale(row.deal_kind):
             n = _put(out_r, out_p, out_m, out_a, n, R_AE, row.ae, M_NNARR, row.amount)
         if row.csm >= 0:
@@ -158,6 +174,7 @@ def event_credits(row, cfg, out_r, out_p, out_m, out_a):
             n = _put(out_r, out_p, out_m, out_a, n, R_CONSULTANT, row.consultant, M_SUCCESS, 1.0)
         if row.ae >= 0:
             n = _put(out_r, out_p, out_m, out_a, n, R_AE, row.ae, M_SUCCESS, 1.0)
+        n = _put(out_r, out_p, out_m, out_a, n, R_EDUCATION, TEAM, M_SUCCESS, 1.0)
     elif k == K_RENEWAL:
         if row.first_year and row.consultant >= 0:
             n = _put(out_r, out_p, out_m, out_a, n, R_CONSULTANT, row.consultant, M_FY_RENEWALS, row.amount)
@@ -168,9 +185,14 @@ def event_credits(row, cfg, out_r, out_p, out_m, out_a):
     elif k == K_REFERENCE:
         if row.csm >= 0:
             n = _put(out_r, out_p, out_m, out_a, n, R_CSM, row.csm, M_REFERENCES, 1.0)
+        n = _put(out_r, out_p, out_m, out_a, n, R_CUSTOMER_MARKETING, TEAM, M_REFERENCES, 1.0)
     elif k == K_REFERRAL:
         if row.csm >= 0:
             n = _put(out_r, out_p, out_m, out_a, n, R_CSM, row.csm, M_REFERRALS, 1.0)
+        n = _put(out_r, out_p, out_m, out_a, n, R_CUSTOMER_MARKETING, TEAM, M_REFERRALS, 1.0)
+    elif k == K_RESOLVED:
+        if row.person >= 0:
+            n = _put(out_r, out_p, out_m, out_a, n, R_SUPPORT, row.person, M_RESOLVED, row.amount)
     elif k == K_TICKETS:
         n = _put(out_r, out_p, out_m, out_a, n, R_PRODUCT, TEAM, M_TICKETS, row.amount)
     elif k == K_MEETING:
@@ -227,7 +249,7 @@ def spiff_matches(event, row):
 @njit(cache=True)
 def spiff_person(role, row, cfg):
     """Who of ``role`` earns a spiff for this row (-1: nobody)."""
-    if role == R_PRODUCT:
+    if role in (R_PRODUCT, R_EDUCATION, R_CUSTOMER_MARKETING):
         return -1
     if row.kind == K_BOOKING and role in (R_AE, R_CSM):
         code = booking_roles(row.deal_kind, row.credited, cfg)
@@ -241,4 +263,6 @@ def spiff_person(role, row, cfg):
         return row.consultant
     if role == R_MARKETING:
         return row.marketer
+    if role == R_SUPPORT:
+        return row.person if row.kind == K_RESOLVED else -1
     return row.sdr

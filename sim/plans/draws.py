@@ -27,7 +27,7 @@ import math
 
 from numba import njit
 
-from sim.plans.kernel import EPS, emit
+from sim.plans.layout import EPS, emit
 from sim.plans.periods import MONTHS, month_of
 from sim.plans.quotas import (
     RO_DRAW,

@@ -25,13 +25,10 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 from numba import njit
 
 from sim.plans.credits import (
-    CREDITED_ROLES,
     K_ARR_CHURN,
-    K_ARR_NEW,
     K_BOOKING,
     K_CASH,
     K_GO_LIVE,
@@ -39,15 +36,57 @@ from sim.plans.credits import (
     K_NON_PAYMENT,
     K_RENEWAL,
     K_REVENUE,
-    K_SNAPSHOT,
     K_SUCCESS,
     R_AE,
-    R_CSM,
     TEAM,
     booking_roles,
     credits_ae,
     spiff_matches,
     spiff_person,
+)
+from sim.plans.holds import _has_deal, _hold, _link, release
+from sim.plans.layout import (
+    CU_HEAD,
+    DL_ACV,
+    DL_AE_CREDITED,
+    DL_CASH,
+    DL_CUST,
+    DL_DAY,
+    DL_DISCOUNT,
+    DL_EXISTS,
+    DL_GO_LIVE,
+    DL_HEAD,
+    DL_RENEWAL,
+    DL_REVENUE,
+    DL_SUCCESS,
+    EPS,
+    IT_AMOUNT,
+    IT_CDAY,
+    IT_CKIND,
+    IT_CLAWED,
+    IT_CUST,
+    IT_DEAL,
+    IT_HELD,
+    IT_HIT,
+    IT_NCUST,
+    IT_NDEAL,
+    IT_NHELD,
+    IT_PERSON,
+    IT_PRICED,
+    IT_RATE,
+    IT_RELEASED,
+    IT_ROLE,
+    IT_RULE,
+    IT_T,
+    IT_VALUE,
+    N_MEASURES,
+    N_ROLES,
+    REASON_CLAWBACK,
+    REASON_SPIFF,
+    SI_ITEMS,
+    SI_N_MONTHS,
+    SI_ORDER,
+    emit,
 )
 from sim.plans.periods import MONTHS, period_slot
 from sim.plans.pricing import commission_term
@@ -58,7 +97,6 @@ from sim.plans.rulebook import (
     RF_CB_SHARE,
     RF_CB_WINDOW,
     RF_QUOTA,
-    RF_SUCCESS_DAYS,
     RF_THRESHOLD,
     RI_BONUS,
     RI_CAP,
@@ -70,241 +108,7 @@ from sim.plans.rulebook import (
     RI_QSLOT,
     RI_RATIO,
     RI_TEAM,
-    RI_TRIGGER,
 )
-from sim.vocabulary import MEASURES, ROLES
-
-EPS = 1e-9
-N_ROLES = len(ROLES)
-N_MEASURES = len(MEASURES)
-
-# items: a priced credit whose pay may be released over time, held or clawed back
-IT_ROLE, IT_PERSON, IT_RULE, IT_T, IT_CKIND, IT_DEAL, IT_CUST, IT_HELD, IT_HIT = range(9)
-IT_NDEAL, IT_NCUST, IT_NHELD = range(9, 12)
-N_IT_I = 12
-IT_VALUE, IT_RATE, IT_AMOUNT, IT_CDAY, IT_RELEASED, IT_CLAWED, IT_PRICED = range(7)
-N_IT_F = 7
-# payout lines; LN_COMP: rule index, or -2 - spiff index
-LN_PERSON, LN_ROLE, LN_MONTH, LN_COMP, LN_REASON, LN_DEAL, LN_AUX, LN_PK = range(8)
-N_LN_I = 8
-LN_DAY, LN_VALUE, LN_RATE, LN_AMOUNT, LN_FRAC = range(5)
-N_LN_F = 5
-REASON_RELEASE, REASON_CLAWBACK, REASON_SPIFF, REASON_CLOSE = range(4)
-# deals
-DL_ACV, DL_DISCOUNT, DL_DAY, DL_GO_LIVE, DL_SUCCESS, DL_RENEWAL, DL_REVENUE, DL_CASH = range(8)
-N_DL_F = 8
-DL_EXISTS, DL_CUST, DL_AE_CREDITED, DL_HEAD, DL_TAIL, DL_COUNT = range(6)
-N_DL_I = 6
-CU_HEAD, CU_TAIL, CU_COUNT = range(3)
-N_CU_I = 3
-# held keys: the items held under one rule's threshold for one person and period
-HK_RULE, HK_PERSON, HK_T, HK_HEAD, HK_TAIL, HK_ALIVE = range(6)
-N_HK = 6
-# state scalars
-SI_ITEMS, SI_LINES, SI_NEXT_CLOSE, SI_ORDER, SI_HKEYS, SI_HELD, SI_CHAIN, SI_N_MONTHS, SI_N_CAL = range(9)
-N_SI = 9
-SF_LAST_DAY, SF_START_DAY = range(2)
-N_SF = 2
-
-STATE = (
-    "pe_role", "pe_hired", "pe_left", "order", "acc", "cred", "capu", "book", "bhas", "dl_f", "dl_i",
-    "cu_i", "it_i", "it_f", "hk", "hmap", "ln_i", "ln_f", "real", "si", "sf", "drw",
-)  # fmt: skip
-"""The state arrays of :class:`sim.plans.engine.PayState`, in the order of the ``st`` tuple."""
-
-
-@njit(cache=True)
-def row_bounds(rows):
-    """(largest person id, deal, customer and day of ``rows``, whether every day is finite)."""
-    top, deal, cust, last = -1, -1, -1, -math.inf
-    finite = True
-    for i in range(len(rows)):
-        r = rows[i]
-        top = max(top, r.ae, r.csm, r.consultant, r.marketer, r.sdr, r.person)
-        deal = max(deal, r.deal)
-        cust = max(cust, r.customer)
-        if not math.isfinite(r.day):
-            finite = False
-        elif r.day > last:
-            last = r.day
-    return top, deal, cust, last, finite
-
-
-@njit(cache=True)
-def heads(role, day, st):
-    """People of ``role`` employed on ``day``."""
-    pe_role, pe_hired, pe_left, order = st[0], st[1], st[2], st[3]
-    n = 0
-    for j in range(st[19][SI_ORDER]):
-        p = order[j]
-        if pe_role[p] == role and pe_hired[p] <= day < pe_left[p]:
-            n += 1
-    return n
-
-
-_EMIT = (
-    "void(int64, int64, float64, int64, int64, int64, int64, int64, float64, float64, float64, float64, "
-    "float64[::1], int32[:, ::1], float64[:, ::1], float64[:, ::1], int64[::1])"
-)
-
-
-@njit(_EMIT, cache=True)
-def emit(
-    person, role, day, comp, reason, deal, aux, pk, value, rate, amount, frac, starts, ln_i, ln_f, real, si
-):
-    """Append a payout line and add it to the person's realised pay of its month."""
-    month = np.searchsorted(starts, day, side="right") - 1
-    j = si[SI_LINES]
-    si[SI_LINES] = j + 1
-    ln_i[j, LN_PERSON], ln_i[j, LN_ROLE], ln_i[j, LN_MONTH], ln_i[j, LN_COMP] = person, role, month, comp
-    ln_i[j, LN_REASON], ln_i[j, LN_DEAL], ln_i[j, LN_AUX], ln_i[j, LN_PK] = reason, deal, aux, pk
-    ln_f[j, LN_DAY], ln_f[j, LN_VALUE], ln_f[j, LN_RATE], ln_f[j, LN_AMOUNT], ln_f[j, LN_FRAC] = (
-        day, value, rate, amount, frac
-    )  # fmt: skip
-    if person >= 0:
-        real[person, month] += amount
-
-
-@njit(cache=True)
-def _has_deal(d, dl_i):
-    return 0 <= d < dl_i.shape[0] and dl_i[d, DL_EXISTS] == 1
-
-
-@njit(cache=True)
-def release(it, day, plan, st):
-    """Pay what item ``it``'s timing makes due by ``day``."""
-    ri, rf = plan[2], plan[3]
-    dl_f, dl_i, it_i, it_f = st[9], st[10], st[12], st[13]
-    ii = it_i[it]
-    if ii[IT_HELD]:
-        return
-    g = ii[IT_RULE]
-    trigger = ri[g, RI_TRIGGER]
-    d = ii[IT_DEAL]
-    pay_day = day
-    frac = 1.0
-    if trigger < 0 or not _has_deal(d, dl_i) or ii[IT_CKIND] == trigger:
-        frac = 1.0
-    elif trigger == K_GO_LIVE:
-        frac = 0.0 if math.isnan(dl_f[d, DL_GO_LIVE]) else 1.0
-    elif trigger == K_SUCCESS:
-        frac = 0.0 if math.isnan(dl_f[d, DL_SUCCESS]) else 1.0
-        if not math.isnan(dl_f[d, DL_GO_LIVE]):
-            pay_day = max(day, dl_f[d, DL_GO_LIVE] + rf[g, RF_SUCCESS_DAYS])
-    elif trigger == K_RENEWAL:
-        frac = 0.0 if math.isnan(dl_f[d, DL_RENEWAL]) else 1.0
-    else:
-        acv = dl_f[d, DL_ACV]
-        done = dl_f[d, DL_REVENUE] if trigger == K_REVENUE else dl_f[d, DL_CASH]
-        frac = 1.0 if acv <= 0 else min(1.0, done / acv)
-    f = it_f[it]
-    due = min(f[IT_AMOUNT], f[IT_PRICED] * frac) - f[IT_RELEASED]
-    if due <= EPS:
-        return
-    f[IT_RELEASED] += due
-    emit(ii[IT_PERSON], ii[IT_ROLE], pay_day, g, REASON_RELEASE, d, ii[IT_CKIND], -1, f[IT_VALUE], f[IT_RATE],
-         due, frac, plan[10], st[16], st[17], st[18], st[19])  # fmt: skip
-
-
-@njit(cache=True)
-def _release_deal(d, day, plan, st):
-    """Release the pay of every item of deal ``d`` with something left to pay or claw back."""
-    ri = plan[2]
-    dl_i, it_i, it_f = st[10], st[12], st[13]
-    if d < 0 or d >= dl_i.shape[0]:
-        return
-    it = dl_i[d, DL_HEAD]
-    while it >= 0:
-        f = it_f[it]
-        if it_i[it, IT_HELD] or f[IT_RELEASED] < f[IT_AMOUNT] - EPS or ri[it_i[it, IT_RULE], RI_CB]:
-            release(it, day, plan, st)
-        it = it_i[it, IT_NDEAL]
-
-
-@njit(cache=True)
-def ratio(book, bhas, w, grr, t):
-    """Book GRR (``grr``) or NRR of book ``w`` in period column ``t`` so far (NaN without a snapshot)."""
-    if t >= book.shape[2] or not bhas[w, t] or book[0, w, t] <= 0:
-        return math.nan
-    move = book[1, w, t] if grr else book[2, w, t]
-    return (book[0, w, t] + move) / book[0, w, t]
-
-
-@njit(cache=True)
-def _book(row, month, st):
-    """Book GRR/NRR state: the first snapshot of a period sets its start ARR, movements add."""
-    cred, book, bhas, si = st[5], st[7], st[8], st[19]
-    snap = row.kind == K_SNAPSHOT
-    csm = row.person if snap else row.csm
-    if csm < 0 or row.kind == K_ARR_NEW:
-        return
-    w = 1 + csm
-    for pk in range(3):
-        t = period_slot(month, pk, si[SI_N_MONTHS])
-        if snap:
-            if not bhas[w, t]:
-                bhas[w, t] = True
-                book[0, w, t], book[1, w, t], book[2, w, t] = row.amount, 0.0, 0.0
-                book[0, 0, t] += row.amount
-                cred[R_CSM, csm, t] = True
-        elif bhas[w, t]:
-            book[2, w, t] += row.amount
-            book[2, 0, t] += row.amount
-            if row.amount < 0:
-                book[1, w, t] += row.amount
-                book[1, 0, t] += row.amount
-
-
-@njit(cache=True)
-def _link(table, r, at, it, it_i, col, si):
-    """Append item ``it`` to the list whose head, tail and count are ``table[r, at:at + 3]`` (next
-    pointers in column ``col`` of the items)."""
-    it_i[it, col] = -1
-    if table[r, at + 1] < 0:
-        table[r, at] = it
-    else:
-        it_i[table[r, at + 1], col] = it
-    table[r, at + 1] = it
-    table[r, at + 2] += 1
-    si[SI_CHAIN] = max(si[SI_CHAIN], table[r, at + 2])
-
-
-@njit(cache=True)
-def _hold(it, st):
-    """Put item ``it`` under its rule's threshold (its held key: rule, person, period)."""
-    hk, hmap, it_i, si = st[14], st[15], st[12], st[19]
-    g, person, t = it_i[it, IT_RULE], it_i[it, IT_PERSON], it_i[it, IT_T]
-    key = hmap[g, person, t]
-    if key < 0:
-        key = si[SI_HKEYS]
-        si[SI_HKEYS] = key + 1
-        hmap[g, person, t] = key
-        hk[key, HK_RULE], hk[key, HK_PERSON], hk[key, HK_T] = g, person, t
-        hk[key, HK_HEAD], hk[key, HK_TAIL], hk[key, HK_ALIVE] = -1, -1, 1
-    it_i[it, IT_NHELD] = -1
-    if hk[key, HK_TAIL] < 0:
-        hk[key, HK_HEAD] = it
-    else:
-        it_i[hk[key, HK_TAIL], IT_NHELD] = it
-    hk[key, HK_TAIL] = it
-    si[SI_HELD] += 1
-
-
-@njit(cache=True)
-def held_amount(g, person, t, st):
-    """Pay held so far under rule ``g``'s threshold for ``person`` in period column ``t``."""
-    hk, hmap, it_i, it_f = st[14], st[15], st[12], st[13]
-    if t < 0 or t >= hmap.shape[2] or person >= hmap.shape[1]:
-        return 0.0
-    key = hmap[g, person, t]
-    if key < 0 or hk[key, HK_ALIVE] == 0:
-        return 0.0
-    total = 0.0
-    it = hk[key, HK_HEAD]
-    while it >= 0:
-        total += it_f[it, IT_AMOUNT]
-        it = it_i[it, IT_NHELD]
-    return total
 
 
 @njit(cache=True)
@@ -539,6 +343,3 @@ def _keep_credits(n, c_role, c_person, c_measure, c_amount, mslot, drop_ae):
             )
             kept += 1
     return kept
-
-
-__all__ = ["CREDITED_ROLES", "R_AE", "TEAM", "emit", "heads", "held_amount", "release"]

@@ -17,7 +17,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from sim.plans.pricing import Rule, bonus, commission, threshold_gate
+from sim.plans.pricing import bonus, commission, threshold_gate
+from sim.plans.rule import Rule
 from sim.scenario.plans import RolePlan
 from sim.vocabulary import MONTHS_PER, RATIO_MEASURES
 

@@ -36,24 +36,9 @@ from sim.plans.credits import (
     event_credits,
     is_arr,
 )
-from sim.plans.kernel import (
-    DL_AE_CREDITED,
-    EPS,
-    SF_LAST_DAY,
-    SI_CHAIN,
-    SI_HKEYS,
-    SI_ITEMS,
-    SI_LINES,
-    _book,
-    _clawback,
-    _credit,
-    _deal,
-    _has_deal,
-    _keep_credits,
-    _people,
-    _release_deal,
-    _spiffs,
-)
+from sim.plans.holds import _book, _has_deal, _release_deal
+from sim.plans.kernel import _clawback, _credit, _deal, _keep_credits, _people, _spiffs
+from sim.plans.layout import DL_AE_CREDITED, EPS, SF_LAST_DAY, SI_CHAIN, SI_HKEYS, SI_ITEMS, SI_LINES
 from sim.plans.periods import month_of
 from sim.plans.rulebook import CFG_N_SPIFFS
 

@@ -17,7 +17,6 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sim.plans.components import CLAWBACK_TRIGGER, TIMING_TRIGGER, role_spiffs
-from sim.plans.pricing import Rule
 from sim.plans.quotas import (
     N_RO,
     RO_DRAW,
@@ -32,6 +31,7 @@ from sim.plans.quotas import (
     RO_RAMP_MONTHS,
     RO_RATCHET,
 )
+from sim.plans.rule import Rule
 from sim.scenario.plans import SHARE_SCALE, Component, Crediting, PlanDesign, Spiff
 from sim.time.calendar import DAYS_PER_MONTH
 from sim.vocabulary import (

@@ -27,22 +27,12 @@ import math
 import numpy as np
 from numba import njit
 
-from sim.plans.credits import M_GRR, SP_MULTI_YEAR
+from sim.plans.credits import M_CO_GRR, M_GRR, SP_MULTI_YEAR
 from sim.plans.draws import draw_context, draw_worth
-from sim.plans.kernel import (
-    N_MEASURES,
-    N_ROLES,
-    SF_LAST_DAY,
-    SI_N_MONTHS,
-    heads,
-    held_amount,
-    ratio,
-)
+from sim.plans.holds import held_amount, ratio
+from sim.plans.layout import N_MEASURES, N_ROLES, SF_LAST_DAY, SI_N_MONTHS, heads
 from sim.plans.periods import column_of
 from sim.plans.pricing import (
-    NOW,
-    P_TARGET_VALUE,
-    P_TIMING,
     bonus,
     clawback_keep,
     commission_term,
@@ -52,6 +42,7 @@ from sim.plans.pricing import (
     timing_factor,
 )
 from sim.plans.quotas import RO_DRAW, RO_RATCHET, person_quota, ramped_quota, ratchet_step, tenure_start
+from sim.plans.rule import NOW, P_TARGET_VALUE, P_TIMING
 from sim.plans.rulebook import (
     RF_CAP,
     RF_QUOTA,
@@ -122,7 +113,7 @@ def projected_ratio(g, who_book, day, plan, st):
     idx = (np.searchsorted(starts, day, side="right") - 1) // months
     lo, hi = starts[idx * months], starts[(idx + 1) * months]
     f = min(max((min(day, sf[SF_LAST_DAY]) - lo) / (hi - lo), 0.0), 1.0)
-    grr = ri[g, RI_MEASURE] == M_GRR
+    grr = ri[g, RI_MEASURE] == M_GRR or ri[g, RI_MEASURE] == M_CO_GRR
     n_months = si[SI_N_MONTHS]
     t_now = column_of(idx * months, ri[g, RI_PK], n_months)
     t_prev = column_of((idx - 1) * months, ri[g, RI_PK], n_months) if idx >= 1 else -1

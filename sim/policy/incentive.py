@@ -37,6 +37,13 @@ def role_measures(plan: PlanDesign) -> dict[str, tuple[str, ...]]:
     }
 
 
+PAY_ATTRITION = {
+    "ae": lambda b: b.ae.pay_attrition_sensitivity,
+    "sdr": lambda b: b.sdr.pay_attrition_sensitivity,
+    "csm": lambda b: b.csm.pay_attrition_sensitivity,
+    "consultant": lambda b: b.consultant.pay_attrition_sensitivity,
+}
+"""The roles whose people leave, and where their pay-attrition sensitivity is read."""
 MIN_TENURE_DAYS = 90.0
 """Pay-driven attrition starts after this many days in the job (before, pay is too noisy)."""
 MIN_ATTRITION_MULTIPLIER = 0.25
@@ -110,14 +117,17 @@ class IncentivePolicy:
         return self._measures.get(role, ())
 
     def attrition_multiplier(self, role: str, person: int, day: float) -> float:
-        """AE attrition hazard multiplier from realised pay versus on-target pay, trailing year.
+        """Attrition hazard multiplier from realised pay versus on-target pay, trailing year.
 
         ``1 + sensitivity x (on-target pay - realised pay) / on-target pay`` over the part of the
-        trailing year the person was employed (base counts as paid); at least 0.25. Other roles,
-        plans without variable pay, people with under 90 days' tenure, and λ = 0 (incentives
-        ignored, so two plans give identical outcomes): 1.
+        trailing year the person was employed (base counts as paid); at least 0.25. The
+        sensitivity is ``behaviour.<role>.pay_attrition_sensitivity`` (AEs, SDRs, CSMs and
+        consultants: the roles whose people leave). Other roles, plans without variable pay,
+        people with under 90 days' tenure, and λ = 0 (incentives ignored, so two plans give
+        identical outcomes): 1.
         """
-        if role != "ae" or self.state is None or self.behaviour.rationality_per_kusd <= 0:
+        sensitivity = PAY_ATTRITION.get(role)
+        if sensitivity is None or self.state is None or self.behaviour.rationality_per_kusd <= 0:
             return 1.0
         rp = self.plan.role(role)
         if rp.target_variable_annual_usd <= 0:
@@ -129,7 +139,7 @@ class IncentivePolicy:
         expected_variable = rp.target_variable_annual_usd * share
         realised = self.state.realised_pay(person, day, 12)
         shortfall = (expected_variable - realised) / (rp.on_target_earnings_usd * share)
-        m = 1.0 + self.behaviour.ae.pay_attrition_sensitivity * shortfall
+        m = 1.0 + sensitivity(self.behaviour) * shortfall
         return max(MIN_ATTRITION_MULTIPLIER, m)
 
 

@@ -15,7 +15,8 @@ import pyarrow as pa
 import yaml
 from pydantic import ValidationError
 
-from sim.experiment.results import CONFIG_FILE, Results
+from sim.experiment.results import CONFIG_FILE, RunResults
+from sim.report.decide import Decision
 from sim.vocabulary.metrics import KEY_METRICS
 
 __all__ = ["KEY_METRICS"]
@@ -57,11 +58,16 @@ def check_folder(folder: Path) -> None:
 
 @dataclass
 class ReportData:
-    """A :class:`~sim.experiment.results.Results` with the derived tables the report needs."""
+    """A run's :class:`~sim.experiment.results.RunResults` with the derived tables the report needs."""
 
-    results: Results
+    results: RunResults
     notes: list[str] = field(default_factory=list)
     """Things the report could not show (missing optional data), in order found."""
+
+    @cached_property
+    def decision(self) -> Decision:
+        """The decision view of the results (computed once for every section that shows it)."""
+        return Decision(self.results)
 
     @property
     def plans(self) -> list[str]:
@@ -235,13 +241,13 @@ class ReportData:
         return out
 
 
-def load(folder: Path, results: Results | None = None) -> ReportData:
+def load(folder: Path, results: RunResults | None = None) -> ReportData:
     """Read a results folder (or use ``results`` already in memory) for the report."""
     check_folder(folder)
     if results is not None:
         return ReportData(results)
     try:
-        res = Results.load(folder)
+        res = RunResults.load(folder)
     except (yaml.YAMLError, ValidationError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise NotAResultsFolder(f"{CONFIG_FILE} is not a valid scenario ({first})") from exc

@@ -11,7 +11,7 @@ from sim.report import fmt
 from sim.report.data import lookup
 from sim.report.decision_plots import pay_curve_roles
 from sim.report.decision_view import decision_cells
-from sim.report.html import Page, cell, esc, table
+from sim.report.page import Page, cell, esc, table
 from sim.vocabulary import ROLE_LABELS, ROLES
 
 
@@ -23,7 +23,7 @@ def decision_section(page: Page) -> None:
         page.missing("Only one plan: there is nothing to decide between.")
         page.end()
         return
-    decision = data.results.decision()
+    decision = data.decision
     page.add(
         '<p class="explain">Each sentence is written from the paired differences against '
         f"<b>{esc(data.baseline)}</b> (NRR, payout cost, new ARR, ending ARR): a gain or a loss is "

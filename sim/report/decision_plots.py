@@ -11,7 +11,7 @@ from matplotlib.lines import Line2D
 from sim.plans.paycurve import role_curve
 from sim.report import fmt
 from sim.report.data import MissingData, ReportData
-from sim.report.plots import BASELINE_COLOR, money_axis, plan_colors
+from sim.report.style import BASELINE_COLOR, money_axis, plan_colors
 from sim.vocabulary import ROLE_LABELS, ROLES
 
 FRONTIER_OUTCOMES: tuple[str, ...] = ("nrr", "ending_arr")
@@ -25,7 +25,7 @@ def frontier(data: ReportData) -> Figure:
     joined; dominated plans are hollow (which, and by which plan, is written in each panel)."""
     if not data.others:
         raise MissingData("only one plan: no frontier")
-    decision = data.results.decision()
+    decision = data.decision
     colors = plan_colors(data.plans, data.baseline)
     fig = Figure(figsize=(13.5, 5.0), layout="constrained")
     axes = fig.subplots(1, len(FRONTIER_OUTCOMES), squeeze=False)[0]

@@ -1,6 +1,6 @@
 """The decision table as text cells: one formatting for the terminal, the report and notebooks.
 
-:func:`decision_cells` turns a :class:`~sim.experiment.decide.Decision` into a header and rows of
+:func:`decision_cells` turns a :class:`~sim.report.decide.Decision` into a header and rows of
 ``(value, interval)`` string pairs (interval empty when there is none), so each surface only
 lays them out.
 """
@@ -12,9 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sim.experiment.decide import Decision
 from sim.experiment.decision import BOOTSTRAP_DRAWS, DELTA_METHOD
 from sim.report import fmt
+from sim.report.decide import Decision
 
 
 def per_dollar(x: float, signed: bool = False) -> str:
@@ -33,6 +33,7 @@ RATIO_COLUMNS: tuple[tuple[str, bool], ...] = (
     ("payout_per_nrr_point", True),
     ("payout_per_ending_arr", False),
     ("payout_per_new_arr", False),
+    ("cost_per_nrr_point", True),
 )
 """Trade-off columns of the table: name, and whether the ratio is money (else dollars per dollar)."""
 
@@ -93,6 +94,7 @@ def decision_cells(decision: Decision) -> DecisionCells:
         "payout per NRR point",
         "payout per $ ending ARR",
         "payout per $ new ARR",
+        "total cost per NRR point",
         "payout / bookings",
         f"P(best {objective})",
         "verdict",
@@ -122,7 +124,9 @@ def decision_cells(decision: Decision) -> DecisionCells:
     notes = [
         f"Paired differences vs {decision.results.baseline} with {decision.results.confidence:.0%} "
         "intervals (Bonferroni-adjusted for several plans). Ratios: the mean payout difference per "
-        f"unit of outcome difference, intervals by the {DELTA_METHOD}. Payout / bookings: variable "
+        "unit of outcome difference (total cost: base and variable pay, marketing and advocacy "
+        "budgets, so that a headcount change counts its salaries), intervals by the "
+        f"{DELTA_METHOD}. Payout / bookings: variable "
         f"pay over sales bookings (new, upsell, cross-sell). P(best): share of {BOOTSTRAP_DRAWS:,} paired "
         f"bootstrap resamples of the replications in which the plan has the best mean {objective} "
         "(rank 1: the most likely best).",

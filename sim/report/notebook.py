@@ -1,4 +1,4 @@
-"""How results look in a notebook: formatted tables ($, pp, CIs) for ``Results`` and ``Decision``
+"""How results look in a notebook: formatted tables ($, pp, CIs) for ``RunResults`` and ``Decision``
 (their ``_repr_html_``), in the report's own cells and styles."""
 
 from __future__ import annotations
@@ -7,14 +7,14 @@ from typing import TYPE_CHECKING
 
 from sim.report import fmt
 from sim.report.data import KEY_METRICS, lookup
+from sim.report.decide import Decision
 from sim.report.decision_view import decision_cells
-from sim.report.html import cell, esc, table
+from sim.report.page import cell, esc, table
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from sim.experiment.decide import Decision
-    from sim.experiment.results import Results
+    from sim.experiment.results import RunResults
 
 STYLE = (
     "<style>.incentsim td .ci{display:block;color:#6b6b6b;font-size:85%;white-space:nowrap}"
@@ -25,7 +25,7 @@ STYLE = (
 )
 
 
-def metrics_html(results: Results) -> str:
+def metrics_html(results: RunResults) -> str:
     """Plans x key metrics: mean [CI], and the paired difference vs the baseline [CI] below it."""
     metrics = [m for m in KEY_METRICS if m in results.replications.columns]
     summ = lookup(results.summary(metrics), "plan", "metric")
@@ -66,8 +66,8 @@ def decision_html(decision: Decision) -> str:
     )
 
 
-def results_html(results: Results) -> str:
-    """A Results in a notebook: what ran, the key metrics with paired differences, the decision."""
+def results_html(results: RunResults) -> str:
+    """A RunResults in a notebook: what ran, the key metrics with paired differences, the decision."""
     n = results.replications.groupby("plan").size() if len(results.replications) else None
     reps = "–" if n is None or not len(n) else "/".join(str(x) for x in sorted(set(n.tolist())))
     head = (
@@ -78,18 +78,18 @@ def results_html(results: Results) -> str:
     if n is None or not len(n):
         return f'{STYLE}<div class="incentsim">{head}<p>No replications.</p></div>'
     body = metrics_html(results)
-    decision = decision_html(results.decision()) if len(n) > 1 else ""
+    decision = decision_html(Decision(results)) if len(n) > 1 else ""
     return f'{STYLE}<div class="incentsim">{head}{body}</div>{decision}'
 
 
-def plot_metric(results: Results, metric: str = "nrr") -> Figure:
+def plot_metric(results: RunResults, metric: str = "nrr") -> Figure:
     """Forest plot of one metric: each plan's mean with its interval (left) and the paired
     difference from the baseline with its interval (right; green better, red worse when
     significant), on axes in the metric's units ($, %, percentage points)."""
     from matplotlib.figure import Figure
     from matplotlib.ticker import FuncFormatter
 
-    from sim.report.plots import BETTER, NEUTRAL, WORSE, style
+    from sim.report.style import BETTER, NEUTRAL, WORSE, style
 
     plans = results.plans
     summ = results.summary([metric]).set_index("plan").reindex(plans)
@@ -124,22 +124,23 @@ def plot_metric(results: Results, metric: str = "nrr") -> Figure:
     return fig
 
 
-def plot_arr(results: Results, series: str = "arr") -> Figure:
+def plot_arr(results: RunResults, series: str = "arr") -> Figure:
     """A monthly series per plan (mean, P10–P90) in $, and its paired difference from the baseline
     with a confidence band per month (the report's figure)."""
     from sim.report.data import ReportData
-    from sim.report.plots import arr_over_time, style
+    from sim.report.outcome_plots import arr_over_time
+    from sim.report.style import style
 
     with style():
         return arr_over_time(ReportData(results), series)
 
 
-def plot_frontier(results: Results) -> Figure:
+def plot_frontier(results: RunResults) -> Figure:
     """Payout cost against NRR and ending ARR: paired differences with intervals on both axes,
     dominated plans hollow (the report's frontier)."""
     from sim.report.data import ReportData
     from sim.report.decision_plots import frontier
-    from sim.report.plots import style
+    from sim.report.style import style
 
     with style():
         return frontier(ReportData(results))

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from sim.experiment.results import Results
+from sim.experiment.results import RunResults
 from sim.experiment.summary import print_wide
+from sim.report.decide import Decision
 from sim.report.decision_view import decision_cells
 from sim.safetext import rich_text
 
 
-def render_decision(results: Results, console: Any) -> None:
+def render_decision(results: RunResults, console: Any) -> None:
     """Print the decision table (plans x trade-offs) and one verdict sentence per plan."""
     from rich.table import Table
     from rich.text import Text
 
     if results.replications["plan"].nunique() < 2:
         return
-    decision = results.decision()
+    decision = Decision(results)
     cells = decision_cells(decision)
     table = Table(title=rich_text("Decision: what each plan buys, per dollar"), show_lines=True)
     for i, h in enumerate(cells.header):

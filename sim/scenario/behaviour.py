@@ -10,6 +10,7 @@ from pydantic import Field, model_validator
 
 from sim.scenario.base import Fraction, NonNegative, Positive, StrictModel
 from sim.scenario.errors import PATH_MARK
+from sim.scenario.team_behaviour import ProductBehaviour, SupportBehaviour, TeamEffortBehaviour
 
 
 class AeBehaviour(StrictModel):
@@ -29,6 +30,12 @@ class AeBehaviour(StrictModel):
     """Commitment above expected usage (0.25 = sells 25% more seats than will be used)."""
     win_odds_per_overcommit: float = -0.4
     """Log-odds of winning per unit of over-commitment (negative: a bigger commitment is harder to sell)."""
+    timing_window_cycle_share: NonNegative = 0.25
+    """How far a rep can move a close, as a share of the deal's mean sales cycle: the close-timing
+    window around a quarter end is the larger of two weeks (10 working days with
+    ``company.working_days``) and this share of the cycle (a longer cycle gives more control over
+    timing, as Larkin 2014 observes; 0.25 is an assumption: a 150-day enterprise deal can move by
+    about five weeks). 0 = always two weeks."""
     pull_in_discount: Fraction = 0.05
     """Extra discount needed to pull a deal into the current period."""
     neutral_discount: Fraction = 0.1
@@ -41,6 +48,14 @@ class AeBehaviour(StrictModel):
     """Under the neutral policy, leads with fit below this are not pursued."""
     effort_cost_kusd_per_opportunity: NonNegative = 0.5
     """Effort cost of working one opportunity, in $k of pay-equivalent."""
+    prospecting_effort_options: list[Positive] = Field(default_factory=lambda: [0.5, 1.0, 1.5])
+    """Prospecting efforts an AE chooses from each month (multipliers of the leads they source
+    themselves; ``sim/world/effort.py``). Asked only when segments have self-sourced leads."""
+    neutral_prospecting_effort: Positive = 1.0
+    """Prospecting effort of an AE who ignores incentives."""
+    prospecting_effort_cost_kusd_per_month: NonNegative = 7.0
+    """Effort cost of prospecting, $k a month: ``cost x (e² − n²) / 2`` for effort ``e`` (``n`` the
+    neutral effort; less effort saves cost)."""
     pay_attrition_sensitivity: NonNegative = 1.0
     """Multiplier on attrition hazard per unit shortfall of realised pay versus on-target pay."""
 
@@ -55,7 +70,18 @@ class ConsultantBehaviour(StrictModel):
     neutral_speed: Positive = 1.0
     """Duration multiplier under the neutral policy (nearest option chosen)."""
     effort_cost_kusd_per_day: NonNegative = 0.05
-    """Effort cost, in $k of pay-equivalent per project day, of working away from normal speed."""
+    """Effort cost, in $k of pay-equivalent per project day, of working away from normal speed
+    (faster than it; slower too unless ``care_effort_cost_kusd_per_day`` is given)."""
+    care_effort_cost_kusd_per_day: NonNegative | None = None
+    """Effort cost, in $k per project day, of working slower (more carefully) than the neutral
+    pace; absent: ``effort_cost_kusd_per_day`` (deviating costs the same either way)."""
+    standard_months: int = Field(default=3, ge=1, le=12)
+    """Months a consultant's working standard (the pace of every project started in them) holds
+    when the consultant's plan pays on what projects earn; such a consultant chooses it at the start
+    of each period, valuing the period's expected projects together."""
+    pay_attrition_sensitivity: NonNegative = 1.0
+    """Multiplier on attrition hazard per unit shortfall of realised versus on-target pay
+    (``company.consultants.annual_attrition`` is the baseline)."""
 
 
 class CsmBehaviour(StrictModel):
@@ -78,6 +104,9 @@ class CsmBehaviour(StrictModel):
     """Upsell/cross-sell opportunity rate multiplier at full-time expansion effort."""
     advocacy_multiplier: NonNegative = 2.0
     """Reference and referral rate multiplier at full-time advocacy effort."""
+    pay_attrition_sensitivity: NonNegative = 1.0
+    """Multiplier on attrition hazard per unit shortfall of realised versus on-target pay
+    (``company.csms.annual_attrition`` is the baseline)."""
 
     @model_validator(mode="after")
     def _split_is_a_split(self) -> CsmBehaviour:
@@ -114,6 +143,8 @@ class SdrBehaviour(StrictModel):
     effort_cost_kusd_per_meeting: NonNegative = 0.1
     """Effort of setting a meeting (outreach, scheduling, the hand-off call), $k of pay-equivalent;
     with the pay a meeting is expected to bring, it sets how strict an incentive-driven SDR is."""
+    pay_attrition_sensitivity: NonNegative = 1.0
+    """Multiplier on attrition hazard per unit shortfall of realised versus on-target pay."""
     acceptance_prior_weight: Positive = 5.0
     """Weight, in pseudo-meetings, of the prior that an AE accepts a meeting exactly when the
     lead's fit is at least ``ae.neutral_pursue_min_fit``; SDRs update it with the acceptances they
@@ -139,3 +170,11 @@ class Behaviour(StrictModel):
     """Marketing's lead volume versus fit."""
     sdr: SdrBehaviour = Field(default_factory=SdrBehaviour)
     """SDRs' qualification strictness."""
+    product: ProductBehaviour = Field(default_factory=ProductBehaviour)
+    """The product team's quality-versus-features focus."""
+    support: SupportBehaviour = Field(default_factory=SupportBehaviour)
+    """Support agents' resolution pace."""
+    education: TeamEffortBehaviour = Field(default_factory=TeamEffortBehaviour)
+    """Customer educators' effort."""
+    customer_marketing: TeamEffortBehaviour = Field(default_factory=TeamEffortBehaviour)
+    """Customer marketers' effort."""

@@ -19,7 +19,10 @@ from sim.scenario.base import (
     PositiveInt,
     StrictModel,
 )
+from sim.scenario.billing import Billing
+from sim.scenario.costs import Costs
 from sim.scenario.errors import PATH_MARK
+from sim.scenario.teams import Advocacy, CustomerMarketing, Education, Product
 from sim.scenario.working_days import WorkingDays
 
 SEGMENTS: tuple[str, ...] = ("smb", "mid_market", "enterprise")
@@ -34,6 +37,10 @@ class Segment(StrictModel):
     """Customers on the book when the simulation starts (before warm-up)."""
     leads_per_month: NonNegative = 0.0
     """Mean arrivals of outbound and marketing leads per month (Poisson)."""
+    self_sourced_leads_per_ae_day: NonNegative = 0.0
+    """Leads of this segment each fully ramped AE sources on each of their working days (times their
+    monthly prospecting effort; the fraction by a draw); they go to that AE (``sim/world/prospecting.py``).
+    0 = none."""
     list_acv_mean_usd: Positive = 20_000.0
     """Mean list annual contract value of a new deal (lognormal)."""
     list_acv_cv: NonNegative = 0.5
@@ -54,6 +61,17 @@ class Segment(StrictModel):
     """Mean share of ARR lost by an average-health renewing customer (downsell)."""
     annual_expansion: NonNegative = 0.05
     """Organic growth of ARR per year (seats added by the customer's own growth)."""
+    expansion_events_per_year: NonNegative = 0.0
+    """Organic expansion events per live customer per year (seats added, a tier up), each growing
+    the account's use by a share of it (``expansion_event_size``) and billed at the next renewal's
+    true-up (``sim/world/movements.py``); 0 = none."""
+    expansion_event_size: NonNegative = 0.1
+    """Mean size of an expansion event as a share of the account's use."""
+    contraction_events_per_year: NonNegative = 0.0
+    """Contraction events per live customer per year (seats dropped, a tier down), each shrinking the
+    account's use by a share of it, realised at the next renewal's true-up; 0 = none."""
+    contraction_event_size: Fraction = 0.1
+    """Mean size of a contraction event as a share of the account's use (at most 0.95 per event)."""
     upsell_opportunities_per_year: NonNegative = 0.2
     """Upsell opportunities per customer per year (more of the same product)."""
     cross_sell_opportunities_per_year: NonNegative = 0.1
@@ -136,6 +154,9 @@ class Reps(StrictModel):
     """Baseline probability a rep leaves within a year (before pay effects)."""
     backfill_days: NonNegative = 60.0
     """Days from a departure to the replacement's start."""
+    prospecting_ability_sd: NonNegative = 0.0
+    """Spread of AEs' prospecting ability: each AE's self-sourced lead rate is multiplied by
+    ``exp(σ z − σ²/2)`` (mean 1; ``z`` standard normal per person, drawn at hire); 0 = everyone alike."""
 
 
 SdrSource = Literal["outbound", "marketing"]
@@ -191,6 +212,16 @@ class Consultants(StrictModel):
     """Standard deviation of the (one-sided) quality loss of a project around its speed-driven level."""
     failure_quality: Fraction = 0.3
     """Quality below which an implementation fails (the customer cancels at go-live)."""
+    value_per_care: NonNegative = 0.0
+    """Health target (value) a customer gains per unit of duration multiplier above the neutral
+    pace: the adoption work of a careful implementation (training users, configuring their
+    workflows) beyond the technical quality, which saturates at 1 (0 = none: today's model)."""
+    annual_attrition: Fraction = 0.0
+    """Baseline probability a consultant leaves within a year (0 = nobody leaves: today's model)."""
+    backfill_days: NonNegative = 60.0
+    """Days from a consultant's departure to the replacement's start."""
+    ramp_months: NonNegative = 2.0
+    """Months for a new consultant to run ``concurrent_projects`` projects (linear ramp from one)."""
 
 
 class Csms(StrictModel):
@@ -200,6 +231,24 @@ class Csms(StrictModel):
     """Customer success managers (each owns a book of accounts)."""
     max_accounts: PositiveInt = 200
     """Accounts one CSM can carry; beyond it, accounts go unassigned (no CSM attention)."""
+    segment_max_accounts: dict[SegmentName, PositiveInt] = Field(default_factory=dict)
+    """Coverage per segment: accounts one CSM of that segment carries at most (instead of
+    ``max_accounts``); CSMs are split across segments in proportion to expected accounts over
+    coverage. A plan may override it (``plans[].staffing.csm_max_accounts``)."""
+    attention_elasticity: NonNegative = 0.0
+    """How a CSM's attention per account thins with the size of the book: the effects of the time
+    split are x (attention_reference_accounts / accounts)^this, at most x3 (0 = attention does not
+    depend on book size: today's model; 0.5 = square-root dilution)."""
+    attention_reference_accounts: Positive = 150.0
+    """Book size at which the time split's effects are as ``behaviour.csm`` states them."""
+    annual_attrition: Fraction = 0.0
+    """Baseline probability a CSM leaves within a year (0 = nobody leaves: today's model)."""
+    backfill_days: NonNegative = 60.0
+    """Days a departed CSM's book waits (no attention) for the replacement."""
+    ramp_months: NonNegative = 3.0
+    """Months for a new CSM's attention to reach full strength (linear ramp)."""
+    departure_health_shock: Fraction = 0.05
+    """Health each account of a departing CSM's book loses (the relationship that leaves)."""
 
 
 class Marketing(StrictModel):
@@ -232,6 +281,15 @@ class Customers(StrictModel):
     """References or reviews given per promoter per year, before CSM advocacy effort."""
     usage_sd: NonNegative = 0.1
     """Standard deviation of a customer's realised usage share around its expected usage."""
+    usage_drift: bool = True
+    """Usage drifts every month with health at the segment's ``annual_expansion`` and
+    ``annual_contraction`` (one netted drift per customer). False: only the segments' expansion and
+    contraction events (and ``usage_sd``) move usage."""
+    movement_size_distribution: Literal["fixed", "exponential"] = "exponential"
+    """Sizes of expansion and contraction events: always the segment's mean, or exponential with it."""
+    movement_health_sensitivity: NonNegative = 0.0
+    """Log change of the expansion-event rate per unit of health above 0.5 (the contraction rate
+    changes by the opposite); 0 = events independent of health."""
     starting_health_mean: Fraction = 0.6
     """Mean health (and value-driven target health) of an average new or starting customer."""
     health_per_fit: NonNegative = 0.3
@@ -252,44 +310,6 @@ class Customers(StrictModel):
     """Probability a new deal's first invoice is never paid (the customer is cancelled)."""
     non_payment_per_overcommit: NonNegative = 0.08
     """Extra non-payment probability per unit of overcommitment."""
-
-
-class Billing(StrictModel):
-    """Invoicing and collection (``sim/world/billing.py``). Off by default: each new or expansion
-    deal is then billed once at booking and settled (cash or non-payment) at the next month start.
-
-    When ``enabled``, every contract period of every customer is invoiced at ``frequency`` (a new
-    deal's term from booking, each renewal's term, an expansion pro rata over the months left in
-    the term); an invoice is paid ``payment_terms_days + delay`` after it is issued, the delay drawn
-    from ``collection_delay_distribution`` with mean ``collection_delay_mean_days``, or defaults
-    (never paid: ``non_payment``, the customer is cancelled) with probability
-    ``1 - (1 - default_probability) x (1 - p_first)``, where ``p_first`` is the company's
-    ``customers.non_payment_probability`` (+ ``non_payment_per_overcommit`` x over-commitment for a
-    new deal) on the first invoice of a new or expansion deal and 0 on every other invoice.
-    """
-
-    enabled: bool = False
-    """Bill contract periods and collect invoices after terms and delays (else today's single
-    invoice per deal, settled at the next month start)."""
-    frequency: Literal["annual_upfront", "quarterly", "monthly"] = "annual_upfront"
-    """Invoice cadence within a contract period: a year (annual_upfront: each contract year billed in
-    advance), 3 months or 1 month of ARR per invoice."""
-    payment_terms_days: NonNegative = 30.0
-    """Days from an invoice to its due date (net 30 = 30)."""
-    collection_delay_distribution: Literal["fixed", "exponential", "gamma"] = "exponential"
-    """Distribution of the days a customer pays after the due date (fixed = always the mean)."""
-    collection_delay_mean_days: NonNegative = 15.0
-    """Mean days paid after the due date."""
-    collection_delay_gamma_shape: Positive = 2.0
-    """Shape of the gamma delay (its coefficient of variation is 1/sqrt(shape))."""
-    default_probability: Fraction = 0.0
-    """Probability any one invoice is never paid (on top of the first-invoice non-payment risk)."""
-    default_recognised_after_days: NonNegative = 60.0
-    """Days after the due date at which an unpaid invoice is written off (the ``non_payment``
-    event: the customer is cancelled and clawbacks with trigger non_payment apply)."""
-    invoice_renewals: bool = True
-    """Invoice renewal terms too (else only a new deal's first term, expansions and the rest of the
-    starting customers' current terms are billed)."""
 
 
 class Champions(StrictModel):
@@ -313,7 +333,22 @@ class Support(StrictModel):
     tickets_per_quality_gap: NonNegative = 1.0
     """Ticket-rate increase per unit of implementation quality below 1."""
     product_headcount: NonNegativeInt = 1
-    """People on the product team (paid on the team tickets/retention measures)."""
+    """People on the product team (their focus, quality work versus features, follows their plan)."""
+    headcount: NonNegativeInt = 0
+    """Support agents resolving tickets (0 = no support desk: resolution time plays no role, as
+    before)."""
+    tickets_per_agent_per_month: Positive = 400.0
+    """Tickets one agent resolves in a month at the neutral pace (about 20 a working day)."""
+    resolution_days: Positive = 1.0
+    """Mean days to resolve a ticket when the desk is idle; with utilisation u the mean is
+    resolution_days / pace / (1 - u) (u at most 0.95)."""
+    sla_days: Positive = 2.0
+    """Days within which a ticket counts as resolved on time."""
+    health_per_late_ticket: NonNegative = 0.01
+    """Health an account loses per ticket resolved later than ``sla_days``."""
+    reopen_per_pace: NonNegative = 0.3
+    """Share of tickets reopened per unit of pace above the neutral pace (rushed answers come back
+    next month as new tickets)."""
 
 
 class Deals(StrictModel):
@@ -331,6 +366,12 @@ class Deals(StrictModel):
     """Sales-cycle length multiplier of leads brought by a former champion."""
     cycle_shape: Positive = 2.0
     """Gamma shape of sales-cycle lengths."""
+    cycle_distribution: Literal["gamma", "fixed"] = "gamma"
+    """Sales-cycle length: gamma with ``cycle_shape`` around the segment's ``sales_cycle_days``, or
+    always exactly that many days (a fixed decision delay)."""
+    cycle_days: Literal["working", "calendar"] = "working"
+    """With ``company.working_days``: the cycle advances on the AE's working days (``working``), or
+    runs in calendar days and the close is rolled to the AE's next working day (``calendar``)."""
     expansion_win_rate: Fraction = 0.4
     """Win probability of an upsell/cross-sell opportunity at average health."""
     expansion_cycle_days: Positive = 30.0
@@ -380,6 +421,16 @@ class Company(StrictModel):
     """Invoicing and cash collection (off by default)."""
     working_days: WorkingDays | None = None
     """Weekends, holidays and vacations (``sim/time/workdays.py``); absent = every day is a working day."""
+    product: Product = Field(default_factory=Product)
+    """How the product team's focus moves tickets and expansion."""
+    education: Education = Field(default_factory=Education)
+    """Customer education (none by default)."""
+    customer_marketing: CustomerMarketing = Field(default_factory=CustomerMarketing)
+    """Customer marketing programmes (none by default)."""
+    advocacy: Advocacy = Field(default_factory=Advocacy)
+    """What advocacy budgets, references and champions' relationships do."""
+    costs: Costs = Field(default_factory=Costs)
+    """What people and programmes cost beyond pay, and how revenue is valued (unit economics only)."""
 
     @model_validator(mode="after")
     def _health_bands(self) -> Company:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from collections.abc import Iterable
@@ -94,7 +95,7 @@ def named_path(parts: Iterable[object], data: object) -> str:
     out = ""
     node: object = data
     for part in parts:
-        step = int(part) if isinstance(part, str) and part.isdigit() else part
+        step = int(part) if isinstance(part, str) and part.isdecimal() else part
         name = None
         if isinstance(step, int) and isinstance(node, list) and 0 <= step < len(node):
             item = node[step]
@@ -117,6 +118,10 @@ def named_path(parts: Iterable[object], data: object) -> str:
 def _one_line(text: str) -> str:
     """Escape anything that is not printable (newlines, tabs, line separators, ESC)."""
     return safe_text(text)
+
+
+FILE = "(file)"
+"""The place of a problem that concerns a whole file (not one field)."""
 
 
 @dataclass(frozen=True)
@@ -150,3 +155,12 @@ class ScenarioError(Exception):
 PATH_MARK = "@"
 """Model-level checks prefix their message with ``@field.path: `` (relative to the model that
 raised it) so that the error line names the exact field, not just the model."""
+
+
+def unknown(found: str, valid: Iterable[str], what: str = "key") -> str:
+    """``unknown key 'x' (did you mean 'y'?); valid keys: ...``."""
+    valid = [str(v) for v in valid]
+    close = difflib.get_close_matches(str(found), valid, n=1, cutoff=0.6)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    listing = f"; valid {what}s: {', '.join(valid)}" if valid else f"; there are no {what}s here"
+    return f"unknown {what} {found!r}{hint}{listing}"

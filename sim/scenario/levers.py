@@ -22,6 +22,7 @@ infeasible and never simulated.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +34,6 @@ from sim.scenario.paths import PathError, resolve_field
 
 if TYPE_CHECKING:
     from sim.scenario.plans import PlanDesign
-    from sim.scenario.schema import Scenario
 
 Choice = str | int | float | bool
 
@@ -150,22 +150,21 @@ class Levers(StrictModel):
         return [parse_constraint(c) for c in self.constraints]
 
 
-def check_levers(scenario: Scenario) -> None:
+def check_levers(levers: Levers | None, plans: Sequence[PlanDesign]) -> None:
     """Raise ``ValueError`` (``@levers...: ...``) for the first lever or constraint that does not fit
     the plan it names."""
-    levers = scenario.levers
     if levers is None:
         return
-    names = [p.name for p in scenario.plans]
+    names = [p.name for p in plans]
     if levers.plan not in names:
-        from sim.scenario.load import _unknown
+        from sim.scenario.errors import unknown
 
-        raise ValueError(f"{PATH_MARK}levers.plan: {_unknown(levers.plan, names, 'plan')}")
+        raise ValueError(f"{PATH_MARK}levers.plan: {unknown(levers.plan, names, 'plan')}")
     if levers.name in names or any(n.startswith(f"{levers.name}-") for n in names):
         raise ValueError(
             f"{PATH_MARK}levers.name: {levers.name!r} is a plan name already; choose another prefix"
         )
-    plan = scenario.plan(levers.plan)
+    plan = next(p for p in plans if p.name == levers.plan)
     for path, lever in levers.fields.items():
         problem = lever_problem(plan, path, lever)
         if problem is not None:

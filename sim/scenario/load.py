@@ -10,203 +10,34 @@ import copy
 import difflib
 import os
 import re
-import types
-import typing
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from sim.scenario.errors import (
+    FILE,
     PATH_MARK,
     Problem,
     ScenarioError,
     format_path,
     named_path,
-    path_part,
     split_path,
+    unknown,
 )
+from sim.scenario.overrides import apply_overrides, model_at, parse_set
 from sim.scenario.schema import Scenario
-
-FILE = "(file)"
-"""Path slot used for problems with the file itself rather than a field."""
-
-MAX_BYTES = 10 * 1024 * 1024
-
-
-class _StrictSafeLoader(yaml.SafeLoader):
-    """``yaml.SafeLoader`` that rejects duplicate keys and turns bad scalars into YAML errors."""
-
-    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
-        """Build one node; a scalar PyYAML resolves but Python cannot build is a marked error.
-
-        Examples: ``2026-02-30`` (a timestamp with no such day), an integer of more digits
-        than Python converts, ``!!bool maybe`` or ``!!timestamp abc``; PyYAML's constructors
-        let those escape as ``ValueError``, ``KeyError``, ``AttributeError``...
-        """
-        try:
-            return super().construct_object(node, deep=deep)
-        except (ValueError, OverflowError, LookupError, AttributeError, TypeError) as exc:
-            text = node.value if isinstance(node, yaml.ScalarNode) else "this node"
-            tag = str(node.tag).replace("tag:yaml.org,2002:", "!!")
-            why = f": {str(exc).split(';')[0]}" if isinstance(exc, ValueError | OverflowError) else ""
-            raise yaml.constructor.ConstructorError(
-                None, None, f"cannot read {_short(text)} as {tag}{why}", node.start_mark
-            ) from exc
-
-
-_MERGE_TAG = "tag:yaml.org,2002:merge"
-
-
-def _construct_mapping(loader: _StrictSafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
-    # Duplicates are checked among the keys written in this mapping, before ``<<`` merge keys
-    # are flattened in: a key written next to a merge overrides the merged one, as YAML says.
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        if key_node.tag == _MERGE_TAG:
-            continue
-        key = loader.construct_object(key_node, deep=True)
-        try:
-            hash(key)
-        except TypeError as exc:
-            raise yaml.constructor.ConstructorError(
-                "while constructing a mapping",
-                node.start_mark,
-                "found an unhashable key",
-                key_node.start_mark,
-            ) from exc
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                "while constructing a mapping",
-                node.start_mark,
-                f"found duplicate key {key!r}",
-                key_node.start_mark,
-            )
-        seen.add(key)
-    return loader.construct_mapping(node, deep=True)
-
-
-_StrictSafeLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-MAX_NODES = 1_000_000
-"""Largest number of values a document may expand to (aliases counted each time they are used)."""
-
-
-def _check_size(doc: Any, file: str) -> None:
-    """Reject documents whose aliases expand to more values than any scenario needs."""
-    budget = MAX_NODES
-    stack = [doc]
-    while stack:
-        item = stack.pop()
-        budget -= 1
-        if budget < 0:
-            raise ScenarioError(
-                [
-                    Problem(
-                        file,
-                        FILE,
-                        f"document expands to more than {MAX_NODES} values (aliases used too often)",
-                    )
-                ]
-            )
-        if isinstance(item, dict):
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-
-
-def _yaml_problem(file: str, exc: yaml.YAMLError) -> Problem:
-    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-    where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else "(yaml)"
-    problem = getattr(exc, "problem", None) or str(exc)
-    if "could not determine a constructor for the tag" in str(problem):
-        tag = str(problem).split("tag", 1)[1].strip().strip("'")
-        tag = tag.replace("tag:yaml.org,2002:", "!!")
-        message = f"YAML tag {tag} is not allowed; expected plain YAML data (no object tags)"
-    else:
-        context = getattr(exc, "context", None)
-        message = f"invalid YAML: {problem}" + (f" ({context})" if context else "")
-    return Problem(file, where, " ".join(message.split()))
-
-
-def parse_yaml_text(text: str, file: str) -> Any:
-    """Parse one YAML document with the strict safe loader."""
-    try:
-        doc = yaml.load(text, Loader=_StrictSafeLoader)
-    except yaml.YAMLError as exc:
-        raise ScenarioError([_yaml_problem(file, exc)]) from None
-    except RecursionError:
-        raise ScenarioError([Problem(file, FILE, "YAML nested too deeply")]) from None
-    _check_size(doc, file)
-    return _unshare(doc)
-
-
-def _unshare(value: Any) -> Any:
-    """A copy in which no container appears twice.
-
-    YAML aliases (``*name``) make the loader reuse one object; unsharing keeps a later
-    change to one place (a ``--set``, a ``based_on`` merge) from showing up in the other.
-    """
-    if isinstance(value, dict):
-        return {k: _unshare(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_unshare(v) for v in value]
-    return value
-
-
-def read_yaml_mapping(path: Path, label: str | None = None) -> dict[str, Any]:
-    """Read a file that must hold one YAML mapping (a regular file of at most ``MAX_BYTES``)."""
-    from sim.files import read_regular_file  # sim.files imports this package's errors
-
-    file = label or str(path)
-    return parse_mapping_bytes(read_regular_file(path, MAX_BYTES, file, what="a YAML file"), file)
-
-
-def parse_mapping_bytes(data: bytes, file: str) -> dict[str, Any]:
-    """Decode and parse bytes that must hold one YAML mapping."""
-    if len(data) > MAX_BYTES:
-        raise ScenarioError([Problem(file, FILE, f"file is larger than {MAX_BYTES} bytes")])
-    if b"\x00" in data:
-        raise ScenarioError([Problem(file, FILE, "expected YAML text, found binary data")])
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(
-            [Problem(file, FILE, f"expected UTF-8 YAML text, found undecodable byte at {exc.start}")]
-        ) from None
-    return parse_mapping_text(text, file)
-
-
-def parse_mapping_text(text: str, file: str) -> dict[str, Any]:
-    """Parse text that must hold one YAML mapping."""
-    if not text.strip():
-        raise ScenarioError([Problem(file, FILE, "file is empty; expected a YAML mapping")])
-    doc = parse_yaml_text(text, file)
-    if doc is None:
-        raise ScenarioError([Problem(file, FILE, "document is empty; expected a YAML mapping")])
-    if not isinstance(doc, dict):
-        raise ScenarioError(
-            [Problem(file, "(top level)", f"expected a mapping of fields, found {_kind(doc)}")]
-        )
-    bad = [k for k in doc if not isinstance(k, str)]
-    if bad:
-        message = f"expected text keys, found {_kind(bad[0])} key {bad[0]!r}"
-        raise ScenarioError([Problem(file, format_path([bad[0]]), message)])
-    return doc
-
-
-def _kind(value: Any) -> str:
-    return {
-        dict: "a mapping",
-        list: "a list",
-        str: "text",
-        int: "an integer",
-        float: "a number",
-        bool: "a boolean",
-        type(None): "null",
-    }.get(type(value), type(value).__name__)
+from sim.scenario.yamlfile import (
+    MAX_BYTES,
+    StrictSafeLoader,
+    parse_mapping_bytes,
+    parse_mapping_text,
+    read_yaml_mapping,
+    short_repr,
+    yaml_kind,
+)
 
 
 def deep_merge(base: Any, overlay: Any) -> Any:
@@ -243,7 +74,7 @@ def _resolve_mapping(
         merged = raw
     else:
         if not isinstance(parent_ref, str) or not parent_ref.strip():
-            found = "empty text" if isinstance(parent_ref, str) else _kind(parent_ref)
+            found = "empty text" if isinstance(parent_ref, str) else yaml_kind(parent_ref)
             raise ScenarioError([Problem(label, "extends", f"expected a relative file path, found {found}")])
         parent_path = (folder / parent_ref).resolve()
         if parent_path in stack:
@@ -298,7 +129,7 @@ _TOP_LEVEL_KEYS = frozenset({*Scenario.model_fields, "extends"})
 def _foreign_key_at(text: str) -> str:
     """Where the first top-level key that is not a scenario field is (``line L, column C``)."""
     try:
-        node = yaml.compose(text, Loader=_StrictSafeLoader)
+        node = yaml.compose(text, Loader=StrictSafeLoader)
     except (yaml.YAMLError, RecursionError):
         return "(top level)"
     if isinstance(node, yaml.MappingNode):
@@ -364,7 +195,7 @@ def _resolve_based_on(plans: list[Any], library: list[Any], file: str) -> list[A
         ref = plan["based_on"]
         where = named_path(["plans", i, "based_on"], {"plans": plans})
         if not isinstance(ref, str):
-            raise ScenarioError([Problem(file, where, f"expected a plan name, found {_kind(ref)}")])
+            raise ScenarioError([Problem(file, where, f"expected a plan name, found {yaml_kind(ref)}")])
         j = local.get(ref)
         if j is not None and j != i:
             if j in seen:
@@ -375,7 +206,7 @@ def _resolve_based_on(plans: list[Any], library: list[Any], file: str) -> list[A
             parent = inherited[ref]
         else:
             known = sorted(set(local) | set(inherited))
-            raise ScenarioError([Problem(file, where, _unknown(ref, known, "plan"))])
+            raise ScenarioError([Problem(file, where, unknown(ref, known, "plan"))])
         child = {k: v for k, v in plan.items() if k != "based_on"}
         # A variant does not inherit its base's description; the same plan re-listed does.
         same = isinstance(parent, dict) and parent.get("name") == plan.get("name")
@@ -386,159 +217,6 @@ def _resolve_based_on(plans: list[Any], library: list[Any], file: str) -> list[A
         return done[i]
 
     return [expand(i, (i,)) for i in range(len(plans))]
-
-
-def _unknown(found: str, valid: Iterable[str], what: str = "key") -> str:
-    """``unknown key 'x' (did you mean 'y'?); valid keys: ...``."""
-    valid = [str(v) for v in valid]
-    close = difflib.get_close_matches(str(found), valid, n=1, cutoff=0.6)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
-    listing = f"; valid {what}s: {', '.join(valid)}" if valid else f"; there are no {what}s here"
-    return f"unknown {what} {found!r}{hint}{listing}"
-
-
-# --- walking the schema (for --set typing and for listing valid keys) ---------------------
-
-
-def _unwrap(annotation: Any) -> Any:
-    """Strip Annotated and Optional so the structural type remains."""
-    while True:
-        origin = typing.get_origin(annotation)
-        if origin is typing.Annotated:
-            annotation = typing.get_args(annotation)[0]
-            continue
-        if origin in (typing.Union, types.UnionType):
-            args = [a for a in typing.get_args(annotation) if a is not type(None)]
-            if len(args) == 1:
-                annotation = args[0]
-                continue
-        return annotation
-
-
-def _child(annotation: Any, key: str | int) -> Any:
-    """The annotation one step down from ``annotation`` by ``key``, or ``_MISSING``."""
-    ann = _unwrap(annotation)
-    if isinstance(ann, type) and issubclass(ann, BaseModel):
-        field = ann.model_fields.get(str(key))
-        return _unwrap(field.annotation) if field is not None else _MISSING
-    origin = typing.get_origin(ann)
-    args = typing.get_args(ann)
-    if origin is list and args:
-        return _unwrap(args[0])
-    if origin is dict and len(args) == 2:
-        return _unwrap(args[1])
-    return _MISSING
-
-
-_MISSING = object()
-
-
-def _model_at(loc: tuple[str | int, ...]) -> type[BaseModel] | None:
-    ann: Any = Scenario
-    for part in loc:
-        ann = _child(ann, part)
-        if ann is _MISSING:
-            return None
-    ann = _unwrap(ann)
-    return ann if isinstance(ann, type) and issubclass(ann, BaseModel) else None
-
-
-# --- --set overrides ------------------------------------------------------------------------
-
-
-def parse_set(items: Iterable[str], source: str = "--set") -> dict[str, str]:
-    """Split ``path.to.field=value`` strings; values stay text until typed by the schema."""
-    out: dict[str, str] = {}
-    for item in items:
-        if "=" not in item:
-            shown = item if ": " not in item and item.isprintable() else path_part(item)
-            raise ScenarioError([Problem(source, shown, "expected path.to.field=value, found no '='")])
-        key, value = item.split("=", 1)
-        key = key.strip()
-        if not key:
-            raise ScenarioError([Problem(source, "(empty)", "expected a field path before '='")])
-        out[key] = value
-    return out
-
-
-def with_overrides(scenario: Scenario, overrides: Mapping[str, Any]) -> Scenario:
-    """A validated copy of ``scenario`` with dotted-path overrides applied (as ``--set``)."""
-    data = scenario.model_dump(mode="json")
-    apply_overrides(data, overrides, source="<overrides>")
-    return Scenario.model_validate(data)
-
-
-def apply_overrides(data: dict[str, Any], overrides: Mapping[str, Any], source: str) -> None:
-    """Set dotted paths in raw scenario data, typing text values by the schema.
-
-    A list of named items (plans, components) may be addressed by index or by name, as error
-    lines print them: ``plans.upfront.ae.quota.annual_amount=900000`` or
-    ``plans[upfront].ae.components[commission].rates.0.rate=0.08``.
-    """
-    for dotted, value in overrides.items():
-        parts = split_path(dotted)
-        node: Any = data
-        ann: Any = Scenario
-        walked: list[str] = []
-        for depth, part in enumerate(parts):
-            last = depth == len(parts) - 1
-            here = format_path([*walked, part])
-            key: str | int = part
-            if isinstance(node, list):
-                idx = _list_index(node, part)
-                if idx is None:
-                    names = [str(x.get("name")) for x in node if isinstance(x, dict)]
-                    raise ScenarioError([Problem(source, here, _unknown(part, names, "item"))])
-                key = idx
-            next_ann = _child(ann, key)
-            if next_ann is _MISSING:
-                model = _unwrap(ann)
-                valid = (
-                    list(model.model_fields)
-                    if isinstance(model, type) and issubclass(model, BaseModel)
-                    else []
-                )
-                raise ScenarioError([Problem(source, here, _unknown(part, valid))])
-            if last:
-                node[key] = _typed(value, next_ann)
-            else:
-                current = node.get(key) if isinstance(node, dict) else node[key]
-                if not isinstance(current, dict | list):
-                    # Missing or not a container: start an empty one of the kind the schema wants.
-                    is_list = typing.get_origin(_unwrap(next_ann)) is list
-                    node[key] = [] if is_list else {}
-                node = node[key]
-            ann = next_ann
-            walked.append(str(key) if isinstance(key, int) else part)
-
-
-def _list_index(items: list[Any], part: str) -> int | None:
-    if part.lstrip("-").isdigit():
-        i = int(part)
-        return i if -len(items) <= i < len(items) else None
-    for i, item in enumerate(items):
-        if isinstance(item, dict) and item.get("name") == part:
-            return i
-    return None
-
-
-def _typed(value: Any, annotation: Any) -> Any:
-    """Interpret a ``--set`` text value the way the target field needs it."""
-    if not isinstance(value, str):
-        return value
-    ann = _unwrap(annotation)
-    if ann is str:
-        return value
-    if not value.strip():
-        return value
-    try:
-        return yaml.load(value, Loader=_StrictSafeLoader)
-    except (yaml.YAMLError, RecursionError):
-        # Not YAML: keep the text and let validation say what the field expected.
-        return value
-
-
-# --- pydantic errors -> problems --------------------------------------------------------------
 
 
 def _data_loc(err: Any) -> tuple[Any, ...]:
@@ -573,9 +251,9 @@ def _describe(err: Any, loc: tuple[Any, ...], path: str) -> tuple[str, str]:
     etype = err.get("type", "")
     ctx = err.get("ctx") or {}
     if etype == "extra_forbidden":
-        model = _model_at(loc[:-1])
+        model = model_at(loc[:-1])
         valid = list(model.model_fields) if model else []
-        return path, _unknown(str(loc[-1]), valid)
+        return path, unknown(str(loc[-1]), valid)
     if etype == "missing":
         return path, "required field is missing"
     if etype in ("too_short", "too_long") and "actual_length" in ctx:
@@ -591,7 +269,7 @@ def _describe(err: Any, loc: tuple[Any, ...], path: str) -> tuple[str, str]:
     if etype in ("value_error", "assertion_error") or "input" not in err:
         return path, msg
     value = err["input"]
-    found = _kind(value) if isinstance(value, dict | list) else _short(value)
+    found = yaml_kind(value) if isinstance(value, dict | list) else short_repr(value)
     message = f"{msg}, found {found}"
     if etype == "literal_error" and isinstance(value, str):
         options = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
@@ -599,14 +277,6 @@ def _describe(err: Any, loc: tuple[Any, ...], path: str) -> tuple[str, str]:
         if close:
             message += f" (did you mean {close[0]!r}?)"
     return path, message
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-# --- public entry points ------------------------------------------------------------------------
 
 
 def resolve_raw(path: str | Path) -> dict[str, Any]:

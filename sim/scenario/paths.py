@@ -17,6 +17,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from sim.scenario.errors import unknown
+
 FieldKind = Literal["number", "integer", "choice", "boolean", "text", "list", "mapping", "other"]
 
 
@@ -33,7 +35,7 @@ class FieldRef:
     @property
     def kind(self) -> FieldKind:
         """What sort of value the field holds."""
-        base = _structural(self.annotation)
+        base = structural(self.annotation)
         if base is bool:
             return "boolean"
         if base is int:
@@ -54,7 +56,7 @@ class FieldRef:
     @property
     def choices(self) -> tuple[Any, ...]:
         """The allowed values of a ``Literal`` field (empty for other kinds)."""
-        base = _structural(self.annotation)
+        base = structural(self.annotation)
         return typing.get_args(base) if typing.get_origin(base) is Literal else ()
 
     def check(self, value: Any) -> str | None:
@@ -82,7 +84,7 @@ def _adapter(annotation: Any) -> TypeAdapter[Any]:
     return TypeAdapter(annotation)
 
 
-def _structural(annotation: Any) -> Any:
+def structural(annotation: Any) -> Any:
     """``annotation`` without Annotated metadata and Optional."""
     while True:
         origin = typing.get_origin(annotation)
@@ -99,19 +101,13 @@ def _structural(annotation: Any) -> Any:
 
 def _item_annotation(annotation: Any) -> Any:
     """The annotation of a list's items or a mapping's values."""
-    base = _structural(annotation)
+    base = structural(annotation)
     args = typing.get_args(base)
     if typing.get_origin(base) is list and args:
         return args[0]
     if typing.get_origin(base) is dict and len(args) == 2:
         return args[1]
     return Any
-
-
-def _unknown(found: str, valid: list[str], what: str) -> str:
-    from sim.scenario.load import _unknown as unknown  # the message is written once, there
-
-    return unknown(found, valid, what)
 
 
 def resolve_field(root: BaseModel, path: str) -> FieldRef:
@@ -132,19 +128,19 @@ def resolve_field(root: BaseModel, path: str) -> FieldRef:
             fields = type(node).model_fields
             info = fields.get(part)
             if info is None:
-                raise PathError(here, _unknown(part, list(fields), "key"))
+                raise PathError(here, unknown(part, list(fields), "key"))
             annotation = Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
             node = getattr(node, part)
         elif isinstance(node, list):
             index = _list_index(node, part)
             if index is None:
                 names = [str(getattr(x, "name", i)) for i, x in enumerate(node)]
-                raise PathError(here, _unknown(part, names, "item"))
+                raise PathError(here, unknown(part, names, "item"))
             annotation = _item_annotation(annotation)
             node = node[index]
         elif isinstance(node, dict):
             if part not in node:
-                raise PathError(here, _unknown(part, [str(k) for k in node], "key"))
+                raise PathError(here, unknown(part, [str(k) for k in node], "key"))
             annotation = _item_annotation(annotation)
             node = node[part]
         elif node is None:
@@ -160,7 +156,7 @@ def resolve_field(root: BaseModel, path: str) -> FieldRef:
 
 def _list_index(items: list[Any], part: str) -> int | None:
     """A list item by index (``0``, ``-1``) or by its ``name``."""
-    if part.lstrip("-").isdigit():
+    if part.lstrip("-").isdecimal():
         i = int(part)
         return i if -len(items) <= i < len(items) else None
     for i, item in enumerate(items):

@@ -14,7 +14,8 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from sim.scenario.base import Fraction, NonNegative, NonNegativeInt, Positive, PositiveInt, StrictModel
-from sim.vocabulary import MEASURES, ROLES, CreditRole, Measure, Period, Role, SpiffEvent
+from sim.scenario.staffing import Staffing
+from sim.vocabulary import COMPANY_MEASURES, MEASURES, ROLES, CreditRole, Measure, Period, Role, SpiffEvent
 
 __all__ = ["MEASURES", "ROLES", "CreditRole", "Measure", "Period", "PlanDesign", "Role", "SpiffEvent"]
 
@@ -157,6 +158,10 @@ class Component(StrictModel):
             xs = [p.attainment for p in self.curve]
             if any(b <= a for a, b in pairwise(xs)):
                 raise ValueError("@curve: points must have strictly increasing attainment")
+        if self.measure in COMPANY_MEASURES and self.scope != "team":
+            raise ValueError(
+                f"@scope: {self.measure} measures the whole company; expected scope: team, found {self.scope}"
+            )
         if self.cap_attainment is not None and self.kind == "bonus":
             raise ValueError("@cap_attainment: a bonus is capped by its curve's last point; use the curve")
         if self.multi_year is not None and (self.kind == "bonus" or self.measure not in BOOKING_MEASURES):
@@ -369,8 +374,16 @@ class PlanDesign(StrictModel):
     """How the product team is paid (team measures only, e.g. tickets)."""
     sdr: RolePlan = Field(default_factory=RolePlan)
     """Sales/business development reps: they qualify leads and hand meetings to AEs."""
+    support: RolePlan = Field(default_factory=RolePlan)
+    """Support agents: they resolve customers' tickets (``company.support.headcount``)."""
+    education: RolePlan = Field(default_factory=RolePlan)
+    """Customer education: training that raises new customers' adoption (team measures only)."""
+    customer_marketing: RolePlan = Field(default_factory=RolePlan)
+    """Customer marketing: reference, case-study and event programmes (team measures only)."""
     crediting: Crediting = Field(default_factory=Crediting)
     """Who is credited for expansion deals and SDR hand-offs."""
+    staffing: Staffing = Field(default_factory=Staffing)
+    """The plan's changes to headcount per role and to CSM coverage per segment (none by default)."""
 
     def role(self, role: str) -> RolePlan:
         """The plan of one role by name."""

@@ -50,8 +50,8 @@ class Scenario(StrictModel):
                 f"{PATH_MARK}experiment.baseline_plan: expected one of the plan names "
                 f"({', '.join(names)}), found {base!r}"
             )
-        check_uncertainties(self)
-        check_levers(self)
+        check_uncertainties(self.uncertainties, self)
+        check_levers(self.levers, self.plans)
         return self
 
     @property

@@ -16,16 +16,14 @@ limits (a churn rate stays within 0..1). Sampling lives in ``sim/explore/design.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Literal
+from collections.abc import Mapping
+from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from sim.scenario.base import StrictModel
 from sim.scenario.errors import PATH_MARK, path_part
 from sim.scenario.paths import PathError, resolve_field
-
-if TYPE_CHECKING:
-    from sim.scenario.schema import Scenario
 
 Distribution = Literal["uniform", "log_uniform", "triangular", "truncated_normal"]
 
@@ -98,23 +96,23 @@ class Uncertainty(StrictModel):
         return (self.low + self.high) / 2.0
 
 
-def check_uncertainties(scenario: Scenario) -> None:
+def check_uncertainties(uncertainties: Mapping[str, Uncertainty], root: BaseModel) -> None:
     """Raise ``ValueError`` (``@uncertainties.<path>: ...``) for the first uncertainty whose path
     does not name a numeric world parameter or whose bounds the field cannot take."""
-    for path, u in scenario.uncertainties.items():
+    for path, u in uncertainties.items():
         where = f"uncertainties.{path_part(path)}"
-        problem = uncertainty_problem(scenario, path, u)
+        problem = uncertainty_problem(root, path, u)
         if problem is not None:
             raise ValueError(f"{PATH_MARK}{where}: {problem}")
 
 
-def uncertainty_problem(scenario: Scenario, path: str, u: Uncertainty) -> str | None:
+def uncertainty_problem(root: BaseModel, path: str, u: Uncertainty) -> str | None:
     """What is wrong with one uncertainty (None when nothing is)."""
     top = path.split(".", 1)[0]
     if top in NOT_UNCERTAIN:
         return f"{path} cannot be uncertain: {NOT_UNCERTAIN[top]}"
     try:
-        ref = resolve_field(scenario, path)
+        ref = resolve_field(root, path)
     except PathError as exc:
         return exc.message
     kind = ref.kind

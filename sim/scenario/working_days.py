@@ -25,7 +25,7 @@ WorkRole = Literal["ae", "consultant", "csm", "sdr"]
 def _month_day(text: str) -> str:
     """Check a yearly holiday written ``MM-DD`` (``02-29`` is allowed: it counts in leap years)."""
     parts = text.split("-")
-    if len(parts) != 2 or not all(p.isdigit() and len(p) == 2 for p in parts):
+    if len(parts) != 2 or not all(p.isdecimal() and len(p) == 2 for p in parts):
         raise ValueError(f"expected a month-day 'MM-DD' such as '12-25', found {text!r}")
     try:
         dt.date(2024, int(parts[0]), int(parts[1]))

@@ -12,7 +12,24 @@ import traceback
 
 from sim.validation.core import CASES, Case, CaseResult, Check
 
-_MODULES = ("rates", "retention", "queue", "findings", "bands", "statistics")
+_MODULES = (
+    "rates",
+    "retention",
+    "lifetime",
+    "movements",
+    "queue",
+    "docking",
+    "findings",
+    "larkin",
+    "referral_churn",
+    "pacing",
+    "ratchet",
+    "referrals",
+    "fiscal",
+    "bands",
+    "statistics",
+    "precision",
+)
 
 for _name in _MODULES:
     try:

@@ -1,4 +1,5 @@
-"""Benchmark bands: the base company's retention against SaaS Capital's 2023 benchmarks.
+"""Benchmark bands: the base company's retention against SaaS Capital's 2023 benchmarks, and its
+fully loaded acquisition cost per dollar of new ACV against KeyBanc's SaaS survey.
 
 SaaS Capital's 2023 survey of more than 1,500 private B2B SaaS companies ("2023 B2B SaaS
 Retention Benchmarks", Research Brief, data for 2022) reports median net and gross revenue
@@ -139,8 +140,19 @@ RETENTION_BANDS: tuple[Band, ...] = (
         median=1.07,
         source=f"{_SAAS} ($100k-250k: NRR 107%, best in class > 120%); seed 003: top 120-130%",
     ),
+    Band(
+        "cac_ratio",
+        "Fully loaded CAC per $1 of new ACV",
+        0.8,
+        1.6,
+        median=1.15,
+        source=(
+            "KeyBanc Capital Markets / Sapphire Ventures SaaS surveys: fully loaded new-customer CAC "
+            "about $1.1-1.2 per $1 of new ACV at the median (company.costs, docs/calibration.md)"
+        ),
+    ),
 )
-"""The retention bands of the base company (see the module docstring)."""
+"""The retention and unit-economics bands of the base company (see the module docstring)."""
 
 BANDS: Mapping[str, Band] = {b.metric: b for b in RETENTION_BANDS}
 """:data:`RETENTION_BANDS` by metric."""
@@ -211,8 +223,9 @@ def band_checks(results: Sequence[object]) -> list[Check]:
 
 @case(
     "band.saas_capital",
-    "Base company retention within SaaS Capital 2023 bands by contract size",
-    "SaaS Capital (2023), 2023 B2B SaaS Retention Benchmarks: median NRR/GRR by ACV; docs/calibration.md",
+    "Base company retention within SaaS Capital 2023 bands by contract size; CAC per $ new ACV",
+    "SaaS Capital (2023), 2023 B2B SaaS Retention Benchmarks: median NRR/GRR by ACV; KeyBanc SaaS "
+    "survey (CAC ratio); docs/calibration.md",
     slow=True,
 )
 def _saas_capital() -> Sequence[Check]:

@@ -253,5 +253,5 @@ def direction(
 
 
 def metric_samples(results: Sequence[Any], metric: str) -> np.ndarray:
-    """One metric over a list of :class:`~sim.world.result.ReplicationResult`."""
+    """One metric over a list of :class:`~sim.result.ReplicationResult`."""
     return np.asarray([r.metrics[metric] for r in results], dtype=float)

@@ -4,10 +4,12 @@ direction and definition). Everything else derives its lists, labels and docs fr
 
 from sim.vocabulary.names import (
     ARR_KINDS,
+    COMPANY_MEASURES,
     COUNT_MEASURES,
     CREDITED,
     DEAL_KINDS,
     EVENT_KINDS,
+    GRR_MEASURES,
     MEASURES,
     MONTHS_PER,
     PERIODS,
@@ -33,10 +35,12 @@ from sim.vocabulary.names import (
 
 __all__ = [
     "ARR_KINDS",
+    "COMPANY_MEASURES",
     "COUNT_MEASURES",
     "CREDITED",
     "DEAL_KINDS",
     "EVENT_KINDS",
+    "GRR_MEASURES",
     "MEASURES",
     "MONTHS_PER",
     "PERIODS",

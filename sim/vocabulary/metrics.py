@@ -20,10 +20,13 @@ import yaml
 
 from sim.vocabulary.names import ROLE_LABELS, ROLES, SEGMENT_LABELS, SEGMENTS, SOURCES
 
-Unit = Literal["ratio", "usd", "usd_per_year", "count", "count_per_year", "days", "score", "fit"]
+Unit = Literal[
+    "ratio", "multiple", "usd", "usd_per_year", "count", "count_per_year", "days", "months", "score", "fit"
+]
 """``ratio``: a fraction (shown as a percent, differences in percentage points); ``usd``: dollars;
 ``usd_per_year``: dollars per measured year; ``count``/``count_per_year``: a number of things (per
-measured year); ``days``; ``score``: NPS (-100..100); ``fit``: an ideal-customer-profile fit (0..1)."""
+measured year); ``days``; ``months``; ``multiple``: a plain number such as dollars per dollar (CAC
+per $ of new ACV, LTV / CAC); ``score``: NPS (-100..100); ``fit``: an ideal-customer-profile fit (0..1)."""
 Better = Literal["higher", "lower", ""]
 
 
@@ -54,6 +57,7 @@ SECTIONS: tuple[str, ...] = (
     "sdrs",
     "cost",
     "people",
+    "organisation",
     "cash",
 )
 """The sections of ``docs/metrics.md`` whose tables are written from here, in order."""

@@ -17,6 +17,9 @@ ROLE_TABLE: tuple[tuple[str, str, str], ...] = (
     ("marketing", "Marketing", "marketer"),
     ("product", "Product", ""),
     ("sdr", "SDR", "sdr"),
+    ("support", "Support", "person"),
+    ("education", "Education", ""),
+    ("customer_marketing", "Customer marketing", ""),
 )
 """Every role a plan pays, once: (name, label, ledger field holding the person; "" for a role
 paid on team measures only). A role's code is its position."""
@@ -24,7 +27,8 @@ ROLES: tuple[str, ...] = tuple(name for name, _, _ in ROLE_TABLE)
 ROLE_LABELS: dict[str, str] = {name: label for name, label, _ in ROLE_TABLE}
 """How people read each role's name (report, tables)."""
 ROLE_FIELD: dict[str, str] = {name: field for name, _, field in ROLE_TABLE if field}
-"""Ledger field holding the person of each role (``product`` has none: team measures only)."""
+"""Ledger field holding the person of each role (``product``, ``education`` and
+``customer_marketing`` have none: team measures only)."""
 if TYPE_CHECKING:
     Role = str
 else:
@@ -54,12 +58,20 @@ Measure = Literal[
     "qualified_opportunities",
     "sdr_closed_acv",
     "sdr_first_year_revenue",
+    "tickets_resolved",
+    "company_nrr",
+    "company_grr",
+    "company_new_arr",
 ]
 MEASURES: tuple[str, ...] = get_args(Measure)
 """What a plan can pay on (see ``docs/metrics.md`` and ``sim/plans/measures.py``)."""
 
-RATIO_MEASURES = frozenset({"book_grr", "book_nrr"})
+RATIO_MEASURES = frozenset({"book_grr", "book_nrr", "company_grr", "company_nrr"})
 """Measures that are ratios over a period, computed at the period's close."""
+GRR_MEASURES = frozenset({"book_grr", "company_grr"})
+"""Ratio measures that count only the losses (gross retention)."""
+COMPANY_MEASURES = frozenset({"company_nrr", "company_grr", "company_new_arr"})
+"""Measures of the whole company's performance: team measures of any role (``scope: team``)."""
 COUNT_MEASURES = frozenset({"references", "referrals", "go_lives"})
 """Measures counted in events (a spiff on their event pays per count)."""
 
@@ -85,6 +97,8 @@ EventKind = Literal[
     "book_snapshot",
     # SDR hand-offs: a meeting set (lead handed to an AE), an opportunity the AE opened from it
     "meeting", "opportunity",
+    # support: tickets an agent closed in a month (amount = count)
+    "tickets_resolved",
 ]  # fmt: skip
 EVENT_KINDS: tuple[str, ...] = get_args(EventKind)
 """Every kind of ledger event (the code of a kind is its position)."""

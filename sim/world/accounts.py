@@ -12,7 +12,7 @@ customer i sees the same luck in every plan whatever happened to other customers
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 from scipy.special import ndtri
@@ -23,9 +23,13 @@ from sim.scenario.behaviour import Behaviour
 from sim.scenario.company import Company
 from sim.time.calendar import DAYS_PER_YEAR
 from sim.world.book import IMPLEMENTING, Book
+from sim.world.movements import UNIFORMS, any_events, usage_factors
 from sim.world.rows import account_rows, blank_rows, to_cents
 from sim.world.rules import poisson_inv
 from sim.world.services import Clock, PlanFacts, Segments
+
+if TYPE_CHECKING:
+    from sim.world.effects import TeamEffects
 
 EndogenousLead = Callable[[int, int, float, int], None]
 """A referral (source 2) or champion (source 3) lead of (segment, source) arriving in so many days,
@@ -79,6 +83,13 @@ class Accounts:
         """Opportunity rate multiplier per kind of expansion: more when AEs work them."""
         self.endogenous_lead: EndogenousLead = _not_connected
         self.expansion_later: ExpansionDeal = _not_connected
+        self.effects: TeamEffects | None = None
+        """Product, support, education and advocacy (``sim/world/effects.py``); None: none of them."""
+        rates = np.concatenate(
+            [segments.array("expansion_events_per_year"), segments.array("contraction_events_per_year")]
+        )
+        self.movement_events = any_events(rates)
+        """Expansion and contraction events are on (``sim/world/movements.py``)."""
 
     def _draws(self, name: str, month: int, customers: np.ndarray, cols: int) -> np.ndarray:
         """This month's uniforms of stream ``customers.<name>``, one row per customer, keyed by the
@@ -108,7 +119,11 @@ class Accounts:
         sup = self.company.support
         mean_rate = per_segment("tickets_per_month")[seg] / sup.product_quality
         lam = mean_rate * (1.0 + sup.tickets_per_quality_gap * (1.0 - book.quality[live])) * (dt / 30.4375)
+        fx = self.effects
+        if fx is not None:
+            lam = fx.ticket_rate(live, lam)
         tickets = poisson_inv(u[:, 0], lam)
+        extra = fx.health(live, tickets) if fx is not None else None
         # health
         h = (
             h
@@ -118,6 +133,16 @@ class Accounts:
             + cb.value_review_health_per_month * sh[:, 1]
             - sup.health_per_ticket * (tickets - per_segment("tickets_per_month")[seg] * dt / 30.4375)
         )
+        if extra is not None:  # late answers, training
+            h = h + extra
+        # advocacy attention of each account (its CSM's time on advocacy, relative to the neutral split)
+        neutral_adv = 1 + cb.advocacy_multiplier * self.csms.neutral[3]
+        adv = (1 + cb.advocacy_multiplier * sh[:, 3]) / neutral_adv
+        adv = np.where(rows < len(self.csms.people), adv, 1.0 / neutral_adv)
+        if fx is not None:
+            lift = fx.advocacy_lift(rows, len(self.csms.people))
+            if not isinstance(lift, float) or lift != 1.0:
+                adv = adv * lift
         # champion moves
         ch = self.company.champions
         p_move = 1.0 - np.exp(-dt / (DAYS_PER_YEAR * ch.mean_tenure_years))
@@ -126,24 +151,27 @@ class Accounts:
         h = np.clip(h, 0.0, 1.0)
         book.health[live] = h
         # usage drifts with health: growth when healthy, shrinkage when not
-        drift = per_segment("annual_expansion")[seg] * 2 * h - per_segment("annual_contraction")[seg] * 2 * (
-            1 - h
-        )
-        book.usage[live] = np.maximum(
-            book.usage[live] * np.exp(drift * dt / DAYS_PER_YEAR + cc.usage_sd / np.sqrt(12) * z[:, 1]), 0.01
-        )
+        grow, shrink = per_segment("annual_expansion")[seg], per_segment("annual_contraction")[seg]
+        drift = grow * 2 * h - shrink * 2 * (1 - h) if cc.usage_drift else 0.0
+        usage = book.usage[live] * np.exp(drift * dt / DAYS_PER_YEAR + cc.usage_sd / np.sqrt(12) * z[:, 1])
+        if self.movement_events:  # expansion and contraction as events (sim/world/movements.py)
+            usage = usage * usage_factors(
+                self._draws("movements", month, live, UNIFORMS), h,
+                per_segment("expansion_events_per_year")[seg], per_segment("expansion_event_size")[seg],
+                per_segment("contraction_events_per_year")[seg], per_segment("contraction_event_size")[seg],
+                dt / DAYS_PER_YEAR, cc,
+            )  # fmt: skip
+        book.usage[live] = np.maximum(usage, 0.01)
         led = self.ledger
         moved_j = np.flatnonzero(moved)
         movers = live[moved_j]
         led.append_rows(account_rows(book, K.champion_move, now, movers))
         book.champion_since_day[movers] = now
-        for j in moved_j[u[moved_j, 2] < ch.warm_lead_probability].tolist():
+        warm = ch.warm_lead_probability if fx is None else fx.warm_probability(adv[moved_j])
+        for j in moved_j[u[moved_j, 2] < warm].tolist():
             self.endogenous_lead(int(seg[j]), 3, u[j, 3] * dt, int(live[j]))
         # advocacy: promoters refer leads and give references
         promoter = h > cc.promoter_health
-        neutral_adv = 1 + cb.advocacy_multiplier * self.csms.neutral[3]
-        adv = (1 + cb.advocacy_multiplier * sh[:, 3]) / neutral_adv
-        adv = np.where(rows < len(self.csms.people), adv, 1.0 / neutral_adv)
         frac = dt / DAYS_PER_YEAR
         n_ref = poisson_inv(u[:, 4], np.where(promoter, cc.referrals_per_promoter_per_year * frac * adv, 0.0))
         n_refc = poisson_inv(
@@ -158,6 +186,8 @@ class Accounts:
             for r in range(int(n_ref[j])):
                 self.endogenous_lead(int(seg[j]), 2, (u[j, 3] + r) / (n_ref[j]) * dt, c)
         led.append_rows(account_rows(book, K.reference, now, np.repeat(live, n_refc)))
+        if fx is not None:
+            fx.references(np.repeat(seg, n_refc))
         # expansion opportunities (worked by whoever the crediting rules name)
         self._expansion_opportunities(month, live, h, seg, sh, u, frac)
         # first-year revenue, realised by usage (monthly, per customer)
@@ -220,6 +250,9 @@ class Accounts:
         exp_mult = (1 + cb.expansion_multiplier * sh[:, 2]) / (
             1 + cb.expansion_multiplier * self.csms.neutral[2]
         )
+        features = 1.0 if self.effects is None else self.effects.expansion_rate()
+        if features != 1.0:  # the product's features
+            exp_mult = exp_mult * features
         counts = []
         for col, kind in ((6, "upsell"), (7, "cross_sell")):
             rate = (

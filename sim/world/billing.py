@@ -34,12 +34,15 @@ from scipy.special import gammaincinv
 
 from sim.ledger import DEAL_KIND_CODE, K
 from sim.time.calendar import DAYS_PER_MONTH
+from sim.vocabulary import SEGMENTS
 from sim.world.book import CHURNED
+from sim.world.subscription import anniversary_day, lapses
 
 if TYPE_CHECKING:
     from sim.ledger import Ledger
     from sim.rng import Streams
-    from sim.scenario.company import Billing, Company
+    from sim.scenario.billing import Billing
+    from sim.scenario.company import Company
     from sim.world.book import Book
     from sim.world.services import Clock
 
@@ -154,12 +157,16 @@ class Receivables:
         self.churn = churn
         """Ends a customer (``customers`` ends it: its ARR, CSM slot and organisation)."""
         self.period_months = PERIOD_MONTHS[self.cfg.frequency]
+        self.churn_rates = np.array([getattr(company.segments, n).annual_churn for n in SEGMENTS])
+        """Annual churn by segment code (``churn_before_each_bill``)."""
         self.n = 0
         self.capacity = 256
         for name, dtype in _COLUMNS.items():
             setattr(self, name, np.zeros(self.capacity, dtype=dtype))
         self.cancelled = np.zeros(0, dtype=bool)
         """Customers whose remaining invoices are void (they defaulted)."""
+        self._anchor = np.zeros(0)
+        """Day of the month (from its start) each customer is billed on (``anchor: anniversary``)."""
         self._slot_month = np.zeros(0, dtype=np.int64)
         self._slot_count = np.zeros(0, dtype=np.int64)
         self._blocks: dict[tuple[int, int], np.ndarray] = {}
@@ -203,7 +210,7 @@ class Receivables:
     def _customers(self, need: int) -> None:
         if need > len(self.cancelled):
             size = max(need, 2 * len(self.cancelled), 64)
-            for name in ("cancelled", "_slot_month", "_slot_count"):
+            for name in ("cancelled", "_slot_month", "_slot_count", "_anchor"):
                 old = getattr(self, name)
                 arr = np.zeros(size, dtype=old.dtype)
                 arr[: len(old)] = old
@@ -224,6 +231,12 @@ class Receivables:
         parts = split_cents(total, months, self.period_months)
         idx = self._reserve(len(parts))
         starts = self.clock.calendar.month_starts
+        anniversary = self.cfg.anchor == "anniversary"
+        if anniversary:
+            self._customers(cust + 1)
+            if kind == NEW:  # the close fixes the day of the month the customer is billed on
+                self._anchor[cust] = now - float(starts[month])
+            now = max(now, anniversary_day(starts, month, float(self._anchor[cust])))
         for j, (i, (cover, amount)) in enumerate(zip(idx.tolist(), parts, strict=True)):
             m = month + j * self.period_months
             self.cust[i] = cust
@@ -232,7 +245,11 @@ class Receivables:
             self.cents[i] = amount
             self.months[i] = cover
             self.first[i] = j == 0 and kind in (NEW, EXPANSION)
-            self.issue_day[i] = now if j == 0 else (float(starts[m]) if m < len(starts) else math.inf)
+            if anniversary:
+                later = anniversary_day(starts, m, float(self._anchor[cust]))
+            else:
+                later = float(starts[m]) if m < len(starts) else math.inf
+            self.issue_day[i] = now if j == 0 else later
             self.next_day[i] = self.issue_day[i]
             self.settle_day[i] = math.inf
             self.defaults[i] = False
@@ -321,7 +338,8 @@ class Receivables:
     def _uniforms(self, cust: np.ndarray, month: int) -> np.ndarray:
         """Two uniforms (default, delay) per invoice issued to ``cust`` in ``month`` (positional)."""
         self._customers(int(cust.max()) + 1)
-        out = np.empty((len(cust), 2))
+        churn_check = self.cfg.churn_before_each_bill
+        out = np.empty((len(cust), 3 if churn_check else 2))
         for j, c in enumerate(cust.tolist()):
             if self._slot_month[c] != month:
                 self._slot_month[c] = month
@@ -334,6 +352,9 @@ class Receivables:
                 if self._blocks and min(k[0] for k in self._blocks) < month:
                     self._blocks = {k: v for k, v in self._blocks.items() if k[0] >= month}
                 block = self.streams(f"billing.m{month}.b{b}").random((BLOCK, SLOTS, 2))
+                if churn_check:  # the churn checks' uniforms from their own stream (others unchanged)
+                    extra = self.streams(f"billing.churn.m{month}.b{b}").random((BLOCK, SLOTS, 1))
+                    block = np.concatenate([block, extra], axis=2)
                 self._blocks[(month, b)] = block
             out[j] = block[c % BLOCK, slot]
         return out
@@ -349,6 +370,10 @@ class Receivables:
         if not len(idx):
             return
         u = self._uniforms(cust, self.clock.month_of(now))
+        if cfg.churn_before_each_bill:
+            idx, cust, u = self._churn_before_bill(idx, cust, u, now)
+            if not len(idx):
+                return
         cc = self.customers_cfg
         first = self.first[idx]
         p_first = np.where(
@@ -367,6 +392,22 @@ class Receivables:
         self.next_day[idx] = self.settle_day[idx]
         for i in idx.tolist():
             self._record(i, now, K.invoice, int(self.cents[i]))
+
+    def _churn_before_bill(
+        self, idx: np.ndarray, cust: np.ndarray, u: np.ndarray, now: float
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Churn checked before the bills of a subscription (``sim/world/subscription.py``); a churned
+        customer is billed nothing more."""
+        book = self.book
+        rates = self.churn_rates[book.segment[cust]]
+        checked = self.kind[idx] != EXPANSION
+        gone = lapses(u[:, 2], rates, self.months[idx], book.health[cust], checked, self.customers_cfg)
+        self.state[idx[gone]] = DONE
+        self.next_day[idx[gone]] = math.inf
+        for c in cust[gone].tolist():
+            if book.status[c] != CHURNED:
+                self.churn(c, "renewal")
+        return idx[~gone], cust[~gone], u[~gone]
 
     def _settle(self, idx: np.ndarray, now: float) -> None:
         book = self.book

@@ -24,9 +24,11 @@ from sim.policy.batch import DecisionBatch, OptionTables
 from sim.policy.decisions import ROW, Option, OutcomeColumn
 from sim.scenario.behaviour import Behaviour
 from sim.scenario.company import Company
+from sim.time.calendar import DAYS_PER_MONTH
 from sim.world.book import Book
 from sim.world.rules import renewal_churn_probability
 from sim.world.services import Choices, Clock, PlanFacts, Segments, Staff
+from sim.world.talent import Bench
 
 ACTIVITIES: tuple[str, ...] = ("saves", "value_reviews", "expansion", "advocacy")
 SPLIT_LABELS: tuple[str, ...] = ("neutral", "saves-heavy", "value-heavy", "expansion-heavy", "advocacy-heavy")
@@ -34,11 +36,12 @@ SPLIT_LABELS: tuple[str, ...] = ("neutral", "saves-heavy", "value-heavy", "expan
 
 @njit(cache=True)
 def _least_loaded(count, segment_of, max_accounts, segment):  # type: ignore[no-untyped-def]
-    """The CSM with the fewest accounts among those of ``segment`` with room (any CSM with room
-    when that segment's are full; the first in order on ties); -1 when nobody has room."""
+    """The CSM with the fewest accounts among those of ``segment`` with room (``max_accounts[i]``:
+    CSM i's coverage; any CSM with room when that segment's are full; the first in order on ties);
+    -1 when nobody has room."""
     best, best_any = -1, -1
     for i in range(len(count)):
-        if count[i] >= max_accounts:
+        if count[i] >= max_accounts[i]:
             continue
         if best_any < 0 or count[i] < count[best_any]:
             best_any = i
@@ -71,11 +74,25 @@ class CsTeam:
         self.behaviour = behaviour
         self.facts = facts
         c = company.csms
-        self.people: list[int] = [staff.hire("csm", 0.0) for _ in range(c.headcount)]
-        self.max_accounts = c.max_accounts
+        self.people: list[int] = staff.team("csm", c.headcount)
+        cover: dict[str, int] = dict(c.segment_max_accounts.items())
+        cover.update(facts.csm_max_accounts)
+        self.coverage = np.array([cover.get(name, c.max_accounts) for name in segments.names], dtype=np.int64)
+        """Accounts one CSM of each segment carries at most (company and plan coverage)."""
         self.count = np.zeros(len(self.people), dtype=np.int64)
         self.segment_of = self._segment_pools()
         """Segment each CSM serves (books are assigned by segment, then capacity)."""
+        self.max_accounts = self.coverage[self.segment_of]
+        """Accounts each CSM carries at most (the coverage of the CSM's segment)."""
+        self.bench = Bench(
+            staff, clock, choices.attrition, "csm", self.people, c.annual_attrition, c.backfill_days,
+            c.ramp_months * DAYS_PER_MONTH,
+        )  # fmt: skip
+        """Attrition, vacancies, backfill and ramp (``sim.world.talent``; nobody leaves by default)."""
+        self.bench.left = self._left
+        self.bench.refilled = self._refilled
+        self.attention = np.ones(len(self.people))
+        """Per CSM: how strongly this month's split acts on each account (book size, ramp, vacancy)."""
         neutral = np.array([behaviour.csm.neutral_split.get(a, 0.0) for a in ACTIVITIES])
         self.neutral = neutral
         self.candidates = [neutral] + [0.5 * neutral + 0.5 * np.eye(4)[k] for k in range(4)]
@@ -84,10 +101,8 @@ class CsTeam:
         self.shares = np.zeros((len(self.people) + 1, 4))
         """Current split per CSM index; the last row (unassigned accounts) stays zero."""
         self.shares[: len(self.people)] = neutral
-        top = max(self.people, default=-1)
-        self.index_of = np.full(top + 2, -1, dtype=np.int64)
-        for i, p in enumerate(self.people):
-            self.index_of[p] = i
+        self.index_of = np.zeros(0, dtype=np.int64)
+        self._index()
         self.measures = choices.measures("csm")
         self._label_only = tuple(Option(lbl, (), 0.0, float(k)) for k, lbl in enumerate(SPLIT_LABELS))
         self._rows = np.arange(len(self.candidates), dtype=np.int64)
@@ -101,15 +116,39 @@ class CsTeam:
         rows[rows < 0] = len(self.people)
         return rows
 
+    def _index(self) -> None:
+        """``index_of[person]``: the CSM index of a person id (-1: not a CSM here)."""
+        top = max(self.people, default=-1)
+        self.index_of = np.full(top + 2, -1, dtype=np.int64)
+        for i, p in enumerate(self.people):
+            self.index_of[p] = i
+
+    def grow(self, people: list[int]) -> None:
+        """CSMs a plan adds (before the book is seated): the CSMs are split across segments again."""
+        if not people:
+            return
+        self.people += people
+        n = len(self.people)
+        self.count = np.zeros(n, dtype=np.int64)
+        self.segment_of = self._segment_pools()
+        self.max_accounts = self.coverage[self.segment_of]
+        self.shares = np.zeros((n + 1, 4))
+        self.shares[:n] = self.neutral
+        self.attention = np.ones(n)
+        self.bench.grow(len(people))
+        self._index()
+
     def _segment_pools(self) -> np.ndarray:
-        """Segment of each CSM: headcount split by the segments' share of starting customers
-        (largest remainder; every segment with customers or leads gets at least one CSM when
-        there are enough CSMs)."""
+        """Segment of each CSM: headcount split by the segments' expected accounts (starting
+        customers and a year of new logos) over their coverage (largest remainder; every segment
+        with customers or leads gets at least one CSM when there are enough CSMs)."""
         n = len(self.people)
         segs = self.segments.seg
         weight = np.array(
             [s.starting_customers + 12 * s.leads_per_month * s.base_win_rate for s in segs], float
         )
+        if len(set(self.coverage.tolist())) > 1:  # coverage differs by segment: CSMs follow it
+            weight = weight / self.coverage
         if n == 0 or weight.sum() <= 0:
             return np.zeros(n, dtype=np.int64)
         share = weight / weight.sum() * n
@@ -135,6 +174,38 @@ class CsTeam:
             return -1
         self.count[i] += 1
         return self.people[i]
+
+    def _left(self, seat: int, person: int) -> None:
+        """A CSM left: the book's accounts lose the relationship (a health shock) and wait, without
+        attention, for the replacement (the seat's split is zeroed at the next decision)."""
+        book = self.book
+        mine = np.flatnonzero(book.csm[: book.n] == person)
+        shock = self.company.csms.departure_health_shock
+        book.health[mine] = np.clip(book.health[mine] - shock, 0.0, 1.0)
+        self.shares[seat] = 0.0
+
+    def _refilled(self, seat: int, old: int, new: int) -> None:
+        """The replacement takes over the departed CSM's book."""
+        book = self.book
+        csm = book.csm[: book.n]
+        csm[csm == old] = new
+        self._index()
+
+    def monthly_people(self, u: np.ndarray) -> None:
+        """This month's departures (``u``: one uniform per CSM seat; nothing when nobody leaves)."""
+        self.bench.monthly(u)
+
+    def _attend(self) -> None:
+        """This month's attention per CSM: the seat's strength (0 while vacant, ramping after a
+        hire) times the dilution of a large book, ``min(3, (reference / accounts)^elasticity)``."""
+        c = self.company.csms
+        if not self.bench.on and c.attention_elasticity <= 0:
+            return
+        att = self.bench.strength(float(self.clock.env.now))
+        if c.attention_elasticity > 0:
+            ratio = c.attention_reference_accounts / np.maximum(self.count, 1)
+            att = att * np.minimum(3.0, ratio**c.attention_elasticity)
+        self.attention = att
 
     def release(self, csm: int) -> None:
         """An account of this CSM churned: free its slot."""
@@ -166,6 +237,7 @@ class CsTeam:
         if not self.people:
             return
         n = len(self.people)
+        self._attend()
         ask = DecisionBatch(
             "csm_split", self._tables(), np.arange(n, dtype=np.int64), self._rows, self._effort,
             np.zeros(n, dtype=np.int64), self._label_only, {"month": np.full(n, float(month))},
@@ -176,6 +248,8 @@ class CsTeam:
         if wd is not None:  # the month's time scales with the CSM's working days in it
             for i, p in enumerate(self.people):
                 self.shares[i] *= wd.month_factor(p, month)
+        if self.bench.on or self.company.csms.attention_elasticity > 0:
+            self.shares[:n] *= self.attention[:, None]
 
     def _tables(self) -> OptionTables:
         """Expected consequences of each candidate split of one month for each CSM's book (from the
@@ -199,11 +273,12 @@ class CsTeam:
         months_to = book.contract_end_month[acc] - self.clock.month_of(now)
         soon = months_to <= 12
         decay = (1.0 - cc.health_reversion_per_month) ** np.maximum(months_to, 0)
-        # health each split adds by the renewal (rows: splits)
+        # health each split adds by the renewal (rows: splits), as strong as the CSM's attention
+        att = self.attention
         dh = (
             cb.save_health_per_month * splits[:, :1] * (h < cc.detractor_health)
             + cb.value_review_health_per_month * splits[:, 1:2]
-        )
+        ) * att[rows]
         discount = book.discount[acc]
         inc = np.where(discount >= cc.deep_discount, discount / np.maximum(1 - discount, 1e-9), 0.0)
         churn_seg = self.segments.array("annual_churn")[seg]
@@ -224,10 +299,10 @@ class CsTeam:
 
         saved = np.stack([per_csm(arr_soon * (p_none - p_s[j])[soon], r_soon) for j in range(k)], axis=1)
         renewed = np.stack([per_csm(arr_soon * (1 - p_s[j])[soon], r_soon) for j in range(k)], axis=1)
-        exp_mult = (1 + cb.expansion_multiplier * splits[:, 2]) / (
+        exp_mult = (1 + cb.expansion_multiplier * splits[None, :, 2] * att[:, None]) / (
             1 + cb.expansion_multiplier * self.neutral[2]
         )
-        adv_mult = (1 + cb.advocacy_multiplier * splits[:, 3]) / (
+        adv_mult = (1 + cb.advocacy_multiplier * splits[None, :, 3] * att[:, None]) / (
             1 + cb.advocacy_multiplier * self.neutral[3]
         )
         rate = self.segments.array

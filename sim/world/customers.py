@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+from sim.distributions import LogNormal
 from sim.ledger import CREDITED_CODE, DEAL_KIND_CODE, K, Ledger
 from sim.rng import Streams
 from sim.scenario.company import Company
@@ -107,10 +108,7 @@ class Customers:
             if n == 0:
                 continue
             idx = self.book.add(n)
-            cv = seg.list_acv_cv
-            sigma = math.sqrt(math.log1p(cv * cv))
-            mu = math.log(seg.list_acv_mean_usd) - 0.5 * sigma**2
-            lst = rng.lognormal(mu, sigma, n)
+            lst = LogNormal(seg.list_acv_mean_usd, seg.list_acv_cv).sample(rng, n)
             conc = seg.fit_concentration
             fit = rng.beta(max(seg.mean_fit * conc, 1e-3), max((1 - seg.mean_fit) * conc, 1e-3), n)
             u = rng.random((n, 5))
@@ -157,7 +155,7 @@ class Customers:
         book.list_arr_cents[i] = list_cents
         book.segment[i] = lead.segment
         book.source[i] = lead.source
-        book.key[i] = lead_key(lead.segment, lead.source, lead.seq)
+        book.key[i] = lead.key if lead.key >= 0 else lead_key(lead.segment, lead.source, lead.seq)
         book.status[i] = IMPLEMENTING
         book.discount[i] = opp.discount
         book.promise[i] = opp.promise
@@ -304,6 +302,12 @@ class Customers:
             self.ledger.append_rows(rows)
 
     # ------------------------------------------------------------------ what the metrics read
+    def cohort_months(self) -> np.ndarray:
+        """Month of each customer's first booking (-1 for the starting book)."""
+        day = self.book.cohort_day[: self.book.n]
+        month = np.searchsorted(np.asarray(self.clock.calendar.month_starts), day, side="right") - 1
+        return np.where(day >= 0, month, -1)
+
     def snapshot(self) -> None:
         """A month start: every customer's ARR (kept for the metrics once the warm-up is over), the
         customers paying, NPS among them and every customer's health."""

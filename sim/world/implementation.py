@@ -17,14 +17,18 @@ from collections.abc import Callable
 
 import numpy as np
 
+from sim.distributions import Gamma
 from sim.policy.decisions import Decision, Option, OptionTable, OutcomeColumn
 from sim.policy.lazy import table_options
 from sim.scenario.behaviour import Behaviour
 from sim.scenario.company import Company
-from sim.world.book import Book
+from sim.time.calendar import DAYS_PER_MONTH
+from sim.world.book import LIVE, Book
 from sim.world.lead import U_SPEED, Lead
+from sim.world.queue_stats import QueueStats
 from sim.world.rules import HealthRules, renewal_churn_probability
 from sim.world.services import Choices, Clock, Segments, Staff
+from sim.world.talent import Bench
 
 WentLive = Callable[[int, int, float, float], None]
 """A project done: (customer, consultant, quality, days waited) (``Customers.go_live``)."""
@@ -57,10 +61,22 @@ class ImplementationTeam:
         self.behaviour = behaviour
         self.went_live: WentLive = _not_connected
         c = company.consultants
-        self.people: list[int] = [staff.hire("consultant", 0.0) for _ in range(c.headcount)]
+        self.people: list[int] = staff.team("consultant", c.headcount)
         self.load = np.zeros(len(self.people), dtype=np.int64)
         """Projects in progress per consultant (index into ``people``)."""
-        self.slots = c.headcount * c.concurrent_projects
+        self.cap = np.full(len(self.people), c.concurrent_projects, dtype=np.int64)
+        """Projects each consultant can run at once (0 while the seat is vacant; ramping after a hire)."""
+        self.slots = int(self.cap.sum())
+        self.bench = Bench(
+            staff, clock, choices.attrition, "consultant", self.people, c.annual_attrition, c.backfill_days,
+            c.ramp_months * DAYS_PER_MONTH,
+        )  # fmt: skip
+        """Attrition, vacancies, backfill and ramp (``sim.world.talent``; nobody leaves by default)."""
+        self.standard: np.ndarray | None = None
+        """Per consultant, the speed index of their working standard (``sim.world.standards``), or
+        None: each project's speed is decided when it starts."""
+        self.started: list[int] = []
+        """Customers whose projects started, in order (what a working standard is valued over)."""
         self.busy = 0
         """Projects in progress."""
         self.queue: deque[tuple[int, int, float, float, float, float]] = deque()
@@ -77,14 +93,27 @@ class ImplementationTeam:
         self._pace = np.abs(self._speed - self.speeds[self.neutral])
         """How far each speed is from the neutral one (effort scales with it)."""
         cb = behaviour.consultant
+        care = (
+            cb.effort_cost_kusd_per_day
+            if cb.care_effort_cost_kusd_per_day is None
+            else (cb.care_effort_cost_kusd_per_day)
+        )
+        self._cost = np.where(self._speed > self.speeds[self.neutral], care, cb.effort_cost_kusd_per_day)
+        """Effort per project day and unit of pace away from neutral: rushing, or taking care."""
+        self._care = company.consultants.value_per_care * np.maximum(
+            self._speed - self.speeds[self.neutral], 0
+        )
+        """Value (target health) each speed adds by the adoption work of a careful implementation."""
         self._labels_by_segment = [
             tuple(
-                Option(f"speed {s:g}", (), cb.effort_cost_kusd_per_day * seg.implementation_days * p, s)
-                for s, p in zip(self.speeds, self._pace.tolist(), strict=True)
+                Option(f"speed {s:g}", (), cost * seg.implementation_days * p, s)
+                for s, p, cost in zip(self.speeds, self._pace.tolist(), self._cost.tolist(), strict=True)
             )
             for seg in segments.seg
         ]
         self.waits: list[float] = []
+        self.stats = QueueStats(clock.measure_start, clock.end_day)
+        """Waits, busy slots and the backlog over the measured window (queue metrics)."""
 
     def expected_days(self, segment: int, speed: float) -> float:
         """Expected days from booking to go-live: queue wait plus duration."""
@@ -104,18 +133,25 @@ class ImplementationTeam:
         if self.busy < self.slots:
             self._begin(project)
         else:
+            self.stats.level(self.clock.env.now, self.busy, len(self.queue))
             self.queue.append(project)
 
     def _begin(self, project: tuple[int, int, float, float, float, float]) -> None:
         """A slot is free: the least-loaded consultant takes the project and decides its speed."""
         cust, seg, u_speed, impl_std, quality_z, asked = project
         env = self.clock.env
+        self.stats.level(env.now, self.busy, len(self.queue))
         self.busy += 1
         wait = env.now - asked
         self.waits.append(wait)
-        k = int(self.load.argmin())
+        self.stats.started(env.now, wait)
+        k = int(np.argmax(self.cap - self.load))
         consultant = self.people[k]
         self.load[k] += 1
+        self.started.append(cust)
+        if self.standard is not None:  # the consultant's working standard sets the pace
+            self._run(k, cust, consultant, seg, self.speeds[int(self.standard[k])], impl_std, quality_z, wait)
+            return
         if self.measures:
             table = self._table(cust, wait)
             options = table_options(lambda: table, self._labels_by_segment[seg])
@@ -132,22 +168,70 @@ class ImplementationTeam:
             table,
         )
         speed = self.speeds[self.choices.one(d, u_speed)]
+        self._run(k, cust, consultant, seg, speed, impl_std, quality_z, wait)
+
+    def _run(
+        self, k: int, cust: int, consultant: int, seg: int, speed: float, impl_std: float, quality_z: float,
+        wait: float,
+    ) -> None:  # fmt: skip
+        """The project at ``speed``: its duration and quality, and its end."""
+        env = self.clock.env
         cc = self.company.consultants
-        duration = self.segments.seg[seg].implementation_days * speed * impl_std / cc.duration_shape
+        duration = Gamma(self.segments.seg[seg].implementation_days * speed, cc.duration_shape).scaled(
+            impl_std
+        )
         quality = self.rules.quality(speed, quality_z)
         wd = self.clock.workdays
         if wd is not None:  # the duration is in the consultant's working days
             duration = wd.advance(consultant, env.now, duration) - env.now
+        care = self.company.consultants.value_per_care * max(speed - self.speeds[self.neutral], 0.0)
         ev = env.timeout(duration)
-        ev.callbacks.append(lambda _ev: self._end(k, cust, consultant, quality, wait))
+        ev.callbacks.append(lambda _ev: self._end(k, cust, consultant, quality, wait, care))
 
-    def _end(self, k: int, cust: int, consultant: int, quality: float, wait: float) -> None:
-        """The project is done: the slot goes to the first project waiting, the customer goes live."""
+    def _end(
+        self, k: int, cust: int, consultant: int, quality: float, wait: float, care: float = 0.0
+    ) -> None:
+        """The project is done: the slot goes to the first project waiting, the customer goes live
+        (with the value a careful implementation adds to its target and starting health)."""
+        self.stats.level(self.clock.env.now, self.busy, len(self.queue))
         self.load[k] -= 1
         self.busy -= 1
-        if self.queue:
+        if self.queue and self.busy < self.slots:
             self._begin(self.queue.popleft())
         self.went_live(cust, consultant, quality, wait)
+        if care > 0 and self.book.status[cust] == LIVE:
+            book = self.book
+            book.value[cust] = min(book.value[cust] + care, 1.0)
+            book.health[cust] = min(book.health[cust] + care, 1.0)
+
+    def grow(self, people: list[int]) -> None:
+        """Consultants a plan adds (hired on day 0, each with the full ``concurrent_projects``)."""
+        k = len(people)
+        self.people += people
+        self.load = np.concatenate([self.load, np.zeros(k, dtype=np.int64)])
+        self.cap = np.concatenate([self.cap, np.full(k, self.company.consultants.concurrent_projects)])
+        self.slots = int(self.cap.sum())
+        self.bench.grow(k)
+
+    def monthly_people(self, u: np.ndarray) -> None:
+        """This month's departures (``u``: one uniform per seat), then every seat's capacity
+        (``concurrent_projects`` x ramp, at least one project; 0 while vacant) and the queue drained
+        into the slots freed."""
+        bench = self.bench
+        if not bench.on:
+            return
+        bench.monthly(u)
+        strength = bench.strength(float(self.clock.env.now))
+        full = self.company.consultants.concurrent_projects
+        self.cap = np.where(bench.vacant, 0, np.maximum(1, np.rint(full * strength))).astype(np.int64)
+        self.slots = int(self.cap.sum())
+        while self.queue and self.busy < self.slots:
+            self._begin(self.queue.popleft())
+
+    def queue_metrics(self) -> dict[str, float]:
+        """Queue metrics of the measured window (``docs/metrics.md``, "Implementation queue"); call
+        at the end of the run."""
+        return self.stats.metrics(self.clock.env.now, self.busy, len(self.queue), self.slots)
 
     def _table(self, cust: int, wait: float) -> OptionTable:
         """What each speed would credit the consultant (expected, from the true model), one column
@@ -162,6 +246,8 @@ class ImplementationTeam:
         duration = seg.implementation_days * speeds
         fit, promise = float(book.fit[cust]), float(book.promise[cust])
         value = np.array([rules.expected_value_health(fit, q, promise) for q in self._quality.tolist()])
+        if self.company.consultants.value_per_care > 0:
+            value = np.minimum(value + self._care, 1.0)
         start = np.array(
             [
                 rules.starting_health(v, promise, wait + x)
@@ -202,5 +288,5 @@ class ImplementationTeam:
                     m, n, amount=arr, probability=(1.0 - fail) * (1.0 - churn), delay_days=to_renewal,
                     renewal_delay_days=to_renewal, churn_probability=churn, failure_probability=fail,
                 ))  # fmt: skip
-        effort = self.behaviour.consultant.effort_cost_kusd_per_day * seg.implementation_days * self._pace
+        effort = self._cost * seg.implementation_days * self._pace
         return OptionTable(tuple(cols), effort)

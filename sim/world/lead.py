@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtri
 
+from sim.distributions import LogNormal
 from sim.scenario.company import Segment
 
 BATCH = 256
@@ -47,6 +48,11 @@ class Lead:
     """The standard normal of ``u[U_USAGE]`` (the won customer's usage draw)."""
     sdr: int = -1
     """The SDR who set the meeting (-1: the lead went straight to an AE; sim/world/sdrs.py)."""
+    owner: int = -1
+    """The AE seat that sourced the lead itself and works it (-1: triaged to the freest AE;
+    sim/world/prospecting.py)."""
+    key: int = -1
+    """Entity key of the customer the lead becomes, when not its stream position's (self-sourced)."""
 
 
 class LeadStream:
@@ -66,9 +72,8 @@ class LeadStream:
         conc = seg.fit_concentration
         self.alpha = max(seg.mean_fit * conc, 1e-3)
         self.beta = max((1 - seg.mean_fit) * conc, 1e-3)
-        cv = seg.list_acv_cv
-        self.sigma = float(np.sqrt(np.log1p(cv * cv)))
-        self.mu = float(np.log(seg.list_acv_mean_usd) - 0.5 * self.sigma**2)
+        self.acv = LogNormal(seg.list_acv_mean_usd, seg.list_acv_cv)
+        """List ACV of a lead (the segment's mean and coefficient of variation)."""
         self._buf: list[Lead] = []
         self._pos = 0
         self.drawn = 0
@@ -77,11 +82,7 @@ class LeadStream:
     def _refill(self) -> None:
         rng = self.rng
         fit = rng.beta(self.alpha, self.beta, BATCH).tolist()
-        acv = (
-            rng.lognormal(self.mu, self.sigma, BATCH).tolist()
-            if self.sigma > 0
-            else [float(np.exp(self.mu))] * BATCH
-        )
+        acv = self.acv.sample(rng, BATCH).tolist() if self.acv.cv > 0 else [self.acv.mean] * BATCH
         cyc = rng.standard_gamma(self.cycle_shape, BATCH).tolist()
         impl = rng.standard_gamma(self.duration_shape, BATCH).tolist()
         qz = np.abs(rng.standard_normal(BATCH)).tolist()

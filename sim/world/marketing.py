@@ -42,7 +42,7 @@ class Marketers:
         self.deal_terms = deal_terms
         self.available_share = available_share
         """Share of a segment's organisations available (1 in an unlimited market)."""
-        self.people: list[int] = [staff.hire("marketing", 0.0) for _ in range(company.marketing.headcount)]
+        self.people: list[int] = staff.team("marketing", company.marketing.headcount)
         b = behaviour.marketing
         self.max_volume = max(b.volume_options) if b.volume_options else 1.0
         """The volume marketing leads are generated at (then thinned to each marketer's choice)."""
@@ -50,6 +50,10 @@ class Marketers:
         """Current lead-volume multiplier per marketer."""
         self.fit_shift: dict[int, float] = {}
         """How much fit each marketer's current volume takes off a lead."""
+
+    def grow(self, people: list[int]) -> None:
+        """Marketers a plan adds."""
+        self.people += people
 
     def decide(self, month: int, us: np.ndarray) -> None:
         """Each marketer chooses this month's lead volume (Decision ``marketing_volume``)."""

@@ -89,6 +89,8 @@ class Renewals:
             cc.renewal_price_sensitivity,
             np.where(ref_active, cc.referred_churn_odds, 0.0),
         )
+        if self.company.billing.enabled and self.company.billing.churn_before_each_bill:
+            p = np.zeros(len(due))  # churn is checked before each bill instead (sim/world/subscription.py)
         churn = u[:, 0] < p
         now = float(self.clock.env.now)
         renewal = DEAL_KIND_CODE["renewal"]

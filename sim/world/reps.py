@@ -37,6 +37,7 @@ from sim.policy.decisions import Option
 from sim.scenario.behaviour import Behaviour
 from sim.scenario.company import Company
 from sim.world.addressable import Organisations
+from sim.world.advocacy import with_odds
 from sim.world.book import IMPLEMENTING, LIVE, Book
 from sim.world.deal_terms import DealTerms, sigmoid
 from sim.world.lead import U_PURSUE, U_TERMS, U_TIMING, U_WIN, Lead
@@ -139,6 +140,11 @@ class SalesTeam(Seats):
         """A won deal becomes a customer (``Customers.won``)."""
         self.invoice: Callable[[int, int, int, int], None] = _no_invoice
         """Bill a deal: (customer, cents, deal, 1 new / 2 expansion) (``Customers.invoice``)."""
+        self.reference: Callable[[int], float] | None = None
+        """Log-odds a closing new-logo deal of a segment gains from a reference (``Advocacy.use``);
+        None: references do not change win odds."""
+        self.opened: Callable[[int, float, float], None] = lambda segment, now, days: None
+        """Told of each opportunity opened: (segment, day, days to its natural close) (cost drivers)."""
         self.on_meeting: Callable[[Lead, bool], None] | None = None
         """Told, after each triage, whether each lead an SDR handed over was taken up (``sim.world.sdrs``)."""
         self._inbox: list[Lead] = []
@@ -184,7 +190,7 @@ class SalesTeam(Seats):
         seats: list[int] = []
         free = self.free
         for lead in leads:
-            best = int(free.argmax()) if len(free) else -1
+            best = lead.owner if lead.owner >= 0 else (int(free.argmax()) if len(free) else -1)
             if best < 0 or free[best] <= 0:
                 self.leads_lost += 1
                 orgs.reject(lead)  # finite market: the organisation cools off
@@ -233,15 +239,20 @@ class SalesTeam(Seats):
         now = float(day)
         t = self.terms[k]
         cycle_mean = dt.cycle_mean(lead.segment, lead.source)
-        natural = now + lead.cycle_std * cycle_mean / self.company.deals.cycle_shape
+        deals = self.company.deals
+        fixed = deals.cycle_distribution == "fixed"
+        natural = now + (cycle_mean if fixed else lead.cycle_std * cycle_mean / deals.cycle_shape)
         wd = self.clock.workdays
-        if wd is not None:  # the cycle advances on the AE's working days; the close falls in one
+        if wd is not None and deals.cycle_days == "calendar":  # calendar days, rolled to a working day
+            natural = wd.next_working(ae, natural)
+        elif wd is not None:  # the cycle advances on the AE's working days; the close falls in one
             natural = wd.cycle_end(ae, now, natural - now)
         p_win = sigmoid(dt.lead_logit(lead.segment, lead.fit, lead.source) + t.log_odds)
         opp = Opportunity(
             lead, seat, ae, t.discount, t.promise, t.overcommit, p_win, now + cycle_mean, natural, now, k
         )
         self.opportunities_opened += 1
+        self.opened(lead.segment, now, natural - now)
         # close timing: decided two weeks before the quarter end, when the rep knows where they
         # stand (Oyer 1998; Larkin 2014), for deals whose natural close falls within two weeks
         # either side of that quarter end; a close after the horizon has no timing choice
@@ -252,25 +263,31 @@ class SalesTeam(Seats):
             self._deciding.setdefault(int(timing[0]), []).append(timing[1])
 
     def _timing_choice(self, opp: Opportunity, now: float) -> tuple[float, Timing] | None:
-        """The day of the close-timing decision and its alternative, or None (no choice)."""
+        """The day of the close-timing decision and its alternative, or None (no choice). The window
+        around a quarter end is the larger of two weeks and ``timing_window_cycle_share`` of the deal's
+        mean cycle (10 working days and that share of the cycle in working days with a calendar)."""
         natural, discount = opp.close_day, opp.discount
         wd = self.clock.workdays
         q_start, q_end = self.clock.quarter_bounds(natural)
-        pull = min(discount + self.behaviour.ae.pull_in_discount, 0.95)
+        b = self.behaviour.ae
+        pull = min(discount + b.pull_in_discount, 0.95)
+        reach = b.timing_window_cycle_share * self.deal_terms.cycle_mean(opp.lead.segment, opp.lead.source)
         if wd is not None:  # the windows in working days (sim/time/workdays.py)
-            late = wd.window_start(q_end)
+            k = max(wd.cfg.period_end_working_days, round(reach * wd.week_share))
+            late = wd.window_start(q_end, k)
             if natural >= late:  # a push closes on the AE's first working day of the next quarter
                 push = wd.next_working(opp.ae, wd.window_end(q_end, 1) - 1.0)
                 return max(now, late), Timing(opp, "push", push, discount)
-            if natural < wd.window_end(q_start):  # a pull-in on their last working day before it
+            if natural < wd.window_end(q_start, k):  # a pull-in on their last working day before it
                 pull_day = wd.last_working_before(opp.ae, q_start)
                 if pull_day > now:
-                    return max(now, wd.window_start(q_start)), Timing(opp, "pull_in", pull_day, pull)
+                    return max(now, wd.window_start(q_start, k)), Timing(opp, "pull_in", pull_day, pull)
             return None
-        if natural >= q_end - WINDOW_DAYS:
-            return max(now, q_end - WINDOW_DAYS), Timing(opp, "push", q_end + 1.0, discount)
-        if natural < q_start + WINDOW_DAYS and q_start - 1.0 > now:
-            return max(now, q_start - WINDOW_DAYS), Timing(opp, "pull_in", q_start - 1.0, pull)
+        window = max(WINDOW_DAYS, reach)
+        if natural >= q_end - window:
+            return max(now, q_end - window), Timing(opp, "push", q_end + 1.0, discount)
+        if natural < q_start + window and q_start - 1.0 > now:
+            return max(now, q_start - window), Timing(opp, "pull_in", q_start - 1.0, pull)
         return None
 
     def _decide_timing(self, day: int) -> None:
@@ -342,7 +359,10 @@ class SalesTeam(Seats):
             return  # the rep left and was replaced; the opportunity was lost
         self.open[opp.seat] -= 1
         self._refresh(opp.seat)
-        if not self.active[opp.seat] or opp.lead.u[U_WIN] >= opp.p_win:
+        p_win = opp.p_win
+        if self.reference is not None and self.active[opp.seat]:
+            p_win = with_odds(p_win, self.reference(opp.lead.segment))
+        if not self.active[opp.seat] or opp.lead.u[U_WIN] >= p_win:
             orgs.reject(opp.lead)  # the rep left (the opportunity is lost), or the deal was lost
             return
         self.won(opp)

@@ -99,7 +99,9 @@ class SdrTeam(Seats):
             c.backfill_days,
         )
         self.sources: frozenset[int] = (
-            frozenset(SOURCE_NAMES.index(s) for s in c.sources) if n > 0 else frozenset()
+            frozenset(SOURCE_NAMES.index(s) for s in c.sources)
+            if staff.headcount("sdr", n) > 0
+            else frozenset()
         )
         """Source codes the SDRs work (empty without SDRs: every lead goes straight to AEs)."""
         self._u: dict[tuple[int, int], list[float]] = {}

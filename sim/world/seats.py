@@ -44,14 +44,29 @@ class Seats:
         self.ramp_days = ramp_days
         self.annual_attrition = annual_attrition
         self.backfill_days = backfill_days
-        self.person: list[int] = [staff.hire(role, 0.0) for _ in range(headcount)]
-        self.hired_day: list[float] = [-10_000.0] * headcount
+        self.person: list[int] = staff.team(role, headcount)
+        n = len(self.person)
+        self.hired_day: list[float] = [-10_000.0] * n
         """People present at the start are fully ramped."""
-        self.active: list[bool] = [True] * headcount
-        self.open: list[int] = [0] * headcount
-        self.cap: list[int] = [max_open] * headcount
-        self.free = np.full(headcount, max_open, dtype=np.int64)
+        self.active: list[bool] = [True] * n
+        self.open: list[int] = [0] * n
+        self.cap: list[int] = [max_open] * n
+        self.free = np.full(n, max_open, dtype=np.int64)
         """Free work slots per seat (-1 for an empty seat); argmax picks who takes the work."""
+
+    def grow(self, people: list[int]) -> None:
+        """Seats for the people a plan adds (hired on day 0, fully ramped as the starting people)."""
+        k = len(people)
+        self.person += people
+        self.hired_day += [-10_000.0] * k
+        self.active += [True] * k
+        self.open += [0] * k
+        self.cap += [self.max_open] * k
+        self.free = np.concatenate([self.free, np.full(k, self.max_open, dtype=np.int64)])
+
+    def ramp(self) -> list[float]:
+        """Each seat's capacity as a share of a fully ramped person's."""
+        return [c / self.max_open for c in self.cap]
 
     def _refresh(self, seat: int) -> None:
         self.free[seat] = self.cap[seat] - self.open[seat] if self.active[seat] else -1

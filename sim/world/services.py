@@ -27,7 +27,7 @@ from sim.policy.protocol import Policy
 from sim.scenario.company import Segment
 from sim.time.calendar import Calendar
 from sim.time.workdays import WorkCalendar
-from sim.vocabulary import SEGMENTS
+from sim.vocabulary import SEGMENTS, Period
 
 
 class CountingEnvironment(simpy.Environment):
@@ -60,6 +60,8 @@ class Clock:
         self.end_day = calendar.end_day
         self.workdays = workdays
         self._month_starts = [float(x) for x in calendar.month_starts]
+        self.measured_years = max((calendar.total_months - warmup_months) / 12.0, 1e-9)
+        """Length of the measured window in years (flows per year)."""
 
     def month_of(self, day: float) -> int:
         """Index of the month containing ``day`` (``Calendar.month_of`` without numpy overhead)."""
@@ -73,13 +75,38 @@ class Clock:
 
 class Staff:
     """Everyone employed in one replication: person ids (unique across roles), the roster
-    (id -> role, which the policy reads) and the ``hire`` and ``leave`` events on the ledger."""
+    (id -> role, which the policy reads) and the ``hire`` and ``leave`` events on the ledger.
 
-    def __init__(self, ledger: Ledger, env: simpy.Environment) -> None:
+    A plan may change a role's headcount (``PlanFacts.headcount_change``). Person ids stay those
+    of the company's headcount whatever the plan: a team's starting people are hired with
+    :meth:`team` (the first ``min(company, plan)`` of the role's ids; ids of people the plan
+    removes are skipped, never reused), and the people a plan adds get ids after every team's
+    (:meth:`extras`, called once every team is built). So the people every plan has keep their ids
+    and every draw keyed by them, in every plan (common random numbers)."""
+
+    def __init__(self, ledger: Ledger, env: simpy.Environment, change: dict[str, int] | None = None) -> None:
         self.ledger = ledger
         self.env = env
         self.roster: dict[int, str] = {}
         self._next = 0
+        self.change = dict(change or {})
+        """People the plan adds to (removes from) each role's company headcount."""
+
+    def headcount(self, role: str, company: int) -> int:
+        """The role's headcount under the plan (the company's, changed; at least 0)."""
+        return max(0, company + self.change.get(role, 0))
+
+    def team(self, role: str, company: int) -> list[int]:
+        """The role's starting people (hired on day 0): the company's ids, the first
+        ``min(company, plan)`` of them hired and the rest skipped."""
+        keep = min(company, self.headcount(role, company))
+        people = [self.hire(role, 0.0) for _ in range(keep)]
+        self._next += company - keep
+        return people
+
+    def extras(self, role: str, company: int) -> list[int]:
+        """The people the plan adds to the role (hired on day 0, ids after every team's)."""
+        return [self.hire(role, 0.0) for _ in range(self.headcount(role, company) - company)]
 
     def hire(self, role: str, day: float) -> int:
         """A fresh person id with a ``hire`` event on ``day``."""
@@ -129,6 +156,23 @@ class PlanFacts:
     success_days: float
     shares: tuple[tuple[str, str, float], ...] = ()
     """Split credit of expansion deals: (kind, role, share) for every credited role."""
+    headcount_change: tuple[tuple[str, int], ...] = ()
+    """People the plan adds to (removes from) a role's company headcount: (role, change)."""
+    csm_max_accounts: tuple[tuple[str, int], ...] = ()
+    """CSM coverage the plan sets per segment: (segment, accounts per CSM at most)."""
+    budgets: tuple[tuple[str, float], ...] = ()
+    """Non-compensation spend per person a year the plan gives a role (advocacy budgets): (role, USD)."""
+
+    def budget(self, role: str) -> float:
+        """The role's budget per person a year (0 without one)."""
+        for r, usd in self.budgets:
+            if r == role:
+                return usd
+        return 0.0
+
+    effort_period: Period = "quarter"
+    """The AEs' quota period (a quarter without a quota): the horizon an AE's prospecting effort is
+    valued to (``sim/world/effort.py``)."""
 
     def credited(self, kind: str) -> tuple[str, ...]:
         """The roles credited with (and working) an ``upsell`` or ``cross_sell`` deal."""

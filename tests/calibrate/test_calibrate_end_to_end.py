@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from sim.api import resolve_scenario
-from sim.calibrate.report import FIT_COLUMNS
+from sim.calibrate.fit_table import FIT_COLUMNS
 from sim.cli import main
 from sim.files import FolderLock
 from sim.scenario import Scenario, load_scenario

@@ -10,7 +10,8 @@ import pytest
 
 from sim.cli import main
 from sim.files import atomic_writer
-from sim.plans.backtest import deals_to_events, price_plan, read_deals
+from sim.plans.backtest import price_plan, read_deals
+from sim.plans.deal_ledger import deals_to_events
 from sim.scenario import load_scenario
 
 REPO = Path(__file__).resolve().parent.parent.parent

@@ -20,10 +20,10 @@ import numpy as np
 
 from sim.experiment.backends import Backend
 from sim.experiment.tasks import Outcome, Task, run_task
+from sim.result import ReplicationResult
 from sim.rng import Streams
 from sim.scenario.experiment import METRICS
 from sim.scenario.schema import Scenario
-from sim.world.result import ReplicationResult
 
 BASE = {m: 1.0 + i for i, m in enumerate(METRICS)}
 SCALE = {m: 0.05 * (1.0 + i) for i, m in enumerate(METRICS)}

@@ -17,7 +17,8 @@ finite = st.floats(min_value=-1e7, max_value=1e7, allow_nan=False)
 @st.composite
 def interval(draw: st.DrawFn, significant: bool | None = None) -> tuple[float, float, float]:
     """(diff, low, high) with low <= diff <= high; ``significant`` forces whether 0 is outside."""
-    a, b = sorted((draw(finite), draw(finite)))
+    # + 0.0 turns -0.0 into 0.0: sorted() keeps (0.0, -0.0), an empty range for st.floats
+    a, b = sorted((draw(finite) + 0.0, draw(finite) + 0.0))
     if significant is True and a <= 0.0 <= b:
         a, b = (
             (abs(b) + 1.0, abs(b) + 2.0 + abs(a))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import SCENARIOS, THREE_PLANS, make_scenario
+from experiment_helpers import SCENARIOS, THREE_PLANS, make_scenario
 from matplotlib.figure import Figure
 
 import sim

@@ -8,8 +8,8 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from conftest import THREE_PLANS, make_scenario
 from experiment_fakes import ShuffledBackend, jittery_replicate, replicate
+from experiment_helpers import THREE_PLANS, make_scenario
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

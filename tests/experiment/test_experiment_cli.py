@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 import yaml
-from conftest import HERE, ROOT, SCENARIOS
+from experiment_helpers import HERE, ROOT, SCENARIOS
 
 from sim.experiment.runner import Runner
 from sim.scenario import load_scenario

@@ -15,12 +15,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import HERE, ROOT, SCENARIOS, make_scenario
+from experiment_helpers import HERE, ROOT, SCENARIOS, make_scenario
 
 from sim.cli import main
-from sim.experiment.results import CheckpointStore, Results, csv_text
+from sim.experiment.checkpoints import CheckpointStore
 from sim.experiment.runner import default_out_dir
 from sim.files import LOCK_FILE, FolderLock
+from sim.formats import csv_text
+from sim.results import Results
 
 FAKE = "experiment_fakes:replicate"
 ONE_PLAN = "  - name: conventional\n    based_on: conventional\n"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import io
 
-from conftest import make_scenario
 from experiment_fakes import replicate
+from experiment_helpers import make_scenario
 
 from sim.experiment.progress import PlainProgress, Progress, RichProgress, make_progress
 from sim.experiment.runner import Runner

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import THREE_PLANS, make_scenario
 from experiment_fakes import (
     PRECISION_SIGMA,
     ShuffledBackend,
@@ -19,10 +18,12 @@ from experiment_fakes import (
     precision_replicate,
     replicate,
 )
+from experiment_helpers import THREE_PLANS, make_scenario
 from scipy import stats as sps
 
-from sim.experiment.results import Results, atomic_write_text
 from sim.experiment.runner import PRECISION_MAX, PRECISION_MET, RunFailed, Runner
+from sim.files import atomic_write_text
+from sim.results import Results
 from sim.scenario import ScenarioError, with_overrides
 from sim.scenario.experiment import METRICS
 
@@ -314,7 +315,7 @@ def test_git_commit_of_a_pip_installed_clone(tmp_path: Path, monkeypatch: pytest
     """``pip install .`` from a clone records the clone's folder; the commit is read from there."""
     import subprocess
 
-    from sim.experiment import runner
+    from sim.experiment import provenance
 
     git = shutil.which("git")
     if git is None:
@@ -330,9 +331,9 @@ def test_git_commit_of_a_pip_installed_clone(tmp_path: Path, monkeypatch: pytest
         def read_text(self, name: str) -> str | None:
             return json.dumps({"url": clone.as_uri(), "dir_info": {}}) if name == "direct_url.json" else None
 
-    monkeypatch.setattr(runner.importlib_metadata, "distribution", lambda _name: Dist())
-    assert runner._install_origin() == clone
+    monkeypatch.setattr(provenance.importlib_metadata, "distribution", lambda _name: Dist())
+    assert provenance._install_origin() == clone
     installed = tmp_path / "venv" / "site-packages" / "sim"  # no repository around the package
-    assert runner.code_commit(installed, runner._install_origin()) == sha.stdout.strip()
-    assert runner.code_commit(installed, None) is None
-    assert runner.code_commit(installed, "0123abcd") == "0123abcd"  # a VCS install names its commit
+    assert provenance.code_commit(installed, provenance._install_origin()) == sha.stdout.strip()
+    assert provenance.code_commit(installed, None) is None
+    assert provenance.code_commit(installed, "0123abcd") == "0123abcd"  # a VCS install names its commit

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 import yaml
-from conftest import SCENARIOS, make_scenario
+from experiment_helpers import SCENARIOS, make_scenario
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import ROOT, SCENARIOS
+from experiment_helpers import ROOT, SCENARIOS
 
 from sim.experiment.runner import Runner
 from sim.scenario import load_scenario_text

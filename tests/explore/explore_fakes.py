@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import math
 
+from sim.result import ReplicationResult
 from sim.rng import Streams
 from sim.scenario.experiment import METRICS
 from sim.scenario.schema import Scenario
-from sim.world.result import ReplicationResult
 
 A, B = 7.0, 0.1
 X_PATHS = (

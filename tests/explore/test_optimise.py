@@ -7,10 +7,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from conftest import ROOT
 from explore_fakes import rate_optimum
+from ishigami import ROOT
 
-from sim.explore.optimise import OptimiseSettings, run_optimise
+from sim.explore.optimise import run_optimise
+from sim.explore.optimise_settings import OptimiseSettings
 from sim.scenario import Scenario, load_scenario_text
 
 FAKE = "explore_fakes:rate_world"

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import HERE, ROOT
+from ishigami import HERE, ROOT
 from test_optimise import TOY
 
 from sim.cli import main

@@ -9,8 +9,8 @@ import explore_fakes
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import TINY, ishigami_scenario
 from explore_fakes import UNUSED, X_PATHS, analytic_indices
+from ishigami import TINY, ishigami_scenario
 
 from sim.explore.sensitivity import Settings, run_sensitivity
 from sim.scenario import load_scenario_text
@@ -129,7 +129,7 @@ name: tiny-unused
 uncertainties:
   company.billing.collection_delay_mean_days: {low: 5, high: 60, source: billing is off}
 """
-    from conftest import SCENARIOS
+    from ishigami import SCENARIOS
 
     sc = load_scenario_text(text, "t.yaml", base_dir=SCENARIOS, overrides=TINY)
     sc = sc.model_copy(

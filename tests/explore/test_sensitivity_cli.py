@@ -104,7 +104,7 @@ def test_bad_options_exit_2_with_one_line(
 
 
 def test_a_scenario_without_uncertainties_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from conftest import ROOT
+    from ishigami import ROOT
 
     path = tmp_path / "none.yaml"
     path.write_text(f"extends: {ROOT / 'tests/corpus/bases/minimal.yaml'}\nname: none\n")

@@ -1,7 +1,7 @@
 """Golden snapshots: per-scenario, per-plan metric samples, and the check against them.
 
 A snapshot (``tests/golden/snapshots/<scenario>.json``) holds, for every plan of a shipped
-scenario and every metric of :class:`sim.world.result.ReplicationResult`, the exact value of
+scenario and every metric of :class:`sim.result.ReplicationResult`, the exact value of
 each replication (plus its mean, SD and n), the configuration that produced them (seed,
 replication indices, the overrides that make the scenario cheap) and a SHA-256 digest of the
 exact values.

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 from sim.replication import simulate
+from sim.result import ReplicationResult
 from sim.scenario import Scenario, load_scenario_text
-from sim.world.result import ReplicationResult
 
 SCENARIO = """
 extends: base-company.yaml

@@ -33,7 +33,8 @@ def test_skipping_inert_events_gives_the_engine_s_payouts(
 ) -> None:
     """The back-test replays only the event kinds a plan can read (``inert_kinds``); every plan of
     the scenario library must get exactly what ``compute_payouts`` gives for all the events."""
-    from sim.plans.backtest import deals_to_events, inert_kinds, price_plan
+    from sim.plans.backtest import inert_kinds, price_plan
+    from sim.plans.deal_ledger import deals_to_events
     from sim.plans.engine import compute_payouts
 
     root = Path(request.config.rootpath)

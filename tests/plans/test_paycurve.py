@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from sim.plans.paycurve import ote_table, role_curve
-from sim.plans.pricing import Rule, commission
+from sim.plans.pricing import commission
+from sim.plans.rule import Rule
 from sim.scenario.plans import RolePlan
 
 QUOTA = 1_000_000.0  # per year: 250k a quarter

@@ -18,7 +18,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.plans.pricing import (
-    Rule,
     band_multiplier,
     bonus,
     clawback_keep,
@@ -33,6 +32,7 @@ from sim.plans.pricing import (
     tier_integral,
     timing_factor,
 )
+from sim.plans.rule import Rule
 from sim.scenario.plans import RolePlan
 
 YEAR = 365.25

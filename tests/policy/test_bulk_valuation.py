@@ -42,8 +42,13 @@ NOT_VALUED = (
     "qualified_opportunities",
     "sdr_closed_acv",
     "sdr_first_year_revenue",
+    "tickets_resolved",
+    "company_nrr",
+    "company_grr",
+    "company_new_arr",
 )
-"""Measures no AE, CSM or consultant decision describes (product, marketing and SDR measures)."""
+"""Measures no AE, CSM or consultant decision describes (product, marketing, SDR, support and
+company-wide measures)."""
 VALUED_MEASURES = tuple(m for m in MEASURES if m not in NOT_VALUED)
 
 small = st.floats(0.0, 1.0)

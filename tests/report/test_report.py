@@ -15,10 +15,11 @@ import pytest
 from PIL import Image
 
 from sim.cli import main
-from sim.experiment.results import Results
 from sim.report import SECTIONS, NotAResultsFolder, write_report
 from sim.report.data import ReportData
-from sim.report.plots import FIGURES, INLINE_FIGURES, decision_figures, waterfall_table
+from sim.report.outcome_plots import waterfall_table
+from sim.report.plots import FIGURES, INLINE_FIGURES, decision_figures
+from sim.results import Results
 
 ALL_FIGURES = {*FIGURES, *decision_figures()}
 """Every figure a report of several plans draws (``plots/<name>.png``)."""
@@ -320,3 +321,17 @@ def test_minimal_folder_from_the_fake_world(tmp_path: Path, monkeypatch: pytest.
     assert html_text.count("Figure not drawn") == len(ALL_FIGURES) - len(drawn)
     for src in parse(path).imgs:
         decode_png(src)
+
+
+def test_unit_economics_by_segment_are_in_the_report_and_summary(seed_folder: Path) -> None:
+    import pandas as pd
+
+    text = (seed_folder / "report.html").read_text("utf-8")
+    section = text[text.index('id="economics"') :]
+    section = section[: section.index("</section>")]
+    for label in ("CEC", "CUC", "Headwind", "Tailwind", "CAC per $ new ACV", "mid-market", "enterprise"):
+        assert label in section, label
+    assert "No unit-economics metrics" not in section
+    summary = pd.read_csv(seed_folder / "summary.csv")
+    for m in ("cec_smb", "cuc_enterprise", "headwind_usd_mid_market", "tailwind_usd_smb", "cac_ratio"):
+        assert m in set(summary["metric"]), m

@@ -369,7 +369,7 @@ def test_fuzz_inputs_reach_deep_fields() -> None:
     depths: list[int] = []
 
     @settings(
-        max_examples=60,
+        max_examples=120,
         derandomize=True,
         database=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],

@@ -8,7 +8,7 @@ import pytest
 
 from sim.cli import main
 from sim.scenario import Scenario, ScenarioError, load_scenario, parse_set, with_overrides
-from sim.scenario.load import apply_overrides
+from sim.scenario.overrides import apply_overrides
 
 SEED = Path(__file__).resolve().parent.parent.parent / "scenarios" / "seed-plans.yaml"
 

@@ -17,9 +17,9 @@ import sim
 import sim.validation as validation
 import sim.validation.bands as bands
 from sim.experiment.stats import t_interval
+from sim.result import ReplicationResult
 from sim.rng import stream
 from sim.validation.bands import BANDS, RETENTION_BANDS, SEGMENTS, Band, check_band, find_scenario
-from sim.world.result import ReplicationResult
 
 BAND_CASES = [c.id for c in validation.select(["band"])]
 

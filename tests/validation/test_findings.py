@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import sim.world.renewals as renewals
-from sim.validation import CASES, CaseResult, run_case
+from sim.validation import CASES, CaseResult, larkin, run_case
 from sim.validation import findings as F
 
 
@@ -39,9 +39,9 @@ def _assert_passes(case_id: str) -> CaseResult:
 @pytest.fixture
 def fresh() -> Iterator[None]:
     """Forget cached simulations before and after a test that breaks the world."""
-    F.clear_cache()
+    larkin.clear_cache()
     yield
-    F.clear_cache()
+    larkin.clear_cache()
 
 
 def test_every_finding_is_registered_in_the_finding_group() -> None:
@@ -55,6 +55,9 @@ def test_every_finding_is_registered_in_the_finding_group() -> None:
         "finding.misra_nair.cap",
         "finding.chung.pacing",
         "finding.chung.over_quota",
+        "finding.chung.bonus",
+        "finding.oyer.fiscal_year",
+        "finding.schmitt.value",
         "finding.van_den_bulte.referrer",
         "finding.van_den_bulte.smoke",
     ):
@@ -76,7 +79,7 @@ def test_the_company_is_self_contained() -> None:
 
 def test_output_after_quota_counts_only_the_part_above_quota() -> None:
     from sim.ledger import Event
-    from sim.world.result import ReplicationResult
+    from sim.result import ReplicationResult
 
     scn = F.scenario([F._plan("p", [F._commission(F.CONVENTIONAL)])], seed=1)
     _, start, end = F._calendar(scn)
@@ -143,7 +146,6 @@ def test_larkin(case_id: str) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason=CASES["finding.larkin.timing_control"].known_failure)
 def test_larkin_effect_grows_with_control_over_timing() -> None:
     _assert_passes("finding.larkin.timing_control")
 
@@ -160,7 +162,8 @@ def test_larkin_bunching_and_discount_fail_without_the_close_timing_decision(
             self._schedule_close(timing.opp)
 
     monkeypatch.setattr(SalesTeam, "_decide_timing", natural_day)
-    monkeypatch.setattr(F, "LARKIN_REPS", 8)  # the effect is gone, not just smaller: 8 replications show it
+    # the effect is gone, not just smaller: 8 replications show it
+    monkeypatch.setattr(larkin, "LARKIN_REPS", 8)
     for case_id in ("finding.larkin.bunching", "finding.larkin.discount"):
         r = run_case(case_id)
         assert not r.error, r.error
@@ -168,17 +171,67 @@ def test_larkin_bunching_and_discount_fail_without_the_close_timing_decision(
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason=CASES["finding.misra_nair.cap"].known_failure)
-def test_misra_nair_removing_the_cap_raises_sales() -> None:
+def test_misra_nair_removing_the_cap_and_the_ratchet_raises_sales() -> None:
     _assert_passes("finding.misra_nair.cap")
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason=CASES["finding.chung.pacing"].known_failure)
+def test_oyer_annual_quota_raises_q4_and_lowers_q1() -> None:
+    _assert_passes("finding.oyer.fiscal_year")
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason=CASES["finding.schmitt.value"].known_failure)
+def test_schmitt_referred_customers_are_more_valuable() -> None:
+    _assert_passes("finding.schmitt.value")
+
+
+@pytest.mark.slow
 def test_chung_quarterly_bonus_paces_weaker_reps() -> None:
     _assert_passes("finding.chung.pacing")
 
 
 @pytest.mark.slow
+def test_chung_bonuses_enhance_productivity_in_both_halves() -> None:
+    _assert_passes("finding.chung.bonus")
+
+
+@pytest.mark.slow
 def test_chung_dropping_over_quota_commission_cuts_output_after_quota() -> None:
     _assert_passes("finding.chung.over_quota")
+
+
+@pytest.mark.slow
+def test_effort_cases_fail_when_effort_never_responds(monkeypatch: pytest.MonkeyPatch) -> None:
+    # deliberately broken world: AEs never change their prospecting effort (always neutral), so
+    # neither a bonus's pacing nor a cap or a ratchet can change how many leads they source
+    from sim.validation import pacing, ratchet
+    from sim.world.effort import EffortDecisions
+
+    monkeypatch.setattr(EffortDecisions, "decide", lambda self, *a: None)
+    monkeypatch.setattr(ratchet, "REPS", 8)
+    pacing.clear_cache()
+    try:
+        for case_id in ("finding.chung.pacing", "finding.misra_nair.cap"):
+            r = run_case(case_id)
+            assert not r.error, r.error
+            assert not r.passed, _show(r)
+    finally:
+        pacing.clear_cache()
+
+
+@pytest.mark.slow
+def test_oyer_fails_without_the_close_timing_decision(monkeypatch: pytest.MonkeyPatch) -> None:
+    # deliberately broken world: every deal closes on its natural day (nothing crosses a year end)
+    from sim.validation import fiscal
+    from sim.world.reps import SalesTeam
+
+    def natural_day(self: SalesTeam, day: int) -> None:
+        for timing in self._deciding.pop(day):
+            self._schedule_close(timing.opp)
+
+    monkeypatch.setattr(SalesTeam, "_decide_timing", natural_day)
+    monkeypatch.setattr(fiscal, "REPS", 8)
+    r = run_case("finding.oyer.fiscal_year")
+    assert not r.error, r.error
+    assert not r.passed, _show(r)

@@ -18,14 +18,9 @@ from hypothesis import strategies as st
 from sim.ledger import Event
 from sim.validation import run_case
 from sim.validation.core import CaseResult
-from sim.validation.queue import (
-    FAST,
-    MMc,
-    erlang_b,
-    erlang_c,
-    erlang_c_direct,
-    queue_stats,
-)
+from sim.validation.erlang import MMc, erlang_b, erlang_c, erlang_c_direct
+from sim.validation.queue import FAST
+from sim.validation.queue_world import queue_stats
 
 
 def _report(res: CaseResult) -> str:
@@ -205,7 +200,7 @@ def test_sampling_the_pool_does_not_change_the_world() -> None:
 
     from sim.policy.neutral import NeutralPolicy
     from sim.replication import simulate
-    from sim.validation.queue import simulate_queue
+    from sim.validation.queue_world import simulate_queue
 
     setup = replace(FAST, window_years=1.0, warmup_years=0.5, replications=1)
     sc = setup.scenario()

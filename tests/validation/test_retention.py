@@ -20,15 +20,13 @@ import sim.validation as validation
 import sim.world.accounts as accounts
 import sim.world.renewals as renewals
 from sim.validation.core import CaseResult, covers
+from sim.validation.lifetime import LITTLE, little_expected, ltv_stats
 from sim.validation.retention import (
     CHURN,
-    LITTLE,
     Seg,
     Setup,
     drift_rate,
     excludes,
-    little_expected,
-    ltv_stats,
     naive_term_churn,
     retention_theory,
     term_churn,

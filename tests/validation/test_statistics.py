@@ -14,6 +14,7 @@ from scipy import stats as sps
 
 import sim.experiment.stats as exp_stats
 import sim.validation as validation
+import sim.validation.precision as vprec
 import sim.validation.statistics as vstats
 from sim.rng import stream
 
@@ -136,19 +137,19 @@ def test_stop_count_by_hand() -> None:
     # alternating ±a: for even n the sd is a·√(n/(n-1)), so the half-width is t·a/√(n-1)
     a, target = 0.05, 0.02
     d = np.array([a * (-1.0) ** k for k in range(400)])
-    n, half = vstats.stop_count(d, 10, 2, 400, target)
+    n, half = vprec.stop_count(d, 10, 2, 400, target)
     assert half == pytest.approx(sps.t.ppf(0.975, n - 1) * a / math.sqrt(n - 1))
     assert half <= target < sps.t.ppf(0.975, n - 3) * a / math.sqrt(n - 3)
     capped = sps.t.ppf(0.975, 11) * a / math.sqrt(11)
-    assert vstats.stop_count(d, 10, 2, 12, target) == (12, pytest.approx(capped))
+    assert vprec.stop_count(d, 10, 2, 12, target) == (12, pytest.approx(capped))
 
 
 def test_vectorised_reference_agrees_with_the_scalar_rule() -> None:
     args = (0.05, 10, 5, 200, 0.01)
-    counts = vstats.reference_stop_counts(*args, sequences=40)
+    counts = vprec.reference_stop_counts(*args, sequences=40)
     z = 0.05 * stream(vstats.SEED, 0, "validation.precision.reference").normal(size=(40, 200))
-    assert [vstats.stop_count(z[i], 10, 5, 200, 0.01)[0] for i in range(40)] == counts.tolist()
-    assert vstats.stop_count_with_true_sd(*args) == 100  # t(0.975, 99)·0.05/√100 = 0.00992
+    assert [vprec.stop_count(z[i], 10, 5, 200, 0.01)[0] for i in range(40)] == counts.tolist()
+    assert vprec.stop_count_with_true_sd(*args) == 100  # t(0.975, 99)·0.05/√100 = 0.00992
 
 
 def test_known_sd_replicate_has_the_known_paired_difference() -> None:
@@ -156,13 +157,13 @@ def test_known_sd_replicate_has_the_known_paired_difference() -> None:
     first, second = sc.plans[0].name, sc.plans[1].name
     d = np.array(
         [
-            vstats.known_sd_replicate(sc, second, k).metrics["nrr"]
-            - vstats.known_sd_replicate(sc, first, k).metrics["nrr"]
+            vprec.known_sd_replicate(sc, second, k).metrics["nrr"]
+            - vprec.known_sd_replicate(sc, first, k).metrics["nrr"]
             for k in range(2000)
         ]
     )
-    assert abs(d.mean()) < 4 * vstats.PRECISION_SIGMA / math.sqrt(2000)
-    assert d.std(ddof=1) == pytest.approx(vstats.PRECISION_SIGMA, rel=0.05)
+    assert abs(d.mean()) < 4 * vprec.PRECISION_SIGMA / math.sqrt(2000)
+    assert d.std(ddof=1) == pytest.approx(vprec.PRECISION_SIGMA, rel=0.05)
 
 
 def test_binomial_band_is_the_central_999_permille() -> None:

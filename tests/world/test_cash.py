@@ -64,7 +64,7 @@ def test_split_cents_bills_the_whole_period_to_the_cent(total: int, months: int,
 
 
 def test_delay_distributions_have_their_mean() -> None:
-    from sim.scenario.company import Billing
+    from sim.scenario.billing import Billing
 
     u = (np.arange(200_000) + 0.5) / 200_000  # a fine quadrature of the inverse CDF
     for dist in ("fixed", "exponential", "gamma"):
@@ -75,7 +75,7 @@ def test_delay_distributions_have_their_mean() -> None:
 
 
 def test_cash_outlook_the_reps_value_cash_with() -> None:
-    from sim.scenario.company import Billing
+    from sim.scenario.billing import Billing
     from sim.time.calendar import DAYS_PER_MONTH
 
     assert cash_outlook(Billing(), 12) == (30.0, 0.0, 1.0)  # off: the single invoice, next month start

@@ -12,7 +12,7 @@ from world_fixtures import TINY, tiny
 from sim.policy import NeutralPolicy
 from sim.policy.decisions import Decision
 from sim.replication import simulate
-from sim.world import ReplicationResult
+from sim.result import ReplicationResult
 
 
 def _metrics_equal(a: dict[str, float], b: dict[str, float]) -> bool:

@@ -16,13 +16,13 @@ from world_fixtures import TINY, tiny
 
 from sim.policy import NeutralPolicy
 from sim.replication import build_world, run_world, simulate
+from sim.result import ReplicationResult
 from sim.scenario import Scenario, ScenarioError
 from sim.scenario.load import validate_data
 from sim.time.calendar import DAYS_PER_MONTH
 from sim.world.addressable import AVAILABLE, COOLING, CUSTOMER, NEVER, PIPELINE, SegmentMarket
 from sim.world.book import IMPLEMENTING, LIVE
 from sim.world.model import World
-from sim.world.result import ReplicationResult
 
 SMB = "company__segments__smb__"
 

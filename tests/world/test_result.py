@@ -11,8 +11,8 @@ from world_fixtures import tiny
 
 from sim.policy import NeutralPolicy
 from sim.replication import simulate
+from sim.result import ReplicationResult
 from sim.scenario.experiment import METRICS
-from sim.world import ReplicationResult
 
 
 @pytest.fixture(scope="module")

@@ -23,11 +23,11 @@ from sim.policy.decisions import Decision
 from sim.policy.incentive import IncentivePolicy
 from sim.policy.valuation import value_outcome
 from sim.replication import build_world, simulate
+from sim.result import ReplicationResult
 from sim.scenario import Scenario
 from sim.scenario.plans import PlanDesign
 from sim.scenario.working_days import WorkingDays
 from sim.time.calendar import Calendar
-from sim.world import ReplicationResult
 
 SDR_BASE = {"base_salary_annual_usd": 50000, "target_variable_annual_usd": 30000}
 

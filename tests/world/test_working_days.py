@@ -22,6 +22,7 @@ from world_fixtures import TINY, tiny
 from sim.ledger import Event
 from sim.policy import NeutralPolicy
 from sim.replication import build_world, run_world, simulate
+from sim.result import ReplicationResult
 from sim.rng import Streams
 from sim.scenario import ScenarioError
 from sim.scenario.load import validate_data
@@ -29,7 +30,6 @@ from sim.scenario.working_days import WorkingDays
 from sim.time.calendar import Calendar
 from sim.time.workdays import WorkCalendar
 from sim.world.model import World
-from sim.world.result import ReplicationResult
 
 HOLIDAYS = {"yearly": ["01-01", "05-01", "12-25", "12-26"], "dated": ["2025-04-18", "2025-04-21"]}
 

@@ -1,4 +1,4 @@
-"""The decision view of a :class:`~sim.experiment.results.Results`: ``results.decision()``.
+"""The decision view of a run's results: ``results.decision()`` (or ``Decision(results)``).
 
 One object holds every decision quantity of :mod:`sim.experiment.decision` for the results'
 plans, baseline, confidence and objective, and the table that puts them side by side (what the
@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from sim.experiment import decision as dc
+from sim.report.verdicts import Verdict, verdicts
 
 if TYPE_CHECKING:
-    from sim.experiment.results import Results
-    from sim.report.verdicts import Verdict
+    from sim.experiment.results import RunResults
 
 TABLE_COLUMNS = [
     "plan",
@@ -42,6 +42,9 @@ TABLE_COLUMNS = [
     "payout_per_new_arr",
     "payout_per_new_arr_low",
     "payout_per_new_arr_high",
+    "cost_per_nrr_point",
+    "cost_per_nrr_point_low",
+    "cost_per_nrr_point_high",
     "payout_share",
     "payout_share_low",
     "payout_share_high",
@@ -54,7 +57,7 @@ TABLE_COLUMNS = [
 class Decision:
     """Decision quantities of a set of results (see the module docstring)."""
 
-    def __init__(self, results: Results, objective: str | None = None) -> None:
+    def __init__(self, results: RunResults, objective: str | None = None) -> None:
         self.results = results
         self.objective = objective or results.scenario.experiment.objective
 
@@ -66,7 +69,7 @@ class Decision:
 
     @cached_property
     def comparison(self) -> pd.DataFrame:
-        """The paired comparison table (``Results.comparison``)."""
+        """The paired comparison table (``RunResults.comparison``)."""
         if len(self.plans) < 2:
             return pd.DataFrame(columns=["plan", "metric", "diff", "ci_low", "ci_high", "significant"])
         return self.results.comparison()
@@ -96,8 +99,6 @@ class Decision:
 
     def verdicts(self) -> list[Verdict]:
         """One verdict sentence per non-baseline plan (:mod:`sim.report.verdicts`)."""
-        from sim.report.verdicts import verdicts
-
         n = self.results.replications.groupby("plan").size().to_dict()
         return verdicts(self.comparison, self.trade_offs, self.plans, self.results.baseline, n)
 
@@ -135,8 +136,3 @@ class Decision:
         # the ranking on the objective: 1 = the most likely best (ties share a rank)
         table["rank"] = table["probability_best"].rank(ascending=False, method="min")
         return table
-
-    def _repr_html_(self) -> str:
-        from sim.report.notebook import decision_html
-
-        return decision_html(self)

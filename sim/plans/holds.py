@@ -1,0 +1,205 @@
+"""Pay waiting on something, compiled: items released when their deal reaches the event their rule
+pays on, CSM books and the ratios measured on them, and pay held under a threshold until the
+period closes."""
+
+from __future__ import annotations
+
+import math
+
+from numba import njit
+
+from sim.plans.credits import (
+    K_ARR_NEW,
+    K_GO_LIVE,
+    K_RENEWAL,
+    K_REVENUE,
+    K_SNAPSHOT,
+    K_SUCCESS,
+    R_CSM,
+)
+from sim.plans.layout import (
+    DL_ACV,
+    DL_CASH,
+    DL_EXISTS,
+    DL_GO_LIVE,
+    DL_HEAD,
+    DL_RENEWAL,
+    DL_REVENUE,
+    DL_SUCCESS,
+    EPS,
+    HK_ALIVE,
+    HK_HEAD,
+    HK_PERSON,
+    HK_RULE,
+    HK_T,
+    HK_TAIL,
+    IT_AMOUNT,
+    IT_CKIND,
+    IT_DEAL,
+    IT_HELD,
+    IT_NDEAL,
+    IT_NHELD,
+    IT_PERSON,
+    IT_PRICED,
+    IT_RATE,
+    IT_RELEASED,
+    IT_ROLE,
+    IT_RULE,
+    IT_T,
+    IT_VALUE,
+    REASON_RELEASE,
+    SI_CHAIN,
+    SI_HELD,
+    SI_HKEYS,
+    SI_N_MONTHS,
+    emit,
+)
+from sim.plans.periods import period_slot
+from sim.plans.rulebook import (
+    RF_SUCCESS_DAYS,
+    RI_CB,
+    RI_TRIGGER,
+)
+
+
+@njit(cache=True)
+def _has_deal(d, dl_i):
+    return 0 <= d < dl_i.shape[0] and dl_i[d, DL_EXISTS] == 1
+
+
+@njit(cache=True)
+def release(it, day, plan, st):
+    """Pay what item ``it``'s timing makes due by ``day``."""
+    ri, rf = plan[2], plan[3]
+    dl_f, dl_i, it_i, it_f = st[9], st[10], st[12], st[13]
+    ii = it_i[it]
+    if ii[IT_HELD]:
+        return
+    g = ii[IT_RULE]
+    trigger = ri[g, RI_TRIGGER]
+    d = ii[IT_DEAL]
+    pay_day = day
+    frac = 1.0
+    if trigger < 0 or not _has_deal(d, dl_i) or ii[IT_CKIND] == trigger:
+        frac = 1.0
+    elif trigger == K_GO_LIVE:
+        frac = 0.0 if math.isnan(dl_f[d, DL_GO_LIVE]) else 1.0
+    elif trigger == K_SUCCESS:
+        frac = 0.0 if math.isnan(dl_f[d, DL_SUCCESS]) else 1.0
+        if not math.isnan(dl_f[d, DL_GO_LIVE]):
+            pay_day = max(day, dl_f[d, DL_GO_LIVE] + rf[g, RF_SUCCESS_DAYS])
+    elif trigger == K_RENEWAL:
+        frac = 0.0 if math.isnan(dl_f[d, DL_RENEWAL]) else 1.0
+    else:
+        acv = dl_f[d, DL_ACV]
+        done = dl_f[d, DL_REVENUE] if trigger == K_REVENUE else dl_f[d, DL_CASH]
+        frac = 1.0 if acv <= 0 else min(1.0, done / acv)
+    f = it_f[it]
+    due = min(f[IT_AMOUNT], f[IT_PRICED] * frac) - f[IT_RELEASED]
+    if due <= EPS:
+        return
+    f[IT_RELEASED] += due
+    emit(ii[IT_PERSON], ii[IT_ROLE], pay_day, g, REASON_RELEASE, d, ii[IT_CKIND], -1, f[IT_VALUE], f[IT_RATE],
+         due, frac, plan[10], st[16], st[17], st[18], st[19])  # fmt: skip
+
+
+@njit(cache=True)
+def _release_deal(d, day, plan, st):
+    """Release the pay of every item of deal ``d`` with something left to pay or claw back."""
+    ri = plan[2]
+    dl_i, it_i, it_f = st[10], st[12], st[13]
+    if d < 0 or d >= dl_i.shape[0]:
+        return
+    it = dl_i[d, DL_HEAD]
+    while it >= 0:
+        f = it_f[it]
+        if it_i[it, IT_HELD] or f[IT_RELEASED] < f[IT_AMOUNT] - EPS or ri[it_i[it, IT_RULE], RI_CB]:
+            release(it, day, plan, st)
+        it = it_i[it, IT_NDEAL]
+
+
+@njit(cache=True)
+def ratio(book, bhas, w, grr, t):
+    """Book GRR (``grr``) or NRR of book ``w`` in period column ``t`` so far (NaN without a snapshot)."""
+    if t >= book.shape[2] or not bhas[w, t] or book[0, w, t] <= 0:
+        return math.nan
+    move = book[1, w, t] if grr else book[2, w, t]
+    return (book[0, w, t] + move) / book[0, w, t]
+
+
+@njit(cache=True)
+def _book(row, month, st):
+    """Book GRR/NRR state: the first snapshot of a period sets its start ARR, movements add."""
+    cred, book, bhas, si = st[5], st[7], st[8], st[19]
+    snap = row.kind == K_SNAPSHOT
+    csm = row.person if snap else row.csm
+    if csm < 0 or row.kind == K_ARR_NEW:
+        return
+    w = 1 + csm
+    for pk in range(3):
+        t = period_slot(month, pk, si[SI_N_MONTHS])
+        if snap:
+            if not bhas[w, t]:
+                bhas[w, t] = True
+                bhas[0, t] = True  # the team's (the company's) book: every CSM's book summed
+                book[0, w, t], book[1, w, t], book[2, w, t] = row.amount, 0.0, 0.0
+                book[0, 0, t] += row.amount
+                cred[R_CSM, csm, t] = True
+        elif bhas[w, t]:
+            book[2, w, t] += row.amount
+            book[2, 0, t] += row.amount
+            if row.amount < 0:
+                book[1, w, t] += row.amount
+                book[1, 0, t] += row.amount
+
+
+@njit(cache=True)
+def _link(table, r, at, it, it_i, col, si):
+    """Append item ``it`` to the list whose head, tail and count are ``table[r, at:at + 3]`` (next
+    pointers in column ``col`` of the items)."""
+    it_i[it, col] = -1
+    if table[r, at + 1] < 0:
+        table[r, at] = it
+    else:
+        it_i[table[r, at + 1], col] = it
+    table[r, at + 1] = it
+    table[r, at + 2] += 1
+    si[SI_CHAIN] = max(si[SI_CHAIN], table[r, at + 2])
+
+
+@njit(cache=True)
+def _hold(it, st):
+    """Put item ``it`` under its rule's threshold (its held key: rule, person, period)."""
+    hk, hmap, it_i, si = st[14], st[15], st[12], st[19]
+    g, person, t = it_i[it, IT_RULE], it_i[it, IT_PERSON], it_i[it, IT_T]
+    key = hmap[g, person, t]
+    if key < 0:
+        key = si[SI_HKEYS]
+        si[SI_HKEYS] = key + 1
+        hmap[g, person, t] = key
+        hk[key, HK_RULE], hk[key, HK_PERSON], hk[key, HK_T] = g, person, t
+        hk[key, HK_HEAD], hk[key, HK_TAIL], hk[key, HK_ALIVE] = -1, -1, 1
+    it_i[it, IT_NHELD] = -1
+    if hk[key, HK_TAIL] < 0:
+        hk[key, HK_HEAD] = it
+    else:
+        it_i[hk[key, HK_TAIL], IT_NHELD] = it
+    hk[key, HK_TAIL] = it
+    si[SI_HELD] += 1
+
+
+@njit(cache=True)
+def held_amount(g, person, t, st):
+    """Pay held so far under rule ``g``'s threshold for ``person`` in period column ``t``."""
+    hk, hmap, it_i, it_f = st[14], st[15], st[12], st[13]
+    if t < 0 or t >= hmap.shape[2] or person >= hmap.shape[1]:
+        return 0.0
+    key = hmap[g, person, t]
+    if key < 0 or hk[key, HK_ALIVE] == 0:
+        return 0.0
+    total = 0.0
+    it = hk[key, HK_HEAD]
+    while it >= 0:
+        total += it_f[it, IT_AMOUNT]
+        it = it_i[it, IT_NHELD]
+    return total

@@ -1,0 +1,35 @@
+"""What the experiment tests share: paths and small scenarios.
+
+Imported by name (``from experiment_helpers import ...``), never as ``conftest``: several test
+folders have a conftest and only one module can be called that."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sim.scenario import Scenario, load_scenario_text
+
+ROOT = Path(__file__).resolve().parents[2]
+SCENARIOS = ROOT / "scenarios"
+HERE = Path(__file__).resolve().parent
+
+
+def make_scenario(plans: str, experiment: str = "", extra: str = "") -> Scenario:
+    """A scenario extending base-company.yaml with the given plans and experiment YAML blocks."""
+    text = f"extends: base-company.yaml\nname: test-exp\nplans:\n{plans}\n"
+    if experiment:
+        text += f"experiment:\n{experiment}\n"
+    text += extra
+    return load_scenario_text(text, "test.yaml", base_dir=SCENARIOS)
+
+
+THREE_PLANS = """\
+  - name: conventional
+    based_on: conventional
+  - name: richer
+    based_on: conventional
+    ae: {base_salary_annual_usd: 110000}
+  - name: leaner
+    based_on: conventional
+    ae: {base_salary_annual_usd: 90000}
+"""
