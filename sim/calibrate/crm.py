@@ -11,12 +11,16 @@ Dates are ``datetime64[D]``; a missing value is ``NaT`` (dates), ``NaN`` (number
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, get_args
 
 import numpy as np
 import pandas as pd
 
-from sim.vocabulary import SEGMENTS, SOURCES
+from sim.vocabulary import SEGMENTS, SOURCES, CreditRole
+
+AE, CSM = get_args(CreditRole)
+"""The roles a booking credits (the vocabulary's names): the AE owns new business and the CSM the
+expansions it is credited with."""
 
 OPPORTUNITY_COLUMNS: dict[str, str] = {
     "id": "object",

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from sim.calibrate.crm import Crm, days
+from sim.calibrate.crm import AE, Crm, days
 from sim.calibrate.direct import MIN_ROWS, Z95
 from sim.calibrate.estimates import BRIDGED, COUNT, Estimate, unidentified
 from sim.scenario.schema import Scenario
@@ -138,7 +138,7 @@ def survival_curves(crm: Crm, segments: list[str]) -> dict[str, pd.DataFrame]:
 
 
 def _aes(crm: Crm) -> pd.DataFrame:
-    return crm.people[crm.people["role"] == "ae"]
+    return crm.people[crm.people["role"] == AE]
 
 
 def headcount(crm: Crm) -> Estimate:

@@ -29,11 +29,12 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import stats
 
-from sim.calibrate.errors import sandwich
+from sim.calibrate.bridged import bridge_estimate
+from sim.calibrate.errors import Errors, sandwich
 from sim.calibrate.estimates import BEHAVIOUR as STAGE_BEHAVIOUR
-from sim.calibrate.estimates import BRIDGED, Estimate
-from sim.calibrate.nanstats import nan_mean, nan_sd, relative_spread
-from sim.calibrate.params import BehaviourParam, Bridge, is_behaviour_moment, rounded
+from sim.calibrate.estimates import BRIDGED, Estimate, unidentified
+from sim.calibrate.nanstats import nan_mean, nan_sd
+from sim.calibrate.params import MIN_EVENTS, BehaviourParam, Bridge, is_behaviour_moment, rounded
 
 JACOBIAN_STEP = 0.15
 """Step of a behaviour field in the Jacobian of the standard errors (central differences), as a share
@@ -42,11 +43,6 @@ MAX_STEP = 0.7
 """Largest move of a bridged field in one round, on its scale (a factor of two on a log scale)."""
 MAX_DRIFT = 2.5
 """Farthest a bridged field moves from its starting value, on its scale (a factor of twelve)."""
-MAX_SPREAD = 0.25
-"""A bridged field is identified only when its statistic, on its scale (log or logit), varies by at
-most this much between histories of the exports' size at the observed level
-(:func:`~sim.calibrate.nanstats.relative_spread`): a statistic made of a few events (upsells,
-departures) is too skewed for a linearised interval."""
 MIN_RESPONSE_T = 3.0
 """A bridged field is identified only when the simulations measure its statistic's response to it
 precisely: the mean over replications of that derivative at least this many standard errors from 0
@@ -121,15 +117,29 @@ class Stage2:
         self.evaluate = evaluate
         self.names = list(names)
         self.obs = np.array([observed.get(n, np.nan) for n in self.names], dtype=float)
+        self._observed = dict(observed)
         self.x = {k: rounded(v) for k, v in start.items()}
         self.settings = settings
-        self.bridges = [
-            _BridgeState(b, s, self.names.index(b.moment_name(s)), b.slope)
+        matchable = [
+            (b, s)
             for b, s in bridges
             if b.moment_name(s) in self.names
             and math.isfinite(b.moment_scale.to(observed[b.moment_name(s)]))
             and b.path(s) in self.x
         ]
+        self.held: list[Estimate] = []
+        """Bridged fields whose statistic rests on too few observed events: held at their start."""
+        self.bridges: list[_BridgeState] = []
+        for b, s in matchable:
+            n = observed.get(b.events_name(s), math.inf) if b.events else math.inf
+            if not n >= MIN_EVENTS:
+                note = (
+                    f"{b.moment_name(s)} rests on {n:.0f} observed events (under {MIN_EVENTS}): "
+                    "held at its starting value, not matched"
+                )
+                self.held.append(unidentified(b.path(s), self.x[b.path(s)], note, BRIDGED))
+                continue
+            self.bridges.append(_BridgeState(b, s, self.names.index(b.moment_name(s)), b.slope))
         self.behaviour = list(behaviour)
         self.bm = np.array(
             [is_behaviour_moment(n) and math.isfinite(self.obs[i]) for i, n in enumerate(self.names)]
@@ -257,7 +267,9 @@ class Stage2:
         G, at = self._jacobian_all()
         self._newton(G, at)
         final = self._run([self.x], s.final_reps, "standard errors")[0]
-        estimates = self._estimates(final, G)
+        if self._one_step(final, G):
+            final = self._run([self.x], s.final_reps, "standard errors")[0]
+        estimates = self._estimates(final, G) + self.held
         return Fit(
             dict(self.x), estimates, self.names, self.obs, final, s.final_reps, self.evaluations, self.log
         )
@@ -345,20 +357,60 @@ class Stage2:
             f"joint Newton step of the world fields (largest {np.max(np.abs(step)):.2g} on their scales)"
         )
 
+    def _errors(self, final: np.ndarray, G: np.ndarray) -> tuple[Errors, float]:
+        """The joint sandwich at the final replications, and the t quantile of its intervals."""
+        S = np.nan_to_num(np.cov(final, rowvar=False, ddof=1).reshape(len(self.names), len(self.names)))
+        keep = [j for j in np.flatnonzero(self.bm).tolist() if S[j, j] > 0]
+        t95 = float(stats.t.ppf(0.975, max(final.shape[0] - 1, 1)))  # variances from final_reps
+        bridge_rows = [st.j for st in self.bridges]
+        return sandwich(
+            G, S, bridge_rows, keep, len(self.bridges), self.w[keep], self.settings.reps, t95
+        ), t95
+
+    def _one_step(self, final: np.ndarray, G: np.ndarray) -> bool:
+        """One linear step of every identified field toward the solution of the estimating equations
+        (the bridged moments matched, the behaviour search's first-order condition zero), from the
+        gap left at the final replications: ``d(theta) = A^-1 H (m_obs - mbar)``, each field at most
+        two of its Jacobian steps (a behaviour field: JACOBIAN_STEP of its range). The search stops
+        when the gaps are within the simulation noise only approximately; left in the estimate, the
+        rest would be a bias its interval does not describe. Returns whether a field moved."""
+        errs, _ = self._errors(final, G)
+        if errs.solve.size == 0:
+            return False
+        gap = np.nan_to_num(self.obs - nan_mean(final, axis=0))[errs.rows]
+        step = errs.solve @ gap
+        nb, u, moved = len(self.bridges), self._units(), False
+        for c, d in zip(errs.cols, step.tolist(), strict=True):
+            if c < nb:
+                st = self.bridges[c]
+                b, path = st.bridge, st.bridge.path(st.segment)
+                new = b.value(
+                    b.scale.back(b.scale.to(self.x[path]) + float(np.clip(d, -2 * b.step, 2 * b.step)))
+                )
+            else:
+                i = c - nb
+                p = self.behaviour[i]
+                new = rounded(p.from_unit(u[i] + float(np.clip(d, -JACOBIAN_STEP, JACOBIAN_STEP))))
+                path = p.path
+            moved |= new != self.x[path]
+            self.x[path] = new
+        if moved:
+            self.log.append(
+                f"one linear step to the estimating equations (largest {np.max(np.abs(step)):.2g})"
+            )
+        return moved
+
     def _estimates(self, final: np.ndarray, G: np.ndarray) -> list[Estimate]:
         """Every stage-2 field's estimate with its joint sandwich interval (:mod:`sim.calibrate.errors`)."""
         nb = len(self.bridges)
         u = self._units()
-        bridge_rows = [st.j for st in self.bridges]
-        S = np.nan_to_num(np.cov(final, rowvar=False, ddof=1).reshape(len(self.names), len(self.names)))
-        keep = [j for j in np.flatnonzero(self.bm).tolist() if S[j, j] > 0]
-        t95 = float(
-            stats.t.ppf(0.975, max(final.shape[0] - 1, 1))
-        )  # the variances come from the final replications
-        errs = sandwich(G, S, bridge_rows, keep, nb, self.w[keep], self.settings.reps, t95)
+        errs, t95 = self._errors(final, G)
         out = []
         for i, st in enumerate(self.bridges):
-            e = self._bridge_estimate(st, final, errs.se[i], float(G[st.j, i]), t95)
+            e = bridge_estimate(
+                st.bridge, st.segment, self.x[st.bridge.path(st.segment)], self._observed, self.names, final,
+                errs.se[i], float(G[st.j, i]), t95, self.settings.reps,
+            )  # fmt: skip
             if i in errs.why:
                 e.identified, e.note = False, errs.why[i]
             elif e.identified and self._own_t[i] < MIN_RESPONSE_T:
@@ -386,43 +438,3 @@ class Stage2:
                 )
             )
         return out
-
-    def _bridge_estimate(
-        self, st: _BridgeState, final: np.ndarray, se: float, own: float, t95: float
-    ) -> Estimate:
-        b, path, j = st.bridge, st.bridge.path(st.segment), st.j
-        r = final.shape[0]
-        sd = float(nan_sd(final[:, j : j + 1])[0])
-        g = b.scale.to(self.x[path])
-        lo, hi = (
-            sorted((b.scale.back(g - t95 * se), b.scale.back(g + t95 * se)))
-            if math.isfinite(se)
-            else (math.nan, math.nan)
-        )
-        lo, hi = max(lo, b.low), min(hi, b.high)
-        miss = (self.obs[j] - float(nan_mean(final[:, j]))) / (sd * math.sqrt(1 + 1 / r)) if sd > 0 else 0.0
-        moment = b.moment_name(st.segment)
-        note, ok = f"matched to {moment} (d moment / d field {own:.3g} on their scales)", True
-        if abs(miss) > 3.0:
-            note, ok = (
-                f"not matched: {moment} stays {miss:+.1f} standard errors from the observed value",
-                False,
-            )
-        elif not (math.isfinite(lo) and math.isfinite(hi)) or hi - lo > abs(self.x[path]):
-            note, ok = f"{note}; its 95% interval is wider than the estimate", False
-        elif (spread := relative_spread(b.moment_scale, final[:, j], self.obs[j])) > MAX_SPREAD:
-            note += (
-                f"; its statistic varies by {spread:.2g} on its scale between histories (over {MAX_SPREAD:g})"
-            )
-            ok = False
-        return Estimate(
-            path,
-            self.x[path],
-            lo,
-            hi,
-            BRIDGED,
-            "indirect inference: simulated statistic matched to the observed one",
-            r,
-            identified=ok,
-            note=note,
-        )

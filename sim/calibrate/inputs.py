@@ -20,6 +20,7 @@ from sim.calibrate.crm import ARR_COLUMNS, OPPORTUNITY_COLUMNS, PEOPLE_COLUMNS, 
 from sim.csvtable import MAX_DATE, MIN_DATE, CsvTable, Row, norm, open_table, parse_money
 from sim.plans.backtest import deal_kind
 from sim.scenario.errors import Problem, ScenarioError
+from sim.vocabulary import ROLE_LABELS, ROLE_SYNONYMS, ROLES
 
 OPPORTUNITY_HEADERS: dict[str, tuple[str, ...]] = {
     "id": ("id", "opportunity_id", "deal_id", "opportunity", "opportunity_name"),
@@ -99,18 +100,9 @@ SOURCE_ALIASES = {
     "champion_move": "champion",
 }
 ROLE_ALIASES = {
-    "ae": "ae",
-    "account_executive": "ae",
-    "sales": "ae",
-    "sales_rep": "ae",
-    "csm": "csm",
-    "customer_success": "csm",
-    "customer_success_manager": "csm",
-    "sdr": "sdr",
-    "bdr": "sdr",
-    "consultant": "consultant",
-    "implementation": "consultant",
+    alias: role for role in ROLES for alias in (role, norm(ROLE_LABELS[role]), *ROLE_SYNONYMS.get(role, ()))
 }
+"""What a people table's ``role`` cell may say: each role's name, label or synonym (the vocabulary's)."""
 EVENT_SIGN = {
     "new": 1,
     "new_business": 1,
@@ -344,7 +336,7 @@ def read_people(path: str | Path, mapping: Mapping[str, str] | None = None) -> p
             seen[name] = row.n
         role = _choice(row, "role", ROLE_ALIASES, "a role")
         if not row.cell("role"):
-            row.bad("role", "a role (ae, csm, sdr, consultant)", "")
+            row.bad("role", f"a role ({', '.join(ROLES)})", "")
         hire = row.date("hire_date")
         leave = row.date("leave_date", optional=True, after=hire, after_col="hire_date")
         quota = row.money("quota", "an annual quota in dollars", optional=True)

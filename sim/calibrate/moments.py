@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from sim.calibrate.crm import Crm, add_months, days, fiscal_quarter_start
+from sim.calibrate.crm import AE, Crm, add_months, days, fiscal_quarter_start
 from sim.scenario.schema import Scenario
 from sim.vocabulary import MONTHS_PER
 
@@ -166,7 +166,7 @@ def _book(crm: Crm, segments: tuple[str, ...]) -> dict[str, float]:
         (np.asarray(a["month"], dtype="datetime64[M]") == np.datetime64(crm.start, "M")) & (a["arr"] > 0)
     ]
     out = {f"accounts_at_start.{s}": float((first["segment"] == s).sum()) for s in segments}
-    ppl = crm.people[crm.people["role"] == "ae"]
+    ppl = crm.people[crm.people["role"] == AE]
     if len(ppl):
         starts = np.arange(crm.start, crm.end, dtype="datetime64[M]").astype("datetime64[D]")
         hire = np.asarray(ppl["hire"], dtype="datetime64[D]")
@@ -180,6 +180,7 @@ def _book(crm: Crm, segments: tuple[str, ...]) -> dict[str, float]:
         stop = np.where(np.isnat(leave), t1, np.minimum(leave, t1))
         years = float(np.clip((stop - np.maximum(hire, t0)).astype(float), 0, None).sum()) / 365.25
         out["ae_departures_per_year"] = float(left.sum()) / years if years > 0 else np.nan
+        out["ae_departures"] = float(left.sum())
     return out
 
 
@@ -225,7 +226,7 @@ def _timing(crm: Crm, won: pd.DataFrame, spec: MomentSpec) -> dict[str, float]:
 def _attainment(crm: Crm, spec: MomentSpec) -> dict[str, float]:
     """Shares of person-periods with attainment just below and just above quota: AEs employed for a
     whole quota period of the window, their won deals' ACV over the period's share of quota."""
-    ppl = crm.people[crm.people["role"] == "ae"]
+    ppl = crm.people[crm.people["role"] == AE]
     quota = ppl["quota"].fillna(spec.annual_quota).to_numpy() * spec.quota_months / 12.0
     names = {"attainment_below_quota": ATTAINMENT_BANDS[0], "attainment_above_quota": ATTAINMENT_BANDS[1]}
     if not len(ppl) or not np.isfinite(quota).any():
@@ -280,8 +281,13 @@ def _retention(crm: Crm, segments: tuple[str, ...]) -> dict[str, float]:
         out[f"logo_churn.{s}"] = float((cohort & (now <= 0)).sum() / cohort.sum()) if cohort.any() else np.nan
         out[f"grr.{s}"] = float((np.minimum(now, then) * cohort).sum() / base) if base > 0 else np.nan
         out[f"nrr.{s}"] = float((now * cohort).sum() / base) if base > 0 else np.nan
+        # the events behind them: accounts of any cohort that churned, shrank or grew in its year
+        out[f"churned_accounts.{s}"] = float((cohort & (now <= 0)).any(axis=1).sum())
+        out[f"shrunk_accounts.{s}"] = float((cohort & (now < then)).any(axis=1).sum())
+        out[f"grown_accounts.{s}"] = float((cohort & (now > then)).any(axis=1).sum())
         account_years = (p > 0).sum() / 12.0
         for kind in ("upsell", "cross_sell"):
             n = int(((won["type"] == kind) & (won["segment"] == s)).sum())
             out[f"{kind}s_per_account_year.{s}"] = n / account_years if account_years else np.nan
+            out[f"won_{kind}s.{s}"] = float(n)
     return out

@@ -62,6 +62,9 @@ class Bridge:
     integer: bool = False
     step: float = 0.25
     """Jacobian step on the field's scale."""
+    events: str = ""
+    """The moment counting the observed events behind the statistic (``""``: a statistic of many
+    observations); with fewer than :data:`MIN_EVENTS` of them the field is not identified."""
 
     def path(self, segment: str) -> str:
         """The field's dotted path (for one segment)."""
@@ -70,6 +73,10 @@ class Bridge:
     def moment_name(self, segment: str) -> str:
         """The moment's name (for one segment)."""
         return self.moment.format(segment=segment)
+
+    def events_name(self, segment: str) -> str:
+        """The name of the moment counting its statistic's events (for one segment; "" for none)."""
+        return self.events.format(segment=segment)
 
     @property
     def per_segment(self) -> bool:
@@ -82,6 +89,10 @@ class Bridge:
         return float(round(x)) if self.integer else rounded(x)
 
 
+MIN_EVENTS = 16
+"""Observed events a rate or share of events needs for its field to be identified: with fewer, the
+statistic's relative error is over a quarter (1/sqrt(16)) and its spread across histories is too
+skewed, and too poorly estimated from a few replications, for a linearised interval."""
 _SEG = "company.segments.{segment}."
 BRIDGES: tuple[Bridge, ...] = (
     Bridge(_SEG + "leads_per_month", "opportunities_per_month.{segment}", LOG, LOG, 1.0, 0.01, 1e5),
@@ -91,9 +102,39 @@ BRIDGES: tuple[Bridge, ...] = (
     Bridge(_SEG + "mean_fit", "fit_mean.{segment}", LOGIT, LOGIT, 0.8, 0.02, 0.98),
     Bridge(_SEG + "fit_concentration", "fit_sd.{segment}", LOG, LOG, -0.5, 0.5, 200.0),
     Bridge(_SEG + "sales_cycle_days", "cycle_days.{segment}", LOG, LOG, 1.0, 1.0, 2000.0),
-    Bridge(_SEG + "annual_churn", "logo_churn.{segment}", LOGIT, LOGIT, 1.0, 0.002, 0.95, step=0.4),
-    Bridge(_SEG + "annual_contraction", "grr.{segment}", LINEAR, LINEAR, -0.8, 0.0, 0.9, step=0.05),
-    Bridge(_SEG + "annual_expansion", "nrr.{segment}", LINEAR, LINEAR, 1.0, 0.0, 2.0, step=0.05),
+    Bridge(
+        _SEG + "annual_churn",
+        "logo_churn.{segment}",
+        LOGIT,
+        LOGIT,
+        1.0,
+        0.002,
+        0.95,
+        step=0.4,
+        events="churned_accounts.{segment}",
+    ),
+    Bridge(
+        _SEG + "annual_contraction",
+        "grr.{segment}",
+        LINEAR,
+        LINEAR,
+        -0.8,
+        0.0,
+        0.9,
+        step=0.05,
+        events="shrunk_accounts.{segment}",
+    ),
+    Bridge(
+        _SEG + "annual_expansion",
+        "nrr.{segment}",
+        LINEAR,
+        LINEAR,
+        1.0,
+        0.0,
+        2.0,
+        step=0.05,
+        events="grown_accounts.{segment}",
+    ),
     Bridge(
         _SEG + "upsell_opportunities_per_year",
         "upsells_per_account_year.{segment}",
@@ -102,6 +143,7 @@ BRIDGES: tuple[Bridge, ...] = (
         1.0,
         1e-4,
         20.0,
+        events="won_upsells.{segment}",
     ),
     Bridge(
         _SEG + "cross_sell_opportunities_per_year",
@@ -111,10 +153,20 @@ BRIDGES: tuple[Bridge, ...] = (
         1.0,
         1e-4,
         20.0,
+        events="won_cross_sells.{segment}",
     ),
     Bridge(_SEG + "starting_customers", "accounts_at_start.{segment}", LOG, LOG, 1.0, 1.0, 1e6, integer=True),
     Bridge("company.reps.headcount", "aes_employed", LOG, LOG, 1.0, 1.0, 1e4, integer=True),
-    Bridge("company.reps.annual_attrition", "ae_departures_per_year", LOG, LOG, 1.0, 0.005, 0.95),
+    Bridge(
+        "company.reps.annual_attrition",
+        "ae_departures_per_year",
+        LOG,
+        LOG,
+        1.0,
+        0.005,
+        0.95,
+        events="ae_departures",
+    ),
     Bridge("company.deals.win_odds_per_fit", "win_logit.fit", LINEAR, LINEAR, 1.0, 0.0, 40.0, step=0.5),
 )
 """The bridged world fields. Promises, pursuit, health, capacity and the warm-up come between these

@@ -22,7 +22,9 @@ import numpy as np
 import pandas as pd
 
 from sim.calibrate.crm import (
+    AE,
     ARR_COLUMNS,
+    CSM,
     OPPORTUNITY_COLUMNS,
     PEOPLE_COLUMNS,
     Crm,
@@ -177,7 +179,9 @@ def _won(
     expansion = np.flatnonzero(~new)
     u = stream(scenario.experiment.seed, rep, "calibrate.expansion_created").random(len(expansion))
     created[expansion] = day[expansion] - u * 2 * scenario.company.deals.expansion_cycle_days
-    owner = [f"ae:{e.ae}" if ("ae" in e.credited or e.deal_kind == "new") else f"csm:{e.csm}" for e in deals]
+    owner = [
+        f"{AE}:{e.ae}" if (AE in e.credited or e.deal_kind == "new") else f"{CSM}:{e.csm}" for e in deals
+    ]
     return pd.DataFrame(
         {
             "id": [f"W{e.deal}" for e in deals],
@@ -295,16 +299,16 @@ def _arr_panel(by_kind: dict[str, list[Event]], cal: Calendar) -> pd.DataFrame:
 
 
 def _people(by_kind: dict[str, list[Event]], cal: Calendar, quota: float) -> pd.DataFrame:
-    hires = {e.person: e.day for e in by_kind.get("hire", []) if e.role == "ae"}
-    leaves = {e.person: e.day for e in by_kind.get("leave", []) if e.role == "ae"}
+    hires = {e.person: e.day for e in by_kind.get("hire", []) if e.role == AE}
+    leaves = {e.person: e.day for e in by_kind.get("leave", []) if e.role == AE}
     ids = sorted(hires)
     leave = np.array([leaves.get(p, np.nan) for p in ids], dtype=float)
     leave_dates = _dates(cal, np.nan_to_num(leave)).astype("datetime64[s]")
     leave_dates[np.isnan(leave)] = np.datetime64("NaT")
     return pd.DataFrame(
         {
-            "name": [f"ae:{p}" for p in ids],
-            "role": "ae",
+            "name": [f"{AE}:{p}" for p in ids],
+            "role": AE,
             "hire": _dates(cal, np.array([hires[p] for p in ids], dtype=float)),
             "leave": leave_dates,
             "quota": quota,

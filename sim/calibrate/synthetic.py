@@ -19,9 +19,10 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from sim.calibrate.crm import Crm
+from sim.calibrate.crm import AE, Crm
 from sim.rng import stream
 from sim.scenario.schema import Scenario
+from sim.vocabulary import ROLE_SYNONYMS
 
 SEGMENT_LABEL = {"smb": "SMB", "mid_market": "Mid-Market", "enterprise": "Enterprise"}
 SOURCE_LABEL = {
@@ -121,7 +122,7 @@ def export_frames(crm: Crm, noise: Noise, seed: int, replication: int = 0) -> di
     people = pd.DataFrame(
         {
             "Name": p["name"].map(owners),
-            "Role": "Account Executive",
+            "Role": ROLE_SYNONYMS[AE][0].replace("_", " ").title(),  # as an HR export types it
             "Hire Date": _date(p["hire"]),
             "Leave Date": _date(p["leave"]),
             "Annual Quota": p["quota"].map(lambda v: "" if np.isnan(v) else f"{v:.0f}"),

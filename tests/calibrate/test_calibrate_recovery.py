@@ -40,7 +40,7 @@ START = resolve_scenario(BASE, SMALL | {
     "company.segments.smb.leads_per_month": 20, "company.segments.smb.list_acv_mean_usd": 12000,
 })  # fmt: skip
 DATASETS = 20
-SETTINGS = Settings(reps=4, final_reps=8, lm_steps=6, bridge_rounds=2, seed=1)
+SETTINGS = Settings(reps=4, final_reps=8, lm_steps=4, bridge_rounds=2, seed=1)
 SEARCHED = ["behaviour.rationality_per_kusd"]
 NEVER_IDENTIFIED = {
     "behaviour.ae.effort_cost_kusd_per_opportunity",  # not searched: a CRM shows only pursued leads
