@@ -4,7 +4,7 @@ The interval is the joint sandwich's (:mod:`sim.calibrate.errors`) on the field'
 of counted events (upsells, cross-sells, departures per year) it also holds the exact Poisson
 (Garwood) interval of the observed count, carried to the field through its statistic's response.
 A field is not identified when its statistic stays far from the observed one, when its interval
-(at the upper 95% bound of its standard error) is wider than the estimate, or when a statistic of
+is wider than the estimate (a log-odds slope: than one unit), or when a statistic of
 many observations is too skewed between histories for a linearised interval; a rate or share of
 events needs at least :data:`~sim.calibrate.params.MIN_EVENTS` observed events (:mod:`sim.calibrate.fit`).
 """
@@ -39,14 +39,23 @@ def bridge_estimate(
     own: float,
     t95: float,
     reps: int,
+    own_t: float = math.inf,
 ) -> Estimate:
     """A bridged field's estimate at ``value`` with its 95% interval (``se`` on the field's scale, from
     the joint sandwich) and whether the exports identify it. ``final``: the replications at the
     estimate (columns: the moments ``names``); ``own``: d(its moment)/d(field) in the
-    moment's units per unit of the field's scale; ``reps``: replications the field was matched with."""
+    moment's units per unit of the field's scale, measured to ``own_t`` standard errors (common random
+    numbers across ``final``'s replications); ``reps``: replications the field was matched with.
+
+    The standard error is divided by ``sqrt(1 - (t95 / own_t)^2)`` (Fieller 1954): the field is the
+    gap of its statistic over a derivative the simulations know only to ``own_t``, and the set of
+    fields the gap cannot reject is that much wider than the delta method's (unbounded when the
+    derivative is not told from 0 at 95%: then not identified)."""
     path, j = b.path(segment), list(names).index(b.moment_name(segment))
     obs_j = float(observed[b.moment_name(segment)])
     r = final.shape[0]
+    fieller = 1 - (t95 / own_t) ** 2 if own_t > 0 else -1.0
+    se = se / math.sqrt(fieller) if fieller > 0 else math.inf
     sd = float(nan_sd(final[:, j : j + 1])[0])
     g = b.scale.to(value)
     lo, hi = (
@@ -64,16 +73,6 @@ def bridge_estimate(
             lo, hi = min(lo, ends[0]), max(hi, ends[1])
             method += "; interval also holds the exact Poisson (Garwood) interval of the observed count"
     lo, hi = max(lo, b.low), min(hi, b.high)
-    # identified only if even the upper 95% bound of its standard error (the spread across
-    # final_reps replications is itself an estimate) gives an interval narrower than the
-    # estimate: deciding on the estimated width alone would select the histories whose spread
-    # came out too small, and with them intervals too narrow
-    se_up = se * math.sqrt((r - 1) / float(stats.chi2.ppf(0.05, r - 1))) if r > 1 else math.inf
-    wide = (
-        sorted((b.scale.back(g - t95 * se_up), b.scale.back(g + t95 * se_up)))
-        if math.isfinite(se_up)
-        else None
-    )
     miss = (obs_j - float(nan_mean(final[:, j]))) / (sd * math.sqrt(1 + 1 / r)) if sd > 0 else 0.0
     moment = b.moment_name(segment)
     note, ok = f"matched to {moment} (d moment / d field {own:.3g} on their scales)", True
@@ -82,13 +81,11 @@ def bridge_estimate(
             f"not matched: {moment} stays {miss:+.1f} standard errors from the observed value",
             False,
         )
-    elif not (math.isfinite(lo) and math.isfinite(hi)) or hi - lo > abs(value):
-        note, ok = f"{note}; its 95% interval is wider than the estimate", False
-    elif wide is None or max(hi, wide[1]) - min(lo, wide[0]) > abs(value):
-        note, ok = (
-            f"{note}; at the upper bound of its standard error its interval is wider than the estimate",
-            False,
+    elif not (math.isfinite(lo) and math.isfinite(hi)) or hi - lo > (b.max_width or abs(value)):
+        limit = (
+            f"{b.max_width:g} (a log-odds slope, as stage 1 judges one)" if b.max_width else "the estimate"
         )
+        note, ok = f"{note}; its 95% interval is wider than {limit}", False
     elif not b.events and (spread := relative_spread(b.moment_scale, final[:, j], obs_j)) > MAX_SPREAD:
         note += f"; its statistic varies by {spread:.2g} on its scale between histories (over {MAX_SPREAD:g})"
         ok = False

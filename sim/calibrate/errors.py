@@ -17,7 +17,7 @@ range; it is then held at its value (its column and its condition dropped) and t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -34,12 +34,6 @@ class Errors:
     se: np.ndarray
     why: dict[int, str]
     """Columns not identified, and why."""
-    cols: list[int] = field(default_factory=list)
-    """The identified columns (fields), in the order of :attr:`solve`'s rows."""
-    rows: list[int] = field(default_factory=list)
-    """The moments of the estimating equations, in the order of :attr:`solve`'s columns."""
-    solve: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
-    """``A^-1 H``: the change of the identified fields that closes a gap of those moments (linearised)."""
 
 
 def sandwich(
@@ -90,7 +84,7 @@ def sandwich(
         width = 2 * z * s[nb:]
         if not active or np.max(width) <= MAX_SHARE:
             se[cols] = s
-            return Errors(se, why, cols, rows, inv @ H)
+            return Errors(se, why)
         worst = int(np.argmax(width))
         why[active[worst]] = (
             f"its 95% interval spans {min(width[worst], 99):.2g} of the search range (over {MAX_SHARE:g})"

@@ -267,8 +267,6 @@ class Stage2:
         G, at = self._jacobian_all()
         self._newton(G, at)
         final = self._run([self.x], s.final_reps, "standard errors")[0]
-        if self._one_step(final, G):
-            final = self._run([self.x], s.final_reps, "standard errors")[0]
         estimates = self._estimates(final, G) + self.held
         return Fit(
             dict(self.x), estimates, self.names, self.obs, final, s.final_reps, self.evaluations, self.log
@@ -367,39 +365,6 @@ class Stage2:
             G, S, bridge_rows, keep, len(self.bridges), self.w[keep], self.settings.reps, t95
         ), t95
 
-    def _one_step(self, final: np.ndarray, G: np.ndarray) -> bool:
-        """One linear step of every identified field toward the solution of the estimating equations
-        (the bridged moments matched, the behaviour search's first-order condition zero), from the
-        gap left at the final replications: ``d(theta) = A^-1 H (m_obs - mbar)``, each field at most
-        two of its Jacobian steps (a behaviour field: JACOBIAN_STEP of its range). The search stops
-        when the gaps are within the simulation noise only approximately; left in the estimate, the
-        rest would be a bias its interval does not describe. Returns whether a field moved."""
-        errs, _ = self._errors(final, G)
-        if errs.solve.size == 0:
-            return False
-        gap = np.nan_to_num(self.obs - nan_mean(final, axis=0))[errs.rows]
-        step = errs.solve @ gap
-        nb, u, moved = len(self.bridges), self._units(), False
-        for c, d in zip(errs.cols, step.tolist(), strict=True):
-            if c < nb:
-                st = self.bridges[c]
-                b, path = st.bridge, st.bridge.path(st.segment)
-                new = b.value(
-                    b.scale.back(b.scale.to(self.x[path]) + float(np.clip(d, -2 * b.step, 2 * b.step)))
-                )
-            else:
-                i = c - nb
-                p = self.behaviour[i]
-                new = rounded(p.from_unit(u[i] + float(np.clip(d, -JACOBIAN_STEP, JACOBIAN_STEP))))
-                path = p.path
-            moved |= new != self.x[path]
-            self.x[path] = new
-        if moved:
-            self.log.append(
-                f"one linear step to the estimating equations (largest {np.max(np.abs(step)):.2g})"
-            )
-        return moved
-
     def _estimates(self, final: np.ndarray, G: np.ndarray) -> list[Estimate]:
         """Every stage-2 field's estimate with its joint sandwich interval (:mod:`sim.calibrate.errors`)."""
         nb = len(self.bridges)
@@ -409,7 +374,7 @@ class Stage2:
         for i, st in enumerate(self.bridges):
             e = bridge_estimate(
                 st.bridge, st.segment, self.x[st.bridge.path(st.segment)], self._observed, self.names, final,
-                errs.se[i], float(G[st.j, i]), t95, self.settings.reps,
+                errs.se[i], float(G[st.j, i]), t95, self.settings.reps, self._own_t[i],
             )  # fmt: skip
             if i in errs.why:
                 e.identified, e.note = False, errs.why[i]

@@ -62,6 +62,8 @@ class Bridge:
     integer: bool = False
     step: float = 0.25
     """Jacobian step on the field's scale."""
+    max_width: float = 0.0
+    """Widest 95% interval of an identified field (0: the estimate's own size)."""
     events: str = ""
     """The moment counting the observed events behind the statistic (``""``: a statistic of many
     observations); with fewer than :data:`MIN_EVENTS` of them the field is not identified."""
@@ -167,7 +169,17 @@ BRIDGES: tuple[Bridge, ...] = (
         0.95,
         events="ae_departures",
     ),
-    Bridge("company.deals.win_odds_per_fit", "win_logit.fit", LINEAR, LINEAR, 1.0, 0.0, 40.0, step=0.5),
+    Bridge(
+        "company.deals.win_odds_per_fit",
+        "win_logit.fit",
+        LINEAR,
+        LINEAR,
+        1.0,
+        0.0,
+        40.0,
+        step=0.5,
+        max_width=1.0,  # a log-odds slope: identified, as in stage 1, when known to within one unit
+    ),
 )
 """The bridged world fields. Promises, pursuit, health, capacity and the warm-up come between these
 fields and what a CRM shows, so each is set by simulating until its statistic matches."""
