@@ -45,13 +45,18 @@ def sandwich(
     w: np.ndarray,
     reps: int,
     z: float,
+    measured: np.ndarray | None = None,
 ) -> Errors:
     """Errors of every field (columns: the bridged fields then the behaviour fields).
 
     ``G`` is moments x fields on the fields' scales, ``S`` the moments' covariance; the bridged
     field ``i`` is matched to moment ``bridge_rows[i]``; ``w`` are the search's weights of the
     behaviour moments. A bridged field whose own moment does not respond (``G`` entry 0) is held
-    at its value, not identified."""
+    at its value, not identified. ``measured``: the Jacobian with no entry set to 0 (``G`` sets
+    the entries its replications cannot tell from 0 to 0, and decides what moves and what is
+    identified); the variance uses it, since dropping a derivative drops the uncertainty it carries
+    from one field to another."""
+    Gv = G if measured is None or measured.shape != G.shape else measured
     k = G.shape[1]
     active = list(range(n_bridges, k))
     why: dict[int, str] = {}
@@ -72,9 +77,9 @@ def sandwich(
     nb = len(bridges)
     while True:
         cols = bridges + active
-        Gb = G[np.ix_(behaviour_rows, active)]
+        Gb = Gv[np.ix_(behaviour_rows, active)]
         rows = bridge_rows + behaviour_rows
-        A = np.vstack([G[np.ix_(bridge_rows, cols)], Gb.T @ (w[:, None] * G[np.ix_(behaviour_rows, cols)])])
+        A = np.vstack([Gv[np.ix_(bridge_rows, cols)], Gb.T @ (w[:, None] * Gv[np.ix_(behaviour_rows, cols)])])
         H = np.zeros((len(cols), len(rows)))
         H[:nb, :nb] = np.eye(nb)
         H[nb:, nb:] = Gb.T * w[None, :]

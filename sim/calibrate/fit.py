@@ -148,6 +148,8 @@ class Stage2:
         self.evaluations = 0
         self.log: list[str] = []
         self._own_t: list[float] = [math.nan] * len(self.bridges)
+        self._measured = np.zeros((len(self.names), 0))
+        """Every derivative as measured (none set to 0): the sandwich's variance keeps them all."""
         for st in self.bridges:
             st.start = st.bridge.scale.to(self.x[st.bridge.path(st.segment)])
 
@@ -311,7 +313,8 @@ class Stage2:
         for i in range(len(self.behaviour)):
             j = 1 + nb + 2 * i
             pairs.append((runs[j + 1], runs[j], moves[nb + 2 * i + 1] - moves[nb + 2 * i]))
-        cols = []
+        cols: list[np.ndarray] = []
+        measured: list[np.ndarray] = []
         crit = float(stats.t.ppf(0.975, max(r - 1, 1)))
         for c, (m, m0, dx) in enumerate(pairs):
             if not dx:
@@ -327,6 +330,7 @@ class Stage2:
             n = np.sum(np.isfinite(d), axis=0)
             mean = nan_mean(d, axis=0)
             se = nan_sd(d) / np.sqrt(np.maximum(n, 1))
+            measured.append(np.where(n > 1, np.nan_to_num(mean), 0.0))
             col = np.where((np.abs(mean) > crit * se) & (n > 1), mean, 0.0)
             if c < nb:  # a field's own moment keeps its estimate: a weak response must widen its interval
                 j = self.bridges[c].j
@@ -334,6 +338,7 @@ class Stage2:
                 self._own_t[c] = abs(mean[j]) / se[j] if se[j] > 0 else (math.inf if mean[j] else 0.0)
             cols.append(col)
         G = np.column_stack(cols) if cols else np.zeros((len(self.names), 0))
+        self._measured = np.column_stack(measured) if measured else np.zeros_like(G)
         return np.nan_to_num(G), base
 
     def _newton(self, G: np.ndarray, base: np.ndarray) -> None:
@@ -361,9 +366,10 @@ class Stage2:
         keep = [j for j in np.flatnonzero(self.bm).tolist() if S[j, j] > 0]
         t95 = float(stats.t.ppf(0.975, max(final.shape[0] - 1, 1)))  # variances from final_reps
         bridge_rows = [st.j for st in self.bridges]
-        return sandwich(
-            G, S, bridge_rows, keep, len(self.bridges), self.w[keep], self.settings.reps, t95
-        ), t95
+        errs = sandwich(
+            G, S, bridge_rows, keep, len(self.bridges), self.w[keep], self.settings.reps, t95, self._measured
+        )
+        return errs, t95
 
     def _estimates(self, final: np.ndarray, G: np.ndarray) -> list[Estimate]:
         """Every stage-2 field's estimate with its joint sandwich interval (:mod:`sim.calibrate.errors`)."""
