@@ -149,6 +149,8 @@ class Stage2:
         self.log: list[str] = []
         self._own_t: list[float] = [math.nan] * len(self.bridges)
         self._measured = np.zeros((len(self.names), 0))
+        self._beh_t: list[float] = []
+        """How precisely the simulations measure each behaviour field's weighted response (t)."""
         """Every derivative as measured (none set to 0): the sandwich's variance keeps them all."""
         for st in self.bridges:
             st.start = st.bridge.scale.to(self.x[st.bridge.path(st.segment)])
@@ -304,6 +306,7 @@ class Stage2:
         Returns it and the point's moments (replications x moments)."""
         r = self.settings.jacobian_reps or self.settings.final_reps
         self._own_t = [math.nan] * len(self.bridges)
+        self._beh_t = [math.inf] * len(self.behaviour)
         points, moves = self._field_steps()
         runs = self._run([self.x, *points], r, "Jacobian of every field")
         base = runs[0]
@@ -319,6 +322,7 @@ class Stage2:
         for c, (m, m0, dx) in enumerate(pairs):
             if not dx:
                 cols.append(np.zeros(len(self.names)))
+                measured.append(np.zeros(len(self.names)))
                 continue
             d = (m - m0) / dx  # per replication: common random numbers
             if c < nb:  # a bridged field's own moment: the difference on the moment's scale, where the two
@@ -336,6 +340,11 @@ class Stage2:
                 j = self.bridges[c].j
                 col[j] = mean[j]
                 self._own_t[c] = abs(mean[j]) / se[j] if se[j] > 0 else (math.inf if mean[j] else 0.0)
+            else:  # a behaviour field: its weighted response along its mean direction, per replication
+                ok = self.bm & np.isfinite(mean)
+                h = np.nan_to_num(d[:, ok]) @ (self.w[ok] * mean[ok])
+                sd_h = float(np.std(h, ddof=1)) if len(h) > 1 else math.nan
+                self._beh_t[c - nb] = float(np.mean(h)) / (sd_h / math.sqrt(len(h))) if sd_h > 0 else math.inf
             cols.append(col)
         G = np.column_stack(cols) if cols else np.zeros((len(self.names), 0))
         self._measured = np.column_stack(measured) if measured else np.zeros_like(G)
@@ -392,7 +401,11 @@ class Stage2:
                 )
             out.append(e)
         for i, p in enumerate(self.behaviour):
-            se = errs.se[nb + i]
+            se, why = errs.se[nb + i], errs.why.get(nb + i, "")
+            fieller = 1 - (t95 / self._beh_t[i]) ** 2 if self._beh_t[i] > 0 else -1.0
+            if not why and fieller <= 0:  # as a bridged field's (bridged.py): Fieller 1954
+                why = f"its moments' response to it was measured only to t = {self._beh_t[i]:.2g}"
+            se = se / math.sqrt(fieller) if fieller > 0 else math.inf
             lo = p.from_unit(u[i] - t95 * se) if math.isfinite(se) else math.nan
             hi = p.from_unit(u[i] + t95 * se) if math.isfinite(se) else math.nan
             out.append(
@@ -404,8 +417,8 @@ class Stage2:
                     STAGE_BEHAVIOUR,
                     "simulated method of moments (joint sandwich errors, diagonal weights)",
                     final.shape[0],
-                    identified=nb + i not in errs.why,
-                    note=errs.why.get(nb + i, ""),
+                    identified=not why,
+                    note=why,
                 )
             )
         return out
