@@ -59,7 +59,11 @@ def reference(customers: int = BASE_CUSTOMERS, years: float = 5.0) -> Scenario:
         over[f"company.segments.{seg}.leads_per_month"] = s.leads_per_month * f
     for group in ("reps", "csms", "consultants", "marketing"):
         over[f"company.{group}.headcount"] = max(1, round(getattr(c, group).headcount * f))
-    return sc.with_overrides(over)
+    try:  # this tree's function, or the reference commit's method
+        from sim.scenario import with_overrides
+    except ImportError:
+        return sc.with_overrides(over)  # type: ignore[attr-defined,no-any-return]
+    return with_overrides(sc, over)
 
 
 def make_policy(kind: str, sc: Scenario) -> Any:
@@ -106,6 +110,7 @@ def one_run(sc: Scenario, policy: str, replication: int = 0) -> dict[str, float]
         t1, c1 = time.perf_counter(), time.process_time()
         build_result(w, sc.plans[0], pay, tally)
         counts = w.customers.active_counts
+        events = tally.events
     else:  # an older tree (the reference commit): the world built its own result
         old = importlib.import_module("sim.world.model")
         w = old.World(sc, sc.plans[0], replication, make_policy(policy, sc), None, keep_ledger=False)
@@ -113,6 +118,7 @@ def one_run(sc: Scenario, policy: str, replication: int = 0) -> dict[str, float]
         t1, c1 = time.perf_counter(), time.process_time()
         old.build_result(w)
         counts = w.active_counts
+        events = w.tally.events
     t2, c2 = time.perf_counter(), time.process_time()
     gc.enable()
     cm = float(sum(counts[:-1]))
@@ -128,7 +134,7 @@ def one_run(sc: Scenario, policy: str, replication: int = 0) -> dict[str, float]
         "world_cpu_seconds": c1 - c0,
         "total_cpu_seconds": c2 - c0,
         "events_scheduled": float(w.env.scheduled),
-        "ledger_events": float(w.tally.events),
+        "ledger_events": float(events),
         "customer_months": cm,
         "customers_end": float(counts[-1]),
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,

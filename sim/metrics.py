@@ -92,6 +92,8 @@ class Observations:
     promoter_health: float
     detractor_health: float
     marketing_budget_annual_usd: float = 0.0
+    forecast_error_cost_per_usd: float = 0.0
+    """``company.costs.forecast_error_cost_per_usd`` (what a USD of forecast error costs)."""
     extra: dict[str, float] = field(default_factory=dict)
     market: MarketObservations | None = None
     """Finite markets (None when every segment is unlimited)."""
@@ -169,6 +171,7 @@ def flow_metrics(obs: Observations) -> dict[str, float]:
     discounts, slip, ttv, new_logo_arr = t.discounts, t.forecast_errors, t.ttv, t.new_logo_arr
     n_new, new_acv, period_end_acv, hit = len(t.discounts), t.new_acv, t.period_end_acv, t.quarter_hits
     new_arr = sums["arr_new"]
+    booked_beyond = t.expansion[1]
     out = {
         "new_arr": new_arr / years,
         "bookings": float(np.sum(t.bookings_by_month)) / years,
@@ -194,6 +197,15 @@ def flow_metrics(obs: Observations) -> dict[str, float]:
         else NAN,
         "time_to_value_days": float(np.mean(ttv)) if ttv else NAN,
         "new_logos": n_new / years,
+        "expansion_overcommit_share": booked_beyond / t.expansion[0] if t.expansion[0] > 0 else NAN,
+        "expansion_overcommit_period_end_share": t.expansion[2] / booked_beyond if booked_beyond > 0 else NAN,
+        "expansion_period_end_share": t.expansion[3] / t.expansion[0] if t.expansion[0] > 0 else NAN,
+        "forecast_error_usd": t.forecast[0] / years if t.settled else NAN,
+        "forecast_error_cost_usd": (obs.forecast_error_cost_per_usd * t.forecast[0] / years)
+        if t.settled
+        else NAN,
+        "forecast_commit_error_share": t.forecast[0] / t.forecast[1] if t.forecast[1] > 0 else NAN,
+        "forecast_commit_ratio": t.forecast[2] / t.forecast[1] if t.forecast[1] > 0 else NAN,
         "forecast_slip_days": float(np.mean(slip)) if slip else NAN,
         "forecast_quarter_hit": hit / len(slip) if slip else NAN,
         "implementation_success_rate": counts["implementation_success"] / counts["go_live"]

@@ -188,6 +188,7 @@ def build_result(world: World, plan: PlanDesign, pay: PayState, tally: Tally) ->
         promoter_health=cc.promoter_health,
         detractor_health=cc.detractor_health,
         marketing_budget_annual_usd=world.company.marketing.annual_program_budget_usd,
+        forecast_error_cost_per_usd=world.company.costs.forecast_error_cost_per_usd,
         market=world.market_observations(),
         extra=world.counts(),
         cohort_month=world.customers.cohort_months(),

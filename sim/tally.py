@@ -137,6 +137,15 @@ class Tally:
         self.forecast_errors: list[float] = []
         self.new_acv = 0.0
         self.period_end_acv = 0.0
+        self.settled = 0
+        """AE-quarters of forecast commits settled in the window."""
+        self.forecast = np.zeros(3)
+        """AEs' forecast commits in the window: the sums of |bookings - commit| and of bookings of
+        the quarters settled, and of the commits made."""
+        self.expansion = np.zeros(4)
+        """Expansion bookings in the window: ACV booked, ACV beyond the customer's need, that beyond
+        the need booked in the last two weeks of a quarter, and all ACV booked then
+        (``sim/world/stuffing.py``)."""
         self.quarter_hits = 0
         self.ttv: list[float] = []
         self.counts: dict[str, int] = defaultdict(int)
@@ -244,6 +253,12 @@ class Tally:
             self.counts[EVENT_KINDS[int(code)]] += int(n)
         renewal = k == _K["renewal"]
         self.renewed = _running(self.renewed, r["amount"][renewal])
+        self.forecast[2] = _running(self.forecast[2], r["amount"][k == _K["forecast_commit"]])
+        settled = r[k == _K["forecast_miss"]]
+        if len(settled):
+            self.forecast[0] = _running(self.forecast[0], settled["amount"])
+            self.forecast[1] = _running(self.forecast[1], settled["list_price"])
+            self.settled += len(settled)
         tickets = r["amount"][k == _K["tickets"]]
         self.counts["tickets"] += sum(int(x) for x in tickets.tolist())
         resolved = r[k == _K["tickets_resolved"]]
@@ -319,6 +334,8 @@ class Tally:
         ok = (m >= 0) & (m < len(self._bookings_by_month))
         np.add.at(self._bookings_by_month, m[ok], b["amount"][ok])
         new = b["deal_kind"] == _DK_NEW
+        if not new.all():
+            self._expansion_rows(b[~new & ok], month[~new & ok])
         if not new.any():
             return
         n = b[new]
@@ -341,6 +358,18 @@ class Tally:
         told = fd >= 0
         self.forecast_errors.extend((day - fd)[told].tolist())
         self.quarter_hits += int((month[told] // 3 == self._month(fd[told]) // 3).sum())
+
+    def _expansion_rows(self, e: np.ndarray, month: NDArray[np.int64]) -> None:
+        """Upsell and cross-sell bookings: booked, beyond the need (``list_price``), at quarter end."""
+        if not len(e):
+            return
+        beyond = np.maximum(e["amount"] - e["list_price"], 0.0)
+        q_end = self._starts[(month // 3) * 3 + 3]
+        late = e["day"] >= np.array([self.calendar.period_end_window_start(float(x)) for x in q_end.tolist()])
+        self.expansion += (
+            float(e["amount"].sum()), float(beyond.sum()), float(beyond[late].sum()),
+            float(e["amount"][late].sum()),
+        )  # fmt: skip
 
     def _go_live_rows(self, g: np.ndarray) -> None:
         if not len(g):

@@ -57,6 +57,7 @@ K_REVENUE, K_CASH, K_NON_PAYMENT = _K["revenue"], _K["cash"], _K["non_payment"]
 K_REFERENCE, K_REFERRAL, K_LEAD, K_TICKETS = _K["reference"], _K["referral"], _K["lead"], _K["tickets"]
 K_SNAPSHOT, K_MEETING, K_OPPORTUNITY = _K["book_snapshot"], _K["meeting"], _K["opportunity"]
 K_RESOLVED = _K["tickets_resolved"]
+K_FORECAST, M_FORECAST = _K["forecast_miss"], _M["forecast_miss_usd"]
 
 DK_NEW, DK_UPSELL, DK_CROSS, DK_RENEWAL = (
     DEAL_KINDS.index(k) for k in ("new", "upsell", "cross_sell", "renewal")
@@ -193,6 +194,9 @@ def event_credits(row, cfg, out_r, out_p, out_m, out_a):
     elif k == K_RESOLVED:
         if row.person >= 0:
             n = _put(out_r, out_p, out_m, out_a, n, R_SUPPORT, row.person, M_RESOLVED, row.amount)
+    elif k == K_FORECAST:
+        if row.ae >= 0:
+            n = _put(out_r, out_p, out_m, out_a, n, R_AE, row.ae, M_FORECAST, row.amount)
     elif k == K_TICKETS:
         n = _put(out_r, out_p, out_m, out_a, n, R_PRODUCT, TEAM, M_TICKETS, row.amount)
     elif k == K_MEETING:

@@ -357,17 +357,33 @@ class PayState(PayStatement):
 
     def realised_pay(self, person: int, day: float, months: int = 12) -> float:
         """Variable pay dated in the ``months`` months before ``day`` (net of clawbacks)."""
+        return float(self.realised_pay_many(np.array([person], dtype=np.int64), day, months)[0])
+
+    def realised_pay_many(
+        self, persons: NDArray[np.int64], day: float, months: int = 12
+    ) -> NDArray[np.float64]:
+        """:meth:`realised_pay` of each of ``persons``."""
         self.sync()
         m = self.calendar.month_of(day)
-        if person >= len(self.real):
-            return 0.0
-        return float(self.real[person, max(m - months, 0) : max(m, 0)].sum())
+        out = np.zeros(len(persons))
+        known = persons < len(self.real)
+        out[known] = self.real[persons[known], max(m - months, 0) : max(m, 0)].sum(axis=1)
+        return out
 
     def employed_days(self, person: int, day: float, span: float) -> float:
         """Days of the ``span`` days before ``day`` that ``person`` was employed."""
-        if person >= len(self.pe_role) or self.pe_role[person] < 0:
-            return span
-        return max(0.0, min(day, float(self.pe_left[person])) - max(day - span, float(self.pe_hired[person])))
+        return float(self.employed_days_many(np.array([person], dtype=np.int64), day, span)[0])
+
+    def employed_days_many(self, persons: NDArray[np.int64], day: float, span: float) -> NDArray[np.float64]:
+        """:meth:`employed_days` of each of ``persons`` (``span`` for a person the state does not know)."""
+        out = np.full(len(persons), float(span))
+        known = persons < len(self.pe_role)
+        known[known] = self.pe_role[persons[known]] >= 0
+        p = persons[known]
+        out[known] = np.maximum(
+            0.0, np.minimum(day, self.pe_left[p]) - np.maximum(day - span, self.pe_hired[p])
+        )
+        return out
 
 
 def payouts_from_state(state: PayState, *, start_day: float, end_day: float, spend: bool = False) -> Payouts:

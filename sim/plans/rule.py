@@ -31,6 +31,7 @@ MEASURE_EVENT: dict[str, str] = {
     "qualified_opportunities": "opportunity",
     "sdr_closed_acv": "booking",
     "sdr_first_year_revenue": "revenue",
+    "forecast_miss_usd": "forecast_miss",
 }
 """The ledger event that credits each measure (a pay timing on the same event adds no delay)."""
 

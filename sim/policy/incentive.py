@@ -37,6 +37,18 @@ def role_measures(plan: PlanDesign) -> dict[str, tuple[str, ...]]:
     }
 
 
+def role_rationality(behaviour: Behaviour, plan: PlanDesign, role: str) -> float:
+    """λ of ``role`` under ``plan``: ``rationality_per_kusd``, scaled by
+    ``stake_reference_variable_usd / V`` when the behaviour gives a reference and the role's plan
+    targets variable pay ``V > 0`` (``docs/model.md``, "Stakes judged against variable pay")."""
+    lam = behaviour.rationality_per_kusd
+    ref = behaviour.stake_reference_variable_usd
+    variable = plan.role(role).target_variable_annual_usd
+    if ref is None or variable <= 0:
+        return lam
+    return lam * ref / variable
+
+
 PAY_ATTRITION = {
     "ae": lambda b: b.ae.pay_attrition_sensitivity,
     "sdr": lambda b: b.sdr.pay_attrition_sensitivity,
@@ -65,6 +77,7 @@ class IncentivePolicy:
         self.deviations = 0
         """Decisions answered with another option than the neutral one."""
         self._measures = role_measures(plan)
+        self._lam = {role: role_rationality(behaviour, plan, role) for role in ROLES}
 
     def bind(self, ledger: Ledger, calendar: Calendar, roster: dict[int, str]) -> None:
         """Subscribe a fresh pay state to the live ledger (events already there are replayed)."""
@@ -89,7 +102,7 @@ class IncentivePolicy:
     def choose(self, decision: Decision, u: float) -> int:
         """Index of the chosen option (anchored logit on utilities; λ = 0 gives the neutral one)."""
         self.decisions += 1
-        lam = self.behaviour.rationality_per_kusd
+        lam = self._lam.get(decision.role, self.behaviour.rationality_per_kusd)
         if lam <= 0 or len(decision.options) < 2:
             return decision.neutral
         if self.valuer is None:
@@ -103,7 +116,7 @@ class IncentivePolicy:
         """The chosen option of every decision of ``batch``, all valued in one pass (as :meth:`choose`)."""
         n = len(batch)
         self.decisions += n
-        lam = self.behaviour.rationality_per_kusd
+        lam = self._lam.get(batch.role, self.behaviour.rationality_per_kusd)
         if lam <= 0 or len(batch.rows) < 2:
             return batch.neutral.copy()
         if self.valuer is None:
@@ -117,7 +130,12 @@ class IncentivePolicy:
         return self._measures.get(role, ())
 
     def attrition_multiplier(self, role: str, person: int, day: float) -> float:
-        """Attrition hazard multiplier from realised pay versus on-target pay, trailing year.
+        """One person's :meth:`attrition_multipliers`."""
+        return float(self.attrition_multipliers(role, np.array([person], dtype=np.int64), day)[0])
+
+    def attrition_multipliers(self, role: str, persons: NDArray[np.int64], day: float) -> NDArray[np.float64]:
+        """Attrition hazard multiplier of each of ``persons`` from realised pay versus on-target
+        pay, trailing year.
 
         ``1 + sensitivity x (on-target pay - realised pay) / on-target pay`` over the part of the
         trailing year the person was employed (base counts as paid); at least 0.25. The
@@ -126,21 +144,21 @@ class IncentivePolicy:
         people with under 90 days' tenure, and λ = 0 (incentives ignored, so two plans give
         identical outcomes): 1.
         """
+        out = np.ones(len(persons))
         sensitivity = PAY_ATTRITION.get(role)
         if sensitivity is None or self.state is None or self.behaviour.rationality_per_kusd <= 0:
-            return 1.0
+            return out
         rp = self.plan.role(role)
-        if rp.target_variable_annual_usd <= 0:
-            return 1.0
-        employed = self.state.employed_days(person, day, DAYS_PER_YEAR)
-        if employed < MIN_TENURE_DAYS:
-            return 1.0
-        share = employed / DAYS_PER_YEAR
+        if rp.target_variable_annual_usd <= 0 or not len(persons):
+            return out
+        employed = self.state.employed_days_many(persons, day, DAYS_PER_YEAR)
+        tenured = employed >= MIN_TENURE_DAYS
+        share = employed[tenured] / DAYS_PER_YEAR
         expected_variable = rp.target_variable_annual_usd * share
-        realised = self.state.realised_pay(person, day, 12)
+        realised = self.state.realised_pay_many(persons[tenured], day, 12)
         shortfall = (expected_variable - realised) / (rp.on_target_earnings_usd * share)
-        m = 1.0 + sensitivity(self.behaviour) * shortfall
-        return max(MIN_ATTRITION_MULTIPLIER, m)
+        out[tenured] = np.maximum(MIN_ATTRITION_MULTIPLIER, 1.0 + sensitivity(self.behaviour) * shortfall)
+        return out
 
 
 def make_policy(scenario: Scenario, plan_name: str) -> IncentivePolicy:

@@ -36,9 +36,9 @@ class NeutralPolicy:
         decisions otherwise sees every one of them)."""
         return one_at_a_time(self, batch, u)
 
-    def attrition_multiplier(self, role: str, person: int, day: float) -> float:
-        """Baseline attrition (1.0)."""
-        return 1.0
+    def attrition_multipliers(self, role: str, persons: NDArray[np.int64], day: float) -> NDArray[np.float64]:
+        """Baseline attrition (1.0 each)."""
+        return np.ones(len(persons))
 
     def measures(self, role: str) -> tuple[str, ...]:
         """None: the neutral policy reads no outcome."""

@@ -40,8 +40,8 @@ class Policy(Protocol):
         uniform draw, as in :meth:`choose`); the same answers as :meth:`choose` on each
         ``batch.decision(j)`` (:func:`one_at_a_time` is that rule)."""
 
-    def attrition_multiplier(self, role: str, person: int, day: float) -> float:
-        """Multiplier on a person's baseline attrition hazard (1.0 = no pay effect)."""
+    def attrition_multipliers(self, role: str, persons: NDArray[np.int64], day: float) -> NDArray[np.float64]:
+        """Multiplier on the baseline attrition hazard of each of ``persons`` (1.0 = no pay effect)."""
 
     def measures(self, role: str) -> tuple[str, ...]:
         """The measures whose outcomes this policy reads in ``role``'s decisions: the world

@@ -28,8 +28,24 @@ class AeBehaviour(StrictModel):
     """Starting-health penalty of a fully over-promised deal (the promise/delivery gap)."""
     overcommit_options: list[NonNegative] = Field(default_factory=lambda: [0.0, 0.25])
     """Commitment above expected usage (0.25 = sells 25% more seats than will be used)."""
+    expansion_overcommit_options: list[NonNegative] = Field(default_factory=list)
+    """Over-commitment options on upsell and cross-sell deals ("licence stuffing"), chosen by
+    whoever the crediting rules name (the AE, else the CSM) with ``neutral_overcommit`` and
+    ``win_odds_per_overcommit`` as for new deals; empty (the default) or one option: expansion
+    deals book what the customer needs."""
+    expansion_timing: bool = False
+    """Whoever is credited with an upsell or cross-sell may move its close across a quarter end as
+    AEs move new deals: pull one closing in the first two weeks of a quarter to the previous
+    quarter's last day (at ``pull_in_discount`` off its ACV), or push one closing in the last two
+    weeks past the quarter end (``sim/world/stuffing.py``)."""
     win_odds_per_overcommit: float = -0.4
     """Log-odds of winning per unit of over-commitment (negative: a bigger commitment is harder to sell)."""
+    forecast_commit_options: list[Positive] = Field(default_factory=list)
+    """Forecast commits an AE may give at each quarter start, as multiples of their honest
+    expectation (last quarter's bookings); empty (the default): no forecast is committed."""
+    neutral_forecast_commit: Positive = 1.0
+    """The commit (multiple of the expectation) of an AE whose plan does not pay on forecast
+    accuracy (nearest option chosen): above 1 is the optimism of sales forecasts."""
     timing_window_cycle_share: NonNegative = 0.25
     """How far a rep can move a close, as a share of the deal's mean sales cycle: the close-timing
     window around a quarter end is the larger of two weeks (10 working days with
@@ -70,11 +86,13 @@ class ConsultantBehaviour(StrictModel):
     neutral_speed: Positive = 1.0
     """Duration multiplier under the neutral policy (nearest option chosen)."""
     effort_cost_kusd_per_day: NonNegative = 0.05
-    """Effort cost, in $k of pay-equivalent per project day, of working away from normal speed
-    (faster than it; slower too unless ``care_effort_cost_kusd_per_day`` is given)."""
+    """Effort cost, in $k of pay-equivalent per consultant-day and unit of pace, of working away
+    from normal speed (faster than it; slower too unless ``care_effort_cost_kusd_per_day`` is
+    given); a project day costs it divided by ``company.consultants.concurrent_projects``."""
     care_effort_cost_kusd_per_day: NonNegative | None = None
-    """Effort cost, in $k per project day, of working slower (more carefully) than the neutral
-    pace; absent: ``effort_cost_kusd_per_day`` (deviating costs the same either way)."""
+    """Effort cost, in $k per consultant-day and unit of pace, of working slower (more carefully)
+    than the neutral pace; absent: ``effort_cost_kusd_per_day`` (deviating costs the same either
+    way)."""
     standard_months: int = Field(default=3, ge=1, le=12)
     """Months a consultant's working standard (the pace of every project started in them) holds
     when the consultant's plan pays on what projects earn; such a consultant chooses it at the start
@@ -156,6 +174,12 @@ class Behaviour(StrictModel):
 
     rationality_per_kusd: NonNegative = 1.0
     """Logit rationality lambda per $1000 of expected pay; 0 means incentives are ignored."""
+    stake_reference_variable_usd: Positive | None = None
+    """When given, ``rationality_per_kusd`` holds for a person whose annual variable pay at target is
+    this amount, and a person of a role whose plan targets variable pay ``V`` judges stakes with
+    ``rationality_per_kusd x this / V`` (a stake is weighed against what the pay plan puts at
+    stake); absent, or for a role without variable pay at target, every role uses
+    ``rationality_per_kusd`` as is."""
     risk_aversion_per_kusd: NonNegative = 0.0
     """Mean-variance risk aversion per $1000 (utility = E[pay] - r/2 * Var[pay])."""
     annual_time_preference: NonNegative = 0.15

@@ -96,6 +96,10 @@ class Costs(StrictModel):
     """Cost of generating one exogenous lead by segment (list building, paid media, events, content,
     agencies: the spend behind ``segments.<s>.leads_per_month``, which the world takes as given),
     counted in acquisition cost at ``12 x leads_per_month`` leads a year; 0 = not counted."""
+    forecast_error_cost_per_usd: NonNegative = 0.0
+    """What the company loses per USD of absolute error of its AEs' quarterly forecast commits
+    (capacity, spend and hiring planned on bookings that do not come, or missing for those that
+    do); 0 = not priced (``forecast_error_cost_usd`` is then 0)."""
     gross_margin: Fraction = 0.78
     """Subscription gross margin: the share of revenue left after hosting, support and other costs
     of service (lifetime value is counted in gross margin)."""

@@ -31,12 +31,8 @@ _MODULES = (
     "precision",
 )
 
-for _name in _MODULES:
-    try:
-        importlib.import_module(f"sim.validation.{_name}")
-    except ModuleNotFoundError as _exc:  # a module not written yet registers nothing
-        if _exc.name != f"sim.validation.{_name}":
-            raise
+for _name in _MODULES:  # a listed module that is missing is an error, never a silent gap
+    importlib.import_module(f"sim.validation.{_name}")
 
 
 def select(patterns: list[str] | None = None, *, include_slow: bool = True) -> list[Case]:

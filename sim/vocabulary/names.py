@@ -70,6 +70,7 @@ Measure = Literal[
     "company_nrr",
     "company_grr",
     "company_new_arr",
+    "forecast_miss_usd",
 ]
 MEASURES: tuple[str, ...] = get_args(Measure)
 """What a plan can pay on (see ``docs/metrics.md`` and ``sim/plans/measures.py``)."""
@@ -107,6 +108,10 @@ EventKind = Literal[
     "meeting", "opportunity",
     # support: tickets an agent closed in a month (amount = count)
     "tickets_resolved",
+    # an AE's quarter against their forecast commit (amount = |bookings - commit|; list_price = bookings)
+    "forecast_miss",
+    # an AE's forecast commit for the quarter (amount = the commit)
+    "forecast_commit",
 ]  # fmt: skip
 EVENT_KINDS: tuple[str, ...] = get_args(EventKind)
 """Every kind of ledger event (the code of a kind is its position)."""

@@ -34,8 +34,9 @@ if TYPE_CHECKING:
 EndogenousLead = Callable[[int, int, float, int], None]
 """A referral (source 2) or champion (source 3) lead of (segment, source) arriving in so many days,
 from a customer (``Market.endogenous_lead``)."""
-ExpansionDeal = Callable[[float, int, str, int, float, float], None]
-"""An upsell or cross-sell deal closing on a day (``SalesTeam.expansion_later``)."""
+ExpansionDeal = Callable[[float, int, str, int, float, float, float, float], None]
+"""An upsell or cross-sell deal closing on a day, with its terms' and timing's uniforms
+(``SalesTeam.expansion_later``)."""
 
 
 class CsmTime(Protocol):
@@ -83,6 +84,8 @@ class Accounts:
         """Opportunity rate multiplier per kind of expansion: more when AEs work them."""
         self.endogenous_lead: EndogenousLead = _not_connected
         self.expansion_later: ExpansionDeal = _not_connected
+        self.stuffing_on: Callable[[str], bool] = lambda kind: False
+        """Whether expansion deals of a kind have an over-commitment choice (``ExpansionTerms.on``)."""
         self.effects: TeamEffects | None = None
         """Product, support, education and advocacy (``sim/world/effects.py``); None: none of them."""
         rates = np.concatenate(
@@ -286,11 +289,19 @@ class Accounts:
             )
             delays = uo[js, k0 + 1] * 2 * d.expansion_cycle_days
             win = uo[js, k0 + 2] < p[js]  # a deal lost at its close changes nothing: only the won are timed
-            for c, cent, delay, pw, uw in zip(
-                live[js][win].tolist(), cents[win].astype(np.int64).tolist(), delays[win].tolist(),
-                p[js][win].tolist(), uo[js, k0 + 2][win].tolist(), strict=True,
+            won = live[js][win]
+            # the over-commitment choice's uniform (sim/world/stuffing.py), drawn only when there is one
+            ut = (
+                self.streams.keyed(f"customers.expansion_terms.{kind}.m{month}", book.key[won], 2)
+                if self.stuffing_on(kind) and len(won)
+                else np.full((len(won), 2), 0.5)
+            )
+            for c, cent, delay, pw, uw, uc, ud in zip(
+                won.tolist(), cents[win].astype(np.int64).tolist(), delays[win].tolist(),
+                p[js][win].tolist(), uo[js, k0 + 2][win].tolist(), ut[:, 0].tolist(), ut[:, 1].tolist(),
+                strict=True,
             ):  # fmt: skip
                 at = now + delay
                 if wd is not None:  # expansion deals close on company working days
                     at = wd.next_open(at)
-                self.expansion_later(at, c, kind, cent, pw, uw)
+                self.expansion_later(at, c, kind, cent, pw, uw, uc, ud)

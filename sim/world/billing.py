@@ -379,7 +379,8 @@ class Receivables:
         p_first = np.where(
             first,
             cc.non_payment_probability
-            + np.where(self.kind[idx] == NEW, cc.non_payment_per_overcommit * book.overcommit[cust], 0.0),
+            + cc.non_payment_per_overcommit
+            * np.where(self.kind[idx] == NEW, book.overcommit[cust], book.stuffed[cust]),
             0.0,
         )
         p = 1.0 - (1.0 - cfg.default_probability) * (1.0 - np.clip(p_first, 0.0, 1.0))

@@ -29,6 +29,7 @@ _FIELDS: dict[str, tuple[type, float]] = {
     "discount": (np.float64, 0.0),
     "promise": (np.float64, 0.0),
     "overcommit": (np.float64, 0.0),
+    "stuffed": (np.float64, 0.0),
     "fit": (np.float64, 0.5),
     "quality": (np.float64, 1.0),
     "term_months": (np.int16, 12),
@@ -76,6 +77,9 @@ class Book:
     discount: np.ndarray
     promise: np.ndarray
     overcommit: np.ndarray
+    stuffed: np.ndarray
+    """Over-commitment of the account's last expansion deal until the renewal trues it down
+    (``sim/world/stuffing.py``)."""
     fit: np.ndarray
     quality: np.ndarray
     term_months: np.ndarray

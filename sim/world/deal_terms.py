@@ -30,6 +30,9 @@ from sim.world.lead import Lead
 from sim.world.rules import HealthRules, renewal_churn_probability, renewal_price_increase
 from sim.world.services import Segments
 
+WINDOW_DAYS = 14.0
+"""Close-timing window: the last two weeks of a quarter and the first two of the next (new deals,
+``sim/world/reps.py``, and expansion deals, ``sim/world/stuffing.py``)."""
 FIT_GRID = 200
 """Resolution of the fit grid on which deal-outcome expectations are cached."""
 

@@ -98,7 +98,11 @@ class ImplementationTeam:
             if cb.care_effort_cost_kusd_per_day is None
             else (cb.care_effort_cost_kusd_per_day)
         )
-        self._cost = np.where(self._speed > self.speeds[self.neutral], care, cb.effort_cost_kusd_per_day)
+        # the costs are per consultant-day (a share of a day's pay); a consultant runs
+        # ``concurrent_projects`` projects at once, so one project day is that share of a day
+        self._cost = np.where(self._speed > self.speeds[self.neutral], care, cb.effort_cost_kusd_per_day) / (
+            company.consultants.concurrent_projects
+        )
         """Effort per project day and unit of pace away from neutral: rushing, or taking care."""
         self._care = company.consultants.value_per_care * np.maximum(
             self._speed - self.speeds[self.neutral], 0

@@ -39,6 +39,7 @@ from sim.world.customers import Customers
 from sim.world.deal_terms import DealTerms
 from sim.world.effects import TeamEffects
 from sim.world.effort import EffortDecisions
+from sim.world.forecasts import ForecastCommits
 from sim.world.implementation import ImplementationTeam
 from sim.world.market import Market
 from sim.world.marketing import Marketers
@@ -49,6 +50,7 @@ from sim.world.rules import HealthRules
 from sim.world.sdrs import SdrTeam
 from sim.world.services import Choices, Clock, CountingEnvironment, PlanFacts, Segments, Staff
 from sim.world.standards import WorkingStandards
+from sim.world.stuffing import ExpansionTerms
 from sim.world.support import SupportDesk
 from sim.world.teams import CustomerMarketingTeam, EducationTeam, ProductTeam
 
@@ -131,6 +133,10 @@ class World:
         self.accounts = Accounts(clock, segs, book, led, streams, c, b, facts, self.cs)
         renewed = None if self.billing is None else self.billing.renewed
         self.renewals = Renewals(clock, segs, book, led, streams, c, renewed)
+        self.stuffing = ExpansionTerms(book, clock, segs, c, b, choices, facts)
+        self.forecasts = ForecastCommits(clock, led, choices, b, len(self.sales.person))
+        """The AEs' quarterly forecast commits (``sim/world/forecasts.py``; on with options)."""
+        """The credited person's over-commitment on expansion deals (``sim/world/stuffing.py``)."""
         self.advocacy = Advocacy(clock, book, c, facts)
         """Advocacy budgets, reference banks, champions' relationships (``sim/world/advocacy.py``)."""
         self.drivers = CostDrivers(clock, len(SEGMENTS))
@@ -168,6 +174,12 @@ class World:
         self.implementation.went_live = customers.go_live
         self.accounts.endogenous_lead = market.endogenous_lead
         self.accounts.expansion_later = sales.expansion_later
+        if self.forecasts.on:
+            sales.forecasts = self.forecasts
+        st = self.stuffing
+        if any(st.on.values()) or any(st.timing_on.values()):
+            sales.stuffing = st
+            self.accounts.stuffing_on = lambda kind: st.on[kind] or st.timing_on[kind]
         self.renewals.lost = customers.lost
         market.to_sales = sales.receive
         self.prospecting.receive = sales.receive
@@ -214,6 +226,11 @@ class World:
         if self.implementation.bench.on:
             n = len(self.implementation.people)
             self.implementation.monthly_people(draws(f"people.consultant.attrition.m{m}").random(n))
+        if self.forecasts.on and self.clock.quarter_bounds(float(self.env.now))[0] == float(self.env.now):
+            n = len(self.sales.person)
+            self.forecasts.quarter(
+                self.sales.person, self.sales.active, draws(f"decisions.ae_forecast.m{m}").random(n)
+            )
         if self.effort.on:
             sales = self.sales
             u = draws(f"decisions.ae_effort.m{m}").random(len(sales.person))
@@ -250,7 +267,7 @@ class World:
         m = 0
         for day in range(math.ceil(self.clock.end_day)):
             if day > env.now:
-                env.run(until=day)  # every event before the day starts
+                env.advance(day)  # every event before the day starts
             if m < total and day == starts[m]:
                 self._month(m)
                 m += 1

@@ -100,6 +100,7 @@ class Renewals:
         trued = np.rint(arr0 * book.usage[c]).astype(np.int64)  # the commitment trued up to use
         delta = trued - arr0
         book.usage[c] = 1.0
+        book.stuffed[c] = 0.0  # the shelfware of a stuffed expansion is trued down
         priced = inc[keep] > 0  # a deep discount not repeated: list price, or price erosion
         accept = priced & (u[keep, 1] < book.health[c])
         up = np.where(accept, np.rint(trued * inc[keep]), 0.0).astype(np.int64)
@@ -163,8 +164,8 @@ class Renewals:
         book.cash_due_cents[due] = 0
         alive = book.status[due] != CHURNED
         new = kind == 1
-        p = cc.non_payment_probability + np.where(
-            new, cc.non_payment_per_overcommit * book.overcommit[due], 0.0
+        p = cc.non_payment_probability + cc.non_payment_per_overcommit * np.where(
+            new, book.overcommit[due], book.stuffed[due]
         )
         unpaid = alive & (u < p)
         rows = blank_rows(K.cash, now, len(due))

@@ -39,13 +39,12 @@ from sim.scenario.company import Company
 from sim.world.addressable import Organisations
 from sim.world.advocacy import with_odds
 from sim.world.book import IMPLEMENTING, LIVE, Book
-from sim.world.deal_terms import DealTerms, sigmoid
+from sim.world.deal_terms import WINDOW_DAYS, DealTerms, sigmoid
+from sim.world.forecasts import ForecastCommits
 from sim.world.lead import U_PURSUE, U_TERMS, U_TIMING, U_WIN, Lead
 from sim.world.seats import Seats
 from sim.world.services import Choices, Clock, PlanFacts, Staff
-
-WINDOW_DAYS = 14.0
-"""Close-timing window: the last two weeks of a quarter and the first two of the next."""
+from sim.world.stuffing import ExpansionTerms
 
 
 @dataclass(slots=True)
@@ -150,8 +149,13 @@ class SalesTeam(Seats):
         self._inbox: list[Lead] = []
         self._deciding: dict[int, list[Timing]] = {}
         """Close-timing decisions by the business day they are taken."""
-        self._expanding: dict[int, list[tuple[float, int, str, int, float, float]]] = {}
-        """Expansion deals by the business day they close: (close day, customer, kind, ACV cents, p, u)."""
+        self._expanding: dict[int, list[tuple[float, int, str, int, float, float, float]]] = {}
+        """Expansion deals by the business day they close: (close day, customer, kind, ACV cents, p, u,
+        the terms' u)."""
+        self.forecasts: ForecastCommits | None = None
+        """The AEs' forecast commits, told of every booking credited to an AE (``sim/world/forecasts.py``)."""
+        self.stuffing: ExpansionTerms | None = None
+        """The credited person's over-commitment choice on expansion deals (``sim/world/stuffing.py``)."""
         self._min_fit = b.neutral_pursue_min_fit
         n_terms = len(self.terms)
         self._pursue_rows = np.array([-1, self.deal_terms.neutral], dtype=np.int64)
@@ -179,9 +183,11 @@ class SalesTeam(Seats):
             self._triage(day, leads)
         if day in self._deciding:
             self._decide_timing(day)
+        if self.stuffing is not None:
+            self.stuffing.due(day, self._expand)
         if day in self._expanding:
-            for _, cust, kind, cents, p_win, u in sorted(self._expanding.pop(day), key=lambda x: x[0]):
-                self.expansion_deal(cust, kind, cents, p_win, u)
+            for _, cust, kind, cents, p_win, u, ut in sorted(self._expanding.pop(day), key=lambda x: x[0]):
+                self.expansion_deal(cust, kind, cents, p_win, u, ut)
 
     def _triage(self, day: int, leads: list[Lead]) -> None:
         """Assign the day's leads to reps, then the pursue and deal-terms decisions of all of them."""
@@ -365,21 +371,41 @@ class SalesTeam(Seats):
         if not self.active[opp.seat] or opp.lead.u[U_WIN] >= p_win:
             orgs.reject(opp.lead)  # the rep left (the opportunity is lost), or the deal was lost
             return
-        self.won(opp)
+        cust = self.won(opp)
+        if self.forecasts is not None:
+            self.forecasts.add(opp.seat, float(self.book.arr_cents[cust]) / 100.0)
 
     # ------------------------------------------------------------------ expansion deals
     def expansion_later(
-        self, day: float, cust: int, kind: str, acv_cents: int, p_win: float, u: float
-    ) -> None:
-        """An upsell/cross-sell opportunity that closes on ``day``'s business day (won when ``u < p_win``)."""
-        if day < self.clock.end_day:
-            self._expanding.setdefault(int(day), []).append((day, cust, kind, acv_cents, p_win, u))
+        self, day: float, cust: int, kind: str, acv_cents: int, p_win: float, u: float, u_terms: float = 0.5,
+        u_timing: float = 0.5,
+    ) -> None:  # fmt: skip
+        """An upsell/cross-sell opportunity that closes on ``day``'s business day (won when ``u < p_win``),
+        unless the credited person may move its close first (``ExpansionTerms.defer``)."""
+        deal = (day, cust, kind, acv_cents, p_win, u, u_terms)
+        if self.stuffing is not None and self.stuffing.defer(deal, u_timing):
+            return
+        self._expand(deal)
 
-    def expansion_deal(self, cust: int, kind: str, acv_cents: int, p_win: float, u: float) -> None:
-        """An upsell/cross-sell opportunity on an account closes now (won when ``u < p_win``)."""
+    def _expand(self, deal: tuple[float, int, str, int, float, float, float]) -> None:
+        if deal[0] < self.clock.end_day:
+            self._expanding.setdefault(int(deal[0]), []).append(deal)
+
+    def expansion_deal(
+        self, cust: int, kind: str, acv_cents: int, p_win: float, u: float, u_terms: float = 0.5
+    ) -> None:
+        """An upsell/cross-sell opportunity on an account closes now (won when ``u < p_win``; booked
+        with the credited person's over-commitment when they have the choice)."""
         book = self.book
         if book.status[cust] not in (IMPLEMENTING, LIVE) or u >= p_win or acv_cents <= 0:
             return
+        need = acv_cents
+        st = self.stuffing
+        if st is not None and st.on[kind]:
+            k = st.choose(cust, kind, acv_cents / 100.0, p_win, u_terms)
+            if not st.won(k, p_win, u):
+                return
+            acv_cents = st.book_it(cust, k, acv_cents)
         led = self.ledger
         deal = led.new_deal_id()
         now = self.clock.env.now
@@ -393,7 +419,7 @@ class SalesTeam(Seats):
         term = int(book.term_months[cust])
         led.add(
             K.booking, now, amount, cust, deal, ae, csm, segment=seg, deal_kind=DEAL_KIND_CODE[kind],
-            source=src, list_price=amount, term_months=term, credited=code, forecast_day=now,
+            source=src, list_price=need / 100.0, term_months=term, credited=code, forecast_day=now,
         )  # fmt: skip
         led.add(
             K.arr_upsell if kind == "upsell" else K.arr_cross_sell, now, amount, cust, deal, ae, csm,
@@ -402,6 +428,8 @@ class SalesTeam(Seats):
         book.arr_cents[cust] += acv_cents
         book.list_arr_cents[cust] += acv_cents
         self.invoice(cust, acv_cents, deal, 2)
+        if self.forecasts is not None and "ae" in credited and ae in self.person:
+            self.forecasts.add(self.person.index(ae), amount * self.facts.share(kind, "ae"))
 
     # ------------------------------------------------------------------ people
     def _seat_refilled(self, old: int, new: int) -> None:

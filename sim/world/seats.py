@@ -17,8 +17,8 @@ import numpy as np
 
 from sim.world.services import Clock, Staff
 
-Attrition = Callable[[str, int, float], float]
-"""The policy's attrition multiplier of (role, person, day)."""
+Attrition = Callable[[str, np.ndarray, float], np.ndarray]
+"""The policy's attrition multipliers of (role, persons, day)."""
 
 
 class Seats:
@@ -76,6 +76,7 @@ class Seats:
         backfill; ``u`` holds one uniform per seat (the month's attrition stream)."""
         now = self.clock.env.now
         base = 1.0 - (1.0 - self.annual_attrition) ** (1.0 / 12.0)
+        multiplier = self.attrition(self.role, np.array(self.person, dtype=np.int64), now).tolist()
         for i in range(len(self.person)):
             if not self.active[i]:
                 continue
@@ -83,7 +84,7 @@ class Seats:
             ramp = 1.0 if self.ramp_days <= 0 else min(1.0, max(tenure, 0.0) / self.ramp_days)
             self.cap[i] = max(1, round(self.max_open * ramp))
             self._refresh(i)
-            hazard = min(base * self.attrition(self.role, self.person[i], now), 1.0)
+            hazard = min(base * multiplier[i], 1.0)
             if u[i] < hazard:
                 self.active[i] = False
                 self._refresh(i)

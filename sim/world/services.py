@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import simpy
+from numpy.typing import NDArray
 
 from sim.ledger import ROLE_CODE, K, Ledger
 from sim.policy.batch import DecisionBatch
@@ -37,6 +38,16 @@ class CountingEnvironment(simpy.Environment):
     order events with equal time and priority); reading it costs nothing per event, where
     wrapping ``schedule`` would add a Python call to each one.
     """
+
+    def advance(self, until: float) -> None:
+        """Process every event before ``until`` and move the clock to it: what ``run(until)`` does,
+        without scheduling a stop event (the world advances once per business day, and a stop
+        event costs as much as the day's own events). As with ``run(until)``, urgent events at
+        ``until`` itself (process starts, interrupts) run before it returns."""
+        queue = self._queue
+        while queue and (queue[0][0] < until or (queue[0][0] == until and queue[0][1] <= simpy.core.URGENT)):
+            self.step()
+        self._now = until
 
     @property
     def scheduled(self) -> int:
@@ -220,9 +231,9 @@ class Choices:
             raise ValueError(f"policy chose option {bad[:1].tolist()} of {n} for {batch.kind}")
         return k
 
-    def attrition(self, role: str, person: int, day: float) -> float:
-        """Multiplier on a person's baseline attrition hazard."""
-        return self.policy.attrition_multiplier(role, person, day)
+    def attrition(self, role: str, persons: NDArray[np.int64], day: float) -> NDArray[np.float64]:
+        """Multiplier on the baseline attrition hazard of each of ``persons``."""
+        return self.policy.attrition_multipliers(role, persons, day)
 
     def measures(self, role: str) -> tuple[str, ...]:
         """The measures ``role``'s plan pays on, as the policy reports them."""

@@ -3,7 +3,7 @@ vacancy, backfill and ramp, as :mod:`sim.world.seats` does for AEs and SDRs.
 
 A seat holds one person at a time. Each month a seated person leaves with probability
 ``1 - (1 - annual_attrition)^(1/12)`` times the policy's attrition multiplier (realised against
-on-target pay, ``Policy.attrition_multiplier``); the seat is then vacant for ``backfill_days`` and
+on-target pay, ``Policy.attrition_multipliers``); the seat is then vacant for ``backfill_days`` and
 refilled by a new hire whose strength (a CSM's attention, a consultant's concurrent projects)
 ramps linearly over ``ramp_days``. What a departure and a refill mean for the work (a book without
 attention, a capacity lost) is the team's: it is told through :attr:`Bench.left` and
@@ -19,8 +19,8 @@ import numpy as np
 
 from sim.world.services import Clock, Staff
 
-Attrition = Callable[[str, int, float], float]
-"""The policy's attrition multiplier of (role, person, day)."""
+Attrition = Callable[[str, np.ndarray, float], np.ndarray]
+"""The policy's attrition multipliers of (role, persons, day)."""
 
 
 def _nothing(*_: object) -> None:
@@ -82,11 +82,12 @@ class Bench:
             return
         now = float(self.clock.env.now)
         base = 1.0 - (1.0 - self.annual_attrition) ** (1.0 / 12.0)
+        multiplier = self.attrition(self.role, np.array(self.people, dtype=np.int64), now).tolist()
         for i in range(len(self.people)):
             if self.vacant[i]:
                 continue
             person = self.people[i]
-            if u[i] < min(base * self.attrition(self.role, person, now), 1.0):
+            if u[i] < min(base * multiplier[i], 1.0):
                 self.vacant[i] = True
                 self.staff.leave(self.role, person)
                 self.left(i, person)

@@ -54,6 +54,7 @@ from sim.replication import simulate
 from sim.scenario import Scenario, load_scenario
 from sim.scenario.company import SEGMENTS
 from sim.scenario.experiment import METRICS
+from sim.vocabulary import RATIO_MEASURES, ROLES
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS_DIR = REPO_ROOT / "scenarios"
@@ -101,9 +102,10 @@ def scaled_overrides(
 ) -> dict[str, Any]:
     """Dotted-path overrides that shrink ``scenario``'s company by ``scale`` and its time.
 
-    Starting customers, leads per month, a finite market's addressable organisations and every
-    non-zero headcount (at least 1) are scaled together, so per-person loads (quota per rep,
-    accounts per CSM, projects per consultant) stay about what the scenario says.
+    Starting customers, leads per month, a finite market's addressable organisations, every
+    non-zero headcount (at least 1) and the targets of team bonuses on company volumes are scaled
+    together, so per-person loads (quota per rep, accounts per CSM, projects per consultant) and a
+    team bonus's attainment stay about what the scenario says.
     """
     c = scenario.company
     over: dict[str, Any] = {
@@ -122,6 +124,13 @@ def scaled_overrides(
         headcount = getattr(c, group).headcount
         if headcount:
             over[f"company.{group}.headcount"] = max(1, round(headcount * scale))
+    # a team bonus's target in units of the whole company's volume (tickets a year, say) scales
+    # with the company, as per-person targets keep their loads; ratio targets (NRR) do not
+    for plan in scenario.plans:
+        for role in ROLES:
+            for k, comp in enumerate(plan.role(role).components):
+                if comp.kind == "bonus" and comp.scope == "team" and comp.measure not in RATIO_MEASURES:
+                    over[f"plans.{plan.name}.{role}.components.{k}.target_value"] = comp.target_value * scale
     return over
 
 

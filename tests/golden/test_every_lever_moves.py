@@ -23,17 +23,8 @@ PAY_PREFIXES = (
 """What a plan pays (or how often the policy is asked), not what anyone does: fully loaded costs and
 the unit economics built on them include variable pay (``sim/economics.py``)."""
 
-KNOWN_INERT: dict[tuple[str, str], str] = {
-    ("one-step-deeper", "implementation-on-renewals"): (
-        "0.5% of first-year renewals is a stake of about $60 a consultant-quarter for careful work "
-        "against about $12.5k of effort: nobody leaves the normal pace (docs/scenarios-guide.md)"
-    ),
-    ("one-step-deeper", "product-on-tickets"): (
-        "the bonus's absolute ticket target (110k a year) is far above the golden's scaled company, "
-        "so the bonus sits on its cap and pays nothing at the margin; at full scale tickets fall "
-        "18k a year (docs/scenarios-guide.md)"
-    ),
-}
+KNOWN_INERT: dict[tuple[str, str], str] = {}
+"""(scenario, plan) pairs known to move nothing, with the reason (none at present)."""
 
 
 def _cases() -> list[object]:

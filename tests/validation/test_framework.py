@@ -156,3 +156,21 @@ def test_known_failures_are_reported_and_expected(
     monkeypatch.setitem(CASES, "finding.tests.stale", stale)
     assert main(["validate-model", "finding.tests.stale"]) == 1
     assert "documented as a known failure but passed" in capsys.readouterr().out
+
+
+def test_every_module_with_cases_is_registered() -> None:
+    """A module of ``sim/validation`` that defines cases is imported by the package (a module left
+    out of ``_MODULES`` would register nothing and its cases would silently never run)."""
+    import re
+    from pathlib import Path
+
+    import sim.validation as validation
+
+    folder = Path(validation.__file__).parent
+    defining = {
+        p.stem
+        for p in folder.glob("*.py")
+        if p.stem not in ("__init__", "core") and re.search(r"^@case\(", p.read_text(), re.MULTILINE)
+    }
+    assert defining, "no module defines a case: the pattern above no longer finds them"
+    assert defining <= set(validation._MODULES), sorted(defining - set(validation._MODULES))
