@@ -119,9 +119,9 @@ class OpportunityLog:
         """The inner policy's measures."""
         return self.inner.measures(role)
 
-    def attrition_multiplier(self, role: str, person: int, day: float) -> float:
-        """The inner policy's attrition multiplier."""
-        return self.inner.attrition_multiplier(role, person, day)
+    def attrition_multipliers(self, role: str, persons: NDArray[np.int64], day: float) -> NDArray[np.float64]:
+        """The inner policy's attrition multipliers."""
+        return self.inner.attrition_multipliers(role, persons, day)
 
 
 def world_calendar(scenario: Scenario) -> Calendar:
