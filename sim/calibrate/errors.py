@@ -7,8 +7,10 @@ diagonal weights). Linearised, ``A d(theta) = H d(m)`` with ``A = [G_B ; G_b' W 
 ``H = diag(I, G_b' W)``, so the covariance of the estimate is the sandwich
 ``V = (1 + 1/R) A^-1 H S H' A^-T`` (Hansen 1982 for the moment conditions; ``1 + 1/R`` for the
 simulated side, McFadden 1989; Pakes & Pollard 1989), ``S`` the moments' covariance across
-replications at the estimate. Every field's error includes what the others' uncertainty does to
-it (a bridged field's statistic moves with the behaviour and with other fields too).
+replications at the estimate, plus the two-step term of the stage-1 fields held fixed
+(:mod:`sim.calibrate.two_step`; Murphy & Topel 1985). Every field's error includes what the
+others' uncertainty does to it (a bridged field's statistic moves with the behaviour and with
+other fields too).
 
 A behaviour field is not identified when moving it across its whole search range moves its
 moments by less than two standard errors, or when its 95% interval spans more than half that
@@ -46,6 +48,7 @@ def sandwich(
     reps: int,
     z: float,
     measured: np.ndarray | None = None,
+    stage_one: np.ndarray | None = None,
 ) -> Errors:
     """Errors of every field (columns: the bridged fields then the behaviour fields).
 
@@ -55,7 +58,9 @@ def sandwich(
     at its value, not identified. ``measured``: the Jacobian with no entry set to 0 (``G`` sets
     the entries its replications cannot tell from 0 to 0, and decides what moves and what is
     identified); the variance uses it, since dropping a derivative drops the uncertainty it carries
-    from one field to another."""
+    from one field to another. ``stage_one``: ``G1 V1 G1'``, what the held stage-1 fields'
+    uncertainty does to the moments (:mod:`sim.calibrate.two_step`), added to ``S`` unscaled by the
+    simulation's ``1 + 1/R`` (Murphy & Topel 1985)."""
     Gv = G if measured is None or measured.shape != G.shape else measured
     k = G.shape[1]
     active = list(range(n_bridges, k))
@@ -84,7 +89,10 @@ def sandwich(
         H[:nb, :nb] = np.eye(nb)
         H[nb:, nb:] = Gb.T * w[None, :]
         inv = np.linalg.pinv(A)
-        V = (1 + 1 / reps) * inv @ H @ S[np.ix_(rows, rows)] @ H.T @ inv.T
+        M = (1 + 1 / reps) * S[np.ix_(rows, rows)]
+        if stage_one is not None:
+            M = M + stage_one[np.ix_(rows, rows)]
+        V = inv @ H @ M @ H.T @ inv.T
         s = np.sqrt(np.maximum(np.diag(V), 0.0))
         width = 2 * z * s[nb:]
         if not active or np.max(width) <= MAX_SHARE:

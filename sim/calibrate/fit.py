@@ -17,7 +17,9 @@ replications (a diagonal weight: with a few replications a full covariance canno
 The standard errors are the joint sandwich of :mod:`sim.calibrate.errors` (every field at once, so
 a bridged field's interval includes what the behaviour's uncertainty does to its statistic), from
 the Jacobian of every moment to every field at the estimate and the moments' covariance across
-``final_reps`` replications; intervals are t-intervals on ``final_reps - 1`` degrees of freedom.
+``final_reps`` replications, plus what the direct fields held at their stage-1 values carry
+(:mod:`sim.calibrate.two_step`, Murphy & Topel 1985); intervals are t-intervals on
+``final_reps - 1`` degrees of freedom.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from sim.calibrate.estimates import BEHAVIOUR as STAGE_BEHAVIOUR
 from sim.calibrate.estimates import BRIDGED, Estimate, unidentified
 from sim.calibrate.nanstats import nan_mean, nan_sd
 from sim.calibrate.params import MIN_EVENTS, BehaviourParam, Bridge, is_behaviour_moment, rounded
+from sim.calibrate.two_step import HeldField, stage_one_covariance
 
 JACOBIAN_STEP = 0.15
 """Step of a behaviour field in the Jacobian of the standard errors (central differences), as a share
@@ -113,8 +116,12 @@ class Stage2:
         bridges: Sequence[tuple[Bridge, str]],
         behaviour: Sequence[BehaviourParam],
         settings: Settings,
+        stage_one: Sequence[HeldField] = (),
     ) -> None:
         self.evaluate = evaluate
+        self.stage_one = list(stage_one)
+        """Direct fields held at their stage-1 values: their uncertainty enters the errors."""
+        self._g1v1 = np.zeros((len(names), len(names)))
         self.names = list(names)
         self.obs = np.array([observed.get(n, np.nan) for n in self.names], dtype=float)
         self._observed = dict(observed)
@@ -308,8 +315,10 @@ class Stage2:
         self._own_t = [math.nan] * len(self.bridges)
         self._beh_t = [math.inf] * len(self.behaviour)
         points, moves = self._field_steps()
-        runs = self._run([self.x, *points], r, "Jacobian of every field")
+        held = [self.x | h.moved() for h in self.stage_one]
+        runs = self._run([self.x, *points, *held], r, "Jacobian of every field")
         base = runs[0]
+        self._g1v1 = stage_one_covariance(base, runs[len(runs) - len(held) :])
         nb = len(self.bridges)
         # a bridged field: (moved - here) / move; a behaviour field: (up - down) / (its two moves)
         pairs = [(runs[1 + i], base, moves[i]) for i in range(nb)]
@@ -376,8 +385,9 @@ class Stage2:
         t95 = float(stats.t.ppf(0.975, max(final.shape[0] - 1, 1)))  # variances from final_reps
         bridge_rows = [st.j for st in self.bridges]
         errs = sandwich(
-            G, S, bridge_rows, keep, len(self.bridges), self.w[keep], self.settings.reps, t95, self._measured
-        )
+            G, S, bridge_rows, keep, len(self.bridges), self.w[keep], self.settings.reps, t95, self._measured,
+            self._g1v1,
+        )  # fmt: skip
         return errs, t95
 
     def _estimates(self, final: np.ndarray, G: np.ndarray) -> list[Estimate]:

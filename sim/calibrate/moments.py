@@ -285,9 +285,21 @@ def _retention(crm: Crm, segments: tuple[str, ...]) -> dict[str, float]:
         out[f"churned_accounts.{s}"] = float((cohort & (now <= 0)).any(axis=1).sum())
         out[f"shrunk_accounts.{s}"] = float((cohort & (now < then)).any(axis=1).sum())
         out[f"grown_accounts.{s}"] = float((cohort & (now > then)).any(axis=1).sum())
+        # GRR and NRR are ratios of flows: the events behind them, weighted by their size
+        out[f"lost_arr_events.{s}"] = effective_events((np.maximum(then - now, 0) * cohort).sum(axis=1))
+        out[f"gained_arr_events.{s}"] = effective_events((np.maximum(now - then, 0) * cohort).sum(axis=1))
         account_years = (p > 0).sum() / 12.0
         for kind in ("upsell", "cross_sell"):
             n = int(((won["type"] == kind) & (won["segment"] == s)).sum())
             out[f"{kind}s_per_account_year.{s}"] = n / account_years if account_years else np.nan
             out[f"won_{kind}s.{s}"] = float(n)
     return out
+
+
+def effective_events(x: np.ndarray) -> float:
+    """Kish's effective number of events of a flow made of amounts ``x`` (one per account):
+    ``(sum x)^2 / sum x^2``, so that the flow's relative standard error, a compound-Poisson sum's,
+    is ``1 / sqrt`` of it (equal amounts: the count; unequal: fewer). 0 without a flow."""
+    x = np.asarray(x, dtype=float)
+    x = x[x > 0]
+    return float(x.sum() ** 2 / np.sum(x * x)) if len(x) else 0.0

@@ -66,7 +66,9 @@ class Bridge:
     """Widest 95% interval of an identified field (0: the estimate's own size)."""
     events: str = ""
     """The moment counting the observed events behind the statistic (``""``: a statistic of many
-    observations); with fewer than :data:`MIN_EVENTS` of them the field is not identified."""
+    observations; for a ratio of flows, GRR and NRR, the effective number of accounts whose ARR
+    moved, weighted by how much: :func:`~sim.calibrate.moments.effective_events`); with fewer than
+    :data:`MIN_EVENTS` of them the field is not identified."""
 
     def path(self, segment: str) -> str:
         """The field's dotted path (for one segment)."""
@@ -124,7 +126,7 @@ BRIDGES: tuple[Bridge, ...] = (
         0.0,
         0.9,
         step=0.05,
-        events="shrunk_accounts.{segment}",
+        events="lost_arr_events.{segment}",
     ),
     Bridge(
         _SEG + "annual_expansion",
@@ -135,7 +137,7 @@ BRIDGES: tuple[Bridge, ...] = (
         0.0,
         2.0,
         step=0.05,
-        events="grown_accounts.{segment}",
+        events="gained_arr_events.{segment}",
     ),
     Bridge(
         _SEG + "upsell_opportunities_per_year",

@@ -27,6 +27,7 @@ from sim.calibrate.moments import MomentSpec, moments
 from sim.calibrate.params import BEHAVIOUR, BRIDGES, DEFAULT_BEHAVIOUR, behaviour_param
 from sim.calibrate.result import Calibration
 from sim.calibrate.stage1 import StageOne, stage_one
+from sim.calibrate.two_step import held_fields
 from sim.experiment.backends import Backend
 from sim.experiment.progress import Progress
 from sim.files import LOCK_FILE, FolderLock
@@ -180,7 +181,8 @@ def calibrate(
             progress.start(0)
             bridges = [(b, s) for b in BRIDGES for s in (spec.segments if b.per_segment else ("",))]
             start = dict(one.start) | {p.path: float(_value(one.base, p.path)) for p in params}
-            fit = Stage2(evaluator.evaluate, names, observed, start, bridges, params, settings).run()
+            held = held_fields(one.estimates)
+            fit = Stage2(evaluator.evaluate, names, observed, start, bridges, params, settings, held).run()
             progress.stop()
         result = _assemble(crm, one, spec, observed, fit, scenario, sources)
         result.log.append(
