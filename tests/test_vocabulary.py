@@ -10,7 +10,7 @@ import pytest
 
 from sim.policy import NeutralPolicy
 from sim.replication import simulate
-from sim.vocabulary import ROLE_FIELD, ROLE_LABELS, ROLES
+from sim.vocabulary import ROLE_FIELD, ROLE_LABELS, ROLE_SYNONYMS, ROLES
 from sim.vocabulary.docs import REGENERATE, rewrite
 from sim.vocabulary.metrics import (
     HIGHER_IS_BETTER,
@@ -74,6 +74,12 @@ def test_families_expand_and_read() -> None:
 def test_roles_are_one_table() -> None:
     assert set(ROLE_LABELS) == set(ROLES)
     assert set(ROLE_FIELD) <= set(ROLES) and "product" not in ROLE_FIELD
+
+
+def test_role_synonyms_name_roles_and_no_synonym_names_two() -> None:
+    assert set(ROLE_SYNONYMS) <= set(ROLES)
+    said = [w for role in ROLES for w in (role, *ROLE_SYNONYMS.get(role, ()))]
+    assert len(said) == len(set(said))
 
 
 def test_payout_share_of_bookings_is_payout_over_bookings() -> None:

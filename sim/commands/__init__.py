@@ -11,7 +11,7 @@ import argparse
 import importlib
 from collections.abc import Callable
 
-_MODULES = ("run", "backtest", "report", "validate_model", "sensitivity", "optimise")
+_MODULES = ("run", "backtest", "report", "validate_model", "sensitivity", "optimise", "calibrate")
 
 COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []
 for _name in _MODULES:

@@ -29,6 +29,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--scenario", required=True, metavar="S.yaml", help="scenario whose plans are compared")
     p.add_argument("--set", action="append", metavar="PATH=VALUE", help="override a scenario field")
     p.add_argument(
+        "--map",
+        action="append",
+        metavar="COLUMN=HEADER",
+        help='read COLUMN from another header, e.g. --map amount="Net ACV" (repeatable)',
+    )
+    p.add_argument(
         "--out",
         metavar="FILE",
         help="write payout lines of every plan (.csv) or the summary tables (.json); "
@@ -42,6 +48,7 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
+    from sim.csvtable import parse_mapping
     from sim.files import check_output_file
     from sim.plans.backtest import backtest, read_deals
     from sim.safetext import rich_text, safe_text
@@ -53,7 +60,7 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
             args.out, force=args.force, source="incentsim backtest", inputs=(args.deals, args.scenario)
         )
     scenario = load_scenario(args.scenario, args.set or None)
-    deals = read_deals(args.deals)
+    deals = read_deals(args.deals, parse_mapping(args.map))
     csv_out = out is not None and out.suffix.lower() != ".json"
     with contextlib.ExitStack() as stack:
         sink = None

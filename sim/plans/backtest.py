@@ -5,7 +5,7 @@ payout engine with the simulation. The CSV is turned into ledger events and ever
 scenario prices the same events.
 
 Accepted columns (header case, spaces, dashes and a ``(unit)`` suffix are ignored; aliases in
-brackets):
+brackets; ``--map COLUMN=HEADER`` names any other header: :mod:`sim.csvtable`):
 
 * ``id`` [opportunity_id, deal_id, opportunity] - required, unique per row;
 * ``owner`` [rep, ae, opportunity_owner, owner_name] - required: the AE (one AE per owner);
@@ -32,15 +32,11 @@ the deals' later events (revenue, renewals) is counted until the last event.
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
-import io
-import math
-import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sim.csvtable import norm, open_table
 from sim.ledger import EventKind
 from sim.plans.components import CLAWBACK_TRIGGER, TIMING_TRIGGER, paid_measures, role_spiffs
 from sim.plans.deal_ledger import Deal, DealLedger, deals_to_events
@@ -80,165 +76,46 @@ TYPE_ALIASES = {
     "renewal": "renewal",
 }
 
-MIN_DATE = dt.date(1950, 1, 1)
-
-MAX_DATE = dt.date(2100, 12, 31)
-"""Dates a deal may carry (a CRM export's dates; anything outside is a typo or a placeholder)."""
-
 MAX_TERM_MONTHS = 120
 """Longest contract term accepted (ten years)."""
 
-MAX_AMOUNT = 1e12
-"""Largest amount accepted, in dollars."""
 
-MAX_CSV_BYTES = 1024 * 1024 * 1024
-"""Largest deals file read (1 GiB; a 200,000-row export is about 20 MB)."""
-
-DELIMITERS = (",", ";", "\t", "|")
-"""Column separators recognised; the one that splits the header into most columns is used."""
+def deal_kind(text: str) -> str:
+    """The deal kind a ``type`` cell names (``new``, ``upsell``, ``cross_sell``, ``renewal``), or ""."""
+    return TYPE_ALIASES.get(norm(text), "")
 
 
-def _norm(header: str) -> str:
-    h = re.sub(r"\(.*?\)", "", header.strip().lower())
-    return re.sub(r"[^a-z0-9]+", "_", h).strip("_")
-
-
-def _money(text: str) -> float:
-    v = float(text.replace("$", "").replace(",", "").replace("_", "").strip())
-    if not math.isfinite(v):
-        raise ValueError(text)
-    return v
-
-
-def _date(text: str) -> dt.date:
-    t = text.strip()
-    for fmt in ("%Y-%m-%d", "%m/%d/%Y"):
-        try:
-            return dt.datetime.strptime(t, fmt).date()
-        except ValueError:
-            continue
-    raise ValueError(text)
-
-
-def _delimiter(first_line: str) -> str:
-    """The separator that splits the header into most columns (a comma on a tie)."""
-    counts = {d: len(next(csv.reader([first_line], delimiter=d), [])) for d in DELIMITERS}
-    return max(DELIMITERS, key=lambda d: (counts[d], d == ","))
-
-
-def _delimiter_name(delimiter: str) -> str:
-    return {",": "commas", ";": "semicolons", "\t": "tabs", "|": "'|'"}[delimiter]
-
-
-def read_deals(path: str | Path) -> list[Deal]:
+def read_deals(path: str | Path, mapping: Mapping[str, str] | None = None) -> list[Deal]:
     """Read a CRM export; every problem is reported (``row N.column: expected..., found...``).
 
     Row numbers are the CSV's line numbers as a spreadsheet shows them (the header is row 1).
-    Columns may be separated by commas, semicolons, tabs or ``|`` (recognised from the header).
+    Columns may be separated by commas, semicolons, tabs or ``|`` (recognised from the header);
+    ``mapping`` names other headers (``{"amount": "Net ACV"}``; :func:`sim.csvtable.open_table`).
     """
-    from sim.files import read_regular_file
-
-    file = str(path)
-    data = read_regular_file(path, MAX_CSV_BYTES, file, what="a CSV file")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(
-            [Problem(file, "(file)", f"expected UTF-8 CSV text, found undecodable byte at {exc.start}")]
-        ) from None
-    if "\x00" in text:
-        raise ScenarioError([Problem(file, "(file)", "expected CSV text, found binary data")])
-    delimiter = _delimiter(text.split("\n", 1)[0].rstrip("\r"))
-    # newline="": a quoted cell may hold a line break (rows are counted as records)
-    rows = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)  # read row by row
-    first = next(rows, [])
-    if not any(c.strip() for c in first):
-        raise ScenarioError(
-            [
-                Problem(
-                    file,
-                    "row 1",
-                    "expected a header row with columns " + ", ".join(REQUIRED) + ", found an empty file",
-                )
-            ]
-        )
-    header = [_norm(h) for h in first]
-    where: dict[str, int] = {}
-    for col, aliases in COLUMNS.items():
-        for i, h in enumerate(header):
-            if h in aliases and col not in where:
-                where[col] = i
-    missing = [c for c in REQUIRED if c not in where]
-    if missing:
-        raise ScenarioError(
-            [
-                Problem(
-                    file,
-                    f"row 1.{c}",
-                    f"expected a column {c!r} (or one of {', '.join(COLUMNS[c][1:])}), "
-                    f"found columns {', '.join(h for h in header if h) or 'none'} (separated by "
-                    f"{_delimiter_name(delimiter)}; commas, semicolons, tabs or '|' are recognised)",
-                )
-                for c in missing
-            ]
-        )
-    problems: list[Problem] = []
+    table = open_table(path, COLUMNS, REQUIRED, mapping=mapping, kind="deals")
     deals: list[Deal] = []
     seen: dict[str, int] = {}
-    del data
-    for n, raw in enumerate(rows, start=2):
-        if not any(c.strip() for c in raw):
-            continue
-
-        def cell(col: str, raw: list[str] = raw) -> str:
-            i = where.get(col)
-            return raw[i].strip() if i is not None and i < len(raw) else ""
-
-        def bad(col: str, expected: str, found: str, n: int = n) -> None:
-            problems.append(Problem(file, f"row {n}.{col}", f"expected {expected}, found {found!r}"))
-
-        before = len(problems)
-        did = cell("id")
+    for row in table.rows():
+        n = row.n
+        before = len(table.problems)
+        did = row.cell("id")
         if not did:
-            bad("id", "a deal id", did)
+            row.bad("id", "a deal id", did)
         elif did in seen:
-            bad("id", f"a unique id (already used on row {seen[did]})", did)
+            row.bad("id", f"a unique id (already used on row {seen[did]})", did)
         else:
             seen[did] = n
-        owner = cell("owner")
+        owner = row.cell("owner")
         if not owner:
-            bad("owner", "the owner's name", owner)
-        amount = 0.0
-        try:
-            amount = _money(cell("amount"))
-            if amount < 0:
-                bad("amount", "a non-negative amount in dollars", cell("amount"))
-            elif amount > MAX_AMOUNT:
-                bad("amount", f"an amount in dollars of at most {MAX_AMOUNT:,.0f}", cell("amount"))
-        except ValueError:
-            bad("amount", "an amount in dollars like 25000 or $25,000", cell("amount"))
-        close: dt.date | None = None
-        try:
-            close = _date(cell("close_date"))
-            if not MIN_DATE <= close <= MAX_DATE:
-                bad("close_date", f"a date from {MIN_DATE} to {MAX_DATE}", cell("close_date"))
-                close = None
-        except ValueError:
-            bad("close_date", "a date like 2025-03-31 or 03/31/2025", cell("close_date"))
-        kind = TYPE_ALIASES.get(_norm(cell("type")), "")
+            row.bad("owner", "the owner's name", owner)
+        amount = row.money("amount")
+        close = row.date("close_date")
+        kind = deal_kind(row.cell("type"))
         if not kind:
-            bad("type", "new, upsell, cross_sell or renewal", cell("type"))
-        discount = 0.0
-        d = cell("discount")
-        if d:
-            try:
-                discount = float(d[:-1]) / 100 if d.endswith("%") else float(d)
-                if not 0.0 <= discount < 1.0:
-                    raise ValueError(d)
-            except ValueError:
-                bad("discount", "a fraction in [0, 1) like 0.15, or a percentage like 15%", d)
+            row.bad("type", "new, upsell, cross_sell or renewal", row.cell("type"))
+        discount = row.fraction("discount") or 0.0
         term = 12
-        t = cell("term_months")
+        t = row.cell("term_months")
         if t:
             try:
                 value = float(t)
@@ -246,27 +123,15 @@ def read_deals(path: str | Path) -> list[Deal]:
                     raise ValueError(t)
                 term = int(value)
             except ValueError:
-                bad("term_months", f"a whole number of months from 1 to {MAX_TERM_MONTHS} like 12", t)
-        dates: dict[str, dt.date | None] = {}
-        for col in ("go_live_date", "churn_date"):
-            v = cell(col)
-            dates[col] = None
-            if v:
-                try:
-                    day = _date(v)
-                except ValueError:
-                    bad(col, "a date like 2025-03-31, or an empty cell", v)
-                    continue
-                if not MIN_DATE <= day <= MAX_DATE:
-                    bad(col, f"a date from {MIN_DATE} to {MAX_DATE}, or an empty cell", v)
-                elif close is not None and day < close:
-                    bad(col, f"a date on or after close_date ({close})", v)
-                else:
-                    dates[col] = day
-        impl = cell("implementation").lower()
+                row.bad("term_months", f"a whole number of months from 1 to {MAX_TERM_MONTHS} like 12", t)
+        dates = {
+            col: row.date(col, optional=True, after=close, after_col="close_date")
+            for col in ("go_live_date", "churn_date")
+        }
+        impl = row.cell("implementation").lower()
         if impl not in ("", "success", "failed"):
-            bad("implementation", "success, failed or an empty cell", impl)
-        if len(problems) == before and close is not None:
+            row.bad("implementation", "success, failed or an empty cell", impl)
+        if len(table.problems) == before and close is not None and amount is not None:
             deals.append(
                 Deal(
                     n,
@@ -277,17 +142,16 @@ def read_deals(path: str | Path) -> list[Deal]:
                     kind,
                     discount,
                     term,
-                    cell("csm"),
-                    cell("account") or f"#{did}",
+                    row.cell("csm"),
+                    row.cell("account") or f"#{did}",
                     dates["go_live_date"],
                     impl == "failed",
                     dates["churn_date"],
                 )
             )
-    if problems:
-        raise ScenarioError(problems)
+    table.check()
     if not deals:
-        raise ScenarioError([Problem(file, "row 2", "expected at least one deal, found none")])
+        raise ScenarioError([Problem(table.file, "row 2", "expected at least one deal, found none")])
     return deals
 
 

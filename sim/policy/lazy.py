@@ -38,6 +38,10 @@ class LazyOptions(Sequence[Option]):
     def __len__(self) -> int:
         return self._n
 
+    def head(self, i: int) -> Option:
+        """Option ``i``'s label, effort and value (its outcomes need not be built to read them)."""
+        return self.materialise()[i]
+
     @overload
     def __getitem__(self, i: int) -> Option: ...
     @overload
@@ -75,6 +79,10 @@ class TableOptions(LazyOptions):
         self._build = None
         self._items = None
         self._n = len(labels)
+
+    def head(self, i: int) -> Option:
+        """Option ``i`` without its outcomes (label, effort and value: nothing is built)."""
+        return self._labels[i]
 
     def materialise(self) -> tuple[Option, ...]:
         """The options as a tuple (built once)."""

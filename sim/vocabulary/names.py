@@ -29,6 +29,14 @@ ROLE_LABELS: dict[str, str] = {name: label for name, label, _ in ROLE_TABLE}
 ROLE_FIELD: dict[str, str] = {name: field for name, _, field in ROLE_TABLE if field}
 """Ledger field holding the person of each role (``product``, ``education`` and
 ``customer_marketing`` have none: team measures only)."""
+ROLE_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "ae": ("account_executive", "sales", "sales_rep"),
+    "csm": ("customer_success", "customer_success_manager"),
+    "sdr": ("bdr",),
+    "consultant": ("implementation",),
+}
+"""What HR and CRM exports call a role besides its name and label (lower case, ``_`` for spaces;
+the calibration's people table reads them)."""
 if TYPE_CHECKING:
     Role = str
 else:

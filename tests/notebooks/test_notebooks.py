@@ -26,6 +26,7 @@ EXPECTED = [
     "03-what-drives-nrr.ipynb",
     "04-backtest.ipynb",
     "05-robustness.ipynb",
+    "06-calibrate.ipynb",
     "07-design-a-plan.ipynb",
 ]
 
