@@ -15,10 +15,10 @@ from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 from sim._version import __version__
+from sim.commands.options import EXIT_FAILURE, EXIT_INVALID, EXIT_OK
 from sim.safetext import safe_text
 from sim.scenario import ScenarioError, load_scenario, parse_set
 
-EXIT_OK, EXIT_FAILURE, EXIT_INVALID = 0, 1, 2
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
 
 

@@ -8,7 +8,16 @@ import importlib.util
 import sys
 from pathlib import Path
 
-from sim.commands.run import EXIT_FAILURE, EXIT_INVALID, EXIT_OK, _non_negative_int, _positive_int
+from sim.commands.options import (
+    EXIT_FAILURE,
+    EXIT_INVALID,
+    EXIT_OK,
+    add_backend_arguments,
+    add_folder_arguments,
+    check_backend_arguments,
+    non_negative_int,
+    positive_int,
+)
 
 EXTRA = ("statsmodels", "lifelines")
 """What the ``calibrate`` extra installs (``pip install 'incentsim[calibrate]'``)."""
@@ -37,7 +46,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
     p.add_argument(
         "--people", metavar="P.csv", help="people: name, role, hire and leave dates, quota (optional)"
     )
-    p.add_argument("--out", required=True, metavar="DIR", help="output folder")
     p.add_argument(
         "--map",
         action="append",
@@ -49,7 +57,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
     )
     p.add_argument(
         "--min-deals",
-        type=_positive_int,
+        type=positive_int,
         default=None,
         metavar="N",
         help="closed new-business opportunities a segment needs (default 30)",
@@ -63,31 +71,20 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
     )
     p.add_argument(
         "--reps",
-        type=_positive_int,
+        type=positive_int,
         default=8,
         metavar="N",
         help="replications per point while searching (default 8)",
     )
     p.add_argument(
         "--final-reps",
-        type=_positive_int,
+        type=positive_int,
         default=16,
         metavar="N",
         help="replications at the estimate (default 16)",
     )
-    p.add_argument(
-        "--workers", type=_positive_int, metavar="N", help="worker processes (default: one per core)"
-    )
-    p.add_argument(
-        "--backend",
-        choices=("process", "serial", "dask"),
-        default="process",
-        help="where replications run (default: process)",
-    )
-    p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler to join (with --backend dask)")
-    p.add_argument("--resume", action="store_true", help="continue an interrupted calibration in --out DIR")
-    p.add_argument("--force", action="store_true", help="start over in an --out DIR that is not empty")
-    p.add_argument("--quiet", action="store_true", help="no progress and no summary")
+    add_backend_arguments(p)
+    add_folder_arguments(p, "output folder", "calibration", required=True)
     p.set_defaults(func=cmd_calibrate)
 
     s = sub.add_parser(
@@ -103,7 +100,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
     s.add_argument("--out", required=True, metavar="DIR", help="output folder")
     s.add_argument("--set", action="append", metavar="PATH=VALUE", help="override a field (repeatable)")
     s.add_argument(
-        "--replication", type=_non_negative_int, default=0, metavar="K", help="replication (default 0)"
+        "--replication", type=non_negative_int, default=0, metavar="K", help="replication (default 0)"
     )
     s.add_argument("--force", action="store_true", help="replace exports already in --out DIR")
     s.set_defaults(func=cmd_synthesize)
@@ -125,11 +122,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     if missing:
         print(missing, file=sys.stderr)
         return EXIT_INVALID
-    if args.resume and args.force:
-        print("error: incentsim calibrate: --force: cannot be used with --resume", file=sys.stderr)
-        return EXIT_INVALID
-    if args.scheduler and args.backend != "dask":
-        print("error: incentsim calibrate: --scheduler: only used with --backend dask", file=sys.stderr)
+    problem = check_backend_arguments(args, "incentsim calibrate")
+    if problem:
+        print(problem, file=sys.stderr)
         return EXIT_INVALID
     from sim.calibrate import Settings, calibrate
     from sim.calibrate.history import MIN_DEALS

@@ -7,8 +7,15 @@ import argparse
 import sys
 from pathlib import Path
 
-from sim.commands.run import EXIT_FAILURE, EXIT_INVALID, EXIT_OK, _positive_int
-from sim.commands.sensitivity import add_backend_arguments, check_backend_arguments, default_out
+from sim.commands.options import (
+    EXIT_FAILURE,
+    EXIT_INVALID,
+    EXIT_OK,
+    check_backend_arguments,
+    default_out,
+    positive_int,
+)
+from sim.commands.sensitivity import add_explore_arguments
 
 COMMAND = "incentsim optimise"
 
@@ -40,32 +47,32 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
         help="limit on a candidate's mean, e.g. payout_share_of_bookings<=0.12 (repeatable; >= too)",
     )
     p.add_argument(
-        "--trials", type=_positive_int, default=40, metavar="N", help="trials in the study (default 40)"
+        "--trials", type=positive_int, default=40, metavar="N", help="trials in the study (default 40)"
     )
     p.add_argument("--storage", metavar="URL", help="SQLAlchemy URL of the study (default: sqlite in --out)")
     p.add_argument(
         "--min-reps",
-        type=_positive_int,
+        type=positive_int,
         default=2,
         metavar="N",
         help="replications per racing stage (default 2)",
     )
     p.add_argument(
         "--max-reps",
-        type=_positive_int,
+        type=positive_int,
         default=6,
         metavar="N",
         help="replications of a candidate run in full (default 6)",
     )
     p.add_argument(
-        "--batch", type=_positive_int, default=4, metavar="N", help="trials raced together (default 4)"
+        "--batch", type=positive_int, default=4, metavar="N", help="trials raced together (default 4)"
     )
     p.add_argument(
-        "--top", type=_positive_int, default=3, metavar="K", help="candidates confirmed (default 3)"
+        "--top", type=positive_int, default=3, metavar="K", help="candidates confirmed (default 3)"
     )
     p.add_argument(
         "--confirm-reps",
-        type=_positive_int,
+        type=positive_int,
         metavar="N",
         help="replications per plan in the confirmation (default: the scenario's experiment settings)",
     )
@@ -76,9 +83,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
         help="optimise the mean or a lower quantile (q10) over samples of the scenario's uncertainties",
     )
     p.add_argument(
-        "--robust-points", type=_positive_int, default=8, metavar="N", help="uncertainty samples (default 8)"
+        "--robust-points", type=positive_int, default=8, metavar="N", help="uncertainty samples (default 8)"
     )
-    add_backend_arguments(p)
+    add_explore_arguments(p, "optimise")
     p.set_defaults(func=cmd_optimise)
 
 

@@ -7,27 +7,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
-EXIT_OK, EXIT_FAILURE, EXIT_INVALID = 0, 1, 2
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, found {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, found {value}")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, found {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, found {value}")
-    return value
+from sim.commands.options import (
+    EXIT_FAILURE,
+    EXIT_INVALID,
+    EXIT_OK,
+    add_backend_arguments,
+    add_folder_arguments,
+    check_backend_arguments,
+    non_negative_int,
+    positive_int,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,unused-ignore]
@@ -50,41 +39,20 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
     )
     p.add_argument(
         "--reps",
-        type=_positive_int,
+        type=positive_int,
         metavar="N",
         help="exactly N replications per plan (no precision loop unless --max-reps is given; "
         "then N is the first round)",
     )
     p.add_argument(
         "--max-reps",
-        type=_positive_int,
+        type=positive_int,
         metavar="M",
         help="run the precision loop (experiment.precision) up to M replications per plan",
     )
-    p.add_argument("--seed", type=_non_negative_int, metavar="S", help="scenario seed (experiment.seed)")
-    p.add_argument(
-        "--workers", type=_positive_int, metavar="N", help="worker processes (default: one per core)"
-    )
-    p.add_argument(
-        "--backend",
-        choices=("process", "serial", "dask"),
-        default="process",
-        help="where replications run (default: process)",
-    )
-    p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler to join (with --backend dask)")
-    p.add_argument("--out", metavar="DIR", help="results folder (default: runs/<scenario>-<UTC timestamp>)")
-    p.add_argument(
-        "--resume",
-        action="store_true",
-        help="continue an interrupted run in --out DIR; recomputes nothing already done",
-    )
-    p.add_argument(
-        "--force",
-        action="store_true",
-        help="start over in an existing --out DIR that is not empty (an earlier run's results "
-        "and checkpoints are removed)",
-    )
-    p.add_argument("--quiet", action="store_true", help="no progress bar and no summary table")
+    p.add_argument("--seed", type=non_negative_int, metavar="S", help="scenario seed (experiment.seed)")
+    add_backend_arguments(p)
+    add_folder_arguments(p, "results folder (default: runs/<scenario>-<UTC timestamp>)", "run")
     p.set_defaults(func=cmd_run)
 
 
@@ -104,20 +72,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     from sim.safetext import safe_text
 
     scenario = _resolve(args)
-    if args.scheduler and args.backend != "dask":
-        print("error: incentsim run: --scheduler: only used with --backend dask", file=sys.stderr)
+    problem = check_backend_arguments(args, "incentsim run", out_known=bool(scenario.output.dir))
+    if problem:
+        print(problem, file=sys.stderr)
         return EXIT_INVALID
     out = (
         Path(args.out)
         if args.out
         else (Path(scenario.output.dir) if scenario.output.dir else default_out_dir(scenario))
     )
-    if args.resume and not args.out and not scenario.output.dir:
-        print("error: incentsim run: --resume: needs --out DIR (the folder to resume)", file=sys.stderr)
-        return EXIT_INVALID
-    if args.resume and args.force:
-        print("error: incentsim run: --force: cannot be used with --resume", file=sys.stderr)
-        return EXIT_INVALID
     progress = make_progress(args.quiet)
     runner = Runner(
         scenario,

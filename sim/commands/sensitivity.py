@@ -5,43 +5,27 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sim.commands.run import EXIT_FAILURE, EXIT_INVALID, EXIT_OK, _positive_int
+from sim.commands.options import (
+    EXIT_FAILURE,
+    EXIT_INVALID,
+    EXIT_OK,
+    add_backend_arguments,
+    add_folder_arguments,
+    check_backend_arguments,
+    default_out,
+    positive_int,
+)
 
 COMMAND = "incentsim sensitivity"
 
 
-def add_backend_arguments(p: argparse.ArgumentParser) -> None:
-    """--workers, --backend, --scheduler, --out, --resume, --force, --quiet (shared with optimise)."""
-    p.add_argument(
-        "--workers", type=_positive_int, metavar="N", help="worker processes (default: one per core)"
-    )
-    p.add_argument(
-        "--backend",
-        choices=("process", "serial", "dask"),
-        default="process",
-        help="where replications run (default: process)",
-    )
-    p.add_argument(
-        "--scheduler",
-        metavar="ADDRESS",
-        help="Dask scheduler to join, e.g. tcp://host:8786 (with --backend dask)",
-    )
-    p.add_argument(
-        "--out", metavar="DIR", help="results folder (default: runs/<scenario>-<command>-<UTC timestamp>)"
-    )
-    p.add_argument(
-        "--resume",
-        action="store_true",
-        help="continue an interrupted run in --out DIR; recomputes nothing done",
-    )
-    p.add_argument(
-        "--force", action="store_true", help="start over in an existing --out DIR that is not empty"
-    )
-    p.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
+def add_explore_arguments(p: argparse.ArgumentParser, command: str) -> None:
+    """Where the replications run, the results folder and ``--set`` (shared with optimise)."""
+    add_backend_arguments(p)
+    add_folder_arguments(p, f"results folder (default: runs/<scenario>-{command}-<UTC timestamp>)", "run")
     p.add_argument(
         "--set", action="append", metavar="PATH=VALUE", help="override a field of the scenario (repeatable)"
     )
@@ -65,14 +49,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
     )
     p.add_argument(
         "--samples",
-        type=_positive_int,
+        type=positive_int,
         metavar="N",
         help="Morris trajectories (default 10; points = N x (uncertainties + 1)) or Sobol base samples, "
         "a power of two (default 64; points = N x (uncertainties + 2))",
     )
     p.add_argument(
         "--reps",
-        type=_positive_int,
+        type=positive_int,
         metavar="N",
         help="replications of every plan at every point, on common random numbers (default: 1 for "
         "morris screening, 2 for sobol; 2 or more also measures the replication noise)",
@@ -82,27 +66,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
         metavar="PATH,...",
         help="vary only these uncertainties (comma-separated); the others keep the scenario's values",
     )
-    add_backend_arguments(p)
+    add_explore_arguments(p, "sensitivity")
     p.set_defaults(func=cmd_sensitivity)
-
-
-def default_out(name: str, command: str) -> Path:
-    """``runs/<scenario>-<command>-<UTC timestamp>`` (the name made a safe path component)."""
-    from sim.safetext import path_component
-
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    return Path("runs") / f"{path_component(name)}-{command}-{stamp}"
-
-
-def check_backend_arguments(args: argparse.Namespace, command: str) -> str | None:
-    """The one-line problem with --scheduler/--resume/--force, or None."""
-    if args.scheduler and args.backend != "dask":
-        return f"error: {command}: --scheduler: only used with --backend dask"
-    if args.resume and not args.out:
-        return f"error: {command}: --resume: needs --out DIR (the folder to resume)"
-    if args.resume and args.force:
-        return f"error: {command}: --force: cannot be used with --resume"
-    return None
 
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:

@@ -7,7 +7,7 @@ import math
 import sys
 from typing import Any
 
-EXIT_OK, EXIT_FAILURE, EXIT_INVALID = 0, 1, 2
+from sim.commands.options import EXIT_FAILURE, EXIT_INVALID, EXIT_OK
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,unused-ignore]
