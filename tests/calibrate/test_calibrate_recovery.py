@@ -77,7 +77,7 @@ def test_stage_two_recovers_the_fields_it_identifies(calibrations: list[Calibrat
 
 
 LEADS_SATURATE = (
-    "known limitation (docs/calibrate.md, run 6): the three AEs' open-opportunity capacity (12 each) binds, so "
+    "known limitation (docs/calibrate.md, run 6): the three AEs' opportunity capacity (12 each) binds, so "
     "opportunities per month, the only statistic of lead volume in an opportunity export, rise only half "
     "as fast as leads (measured at export 3's estimate, 16 replications, central difference on log leads: "
     "8.0 +- 0.8 opportunities a month per unit, 21.8 +- 0.8 with the capacity lifted) and vary 1.7 times "
