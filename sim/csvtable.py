@@ -96,6 +96,18 @@ class Row:
             Problem(self.table.file, f"row {self.n}.{col}", f"expected {expected}, found {found!r}")
         )
 
+    def key(self, col: str, what: str, seen: dict[str, int], unique: str = "a unique id") -> str:
+        """Column ``col``, which must be filled and appear on one row only (``seen``: the values of
+        the rows read so far, to their row numbers)."""
+        value = self.cell(col)
+        if not value:
+            self.bad(col, what, value)
+        elif value in seen:
+            self.bad(col, f"{unique} (already used on row {seen[value]})", value)
+        else:
+            seen[value] = self.n
+        return value
+
     def money(self, col: str, what: str = "an amount in dollars", *, optional: bool = False) -> float | None:
         """Column ``col`` as a non-negative amount in dollars (None when empty and ``optional``)."""
         text = self.cell(col)

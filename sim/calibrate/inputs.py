@@ -152,13 +152,7 @@ def read_opportunities(path: str | Path, mapping: Mapping[str, str] | None = Non
     seen: dict[str, int] = {}
     for row in t.rows():
         before = len(t.problems)
-        oid = row.cell("id")
-        if not oid:
-            row.bad("id", "an opportunity id", oid)
-        elif oid in seen:
-            row.bad("id", f"a unique id (already used on row {seen[oid]})", oid)
-        else:
-            seen[oid] = row.n
+        oid = row.key("id", "an opportunity id", seen)
         owner = row.cell("owner")
         if not owner:
             row.bad("owner", "the owner's name", owner)
@@ -327,13 +321,7 @@ def read_people(path: str | Path, mapping: Mapping[str, str] | None = None) -> p
     seen: dict[str, int] = {}
     for row in t.rows():
         before = len(t.problems)
-        name = row.cell("name")
-        if not name:
-            row.bad("name", "the person's name", name)
-        elif name in seen:
-            row.bad("name", f"one row per person (already on row {seen[name]})", name)
-        else:
-            seen[name] = row.n
+        name = row.key("name", "the person's name", seen, "one row per person")
         role = _choice(row, "role", ROLE_ALIASES, "a role")
         if not row.cell("role"):
             row.bad("role", f"a role ({', '.join(ROLES)})", "")

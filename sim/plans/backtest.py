@@ -98,13 +98,7 @@ def read_deals(path: str | Path, mapping: Mapping[str, str] | None = None) -> li
     for row in table.rows():
         n = row.n
         before = len(table.problems)
-        did = row.cell("id")
-        if not did:
-            row.bad("id", "a deal id", did)
-        elif did in seen:
-            row.bad("id", f"a unique id (already used on row {seen[did]})", did)
-        else:
-            seen[did] = n
+        did = row.key("id", "a deal id", seen)
         owner = row.cell("owner")
         if not owner:
             row.bad("owner", "the owner's name", owner)
