@@ -73,8 +73,10 @@ def _resolve_mapping(
     if parent_ref is None:
         merged = raw
     else:
-        if not isinstance(parent_ref, str) or not parent_ref.strip():
-            found = "empty text" if isinstance(parent_ref, str) else yaml_kind(parent_ref)
+        if not isinstance(parent_ref, str) or not parent_ref.strip() or "\0" in parent_ref:
+            found = yaml_kind(parent_ref) if not isinstance(parent_ref, str) else "empty text"
+            if isinstance(parent_ref, str) and "\0" in parent_ref:
+                found = "text with a NUL character"  # no file system takes one in a path
             raise ScenarioError([Problem(label, "extends", f"expected a relative file path, found {found}")])
         parent_path = (folder / parent_ref).resolve()
         if parent_path in stack:

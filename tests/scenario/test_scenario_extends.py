@@ -239,3 +239,12 @@ def test_a_copy_outside_scenarios_says_where_it_looked_and_what_would_work(
     assert (copy.parent / hint).resolve() == (repo_root / "scenarios" / "base-company.yaml").resolve()
     copy.write_text(copy.read_text("utf-8").replace("base-company.yaml", hint, 1), "utf-8")
     assert load_scenario(copy).name == "seed-plans"  # the suggested path works
+
+
+def test_an_extends_path_with_a_nul_character_is_a_scenario_error(write: Callable[[str, str], Path]) -> None:
+    # found by the fuzz test: the path went to the file system, which raised a bare ValueError
+    child = write("child.yaml", 'extends: "base\\0.yaml"\nname: x\n')
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(child)
+    assert info.value.paths == ["extends"]
+    assert "NUL character" in info.value.problems[0].message
