@@ -34,7 +34,7 @@ from sim.calibrate.crm import (
 from sim.rng import stream
 from sim.scenario.schema import Scenario
 from sim.time.calendar import Calendar
-from sim.vocabulary import SEGMENTS, SOURCES
+from sim.vocabulary import ARR_KINDS, EVENT_KINDS, SEGMENTS, SOURCES
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -42,15 +42,8 @@ if TYPE_CHECKING:
     from sim.ledger import Event, Ledger
     from sim.policy import Decision, DecisionBatch, Policy
 
-_MOVES = (
-    "arr_new",
-    "arr_expansion",
-    "arr_upsell",
-    "arr_cross_sell",
-    "arr_contraction",
-    "arr_price_erosion",
-    "arr_churn",
-)
+_MOVES = tuple(k for k in EVENT_KINDS if k in ARR_KINDS)
+"""The ARR movements, in the vocabulary's order."""
 
 
 class OpportunityLog:
