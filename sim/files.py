@@ -22,7 +22,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO
 
-from sim.scenario.errors import FILE, Problem, ScenarioError
+from sim.problems import FILE, Problem, ScenarioError
 
 TMP_SUFFIX = ".tmp"
 LOCK_FILE = ".incentsim.lock"

@@ -29,6 +29,8 @@ NEVER: tuple[tuple[str, str, str], ...] = (
     ("sim.scenario", "sim.world", "input knows nothing of the model"),
     ("sim.scenario", "sim.experiment", "input knows nothing of the experiment"),
     ("sim.vocabulary", "sim.scenario", "names sit below everything"),
+    ("sim.files", "sim.scenario", "atomic files sit below the input they read"),
+    ("sim.problems", "sim.scenario", "the error contract sits below every input"),
 )
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from sim.calibrate.estimates import BEHAVIOUR, COUNT, REPORTED, Estimate
 from sim.calibrate.params import behaviour_param, rounded
-from sim.scenario.errors import ScenarioError
+from sim.problems import ScenarioError
 from sim.scenario.schema import Scenario
 
 UNOBSERVED: tuple[tuple[str, str], ...] = (

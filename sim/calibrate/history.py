@@ -14,7 +14,7 @@ import pandas as pd
 
 from sim.calibrate.crm import PEOPLE_COLUMNS, SEGMENTS, Crm, add_months, empty_frame, fiscal_quarter_start
 from sim.calibrate.inputs import read_accounts, read_opportunities, read_people
-from sim.scenario.errors import Problem, ScenarioError
+from sim.problems import Problem, ScenarioError
 from sim.scenario.schema import Scenario
 
 MIN_DEALS = 30

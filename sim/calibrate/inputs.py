@@ -19,7 +19,7 @@ import pandas as pd
 from sim.calibrate.crm import ARR_COLUMNS, OPPORTUNITY_COLUMNS, PEOPLE_COLUMNS, empty_frame
 from sim.csvtable import MAX_DATE, MIN_DATE, CsvTable, Row, norm, open_table, parse_money
 from sim.plans.backtest import deal_kind
-from sim.scenario.errors import Problem, ScenarioError
+from sim.problems import Problem, ScenarioError
 from sim.vocabulary import ROLE_LABELS, ROLE_SYNONYMS, ROLES
 
 OPPORTUNITY_HEADERS: dict[str, tuple[str, ...]] = {

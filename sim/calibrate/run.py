@@ -31,7 +31,7 @@ from sim.calibrate.two_step import held_fields
 from sim.experiment.backends import Backend
 from sim.experiment.progress import Progress
 from sim.files import LOCK_FILE, FolderLock
-from sim.scenario.errors import Problem, ScenarioError
+from sim.problems import Problem, ScenarioError
 from sim.scenario.schema import Scenario
 
 CONFIG_FILE = "calibration.json"

@@ -14,7 +14,7 @@ from sim.calibrate import direct, direct_accounts
 from sim.calibrate.crm import SEGMENTS, Crm
 from sim.calibrate.estimates import BRIDGED, COUNT, DIRECT, Estimate
 from sim.calibrate.params import BRIDGES, rounded
-from sim.scenario.errors import ScenarioError
+from sim.problems import ScenarioError
 from sim.scenario.schema import Scenario
 
 DISCOUNT_GRID = 0.01

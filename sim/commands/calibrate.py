@@ -131,8 +131,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     from sim.calibrate.params import behaviour_param
     from sim.csvtable import parse_mapping
     from sim.experiment.progress import make_progress
+    from sim.problems import Problem, ScenarioError
     from sim.scenario import load_scenario
-    from sim.scenario.errors import Problem, ScenarioError
 
     for path in args.behaviour or []:
         try:

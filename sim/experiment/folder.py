@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sim.experiment.checkpoints import CHECKPOINT_DIR, CheckpointStore
 from sim.files import LOCK_FILE, TMP_SUFFIX, FolderLock, atomic_write_text
-from sim.scenario.errors import Problem, ScenarioError
+from sim.problems import Problem, ScenarioError
 
 
 def open_results_folder(

@@ -48,9 +48,9 @@ from sim.experiment.tasks import (
 )
 from sim.files import FolderLock, atomic_write_text
 from sim.formats import to_strict_json
+from sim.problems import Problem, ScenarioError
 from sim.result import ReplicationResult
 from sim.safetext import path_component
-from sim.scenario.errors import Problem, ScenarioError
 from sim.scenario.schema import Scenario
 
 TARGET_TASK_SECONDS = 0.1

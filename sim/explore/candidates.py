@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from sim.scenario.errors import ScenarioError
+from sim.problems import ScenarioError
 from sim.scenario.levers import Levers
 from sim.scenario.load import validate_data
 from sim.scenario.overrides import apply_overrides

@@ -6,7 +6,7 @@ import importlib
 import warnings
 from types import ModuleType
 
-from sim.scenario.errors import Problem, ScenarioError
+from sim.problems import Problem, ScenarioError
 
 INSTALL = "pip install 'incentsim[explore]'"
 

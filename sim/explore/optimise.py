@@ -35,7 +35,7 @@ from sim.explore.storage import STUDY_FILE, driver_token, open_storage
 from sim.explore.study import Study
 from sim.files import atomic_write_text
 from sim.formats import to_strict_json
-from sim.scenario.errors import Problem, ScenarioError
+from sim.problems import Problem, ScenarioError
 from sim.scenario.schema import Scenario
 
 RESULT_FILES: tuple[str, ...] = (

@@ -12,7 +12,7 @@ from sim.explore.indices import OUTCOME_METRICS
 from sim.explore.outcomes import DIRECTIONS
 from sim.explore.search import Budget, parse_budget
 from sim.explore.variants import variant
-from sim.scenario.errors import Problem, ScenarioError
+from sim.problems import Problem, ScenarioError
 from sim.scenario.schema import Scenario
 
 COMMAND = "incentsim optimise"
@@ -66,7 +66,7 @@ def check(scenario: Scenario, s: OptimiseSettings) -> tuple[list[str], list[Budg
     objectives = list(s.objectives) or [scenario.experiment.objective]
     for m in objectives:
         if m not in DIRECTIONS:
-            from sim.scenario.errors import unknown
+            from sim.problems import unknown
 
             raise refuse("--objective", unknown(m, list(DIRECTIONS), "objective"))
     if len(set(objectives)) != len(objectives):

@@ -28,7 +28,7 @@ from sim.experiment.stats import t_interval
 from sim.explore.candidates import Candidate
 from sim.explore.outcomes import DIRECTIONS
 from sim.explore.points import PointRequest, PointRunner
-from sim.scenario.errors import Problem, ScenarioError
+from sim.problems import Problem, ScenarioError
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ def parse_budget(text: str, known: Sequence[str], source: str = "--budget") -> B
         )
     metric, _, raw = (s.strip() for s in text.partition(op))
     if metric not in known:
-        from sim.scenario.errors import unknown
+        from sim.problems import unknown
 
         raise ScenarioError([Problem(source, metric or "(empty)", unknown(metric, list(known), "metric"))])
     try:

@@ -48,7 +48,7 @@ from sim.explore.points import PointRequest, PointRunner
 from sim.explore.sensitivity_result import SETTINGS_FILE, SensitivityResult, Settings
 from sim.explore.variants import variant
 from sim.files import atomic_write_text
-from sim.scenario.errors import Problem, ScenarioError
+from sim.problems import Problem, ScenarioError
 from sim.scenario.schema import Scenario
 
 RESULT_FILES: tuple[str, ...] = (
@@ -92,7 +92,7 @@ def check_settings(scenario: Scenario, settings: Settings) -> list[str]:
     chosen = list(settings.parameters) or list(scenario.uncertainties)
     for path in chosen:
         if path not in scenario.uncertainties:
-            from sim.scenario.errors import unknown
+            from sim.problems import unknown
 
             raise refuse("--params", unknown(path, list(scenario.uncertainties), "uncertainty"))
     if len(set(chosen)) != len(chosen):

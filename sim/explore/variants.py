@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sim.scenario.errors import Problem, ScenarioError
+from sim.problems import Problem, ScenarioError
 from sim.scenario.load import validate_data
 from sim.scenario.overrides import apply_overrides
 from sim.scenario.schema import Scenario

@@ -42,7 +42,7 @@ from sim.plans.components import CLAWBACK_TRIGGER, TIMING_TRIGGER, paid_measures
 from sim.plans.deal_ledger import Deal, DealLedger, deals_to_events
 from sim.plans.engine import Payouts, PayState, payouts_from_state
 from sim.plans.measures import ARR_KINDS, measures_credited_by, sample_event, spiff_matches
-from sim.scenario.errors import Problem, ScenarioError
+from sim.problems import Problem, ScenarioError
 from sim.scenario.plans import ROLES, PlanDesign
 from sim.scenario.schema import Scenario
 

@@ -1,6 +1,6 @@
 """Scenario files: the validated description of a company, its people's behaviour and the plans."""
 
-from sim.scenario.errors import Problem, ScenarioError
+from sim.problems import Problem, ScenarioError
 from sim.scenario.load import dump_scenario, load_scenario, load_scenario_text
 from sim.scenario.overrides import parse_set, with_overrides
 from sim.scenario.schema import Scenario

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
+from sim.problems import PATH_MARK
 from sim.scenario.base import Fraction, NonNegative, Positive, StrictModel
-from sim.scenario.errors import PATH_MARK
 from sim.scenario.team_behaviour import ProductBehaviour, SupportBehaviour, TeamEffortBehaviour
 
 

@@ -7,8 +7,8 @@ from typing import Literal
 
 from pydantic import model_validator
 
+from sim.problems import PATH_MARK
 from sim.scenario.base import Fraction, NonNegative, Positive, StrictModel
-from sim.scenario.errors import PATH_MARK
 
 
 class Billing(StrictModel):

@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from sim.problems import PATH_MARK
 from sim.scenario.base import (
     Fraction,
     NonNegative,
@@ -21,7 +22,6 @@ from sim.scenario.base import (
 )
 from sim.scenario.billing import Billing
 from sim.scenario.costs import Costs
-from sim.scenario.errors import PATH_MARK
 from sim.scenario.teams import Advocacy, CustomerMarketing, Education, Product
 from sim.scenario.working_days import WorkingDays
 

@@ -24,6 +24,7 @@ import annotated_types as at
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+from sim.files import atomic_write_text
 from sim.scenario.schema import Scenario
 
 REGENERATE = "python -m sim.scenario.docs docs/scenarios.md"
@@ -263,8 +264,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{path} is stale; regenerate with: {REGENERATE}", file=sys.stderr)
             return 1
         return 0
-    from sim.files import atomic_write_text
-
     atomic_write_text(path, text)
     print(f"wrote {path}")
     return 0

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
+from sim.problems import PATH_MARK
 from sim.scenario.base import NonNegativeInt, Positive, PositiveInt, StrictModel
-from sim.scenario.errors import PATH_MARK
 from sim.vocabulary.metrics import TARGETS
 
 METRICS: tuple[str, ...] = TARGETS

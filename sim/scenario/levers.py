@@ -28,8 +28,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, model_validator
 
+from sim.problems import PATH_MARK, path_part
 from sim.scenario.base import Positive, StrictModel
-from sim.scenario.errors import PATH_MARK, path_part
 from sim.scenario.paths import PathError, resolve_field
 
 if TYPE_CHECKING:
@@ -157,7 +157,7 @@ def check_levers(levers: Levers | None, plans: Sequence[PlanDesign]) -> None:
         return
     names = [p.name for p in plans]
     if levers.plan not in names:
-        from sim.scenario.errors import unknown
+        from sim.problems import unknown
 
         raise ValueError(f"{PATH_MARK}levers.plan: {unknown(levers.plan, names, 'plan')}")
     if levers.name in names or any(n.startswith(f"{levers.name}-") for n in names):

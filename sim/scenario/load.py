@@ -1,6 +1,6 @@
 """Reading scenario files: strict YAML, ``extends``, ``based_on`` plans, ``--set`` overrides.
 
-Every failure becomes a :class:`~sim.scenario.errors.ScenarioError` whose problems name
+Every failure becomes a :class:`~sim.problems.ScenarioError` whose problems name
 the file and the field path; nothing else escapes from :func:`load_scenario`.
 """
 
@@ -17,7 +17,8 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from sim.scenario.errors import (
+from sim.files import read_regular_file
+from sim.problems import (
     FILE,
     PATH_MARK,
     Problem,
@@ -150,8 +151,6 @@ def _resolve_parent(path: Path, parent_label: str, label: str, stack: tuple[Path
     may be any file on the machine: no key, value or YAML snippet of it is quoted). Once it
     looks like a scenario, problems inside it are reported as usual.
     """
-    from sim.files import read_regular_file  # sim.files imports this package's errors
-
     try:
         data = read_regular_file(path, MAX_BYTES, parent_label, what="a YAML file")
         raw = parse_mapping_bytes(data, parent_label)

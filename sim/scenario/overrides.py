@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel
 
-from sim.scenario.errors import (
+from sim.problems import (
     Problem,
     ScenarioError,
     format_path,

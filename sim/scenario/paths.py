@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from sim.scenario.errors import unknown
+from sim.problems import unknown
 
 FieldKind = Literal["number", "integer", "choice", "boolean", "text", "list", "mapping", "other"]
 

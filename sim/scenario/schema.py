@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
+from sim.problems import PATH_MARK
 from sim.scenario.base import StrictModel
 from sim.scenario.behaviour import Behaviour
 from sim.scenario.company import Company
-from sim.scenario.errors import PATH_MARK
 from sim.scenario.experiment import Experiment, Output
 from sim.scenario.levers import Levers, check_levers
 from sim.scenario.plans import PlanDesign

@@ -21,8 +21,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
+from sim.problems import PATH_MARK, path_part
 from sim.scenario.base import StrictModel
-from sim.scenario.errors import PATH_MARK, path_part
 from sim.scenario.paths import PathError, resolve_field
 
 Distribution = Literal["uniform", "log_uniform", "triangular", "truncated_normal"]

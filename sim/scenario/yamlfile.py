@@ -1,5 +1,5 @@
 """Strict YAML reading: safe loading without duplicate keys or aliases that share nodes, size
-limits, and every syntax error as one :class:`~sim.scenario.errors.Problem` naming file and line."""
+limits, and every syntax error as one :class:`~sim.problems.Problem` naming file and line."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from typing import Any
 
 import yaml
 
-from sim.scenario.errors import (
+from sim.files import read_regular_file
+from sim.problems import (
     FILE,
     Problem,
     ScenarioError,
@@ -140,8 +141,6 @@ def _unshare(value: Any) -> Any:
 
 def read_yaml_mapping(path: Path, label: str | None = None) -> dict[str, Any]:
     """Read a file that must hold one YAML mapping (a regular file of at most ``MAX_BYTES``)."""
-    from sim.files import read_regular_file  # sim.files imports this package's errors
-
     file = label or str(path)
     return parse_mapping_bytes(read_regular_file(path, MAX_BYTES, file, what="a YAML file"), file)
 

@@ -16,8 +16,8 @@ import pytest
 from sim.calibrate.history import load_history
 from sim.calibrate.inputs import read_accounts, read_opportunities, read_people
 from sim.cli import main
+from sim.problems import ScenarioError
 from sim.scenario import load_scenario
-from sim.scenario.errors import ScenarioError
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "tests" / "corpus" / "calibrate"

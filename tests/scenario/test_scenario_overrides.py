@@ -187,7 +187,7 @@ def test_paths_as_error_lines_print_them_are_accepted_by_set(scenario_from_text)
      'plans["v1.2"].ae.components["a: b"].rates', 'company.segments.smb', 'experiment.precision."x.y"'],
 )  # fmt: skip
 def test_split_path_inverts_the_printed_paths(path: str) -> None:
-    from sim.scenario.errors import format_path, named_path, split_path
+    from sim.problems import format_path, named_path, split_path
 
     parts = split_path(path)
     assert named_path(parts, None) == format_path(parts)
@@ -195,7 +195,7 @@ def test_split_path_inverts_the_printed_paths(path: str) -> None:
 
 
 def test_named_path_names_unique_items_and_keeps_indexes_otherwise() -> None:
-    from sim.scenario.errors import named_path
+    from sim.problems import named_path
 
     data = {"plans": [{"name": "a", "ae": {"components": [{"name": "c"}, {"name": "c"}]}}, {"name": "a"}, {}]}
     assert named_path(["plans", 0, "ae", "components", 1, "rates"], data) == "plans.0.ae.components.1.rates"

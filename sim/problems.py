@@ -1,4 +1,5 @@
-"""The scenario error contract: one line per problem, naming the file and the field path."""
+"""The input error contract: one line per problem, naming the file and the field path (scenarios,
+CSV exports, command-line arguments), and the exception that carries them."""
 
 from __future__ import annotations
 
