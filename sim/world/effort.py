@@ -32,7 +32,7 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-from scipy import stats as sps
+from scipy import special
 
 from sim.policy.decisions import Decision, Option, OptionTable, OutcomeColumn
 from sim.scenario.behaviour import Behaviour
@@ -47,8 +47,17 @@ EFFORT_MEASURES: tuple[str, ...] = ("bookings_acv", "new_logo_acv", "net_new_arr
 """Measures credited at the close of a new deal: the ones an effort option describes."""
 QUANTILES = 7
 """Equally likely amounts describing the credits still to come in the period."""
-_Z = sps.norm.ppf((np.arange(QUANTILES) + 0.5) / QUANTILES)
+_Z = special.ndtri((np.arange(QUANTILES) + 0.5) / QUANTILES)
 _FIT_GRID = np.linspace(0.0, 1.0, 201)
+
+
+def _beta_pdf(x: np.ndarray, a: float, b: float) -> np.ndarray:
+    """Beta(a, b) density at ``x`` in [0, 1] (``scipy.special``: importing ``scipy.stats`` would
+    cost every worker process about half a second at start)."""
+    with np.errstate(divide="ignore", over="ignore"):
+        return np.asarray(
+            np.exp(special.xlogy(a - 1.0, x) + special.xlog1py(b - 1.0, -x) - special.betaln(a, b))
+        )
 
 
 class EffortDecisions:
@@ -91,7 +100,7 @@ class EffortDecisions:
         pursued and won, and the moments of its ACV."""
         seg = self.segments.seg[s]
         conc = seg.fit_concentration
-        pdf = sps.beta.pdf(_FIT_GRID, max(seg.mean_fit * conc, 1e-3), max((1 - seg.mean_fit) * conc, 1e-3))
+        pdf = _beta_pdf(_FIT_GRID, max(seg.mean_fit * conc, 1e-3), max((1 - seg.mean_fit) * conc, 1e-3))
         t = terms.terms[terms.neutral]
         win = np.array([sigmoid(terms.lead_logit(s, f, 0) + t.log_odds) for f in _FIT_GRID])
         pursued = min_fit <= _FIT_GRID
@@ -106,7 +115,7 @@ class EffortDecisions:
         days = np.maximum(days, 0.0)
         if d.cycle_distribution == "fixed":
             return (days >= mean).astype(float)
-        return np.asarray(sps.gamma.cdf(days, d.cycle_shape, scale=mean / d.cycle_shape))
+        return np.asarray(special.gammainc(d.cycle_shape, days / (mean / d.cycle_shape)))
 
     def _flows(
         self, s: int, days: np.ndarray, weight: np.ndarray, lo: float, hi: float
