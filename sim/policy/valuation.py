@@ -147,6 +147,9 @@ class Valuer:
     def pay(self, role: str, person: int, day: float, table: OptionTable) -> tuple[Array, Array]:
         """Expected pay and its standard deviation (USD) per option of ``table`` (outcomes of
         one option are perfectly correlated: standard deviations add)."""
+        if table.source is None and not len(table.stacked()[2]):
+            # no option earns a credit: worth nothing whatever the pay state (no sync, no cache)
+            return np.zeros(table.n), np.zeros(table.n)
         self._scope(role, person, day)
         got = self._valued.get(id(table))
         if got is not None:

@@ -180,19 +180,26 @@ class DealTerms:
         return float(col[ROW["success_probability"]]), float(col[ROW["churn_probability"]])
 
     # ------------------------------------------------------------------ option tables
-    def lead_tables(self, leads: Sequence[Lead], persons: np.ndarray, day: float) -> OptionTables:
+    def lead_logits(self, leads: Sequence[Lead]) -> list[float]:
+        """:meth:`lead_logit` of each lead."""
+        return [self.lead_logit(x.segment, x.fit, x.source) for x in leads]
+
+    def lead_tables(
+        self, leads: Sequence[Lead], persons: np.ndarray, day: float, logits: Sequence[float] | None = None
+    ) -> OptionTables:
         """Every deal-terms option of each lead (worked by ``persons``, deciding on ``day``): what
-        the deal would credit the AE, closing after the lead's mean sales cycle."""
+        the deal would credit the AE, closing after the lead's mean sales cycle. ``logits``: the
+        leads' :meth:`lead_logits`, when the caller has them."""
         n = len(leads)
         segs = np.array([x.segment for x in leads], dtype=np.int64)
         grid = np.array([round(x.fit * FIT_GRID) for x in leads], dtype=np.int64)
         acv = np.array([x.list_acv for x in leads])
-        logits = np.array([self.lead_logit(x.segment, x.fit, x.source) for x in leads])
+        logit = np.array(self.lead_logits(leads) if logits is None else logits, dtype=np.float64)
         delays = np.array([self.cycle_mean(x.segment, x.source) for x in leads])
         go_live = np.array([self.go_live_days(s, 1.0) for s in range(len(self.segments.seg))])
         data = np.empty((n, len(self._credits), len(FIELDS), len(self.terms)))
         fill_leads(
-            self._credits, self._full_base, segs, grid, acv, self.discount, self.overcommit, logits,
+            self._credits, self._full_base, segs, grid, acv, self.discount, self.overcommit, logit,
             self.log_odds, delays, go_live, self.rules.success_days, self._renewal_delay, self._cash_lag,
             self._cash_spread, self._cash_share, data,
         )  # fmt: skip

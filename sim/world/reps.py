@@ -208,7 +208,8 @@ class SalesTeam(Seats):
         taken = [False] * len(kept)
         if kept:
             persons = np.array([self.person[s] for s in seats], dtype=np.int64)
-            tables = self.deal_terms.lead_tables(kept, persons, float(day))
+            logits = self.deal_terms.lead_logits(kept)
+            tables = self.deal_terms.lead_tables(kept, persons, float(day), logits)
             attrs = _lead_attrs(kept)
             fits = attrs["fit"]
             every = np.arange(len(kept), dtype=np.int64)
@@ -230,7 +231,7 @@ class SalesTeam(Seats):
                 )  # fmt: skip
                 terms = self.choices.many(ask, np.array([kept[i].u[U_TERMS] for i in chosen.tolist()]))
                 for i, k in zip(chosen.tolist(), terms.tolist(), strict=True):
-                    self._open(day, kept[i], seats[i], int(persons[i]), k)
+                    self._open(day, kept[i], seats[i], int(persons[i]), k, logits[i])
                     taken[i] = True
         if self.on_meeting is not None:
             worked = dict(zip(map(id, kept), taken, strict=True))
@@ -238,9 +239,10 @@ class SalesTeam(Seats):
                 if lead.sdr >= 0:
                     self.on_meeting(lead, worked.get(id(lead), False))
 
-    def _open(self, day: int, lead: Lead, seat: int, ae: int, k: int) -> None:
-        """An opportunity on term option ``k``: its natural close, and a close-timing decision when
-        that close falls within two weeks either side of a quarter end."""
+    def _open(self, day: int, lead: Lead, seat: int, ae: int, k: int, logit: float) -> None:
+        """An opportunity on term option ``k`` (``logit``: the lead's win log-odds before its terms):
+        its natural close, and a close-timing decision when that close falls within two weeks either
+        side of a quarter end."""
         dt = self.deal_terms
         now = float(day)
         t = self.terms[k]
@@ -253,7 +255,7 @@ class SalesTeam(Seats):
             natural = wd.next_working(ae, natural)
         elif wd is not None:  # the cycle advances on the AE's working days; the close falls in one
             natural = wd.cycle_end(ae, now, natural - now)
-        p_win = sigmoid(dt.lead_logit(lead.segment, lead.fit, lead.source) + t.log_odds)
+        p_win = sigmoid(logit + t.log_odds)
         opp = Opportunity(
             lead, seat, ae, t.discount, t.promise, t.overcommit, p_win, now + cycle_mean, natural, now, k
         )
