@@ -18,12 +18,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from sim.vocabulary import CREDITED, DEAL_KINDS, EVENT_KINDS, ROLES, SOURCES, EventKind
+
+if TYPE_CHECKING:  # pandas only for frame(): a worker process never imports it
+    import pandas as pd
 
 __all__ = ["EVENT_DTYPE", "EVENT_KINDS", "Event", "EventBatch", "EventKind", "K", "Ledger"]
 
@@ -411,6 +413,8 @@ class Ledger:
 
     def frame(self) -> pd.DataFrame:
         """All events as a DataFrame (one row per event)."""
+        import pandas as pd
+
         evs = self.events
         if not evs:
             return pd.DataFrame(columns=[f.name for f in fields(Event)])

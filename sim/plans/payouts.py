@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, fields, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 from numpy.typing import NDArray
+
+if TYPE_CHECKING:  # pandas only for the frames: a worker process never imports it
+    import pandas as pd
 
 BASE = "base"
 DRAW = "draw"
@@ -159,6 +161,8 @@ class Payouts:
 
     def frame(self) -> pd.DataFrame:
         """The lines as a DataFrame (one row per line)."""
+        import pandas as pd
+
         c = self.columns
         if not len(c):
             return pd.DataFrame(columns=list(LINE_FIELDS))
