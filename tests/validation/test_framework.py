@@ -40,6 +40,14 @@ def test_direction_needs_sign_and_significance() -> None:
     assert direction("d", up, +1, size=(0.3, 0.7)).passed
 
 
+def test_direction_fails_on_identical_plans() -> None:
+    # every paired difference exactly 0 (zero variance): a failure with p = 1, not an error
+    for size in (None, (-1.0, 1.0)):
+        c = direction("d", np.zeros(16), +1, size=size)
+        assert not c.passed and c.simulated == 0.0 and "p = 1 " in c.detail
+        assert not direction("d", np.zeros(16), -1, size=size).passed
+
+
 def test_within_and_equals() -> None:
     x = _normal(0.9, 0.01, 10, "within")
     assert within("b", x, 0.88, 0.94).passed
