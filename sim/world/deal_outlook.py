@@ -101,4 +101,25 @@ def fill_leads(credits, base, segs, grid, list_acv, discount, overcommit, logits
              out[i])  # fmt: skip
 
 
-__all__ = ["CREDIT_OF", "fill", "fill_leads", "np"]
+@njit(cache=True)
+def fill_timing(credits, base, moved, segs, grid, terms, list_acv, discounts, overcommit, p_wins, delays,
+                go_live, success_days, renewal_delay, cash_lag, cash_spread, cash_share, out):  # fmt: skip
+    """:func:`fill` for deals' close-timing options: deal ``i`` (segment ``segs[i]``, fit grid point
+    ``grid[i]``, term option ``terms[i]``) as it stands (template ``base``) and moved (template
+    ``moved``), with its two options' ``discounts[i]``, ``p_wins[i]`` and ``delays[i]``. Writes
+    ``out[i]``."""
+    nf = base.shape[2]
+    both = np.empty((nf, 2))
+    oc = np.empty(2)
+    for i in range(len(segs)):
+        s, g, k = segs[i], grid[i], terms[i]
+        for f in range(nf):
+            both[f, 0] = base[s, g, f, k]
+            both[f, 1] = moved[s, g, f, k]
+        oc[0] = overcommit[k]
+        oc[1] = overcommit[k]
+        fill(credits, both, list_acv[i], discounts[i], oc, np.nan, p_wins[i], delays[i], go_live[s],
+             success_days, renewal_delay[s], cash_lag[s], cash_spread[s], cash_share[s], out[i])  # fmt: skip
+
+
+__all__ = ["CREDIT_OF", "fill", "fill_leads", "fill_timing", "np"]

@@ -25,7 +25,7 @@ from sim.policy.decisions import FIELDS, ROW, Option, OutcomeColumn
 from sim.scenario.behaviour import Behaviour
 from sim.scenario.company import Company
 from sim.world.billing import cash_outlook
-from sim.world.deal_outlook import CREDIT_OF, fill, fill_leads
+from sim.world.deal_outlook import CREDIT_OF, fill_leads, fill_timing
 from sim.world.lead import Lead
 from sim.world.rules import HealthRules, renewal_churn_probability, renewal_price_increase
 from sim.world.services import Segments
@@ -223,17 +223,16 @@ class DealTerms:
         extra discount."""
         n = len(leads)
         data = np.empty((n, len(self._credits), len(FIELDS), 2))
-        other = self._pulled_base if pulled else self._full_base
-        for i, (lead, k) in enumerate(zip(leads, terms, strict=True)):
-            g = round(lead.fit * FIT_GRID)
-            s = lead.segment
-            base = np.stack([self._full_base[s, g][:, k], other[s, g][:, k]], axis=1)
-            fill(
-                self._credits, base, float(lead.list_acv), discounts[i], self.overcommit[[k, k]], math.nan,
-                p_wins[i], delays[i], float(self.go_live_days(s, 1.0)), self.rules.success_days,
-                float(self._renewal_delay[s]), float(self._cash_lag[s]), float(self._cash_spread[s]),
-                float(self._cash_share[s]), data[i],
-            )  # fmt: skip
+        segs = np.array([x.segment for x in leads], dtype=np.int64)
+        grid = np.array([round(x.fit * FIT_GRID) for x in leads], dtype=np.int64)
+        acv = np.array([x.list_acv for x in leads], dtype=np.float64)
+        go_live = np.array([self.go_live_days(s, 1.0) for s in range(len(self.segments.seg))])
+        fill_timing(
+            self._credits, self._full_base, self._pulled_base if pulled else self._full_base, segs, grid,
+            np.asarray(terms, dtype=np.int64), acv, discounts, self.overcommit, p_wins, delays, go_live,
+            self.rules.success_days, self._renewal_delay, self._cash_lag, self._cash_spread, self._cash_share,
+            data,
+        )  # fmt: skip
         days = np.full(n, float(day))
         return OptionTables("ae", np.asarray(persons, dtype=np.int64), days, data, self.measures)
 
