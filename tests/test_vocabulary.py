@@ -86,3 +86,12 @@ def test_payout_share_of_bookings_is_payout_over_bookings() -> None:
     m = simulate(tiny(), "base", 1, NeutralPolicy()).metrics
     assert m["bookings"] > 0
     assert m["payout_share_of_bookings"] == pytest.approx(m["payout_cost"] / m["bookings"], rel=1e-12)
+
+
+def test_metrics_file_reads_the_same_with_either_yaml_loader() -> None:
+    import yaml
+
+    import sim.vocabulary.metrics as vm
+
+    text = (Path(vm.__file__).parent / "metrics.yaml").read_text(encoding="utf-8")
+    assert yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) == yaml.safe_load(text)
