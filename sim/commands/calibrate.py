@@ -17,6 +17,7 @@ from sim.commands.options import (
     check_backend_arguments,
     non_negative_int,
     positive_int,
+    start_backend_early,
 )
 
 EXTRA = ("statsmodels", "lifelines")
@@ -126,6 +127,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     if problem:
         print(problem, file=sys.stderr)
         return EXIT_INVALID
+    start_backend_early(args)
     from sim.calibrate import Settings, calibrate
     from sim.calibrate.history import MIN_DEALS
     from sim.calibrate.params import behaviour_param

@@ -14,6 +14,7 @@ from sim.commands.options import (
     check_backend_arguments,
     default_out,
     positive_int,
+    start_backend_early,
 )
 from sim.commands.sensitivity import add_explore_arguments
 
@@ -94,6 +95,11 @@ def cmd_optimise(args: argparse.Namespace) -> int:
     from sim.explore.extra import require
 
     require("optuna", COMMAND)
+    problem = check_backend_arguments(args, COMMAND)
+    if problem:
+        print(problem, file=sys.stderr)
+        return EXIT_INVALID
+    start_backend_early(args)
     from sim.api import resolve_scenario
     from sim.experiment.progress import make_progress
     from sim.experiment.runner import RunFailed
@@ -101,10 +107,6 @@ def cmd_optimise(args: argparse.Namespace) -> int:
     from sim.explore.optimise_settings import OptimiseSettings
     from sim.explore.points import PointsFailed
 
-    problem = check_backend_arguments(args, COMMAND)
-    if problem:
-        print(problem, file=sys.stderr)
-        return EXIT_INVALID
     scenario = resolve_scenario(args.scenario, args.set or None)
     settings = OptimiseSettings(
         objectives=tuple(args.objective or ()),

@@ -71,6 +71,15 @@ def add_folder_arguments(
     p.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
 
 
+def start_backend_early(args: argparse.Namespace) -> None:
+    """With ``--backend process``, start its fork server before the scenario is read, so that the
+    two overlap (the server is reused when the run starts)."""
+    if args.backend == "process":
+        from sim.experiment.backends import start_fork_server
+
+        start_fork_server()
+
+
 def check_backend_arguments(args: argparse.Namespace, command: str, out_known: bool = False) -> str | None:
     """The one-line problem with ``--scheduler``, ``--resume`` or ``--force``, or None. ``out_known``:
     the folder is known without ``--out`` (a scenario's ``output.dir``)."""

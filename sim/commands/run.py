@@ -16,6 +16,7 @@ from sim.commands.options import (
     check_backend_arguments,
     non_negative_int,
     positive_int,
+    start_backend_early,
 )
 
 
@@ -71,6 +72,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from sim.experiment.summary import render_summary
     from sim.safetext import safe_text
 
+    start_backend_early(args)
     scenario = _resolve(args)
     problem = check_backend_arguments(args, "incentsim run", out_known=bool(scenario.output.dir))
     if problem:

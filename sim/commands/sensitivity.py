@@ -17,6 +17,7 @@ from sim.commands.options import (
     check_backend_arguments,
     default_out,
     positive_int,
+    start_backend_early,
 )
 
 COMMAND = "incentsim sensitivity"
@@ -76,15 +77,16 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
 
     for module in ("SALib", "ema_workbench"):
         require(module, COMMAND)
+    problem = check_backend_arguments(args, COMMAND)
+    if problem:
+        print(problem, file=sys.stderr)
+        return EXIT_INVALID
+    start_backend_early(args)
     from sim.api import resolve_scenario
     from sim.experiment.progress import make_progress
     from sim.explore.points import PointsFailed
     from sim.explore.sensitivity import DEFAULT_REPS, DEFAULT_SAMPLES, Settings, run_sensitivity
 
-    problem = check_backend_arguments(args, COMMAND)
-    if problem:
-        print(problem, file=sys.stderr)
-        return EXIT_INVALID
     scenario = resolve_scenario(args.scenario, args.set or None)
     params = tuple(p.strip() for p in (args.params or "").split(",") if p.strip())
     settings = Settings(

@@ -84,6 +84,27 @@ def _start_method() -> str:
     return "forkserver" if "forkserver" in methods else "spawn"
 
 
+def _context() -> multiprocessing.context.BaseContext:
+    """The process backend's start context; with forkserver, its server set to import the replication
+    machinery and compile its kernels once, so that workers fork from it warm."""
+    method = _start_method()
+    ctx = multiprocessing.get_context(method)
+    if method == "forkserver":
+        ctx.set_forkserver_preload(["sim.experiment.tasks", "sim.world", "sim.experiment.preload"])
+    return ctx
+
+
+def start_fork_server() -> None:
+    """Start the process backend's fork server now, without waiting for it: it imports and warms up
+    (about a second) while this process goes on reading the scenario, instead of after. Nothing to
+    do with the spawn start method; the server is shared by every process backend of this process."""
+    if _start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        _context()
+        forkserver.ensure_running()
+
+
 class ProcessBackend(Backend):
     """A ``ProcessPoolExecutor`` with the forkserver (or spawn) start method: no fork of a
     threaded parent, workers import only what a replication needs."""
@@ -95,13 +116,7 @@ class ProcessBackend(Backend):
         self._pool: cf.ProcessPoolExecutor | None = None
 
     def __enter__(self) -> ProcessBackend:
-        method = _start_method()
-        ctx = multiprocessing.get_context(method)
-        if method == "forkserver":
-            # the fork server imports the replication machinery and compiles its kernels once;
-            # workers fork from it warm
-            ctx.set_forkserver_preload(["sim.experiment.tasks", "sim.world", "sim.experiment.preload"])
-        self._pool = cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx)
+        self._pool = cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=_context())
         return self
 
     def close(self) -> None:

@@ -89,3 +89,45 @@ def test_completion_order_and_chunking_do_not_change_results(workers: int, seed:
     runner = Runner(sc, replicate=replicate, backend=backend, target_task_seconds=target)
     got = runner.run().replications
     pd.testing.assert_frame_equal(got, _REFERENCE["ref"], check_exact=True)
+
+
+_EARLY = """
+import argparse, json, os
+from multiprocessing import forkserver
+from sim.commands.options import start_backend_early
+start_backend_early(argparse.Namespace(backend=%r))
+pid = forkserver._forkserver._forkserver_pid  # the server multiprocessing started, or None
+from sim.experiment.backends import make_backend
+from sim.experiment.tasks import Task, scenario_json
+from sim.scenario import load_scenario
+sc = load_scenario(%r, {"company.horizon_years": 0.25, "company.warmup_years": 0})
+with make_backend("process", 1) as b:
+    out = b.result(b.submit(Task(scenario_json(sc), [(sc.plans[0].name, 0)])))
+print(json.dumps({"early": pid, "used": forkserver._forkserver._forkserver_pid, "error": out[0].error}))
+"""
+
+
+@pytest.mark.parametrize("backend", ["process", "serial"])
+def test_the_fork_server_starts_before_the_scenario_is_read_and_is_the_one_used(backend: str) -> None:
+    import json
+    import multiprocessing
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        pytest.skip("no forkserver start method here")
+    scenario = Path(__file__).resolve().parents[2] / "scenarios" / "base-company.yaml"
+    done = subprocess.run(
+        [sys.executable, "-c", _EARLY % (backend, str(scenario))],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    )
+    got = json.loads(done.stdout.strip().splitlines()[-1])
+    assert got["error"] is None
+    if backend == "process":
+        assert got["early"] is not None and got["used"] == got["early"]
+    else:
+        assert got["early"] is None and got["used"] is not None
