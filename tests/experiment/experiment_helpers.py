@@ -6,6 +6,7 @@ folders have a conftest and only one module can be called that."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from sim.scenario import Scenario, load_scenario_text
 
@@ -33,3 +34,20 @@ THREE_PLANS = """\
     based_on: conventional
     ae: {base_salary_annual_usd: 90000}
 """
+
+
+BASE_COMPANY = Path(__file__).resolve().parents[2] / "scenarios" / "base-company.yaml"
+
+
+def run_probe(code: str) -> dict[str, Any]:
+    """Run ``code`` in a fresh Python process (nothing imported, no fork server yet) and return the
+    JSON object its last printed line holds."""
+    import json
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300
+    )
+    out: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return out

@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 import pytest
 from experiment_fakes import ShuffledBackend, jittery_replicate, replicate
-from experiment_helpers import THREE_PLANS, make_scenario
+from experiment_helpers import BASE_COMPANY, THREE_PLANS, make_scenario, run_probe
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -109,23 +109,11 @@ print(json.dumps({"early": pid, "used": forkserver._forkserver._forkserver_pid, 
 
 @pytest.mark.parametrize("backend", ["process", "serial"])
 def test_the_fork_server_starts_before_the_scenario_is_read_and_is_the_one_used(backend: str) -> None:
-    import json
     import multiprocessing
-    import subprocess
-    import sys
-    from pathlib import Path
 
     if "forkserver" not in multiprocessing.get_all_start_methods():
         pytest.skip("no forkserver start method here")
-    scenario = Path(__file__).resolve().parents[2] / "scenarios" / "base-company.yaml"
-    done = subprocess.run(
-        [sys.executable, "-c", _EARLY % (backend, str(scenario))],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=300,
-    )
-    got = json.loads(done.stdout.strip().splitlines()[-1])
+    got = run_probe(_EARLY % (backend, str(BASE_COMPANY)))
     assert got["error"] is None
     if backend == "process":
         assert got["early"] is not None and got["used"] == got["early"]

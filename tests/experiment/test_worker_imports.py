@@ -4,13 +4,9 @@ worker's start a share of a second; only the parent writes tables and computes i
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
+from experiment_helpers import BASE_COMPANY, run_probe
 
 HEAVY = ("pandas", "pyarrow", "scipy.stats", "matplotlib")
-SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "base-company.yaml"
 
 _PROBE = """
 import json, sys
@@ -24,13 +20,6 @@ print(json.dumps({"error": out[0].error, "loaded": [m for m in %r if m in sys.mo
 
 
 def test_a_worker_imports_no_heavy_module() -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", _PROBE % (str(SCENARIO), HEAVY)],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=300,
-    )
-    got = json.loads(done.stdout.strip().splitlines()[-1])
+    got = run_probe(_PROBE % (str(BASE_COMPANY), HEAVY))
     assert got["error"] is None
     assert got["loaded"] == [], f"a worker imported {got['loaded']}"
