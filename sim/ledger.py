@@ -326,8 +326,11 @@ class Ledger:
             return
         at = self._reserve(len(rows))
         self._rows[at : at + len(rows)] = rows
-        for k in np.unique(rows["kind"]).tolist():
-            self.dirty |= self._watch[k]
+        if self._watchers:
+            kinds = rows["kind"]
+            # a short block's kinds are cheaper to collect in Python than with np.unique
+            for k in set(kinds.tolist()) if len(kinds) < 64 else np.unique(kinds).tolist():
+                self.dirty |= self._watch[k]
 
     def record(self, event: Event) -> Event:
         """Record one event given as an object."""

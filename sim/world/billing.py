@@ -24,7 +24,6 @@ Equations: ``docs/model.md`` ("World: billing and cash").
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -312,11 +311,7 @@ class Receivables:
         if day >= self.clock.end_day:
             return
         self._wakes.add(day)
-        ev = self.clock.env.timeout(day - now)
-        ev.callbacks.append(functools.partial(self._on_wake, day))
-
-    def _on_wake(self, day: float, _event: object) -> None:
-        self._tick(day)
+        self.clock.env.call_later(day - now, self._tick, day)
 
     def _tick(self, day: float) -> None:
         self._wakes.discard(day)

@@ -102,8 +102,7 @@ class ForecastCommits:
         now = float(self.clock.env.now)
         self._fit(len(persons))
         end = self.clock.quarter_bounds(now)[1]
-        settle = self.clock.env.timeout(max(end - SETTLE_EARLY - now, 0.0))
-        settle.callbacks.append(lambda _ev: self._settle(persons))
+        self.clock.env.call_later(max(end - SETTLE_EARLY - now, 0.0), self._settle, persons)
         if self.last is None:
             return
         last = np.zeros(len(persons))

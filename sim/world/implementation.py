@@ -149,7 +149,7 @@ class ImplementationTeam:
         wait = env.now - asked
         self.waits.append(wait)
         self.stats.started(env.now, wait)
-        k = int(np.argmax(self.cap - self.load))
+        k = int((self.cap - self.load).argmax())
         consultant = self.people[k]
         self.load[k] += 1
         self.started.append(cust)
@@ -189,8 +189,7 @@ class ImplementationTeam:
         if wd is not None:  # the duration is in the consultant's working days
             duration = wd.advance(consultant, env.now, duration) - env.now
         care = self.company.consultants.value_per_care * max(speed - self.speeds[self.neutral], 0.0)
-        ev = env.timeout(duration)
-        ev.callbacks.append(lambda _ev: self._end(k, cust, consultant, quality, wait, care))
+        env.call_later(duration, self._end, k, cust, consultant, quality, wait, care)
 
     def _end(
         self, k: int, cust: int, consultant: int, quality: float, wait: float, care: float = 0.0

@@ -357,8 +357,7 @@ class SalesTeam(Seats):
     def _schedule_close(self, opp: Opportunity) -> None:
         """The deal closes at its close day (never before now)."""
         env = self.clock.env
-        ev = env.timeout(max(opp.close_day - env.now, 0.0))
-        ev.callbacks.append(lambda _ev: self._close(opp))
+        env.call_later(max(opp.close_day - env.now, 0.0), self._close, opp)
 
     def _close(self, opp: Opportunity) -> None:
         orgs = self.orgs

@@ -19,10 +19,16 @@ def to_cents(x: np.ndarray) -> np.ndarray:
     return out
 
 
+_blank = np.array([DEFAULT_ROW] * 64, dtype=EVENT_DTYPE)
+"""Default rows to copy from (converting the default tuple row by row costs more than a copy)."""
+
+
 def blank_rows(kind: int, day: float, n: int) -> np.ndarray:
     """``n`` ledger rows of one kind and day with every other field at its default."""
-    out = np.empty(n, dtype=EVENT_DTYPE)
-    out[:] = DEFAULT_ROW
+    global _blank
+    if n > len(_blank):
+        _blank = np.array([DEFAULT_ROW] * max(n, 2 * len(_blank)), dtype=EVENT_DTYPE)
+    out = _blank[:n].copy()
     out["kind"] = kind
     out["day"] = day
     return out

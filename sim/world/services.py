@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import bisect
 import copy
-from collections.abc import Sequence
+import heapq
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import simpy
@@ -29,6 +31,26 @@ from sim.scenario.company import Segment
 from sim.time.calendar import Calendar
 from sim.time.workdays import WorkCalendar
 from sim.vocabulary import SEGMENTS, Period
+
+
+class _Call:
+    """A call due at a time on SimPy's queue: what a ``Timeout`` with one callback does, without
+    building the event (SimPy's ``step`` reads only ``callbacks`` and ``_ok``)."""
+
+    __slots__ = ("args", "callbacks", "fn")
+    _ok = True
+
+    def __init__(self, fn: Callable[..., object], args: tuple[object, ...]) -> None:
+        self.callbacks: tuple[Callable[[_Call], None], ...] | None = _FIRE
+        self.fn = fn
+        self.args = args
+
+
+def _fire(call: _Call) -> None:
+    call.fn(*call.args)
+
+
+_FIRE = (_fire,)
 
 
 class CountingEnvironment(simpy.Environment):
@@ -49,6 +71,14 @@ class CountingEnvironment(simpy.Environment):
             self.step()
         self._now = until
 
+    def call_later(self, delay: float, fn: Callable[..., object], *args: object) -> None:
+        """Call ``fn(*args)`` ``delay`` days from now, in the order a ``timeout(delay)`` scheduled
+        now would fire (same priority, same event counter), at a third of its cost."""
+        if delay < 0:
+            raise ValueError(f"negative delay {delay}")
+        queue: list[Any] = self._queue  # a _Call stands in for the event SimPy's step fires
+        heapq.heappush(queue, (self._now + delay, simpy.core.NORMAL, next(self._eid), _Call(fn, args)))
+
     @property
     def scheduled(self) -> int:
         """Events scheduled so far."""
@@ -61,7 +91,7 @@ class Clock:
     ``[measure_start, end_day)`` and the working-day calendar (None: every day is a working day)."""
 
     def __init__(
-        self, env: simpy.Environment, calendar: Calendar, warmup_months: int, workdays: WorkCalendar | None
+        self, env: CountingEnvironment, calendar: Calendar, warmup_months: int, workdays: WorkCalendar | None
     ) -> None:
         self.env = env
         self.calendar = calendar
@@ -226,7 +256,8 @@ class Choices:
         self.count += len(batch)
         k = np.asarray(self.policy.choose_many(batch, u), dtype=np.int64)
         n = len(batch.rows)
-        if k.shape != (len(batch),) or (len(k) and (k.min() < 0 or k.max() >= n)):
+        ks = k.tolist()  # small arrays: Python's min and max cost less than numpy's reductions
+        if k.shape != (len(batch),) or (ks and (min(ks) < 0 or max(ks) >= n)):
             bad = k[(k < 0) | (k >= n)] if k.shape == (len(batch),) else k
             raise ValueError(f"policy chose option {bad[:1].tolist()} of {n} for {batch.kind}")
         return k

@@ -13,7 +13,6 @@ attention, a capacity lost) is the team's: it is told through :attr:`Bench.left`
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 
@@ -91,11 +90,7 @@ class Bench:
                 self.vacant[i] = True
                 self.staff.leave(self.role, person)
                 self.left(i, person)
-                ev = self.clock.env.timeout(self.backfill_days)
-                ev.callbacks.append(self._refill_callback(i))
-
-    def _refill_callback(self, seat: int) -> Callable[[Any], None]:
-        return lambda _ev: self._refill(seat)
+                self.clock.env.call_later(self.backfill_days, self._refill, i)
 
     def _refill(self, seat: int) -> None:
         now = float(self.clock.env.now)

@@ -145,3 +145,28 @@ def test_the_environment_counts_scheduled_events() -> None:
     env.run()
     assert env.scheduled == 12  # 10 timeouts + the process's start and end events
     assert env.scheduled == 12  # reading does not consume the counter
+
+
+def test_a_call_later_fires_where_the_timeout_it_replaces_would() -> None:
+    """``call_later`` and ``timeout`` share SimPy's queue and event counter: calls and timeouts
+    scheduled in any mix fire in time order, ties in the order they were scheduled."""
+    from sim.world.services import CountingEnvironment
+
+    env = CountingEnvironment()
+    fired: list[str] = []
+    for i, delay in enumerate([3.0, 1.0, 3.0, 0.0, 1.0, 2.5]):
+        if i % 2:
+            env.call_later(delay, fired.append, f"call{i}")
+        else:
+            ev = env.timeout(delay)
+            ev.callbacks.append(lambda _ev, i=i: fired.append(f"timeout{i}"))
+    assert env.scheduled == 6
+    env.advance(2.0)
+    assert fired == ["call3", "call1", "timeout4"]  # 1.0: call1 was scheduled first
+    assert env.now == 2.0
+    env.call_later(0.5, fired.append, "late")  # from now (2.5), after call5 scheduled for 2.5 earlier
+    env.run()
+    assert fired == ["call3", "call1", "timeout4", "call5", "late", "timeout0", "timeout2"]
+    assert env.now == 3.0
+    with pytest.raises(ValueError, match="negative delay"):
+        env.call_later(-1.0, fired.append, "never")

@@ -9,11 +9,11 @@ from typing import Any
 
 import numpy as np
 import pytest
-import simpy
 from scipy import stats
 
 from sim.replication import simulate
 from sim.scenario import Scenario, load_scenario_text, with_overrides
+from sim.world.services import CountingEnvironment
 from sim.world.talent import Bench
 
 
@@ -33,7 +33,7 @@ class _Staff:
 
 
 def _bench(multiplier: float, annual: float = 0.5, ramp: float = 30.0) -> tuple[Bench, Any, _Staff]:
-    env = simpy.Environment()
+    env = CountingEnvironment()
     clock = SimpleNamespace(env=env, end_day=1000.0)
     staff = _Staff()
 
