@@ -44,7 +44,8 @@ class SegmentTally:
         ok = (seg >= 0) & (seg < N_SEGMENTS)
         if not ok.any():
             return
-        r, seg = r[ok], seg[ok]
+        if not ok.all():
+            r, seg = r[ok], seg[ok]
         k = r["kind"].astype(np.int64)
         amount = r["amount"]
         arr = np.isin(k, [_K[x] for x in EVENT_KINDS if x.startswith("arr_")])

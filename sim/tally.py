@@ -241,7 +241,7 @@ class Tally:
         inside = (day >= self.start) & (day < self.end + 1e-9)
         if not inside.any():
             return
-        r = rows[inside]
+        r = rows if inside.all() else rows[inside]  # a month inside the window: no copy
         self.by_segment.observe_rows(r)
         self._sdr_rows(r)
         k = r["kind"]

@@ -171,8 +171,10 @@ class Accounts:
         led.append_rows(account_rows(book, K.champion_move, now, movers))
         book.champion_since_day[movers] = now
         warm = ch.warm_lead_probability if fx is None else fx.warm_probability(adv[moved_j])
-        for j in moved_j[u[moved_j, 2] < warm].tolist():
-            self.endogenous_lead(int(seg[j]), 3, u[j, 3] * dt, int(live[j]))
+        j = moved_j[u[moved_j, 2] < warm]
+        lead = self.endogenous_lead
+        for sg, x, c in zip(seg[j].tolist(), (u[j, 3] * dt).tolist(), live[j].tolist(), strict=True):
+            lead(sg, 3, x, c)
         # advocacy: promoters refer leads and give references
         promoter = h > cc.promoter_health
         frac = dt / DAYS_PER_YEAR
@@ -184,10 +186,11 @@ class Accounts:
         refs = account_rows(book, K.referral, now, referrers)
         refs["source"] = SOURCE_CODE["referral"]
         led.append_rows(refs)
-        for j in np.flatnonzero(n_ref).tolist():
-            c = int(live[j])
-            for r in range(int(n_ref[j])):
-                self.endogenous_lead(int(seg[j]), 2, (u[j, 3] + r) / (n_ref[j]) * dt, c)
+        j = np.flatnonzero(n_ref)
+        referred = zip(seg[j].tolist(), u[j, 3].tolist(), n_ref[j].tolist(), live[j].tolist(), strict=True)
+        for sg, x, n, c in referred:
+            for r in range(n):
+                lead(sg, 2, (x + r) / n * dt, c)
         led.append_rows(account_rows(book, K.reference, now, np.repeat(live, n_refc)))
         if fx is not None:
             fx.references(np.repeat(seg, n_refc))

@@ -165,6 +165,13 @@ class SalesTeam(Seats):
             Option("skip", (), 0.0, 0.0),
             Option("pursue", (), b.effort_cost_kusd_per_opportunity, 1.0),
         )
+        self._cycle_means = [
+            [deal_terms.cycle_mean(g, src) for src in range(len(deal_terms.source_cycle))]
+            for g in range(len(deal_terms.segments.seg))
+        ]
+        """Mean sales cycle by segment and source (``DealTerms.cycle_mean``, looked up per opportunity)."""
+        self._fixed_cycle = c.deals.cycle_distribution == "fixed"
+        self._cycle_shape = c.deals.cycle_shape
         self._term_rows = np.arange(n_terms, dtype=np.int64)
         self._no_effort = np.zeros(n_terms)
         self._two = np.arange(2, dtype=np.int64)
@@ -243,15 +250,13 @@ class SalesTeam(Seats):
         """An opportunity on term option ``k`` (``logit``: the lead's win log-odds before its terms):
         its natural close, and a close-timing decision when that close falls within two weeks either
         side of a quarter end."""
-        dt = self.deal_terms
         now = float(day)
         t = self.terms[k]
-        cycle_mean = dt.cycle_mean(lead.segment, lead.source)
-        deals = self.company.deals
-        fixed = deals.cycle_distribution == "fixed"
-        natural = now + (cycle_mean if fixed else lead.cycle_std * cycle_mean / deals.cycle_shape)
+        cycle_mean = self._cycle_means[lead.segment][lead.source]
+        natural = now + (cycle_mean if self._fixed_cycle else lead.cycle_std * cycle_mean / self._cycle_shape)
         wd = self.clock.workdays
-        if wd is not None and deals.cycle_days == "calendar":  # calendar days, rolled to a working day
+        if wd is not None and self.company.deals.cycle_days == "calendar":
+            # calendar days, rolled to a working day
             natural = wd.next_working(ae, natural)
         elif wd is not None:  # the cycle advances on the AE's working days; the close falls in one
             natural = wd.cycle_end(ae, now, natural - now)
@@ -264,13 +269,13 @@ class SalesTeam(Seats):
         # close timing: decided two weeks before the quarter end, when the rep knows where they
         # stand (Oyer 1998; Larkin 2014), for deals whose natural close falls within two weeks
         # either side of that quarter end; a close after the horizon has no timing choice
-        timing = self._timing_choice(opp, now) if natural < self.clock.end_day else None
+        timing = self._timing_choice(opp, now, cycle_mean) if natural < self.clock.end_day else None
         if timing is None:
             self._schedule_close(opp)
         else:
             self._deciding.setdefault(int(timing[0]), []).append(timing[1])
 
-    def _timing_choice(self, opp: Opportunity, now: float) -> tuple[float, Timing] | None:
+    def _timing_choice(self, opp: Opportunity, now: float, cycle_mean: float) -> tuple[float, Timing] | None:
         """The day of the close-timing decision and its alternative, or None (no choice). The window
         around a quarter end is the larger of two weeks and ``timing_window_cycle_share`` of the deal's
         mean cycle (10 working days and that share of the cycle in working days with a calendar)."""
@@ -279,7 +284,7 @@ class SalesTeam(Seats):
         q_start, q_end = self.clock.quarter_bounds(natural)
         b = self.behaviour.ae
         pull = min(discount + b.pull_in_discount, 0.95)
-        reach = b.timing_window_cycle_share * self.deal_terms.cycle_mean(opp.lead.segment, opp.lead.source)
+        reach = b.timing_window_cycle_share * cycle_mean
         if wd is not None:  # the windows in working days (sim/time/workdays.py)
             k = max(wd.cfg.period_end_working_days, round(reach * wd.week_share))
             late = wd.window_start(q_end, k)

@@ -51,7 +51,8 @@ def test_timing_window_grows_with_the_cycle() -> None:
         opp = SimpleNamespace(
             close_day=natural, discount=0.0, ae=0, lead=SimpleNamespace(segment=segment, source=0)
         )
-        return sales._timing_choice(opp, 0.0)  # type: ignore[arg-type]
+        cycle = sales.deal_terms.cycle_mean(segment, 0)
+        return sales._timing_choice(opp, 0.0, cycle)  # type: ignore[arg-type]
 
     # 40 days before a quarter end: inside half an enterprise cycle, outside two weeks and half an SMB one
     got = choice(2, q_end - 40.0)
