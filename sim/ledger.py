@@ -88,33 +88,35 @@ EVENT_DTYPE = np.dtype(
 deal kind: ``DEAL_KINDS``, source and role: 1 + position, 0 for none, credited: ``CREDITED``)."""
 ROW_FIELDS: tuple[str, ...] = tuple(EVENT_DTYPE.names or ())
 DEFAULT_ROW = (
-    0.0,
-    0,
-    0.0,
-    -1,
-    -1,
-    -1,
-    -1,
-    -1,
-    -1,
-    -1,
-    -1,
-    -1,
-    0,
-    0,
-    0,
-    0,
-    False,
-    0,
-    0.0,
-    0.0,
-    -1.0,
-    -1.0,
-    -1.0,
-    -1.0,
-)
+    0.0, 0, 0.0, -1, -1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, False, 0, 0.0, 0.0, -1.0, -1.0, -1.0, -1.0,
+)  # fmt: skip
 """The row of an event with every optional field at its default."""
 _DEFAULTS = np.array([DEFAULT_ROW], dtype=EVENT_DTYPE)[0]
+_ROW_BYTES = np.dtype((np.void, EVENT_DTYPE.itemsize))
+"""A ledger row as one opaque item. numpy copies a structured array field by field; through this
+view it copies each row's bytes at once, about ten times faster for a month's rows."""
+_BLANK = np.array([DEFAULT_ROW] * 4096, dtype=EVENT_DTYPE).view(_ROW_BYTES)
+
+
+def take_rows(rows: np.ndarray, which: np.ndarray) -> np.ndarray:
+    """``rows[which]`` (a boolean mask or indices), bytes of whole rows at a time."""
+    return rows.view(_ROW_BYTES)[which].view(EVENT_DTYPE)
+
+
+def concat_rows(parts: Sequence[np.ndarray]) -> np.ndarray:
+    """``np.concatenate(parts)`` of ledger rows, bytes of whole rows at a time."""
+    return np.concatenate([p.view(_ROW_BYTES) for p in parts]).view(EVENT_DTYPE)
+
+
+def blank_rows(kind: int, day: float, n: int) -> np.ndarray:
+    """``n`` ledger rows of one kind and day with every other field at its default."""
+    global _BLANK
+    if n > len(_BLANK):
+        _BLANK = np.array([DEFAULT_ROW] * max(n, 2 * len(_BLANK)), dtype=EVENT_DTYPE).view(_ROW_BYTES)
+    out = _BLANK[:n].copy().view(EVENT_DTYPE)
+    out["kind"] = kind
+    out["day"] = day
+    return out
 
 
 @dataclass(slots=True)
@@ -216,10 +218,7 @@ class EventBatch:
 
     def rows(self) -> np.ndarray:
         """The batch as ledger rows."""
-        out = np.empty(self.n, dtype=EVENT_DTYPE)
-        out[:] = _DEFAULTS
-        out["day"] = self.day
-        out["kind"] = KIND_CODE[self.kind]
+        out = blank_rows(KIND_CODE[self.kind], self.day, self.n)
         for name, col in self.columns.items():
             table = _CODES.get(name)
             if table is not None and not (isinstance(col, np.ndarray) and col.dtype.kind in "iu"):
@@ -262,7 +261,7 @@ class Ledger:
         n = self._n
         if n + count > len(self._rows):
             bigger = np.zeros(max(2 * len(self._rows), n + count), dtype=EVENT_DTYPE)
-            bigger[:n] = self._rows[:n]
+            bigger.view(_ROW_BYTES)[:n] = self._rows.view(_ROW_BYTES)[:n]
             self._rows = bigger
         self._n = n + count
         return n
@@ -313,9 +312,7 @@ class Ledger:
             return
         at = self._reserve(n)
         block = self._rows[at : at + n]
-        block[:] = _DEFAULTS
-        block["day"] = day
-        block["kind"] = kind
+        block.view(_ROW_BYTES)[:] = blank_rows(kind, day, n).view(_ROW_BYTES)
         for name, col in columns.items():
             block[name] = col
         self.dirty |= self._watch[kind]
@@ -325,7 +322,7 @@ class Ledger:
         if len(rows) == 0:
             return
         at = self._reserve(len(rows))
-        self._rows[at : at + len(rows)] = rows
+        self._rows.view(_ROW_BYTES)[at : at + len(rows)] = rows.view(_ROW_BYTES)
         if self._watchers:
             kinds = rows["kind"]
             # a short block's kinds are cheaper to collect in Python than with np.unique
@@ -388,7 +385,8 @@ class Ledger:
         if drop <= 0:
             return
         rest = self._n - drop
-        self._rows[:rest] = self._rows[drop : self._n]
+        raw = self._rows.view(_ROW_BYTES)
+        raw[:rest] = raw[drop : self._n]
         self._n = rest
         self._base = low
 

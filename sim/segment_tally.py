@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.ledger import DEAL_KIND_CODE, KIND_CODE, SOURCE_CODE
+from sim.ledger import DEAL_KIND_CODE, KIND_CODE, SOURCE_CODE, take_rows
 from sim.vocabulary import CREDITED, DEAL_KINDS, EVENT_KINDS, SEGMENTS, SOURCES
 
 N_SEGMENTS = len(SEGMENTS)
@@ -45,7 +45,7 @@ class SegmentTally:
         if not ok.any():
             return
         if not ok.all():
-            r, seg = r[ok], seg[ok]
+            r, seg = take_rows(r, ok), seg[ok]
         k = r["kind"].astype(np.int64)
         amount = r["amount"]
         arr = np.isin(k, [_K[x] for x in EVENT_KINDS if x.startswith("arr_")])

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 import numpy as np
 from numpy.typing import NDArray
 
-from sim.ledger import DEAL_KIND_CODE, KIND_CODE, ROLE_CODE, SOURCE_NAME, Event, Ledger, rows_of
+from sim.ledger import DEAL_KIND_CODE, KIND_CODE, ROLE_CODE, SOURCE_NAME, Event, Ledger, rows_of, take_rows
 from sim.scenario.plans import PlanDesign
 from sim.segment_tally import SegmentTally
 from sim.time.calendar import Calendar
@@ -82,7 +82,7 @@ class CashTally:
         sel = billed | paid
         if not sel.any():
             return
-        r = rows[sel]
+        r = take_rows(rows, sel)
         sign = np.where(billed[sel], 1.0, -1.0)
         day, amount = r["day"], r["amount"]
         m = np.clip(np.searchsorted(self._starts, day, side="right") - 1, 0, len(self.billed) - 1)
@@ -241,27 +241,27 @@ class Tally:
         inside = (day >= self.start) & (day < self.end + 1e-9)
         if not inside.any():
             return
-        r = rows if inside.all() else rows[inside]  # a month inside the window: no copy
+        r = rows if inside.all() else take_rows(rows, inside)  # a month inside the window: no copy
         self.by_segment.observe_rows(r)
         self._sdr_rows(r)
         k = r["kind"]
         self._arr_rows(r, np.isin(k, _ARR_CODES))
         self._booking_rows(r, (k == _K["booking"]) & (r["deal_kind"] != _DK_RENEWAL))
-        self._go_live_rows(r[k == _K["go_live"]])
+        self._go_live_rows(take_rows(r, k == _K["go_live"]))
         counted = np.isin(k, _COUNTED_CODES)
         for code, n in zip(*np.unique(k[counted], return_counts=True), strict=True):
             self.counts[EVENT_KINDS[int(code)]] += int(n)
         renewal = k == _K["renewal"]
         self.renewed = _running(self.renewed, r["amount"][renewal])
         self.forecast[2] = _running(self.forecast[2], r["amount"][k == _K["forecast_commit"]])
-        settled = r[k == _K["forecast_miss"]]
+        settled = take_rows(r, k == _K["forecast_miss"])
         if len(settled):
             self.forecast[0] = _running(self.forecast[0], settled["amount"])
             self.forecast[1] = _running(self.forecast[1], settled["list_price"])
             self.settled += len(settled)
         tickets = r["amount"][k == _K["tickets"]]
         self.counts["tickets"] += sum(int(x) for x in tickets.tolist())
-        resolved = r[k == _K["tickets_resolved"]]
+        resolved = take_rows(r, k == _K["tickets_resolved"])
         if len(resolved):
             closed = resolved["amount"]
             self.support["closed"] = _running(self.support["closed"], closed)
@@ -291,7 +291,7 @@ class Tally:
         sel = r["sdr"] >= 0
         if not sel.any():
             return
-        s = r[sel]
+        s = take_rows(r, sel)
         k = s["kind"]
         meeting, opp = k == _K["meeting"], k == _K["opportunity"]
         self.sdr["meetings"] += int(meeting.sum())
@@ -307,7 +307,7 @@ class Tally:
     def _arr_rows(self, r: np.ndarray, sel: NDArray[np.bool_]) -> None:
         if not sel.any():
             return
-        a = r[sel]
+        a = take_rows(r, sel)
         kinds = a["kind"]
         for code in np.unique(kinds).tolist():
             name = EVENT_KINDS[code]
@@ -327,7 +327,7 @@ class Tally:
     def _booking_rows(self, r: np.ndarray, sel: NDArray[np.bool_]) -> None:
         if not sel.any():
             return
-        b = r[sel]
+        b = take_rows(r, sel)
         day = b["day"]
         month = self._month(day)
         m = month - self.warmup_months

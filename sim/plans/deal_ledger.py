@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.ledger import DEAL_KIND_CODE, DEFAULT_ROW, EVENT_DTYPE, KIND_CODE, ROLE_CODE, Event, EventKind
+from sim.ledger import DEAL_KIND_CODE, KIND_CODE, ROLE_CODE, Event, EventKind, blank_rows
 from sim.time.calendar import Calendar
 
 ARR_KIND: dict[str, EventKind] = {"new": "arr_new", "upsell": "arr_upsell", "cross_sell": "arr_cross_sell"}
@@ -175,8 +175,7 @@ class DealLedger:
         """The rows of the events at positions ``order`` (in that order)."""
         code = np.asarray([KIND_CODE[k] for k in _KINDS], dtype=np.int8)[self._kind[order]]
         ref = self._ref[order]
-        out = np.empty(len(order), dtype=EVENT_DTYPE)
-        out[:] = DEFAULT_ROW
+        out = blank_rows(0, 0.0, len(order))
         out["day"] = self._day[order]
         out["kind"] = code
         out["amount"] = self._amount[order]

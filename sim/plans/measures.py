@@ -84,7 +84,7 @@ def credit_kinds(
 ) -> dict[tuple[str, str], frozenset[str]]:
     """``(role, measure) -> the event kinds that can credit it`` under these crediting rules: every
     kind, deal kind, first-year flag, source and credited list put to the credit rule at once."""
-    from sim.ledger import DEFAULT_ROW, EVENT_DTYPE
+    from sim.ledger import blank_rows
     from sim.plans.credits import every_credit
     from sim.plans.rulebook import CFG_CROSS_SELL, CFG_HANDOFF_BOOKINGS, CFG_SHARE, CFG_UPSELL, N_CFG
 
@@ -94,8 +94,7 @@ def credit_kinds(
             np.arange(len(CREDITED)), indexing="ij",
         )
     ).reshape(5, -1)  # fmt: skip
-    rows = np.empty(grid.shape[1], dtype=EVENT_DTYPE)
-    rows[:] = DEFAULT_ROW
+    rows = blank_rows(0, 0.0, grid.shape[1])
     rows["kind"], rows["deal_kind"], rows["first_year"], rows["source"], rows["credited"] = grid
     rows["amount"] = 1.0
     for name in ("customer", "deal", "ae", "csm", "consultant", "marketer", "person", "sdr"):

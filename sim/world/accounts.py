@@ -17,14 +17,14 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 from scipy.special import ndtri
 
-from sim.ledger import ROLE_CODE, SOURCE_CODE, K, Ledger
+from sim.ledger import ROLE_CODE, SOURCE_CODE, K, Ledger, blank_rows
 from sim.rng import Streams
 from sim.scenario.behaviour import Behaviour
 from sim.scenario.company import Company
 from sim.time.calendar import DAYS_PER_YEAR
 from sim.world.book import IMPLEMENTING, Book
 from sim.world.movements import UNIFORMS, any_events, usage_factors
-from sim.world.rows import account_rows, blank_rows, to_cents
+from sim.world.rows import account_rows, to_cents
 from sim.world.rules import poisson_inv
 from sim.world.services import Clock, PlanFacts, Segments
 

@@ -17,13 +17,12 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from sim.distributions import LogNormal
-from sim.ledger import CREDITED_CODE, DEAL_KIND_CODE, K, Ledger
+from sim.ledger import CREDITED_CODE, DEAL_KIND_CODE, K, Ledger, blank_rows
 from sim.rng import Streams
 from sim.scenario.company import Company
 from sim.time.calendar import DAYS_PER_YEAR
 from sim.world.book import CHURNED, IMPLEMENTING, LIVE, Book, lead_key
 from sim.world.lead import Lead
-from sim.world.rows import blank_rows
 from sim.world.rules import HealthRules
 from sim.world.services import Clock, Segments
 

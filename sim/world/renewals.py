@@ -11,11 +11,11 @@ from collections.abc import Callable
 
 import numpy as np
 
-from sim.ledger import DEAL_KIND_CODE, K, Ledger
+from sim.ledger import DEAL_KIND_CODE, K, Ledger, blank_rows, concat_rows, take_rows
 from sim.rng import Streams
 from sim.scenario.company import Company
 from sim.world.book import CHURNED, IMPLEMENTING, LIVE, Book
-from sim.world.rows import blank_rows, renewal_rows
+from sim.world.rows import renewal_rows
 from sim.world.rules import renewal_churn_probability, renewal_price_increase
 from sim.world.services import Clock, Segments
 
@@ -139,7 +139,7 @@ class Renewals:
             )
         )
         order = np.argsort(np.concatenate([k for k, _ in parts]), kind="stable")
-        rows = np.concatenate([r for _, r in parts])[order]
+        rows = take_rows(concat_rows([r for _, r in parts]), order)
         self.ledger.append_rows(rows)
         self.lost(rows["customer"][rows["kind"] == K.arr_churn])
         if self.renewed is not None:
@@ -178,6 +178,6 @@ class Renewals:
             book, K.arr_churn, now, bad, -book.arr_cents[bad] / 100.0, DEAL_KIND_CODE["non_payment"]
         )
         keys = np.concatenate([2 * np.flatnonzero(alive), 2 * np.flatnonzero(unpaid) + 1])
-        out = np.concatenate([rows[alive], lost])[np.argsort(keys, kind="stable")]
+        out = take_rows(concat_rows([take_rows(rows, alive), lost]), np.argsort(keys, kind="stable"))
         self.ledger.append_rows(out)
         self.lost(bad)

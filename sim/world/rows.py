@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.ledger import DEFAULT_ROW, EVENT_DTYPE
+from sim.ledger import blank_rows
 from sim.world.book import Book
 
 
@@ -16,21 +16,6 @@ def to_cents(x: np.ndarray) -> np.ndarray:
     out = np.rint(y) / 100.0
     for i in np.flatnonzero(np.abs(np.abs(y - np.trunc(y)) - 0.5) < 1e-6).tolist():
         out[i] = round(float(x[i]), 2)
-    return out
-
-
-_blank = np.array([DEFAULT_ROW] * 64, dtype=EVENT_DTYPE)
-"""Default rows to copy from (converting the default tuple row by row costs more than a copy)."""
-
-
-def blank_rows(kind: int, day: float, n: int) -> np.ndarray:
-    """``n`` ledger rows of one kind and day with every other field at its default."""
-    global _blank
-    if n > len(_blank):
-        _blank = np.array([DEFAULT_ROW] * max(n, 2 * len(_blank)), dtype=EVENT_DTYPE)
-    out = _blank[:n].copy()
-    out["kind"] = kind
-    out["day"] = day
     return out
 
 
