@@ -141,72 +141,119 @@ def _period_pay(p, credits, quota, cap):
 
 
 @njit(cache=True)
-def _context(g, role, person, cd, rate, ratchet, plan, st, ctx):
-    """The pay state behind a credit to rule ``g`` on day ``cd`` (``Valuer._context``), into ``ctx``.
+def _contexts(g, role, persons, owner, days, n_pieces, rate, ratchet, plan, st, ctx):
+    """The pay state behind each of ``n_pieces`` credits to rule ``g`` (piece ``j``: person
+    ``persons[owner[j]]``, day ``days[j]``), into ``ctx[j]``.
 
     Bonus: (measure so far, bonus at it, discount to the period close). Commission: (head count,
     attainment before, cap room, threshold attainment before, pay held under it, the person's
     quota); with ``ratchet`` also (credits so far, the next period's ramped quota, the credits
-    expected next period, the discount to its middle from ``cd``, the next period's pay at them
-    without this credit); the expected credits are 0 when the ratchet does not apply."""
+    expected next period, the discount to its middle from the credit day, the next period's pay at
+    them without this credit); the expected credits are 0 when the ratchet does not apply.
+    All pieces in one call: passing ``plan`` and ``st`` costs a reference count per array."""
     rp, poff, ri, rf, starts = plan[0], plan[1], plan[2], plan[3], plan[10]
     acc, capu, si = st[4], st[6], st[19]
     n_months = si[SI_N_MONTHS]
     months = ri[g, RI_MONTHS]
     team = ri[g, RI_TEAM] == 1
-    month = np.searchsorted(starts, cd, side="right") - 1
-    t = column_of(month, ri[g, RI_PK], n_months)
-    if ri[g, RI_BONUS]:
-        if ri[g, RI_RATIO]:
-            current = projected_ratio(g, 0 if team else 1 + person, cd, plan, st)
-        else:
-            w = role if team else N_ROLES + person
-            current = acc[ri[g, RI_MSLOT], w, t] if t >= 0 and w < acc.shape[1] else 0.0
-        close = starts[(month // months + 1) * months]
-        ctx[0], ctx[1], ctx[2] = (
-            current,
-            bonus(rp[poff[g] : poff[g + 1]], float(current)),
-            discount_factor(close - cd, rate),
-        )
-        return
-    n = max(1, heads(role, cd, st)) if team else 1
-    qslot, pk = ri[g, RI_QSLOT], ri[g, RI_PK]
-    w = role if team else N_ROLES + person
-    ok = t >= 0 and w < acc.shape[1]
-    quota = rf[g, RF_QUOTA]
-    if qslot >= 0 and not team:
-        quota = person_quota(plan[11][role], quota, pk, person, month // months, starts, st[0], st[1], acc,
-                             n_months)  # fmt: skip
-    done = acc[qslot, w, t] if qslot >= 0 and ok else 0.0
-    before = done / (quota * n) if quota > 0 else 0.0
-    room = math.inf
-    if ri[g, RI_CAP]:
-        room = rf[g, RF_CAP] - (capu[g, person, t] if t >= 0 and person < capu.shape[1] else 0.0)
-    gate, held = 0.0, 0.0
-    if rf[g, RF_THRESHOLD] > 0 and not math.isnan(rf[g, RF_ROLE_QUOTA]):
-        gate = before
-        held = held_amount(g, person, t, st)
-    ctx[0], ctx[1], ctx[2], ctx[3], ctx[4], ctx[5], ctx[8] = float(n), before, room, gate, held, quota, 0.0
-    if ratchet > 0:
-        idx = month // months
-        prev = column_of((idx - 1) * months, pk, n_months) if idx >= 1 else -1
-        expected = acc[qslot, w, prev] if prev >= 0 and w < acc.shape[1] else 0.0
-        hired = tenure_start(person, st[0], st[1], starts[0])
-        ramped = ramped_quota(plan[11][role], rf[g, RF_QUOTA], starts, hired, (idx + 1) * months)
-        lo, hi = starts[(idx + 1) * months], starts[(idx + 2) * months]
-        p = rp[poff[g] : poff[g + 1]]
-        ctx[6], ctx[7], ctx[8] = done, ramped, expected
-        ctx[9] = discount_factor(0.5 * (lo + hi) - cd, rate)
-        ctx[10] = _period_pay(p, expected, ratchet_step(ratchet, quota, done, ramped), rf[g, RF_CAP])
+    for j in range(n_pieces):
+        person, cd = persons[owner[j]], days[j]
+        month = np.searchsorted(starts, cd, side="right") - 1
+        t = column_of(month, ri[g, RI_PK], n_months)
+        if ri[g, RI_BONUS]:
+            if ri[g, RI_RATIO]:
+                current = projected_ratio(g, 0 if team else 1 + person, cd, plan, st)
+            else:
+                w = role if team else N_ROLES + person
+                current = acc[ri[g, RI_MSLOT], w, t] if t >= 0 and w < acc.shape[1] else 0.0
+            close = starts[(month // months + 1) * months]
+            ctx[j, 0], ctx[j, 1], ctx[j, 2] = (
+                current,
+                bonus(rp[poff[g] : poff[g + 1]], float(current)),
+                discount_factor(close - cd, rate),
+            )
+            continue
+        n = max(1, heads(role, cd, st)) if team else 1
+        qslot, pk = ri[g, RI_QSLOT], ri[g, RI_PK]
+        w = role if team else N_ROLES + person
+        ok = t >= 0 and w < acc.shape[1]
+        quota = rf[g, RF_QUOTA]
+        if qslot >= 0 and not team:
+            quota = person_quota(plan[11][role], quota, pk, person, month // months, starts, st[0], st[1],
+                                 acc, n_months)  # fmt: skip
+        done = acc[qslot, w, t] if qslot >= 0 and ok else 0.0
+        before = done / (quota * n) if quota > 0 else 0.0
+        room = math.inf
+        if ri[g, RI_CAP]:
+            room = rf[g, RF_CAP] - (capu[g, person, t] if t >= 0 and person < capu.shape[1] else 0.0)
+        gate, held = 0.0, 0.0
+        if rf[g, RF_THRESHOLD] > 0 and not math.isnan(rf[g, RF_ROLE_QUOTA]):
+            gate = before
+            held = held_amount(g, person, t, st)
+        ctx[j, 0], ctx[j, 1], ctx[j, 2], ctx[j, 3], ctx[j, 4], ctx[j, 5], ctx[j, 8] = (
+            float(n), before, room, gate, held, quota, 0.0
+        )  # fmt: skip
+        if ratchet > 0:
+            idx = month // months
+            prev = column_of((idx - 1) * months, pk, n_months) if idx >= 1 else -1
+            expected = acc[qslot, w, prev] if prev >= 0 and w < acc.shape[1] else 0.0
+            hired = tenure_start(person, st[0], st[1], starts[0])
+            ramped = ramped_quota(plan[11][role], rf[g, RF_QUOTA], starts, hired, (idx + 1) * months)
+            lo, hi = starts[(idx + 1) * months], starts[(idx + 2) * months]
+            p = rp[poff[g] : poff[g + 1]]
+            ctx[j, 6], ctx[j, 7], ctx[j, 8] = done, ramped, expected
+            ctx[j, 9] = discount_factor(0.5 * (lo + hi) - cd, rate)
+            ctx[j, 10] = _period_pay(p, expected, ratchet_step(ratchet, quota, done, ramped), rf[g, RF_CAP])
 
 
 @njit(cache=True)
-def _price_rule(g, role, person, day, rate, data, present, c, n, plan, st, total, now, scratch):
-    """Add what rule ``g`` pays for column ``c``'s credit of each option to ``total`` (present value,
-    after timing and clawback, before the credit's probability), and to ``now`` when it is paid
-    at the credit. Under a quota ratchet a commission on the quota's measure also subtracts what
-    the credit takes from the next period's pay by raising its quota (see ``docs/model.md``)."""
+def _group(data, c, group, g_key, n_groups):
+    """Group each situation's options by their column-``c`` credit's (delay, spread), in order of
+    first appearance: ``group[s, i]`` is option ``i``'s group, ``g_key[s, :, q]`` group ``q``'s
+    (delay, spread), ``n_groups[s]`` how many."""
+    for s in range(data.shape[0]):
+        k = 0
+        for i in range(data.shape[3]):
+            found = -1
+            for q in range(k):
+                if g_key[s, 0, q] == data[s, c, F_DELAY, i] and g_key[s, 1, q] == data[s, c, F_SPREAD, i]:
+                    found = q
+                    break
+            if found < 0:
+                g_key[s, 0, k], g_key[s, 1, k] = data[s, c, F_DELAY, i], data[s, c, F_SPREAD, i]
+                found = k
+                k += 1
+            group[s, i] = found
+        n_groups[s] = k
+
+
+@njit(cache=True)
+def _piece_bound(data):
+    """Pieces the credits of any one column of all situations of ``data`` can fall into, under any
+    rule: per option 2 plus one per 28 days of spread (periods are at least 28 days a month)."""
+    total = 0
+    for s in range(data.shape[0]):
+        most = 0
+        for c in range(data.shape[1]):
+            b = 0
+            for i in range(data.shape[3]):
+                spread = data[s, c, F_SPREAD, i]
+                b += 2 + (int(spread / 28.0) if spread > 0 else 0)
+            most = max(most, b)
+        total += most
+    return total
+
+
+@njit(cache=True)
+def _price_rule(g, role, persons, days, rate, data, c, plan, st, total, now, ws):
+    """Add what rule ``g`` pays for column ``c``'s credit of each option of each situation to
+    ``total[s]`` (present value, after timing and clawback, before the credit's probability), and to
+    ``now[s]`` when it is paid at the credit. Under a quota ratchet a commission on the quota's
+    measure also subtracts what the credit takes from the next period's pay by raising its quota
+    (see ``docs/model.md``). ``ws``: the options' groups (:func:`_group`) and room for the pieces."""
     rp, poff, ri, rf, starts = plan[0], plan[1], plan[2], plan[3], plan[10]
+    group, g_key, n_groups, starts_of, owner, pieces, ctx = ws
+    piece_day, piece_frac, piece_df = pieces[0], pieces[1], pieces[2]
     p = rp[poff[g] : poff[g + 1]]
     is_bonus = ri[g, RI_BONUS] == 1
     months = ri[g, RI_MONTHS]
@@ -214,80 +261,61 @@ def _price_rule(g, role, person, day, rate, data, present, c, n, plan, st, total
     if is_bonus or ri[g, RI_TEAM] or ri[g, RI_QSLOT] < 0 or ri[g, RI_QSLOT] != ri[g, RI_MSLOT]:
         ratchet = 0.0  # the ratchet's forecast reads a commission on the quota's own measure
     paid_now = not is_bonus and p[P_TIMING] == NOW
-    g_delay, g_spread = scratch[0], scratch[1]
-    group = np.empty(n, dtype=np.int64)
-    k = 0
-    for i in range(n):  # options grouped by their credit's (delay, spread), in order of first appearance
-        found = -1
-        for q in range(k):
-            if g_delay[q] == data[c, F_DELAY, i] and g_spread[q] == data[c, F_SPREAD, i]:
-                found = q
-                break
-        if found < 0:
-            g_delay[k], g_spread[k] = data[c, F_DELAY, i], data[c, F_SPREAD, i]
-            found = k
-            k += 1
-        group[i] = found
-    bound = 0
-    for q in range(k):  # pieces a group's credit can fall into (periods are at least 28 days a month)
-        bound += 2 + (int(g_spread[q] / (28.0 * months)) if g_spread[q] > 0 else 0)
-    piece_day, piece_frac, piece_df = np.empty(bound), np.empty(bound), np.empty(bound)
-    ctx = np.empty((bound, 11))
-    starts_of = np.empty(k + 1, dtype=np.int64)
     m = 0
-    for q in range(k):
-        starts_of[q] = m
-        got = credit_pieces(starts, months, day, g_delay[q], g_spread[q], rate, piece_day[m:], piece_frac[m:],
-                            piece_df[m:])  # fmt: skip
-        for j in range(m, m + got):
-            _context(g, role, person, piece_day[j], rate, ratchet, plan, st, ctx[j])
-        m += got
-    starts_of[k] = m
-    for i in range(n):
-        q = group[i]
-        raw = 0.0
-        ratcheted = 0.0
-        for j in range(starts_of[q], starts_of[q + 1]):
-            x = data[c, F_AMOUNT, i] * piece_frac[j]
-            cj = ctx[j]
-            if is_bonus:
-                raw += (bonus(p, cj[0] + x) - cj[1]) * cj[2] * piece_df[j]
-            else:
-                col = data[c]
-                pay = commission_term(p, x, cj[1], cj[0], cj[2], col[F_DISCOUNT, i], col[F_TERM, i], cj[5])
-                raw += threshold_gate(p, pay, x, cj[3], cj[4], cj[5]) * piece_df[j]
-                if cj[8] > 0:  # the ratchet: the next period's pay at its quota after this credit
-                    after = _period_pay(
-                        p, cj[8], ratchet_step(ratchet, cj[5], cj[6] + x, cj[7]), rf[g, RF_CAP]
-                    )
-                    ratcheted += (after - cj[10]) * cj[9] * piece_df[j]
-        if raw != 0.0:
-            raw *= clawback_keep(p, data[c, F_CHURN, i], data[c, F_NON_PAYMENT, i], data[c, F_FAILURE, i])
-            if not is_bonus:
-                col = data[c]
-                raw *= timing_factor(
-                    p, rate, col[F_GO_LIVE, i], col[F_SUCCESS, i], col[F_RENEWAL, i], col[F_CASH, i],
-                    col[F_NON_PAYMENT, i],
-                )  # fmt: skip
-        total[i] += raw + ratcheted
-        if paid_now:
-            now[i] += raw
+    for s in range(data.shape[0]):
+        for q in range(n_groups[s]):
+            starts_of[s, q] = m
+            got = credit_pieces(starts, months, days[s], g_key[s, 0, q], g_key[s, 1, q], rate, piece_day[m:],
+                                piece_frac[m:], piece_df[m:])  # fmt: skip
+            owner[m : m + got] = s
+            m += got
+        starts_of[s, n_groups[s]] = m
+    _contexts(g, role, persons, owner, piece_day, m, rate, ratchet, plan, st, ctx)
+    for s in range(data.shape[0]):
+        for i in range(data.shape[3]):
+            q = group[s, i]
+            raw = 0.0
+            ratcheted = 0.0
+            for j in range(starts_of[s, q], starts_of[s, q + 1]):
+                x = data[s, c, F_AMOUNT, i] * piece_frac[j]
+                if is_bonus:
+                    raw += (bonus(p, ctx[j, 0] + x) - ctx[j, 1]) * ctx[j, 2] * piece_df[j]
+                else:
+                    pay = commission_term(p, x, ctx[j, 1], ctx[j, 0], ctx[j, 2], data[s, c, F_DISCOUNT, i],
+                                          data[s, c, F_TERM, i], ctx[j, 5])  # fmt: skip
+                    raw += threshold_gate(p, pay, x, ctx[j, 3], ctx[j, 4], ctx[j, 5]) * piece_df[j]
+                    if ctx[j, 8] > 0:  # the ratchet: the next period's pay at its quota after this credit
+                        step = ratchet_step(ratchet, ctx[j, 5], ctx[j, 6] + x, ctx[j, 7])
+                        after = _period_pay(p, ctx[j, 8], step, rf[g, RF_CAP])
+                        ratcheted += (after - ctx[j, 10]) * ctx[j, 9] * piece_df[j]
+            if raw != 0.0:
+                raw *= clawback_keep(p, data[s, c, F_CHURN, i], data[s, c, F_NON_PAYMENT, i],
+                                     data[s, c, F_FAILURE, i])  # fmt: skip
+                if not is_bonus:
+                    raw *= timing_factor(
+                        p, rate, data[s, c, F_GO_LIVE, i], data[s, c, F_SUCCESS, i], data[s, c, F_RENEWAL, i],
+                        data[s, c, F_CASH, i], data[s, c, F_NON_PAYMENT, i],
+                    )  # fmt: skip
+            total[s, i] += raw + ratcheted
+            if paid_now:
+                now[s, i] += raw
 
 
 @njit(cache=True)
-def _under_draw(ro, role, person, day, data, c, n, starts, st, total, now):
+def _under_draw(ro, role, persons, days, data, c, starts, st, total, now):
     """Pay ``now`` (paid at the credit) of each option's column ``c`` as worth under the role's draw
     (:func:`sim.plans.draws.draw_worth` at the draw period of the credit day, given the variable
     pay dated there so far and the balance): under a guarantee it is worth only what lifts the
-    period's pay above the floor."""
-    for i in range(n):
-        v = now[i]
-        if v != 0.0:
-            due, earned, balance, age = draw_context(
-                ro, role, person, day + max(data[c, F_DELAY, i], 0.0), starts, st
-            )
-            gain = draw_worth(ro, due, earned + v, balance, age) - draw_worth(ro, due, earned, balance, age)
-            total[i] += gain - v
+    period's pay above the floor. Every situation (``persons[s]`` on ``days[s]``) in one call."""
+    for s in range(data.shape[0]):
+        for i in range(data.shape[3]):
+            v = now[s, i]
+            if v != 0.0:
+                due, earned, balance, age = draw_context(
+                    ro, role, persons[s], days[s] + max(data[s, c, F_DELAY, i], 0.0), starts, st
+                )
+                worth = draw_worth(ro, due, earned + v, balance, age)
+                total[s, i] += (worth - draw_worth(ro, due, earned, balance, age)) - v
 
 
 @njit(cache=True)
@@ -298,48 +326,66 @@ def expected_pay(data, present, measures, role, person, day, rate, plan, st, sm_
     ``present[c, option]`` whether the option has it, ``measures[c]`` its measure code.
     ``sm_off``/``sm_idx``: the spiffs of each (role, measure) (CSR); ``count[m]``: whether a spiff
     on measure ``m`` pays per unit of the credit's amount."""
-    brm_off, brm_idx, ri, sp_i, sp_f, ro = plan[4], plan[5], plan[2], plan[7], plan[8], plan[11][role]
-    n = data.shape[2]
-    scratch = np.empty((2, n + 1))
-    total = np.empty(n)
-    now = np.empty(n)
-    for c in range(data.shape[0]):
-        k0 = role * N_MEASURES + measures[c]
-        if brm_off[k0] == brm_off[k0 + 1] and sm_off[k0] == sm_off[k0 + 1]:
-            continue  # nothing of the role pays on this measure: worth nothing
-        total[:] = 0.0
-        now[:] = 0.0
-        for jj in range(brm_off[k0], brm_off[k0 + 1]):
-            g = brm_idx[jj]
-            if ri[g, RI_RATIO] and not ri[g, RI_BONUS]:
-                continue  # a commission on a book ratio pays at the close, not per credit
-            _price_rule(g, role, person, day, rate, data, present, c, n, plan, st, total, now, scratch)
-        for jj in range(sm_off[k0], sm_off[k0 + 1]):
-            s = sm_idx[jj]
-            for i in range(n):
-                credit_day = day + max(data[c, F_DELAY, i], 0.0)
-                live = sp_f[s, 1] <= credit_day < sp_f[s, 2]
-                if sp_i[s, 1] == SP_MULTI_YEAR:
-                    live = live and data[c, F_TERM, i] > 12
-                if live:
-                    units = data[c, F_AMOUNT, i] if count[measures[c]] else 1.0
-                    paid = sp_f[s, 0] * units * discount_factor(data[c, F_DELAY, i], rate)
-                    total[i] += paid
-                    now[i] += paid
-        if ro[RO_DRAW] > 0:
-            _under_draw(ro, role, person, day, data, c, n, plan[10], st, total, now)
-        for i in range(n):
-            if present[c, i]:
-                q = min(max(data[c, F_PROB, i], 0.0), 1.0)
-                mean[i] += q * total[i]
-                sd[i] += math.sqrt(q * (1.0 - q)) * abs(total[i])
+    persons, days = np.full(1, person), np.full(1, day)
+    expected_pay_many(data[None], present, measures, role, persons, days, rate, plan, st, sm_off, sm_idx,
+                      count, mean[None], sd[None])  # fmt: skip
 
 
 @njit(cache=True)
 def expected_pay_many(data, present, measures, role, persons, days, rate, plan, st, sm_off, sm_idx, count,
                       mean, sd):  # fmt: skip
-    """:func:`expected_pay` of a stack of option tables (``data[i]`` is person ``persons[i]``'s on
-    ``days[i]``), into ``mean[i]`` and ``sd[i]``: the pay state is read once for all of them."""
-    for i in range(data.shape[0]):
-        expected_pay(data[i], present, measures, role, persons[i], days[i], rate, plan, st, sm_off, sm_idx,
-                     count, mean[i], sd[i])  # fmt: skip
+    """:func:`expected_pay` of a stack of option tables (``data[s]`` is person ``persons[s]``'s on
+    ``days[s]``), into ``mean[s]`` and ``sd[s]``: the pay state is read once for all of them.
+
+    The situations go through each rule together: a call that passes ``plan`` and ``st`` touches
+    the reference count of each of their arrays, which cost more than the pricing when done per
+    situation."""
+    brm_off, brm_idx, ri, sp_i, sp_f, ro = plan[4], plan[5], plan[2], plan[7], plan[8], plan[11][role]
+    n_sit, n = data.shape[0], data.shape[3]
+    total, now = np.empty((n_sit, n)), np.empty((n_sit, n))
+    bound = _piece_bound(data)
+    ws = (
+        np.empty((n_sit, n), dtype=np.int64),  # group of each option
+        np.empty((n_sit, 2, n)),  # (delay, spread) of each group
+        np.empty(n_sit, dtype=np.int64),  # groups
+        np.empty((n_sit, n + 1), dtype=np.int64),  # first piece of each group
+        np.empty(bound, dtype=np.int64),  # situation of each piece
+        np.empty((3, bound)),  # day, share and discount factor of each piece
+        np.empty((bound, 11)),  # pay state of each piece (_contexts)
+    )
+    for c in range(data.shape[1]):
+        k0 = role * N_MEASURES + measures[c]
+        if brm_off[k0] == brm_off[k0 + 1] and sm_off[k0] == sm_off[k0 + 1]:
+            continue  # nothing of the role pays on this measure: worth nothing
+        total[:, :] = 0.0
+        now[:, :] = 0.0
+        grouped = False
+        for jj in range(brm_off[k0], brm_off[k0 + 1]):
+            g = brm_idx[jj]
+            if ri[g, RI_RATIO] and not ri[g, RI_BONUS]:
+                continue  # a commission on a book ratio pays at the close, not per credit
+            if not grouped:
+                _group(data, c, ws[0], ws[1], ws[2])
+                grouped = True
+            _price_rule(g, role, persons, days, rate, data, c, plan, st, total, now, ws)
+        for jj in range(sm_off[k0], sm_off[k0 + 1]):
+            sp = sm_idx[jj]
+            for s in range(n_sit):
+                for i in range(n):
+                    credit_day = days[s] + max(data[s, c, F_DELAY, i], 0.0)
+                    live = sp_f[sp, 1] <= credit_day < sp_f[sp, 2]
+                    if sp_i[sp, 1] == SP_MULTI_YEAR:
+                        live = live and data[s, c, F_TERM, i] > 12
+                    if live:
+                        units = data[s, c, F_AMOUNT, i] if count[measures[c]] else 1.0
+                        paid = sp_f[sp, 0] * units * discount_factor(data[s, c, F_DELAY, i], rate)
+                        total[s, i] += paid
+                        now[s, i] += paid
+        if ro[RO_DRAW] > 0:
+            _under_draw(ro, role, persons, days, data, c, plan[10], st, total, now)
+        for s in range(n_sit):
+            for i in range(n):
+                if present[c, i]:
+                    q = min(max(data[s, c, F_PROB, i], 0.0), 1.0)
+                    mean[s, i] += q * total[s, i]
+                    sd[s, i] += math.sqrt(q * (1.0 - q)) * abs(total[s, i])
