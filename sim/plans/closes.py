@@ -123,10 +123,18 @@ def _close_threshold(g, pk, idx, t, day, plan, st):
             it_i[it, IT_HELD] = 0
             si[SI_HELD] -= 1
             if att + EPS >= rf[g, RF_THRESHOLD]:
-                release(it, day, plan, st)
+                release(it, day, ri, rf, plan[10], st[9], st[10], it_i, it_f, st[16], st[17], st[18], si)
             else:
                 it_f[it, IT_AMOUNT] = 0.0
             it = it_i[it, IT_NHELD]
+
+
+@njit(cache=True)
+def close_due(day, starts, si):
+    """Whether a period within the calendar ended on or before ``day`` and is not closed yet
+    (:func:`advance` closes nothing otherwise: callers per row test this first, as a call that
+    passes ``plan`` and ``st`` touches the reference count of each of their arrays)."""
+    return si[SI_NEXT_CLOSE] + 1 < si[SI_N_CAL] and starts[si[SI_NEXT_CLOSE] + 1] <= day
 
 
 @njit(cache=True)
@@ -137,7 +145,7 @@ def advance(day, margin, plan, st):
     ri, cfg, starts = plan[2], plan[9], plan[10]
     ln_i, si = st[16], st[19]
     n_months = si[SI_N_MONTHS]
-    while si[SI_NEXT_CLOSE] + 1 < si[SI_N_CAL] and starts[si[SI_NEXT_CLOSE] + 1] <= day:
+    while close_due(day, starts, si):
         if ln_i.shape[0] - si[SI_LINES] < margin + si[SI_HELD]:
             return False
         m = si[SI_NEXT_CLOSE]

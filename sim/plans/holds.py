@@ -68,19 +68,18 @@ def _has_deal(d, dl_i):
 
 
 @njit(cache=True)
-def release(it, day, plan, st):
-    """Pay what item ``it``'s timing makes due by ``day``."""
-    ri, rf = plan[2], plan[3]
-    dl_f, dl_i, it_i, it_f = st[9], st[10], st[12], st[13]
-    ii = it_i[it]
-    if ii[IT_HELD]:
+def release(it, day, ri, rf, starts, dl_f, dl_i, it_i, it_f, ln_i, ln_f, real, si):
+    """Pay what item ``it``'s timing makes due by ``day``. Takes the arrays it reads, not the
+    ``plan`` and ``st`` tuples: a call increfs and decrefs every array passed, and this runs per
+    item of a deal at each of the deal's events."""
+    if it_i[it, IT_HELD]:
         return
-    g = ii[IT_RULE]
+    g = it_i[it, IT_RULE]
     trigger = ri[g, RI_TRIGGER]
-    d = ii[IT_DEAL]
+    d = it_i[it, IT_DEAL]
     pay_day = day
     frac = 1.0
-    if trigger < 0 or not _has_deal(d, dl_i) or ii[IT_CKIND] == trigger:
+    if trigger < 0 or not _has_deal(d, dl_i) or it_i[it, IT_CKIND] == trigger:
         frac = 1.0
     elif trigger == K_GO_LIVE:
         frac = 0.0 if math.isnan(dl_f[d, DL_GO_LIVE]) else 1.0
@@ -94,27 +93,27 @@ def release(it, day, plan, st):
         acv = dl_f[d, DL_ACV]
         done = dl_f[d, DL_REVENUE] if trigger == K_REVENUE else dl_f[d, DL_CASH]
         frac = 1.0 if acv <= 0 else min(1.0, done / acv)
-    f = it_f[it]
-    due = min(f[IT_AMOUNT], f[IT_PRICED] * frac) - f[IT_RELEASED]
+    due = min(it_f[it, IT_AMOUNT], it_f[it, IT_PRICED] * frac) - it_f[it, IT_RELEASED]
     if due <= EPS:
         return
-    f[IT_RELEASED] += due
-    emit(ii[IT_PERSON], ii[IT_ROLE], pay_day, g, REASON_RELEASE, d, ii[IT_CKIND], -1, f[IT_VALUE], f[IT_RATE],
-         due, frac, plan[10], st[16], st[17], st[18], st[19])  # fmt: skip
+    it_f[it, IT_RELEASED] += due
+    emit(it_i[it, IT_PERSON], it_i[it, IT_ROLE], pay_day, g, REASON_RELEASE, d, it_i[it, IT_CKIND], -1,
+         it_f[it, IT_VALUE], it_f[it, IT_RATE], due, frac, starts, ln_i, ln_f, real, si)  # fmt: skip
 
 
 @njit(cache=True)
-def _release_deal(d, day, plan, st):
+def _release_deal(d, day, ri, rf, starts, dl_f, dl_i, it_i, it_f, ln_i, ln_f, real, si):
     """Release the pay of every item of deal ``d`` with something left to pay or claw back."""
-    ri = plan[2]
-    dl_i, it_i, it_f = st[10], st[12], st[13]
     if d < 0 or d >= dl_i.shape[0]:
         return
     it = dl_i[d, DL_HEAD]
     while it >= 0:
-        f = it_f[it]
-        if it_i[it, IT_HELD] or f[IT_RELEASED] < f[IT_AMOUNT] - EPS or ri[it_i[it, IT_RULE], RI_CB]:
-            release(it, day, plan, st)
+        if (
+            it_i[it, IT_HELD]
+            or it_f[it, IT_RELEASED] < it_f[it, IT_AMOUNT] - EPS
+            or ri[it_i[it, IT_RULE], RI_CB]
+        ):
+            release(it, day, ri, rf, starts, dl_f, dl_i, it_i, it_f, ln_i, ln_f, real, si)
         it = it_i[it, IT_NDEAL]
 
 

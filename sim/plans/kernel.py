@@ -220,7 +220,7 @@ def _credit(row, day, month, n_cr, c_role, c_person, c_measure, c_amount, member
             _hold(it, st)
             linked = True
         else:
-            release(it, day, plan, st)
+            release(it, day, ri, rf, plan[10], dl_f, dl_i, it_i, it_f, st[16], st[17], st[18], si)
         if d >= 0 and (it_i[it, IT_HELD] or f[IT_RELEASED] < f[IT_AMOUNT] - EPS or ri[g, RI_CB]):
             _link(dl_i, d, DL_HEAD, it, it_i, IT_NDEAL, si)
             linked = True

@@ -3,7 +3,11 @@
 :func:`apply_rows` is ``PayState.observe`` over many rows: people, the CSM books, deals, the
 credits of each row (priced, accumulated, held or released), releases of pay waiting on the
 row, spiffs and clawbacks, with the periods that ended closed first (:mod:`sim.plans.closes`).
-The ``plan`` and ``st`` tuples are described in :mod:`sim.plans.kernel`.
+The ``plan`` and ``st`` tuples are described in :mod:`sim.plans.kernel`. Every call of a compiled
+function that receives them increfs and decrefs each of their arrays (about 34) and numba's
+refcount pruning does not remove that across calls: the per-row and per-item steps that need
+only a few arrays take those arrays (a deal's releases), and the period closes are called only
+when one is due (:func:`sim.plans.closes.close_due`).
 
 Numba's on-disk cache (``cache=True``) is keyed on this file alone, yet the compiled code here
 includes the pricing, credit, quota and draw functions it calls (``pricing``, ``credits``,
@@ -18,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from sim.plans.closes import advance
+from sim.plans.closes import advance, close_due
 from sim.plans.credits import (
     K_ARR_CHURN,
     K_BOOKING,
@@ -49,8 +53,9 @@ def apply_rows(rows, lo, hi, strict, margin, plan, st):
     of the first row not applied: ``hi`` when all were; earlier when the item or line arrays have
     fewer than ``margin`` free rows (grow them and call again from there); ``-1 - i`` when row ``i``
     is older than the state's last day and ``strict`` (nothing of it applied)."""
-    mslot, cfg = plan[6], plan[9]
-    dl_i, it_i, ln_i, si, sf = st[10], st[12], st[16], st[19], st[20]
+    ri, rf, mslot, cfg, starts = plan[2], plan[3], plan[6], plan[9], plan[10]
+    dl_f, dl_i, it_i, it_f, si, sf = st[9], st[10], st[12], st[13], st[19], st[20]
+    ln_i, ln_f, real = st[16], st[17], st[18]
     c_role = np.empty(MAX_CREDITS, dtype=np.int64)
     c_person = np.empty(MAX_CREDITS, dtype=np.int64)
     c_measure = np.empty(MAX_CREDITS, dtype=np.int64)
@@ -72,10 +77,10 @@ def apply_rows(rows, lo, hi, strict, margin, plan, st):
         if strict and day + EPS < sf[SF_LAST_DAY]:
             return -1 - i
         if day > sf[SF_LAST_DAY]:
-            if not advance(day, margin, plan, st):
+            if close_due(day, starts, si) and not advance(day, margin, plan, st):
                 return i
             sf[SF_LAST_DAY] = day
-        month = month_of(plan[10], day)
+        month = month_of(starts, day)
         if k == K_SNAPSHOT or is_arr(k):
             _book(row, month, st)
         _deal(row, day, cfg, st)
@@ -87,7 +92,7 @@ def apply_rows(rows, lo, hi, strict, margin, plan, st):
         if n_cr:
             _credit(row, day, month, n_cr, c_role, c_person, c_measure, c_amount, members, plan, st)
         if k in (K_GO_LIVE, K_SUCCESS, K_RENEWAL, K_REVENUE, K_CASH):
-            _release_deal(d, day, plan, st)
+            _release_deal(d, day, ri, rf, starts, dl_f, dl_i, it_i, it_f, ln_i, ln_f, real, si)
         if cfg[CFG_N_SPIFFS]:
             _spiffs(row, day, plan, st)
         if k in (K_ARR_CHURN, K_NON_PAYMENT, K_FAILED):
