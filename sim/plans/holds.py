@@ -167,9 +167,9 @@ def _link(table, r, at, it, it_i, col, si):
 
 
 @njit(cache=True)
-def _hold(it, st):
-    """Put item ``it`` under its rule's threshold (its held key: rule, person, period)."""
-    hk, hmap, it_i, si = st[14], st[15], st[12], st[19]
+def _hold(it, hk, hmap, it_i, si):
+    """Put item ``it`` under its rule's threshold (its held key: rule, person, period). ``hk``,
+    ``hmap``, ``it_i``, ``si``: ``st`` items 14, 15, 12 and 19."""
     g, person, t = it_i[it, IT_RULE], it_i[it, IT_PERSON], it_i[it, IT_T]
     key = hmap[g, person, t]
     if key < 0:

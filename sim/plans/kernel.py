@@ -8,7 +8,8 @@ docstring (``docs/model.md``, "Pay and decisions"); prices come from :mod:`sim.p
 credits from :mod:`sim.plans.credits`, period closes from :mod:`sim.plans.closes`. The plan's
 tables come from :class:`sim.plans.rulebook.Rulebook`; nothing here knows a plan by name.
 
-Two tuples travel through every function:
+Two tuples hold the plan's tables and the state (the per-row steps of :func:`apply_rows` take the
+arrays they read instead, state arrays named as in :data:`STATE`; their docstrings give the items):
 
 * ``plan`` = (params, param offsets, rule ints, rule floats, CSR offsets and rules of each
   (role, measure), measure slots, spiff ints, spiff floats, plan ints, month start days, the
@@ -112,94 +113,91 @@ from sim.plans.rulebook import (
 
 
 @njit(cache=True)
-def _price_credit(row, day, month, role, person_c, measure, amount, discount, customer, members, plan, st):
-    """Price one credit under every commission of its (role, measure), for each person it pays
-    (the members of the role for a team component): one item each, at the attainment before."""
-    rp, poff, ri, rf, brm_off, brm_idx = plan[0], plan[1], plan[2], plan[3], plan[4], plan[5]
-    pe_role, pe_hired, pe_left, order = st[0], st[1], st[2], st[3]
-    acc, capu, it_i, it_f, si = st[4], st[6], st[12], st[13], st[19]
-    n_months = si[SI_N_MONTHS]
-    k0 = role * N_MEASURES + measure
-    for jj in range(brm_off[k0], brm_off[k0 + 1]):
-        g = brm_idx[jj]
-        if ri[g, RI_BONUS] or ri[g, RI_RATIO]:
-            continue
-        team = ri[g, RI_TEAM] == 1
-        t = period_slot(month, ri[g, RI_PK], n_months)
-        n_people = 0
-        n_heads = 1
-        if team:
-            for j in range(si[SI_ORDER]):
-                q = order[j]
-                if pe_role[q] == role and pe_hired[q] <= day < pe_left[q]:
-                    members[n_people] = q
-                    n_people += 1
-            n_heads = max(1, n_people)
-            if n_people == 0 and person_c != TEAM:
-                members[0] = person_c
-                n_people = 1
-        elif person_c == TEAM:
-            continue
-        else:
-            members[0] = person_c
-            n_people = 1
-        qslot = ri[g, RI_QSLOT]
-        p = rp[poff[g] : poff[g + 1]]
-        for j in range(n_people):
-            person = members[j]
-            before = 0.0
-            quota = rf[g, RF_QUOTA]
-            if qslot >= 0:
-                w = role if team else N_ROLES + person
-                if not team:
-                    pk = ri[g, RI_PK]
-                    quota = person_quota(plan[11][role], quota, pk, person, month // MONTHS[pk], plan[10],
-                                         pe_role, pe_hired, acc, n_months)  # fmt: skip
-                before = acc[qslot, w, t] / (quota * n_heads) if quota > 0 else 0.0
-            room = rf[g, RF_CAP] - capu[g, person, t] if ri[g, RI_CAP] else math.inf
-            share = amount / n_heads
-            term = float(row.term_months) if row.kind == K_BOOKING else 12.0
-            pay = commission_term(p, float(amount), before, float(n_heads), room, float(discount), term,
-                                  quota)  # fmt: skip
-            rate = 0.0
-            if pay <= 0:
-                pay = 0.0
-            else:
-                rate = pay / share if share else 0.0
-            if ri[g, RI_CAP]:
-                capu[g, person, t] += pay
-            it = si[SI_ITEMS]
-            si[SI_ITEMS] = it + 1
-            ii = it_i[it]
-            ii[IT_ROLE], ii[IT_PERSON], ii[IT_RULE], ii[IT_T] = role, person, g, t
-            ii[IT_CKIND], ii[IT_DEAL], ii[IT_CUST], ii[IT_HELD], ii[IT_HIT] = (
-                row.kind,
-                row.deal,
-                customer,
-                0,
-                0,
-            )
-            ii[IT_NDEAL], ii[IT_NCUST], ii[IT_NHELD] = -1, -1, -1
-            f = it_f[it]
-            f[IT_VALUE], f[IT_RATE], f[IT_AMOUNT], f[IT_CDAY] = share, rate, pay, day
-            f[IT_RELEASED], f[IT_CLAWED], f[IT_PRICED] = 0.0, 0.0, 0.0
-
-
-@njit(cache=True)
-def _credit(row, day, month, n_cr, c_role, c_person, c_measure, c_amount, members, plan, st):
-    """Price every credit of the row (at the attainment before it), add the credits to the
-    accumulators, then hold or release the priced items and index them for release and clawback."""
-    ri, rf, mslot = plan[2], plan[3], plan[6]
-    dl_f, dl_i, cu_i, it_i, it_f, si = st[9], st[10], st[11], st[12], st[13], st[19]
-    acc, cred = st[4], st[5]
+def _credit_terms(row, dl_f, dl_i):
+    """The discount and customer of a row's credits: the row's own, or its deal's for a row after the
+    booking (customer -1 when neither is known). ``dl_f``, ``dl_i``: ``st`` items 9 and 10."""
     d = row.deal
     has_deal = _has_deal(d, dl_i)
     discount = dl_f[d, DL_DISCOUNT] if has_deal and row.kind != K_BOOKING else row.discount
     customer = row.customer if row.customer >= 0 else (dl_i[d, DL_CUST] if has_deal else -1)
-    first_new = si[SI_ITEMS]
+    return discount, customer
+
+
+@njit(cache=True)
+def _price_credits(row, day, month, n_cr, c_role, c_person, c_measure, c_amount, discount, customer, members,
+                   rp, poff, ri, rf, brm_off, brm_idx, roles, starts, pe_role, pe_hired, pe_left, order, acc,
+                   capu, it_i, it_f, si):  # fmt: skip
+    """Price each credit of a row under every commission of its (role, measure), for each person it
+    pays (the members of the role for a team component): one new item each, at the attainment before
+    the row. Takes the arrays it reads (``plan`` items 0-5, 11 and 10; ``st`` items 0-4, 6, 12, 13
+    and 19), not the tuples: a call increfs and decrefs every array passed."""
+    n_months = si[SI_N_MONTHS]
+    term = float(row.term_months) if row.kind == K_BOOKING else 12.0
     for c in range(n_cr):
-        _price_credit(row, day, month, c_role[c], c_person[c], c_measure[c], c_amount[c], discount, customer,
-                      members, plan, st)  # fmt: skip
+        role, person_c, amount = c_role[c], c_person[c], c_amount[c]
+        k0 = role * N_MEASURES + c_measure[c]
+        for jj in range(brm_off[k0], brm_off[k0 + 1]):
+            g = brm_idx[jj]
+            if ri[g, RI_BONUS] or ri[g, RI_RATIO]:
+                continue
+            team = ri[g, RI_TEAM] == 1
+            t = period_slot(month, ri[g, RI_PK], n_months)
+            n_people = 0
+            n_heads = 1
+            if team:
+                for j in range(si[SI_ORDER]):
+                    q = order[j]
+                    if pe_role[q] == role and pe_hired[q] <= day < pe_left[q]:
+                        members[n_people] = q
+                        n_people += 1
+                n_heads = max(1, n_people)
+                if n_people == 0 and person_c != TEAM:
+                    members[0] = person_c
+                    n_people = 1
+            elif person_c == TEAM:
+                continue
+            else:
+                members[0] = person_c
+                n_people = 1
+            qslot = ri[g, RI_QSLOT]
+            p = rp[poff[g] : poff[g + 1]]
+            for j in range(n_people):
+                person = members[j]
+                before = 0.0
+                quota = rf[g, RF_QUOTA]
+                if qslot >= 0:
+                    w = role if team else N_ROLES + person
+                    if not team:
+                        pk = ri[g, RI_PK]
+                        quota = person_quota(roles[role], quota, pk, person, month // MONTHS[pk], starts,
+                                             pe_role, pe_hired, acc, n_months)  # fmt: skip
+                    before = acc[qslot, w, t] / (quota * n_heads) if quota > 0 else 0.0
+                room = rf[g, RF_CAP] - capu[g, person, t] if ri[g, RI_CAP] else math.inf
+                share = amount / n_heads
+                pay = commission_term(p, float(amount), before, float(n_heads), room, float(discount), term,
+                                      quota)  # fmt: skip
+                rate = 0.0
+                if pay <= 0:
+                    pay = 0.0
+                else:
+                    rate = pay / share if share else 0.0
+                if ri[g, RI_CAP]:
+                    capu[g, person, t] += pay
+                it = si[SI_ITEMS]
+                si[SI_ITEMS] = it + 1
+                it_i[it, IT_ROLE], it_i[it, IT_PERSON], it_i[it, IT_RULE], it_i[it, IT_T] = role, person, g, t
+                it_i[it, IT_CKIND], it_i[it, IT_DEAL], it_i[it, IT_CUST] = row.kind, row.deal, customer
+                it_i[it, IT_HELD], it_i[it, IT_HIT] = 0, 0
+                it_i[it, IT_NDEAL], it_i[it, IT_NCUST], it_i[it, IT_NHELD] = -1, -1, -1
+                it_f[it, IT_VALUE], it_f[it, IT_RATE], it_f[it, IT_AMOUNT] = share, rate, pay
+                it_f[it, IT_CDAY] = day
+                it_f[it, IT_RELEASED], it_f[it, IT_CLAWED], it_f[it, IT_PRICED] = 0.0, 0.0, 0.0
+
+
+@njit(cache=True)
+def _add_credits(month, n_cr, c_role, c_person, c_measure, c_amount, mslot, acc, cred, si):
+    """Add a row's credits to the accumulators of each period kind (after they were priced).
+    ``mslot``: ``plan`` item 6; ``acc``, ``cred``, ``si``: ``st`` items 4, 5 and 19."""
     for c in range(n_cr):
         s = mslot[c_measure[c]]
         for pk in range(3):
@@ -208,20 +206,29 @@ def _credit(row, day, month, n_cr, c_role, c_person, c_measure, c_amount, member
                 acc[s, N_ROLES + c_person[c], t] += c_amount[c]
                 cred[c_role[c], c_person[c], t] = True
             acc[s, c_role[c], t] += c_amount[c]
+
+
+@njit(cache=True)
+def _place_items(first_new, d, customer, day, ri, rf, starts, dl_f, dl_i, cu_i, it_i, it_f, hk, hmap, ln_i,
+                 ln_f, real, si):  # fmt: skip
+    """Hold or release the items a row priced (``first_new`` on) and index them for release and
+    clawback (deal ``d``, ``customer``); forget them when every one was paid in full at once. Takes
+    the arrays it reads (``plan`` items 2, 3 and 10; ``st`` items 9-19), not the tuples."""
     linked = False
     for it in range(first_new, si[SI_ITEMS]):
-        f = it_f[it]
-        if f[IT_AMOUNT] == 0:
+        if it_f[it, IT_AMOUNT] == 0:
             continue
         g = it_i[it, IT_RULE]
-        f[IT_PRICED] = f[IT_AMOUNT]
+        it_f[it, IT_PRICED] = it_f[it, IT_AMOUNT]
         if rf[g, RF_THRESHOLD] > 0:
             it_i[it, IT_HELD] = 1
-            _hold(it, st)
+            _hold(it, hk, hmap, it_i, si)
             linked = True
         else:
-            release(it, day, ri, rf, plan[10], dl_f, dl_i, it_i, it_f, st[16], st[17], st[18], si)
-        if d >= 0 and (it_i[it, IT_HELD] or f[IT_RELEASED] < f[IT_AMOUNT] - EPS or ri[g, RI_CB]):
+            release(it, day, ri, rf, starts, dl_f, dl_i, it_i, it_f, ln_i, ln_f, real, si)
+        if d >= 0 and (
+            it_i[it, IT_HELD] or it_f[it, IT_RELEASED] < it_f[it, IT_AMOUNT] - EPS or ri[g, RI_CB]
+        ):
             _link(dl_i, d, DL_HEAD, it, it_i, IT_NDEAL, si)
             linked = True
         if customer >= 0 and ri[g, RI_CB]:
@@ -232,10 +239,9 @@ def _credit(row, day, month, n_cr, c_role, c_person, c_measure, c_amount, member
 
 
 @njit(cache=True)
-def _clawback(row, day, plan, st):
-    """Reverse ``share`` of what was paid for the credits a trigger event hits within the window."""
-    ri, rf = plan[2], plan[3]
-    dl_i, cu_i, it_i, it_f = st[10], st[11], st[12], st[13]
+def _clawback(row, day, ri, rf, starts, dl_i, cu_i, it_i, it_f, ln_i, ln_f, real, si):
+    """Reverse ``share`` of what was paid for the credits a trigger event hits within the window.
+    Takes the arrays it reads (``plan`` items 2, 3 and 10; ``st`` items 10-13 and 16-19)."""
     k = row.kind
     by_customer = k == K_ARR_CHURN or row.deal < 0
     if by_customer:
@@ -269,13 +275,14 @@ def _clawback(row, day, plan, st):
             if back > EPS:
                 f[IT_CLAWED] += back
                 emit(ii[IT_PERSON], ii[IT_ROLE], day, g, REASON_CLAWBACK, ii[IT_DEAL], k, -1, f[IT_VALUE],
-                     f[IT_RATE], -back, 0.0, plan[10], st[16], st[17], st[18], st[19])  # fmt: skip
+                     f[IT_RATE], -back, 0.0, starts, ln_i, ln_f, real, si)  # fmt: skip
         it = nxt
 
 
 @njit(cache=True)
-def _spiffs(row, day, plan, st):
-    sp_i, sp_f, cfg = plan[7], plan[8], plan[9]
+def _spiffs(row, day, sp_i, sp_f, cfg, starts, ln_i, ln_f, real, si):
+    """Pay the spiffs the row qualifies for. Takes the arrays it reads (``plan`` items 7-10; ``st``
+    items 16-19)."""
     for s in range(cfg[CFG_N_SPIFFS]):
         if not spiff_matches(sp_i[s, 1], row) or not sp_f[s, 1] <= day < sp_f[s, 2]:
             continue
@@ -283,7 +290,7 @@ def _spiffs(row, day, plan, st):
         if person >= 0:
             amount = sp_f[s, 0]
             emit(person, sp_i[s, 0], day, -2 - s, REASON_SPIFF, -1, -1, -1, 1.0, amount, amount, 1.0,
-                 plan[10], st[16], st[17], st[18], st[19])  # fmt: skip
+                 starts, ln_i, ln_f, real, si)  # fmt: skip
 
 
 @njit(cache=True)

@@ -5,9 +5,10 @@ credits of each row (priced, accumulated, held or released), releases of pay wai
 row, spiffs and clawbacks, with the periods that ended closed first (:mod:`sim.plans.closes`).
 The ``plan`` and ``st`` tuples are described in :mod:`sim.plans.kernel`. Every call of a compiled
 function that receives them increfs and decrefs each of their arrays (about 34) and numba's
-refcount pruning does not remove that across calls: the per-row and per-item steps that need
-only a few arrays take those arrays (a deal's releases), and the period closes are called only
-when one is due (:func:`sim.plans.closes.close_due`).
+refcount pruning does not remove that across calls: the tuples are unpacked once per call here,
+and the per-row and per-item steps take the arrays they read (a row's credits, priced, added and
+placed; a deal's releases; spiffs; clawbacks); the period closes, which take the tuples, are called
+only when one is due (:func:`sim.plans.closes.close_due`).
 
 Numba's on-disk cache (``cache=True``) is keyed on this file alone, yet the compiled code here
 includes the pricing, credit, quota and draw functions it calls (``pricing``, ``credits``,
@@ -41,7 +42,17 @@ from sim.plans.credits import (
     is_arr,
 )
 from sim.plans.holds import _book, _has_deal, _release_deal
-from sim.plans.kernel import _clawback, _credit, _deal, _keep_credits, _people, _spiffs
+from sim.plans.kernel import (
+    _add_credits,
+    _clawback,
+    _credit_terms,
+    _deal,
+    _keep_credits,
+    _people,
+    _place_items,
+    _price_credits,
+    _spiffs,
+)
 from sim.plans.layout import DL_AE_CREDITED, EPS, SF_LAST_DAY, SI_CHAIN, SI_HKEYS, SI_ITEMS, SI_LINES
 from sim.plans.periods import month_of
 from sim.plans.rulebook import CFG_N_SPIFFS
@@ -53,19 +64,20 @@ def apply_rows(rows, lo, hi, strict, margin, plan, st):
     of the first row not applied: ``hi`` when all were; earlier when the item or line arrays have
     fewer than ``margin`` free rows (grow them and call again from there); ``-1 - i`` when row ``i``
     is older than the state's last day and ``strict`` (nothing of it applied)."""
-    ri, rf, mslot, cfg, starts = plan[2], plan[3], plan[6], plan[9], plan[10]
-    dl_f, dl_i, it_i, it_f, si, sf = st[9], st[10], st[12], st[13], st[19], st[20]
-    ln_i, ln_f, real = st[16], st[17], st[18]
+    rp, poff, ri, rf, brm_off, brm_idx, mslot, sp_i, sp_f, cfg, starts, roles = plan
+    pe_role, pe_hired, pe_left, order, acc, cred, capu = st[0], st[1], st[2], st[3], st[4], st[5], st[6]
+    dl_f, dl_i, cu_i, it_i, it_f, hk, hmap = st[9], st[10], st[11], st[12], st[13], st[14], st[15]
+    ln_i, ln_f, real, si, sf = st[16], st[17], st[18], st[19], st[20]
     c_role = np.empty(MAX_CREDITS, dtype=np.int64)
     c_person = np.empty(MAX_CREDITS, dtype=np.int64)
     c_measure = np.empty(MAX_CREDITS, dtype=np.int64)
     c_amount = np.empty(MAX_CREDITS, dtype=np.float64)
-    members = np.empty(st[0].shape[0] + 1, dtype=np.int64)
+    members = np.empty(pe_role.shape[0] + 1, dtype=np.int64)
     for i in range(lo, hi):
         if (
             it_i.shape[0] - si[SI_ITEMS] < margin
             or ln_i.shape[0] - si[SI_LINES] < margin + si[SI_CHAIN]
-            or st[14].shape[0] - si[SI_HKEYS] < margin
+            or hk.shape[0] - si[SI_HKEYS] < margin
         ):
             return i
         row = rows[i]
@@ -89,12 +101,19 @@ def apply_rows(rows, lo, hi, strict, margin, plan, st):
         # revenue, cash and ARR of an expansion deal the AE is not credited for credit no AE
         drop_ae = k != K_BOOKING and _has_deal(d, dl_i) and dl_i[d, DL_AE_CREDITED] == 0
         n_cr = _keep_credits(n_cr, c_role, c_person, c_measure, c_amount, mslot, drop_ae)
-        if n_cr:
-            _credit(row, day, month, n_cr, c_role, c_person, c_measure, c_amount, members, plan, st)
+        if n_cr:  # priced at the attainment before the row, then accumulated, then held or released
+            first_new = si[SI_ITEMS]
+            discount, customer = _credit_terms(row, dl_f, dl_i)
+            _price_credits(row, day, month, n_cr, c_role, c_person, c_measure, c_amount, discount, customer,
+                           members, rp, poff, ri, rf, brm_off, brm_idx, roles, starts, pe_role, pe_hired,
+                           pe_left, order, acc, capu, it_i, it_f, si)  # fmt: skip
+            _add_credits(month, n_cr, c_role, c_person, c_measure, c_amount, mslot, acc, cred, si)
+            _place_items(first_new, d, customer, day, ri, rf, starts, dl_f, dl_i, cu_i, it_i, it_f, hk, hmap,
+                         ln_i, ln_f, real, si)  # fmt: skip
         if k in (K_GO_LIVE, K_SUCCESS, K_RENEWAL, K_REVENUE, K_CASH):
             _release_deal(d, day, ri, rf, starts, dl_f, dl_i, it_i, it_f, ln_i, ln_f, real, si)
         if cfg[CFG_N_SPIFFS]:
-            _spiffs(row, day, plan, st)
+            _spiffs(row, day, sp_i, sp_f, cfg, starts, ln_i, ln_f, real, si)
         if k in (K_ARR_CHURN, K_NON_PAYMENT, K_FAILED):
-            _clawback(row, day, plan, st)
+            _clawback(row, day, ri, rf, starts, dl_i, cu_i, it_i, it_f, ln_i, ln_f, real, si)
     return hi
