@@ -312,7 +312,7 @@ class Tally:
         for code in np.unique(kinds).tolist():
             name = EVENT_KINDS[code]
             self.sums[name] = _running(self.sums[name], a["amount"][kinds == code])
-        new = a[kinds == _K["arr_new"]]
+        new = take_rows(a, kinds == _K["arr_new"])
         if not len(new):
             return
         for src in np.unique(new["source"]).tolist():
@@ -335,10 +335,10 @@ class Tally:
         np.add.at(self._bookings_by_month, m[ok], b["amount"][ok])
         new = b["deal_kind"] == _DK_NEW
         if not new.all():
-            self._expansion_rows(b[~new & ok], month[~new & ok])
+            self._expansion_rows(take_rows(b, ~new & ok), month[~new & ok])
         if not new.any():
             return
-        n = b[new]
+        n = take_rows(b, new)
         day, month = day[new], month[new]
         amount = n["amount"]
         self.new_acv = _running(self.new_acv, amount)

@@ -26,7 +26,7 @@ from sim.scenario.behaviour import Behaviour
 from sim.scenario.company import Company
 from sim.world.billing import cash_outlook
 from sim.world.deal_outlook import CREDIT_OF, fill_leads, fill_timing
-from sim.world.lead import Lead
+from sim.world.lead import LeadColumns
 from sim.world.rules import HealthRules, renewal_churn_probability, renewal_price_increase
 from sim.world.services import Segments
 
@@ -123,6 +123,11 @@ class DealTerms:
         dd = c.deals
         self.source_odds = [0.0, 0.0, dd.referral_win_odds, dd.champion_win_odds]
         self.source_cycle = [1.0, 1.0, dd.referral_cycle_multiplier, dd.champion_cycle_multiplier]
+        self._base_logit = np.array(self.base_logit)
+        self._mean_fit = np.array([s.mean_fit for s in seg_list])
+        self._source_odds = np.array(self.source_odds)
+        self._sales_cycle = np.array([s.sales_cycle_days for s in seg_list])
+        self._source_cycle = np.array(self.source_cycle)
         cust = c.customers
         self._nonpay = cust.non_payment_probability + cust.non_payment_per_overcommit * self.overcommit
         cash = [cash_outlook(c.billing, s.contract_term_months) for s in seg_list]
@@ -180,22 +185,24 @@ class DealTerms:
         return float(col[ROW["success_probability"]]), float(col[ROW["churn_probability"]])
 
     # ------------------------------------------------------------------ option tables
-    def lead_logits(self, leads: Sequence[Lead]) -> list[float]:
-        """:meth:`lead_logit` of each lead."""
-        return [self.lead_logit(x.segment, x.fit, x.source) for x in leads]
+    def lead_logits(self, leads: LeadColumns) -> np.ndarray:
+        """:meth:`lead_logit` of each lead (the same sums, in the same order, as columns)."""
+        seg = leads.segment
+        w = self.company.deals.win_odds_per_fit
+        return self._base_logit[seg] + w * (leads.fit - self._mean_fit[seg]) + self._source_odds[leads.source]
 
     def lead_tables(
-        self, leads: Sequence[Lead], persons: np.ndarray, day: float, logits: Sequence[float] | None = None
+        self, leads: LeadColumns, persons: np.ndarray, day: float, logits: np.ndarray | None = None
     ) -> OptionTables:
         """Every deal-terms option of each lead (worked by ``persons``, deciding on ``day``): what
         the deal would credit the AE, closing after the lead's mean sales cycle. ``logits``: the
         leads' :meth:`lead_logits`, when the caller has them."""
         n = len(leads)
-        segs = np.array([x.segment for x in leads], dtype=np.int64)
-        grid = np.array([round(x.fit * FIT_GRID) for x in leads], dtype=np.int64)
-        acv = np.array([x.list_acv for x in leads])
-        logit = np.array(self.lead_logits(leads) if logits is None else logits, dtype=np.float64)
-        delays = np.array([self.cycle_mean(x.segment, x.source) for x in leads])
+        segs = leads.segment
+        grid = np.rint(leads.fit * FIT_GRID).astype(np.int64)  # round half to even, as round()
+        acv = leads.list_acv
+        logit = self.lead_logits(leads) if logits is None else logits
+        delays = self._sales_cycle[segs] * self._source_cycle[leads.source]
         go_live = np.array([self.go_live_days(s, 1.0) for s in range(len(self.segments.seg))])
         data = np.empty((n, len(self._credits), len(FIELDS), len(self.terms)))
         fill_leads(
@@ -208,7 +215,7 @@ class DealTerms:
 
     def timing_tables(
         self,
-        leads: Sequence[Lead],
+        leads: LeadColumns,
         terms: Sequence[int],
         persons: np.ndarray,
         day: float,
@@ -223,9 +230,9 @@ class DealTerms:
         extra discount."""
         n = len(leads)
         data = np.empty((n, len(self._credits), len(FIELDS), 2))
-        segs = np.array([x.segment for x in leads], dtype=np.int64)
-        grid = np.array([round(x.fit * FIT_GRID) for x in leads], dtype=np.int64)
-        acv = np.array([x.list_acv for x in leads], dtype=np.float64)
+        segs = leads.segment
+        grid = np.rint(leads.fit * FIT_GRID).astype(np.int64)
+        acv = leads.list_acv
         go_live = np.array([self.go_live_days(s, 1.0) for s in range(len(self.segments.seg))])
         fill_timing(
             self._credits, self._full_base, self._pulled_base if pulled else self._full_base, segs, grid,

@@ -55,6 +55,38 @@ class Lead:
     """Entity key of the customer the lead becomes, when not its stream position's (self-sourced)."""
 
 
+@dataclass(slots=True, frozen=True)
+class LeadColumns:
+    """Some leads as columns (entry ``i``: lead ``i``), what their option tables and decisions read."""
+
+    segment: np.ndarray
+    source: np.ndarray
+    fit: np.ndarray
+    list_acv: np.ndarray
+
+    @classmethod
+    def of(cls, leads: list[Lead]) -> LeadColumns:
+        """The columns of ``leads`` (in order)."""
+        return cls(
+            np.array([x.segment for x in leads], dtype=np.int64),
+            np.array([x.source for x in leads], dtype=np.int64),
+            np.array([x.fit for x in leads], dtype=np.float64),
+            np.array([x.list_acv for x in leads], dtype=np.float64),
+        )
+
+    def __len__(self) -> int:
+        return len(self.segment)
+
+    def attrs(self) -> dict[str, np.ndarray]:
+        """The leads' attributes as a decision batch carries them (every one a float column)."""
+        return {
+            "segment": self.segment.astype(np.float64),
+            "fit": self.fit,
+            "list_acv": self.list_acv,
+            "source": self.source.astype(np.float64),
+        }
+
+
 class LeadStream:
     """Batches of leads for one (segment, source) drawn from one named stream."""
 

@@ -41,7 +41,7 @@ from sim.world.advocacy import with_odds
 from sim.world.book import IMPLEMENTING, LIVE, Book
 from sim.world.deal_terms import WINDOW_DAYS, DealTerms, sigmoid
 from sim.world.forecasts import ForecastCommits
-from sim.world.lead import U_PURSUE, U_TERMS, U_TIMING, U_WIN, Lead
+from sim.world.lead import U_PURSUE, U_TERMS, U_TIMING, U_WIN, Lead, LeadColumns
 from sim.world.seats import Seats
 from sim.world.services import Choices, Clock, PlanFacts, Staff
 from sim.world.stuffing import ExpansionTerms
@@ -82,15 +82,6 @@ def _not_connected(*_: object) -> int:
 
 def _no_invoice(*_: object) -> None:
     raise RuntimeError("SalesTeam.invoice is not connected (World wires it)")
-
-
-def _lead_attrs(leads: list[Lead]) -> dict[str, np.ndarray]:
-    return {
-        "segment": np.array([x.segment for x in leads], dtype=float),
-        "fit": np.array([x.fit for x in leads]),
-        "list_acv": np.array([x.list_acv for x in leads]),
-        "source": np.array([x.source for x in leads], dtype=float),
-    }
 
 
 class SalesTeam(Seats):
@@ -215,9 +206,10 @@ class SalesTeam(Seats):
         taken = [False] * len(kept)
         if kept:
             persons = np.array([self.person[s] for s in seats], dtype=np.int64)
-            logits = self.deal_terms.lead_logits(kept)
-            tables = self.deal_terms.lead_tables(kept, persons, float(day), logits)
-            attrs = _lead_attrs(kept)
+            cols = LeadColumns.of(kept)
+            logits = self.deal_terms.lead_logits(cols)
+            tables = self.deal_terms.lead_tables(cols, persons, float(day), logits)
+            attrs = cols.attrs()
             fits = attrs["fit"]
             every = np.arange(len(kept), dtype=np.int64)
             ask = DecisionBatch(
@@ -237,8 +229,9 @@ class SalesTeam(Seats):
                     attrs,
                 )  # fmt: skip
                 terms = self.choices.many(ask, np.array([kept[i].u[U_TERMS] for i in chosen.tolist()]))
+                logit = logits.tolist()
                 for i, k in zip(chosen.tolist(), terms.tolist(), strict=True):
-                    self._open(day, kept[i], seats[i], int(persons[i]), k, logits[i])
+                    self._open(day, kept[i], seats[i], int(persons[i]), k, logit[i])
                     taken[i] = True
         if self.on_meeting is not None:
             worked = dict(zip(map(id, kept), taken, strict=True))
@@ -341,8 +334,9 @@ class SalesTeam(Seats):
             values[i, 1] = tm.alternative_day - opp.close_day
         persons = np.array([tm.opp.ae for tm in due], dtype=np.int64)
         pulled = alternative == "pull_in"
-        tables = dt.timing_tables(leads, terms, persons, now, discounts, delays, p_wins, pulled)
-        attrs = _lead_attrs(leads)
+        cols = LeadColumns.of(leads)
+        tables = dt.timing_tables(cols, terms, persons, now, discounts, delays, p_wins, pulled)
+        attrs = cols.attrs()
         attrs["natural_close_day"] = np.array([tm.opp.close_day for tm in due])
         attrs["alternative_close_day"] = np.array([tm.alternative_day for tm in due])
         labels = (Option("as_is", (), 0.0, 0.0), Option(alternative, (), 0.0, 0.0))

@@ -15,7 +15,7 @@ from sim.replication import build_world
 from sim.rng import stream
 from sim.scenario import Scenario
 from sim.world.book import IMPLEMENTING, LIVE
-from sim.world.lead import N_UNIFORMS, Lead
+from sim.world.lead import N_UNIFORMS, Lead, LeadColumns
 from sim.world.model import World
 from sim.world.rules import poisson_inv, renewal_churn_probability
 
@@ -391,7 +391,7 @@ def test_deal_term_options_describe_the_deal_in_measure_vocabulary() -> None:
     w = build_world(sc, sc.plans[0], 0)  # the incentive policy: it reads every measure the plan pays on
     st = w.sales
     lead = Lead(1, 2, 0.7, 30000.0, 2.0, 4.0, 0.0, [0.5] * N_UNIFORMS)  # mid-market referral lead
-    tables = st.deal_terms.lead_tables([lead], np.array([st.person[0]]), 0.0)
+    tables = st.deal_terms.lead_tables(LeadColumns.of([lead]), np.array([st.person[0]]), 0.0)
     cols = tables.table(0).columns
     assert all(len(c.amount) == len(st.terms) for c in cols)
     table = OptionTable(cols, np.zeros(len(st.terms)))
