@@ -13,7 +13,7 @@ from matplotlib.ticker import PercentFormatter
 
 from sim.report import fmt
 from sim.report.data import MissingData, ReportData, lookup
-from sim.report.style import ROLE_COLORS, grid_shape, money_axis, plan_colors
+from sim.report.style import ROLE_COLORS, grid_shape, money_axis, plan_colors, plan_lines
 from sim.vocabulary import ROLE_LABELS, ROLES
 
 
@@ -90,6 +90,7 @@ def close_week(data: ReportData) -> Figure:
     """Share of new deals closed in each week of the fiscal quarter, per plan."""
     samples = data.samples("close_week_of_quarter")
     colors = plan_colors(data.plans, data.baseline)
+    lines = plan_lines(data.plans, data.baseline)
     fig = Figure(figsize=(9.0, 4.2), layout="constrained")
     ax = fig.subplots()
     weeks = np.arange(13)
@@ -98,17 +99,7 @@ def close_week(data: ReportData) -> Figure:
             continue
         w = np.clip(np.floor(samples[plan]).astype(int), 0, 12)
         share = np.bincount(w, minlength=13)[:13] / w.size
-        top = plan == data.baseline
-        ax.plot(
-            weeks + 1,
-            share,
-            marker="o",
-            ms=3.5,
-            color=colors[plan],
-            lw=2.6 if top else 1.5,
-            label=plan,
-            zorder=4 if top else 3,
-        )
+        ax.plot(weeks + 1, share, marker="o", ms=3.5, color=colors[plan], label=plan, **lines[plan])
     ax.axvspan(11.5, 13.5, color="#f4a582", alpha=0.25, lw=0, label="last two weeks")
     ax.set_xticks(weeks + 1)
     ax.set_xlim(0.5, 13.5)

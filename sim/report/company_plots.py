@@ -9,7 +9,7 @@ from matplotlib.ticker import PercentFormatter
 
 from sim.report.data import MissingData, ReportData
 from sim.report.outcome_plots import ts_frame
-from sim.report.style import money_axis, plan_colors
+from sim.report.style import money_axis, plan_colors, plan_lines
 
 MARKET_SEGMENTS: tuple[tuple[str, str], ...] = (
     ("smb", "SMB"),
@@ -36,6 +36,7 @@ def market_penetration(data: ReportData) -> Figure:
     if not segments:
         raise MissingData("every segment's market is unlimited (addressable_organisations: 0)")
     colors = plan_colors(data.plans, data.baseline)
+    lines = plan_lines(data.plans, data.baseline)
     fig = Figure(figsize=(4.6 * len(segments) + 0.8, 4.4), layout="constrained")
     axes = fig.subplots(1, len(segments), squeeze=False, sharey=True)[0]
     for ax, (key, label, n) in zip(axes, segments, strict=True):
@@ -46,10 +47,7 @@ def market_penetration(data: ReportData) -> Figure:
             avail = {}
         for plan, (mean, p10, p90) in pen.items():
             months = np.arange(1, len(mean) + 1)
-            top = plan == data.baseline
-            ax.plot(
-                months, mean, color=colors[plan], lw=2.4 if top else 1.6, label=plan, zorder=4 if top else 3
-            )
+            ax.plot(months, mean, color=colors[plan], label=plan, **lines[plan])
             ax.fill_between(months, p10, p90, color=colors[plan], alpha=0.08, lw=0)
             if plan in avail:
                 ax.plot(months, avail[plan][0][: len(months)], color=colors[plan], lw=1.1, ls="--")
@@ -75,18 +73,16 @@ def cash_curve(data: ReportData) -> Figure:
     balance = ts_frame(data, "cash_balance")
     collected = ts_frame(data, "cash_collected")
     colors = plan_colors(data.plans, data.baseline)
+    lines = plan_lines(data.plans, data.baseline)
     fig = Figure(figsize=(11.0, 4.4), layout="constrained")
     left, right = fig.subplots(1, 2)
     for plan, (mean, p10, p90) in balance.items():
         months = np.arange(1, len(mean) + 1)
-        top = plan == data.baseline
-        left.plot(
-            months, mean, color=colors[plan], lw=2.4 if top else 1.6, label=plan, zorder=4 if top else 3
-        )
+        left.plot(months, mean, color=colors[plan], label=plan, **lines[plan])
         left.fill_between(months, p10, p90, color=colors[plan], alpha=0.08, lw=0)
     for plan, (mean, _p10, _p90) in collected.items():
         months = np.arange(1, len(mean) + 1)
-        right.plot(months, mean, color=colors[plan], lw=2.0 if plan == data.baseline else 1.4, label=plan)
+        right.plot(months, mean, color=colors[plan], label=plan, **lines[plan])
     left.axhline(0.0, color="black", lw=0.8)
     left.set_title("Cash balance: collections − compensation paid (cumulative)", loc="left")
     right.set_title("Cash collected per month", loc="left")

@@ -11,7 +11,7 @@ from matplotlib.lines import Line2D
 from sim.plans.paycurve import role_curve
 from sim.report import fmt
 from sim.report.data import MissingData, ReportData
-from sim.report.style import BASELINE_COLOR, money_axis, plan_colors
+from sim.report.style import BASELINE_COLOR, money_axis, plan_colors, plan_lines
 from sim.vocabulary import ROLE_LABELS, ROLES
 
 FRONTIER_OUTCOMES: tuple[str, ...] = ("nrr", "ending_arr")
@@ -95,6 +95,7 @@ def pay_curves(data: ReportData) -> Figure:
     if not roles:
         raise MissingData("no plan pays any role on quota attainment or a bonus curve")
     colors = plan_colors(data.plans, data.baseline)
+    lines = plan_lines(data.plans, data.baseline)
     fig = Figure(figsize=(13.5, 4.2), layout="constrained")
     axes = fig.subplots(1, len(roles), squeeze=False)[0]
     for ax, role in zip(axes, roles, strict=True):
@@ -103,9 +104,8 @@ def pay_curves(data: ReportData) -> Figure:
             if not curves:
                 continue
             total = np.sum(list(curves.values()), axis=0)
-            top = plan.name == data.baseline
             ax.plot(
-                ATTAINMENT_GRID * 100, total, color=colors[plan.name], lw=2.4 if top else 1.5, label=plan.name
+                ATTAINMENT_GRID * 100, total, color=colors[plan.name], label=plan.name, **lines[plan.name]
             )
         for x in (50, 100, 150, 200):
             ax.axvline(x, color="#bbbbbb", lw=0.6, zorder=0)

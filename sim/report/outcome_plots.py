@@ -20,6 +20,7 @@ from sim.report.style import (
     metric_axis,
     money_axis,
     plan_colors,
+    plan_lines,
 )
 from sim.vocabulary import ROLE_LABELS, ROLES
 
@@ -151,14 +152,14 @@ def arr_over_time(data: ReportData, series: str = "arr") -> Figure:
                     np.array([iv.high for iv in ivs]),
                 )
     colors = plan_colors(data.plans, data.baseline)
+    lines = plan_lines(data.plans, data.baseline)
     ncols = 2 if paired else 1
     fig = Figure(figsize=(13.5 if paired else 9.0, 4.6), layout="constrained")
     axes = fig.subplots(1, ncols, squeeze=False)[0]
     ax = axes[0]
     for plan, (mean, p10, p90) in bands.items():
         months = np.arange(1, len(mean) + 1)
-        top = plan == data.baseline
-        ax.plot(months, mean, color=colors[plan], lw=2.4 if top else 1.6, label=plan, zorder=4 if top else 3)
+        ax.plot(months, mean, color=colors[plan], label=plan, **lines[plan])
         ax.fill_between(months, p10, p90, color=colors[plan], alpha=0.07, lw=0)
     ax.set_title(f"{title} (mean, P10–P90 across replications)")
     ax.set_xlabel("month of the measured horizon")

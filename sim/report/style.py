@@ -73,6 +73,11 @@ def plan_colors(plans: list[str], baseline: str) -> dict[str, str]:
     return out
 
 
+def plan_lines(plans: list[str], baseline: str) -> dict[str, dict[str, Any]]:
+    """Line width and layer per plan (``ax.plot`` keywords): the baseline heavier and on top."""
+    return {p: {"lw": 2.4, "zorder": 4} if p == baseline else {"lw": 1.6, "zorder": 3} for p in plans}
+
+
 def money_axis(ax: Axes, axis: str = "y", signed: bool = False) -> None:
     """Format an axis as $k/$M."""
     f = FuncFormatter(lambda x, _pos: fmt.money(x, signed=signed))
