@@ -126,8 +126,9 @@ class DealTerms:
         self._base_logit = np.array(self.base_logit)
         self._mean_fit = np.array([s.mean_fit for s in seg_list])
         self._source_odds = np.array(self.source_odds)
-        self._sales_cycle = np.array([s.sales_cycle_days for s in seg_list])
-        self._source_cycle = np.array(self.source_cycle)
+        self.cycle_means = [[s.sales_cycle_days * m for m in self.source_cycle] for s in seg_list]
+        """Mean sales cycle in days by segment and source (:meth:`cycle_mean`)."""
+        self._cycle_means = np.array(self.cycle_means)
         cust = c.customers
         self._nonpay = cust.non_payment_probability + cust.non_payment_per_overcommit * self.overcommit
         cash = [cash_outlook(c.billing, s.contract_term_months) for s in seg_list]
@@ -164,7 +165,7 @@ class DealTerms:
 
     def cycle_mean(self, segment: int, source: int) -> float:
         """Mean sales cycle in days of a lead of this segment and source."""
-        return self.segments.seg[segment].sales_cycle_days * self.source_cycle[source]
+        return self.cycle_means[segment][source]
 
     def expected_win(
         self, segment: int, fit: float, source: int, discount: float, promise: float, overcommit: float
@@ -202,7 +203,7 @@ class DealTerms:
         grid = np.rint(leads.fit * FIT_GRID).astype(np.int64)  # round half to even, as round()
         acv = leads.list_acv
         logit = self.lead_logits(leads) if logits is None else logits
-        delays = self._sales_cycle[segs] * self._source_cycle[leads.source]
+        delays = self._cycle_means[segs, leads.source]
         go_live = np.array([self.go_live_days(s, 1.0) for s in range(len(self.segments.seg))])
         data = np.empty((n, len(self._credits), len(FIELDS), len(self.terms)))
         fill_leads(

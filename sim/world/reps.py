@@ -156,11 +156,6 @@ class SalesTeam(Seats):
             Option("skip", (), 0.0, 0.0),
             Option("pursue", (), b.effort_cost_kusd_per_opportunity, 1.0),
         )
-        self._cycle_means = [
-            [deal_terms.cycle_mean(g, src) for src in range(len(deal_terms.source_cycle))]
-            for g in range(len(deal_terms.segments.seg))
-        ]
-        """Mean sales cycle by segment and source (``DealTerms.cycle_mean``, looked up per opportunity)."""
         self._fixed_cycle = c.deals.cycle_distribution == "fixed"
         self._cycle_shape = c.deals.cycle_shape
         self._term_rows = np.arange(n_terms, dtype=np.int64)
@@ -245,7 +240,7 @@ class SalesTeam(Seats):
         side of a quarter end."""
         now = float(day)
         t = self.terms[k]
-        cycle_mean = self._cycle_means[lead.segment][lead.source]
+        cycle_mean = self.deal_terms.cycle_means[lead.segment][lead.source]
         natural = now + (cycle_mean if self._fixed_cycle else lead.cycle_std * cycle_mean / self._cycle_shape)
         wd = self.clock.workdays
         if wd is not None and self.company.deals.cycle_days == "calendar":
