@@ -20,6 +20,7 @@ the neutral option first, so common random numbers couple choices across plans.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Sequence
 
@@ -84,6 +85,35 @@ def choose_option(mean, sd, rows, effort, risk, neutral, rationality, u):
         mean_k, sd_k = m / 1000.0, s / 1000.0
         utilities[i] = mean_k - half * sd_k * sd_k - effort[i]
     return anchored_choice(utilities, neutral, rationality, u)
+
+
+def inverse_cdf(
+    utilities: NDArray[np.float64], neutral: int, rationality: float
+) -> tuple[list[float], list[int], int]:
+    """The steps :func:`anchored_choice` takes for fixed utilities, so that many draws of one
+    decision cost a search instead of a compiled call each: the cumulative probabilities in the
+    order it visits the options (neutral first), those options, and its answer when rounding
+    leaves ``u`` above the total. :func:`pick` reads them."""
+    k = len(utilities)
+    probs = np.empty(k)
+    probabilities(utilities, int(neutral), float(rationality), probs)
+    order = [neutral] + [i for i in range(k) if i != neutral]
+    cum: list[float] = []
+    total = 0.0
+    last = neutral
+    for i in order:
+        total += float(probs[i])  # the same sums in the same order as anchored_choice
+        cum.append(total)
+        if probs[i] > 0:
+            last = i
+    return cum, order, last
+
+
+def pick(steps: tuple[list[float], list[int], int], u: float) -> int:
+    """The option :func:`anchored_choice` picks at ``u`` from :func:`inverse_cdf`'s steps."""
+    cum, order, last = steps
+    j = bisect.bisect_right(cum, u)  # the first step with u < its cumulative probability
+    return order[j] if j < len(order) else last
 
 
 def _check(utilities: Sequence[float] | NDArray[np.float64], neutral: int) -> NDArray[np.float64]:

@@ -32,7 +32,7 @@ from sim.plans.components import SPIFF_EVENT_MEASURE
 from sim.plans.engine import PayState
 from sim.plans.pricing import discount_factor
 from sim.policy.batch import DecisionBatch, OptionTables
-from sim.policy.choice import choose_option, choose_options
+from sim.policy.choice import choose_option, choose_options, inverse_cdf, pick
 from sim.policy.decisions import MEASURE_CODE, Decision, MeasureOutcome, Option, OptionTable
 from sim.policy.expected_pay import expected_pay, expected_pay_many
 from sim.vocabulary import COUNT_MEASURES, MEASURES, ROLES
@@ -80,6 +80,9 @@ class Valuer:
         self._stacks: dict[int, tuple[OptionTables, Array, Array]] = {}
         """Values of the option-table stacks priced at the current pay-state version, by id."""
         self._codes: dict[tuple[str, ...], tuple[NDArray[np.int64], dict[int, NDArray[np.bool_]]]] = {}
+        self._unpaid: dict[
+            tuple[int, int, float], tuple[OptionTable, tuple[list[float], list[int], int]]
+        ] = {}
 
     def _sync(self, role: str) -> None:
         """Bring the pay state up to date with every row that can change ``role``'s valuations."""
@@ -137,6 +140,24 @@ class Valuer:
         )  # fmt: skip
         return out
 
+    def _unpaid_steps(
+        self, table: OptionTable, neutral: int, rationality: float
+    ) -> tuple[list[float], list[int], int]:
+        """The inverse-CDF steps of a decision whose options earn no credit: their utilities are
+        their effort alone, the same for every such decision on ``table`` (kept with it)."""
+        key = (id(table), neutral, rationality)
+        got = self._unpaid.get(key)
+        if got is None or got[0] is not table:
+            if len(self._unpaid) >= 64:  # tables made per decision: keep the cache small
+                self._unpaid.clear()
+            mean_k = sd_k = np.zeros(table.n)  # no pay: what choose_option computes, in its order
+            utilities = mean_k - 0.5 * self.risk * sd_k * sd_k - table.effort_kusd
+            got = self._unpaid[key] = (
+                table,
+                inverse_cdf(np.asarray(utilities, dtype=np.float64), neutral, rationality),
+            )
+        return got[1]
+
     def _scope(self, role: str, person: int, day: float) -> None:
         self._sync(role)
         key = (self.state.version, role, person, day)
@@ -186,6 +207,8 @@ class Valuer:
     def choose(self, decision: Decision, rationality: float, u: float) -> int:
         """The option the anchored logit picks at the world's uniform ``u`` (:mod:`sim.policy.choice`)."""
         table = decision.option_table()
+        if table.source is None and not len(table.stacked()[2]):
+            return pick(self._unpaid_steps(table, decision.neutral, rationality), u)
         source = table.source if table.source is not None and table.rows is not None else table
         mean, sd = self.pay(decision.role, decision.person, decision.day, source)
         rows = table.rows if source is not table else _identity(table.n)

@@ -228,3 +228,32 @@ def test_make_policy_from_scenario(scenario_from_text: Any) -> None:
     assert isinstance(pol, IncentivePolicy)
     assert pol.plan.name == "clawback"
     assert pol.measure_start_months == round(sc.company.warmup_years * 12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    effort=st.lists(st.floats(-3.0, 3.0, allow_nan=False), min_size=1, max_size=6),
+    neutral=st.integers(0, 5),
+    rationality=st.sampled_from([0.0, 0.05, 1.0, 7.5, 400.0]),
+    risk=st.sampled_from([0.0, 0.5, 3.0]),
+    us=st.lists(st.floats(0.0, 1.0, exclude_max=True), min_size=1, max_size=20),
+)
+def test_an_unpaid_decision_picks_what_the_compiled_choice_picks(
+    effort: list[float], neutral: int, rationality: float, risk: float, us: list[float]
+) -> None:
+    """A decision whose options earn nothing is answered from its inverse-CDF steps, kept per table
+    (``Valuer._unpaid_steps``): the same option as ``choose_option`` for every draw, rounding
+    edges included (each step's cumulative probability is itself a draw)."""
+    import numpy as np
+
+    from sim.policy.choice import choose_option, inverse_cdf, pick
+
+    neutral = neutral % len(effort)
+    eff = np.array(effort)
+    zeros = np.zeros(len(effort))
+    rows = np.arange(len(effort), dtype=np.int64)
+    mean_k = sd_k = zeros
+    steps = inverse_cdf(mean_k - 0.5 * risk * sd_k * sd_k - eff, neutral, rationality)
+    for u in [*us, *steps[0], *(np.nextafter(c, 0.0) for c in steps[0])]:
+        want = int(choose_option(zeros, zeros, rows, eff, risk, neutral, rationality, float(u)))
+        assert pick(steps, float(u)) == want
