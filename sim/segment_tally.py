@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.code_sets import AE_CREDITED, ARR_MOVEMENTS
 from sim.ledger import DEAL_KIND_CODE, KIND_CODE, SOURCE_CODE, take_rows
-from sim.vocabulary import CREDITED, DEAL_KINDS, EVENT_KINDS, SEGMENTS, SOURCES
+from sim.vocabulary import DEAL_KINDS, EVENT_KINDS, SEGMENTS, SOURCES
 
 N_SEGMENTS = len(SEGMENTS)
 _K = KIND_CODE
-_AE_CREDITED = np.array([i for i, roles in enumerate(CREDITED) if "ae" in roles], dtype=np.int8)
 _DK_NEW = DEAL_KIND_CODE["new"]
 _DK_RENEWAL = DEAL_KIND_CODE["renewal"]
 
@@ -48,7 +48,7 @@ class SegmentTally:
             r, seg = take_rows(r, ok), seg[ok]
         k = r["kind"].astype(np.int64)
         amount = r["amount"]
-        arr = np.isin(k, [_K[x] for x in EVENT_KINDS if x.startswith("arr_")])
+        arr = ARR_MOVEMENTS(r["kind"])
         np.add.at(self.movements, (k[arr], seg[arr]), amount[arr])
         renewal = k == _K["renewal"]
         np.add.at(self.renewed, seg[renewal], amount[renewal])
@@ -57,7 +57,7 @@ class SegmentTally:
         booking = (k == _K["booking"]) & (r["deal_kind"] != _DK_RENEWAL)
         dk = r["deal_kind"].astype(np.int64)
         np.add.at(self.new_logos, seg[booking & (dk == _DK_NEW)], 1.0)
-        ae = booking & (r["ae"] >= 0) & ((dk == _DK_NEW) | np.isin(r["credited"], _AE_CREDITED))
+        ae = booking & (r["ae"] >= 0) & ((dk == _DK_NEW) | AE_CREDITED(r["credited"]))
         np.add.at(self.ae_bookings, (dk[ae], seg[ae]), amount[ae])
         lead = (k == _K["lead"]) & (r["source"] == SOURCE_CODE["marketing"])
         np.add.at(self.marketing_leads, seg[lead], 1.0)

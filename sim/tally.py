@@ -16,11 +16,12 @@ from collections.abc import Iterable
 import numpy as np
 from numpy.typing import NDArray
 
+from sim.code_sets import AE_CREDITED, ARR_MOVEMENTS, CodeSet
 from sim.ledger import DEAL_KIND_CODE, KIND_CODE, ROLE_CODE, SOURCE_NAME, Event, Ledger, rows_of, take_rows
 from sim.scenario.plans import PlanDesign
 from sim.segment_tally import SegmentTally
 from sim.time.calendar import Calendar
-from sim.vocabulary import CREDITED, EVENT_KINDS, MONTHS_PER
+from sim.vocabulary import EVENT_KINDS, MONTHS_PER
 
 COUNTED = (
     "go_live",
@@ -33,12 +34,10 @@ COUNTED = (
     "renewal",
 )
 _K = KIND_CODE
-_ARR_CODES = np.array([_K[k] for k in EVENT_KINDS if k.startswith("arr_")], dtype=np.int8)
-_COUNTED_CODES = np.array([_K[k] for k in COUNTED if k != "go_live"], dtype=np.int8)
+_COUNTED_CODES = CodeSet(_K[k] for k in COUNTED if k != "go_live")
 """Counted kinds other than go-lives (those are read with their quality and timing)."""
 _DK_NEW, _DK_RENEWAL = DEAL_KIND_CODE["new"], DEAL_KIND_CODE["renewal"]
-_SALES_DK = np.array([DEAL_KIND_CODE[k] for k in ("new", "upsell", "cross_sell")], dtype=np.int8)
-_AE_CREDITED = np.array([i for i, roles in enumerate(CREDITED) if "ae" in roles], dtype=np.int8)
+_SALES_DK = CodeSet(DEAL_KIND_CODE[k] for k in ("new", "upsell", "cross_sell"))
 
 
 def _running(total: float, values: NDArray[np.float64]) -> float:
@@ -77,7 +76,7 @@ class CashTally:
         """Count the invoice, booking, cash and non-payment rows of ``rows``."""
         k = rows["kind"]
         booking = k == _K["booking"]
-        billed = (k == _K["invoice"]) if self.invoiced else booking & np.isin(rows["deal_kind"], _SALES_DK)
+        billed = (k == _K["invoice"]) if self.invoiced else booking & _SALES_DK(rows["deal_kind"])
         paid = (k == _K["cash"]) | (k == _K["non_payment"])
         sel = billed | paid
         if not sel.any():
@@ -245,10 +244,10 @@ class Tally:
         self.by_segment.observe_rows(r)
         self._sdr_rows(r)
         k = r["kind"]
-        self._arr_rows(r, np.isin(k, _ARR_CODES))
+        self._arr_rows(r, ARR_MOVEMENTS(k))
         self._booking_rows(r, (k == _K["booking"]) & (r["deal_kind"] != _DK_RENEWAL))
         self._go_live_rows(take_rows(r, k == _K["go_live"]))
-        counted = np.isin(k, _COUNTED_CODES)
+        counted = _COUNTED_CODES(k)
         for code, n in zip(*np.unique(k[counted], return_counts=True), strict=True):
             self.counts[EVENT_KINDS[int(code)]] += int(n)
         renewal = k == _K["renewal"]
@@ -274,7 +273,7 @@ class Tally:
         if q is None or q.measure not in ("bookings_acv", "new_logo_acv", "net_new_arr"):
             return
         dk = rows["deal_kind"]
-        sel = booking & (rows["ae"] >= 0) & ((dk == _DK_NEW) | np.isin(rows["credited"], _AE_CREDITED))
+        sel = booking & (rows["ae"] >= 0) & ((dk == _DK_NEW) | AE_CREDITED(rows["credited"]))
         if q.measure == "new_logo_acv":
             sel &= dk == _DK_NEW
         if not sel.any():
