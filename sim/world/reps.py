@@ -200,7 +200,8 @@ class SalesTeam(Seats):
             seats.append(best)
         taken = [False] * len(kept)
         if kept:
-            persons = np.array([self.person[s] for s in seats], dtype=np.int64)
+            aes = [self.person[s] for s in seats]
+            persons = np.array(aes, dtype=np.int64)
             cols = LeadColumns.of(kept)
             logits = self.deal_terms.lead_logits(cols)
             tables = self.deal_terms.lead_tables(cols, persons, float(day), logits)
@@ -212,21 +213,23 @@ class SalesTeam(Seats):
                 (fits >= self._min_fit).astype(np.int64), self._pursue_labels, attrs,
             )  # fmt: skip
             pursue = self.choices.many(ask, np.array([x.u[U_PURSUE] for x in kept]))
-            chosen = np.flatnonzero(pursue == 1)
-            for i in np.flatnonzero(pursue != 1).tolist():
+            picks = pursue.tolist()  # a day's few leads: lists cost less than numpy's nonzero
+            pursued = [i for i, k in enumerate(picks) if k == 1]
+            chosen = np.array(pursued, dtype=np.int64)
+            for i in [i for i, k in enumerate(picks) if k != 1]:
                 self.open[seats[i]] -= 1
                 self._refresh(seats[i])
                 orgs.reject(kept[i])  # finite market: the organisation cools off
-            if len(chosen):
+            if pursued:
                 ask = DecisionBatch(
                     "deal_terms", tables, chosen, self._term_rows, self._no_effort,
                     np.full(len(chosen), self.deal_terms.neutral, dtype=np.int64), self.deal_terms.labels,
                     attrs,
                 )  # fmt: skip
-                terms = self.choices.many(ask, np.array([kept[i].u[U_TERMS] for i in chosen.tolist()]))
+                terms = self.choices.many(ask, np.array([kept[i].u[U_TERMS] for i in pursued]))
                 logit = logits.tolist()
-                for i, k in zip(chosen.tolist(), terms.tolist(), strict=True):
-                    self._open(day, kept[i], seats[i], int(persons[i]), k, logit[i])
+                for i, k in zip(pursued, terms.tolist(), strict=True):
+                    self._open(day, kept[i], seats[i], aes[i], k, logit[i])
                     taken[i] = True
         if self.on_meeting is not None:
             worked = dict(zip(map(id, kept), taken, strict=True))
