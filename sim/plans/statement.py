@@ -94,14 +94,8 @@ class PayStatement(PayQueries):
 
     def base_columns(self, start_day: float, end_day: float) -> LineColumns:
         """Base salary per person and month, prorated by employment, within the window."""
-        person: list[int] = []
-        role: list[int] = []
-        month: list[int] = []
-        day: list[float] = []
-        value: list[float] = []
-        rate: list[float] = []
-        amount: list[float] = []
-        starts = self.calendar.month_starts
+        starts = np.asarray(self.calendar.month_starts, dtype=np.float64)
+        parts: list[tuple[int, int, NDArray[np.int64], NDArray[np.float64], NDArray[np.float64], float]] = []
         for p, (r, hired, left) in sorted(self.people.items()):
             annual = self.plan.role(r).base_salary_annual_usd
             if annual <= 0:
@@ -109,18 +103,22 @@ class PayStatement(PayQueries):
             lo, hi = max(start_day, hired), min(end_day, left)
             if hi <= lo:
                 continue
-            m = self.calendar.month_of(lo)
-            while m + 1 < len(starts) and starts[m] < hi:
-                a, b = max(lo, float(starts[m])), min(hi, float(starts[m + 1]))
-                if b > a:
-                    person.append(p)
-                    role.append(ROLES.index(r))
-                    month.append(m)
-                    day.append(a)
-                    value.append(b - a)
-                    rate.append(annual / DAYS_PER_YEAR)
-                    amount.append(annual * (b - a) / DAYS_PER_YEAR)
-                m += 1
+            # the months from lo's that start before hi, each cut to [lo, hi)
+            ms = np.arange(self.calendar.month_of(lo), len(starts) - 1)
+            ms = ms[starts[ms] < hi]
+            a, b = np.maximum(lo, starts[ms]), np.minimum(hi, starts[ms + 1])
+            kept = b > a
+            parts.append((p, ROLES.index(r), ms[kept], a[kept], b[kept], annual))
+        count = [len(x[2]) for x in parts]
+        person = np.repeat([x[0] for x in parts], count)
+        role = np.repeat([x[1] for x in parts], count)
+        month = np.concatenate([x[2] for x in parts]) if parts else np.zeros(0, dtype=np.int64)
+        day = np.concatenate([x[3] for x in parts]) if parts else np.zeros(0)
+        value = np.concatenate([x[4] - x[3] for x in parts]) if parts else np.zeros(0)
+        rate = np.repeat([x[5] / DAYS_PER_YEAR for x in parts], count)
+        amount = (
+            np.concatenate([x[5] * (x[4] - x[3]) / DAYS_PER_YEAR for x in parts]) if parts else np.zeros(0)
+        )
         comps, measures = self._names()
         n_rules = len(self.rulebook.rules)
         k = len(amount)

@@ -219,6 +219,31 @@ def test_base_prorated_by_hire_and_leave() -> None:
     assert out.variable_total() == 0.0
 
 
+def test_base_lines_are_each_months_employed_days() -> None:
+    """A base line per person and calendar month of employment inside the window: the month's
+    employed days at annual / 365.25 a day, dated at the later of the month's start and the hire."""
+    p = plan(csm={"base_salary_annual_usd": 100_000}, ae={"base_salary_annual_usd": 80_000})
+    events = [
+        Event(0, "hire", role="csm", person=3),
+        Event(45.5, "hire", role="ae", person=1),
+        Event(100, "hire", role="csm", person=4),
+        Event(200, "leave", role="csm", person=3),
+    ]
+    start, end = 20.0, 250.0
+    out = pay(events, p, start=start, end=end)
+    got = sorted((x.person, x.day, x.measure_value, x.amount) for x in out.lines if x.component == "base")
+    starts = [float(s) for s in CAL.month_starts]
+    want = []
+    for person, annual, hired, left in ((1, 80_000, 45.5, end), (3, 100_000, 0.0, 200.0), (4, 100_000, 100.0, end)):
+        lo, hi = max(start, hired), min(end, left)
+        for m in range(len(starts) - 1):
+            a, b = max(lo, starts[m]), min(hi, starts[m + 1])
+            if b > a:
+                want.append((person, a, b - a, annual * (b - a) / DAYS_PER_YEAR))
+    assert got == sorted(want)  # exact: the same sums in the same order
+    assert len({x[0] for x in got}) == 3 and len(got) > 12
+
+
 def test_crediting_upsell_and_pay_twice() -> None:
     csm_comp = {"name": "x", "measure": "cross_sell_acv", "rates": [{"from_attainment": 0.0, "rate": 0.05}]}
     ev = [booking(10, 40_000, 1, ae=1, csm=5, deal_kind="cross_sell")]
