@@ -170,3 +170,26 @@ def test_a_call_later_fires_where_the_timeout_it_replaces_would() -> None:
     assert env.now == 3.0
     with pytest.raises(ValueError, match="negative delay"):
         env.call_later(-1.0, fired.append, "never")
+
+
+def test_a_call_fired_by_advance_sees_its_own_time_and_can_schedule_more() -> None:
+    """``advance`` fires a call the way SimPy's ``step`` fires a timeout: the clock at the call's
+    time, and what the call schedules before ``until`` fires in the same advance."""
+    from sim.world.services import CountingEnvironment
+
+    env = CountingEnvironment()
+    seen: list[tuple[str, float]] = []
+
+    def chain(name: str, again: float | None) -> None:
+        seen.append((name, env.now))
+        if again is not None:
+            env.call_later(again, chain, name + "+", None)
+
+    env.call_later(0.25, chain, "a", 0.5)
+    env.timeout(0.5).callbacks.append(lambda _ev: seen.append(("timeout", env.now)))
+    env.call_later(1.5, chain, "b", None)
+    env.advance(1.0)
+    assert seen == [("a", 0.25), ("timeout", 0.5), ("a+", 0.75)]
+    assert env.now == 1.0
+    env.advance(2.0)
+    assert seen[-1] == ("b", 1.5)
