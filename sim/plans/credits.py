@@ -80,6 +80,17 @@ CREDITED_ROLES = np.array([[-1, -1], [R_AE, -1], [R_CSM, -1], [R_AE, R_CSM], [R_
 MAX_CREDITS = 16
 """Credits one row can give (a new-logo booking credited to an AE, marketing and an SDR; a new-logo
 ARR movement credits every role's team with company new ARR)."""
+CREDIT_DTYPE = np.dtype(
+    [("role", np.int64), ("person", np.int64), ("measure", np.int64), ("amount", np.float64)]
+)
+"""One measure credit: role, person (or ``TEAM``), measure and amount. A row's credits are one array
+of these (:func:`new_credits`): a compiled call touches the reference count of each array it is
+passed, once per row."""
+
+
+def new_credits() -> np.ndarray:
+    """Room for the credits of one row (:data:`MAX_CREDITS` records of :data:`CREDIT_DTYPE`)."""
+    return np.empty(MAX_CREDITS, dtype=CREDIT_DTYPE)
 
 
 @njit(cache=True)
@@ -115,17 +126,18 @@ def credits_ae(code):
     return CREDITED_ROLES[code, 0] == R_AE or CREDITED_ROLES[code, 1] == R_AE
 
 
-@njit("int64(int64[:], int64[:], int64[:], float64[:], int64, int64, int64, int64, float64)", cache=True)
-def _put(out_r, out_p, out_m, out_a, n, role, person, measure, amount):
-    out_r[n], out_p[n], out_m[n], out_a[n] = role, person, measure, amount
+@njit(cache=True)
+def _put(out, n, role, person, measure, amount):
+    c = out[n]
+    c.role, c.person, c.measure, c.amount = role, person, measure, amount
     return n + 1
 
 
 @njit(cache=True)
-def event_credits(row, cfg, out_r, out_p, out_m, out_a):
-    """Every additive measure credit of one ledger row, written to the ``out_`` arrays (role,
-    person or ``TEAM``, measure, amount; at most :data:`MAX_CREDITS`); returns how many. Book
-    ratios are not credits (the CSM books are kept apart)."""
+def event_credits(row, cfg, out):
+    """Every additive measure credit of one ledger row, written to ``out`` (records of
+    :data:`CREDIT_DTYPE`: role, person or ``TEAM``, measure, amount; at most :data:`MAX_CREDITS`);
+    returns how many. Book ratios are not credits (the CSM books are kept apart)."""
     k = row.kind
     n = 0
     if k == K_BOOKING:
@@ -141,73 +153,73 @@ def event_credits(row, cfg, out_r, out_p, out_m, out_a):
                 amount = row.amount
                 if dk != DK_NEW:  # split credit of an expansion deal (full share: the amount itself)
                     amount = amount * (cfg[CFG_SHARE + 2 * (dk == DK_CROSS) + (role == R_CSM)] / SHARE_SCALE)
-                n = _put(out_r, out_p, out_m, out_a, n, role, person, M_BOOKINGS, amount)
-                n = _put(out_r, out_p, out_m, out_a, n, role, person, kind_measure, amount)
+                n = _put(out, n, role, person, M_BOOKINGS, amount)
+                n = _put(out, n, role, person, kind_measure, amount)
         if dk == DK_NEW and row.source == SRC_MARKETING:
             who = row.marketer if row.marketer >= 0 else TEAM
-            n = _put(out_r, out_p, out_m, out_a, n, R_MARKETING, who, M_MKT_ACV, row.amount)
+            n = _put(out, n, R_MARKETING, who, M_MKT_ACV, row.amount)
         if dk == DK_NEW and row.sdr >= 0:
-            n = _put(out_r, out_p, out_m, out_a, n, R_SDR, row.sdr, M_SDR_ACV, row.amount)
+            n = _put(out, n, R_SDR, row.sdr, M_SDR_ACV, row.amount)
             if cfg[CFG_HANDOFF_BOOKINGS]:
-                n = _put(out_r, out_p, out_m, out_a, n, R_SDR, row.sdr, M_BOOKINGS, row.amount)
-                n = _put(out_r, out_p, out_m, out_a, n, R_SDR, row.sdr, M_NEW_LOGO, row.amount)
+                n = _put(out, n, R_SDR, row.sdr, M_BOOKINGS, row.amount)
+                n = _put(out, n, R_SDR, row.sdr, M_NEW_LOGO, row.amount)
     elif k == K_REVENUE:
         if row.first_year and row.ae >= 0:
-            n = _put(out_r, out_p, out_m, out_a, n, R_AE, row.ae, M_FYR, row.amount)
+            n = _put(out, n, R_AE, row.ae, M_FYR, row.amount)
         if row.first_year and row.sdr >= 0:
-            n = _put(out_r, out_p, out_m, out_a, n, R_SDR, row.sdr, M_SDR_FYR, row.amount)
+            n = _put(out, n, R_SDR, row.sdr, M_SDR_FYR, row.amount)
     elif k == K_CASH:
         if row.ae >= 0 and row.deal_kind != DK_RENEWAL:  # billing on: renewal terms' cash is not a sale
-            n = _put(out_r, out_p, out_m, out_a, n, R_AE, row.ae, M_CASH, row.amount)
+            n = _put(out, n, R_AE, row.ae, M_CASH, row.amount)
     elif is_arr(k):
         if k == K_ARR_NEW:  # company new ARR: a team credit of every role
             for role in range(N_ROLE_CODES):
-                n = _put(out_r, out_p, out_m, out_a, n, role, TEAM, M_CO_NEW, row.amount)
+                n = _put(out, n, role, TEAM, M_CO_NEW, row.amount)
         if row.ae >= 0 and is_sale(row.deal_kind):
-            n = _put(out_r, out_p, out_m, out_a, n, R_AE, row.ae, M_NNARR, row.amount)
+            n = _put(out, n, R_AE, row.ae, M_NNARR, row.amount)
         if row.csm >= 0:
-            n = _put(out_r, out_p, out_m, out_a, n, R_CSM, row.csm, M_NNARR, row.amount)
+            n = _put(out, n, R_CSM, row.csm, M_NNARR, row.amount)
     elif k == K_GO_LIVE:
         if row.consultant >= 0:
-            n = _put(out_r, out_p, out_m, out_a, n, R_CONSULTANT, row.consultant, M_GO_LIVES, 1.0)
+            n = _put(out, n, R_CONSULTANT, row.consultant, M_GO_LIVES, 1.0)
     elif k == K_SUCCESS:
         if row.consultant >= 0:
-            n = _put(out_r, out_p, out_m, out_a, n, R_CONSULTANT, row.consultant, M_SUCCESS, 1.0)
+            n = _put(out, n, R_CONSULTANT, row.consultant, M_SUCCESS, 1.0)
         if row.ae >= 0:
-            n = _put(out_r, out_p, out_m, out_a, n, R_AE, row.ae, M_SUCCESS, 1.0)
-        n = _put(out_r, out_p, out_m, out_a, n, R_EDUCATION, TEAM, M_SUCCESS, 1.0)
+            n = _put(out, n, R_AE, row.ae, M_SUCCESS, 1.0)
+        n = _put(out, n, R_EDUCATION, TEAM, M_SUCCESS, 1.0)
     elif k == K_RENEWAL:
         if row.first_year and row.consultant >= 0:
-            n = _put(out_r, out_p, out_m, out_a, n, R_CONSULTANT, row.consultant, M_FY_RENEWALS, row.amount)
+            n = _put(out, n, R_CONSULTANT, row.consultant, M_FY_RENEWALS, row.amount)
         if row.first_year and row.ae >= 0:
-            n = _put(out_r, out_p, out_m, out_a, n, R_AE, row.ae, M_FY_RENEWALS, row.amount)
+            n = _put(out, n, R_AE, row.ae, M_FY_RENEWALS, row.amount)
         if row.csm >= 0:
-            n = _put(out_r, out_p, out_m, out_a, n, R_CSM, row.csm, M_RENEWALS, row.amount)
+            n = _put(out, n, R_CSM, row.csm, M_RENEWALS, row.amount)
     elif k == K_REFERENCE:
         if row.csm >= 0:
-            n = _put(out_r, out_p, out_m, out_a, n, R_CSM, row.csm, M_REFERENCES, 1.0)
-        n = _put(out_r, out_p, out_m, out_a, n, R_CUSTOMER_MARKETING, TEAM, M_REFERENCES, 1.0)
+            n = _put(out, n, R_CSM, row.csm, M_REFERENCES, 1.0)
+        n = _put(out, n, R_CUSTOMER_MARKETING, TEAM, M_REFERENCES, 1.0)
     elif k == K_REFERRAL:
         if row.csm >= 0:
-            n = _put(out_r, out_p, out_m, out_a, n, R_CSM, row.csm, M_REFERRALS, 1.0)
-        n = _put(out_r, out_p, out_m, out_a, n, R_CUSTOMER_MARKETING, TEAM, M_REFERRALS, 1.0)
+            n = _put(out, n, R_CSM, row.csm, M_REFERRALS, 1.0)
+        n = _put(out, n, R_CUSTOMER_MARKETING, TEAM, M_REFERRALS, 1.0)
     elif k == K_RESOLVED:
         if row.person >= 0:
-            n = _put(out_r, out_p, out_m, out_a, n, R_SUPPORT, row.person, M_RESOLVED, row.amount)
+            n = _put(out, n, R_SUPPORT, row.person, M_RESOLVED, row.amount)
     elif k == K_FORECAST:
         if row.ae >= 0:
-            n = _put(out_r, out_p, out_m, out_a, n, R_AE, row.ae, M_FORECAST, row.amount)
+            n = _put(out, n, R_AE, row.ae, M_FORECAST, row.amount)
     elif k == K_TICKETS:
-        n = _put(out_r, out_p, out_m, out_a, n, R_PRODUCT, TEAM, M_TICKETS, row.amount)
+        n = _put(out, n, R_PRODUCT, TEAM, M_TICKETS, row.amount)
     elif k == K_MEETING:
         if row.sdr >= 0:
-            n = _put(out_r, out_p, out_m, out_a, n, R_SDR, row.sdr, M_MEETINGS, 1.0)
+            n = _put(out, n, R_SDR, row.sdr, M_MEETINGS, 1.0)
     elif k == K_OPPORTUNITY:
         if row.sdr >= 0:
-            n = _put(out_r, out_p, out_m, out_a, n, R_SDR, row.sdr, M_QOPPS, 1.0)
+            n = _put(out, n, R_SDR, row.sdr, M_QOPPS, 1.0)
     elif k == K_LEAD:
         who = row.marketer if row.marketer >= 0 else row.person
-        n = _put(out_r, out_p, out_m, out_a, n, R_MARKETING, who if who >= 0 else TEAM, M_LEADS, 1.0)
+        n = _put(out, n, R_MARKETING, who if who >= 0 else TEAM, M_LEADS, 1.0)
     return n
 
 
@@ -215,13 +227,10 @@ def event_credits(row, cfg, out_r, out_p, out_m, out_a):
 def every_credit(rows, cfg):
     """The distinct (kind, role, measure) credited by any of ``rows`` (one row per line of the result)."""
     seen = np.zeros((64, len(CREDITED_ROLES) + 8, 64), dtype=np.bool_)
-    r = np.empty(MAX_CREDITS, dtype=np.int64)
-    p = np.empty(MAX_CREDITS, dtype=np.int64)
-    m = np.empty(MAX_CREDITS, dtype=np.int64)
-    a = np.empty(MAX_CREDITS, dtype=np.float64)
+    out = np.empty(MAX_CREDITS, dtype=CREDIT_DTYPE)
     for i in range(len(rows)):
-        for c in range(event_credits(rows[i], cfg, r, p, m, a)):
-            seen[rows[i].kind, r[c], m[c]] = True
+        for c in range(event_credits(rows[i], cfg, out)):
+            seen[rows[i].kind, out[c].role, out[c].measure] = True
     return np.argwhere(seen)
 
 

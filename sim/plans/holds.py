@@ -102,11 +102,17 @@ def release(it, day, ri, rf, starts, dl_f, dl_i, it_i, it_f, ln_i, ln_f, real, s
 
 
 @njit(cache=True)
+def deal_head(d, dl_i):
+    """The first item waiting on deal ``d`` (-1: none, or ``d`` is not a deal row). Callers per row
+    test it before :func:`_release_deal`: a call that passes a dozen arrays touches the reference
+    count of each, and most deals have nothing waiting."""
+    return dl_i[d, DL_HEAD] if 0 <= d < dl_i.shape[0] else -1
+
+
+@njit(cache=True)
 def _release_deal(d, day, ri, rf, starts, dl_f, dl_i, it_i, it_f, ln_i, ln_f, real, si):
     """Release the pay of every item of deal ``d`` with something left to pay or claw back."""
-    if d < 0 or d >= dl_i.shape[0]:
-        return
-    it = dl_i[d, DL_HEAD]
+    it = deal_head(d, dl_i)
     while it >= 0:
         if (
             it_i[it, IT_HELD]

@@ -91,7 +91,7 @@ from sim.plans.layout import (
 )
 from sim.plans.periods import MONTHS, period_slot
 from sim.plans.pricing import commission_term
-from sim.plans.quotas import person_quota
+from sim.plans.quotas import RO_RAMP_MONTHS, RO_RATCHET, person_quota, quota_varies
 from sim.plans.rulebook import (
     CFG_N_SPIFFS,
     RF_CAP,
@@ -124,9 +124,9 @@ def _credit_terms(row, dl_f, dl_i):
 
 
 @njit(cache=True)
-def _price_credits(row, day, month, n_cr, c_role, c_person, c_measure, c_amount, discount, customer, members,
-                   rp, poff, ri, rf, brm_off, brm_idx, roles, starts, pe_role, pe_hired, pe_left, order, acc,
-                   capu, it_i, it_f, si):  # fmt: skip
+def _price_credits(row, day, month, n_cr, credits, discount, customer, members, rp, poff, ri, rf, brm_off,
+                   brm_idx, roles, starts, pe_role, pe_hired, pe_left, order, acc, capu, it_i, it_f,
+                   si):  # fmt: skip
     """Price each credit of a row under every commission of its (role, measure), for each person it
     pays (the members of the role for a team component): one new item each, at the attainment before
     the row. Takes the arrays it reads (``plan`` items 0-5, 11 and 10; ``st`` items 0-4, 6, 12, 13
@@ -134,8 +134,9 @@ def _price_credits(row, day, month, n_cr, c_role, c_person, c_measure, c_amount,
     n_months = si[SI_N_MONTHS]
     term = float(row.term_months) if row.kind == K_BOOKING else 12.0
     for c in range(n_cr):
-        role, person_c, amount = c_role[c], c_person[c], c_amount[c]
-        k0 = role * N_MEASURES + c_measure[c]
+        cr = credits[c]
+        role, person_c, amount = cr.role, cr.person, cr.amount
+        k0 = role * N_MEASURES + cr.measure
         for jj in range(brm_off[k0], brm_off[k0 + 1]):
             g = brm_idx[jj]
             if ri[g, RI_BONUS] or ri[g, RI_RATIO]:
@@ -167,7 +168,7 @@ def _price_credits(row, day, month, n_cr, c_role, c_person, c_measure, c_amount,
                 quota = rf[g, RF_QUOTA]
                 if qslot >= 0:
                     w = role if team else N_ROLES + person
-                    if not team:
+                    if not team and quota_varies(roles[role, RO_RAMP_MONTHS], roles[role, RO_RATCHET]):
                         pk = ri[g, RI_PK]
                         quota = person_quota(roles[role], quota, pk, person, month // MONTHS[pk], starts,
                                              pe_role, pe_hired, acc, n_months)  # fmt: skip
@@ -195,17 +196,18 @@ def _price_credits(row, day, month, n_cr, c_role, c_person, c_measure, c_amount,
 
 
 @njit(cache=True)
-def _add_credits(month, n_cr, c_role, c_person, c_measure, c_amount, mslot, acc, cred, si):
+def _add_credits(month, n_cr, credits, mslot, acc, cred, si):
     """Add a row's credits to the accumulators of each period kind (after they were priced).
     ``mslot``: ``plan`` item 6; ``acc``, ``cred``, ``si``: ``st`` items 4, 5 and 19."""
     for c in range(n_cr):
-        s = mslot[c_measure[c]]
+        cr = credits[c]
+        s = mslot[cr.measure]
         for pk in range(3):
             t = period_slot(month, pk, si[SI_N_MONTHS])
-            if c_person[c] != TEAM:
-                acc[s, N_ROLES + c_person[c], t] += c_amount[c]
-                cred[c_role[c], c_person[c], t] = True
-            acc[s, c_role[c], t] += c_amount[c]
+            if cr.person != TEAM:
+                acc[s, N_ROLES + cr.person, t] += cr.amount
+                cred[cr.role, cr.person, t] = True
+            acc[s, cr.role, t] += cr.amount
 
 
 @njit(cache=True)
@@ -337,16 +339,13 @@ def _deal(row, day, cfg, st):
 
 
 @njit(cache=True)
-def _keep_credits(n, c_role, c_person, c_measure, c_amount, mslot, drop_ae):
+def _keep_credits(n, credits, mslot, drop_ae):
     """Keep the credits of measures the plan reads (and none to the AE when ``drop_ae``)."""
     kept = 0
     for c in range(n):
-        if mslot[c_measure[c]] >= 0 and not (drop_ae and c_role[c] == R_AE):
-            c_role[kept], c_person[kept], c_measure[kept], c_amount[kept] = (
-                c_role[c],
-                c_person[c],
-                c_measure[c],
-                c_amount[c],
-            )
+        cr = credits[c]
+        if mslot[cr.measure] >= 0 and not (drop_ae and cr.role == R_AE):
+            to = credits[kept]
+            to.role, to.person, to.measure, to.amount = cr.role, cr.person, cr.measure, cr.amount
             kept += 1
     return kept

@@ -64,17 +64,14 @@ def credited_roles(event: Event, crediting: Crediting) -> Sequence[str]:
 
 def credits_of(event: Event, crediting: Crediting) -> list[Credit]:
     """Every additive measure credit an event generates (book ratios are handled apart)."""
-    from sim.plans.credits import MAX_CREDITS, event_credits
+    from sim.plans.credits import event_credits, new_credits
 
     rows = rows_of([event])
-    role = np.empty(MAX_CREDITS, dtype=np.int64)
-    person = np.empty(MAX_CREDITS, dtype=np.int64)
-    measure = np.empty(MAX_CREDITS, dtype=np.int64)
-    amount = np.empty(MAX_CREDITS, dtype=np.float64)
-    n = int(event_credits(rows[0], _cfg(crediting), role, person, measure, amount))
+    out = new_credits()
+    n = int(event_credits(rows[0], _cfg(crediting), out))
     return [
-        Credit(ROLES[int(role[i])], int(person[i]), MEASURES[int(measure[i])], float(amount[i]))
-        for i in range(n)
+        Credit(ROLES[int(c["role"])], int(c["person"]), MEASURES[int(c["measure"])], float(c["amount"]))
+        for c in out[:n]
     ]
 
 

@@ -89,12 +89,21 @@ def ratchet_step(ratchet, quota, credits, ramped_next):
 
 
 @njit(cache=True)
+def quota_varies(ramp_months, ratchet):
+    """Whether a role's quota can differ from the plan's by person and period: it has a ramp or a
+    ratchet (its role table row's ``RO_RAMP_MONTHS`` and ``RO_RATCHET``). Without, :func:`person_quota`
+    is the plan's quota: callers per credit test this first, as a call that passes the pay state's
+    arrays touches the reference count of each."""
+    return not (ramp_months <= 0 and ratchet <= 0)
+
+
+@njit(cache=True)
 def person_quota(ro, base, pk, person, idx, starts, pe_role, pe_hired, acc, n_months):
     """Quota of ``person`` in period ``idx`` of kind ``pk`` (0 month, 1 quarter, 2 year), for a
     component whose plan quota per such period is ``base``; ``ro`` is the role's row of the role
     table, ``acc`` the pay state's accumulators (a period not closed yet counts its credits so
     far). Returns ``base`` itself without a ramp or a ratchet; 0 for a period without a quota."""
-    if ro[RO_RAMP_MONTHS] <= 0 and ro[RO_RATCHET] <= 0:
+    if not quota_varies(ro[RO_RAMP_MONTHS], ro[RO_RATCHET]):
         return base
     k = MONTHS[pk]
     hired = tenure_start(person, pe_role, pe_hired, starts[0])

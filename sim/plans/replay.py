@@ -25,6 +25,7 @@ from numba import njit
 
 from sim.plans.closes import advance, close_due
 from sim.plans.credits import (
+    CREDIT_DTYPE,
     K_ARR_CHURN,
     K_BOOKING,
     K_CASH,
@@ -41,7 +42,7 @@ from sim.plans.credits import (
     event_credits,
     is_arr,
 )
-from sim.plans.holds import _book, _has_deal, _release_deal
+from sim.plans.holds import _book, _has_deal, _release_deal, deal_head
 from sim.plans.kernel import (
     _add_credits,
     _clawback,
@@ -68,10 +69,7 @@ def apply_rows(rows, lo, hi, strict, margin, plan, st):
     pe_role, pe_hired, pe_left, order, acc, cred, capu = st[0], st[1], st[2], st[3], st[4], st[5], st[6]
     dl_f, dl_i, cu_i, it_i, it_f, hk, hmap = st[9], st[10], st[11], st[12], st[13], st[14], st[15]
     ln_i, ln_f, real, si, sf = st[16], st[17], st[18], st[19], st[20]
-    c_role = np.empty(MAX_CREDITS, dtype=np.int64)
-    c_person = np.empty(MAX_CREDITS, dtype=np.int64)
-    c_measure = np.empty(MAX_CREDITS, dtype=np.int64)
-    c_amount = np.empty(MAX_CREDITS, dtype=np.float64)
+    credits = np.empty(MAX_CREDITS, dtype=CREDIT_DTYPE)
     members = np.empty(pe_role.shape[0] + 1, dtype=np.int64)
     for i in range(lo, hi):
         if (
@@ -97,20 +95,20 @@ def apply_rows(rows, lo, hi, strict, margin, plan, st):
             _book(row, month, st)
         _deal(row, day, cfg, st)
         d = row.deal
-        n_cr = event_credits(row, cfg, c_role, c_person, c_measure, c_amount)
+        n_cr = event_credits(row, cfg, credits)
         # revenue, cash and ARR of an expansion deal the AE is not credited for credit no AE
         drop_ae = k != K_BOOKING and _has_deal(d, dl_i) and dl_i[d, DL_AE_CREDITED] == 0
-        n_cr = _keep_credits(n_cr, c_role, c_person, c_measure, c_amount, mslot, drop_ae)
+        n_cr = _keep_credits(n_cr, credits, mslot, drop_ae)
         if n_cr:  # priced at the attainment before the row, then accumulated, then held or released
             first_new = si[SI_ITEMS]
             discount, customer = _credit_terms(row, dl_f, dl_i)
-            _price_credits(row, day, month, n_cr, c_role, c_person, c_measure, c_amount, discount, customer,
-                           members, rp, poff, ri, rf, brm_off, brm_idx, roles, starts, pe_role, pe_hired,
-                           pe_left, order, acc, capu, it_i, it_f, si)  # fmt: skip
-            _add_credits(month, n_cr, c_role, c_person, c_measure, c_amount, mslot, acc, cred, si)
+            _price_credits(row, day, month, n_cr, credits, discount, customer, members, rp, poff, ri, rf,
+                           brm_off, brm_idx, roles, starts, pe_role, pe_hired, pe_left, order, acc, capu,
+                           it_i, it_f, si)  # fmt: skip
+            _add_credits(month, n_cr, credits, mslot, acc, cred, si)
             _place_items(first_new, d, customer, day, ri, rf, starts, dl_f, dl_i, cu_i, it_i, it_f, hk, hmap,
                          ln_i, ln_f, real, si)  # fmt: skip
-        if k in (K_GO_LIVE, K_SUCCESS, K_RENEWAL, K_REVENUE, K_CASH):
+        if k in (K_GO_LIVE, K_SUCCESS, K_RENEWAL, K_REVENUE, K_CASH) and deal_head(d, dl_i) >= 0:
             _release_deal(d, day, ri, rf, starts, dl_f, dl_i, it_i, it_f, ln_i, ln_f, real, si)
         if cfg[CFG_N_SPIFFS]:
             _spiffs(row, day, sp_i, sp_f, cfg, starts, ln_i, ln_f, real, si)

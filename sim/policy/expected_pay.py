@@ -41,7 +41,16 @@ from sim.plans.pricing import (
     threshold_gate,
     timing_factor,
 )
-from sim.plans.quotas import RO_DRAW, RO_RATCHET, person_quota, ramped_quota, ratchet_step, tenure_start
+from sim.plans.quotas import (
+    RO_DRAW,
+    RO_RAMP_MONTHS,
+    RO_RATCHET,
+    person_quota,
+    quota_varies,
+    ramped_quota,
+    ratchet_step,
+    tenure_start,
+)
 from sim.plans.rule import NOW, P_TARGET_VALUE, P_TIMING
 from sim.plans.rulebook import (
     RF_CAP,
@@ -72,13 +81,15 @@ F_CHURN, F_NON_PAYMENT, F_FAILURE, F_TERM = (
 
 
 @njit(cache=True)
-def credit_pieces(starts, months, day, delay, spread, rate, out_day, out_frac, out_df):
+def credit_pieces(starts, months, day, delay, spread, rate, out, at):
     """How a credit ``delay`` days after ``day`` falls into periods of ``months`` months: one piece
     per period (a point credit is one piece); writes each piece's credit day, share of the
-    amount and discount factor (the ``out_`` arrays must hold them all), returns how many."""
+    amount and discount factor to ``out[0]``, ``out[1]`` and ``out[2]`` from column ``at`` on (they
+    must hold them all), returns how many. Takes the whole ``out`` and an offset, not views: a
+    view and each array passed cost a reference count per call."""
     t0 = day + max(delay, 0.0)
     if spread <= 0:
-        out_day[0], out_frac[0], out_df[0] = t0, 1.0, discount_factor(t0 - day, rate)
+        out[0, at], out[1, at], out[2, at] = t0, 1.0, discount_factor(t0 - day, rate)
         return 1
     t1 = t0 + spread
     idx = (np.searchsorted(starts, t0, side="right") - 1) // months
@@ -87,7 +98,7 @@ def credit_pieces(starts, months, day, delay, spread, rate, out_day, out_frac, o
         lo, hi = starts[idx * months], starts[(idx + 1) * months]
         a, b = max(t0, lo), min(t1, hi)
         if b > a:
-            out_day[n], out_frac[n], out_df[n] = (
+            out[0, at + n], out[1, at + n], out[2, at + n] = (
                 a,
                 (b - a) / spread,
                 mean_discount_factor(a - day, b - a, rate),
@@ -151,7 +162,7 @@ def _contexts(g, role, persons, owner, days, n_pieces, rate, ratchet, plan, st, 
     expected next period, the discount to its middle from the credit day, the next period's pay at
     them without this credit); the expected credits are 0 when the ratchet does not apply.
     All pieces in one call: passing ``plan`` and ``st`` costs a reference count per array."""
-    rp, poff, ri, rf, starts = plan[0], plan[1], plan[2], plan[3], plan[10]
+    rp, poff, ri, rf, starts, roles = plan[0], plan[1], plan[2], plan[3], plan[10], plan[11]
     acc, capu, si = st[4], st[6], st[19]
     n_months = si[SI_N_MONTHS]
     months = ri[g, RI_MONTHS]
@@ -178,8 +189,8 @@ def _contexts(g, role, persons, owner, days, n_pieces, rate, ratchet, plan, st, 
         w = role if team else N_ROLES + person
         ok = t >= 0 and w < acc.shape[1]
         quota = rf[g, RF_QUOTA]
-        if qslot >= 0 and not team:
-            quota = person_quota(plan[11][role], quota, pk, person, month // months, starts, st[0], st[1],
+        if qslot >= 0 and not team and quota_varies(roles[role, RO_RAMP_MONTHS], roles[role, RO_RATCHET]):
+            quota = person_quota(roles[role], quota, pk, person, month // months, starts, st[0], st[1],
                                  acc, n_months)  # fmt: skip
         done = acc[qslot, w, t] if qslot >= 0 and ok else 0.0
         before = done / (quota * n) if quota > 0 else 0.0
@@ -198,7 +209,7 @@ def _contexts(g, role, persons, owner, days, n_pieces, rate, ratchet, plan, st, 
             prev = column_of((idx - 1) * months, pk, n_months) if idx >= 1 else -1
             expected = acc[qslot, w, prev] if prev >= 0 and w < acc.shape[1] else 0.0
             hired = tenure_start(person, st[0], st[1], starts[0])
-            ramped = ramped_quota(plan[11][role], rf[g, RF_QUOTA], starts, hired, (idx + 1) * months)
+            ramped = ramped_quota(roles[role], rf[g, RF_QUOTA], starts, hired, (idx + 1) * months)
             lo, hi = starts[(idx + 1) * months], starts[(idx + 2) * months]
             p = rp[poff[g] : poff[g + 1]]
             ctx[j, 6], ctx[j, 7], ctx[j, 8] = done, ramped, expected
@@ -265,9 +276,9 @@ def _price_rule(g, role, persons, days, rate, data, c, plan, st, total, now, ws)
     for s in range(data.shape[0]):
         for q in range(n_groups[s]):
             starts_of[s, q] = m
-            got = credit_pieces(starts, months, days[s], g_key[s, 0, q], g_key[s, 1, q], rate, piece_day[m:],
-                                piece_frac[m:], piece_df[m:])  # fmt: skip
-            owner[m : m + got] = s
+            got = credit_pieces(starts, months, days[s], g_key[s, 0, q], g_key[s, 1, q], rate, pieces, m)
+            for j in range(m, m + got):
+                owner[j] = s
             m += got
         starts_of[s, n_groups[s]] = m
     _contexts(g, role, persons, owner, piece_day, m, rate, ratchet, plan, st, ctx)
