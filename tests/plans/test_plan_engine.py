@@ -234,7 +234,8 @@ def test_base_lines_are_each_months_employed_days() -> None:
     got = sorted((x.person, x.day, x.measure_value, x.amount) for x in out.lines if x.component == "base")
     starts = [float(s) for s in CAL.month_starts]
     want = []
-    for person, annual, hired, left in ((1, 80_000, 45.5, end), (3, 100_000, 0.0, 200.0), (4, 100_000, 100.0, end)):
+    people = ((1, 80_000, 45.5, end), (3, 100_000, 0.0, 200.0), (4, 100_000, 100.0, end))
+    for person, annual, hired, left in people:
         lo, hi = max(start, hired), min(end, left)
         for m in range(len(starts) - 1):
             a, b = max(lo, starts[m]), min(hi, starts[m + 1])
