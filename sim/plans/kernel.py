@@ -31,35 +31,19 @@ from numba import njit
 from sim.plans.credits import (
     K_ARR_CHURN,
     K_BOOKING,
-    K_CASH,
-    K_GO_LIVE,
     K_HIRE,
     K_NON_PAYMENT,
-    K_RENEWAL,
-    K_REVENUE,
-    K_SUCCESS,
     R_AE,
     TEAM,
-    booking_roles,
-    credits_ae,
     spiff_matches,
     spiff_person,
 )
 from sim.plans.holds import _has_deal, _hold, _link, release
 from sim.plans.layout import (
     CU_HEAD,
-    DL_ACV,
-    DL_AE_CREDITED,
-    DL_CASH,
     DL_CUST,
-    DL_DAY,
     DL_DISCOUNT,
-    DL_EXISTS,
-    DL_GO_LIVE,
     DL_HEAD,
-    DL_RENEWAL,
-    DL_REVENUE,
-    DL_SUCCESS,
     EPS,
     IT_AMOUNT,
     IT_CDAY,
@@ -308,34 +292,6 @@ def _people(row, st):
         pe_role[p], pe_hired[p], pe_left[p] = row.role - 1, row.day, math.inf
     else:
         pe_left[p] = row.day
-
-
-@njit(cache=True)
-def _deal(row, day, cfg, st):
-    """A booking opens its deal; go-lives, successes, renewals, revenue and cash update it."""
-    dl_f, dl_i = st[9], st[10]
-    d = row.deal
-    k = row.kind
-    if k == K_BOOKING:
-        if d >= 0:
-            df = dl_f[d]
-            df[DL_ACV], df[DL_DISCOUNT], df[DL_DAY] = row.amount, row.discount, day
-            df[DL_GO_LIVE], df[DL_SUCCESS], df[DL_RENEWAL] = math.nan, math.nan, math.nan
-            df[DL_REVENUE], df[DL_CASH] = 0.0, 0.0
-            dl_i[d, DL_EXISTS], dl_i[d, DL_CUST] = 1, row.customer
-            dl_i[d, DL_AE_CREDITED] = credits_ae(booking_roles(row.deal_kind, row.credited, cfg))
-    elif _has_deal(d, dl_i):
-        if k == K_GO_LIVE:
-            dl_f[d, DL_GO_LIVE] = day
-        elif k == K_SUCCESS:
-            dl_f[d, DL_SUCCESS] = day
-        elif k == K_RENEWAL:
-            if math.isnan(dl_f[d, DL_RENEWAL]):
-                dl_f[d, DL_RENEWAL] = day
-        elif k == K_REVENUE:
-            dl_f[d, DL_REVENUE] += row.amount
-        elif k == K_CASH:
-            dl_f[d, DL_CASH] += row.amount
 
 
 @njit(cache=True)

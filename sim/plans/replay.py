@@ -8,7 +8,10 @@ function that receives them increfs and decrefs each of their arrays (about 34) 
 refcount pruning does not remove that across calls: the tuples are unpacked once per call here,
 and the per-row and per-item steps take the arrays they read (a row's credits, priced, added and
 placed; a deal's releases; spiffs; clawbacks); the period closes, which take the tuples, are called
-only when one is due (:func:`sim.plans.closes.close_due`).
+only when one is due (:func:`sim.plans.closes.close_due`), and a deal's releases only when it has
+pay waiting (:func:`sim.plans.holds.deal_head`). The update of a row's deal (a booking opens it;
+go-lives, successes, renewals, revenue and cash date or add to it) is written in the loop itself:
+even inlined, a helper taking ``dl_f`` and ``dl_i`` kept a reference count on them per row.
 
 Numba's on-disk cache (``cache=True``) is keyed on this file alone, yet the compiled code here
 includes the pricing, credit, quota and draw functions it calls (``pricing``, ``credits``,
@@ -19,6 +22,8 @@ ran before.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 from numba import njit
@@ -39,6 +44,8 @@ from sim.plans.credits import (
     K_SNAPSHOT,
     K_SUCCESS,
     MAX_CREDITS,
+    booking_roles,
+    credits_ae,
     event_credits,
     is_arr,
 )
@@ -47,14 +54,31 @@ from sim.plans.kernel import (
     _add_credits,
     _clawback,
     _credit_terms,
-    _deal,
     _keep_credits,
     _people,
     _place_items,
     _price_credits,
     _spiffs,
 )
-from sim.plans.layout import DL_AE_CREDITED, EPS, SF_LAST_DAY, SI_CHAIN, SI_HKEYS, SI_ITEMS, SI_LINES
+from sim.plans.layout import (
+    DL_ACV,
+    DL_AE_CREDITED,
+    DL_CASH,
+    DL_CUST,
+    DL_DAY,
+    DL_DISCOUNT,
+    DL_EXISTS,
+    DL_GO_LIVE,
+    DL_RENEWAL,
+    DL_REVENUE,
+    DL_SUCCESS,
+    EPS,
+    SF_LAST_DAY,
+    SI_CHAIN,
+    SI_HKEYS,
+    SI_ITEMS,
+    SI_LINES,
+)
 from sim.plans.periods import month_of
 from sim.plans.rulebook import CFG_N_SPIFFS
 
@@ -93,11 +117,31 @@ def apply_rows(rows, lo, hi, strict, margin, plan, st):
         month = month_of(starts, day)
         if k == K_SNAPSHOT or is_arr(k):
             _book(row, month, st)
-        _deal(row, day, cfg, st)
         d = row.deal
+        has_deal = _has_deal(d, dl_i)  # before the row; a booking opens its deal, below
+        # the row's deal (here, not in a helper taking dl_f and dl_i: that counted references per row)
+        if k == K_BOOKING:
+            if d >= 0:
+                dl_f[d, DL_ACV], dl_f[d, DL_DISCOUNT], dl_f[d, DL_DAY] = row.amount, row.discount, day
+                dl_f[d, DL_GO_LIVE], dl_f[d, DL_SUCCESS], dl_f[d, DL_RENEWAL] = math.nan, math.nan, math.nan
+                dl_f[d, DL_REVENUE], dl_f[d, DL_CASH] = 0.0, 0.0
+                dl_i[d, DL_EXISTS], dl_i[d, DL_CUST] = 1, row.customer
+                dl_i[d, DL_AE_CREDITED] = credits_ae(booking_roles(row.deal_kind, row.credited, cfg))
+        elif has_deal:
+            if k == K_GO_LIVE:
+                dl_f[d, DL_GO_LIVE] = day
+            elif k == K_SUCCESS:
+                dl_f[d, DL_SUCCESS] = day
+            elif k == K_RENEWAL:
+                if math.isnan(dl_f[d, DL_RENEWAL]):
+                    dl_f[d, DL_RENEWAL] = day
+            elif k == K_REVENUE:
+                dl_f[d, DL_REVENUE] += row.amount
+            elif k == K_CASH:
+                dl_f[d, DL_CASH] += row.amount
         n_cr = event_credits(row, cfg, credits)
         # revenue, cash and ARR of an expansion deal the AE is not credited for credit no AE
-        drop_ae = k != K_BOOKING and _has_deal(d, dl_i) and dl_i[d, DL_AE_CREDITED] == 0
+        drop_ae = k != K_BOOKING and has_deal and dl_i[d, DL_AE_CREDITED] == 0
         n_cr = _keep_credits(n_cr, credits, mslot, drop_ae)
         if n_cr:  # priced at the attainment before the row, then accumulated, then held or released
             first_new = si[SI_ITEMS]

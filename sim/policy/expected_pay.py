@@ -256,24 +256,23 @@ def _piece_bound(data):
 
 
 @njit(cache=True)
-def _price_rule(g, role, persons, days, rate, data, c, plan, st, total, now, ws):
-    """Add what rule ``g`` pays for column ``c``'s credit of each option of each situation to
-    ``total[s]`` (present value, after timing and clawback, before the credit's probability), and to
-    ``now[s]`` when it is paid at the credit. Under a quota ratchet a commission on the quota's
-    measure also subtracts what the credit takes from the next period's pay by raising its quota
-    (see ``docs/model.md``). ``ws``: the options' groups (:func:`_group`) and room for the pieces."""
-    rp, poff, ri, rf, starts = plan[0], plan[1], plan[2], plan[3], plan[10]
-    group, g_key, n_groups, starts_of, owner, pieces, ctx = ws
-    piece_day, piece_frac, piece_df = pieces[0], pieces[1], pieces[2]
-    p = rp[poff[g] : poff[g + 1]]
-    is_bonus = ri[g, RI_BONUS] == 1
-    months = ri[g, RI_MONTHS]
-    ratchet = plan[11][role, RO_RATCHET]
-    if is_bonus or ri[g, RI_TEAM] or ri[g, RI_QSLOT] < 0 or ri[g, RI_QSLOT] != ri[g, RI_MSLOT]:
-        ratchet = 0.0  # the ratchet's forecast reads a commission on the quota's own measure
-    paid_now = not is_bonus and p[P_TIMING] == NOW
+def _rule_ratchet(g, role, ri, roles):
+    """The quota ratchet the valuation of rule ``g`` forecasts: the role's, for a commission on its
+    quota's own measure; 0 otherwise."""
+    if ri[g, RI_BONUS] == 1 or ri[g, RI_TEAM] or ri[g, RI_QSLOT] < 0 or ri[g, RI_QSLOT] != ri[g, RI_MSLOT]:
+        return 0.0  # the ratchet's forecast reads a commission on the quota's own measure
+    return roles[role, RO_RATCHET]
+
+
+@njit(cache=True)
+def _rule_pieces(months, days, rate, starts, ws):
+    """The pieces the credit of each group of options (:func:`_group`) falls into under a rule of
+    ``months``-month periods (:func:`credit_pieces`; situation ``s`` dated ``days[s]``): each piece's
+    day, share and discount factor, its situation and each group's first piece, into ``ws``.
+    Returns how many."""
+    g_key, n_groups, starts_of, owner, pieces = ws[1], ws[2], ws[3], ws[4], ws[5]
     m = 0
-    for s in range(data.shape[0]):
+    for s in range(n_groups.shape[0]):
         for q in range(n_groups[s]):
             starts_of[s, q] = m
             got = credit_pieces(starts, months, days[s], g_key[s, 0, q], g_key[s, 1, q], rate, pieces, m)
@@ -281,7 +280,23 @@ def _price_rule(g, role, persons, days, rate, data, c, plan, st, total, now, ws)
                 owner[j] = s
             m += got
         starts_of[s, n_groups[s]] = m
-    _contexts(g, role, persons, owner, piece_day, m, rate, ratchet, plan, st, ctx)
+    return m
+
+
+@njit(cache=True)
+def _price_rule(g, rp, poff, ri, rf, ratchet, rate, data, c, total, now, ws):
+    """Add what rule ``g`` pays for column ``c``'s credit of each option of each situation to
+    ``total[s]`` (present value, after timing and clawback, before the credit's probability), and to
+    ``now[s]`` when it is paid at the credit. Under a quota ratchet (``ratchet``: :func:`_rule_ratchet`)
+    a commission on the quota's measure also subtracts what the credit takes from the next period's
+    pay by raising its quota (see ``docs/model.md``). ``ws``: the options' groups (:func:`_group`),
+    their pieces (:func:`_rule_pieces`) and the pay state behind each (:func:`_contexts`). Takes the
+    plan's arrays it reads, not the ``plan`` and ``st`` tuples: a call counts a reference per array."""
+    group, starts_of, pieces, ctx = ws[0], ws[3], ws[5], ws[6]
+    piece_frac, piece_df = pieces[1], pieces[2]
+    p = rp[poff[g] : poff[g + 1]]
+    is_bonus = ri[g, RI_BONUS] == 1
+    paid_now = not is_bonus and p[P_TIMING] == NOW
     for s in range(data.shape[0]):
         for i in range(data.shape[3]):
             q = group[s, i]
@@ -378,7 +393,10 @@ def expected_pay_many(data, present, measures, role, persons, days, rate, plan, 
             if not grouped:
                 _group(data, c, ws[0], ws[1], ws[2])
                 grouped = True
-            _price_rule(g, role, persons, days, rate, data, c, plan, st, total, now, ws)
+            ratchet = _rule_ratchet(g, role, ri, plan[11])
+            m = _rule_pieces(ri[g, RI_MONTHS], days, rate, plan[10], ws)
+            _contexts(g, role, persons, ws[4], ws[5][0], m, rate, ratchet, plan, st, ws[6])
+            _price_rule(g, plan[0], plan[1], ri, plan[3], ratchet, rate, data, c, total, now, ws)
         for jj in range(sm_off[k0], sm_off[k0 + 1]):
             sp = sm_idx[jj]
             for s in range(n_sit):
