@@ -314,11 +314,12 @@ class SalesTeam(Seats):
         n = len(due)
         leads = [tm.opp.lead for tm in due]
         terms = [tm.opp.term for tm in due]
+        cols = LeadColumns.of(leads)
         cols_of: list[tuple[float, float, float, float, float, float, float]] = []
-        for tm in due:  # a row per deal in Python; the columns made at once below
+        bases = dt.lead_logits(cols).tolist()
+        for tm, base in zip(due, bases, strict=True):  # a row per deal in Python; the columns at once below
             opp = tm.opp
             t = self.terms[opp.term]
-            base = dt.lead_logit(opp.lead.segment, opp.lead.fit, opp.lead.source)
             shift = t.promise * b.win_odds_per_promise + t.overcommit * b.win_odds_per_overcommit
             cols_of.append((
                 opp.discount, tm.alternative_discount,
@@ -333,7 +334,6 @@ class SalesTeam(Seats):
         values[:, 1] = table[:, 6]
         persons = np.array([tm.opp.ae for tm in due], dtype=np.int64)
         pulled = alternative == "pull_in"
-        cols = LeadColumns.of(leads)
         tables = dt.timing_tables(cols, terms, persons, now, discounts, delays, p_wins, pulled)
         attrs = cols.attrs()
         attrs["natural_close_day"] = np.array([tm.opp.close_day for tm in due])
@@ -347,9 +347,9 @@ class SalesTeam(Seats):
         for i, j in enumerate(chosen.tolist()):
             opp = due[i].opp
             if j == 1:
-                opp.discount = float(discounts[i, 1])
+                opp.discount = cols_of[i][1]
                 opp.close_day = due[i].alternative_day
-            opp.p_win = float(p_wins[i, j])
+            opp.p_win = cols_of[i][4 + j]
             self._schedule_close(opp)
 
     def _schedule_close(self, opp: Opportunity) -> None:
