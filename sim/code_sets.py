@@ -13,7 +13,7 @@ from collections.abc import Iterable
 import numpy as np
 from numpy.typing import NDArray
 
-from sim.ledger import KIND_CODE
+from sim.ledger import DEAL_KIND_CODE, KIND_CODE
 from sim.vocabulary import CREDITED, EVENT_KINDS
 
 
@@ -42,3 +42,9 @@ AE_CREDITED = CodeSet(i for i, roles in enumerate(CREDITED) if "ae" in roles)
 """The ``credited`` codes of a deal whose booking credits its AE."""
 ARR_MOVEMENTS = CodeSet(KIND_CODE[k] for k in EVENT_KINDS if k.startswith("arr_"))
 """The ``kind`` codes of the ARR movements (``arr_new``, ``arr_churn``, ...)."""
+
+
+def credits_an_ae(rows: np.ndarray) -> NDArray[np.bool_]:
+    """Which ledger ``rows`` name an AE whose bookings they count for: a new logo, or a deal whose
+    crediting includes the AE (``sim.plans`` crediting of upsells and cross-sells)."""
+    return (rows["ae"] >= 0) & ((rows["deal_kind"] == DEAL_KIND_CODE["new"]) | AE_CREDITED(rows["credited"]))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.code_sets import AE_CREDITED, ARR_MOVEMENTS
+from sim.code_sets import ARR_MOVEMENTS, credits_an_ae
 from sim.ledger import DEAL_KIND_CODE, KIND_CODE, SOURCE_CODE, take_rows
 from sim.vocabulary import DEAL_KINDS, EVENT_KINDS, SEGMENTS, SOURCES
 
@@ -57,7 +57,7 @@ class SegmentTally:
         booking = (k == _K["booking"]) & (r["deal_kind"] != _DK_RENEWAL)
         dk = r["deal_kind"].astype(np.int64)
         np.add.at(self.new_logos, seg[booking & (dk == _DK_NEW)], 1.0)
-        ae = booking & (r["ae"] >= 0) & ((dk == _DK_NEW) | AE_CREDITED(r["credited"]))
+        ae = booking & credits_an_ae(r)
         np.add.at(self.ae_bookings, (dk[ae], seg[ae]), amount[ae])
         lead = (k == _K["lead"]) & (r["source"] == SOURCE_CODE["marketing"])
         np.add.at(self.marketing_leads, seg[lead], 1.0)

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 import numpy as np
 from numpy.typing import NDArray
 
-from sim.code_sets import AE_CREDITED, ARR_MOVEMENTS, CodeSet
+from sim.code_sets import ARR_MOVEMENTS, CodeSet, credits_an_ae
 from sim.ledger import DEAL_KIND_CODE, KIND_CODE, ROLE_CODE, SOURCE_NAME, Event, Ledger, rows_of, take_rows
 from sim.scenario.plans import PlanDesign
 from sim.segment_tally import SegmentTally
@@ -273,7 +273,7 @@ class Tally:
         if q is None or q.measure not in ("bookings_acv", "new_logo_acv", "net_new_arr"):
             return
         dk = rows["deal_kind"]
-        sel = booking & (rows["ae"] >= 0) & ((dk == _DK_NEW) | AE_CREDITED(rows["credited"]))
+        sel = booking & credits_an_ae(rows)
         if q.measure == "new_logo_acv":
             sel &= dk == _DK_NEW
         if not sel.any():

@@ -43,3 +43,27 @@ def test_a_code_set_refuses_wider_integers_and_codes_outside_a_byte() -> None:
 def test_the_shared_sets_hold_their_codes() -> None:
     assert ARR_MOVEMENTS.codes == tuple(sorted(KIND_CODE[k] for k in EVENT_KINDS if k.startswith("arr_")))
     assert AE_CREDITED.codes == tuple(sorted(CREDITED_CODE[c] for c in CREDITED if "ae" in c))
+
+
+@given(
+    ae=st.lists(st.integers(-1, 3), min_size=1, max_size=50),
+    data=st.data(),
+)
+def test_credits_an_ae_names_an_ae_on_a_new_logo_or_an_ae_crediting(
+    ae: list[int], data: st.DataObject
+) -> None:
+    from sim.code_sets import credits_an_ae
+    from sim.ledger import DEAL_KIND_CODE, EVENT_DTYPE
+    from sim.vocabulary import DEAL_KINDS
+
+    n = len(ae)
+    rows = np.zeros(n, dtype=EVENT_DTYPE)
+    rows["ae"] = ae
+    rows["deal_kind"] = data.draw(st.lists(st.integers(0, len(DEAL_KINDS) - 1), min_size=n, max_size=n))
+    rows["credited"] = data.draw(st.lists(st.integers(0, len(CREDITED) - 1), min_size=n, max_size=n))
+    want = [
+        a >= 0 and (DEAL_KINDS[d] == "new" or "ae" in CREDITED[c])
+        for a, d, c in zip(ae, rows["deal_kind"].tolist(), rows["credited"].tolist(), strict=True)
+    ]
+    assert credits_an_ae(rows).tolist() == want
+    assert DEAL_KIND_CODE["new"] == DEAL_KINDS.index("new")
