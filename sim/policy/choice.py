@@ -71,19 +71,24 @@ def anchored_choice(utilities, neutral, rationality, u):
 
 
 @njit(cache=True)
-def choose_option(mean, sd, rows, effort, risk, neutral, rationality, u):
-    """The anchored-logit choice among options whose expected pay and its standard deviation
-    (USD) are ``mean[rows[i]]``, ``sd[rows[i]]`` (row -1: nothing), with ``effort`` in $k:
+def option_utilities(mean, sd, rows, effort, risk, out):
+    """Utility in $k of options whose expected pay and its standard deviation (USD) are
+    ``mean[rows[i]]``, ``sd[rows[i]]`` (row -1: nothing), with ``effort`` in $k, into ``out``:
     utility = pay/1000 - risk/2 x (sd/1000)^2 - effort."""
-    k = len(rows)
-    utilities = np.empty(k)
     half = 0.5 * risk
-    for i in range(k):
+    for i in range(len(rows)):
         r = rows[i]
         m = mean[r] if r >= 0 else 0.0
         s = sd[r] if r >= 0 else 0.0
         mean_k, sd_k = m / 1000.0, s / 1000.0
-        utilities[i] = mean_k - half * sd_k * sd_k - effort[i]
+        out[i] = mean_k - half * sd_k * sd_k - effort[i]
+
+
+@njit(cache=True)
+def choose_option(mean, sd, rows, effort, risk, neutral, rationality, u):
+    """The anchored-logit choice among options valued by :func:`option_utilities`."""
+    utilities = np.empty(len(rows))
+    option_utilities(mean, sd, rows, effort, risk, utilities)
     return anchored_choice(utilities, neutral, rationality, u)
 
 

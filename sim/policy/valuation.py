@@ -32,7 +32,7 @@ from sim.plans.components import SPIFF_EVENT_MEASURE
 from sim.plans.engine import PayState
 from sim.plans.pricing import discount_factor
 from sim.policy.batch import DecisionBatch, OptionTables
-from sim.policy.choice import choose_option, choose_options, inverse_cdf, pick
+from sim.policy.choice import choose_option, choose_options, inverse_cdf, option_utilities, pick
 from sim.policy.decisions import MEASURE_CODE, Decision, MeasureOutcome, Option, OptionTable
 from sim.policy.expected_pay import expected_pay, expected_pay_many
 from sim.vocabulary import COUNT_MEASURES, MEASURES, ROLES
@@ -150,12 +150,8 @@ class Valuer:
         if got is None or got[0] is not table:
             if len(self._unpaid) >= 64:  # tables made per decision: keep the cache small
                 self._unpaid.clear()
-            mean_k = sd_k = np.zeros(table.n)  # no pay: what choose_option computes, in its order
-            utilities = mean_k - 0.5 * self.risk * sd_k * sd_k - table.effort_kusd
-            got = self._unpaid[key] = (
-                table,
-                inverse_cdf(np.asarray(utilities, dtype=np.float64), neutral, rationality),
-            )
+            utilities = self._utilities(np.zeros(table.n), np.zeros(table.n), table)  # no pay
+            got = self._unpaid[key] = (table, inverse_cdf(utilities, neutral, rationality))
         return got[1]
 
     def _scope(self, role: str, person: int, day: float) -> None:
@@ -197,8 +193,14 @@ class Valuer:
         """Utility in $k of every option: expected pay - risk_aversion / 2 x variance - effort."""
         table = decision.option_table()
         mean, sd = self.pay(decision.role, decision.person, decision.day, table)
-        mean_k, sd_k = mean / 1000.0, sd / 1000.0
-        return np.asarray(mean_k - 0.5 * self.risk * sd_k * sd_k - table.effort_kusd, dtype=np.float64)
+        return self._utilities(mean, sd, table)
+
+    def _utilities(self, mean: Array, sd: Array, table: OptionTable) -> Array:
+        """:func:`sim.policy.choice.option_utilities` of ``table``'s options priced at ``mean``, ``sd``."""
+        out = np.empty(table.n)
+        effort = np.ascontiguousarray(table.effort_kusd, dtype=np.float64)
+        option_utilities(mean, sd, _identity(table.n), effort, self.risk, out)
+        return out
 
     def utilities(self, decision: Decision) -> list[float]:
         """Utility in $k of every option (see :meth:`utility_array`)."""
