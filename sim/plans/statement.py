@@ -95,7 +95,16 @@ class PayStatement(PayQueries):
     def base_columns(self, start_day: float, end_day: float) -> LineColumns:
         """Base salary per person and month, prorated by employment, within the window."""
         starts = np.asarray(self.calendar.month_starts, dtype=np.float64)
-        parts: list[tuple[int, int, NDArray[np.int64], NDArray[np.float64], NDArray[np.float64], float]] = []
+        who: list[int] = []
+        role_of: list[int] = []
+        rates: list[float] = []
+        count: list[int] = []
+        months, days, values, amounts = (
+            [np.zeros(0, dtype=np.int64)],
+            [np.zeros(0)],
+            [np.zeros(0)],
+            [np.zeros(0)],
+        )
         for p, (r, hired, left) in sorted(self.people.items()):
             annual = self.plan.role(r).base_salary_annual_usd
             if annual <= 0:
@@ -108,17 +117,17 @@ class PayStatement(PayQueries):
             ms = ms[starts[ms] < hi]
             a, b = np.maximum(lo, starts[ms]), np.minimum(hi, starts[ms + 1])
             kept = b > a
-            parts.append((p, ROLES.index(r), ms[kept], a[kept], b[kept], annual))
-        count = [len(x[2]) for x in parts]
-        person = np.repeat([x[0] for x in parts], count)
-        role = np.repeat([x[1] for x in parts], count)
-        month = np.concatenate([x[2] for x in parts]) if parts else np.zeros(0, dtype=np.int64)
-        day = np.concatenate([x[3] for x in parts]) if parts else np.zeros(0)
-        value = np.concatenate([x[4] - x[3] for x in parts]) if parts else np.zeros(0)
-        rate = np.repeat([x[5] / DAYS_PER_YEAR for x in parts], count)
-        amount = (
-            np.concatenate([x[5] * (x[4] - x[3]) / DAYS_PER_YEAR for x in parts]) if parts else np.zeros(0)
-        )
+            employed = (b - a)[kept]
+            who.append(p)
+            role_of.append(ROLES.index(r))
+            rates.append(annual / DAYS_PER_YEAR)
+            count.append(len(employed))
+            months.append(ms[kept])
+            days.append(a[kept])
+            values.append(employed)
+            amounts.append(annual * employed / DAYS_PER_YEAR)
+        person, role, rate = (np.repeat(x, count) for x in (who, role_of, rates))
+        month, day, value, amount = (np.concatenate(x) for x in (months, days, values, amounts))
         comps, measures = self._names()
         n_rules = len(self.rulebook.rules)
         k = len(amount)
