@@ -15,7 +15,10 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import subprocess
+import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from _tree import result_class, simulate_spec, use_tree
@@ -59,13 +62,27 @@ def workload(reps: int, world: bool, horizon_years: float | None = 1.0) -> Scena
     return load_scenario(ROOT / "scenarios" / "base-company.yaml", overrides)
 
 
-def startup_seconds(backend: str, workers: int, replicate: str) -> float:
-    """Seconds to start a backend and run one trivial task through it."""
+def start_up_here(backend: str, workers: int, replicate: str) -> float:
+    """Seconds to start ``backend`` in this process and run one trivial task through it."""
     sc = workload(2, False)
     t0 = time.perf_counter()
     with make_backend(backend, workers) as b:
         b.result(b.submit(Task(scenario_json(sc), [], replicate)))
     return time.perf_counter() - t0
+
+
+def startup_seconds(backend: str, workers: int, replicate: str) -> float:
+    """Seconds to start a backend cold and run one trivial task through it, measured in a fresh
+    process (whose own imports are not counted): the process backend's fork server, once started,
+    stays warm for the life of the process that started it. The fresh process runs from ``-c``,
+    so that its workers, like those of ``compare.py`` or ``incentsim``, re-import no large main
+    module before their first task."""
+    code = (
+        f"import sys; sys.path.insert(0, {str(Path(__file__).resolve().parent)!r}); import parallel; "
+        f"print(parallel.start_up_here({backend!r}, {workers}, {replicate!r}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return float(out.stdout.strip().splitlines()[-1])
 
 
 def _cpu(who: int) -> float:
