@@ -11,7 +11,8 @@ The ref (default: the name in ``benchmarks/REF``, the commit before the speed wo
 out into a temporary git worktree, removed at the end. Every measurement runs in a child
 process with ``PYTHONPATH`` (and ``$INCENTSIM_BENCH_TREE``) set to the tree it measures; both
 trees use this interpreter's installed dependencies, and each child checks that ``sim`` was
-imported from its tree. Runs of the two trees alternate (ref, this / this, ref, ...) so drifting
+imported from its tree. Each tree's ``sim`` is compiled to bytecode first (``compile_bytecode``),
+as an installed package has it. Runs of the two trees alternate (ref, this / this, ref, ...) so drifting
 load on the machine affects both alike. Figures:
 
 1. ``cpu``: CPU seconds per replication of ``scenarios/base-company.yaml`` (first plan, default
@@ -192,6 +193,14 @@ def this_tree() -> Tree:
     sha = git("rev-parse", "HEAD", cwd=root)
     dirty = bool(git("status", "--porcelain", "--untracked-files=no", cwd=root))
     return Tree("this", root, sha, f"{sha[:10]}{' + uncommitted changes' if dirty else ''}")
+
+
+def compile_bytecode(tree: Tree) -> None:
+    """Compile the tree's ``sim`` to bytecode, as an installed package (pip compiles it) or any
+    second run has it: with ``PYTHONDONTWRITEBYTECODE`` set (as on the CI machines), every process
+    would otherwise compile each module from source, a cost no user pays."""
+    cmd = [sys.executable, "-m", "compileall", "-q", "-j", "0", str(tree.root / "sim")]
+    subprocess.run(cmd, check=True, capture_output=True)
 
 
 class ChildFailed(RuntimeError):
@@ -592,6 +601,9 @@ def main() -> None:
         with contextlib.ExitStack() as stack:
             if any(wants_ref[f] for f in only):
                 ref = stack.enter_context(ref_worktree(ref_name, this.root))
+            for t in (this, ref):
+                if t is not None:
+                    compile_bytecode(t)
             rep.say(f"incentsim compare.py, {started:%Y-%m-%d %H:%M} UTC")
             rep.say(f"  this: {this.root.name} at {this.describe}")
             rep.say(f"  ref:  {ref.describe if ref else ref_name + ' (not measured)'}")
