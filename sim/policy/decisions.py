@@ -170,6 +170,12 @@ class OptionTable:
             self._stacked = (np.ascontiguousarray(data, dtype=np.float64), present, codes)
         return self._stacked
 
+    @property
+    def earns_nothing(self) -> bool:
+        """No option earns a credit (no column, and no source table to take columns from): the
+        options are worth nothing under any plan, whatever its pay state."""
+        return self.source is None and not len(self.stacked()[2])
+
     @classmethod
     def of_stacked(
         cls, data: NDArray[np.float64], measures: Sequence[str], effort_kusd: NDArray[np.float64]

@@ -164,7 +164,7 @@ class Valuer:
     def pay(self, role: str, person: int, day: float, table: OptionTable) -> tuple[Array, Array]:
         """Expected pay and its standard deviation (USD) per option of ``table`` (outcomes of
         one option are perfectly correlated: standard deviations add)."""
-        if table.source is None and not len(table.stacked()[2]):
+        if table.earns_nothing:
             # no option earns a credit: worth nothing whatever the pay state (no sync, no cache)
             return np.zeros(table.n), np.zeros(table.n)
         self._scope(role, person, day)
@@ -209,7 +209,7 @@ class Valuer:
     def choose(self, decision: Decision, rationality: float, u: float) -> int:
         """The option the anchored logit picks at the world's uniform ``u`` (:mod:`sim.policy.choice`)."""
         table = decision.option_table()
-        if table.source is None and not len(table.stacked()[2]):
+        if table.earns_nothing:
             return pick(self._unpaid_steps(table, decision.neutral, rationality), u)
         source = table.source if table.source is not None and table.rows is not None else table
         mean, sd = self.pay(decision.role, decision.person, decision.day, source)
