@@ -108,12 +108,17 @@ def concat_rows(parts: Sequence[np.ndarray]) -> np.ndarray:
     return np.concatenate([p.view(_ROW_BYTES) for p in parts]).view(EVENT_DTYPE)
 
 
-def blank_rows(kind: int, day: float, n: int) -> np.ndarray:
-    """``n`` ledger rows of one kind and day with every other field at its default."""
+def _blank(n: int) -> np.ndarray:
+    """``n`` rows of :data:`DEFAULT_ROW` as opaque items (a shared view: copy before writing)."""
     global _BLANK
     if n > len(_BLANK):
         _BLANK = np.array([DEFAULT_ROW] * max(n, 2 * len(_BLANK)), dtype=EVENT_DTYPE).view(_ROW_BYTES)
-    out = _BLANK[:n].copy().view(EVENT_DTYPE)
+    return _BLANK[:n]
+
+
+def blank_rows(kind: int, day: float, n: int) -> np.ndarray:
+    """``n`` ledger rows of one kind and day with every other field at its default."""
+    out = _blank(n).copy().view(EVENT_DTYPE)
     out["kind"] = kind
     out["day"] = day
     return out
@@ -312,7 +317,9 @@ class Ledger:
             return
         at = self._reserve(n)
         block = self._rows[at : at + n]
-        block.view(_ROW_BYTES)[:] = blank_rows(kind, day, n).view(_ROW_BYTES)
+        block.view(_ROW_BYTES)[:] = _blank(n)  # written in place: no rows built, then copied
+        block["kind"] = kind
+        block["day"] = day
         for name, col in columns.items():
             block[name] = col
         self.dirty |= self._watch[kind]

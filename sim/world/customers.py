@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from sim.distributions import LogNormal
-from sim.ledger import CREDITED_CODE, DEAL_KIND_CODE, K, Ledger, blank_rows
+from sim.ledger import CREDITED_CODE, DEAL_KIND_CODE, K, Ledger
 from sim.rng import Streams
 from sim.scenario.company import Company
 from sim.time.calendar import DAYS_PER_YEAR
@@ -294,11 +294,11 @@ class Customers:
         cust = np.array([c for _, c in due], dtype=np.int64)
         ok = cust[(book.status[cust] == LIVE) & (book.health[cust] >= self.company.customers.healthy_health)]
         if len(ok):
-            rows = blank_rows(K.implementation_success, float(day), len(ok))
-            rows["amount"], rows["customer"], rows["deal"] = 1.0, ok, book.deal[ok]
-            rows["ae"], rows["csm"], rows["consultant"] = book.closer[ok], book.csm[ok], book.consultant[ok]
-            rows["segment"] = book.segment[ok]
-            self.ledger.append_rows(rows)
+            self.ledger.extend(
+                K.implementation_success, float(day), len(ok), amount=1.0, customer=ok,
+                deal=book.deal[ok], ae=book.closer[ok], csm=book.csm[ok], consultant=book.consultant[ok],
+                segment=book.segment[ok],
+            )  # fmt: skip
 
     # ------------------------------------------------------------------ what the metrics read
     def cohort_months(self) -> np.ndarray:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import NoReturn
 
 import numpy as np
 
@@ -52,7 +53,7 @@ def _nearest(options: list[float], target: float) -> float:
     return min(options, key=lambda v: abs(v - target)) if options else target
 
 
-def _not_connected(segment: int, speed: float) -> float:
+def _not_connected(*_: object) -> NoReturn:
     raise RuntimeError("DealTerms.go_live_days is not connected (World wires it)")
 
 
@@ -84,6 +85,8 @@ class DealTerms:
         self.rules = rules
         self.go_live_days: Callable[[int, float], float] = _not_connected
         """Expected days from booking to go-live in a segment (``ImplementationTeam.expected_days``)."""
+        self.go_live_all: Callable[[float], np.ndarray] = _not_connected
+        """:attr:`go_live_days` of every segment at a speed (``ImplementationTeam.expected_days_all``)."""
         c = company
         b = behaviour.ae
         self.neutral_terms = (
@@ -204,7 +207,7 @@ class DealTerms:
         acv = leads.list_acv
         logit = self.lead_logits(leads) if logits is None else logits
         delays = self._cycle_means[segs, leads.source]
-        go_live = np.array([self.go_live_days(s, 1.0) for s in range(len(self.segments.seg))])
+        go_live = self.go_live_all(1.0)
         data = np.empty((n, len(self._credits), len(FIELDS), len(self.terms)))
         fill_leads(
             self._credits, self._full_base, segs, grid, acv, self.discount, self.overcommit, logit,
@@ -234,7 +237,7 @@ class DealTerms:
         segs = leads.segment
         grid = np.rint(leads.fit * FIT_GRID).astype(np.int64)
         acv = leads.list_acv
-        go_live = np.array([self.go_live_days(s, 1.0) for s in range(len(self.segments.seg))])
+        go_live = self.go_live_all(1.0)
         fill_timing(
             self._credits, self._full_base, self._pulled_base if pulled else self._full_base, segs, grid,
             np.asarray(terms, dtype=np.int64), acv, discounts, self.overcommit, p_wins, delays, go_live,

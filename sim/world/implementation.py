@@ -115,6 +115,8 @@ class ImplementationTeam:
             )
             for seg in segments.seg
         ]
+        self._expected_key: tuple[float, int, int] | None = None
+        self._expected = np.zeros(0)
         self.waits: list[float] = []
         self.stats = QueueStats(clock.measure_start, clock.end_day)
         """Waits, busy slots and the backlog over the measured window (queue metrics)."""
@@ -126,6 +128,15 @@ class ImplementationTeam:
             return 0.0
         wait = len(self.queue) * mean / self.slots
         return wait + mean
+
+    def expected_days_all(self, speed: float) -> np.ndarray:
+        """:meth:`expected_days` of every segment at ``speed`` (index: segment). Kept until the queue's
+        length or the slots change: the deal-terms tables of every business day read it."""
+        key = (speed, len(self.queue), self.slots)
+        if key != self._expected_key:
+            self._expected_key = key
+            self._expected = np.array([self.expected_days(s, speed) for s in range(len(self.segments.seg))])
+        return self._expected
 
     def start(self, cust: int, lead: Lead) -> None:
         """Queue a project for a newly won customer."""

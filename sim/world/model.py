@@ -167,6 +167,7 @@ class World:
         """Who hears of whose acts."""
         sales, customers, market = self.sales, self.customers, self.market
         self.deal_terms.go_live_days = self.implementation.expected_days
+        self.deal_terms.go_live_all = self.implementation.expected_days_all
         sales.won = customers.won
         sales.invoice = customers.invoice
         sales.opened = self.drivers.opened

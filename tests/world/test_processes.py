@@ -189,6 +189,27 @@ def test_projects_wait_when_every_consultant_is_busy() -> None:
     assert lives == pytest.approx([d, 2 * d, 3 * d])
 
 
+def test_every_segments_expected_days_follow_the_queue_and_the_slots() -> None:
+    sc = quiet(company__consultants__headcount=1, company__consultants__concurrent_projects=1)
+    w = make_world(sc)
+    team = w.implementation
+    idx = add_customers(w, 4)
+    w.book.status[idx] = IMPLEMENTING
+
+    def each() -> list[float]:
+        return [team.expected_days(s, 1.0) for s in range(len(w.segments.seg))]
+
+    seen = []
+    for i in idx.tolist():  # the first starts; the rest wait, each adding to the expected wait
+        w.implementation.start(i, _lead())
+        assert team.expected_days_all(1.0).tolist() == each()  # bit for bit
+        seen.append(team.expected_days_all(1.0)[0])
+    assert seen[0] < seen[1] < seen[2] < seen[3]
+    team.grow([99])  # a second slot halves the wait
+    assert team.expected_days_all(1.0).tolist() == each()
+    assert team.expected_days_all(0.5).tolist() == [team.expected_days(s, 0.5) for s in range(len(each()))]
+
+
 def test_more_slots_remove_the_wait() -> None:
     sc = quiet(company__consultants__headcount=3, company__consultants__concurrent_projects=1)
     w = make_world(sc)
