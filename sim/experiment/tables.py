@@ -64,7 +64,10 @@ def timeseries_table(results: Iterable[ReplicationResult], plans: Sequence[str])
             mean = np.where(count > 0, safe.sum(axis=0) / np.maximum(count, 1), np.nan)
             p10 = np.full(data.shape[1], np.nan)
             p90 = np.full(data.shape[1], np.nan)
-            for m in np.flatnonzero(count > 0):
+            full = count == data.shape[0]  # months every replication has: all at once
+            if full.any():
+                p10[full], p90[full] = np.percentile(data[:, full], [10, 90], axis=0)
+            for m in np.flatnonzero((count > 0) & ~full):
                 col = data[finite[:, m], m]
                 p10[m], p90[m] = np.percentile(col, [10, 90])
             frames.append(
@@ -114,7 +117,7 @@ def details_table(results: Iterable[ReplicationResult], plans: Sequence[str]) ->
                 kind_col.append(kind)
                 key_col.append(str(key))
                 seq = isinstance(v, list | tuple | np.ndarray)
-                values.append([float(x) for x in v] if seq else [float(v)])
+                values.append(np.asarray(v, dtype=np.float64).tolist() if seq else [float(v)])
     table = pa.table(
         {
             "plan": pa.array(plan_col, pa.string()),
