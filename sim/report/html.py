@@ -36,6 +36,7 @@ from sim.report.plots import (
     FIGURES,
     decision_figures,
 )
+from sim.report.rendering import Renderer
 from sim.report.talent_html import talent_section
 from sim.safetext import safe_text
 
@@ -96,34 +97,42 @@ def _footer(page: Page) -> None:
     page.add("</footer></section>")
 
 
-def build(data: ReportData, plots_dir: Path | None) -> tuple[str, list[Path]]:
-    """The report's HTML text and the PNG files written under ``plots_dir`` (none when None)."""
+SECTION_STEPS = (
+    question_section,
+    decision_section,
+    plans_section,
+    pay_section,
+    metrics_section,
+    differences_section,
+    arr_section,
+    waterfall_section,
+    economics_section,
+    payouts_section,
+    attainment_section,
+    discounts_section,
+    timing_section,
+    second_order_section,
+    market_section,
+    cash_section,
+    sdrs_section,
+    talent_section,
+    people_section,
+)
+"""The functions that write the report's sections, in order (the footer follows them)."""
 
-    page = Page(data, plots_dir)
-    sc = data.results.scenario
-    for step in (
-        question_section,
-        decision_section,
-        plans_section,
-        pay_section,
-        metrics_section,
-        differences_section,
-        arr_section,
-        waterfall_section,
-        economics_section,
-        payouts_section,
-        attainment_section,
-        discounts_section,
-        timing_section,
-        second_order_section,
-        market_section,
-        cash_section,
-        sdrs_section,
-        talent_section,
-        people_section,
-    ):
-        step(page)
+
+def build(data: ReportData, plots_dir: Path | None, workers: int | None = None) -> tuple[str, list[Path]]:
+    """The report's HTML text and the PNG files written under ``plots_dir`` (none when None).
+
+    The figures are rendered ahead on ``workers`` forked processes where that is safe
+    (:mod:`sim.report.rendering`; None: one per core, 0: every figure drawn here, in turn)."""
+    # ahead in the order the sections ask for them: the decision section comes first
+    with Renderer(data, ahead=(*decision_figures(), *FIGURES), workers=workers) as renderer:
+        page = Page(data, plots_dir, renderer=renderer)
+        for step in SECTION_STEPS:
+            step(page)
     _footer(page)
+    sc = data.results.scenario
     toc = " ".join(f'<a href="#{a}">{esc(t)}</a>' for a, t in SECTIONS)
     title = esc(safe_text(sc.name))  # the name on one line
     head = (

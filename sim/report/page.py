@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from sim.files import atomic_write_bytes
-from sim.report.data import MissingData, ReportData
-from sim.report.plots import INLINE_FIGURES, draw
-from sim.report.style import png_bytes, style, svg_text
+from sim.report.data import ReportData
+from sim.report.plots import INLINE_FIGURES
+from sim.report.rendering import Renderer, render_figure
 from sim.safetext import safe_text
 
 SECTIONS: tuple[tuple[str, str], ...] = (
@@ -108,6 +108,8 @@ class Page:
     """Where PNG copies of the figures go (None: embedded only)."""
     parts: list[str] = field(default_factory=list)
     written: list[Path] = field(default_factory=list)
+    renderer: Renderer | None = None
+    """Figures rendered ahead (:mod:`sim.report.rendering`); None: each drawn when asked for."""
 
     def add(self, text: str) -> None:
         """Append raw HTML."""
@@ -126,15 +128,12 @@ class Page:
         """Render a figure, save it under plots/, embed it (as a PNG, or for :data:`INLINE_FIGURES`
         as SVG whose text stays text); a note instead when data is missing."""
         inline = name in INLINE_FIGURES
-        try:
-            with style():
-                fig = draw(self.data, name)
-                png = png_bytes(fig)
-                svg = svg_text(fig) if inline else ""
-        except MissingData as exc:
-            self.missing(f"Figure not drawn: {exc}.")
-            self.data.note(f"figure {name}: {exc}")
+        got = render_figure(self.data, name) if self.renderer is None else self.renderer.get(name)
+        if got.missing is not None:
+            self.missing(f"Figure not drawn: {got.missing}.")
+            self.data.note(f"figure {name}: {got.missing}")
             return False
+        png, svg = got.png, got.svg
         if self.plots_dir is not None:
             path = self.plots_dir / f"{name}.png"
             atomic_write_bytes(path, png)
