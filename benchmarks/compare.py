@@ -74,7 +74,7 @@ def _child(argv: list[str]) -> None:
     JSON on the last line of stdout."""
     c_start = time.process_time()
     ap = argparse.ArgumentParser(prog="compare.py --child")
-    ap.add_argument("kind", choices=FIGURES)
+    ap.add_argument("kind", choices=(*FIGURES, "command"))
     ap.add_argument("--replications", default="0,1")
     ap.add_argument("--customers", type=int, default=3000)
     ap.add_argument("--replication", type=int, default=1)
@@ -82,6 +82,7 @@ def _child(argv: list[str]) -> None:
     ap.add_argument("--reps", type=int, default=8)
     ap.add_argument("--out")
     ap.add_argument("--set", action="append", default=[])
+    ap.add_argument("--backend", default="process")
     args = ap.parse_args(argv)
     root = use_tree()
     out: dict[str, Any] = {"sim_file": check_sim(root), "kind": args.kind}
@@ -126,10 +127,14 @@ def _child(argv: list[str]) -> None:
         out["serial_wall_seconds"] = serial
         out["serial_share"] = serial_share
         out["pool"] = parallel.parallel_run(sc, replicate, serial, "process", args.workers)
-    else:  # flagship: the README's command, in this process so the tree check above applies
+    else:  # flagship: the README's command; command: the pool workload as the command runs it
         from sim.cli import main
 
-        argv = ["run", "scenarios/seed-plans.yaml", "--workers", str(args.workers)]
+        if args.kind == "flagship":
+            argv = ["run", "scenarios/seed-plans.yaml", "--workers", str(args.workers)]
+        else:
+            argv = ["run", "scenarios/base-company.yaml", "--reps", str(args.reps), "--backend", args.backend]
+            argv += ["--workers", str(args.workers)]
         argv += ["--out", args.out, "--quiet"]
         for item in args.set:
             argv += ["--set", item]
@@ -519,7 +524,72 @@ def measure_pool(trees: list[Tree], rounds: int, reps: int, workers: int, rep: R
         f"    this: efficiency {eff:.2f}   target >= {TARGET_EFFICIENCY}: {verdict(fig['target'])}; "
         f"load-adjusted {adj:.2f}: {verdict(fig['target_load_adjusted'])}"
     )
+    fig["command"] = measure_command_pool(trees, rounds, reps, workers, rep)
     rep.figures["pool"] = fig
+
+
+def command_run(tree: Tree, reps: int, workers: int, backend: str) -> dict[str, Any]:
+    """One ``incentsim run scenarios/base-company.yaml --reps N`` on ``backend`` in a fresh process:
+    the command's wall and its runner's (``metadata.json``: from the runner's start to the last
+    replication, the backend's start-up included, the report excluded)."""
+    with tempfile.TemporaryDirectory(prefix="incentsim-command-") as tmp:
+        out = Path(tmp) / "run"
+        argv = ["command", "--reps", str(reps), "--workers", str(workers), "--backend", backend]
+        d = run_child(tree, [*argv, "--out", str(out)])
+        meta = json.loads((out / "metadata.json").read_text())
+    d.update(
+        {"backend": backend, "runner_wall_seconds": meta["wall_seconds"], "computed": meta.get("computed")}
+    )
+    return d
+
+
+def measure_command_pool(
+    trees: list[Tree], rounds: int, reps: int, workers: int, rep: Report
+) -> dict[str, Any]:
+    """Figure 4 as a user meets it: the same replications run by the command, serially and on
+    ``workers`` workers, each in a fresh process (both start cold: the serial run loads the kernels
+    itself; the command starts the pool's fork server before it reads the scenario)."""
+    raw: list[dict[str, Any]] = []
+    for i in range(rounds):
+        for t in interleave(trees, i):
+            pair = [("serial", 1), ("process", workers)]
+            for backend, w in pair if i % 2 == 0 else pair[::-1]:
+                d = command_run(t, reps, w, backend)
+                d["round"] = i
+                raw.append(d)
+                print(
+                    f"  round {i + 1}/{rounds} {t.label} command, {backend}: "
+                    f"runner {d['runner_wall_seconds']:.1f} s, command {d['process_wall_seconds']:.1f} s",
+                    flush=True,
+                )
+    rep.say(
+        f"    as the command runs it (incentsim run scenarios/base-company.yaml --reps {reps}, --backend "
+        f"serial vs --workers {workers}, each in a fresh process): runner wall = the replications phase, "
+        "start-up included"
+    )
+    rep.say(
+        f"    {'tree':6s} {'serial s':>9s} {'pool s':>7s} {'eff':>6s}   "
+        f"{'command serial s':>16s} {'pool s':>7s}"
+    )
+    effs: list[float] = []
+    for t in trees:
+        for i in range(rounds):
+            runs = {d["backend"]: d for d in raw if d["tree"] == t.label and d["round"] == i}
+            ser, par = runs["serial"], runs["process"]
+            e = ser["runner_wall_seconds"] / (workers * par["runner_wall_seconds"])
+            if t.label == "this":
+                effs.append(e)
+            rep.say(
+                f"    {t.label:6s} {ser['runner_wall_seconds']:9.1f} {par['runner_wall_seconds']:7.1f} "
+                f"{e:6.2f}   {ser['process_wall_seconds']:16.1f} {par['process_wall_seconds']:7.1f}"
+            )
+    eff = median(effs)
+    fig = {"samples": raw, "efficiency": eff, "target": eff >= TARGET_EFFICIENCY}
+    rep.say(
+        f"    this, as the command runs it: efficiency {eff:.2f}   target >= {TARGET_EFFICIENCY}: "
+        f"{verdict(fig['target'])}"
+    )
+    return fig
 
 
 def machine() -> dict[str, Any]:
