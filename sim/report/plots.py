@@ -23,7 +23,6 @@ from sim.report.behaviour_plots import (
 from sim.report.company_plots import cash_curve, market_penetration
 from sim.report.data import ReportData
 from sim.report.outcome_plots import arr_over_time, forest, payout_by_role, waterfall
-from sim.report.style import png_bytes, style
 
 
 @dataclass(frozen=True)
@@ -74,9 +73,3 @@ def draw(data: ReportData, name: str) -> Figure:
     """Draw one figure (in the report style: call inside :func:`style`); raises MissingData."""
     spec = FIGURES.get(name) or CONDITIONAL_FIGURES.get(name) or decision_figures()[name]
     return spec.draw(data)
-
-
-def render(data: ReportData, name: str) -> bytes:
-    """Draw one figure in the report style and return its PNG (raises MissingData)."""
-    with style():
-        return png_bytes(draw(data, name))
