@@ -264,7 +264,8 @@ class Runner:
         """Complete replications ``0..n-1`` of every plan.
 
         With several workers, idle slots at the tail of the round are given to the next round's
-        replications (``n..next_n-1``) so that workers do not wait at the round barrier. The
+        replications (``n..next_n-1``) so that workers do not wait at the round barrier, unless the
+        pairs complete so far already meet every precision target (:meth:`_likely_to_go_on`). The
         decisions of the precision loop still use replications ``< n`` only, so this changes
         timing, never results.
         """
@@ -276,7 +277,7 @@ class Runner:
 
         while not complete():
             self._fill(needed, len(needed) + len(ahead))
-            if not needed:
+            if not needed and ahead and self._likely_to_go_on(n):
                 self._fill(ahead, len(ahead))
             if not self._pending:
                 raise RuntimeError("internal error: round incomplete with nothing in flight")
@@ -319,6 +320,13 @@ class Runner:
         return stats.precision_half_widths(
             table, self.plans, self.scenario.baseline, list(targets), exp.confidence
         )
+
+    def _likely_to_go_on(self, n: int) -> bool:
+        """Whether the precision loop looks set to go past ``n``: the half-widths of the pairs
+        complete so far (the replications still running left out) miss a target. Work run ahead of
+        the last round is discarded, and the run waits for it to finish before it ends."""
+        half_widths = self._half_widths(n)
+        return any(math.isfinite(hw) and hw > self.precision.targets[m] for m, hw in half_widths.items())
 
     def _status_text(self) -> str:
         hw = self.precision.half_widths

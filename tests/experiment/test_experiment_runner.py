@@ -80,6 +80,18 @@ def test_precision_loop_count_does_not_depend_on_workers_or_order() -> None:
     assert max(k for _p, k in backend.submitted) >= n  # work ahead of the last round was submitted
 
 
+def test_nothing_runs_ahead_of_a_round_whose_complete_pairs_meet_the_target() -> None:
+    # the paired NRR differences are far inside the target from the first pairs on, so the loop
+    # stops after one round: work ahead of it would be discarded, and the run would wait for it
+    sc = make_scenario(
+        TWO_PLANS, "  replications: 10\n  batch_size: 4\n  max_replications: 400\n  precision: {nrr: 0.05}"
+    )
+    backend = ShuffledBackend(3, seed=0)
+    res = Runner(sc, replicate=replicate, backend=backend).run()
+    assert res.metadata["precision"]["rounds"] == 1
+    assert sorted(backend.submitted) == sorted((p, k) for p in ("conventional", "other") for k in range(10))
+
+
 def test_precision_loop_bonferroni_with_three_plans() -> None:
     # plan 2 alternates by 2*sigma; with m = 2 comparisons each interval is at 97.5%
     sc = make_scenario(
