@@ -136,3 +136,28 @@ def test_paired_matches_scipy_ttest_rel(n: int, seed: int) -> None:
     assert diff.high == pytest.approx(ci.high, rel=1e-9, abs=1e-12)
     expected = (a.var(ddof=1) + b.var(ddof=1)) / np.var(b - a, ddof=1)
     assert ratio == pytest.approx(expected, rel=1e-9)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(min_value=0, max_value=12),
+    st.integers(min_value=1, max_value=5),
+    st.integers(min_value=0, max_value=2**32 - 1),
+)
+def test_summarize_is_each_columns_interval_and_percentiles(n: int, m: int, seed: int) -> None:
+    # columns with and without undefined values side by side: the percentiles of the complete
+    # ones are taken together, and must be each column's own, bit for bit
+    rng = np.random.Generator(np.random.PCG64(seed))
+    table = pd.DataFrame({"plan": rng.choice(["a", "b"], size=n), "replication": np.arange(n)})
+    for j in range(m):
+        x = rng.normal(size=n) * 10.0 ** rng.integers(-3, 6)
+        x[rng.random(n) < rng.choice([0.0, 0.0, 0.3, 1.0])] = rng.choice([np.nan, np.inf, -np.inf])
+        table[f"m{j}"] = x
+    out = stats.summarize(table, ["a", "b"], confidence=0.9)
+    assert len(out) == 2 * m
+    for row in out.itertuples():
+        values = table.loc[table["plan"] == row.plan, row.metric].to_numpy()
+        iv = stats.t_interval(values, 0.9)
+        want = (iv.mean, iv.low, iv.high, *stats.percentiles(values), iv.n)
+        got = (row.mean, row.ci_low, row.ci_high, row.p10, row.p50, row.p90, row.n)
+        assert np.array_equal(np.array(got, dtype=float), np.array(want, dtype=float), equal_nan=True)
