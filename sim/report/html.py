@@ -5,6 +5,7 @@ URIs (also written to ``plots/``), readable in any browser without the tool or J
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +46,18 @@ REPORT_FILE = "report.html"
 PLOTS_DIR = "plots"
 
 
-def _footer(page: Page) -> None:
+def built_at() -> dt.datetime:
+    """When the report is built: now, or ``$SOURCE_DATE_EPOCH`` (seconds since 1970, UTC) when set,
+    so that two builds of one folder are the same file (reproducible-builds.org's convention)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if not epoch:
+        return dt.datetime.now(dt.UTC)
+    if not epoch.isdigit():
+        raise ValueError(f"SOURCE_DATE_EPOCH: expected whole seconds since 1970-01-01 UTC, found {epoch!r}")
+    return dt.datetime.fromtimestamp(int(epoch), dt.UTC)
+
+
+def _footer(page: Page, built: dt.datetime) -> None:
     data = page.data
     meta = data.results.metadata
     sc = data.results.scenario
@@ -79,7 +91,7 @@ def _footer(page: Page) -> None:
         ("Run", f"{meta.get('started_utc', '–')} → {meta.get('finished_utc', '–')}" + wall),
         ("Status", meta.get("status", "–")),
         ("Command", " ".join(str(c) for c in meta.get("command", [])) or "–"),
-        ("Report built", dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")),
+        ("Report built", built.strftime("%Y-%m-%dT%H:%M:%SZ")),
     ]
     page.add(
         "<table>" + "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in rows) + "</table>"
@@ -126,12 +138,13 @@ def build(data: ReportData, plots_dir: Path | None, workers: int | None = None) 
 
     The figures are rendered ahead on ``workers`` forked processes where that is safe
     (:mod:`sim.report.rendering`; None: one per core, 0: every figure drawn here, in turn)."""
+    built = built_at()  # first: a malformed $SOURCE_DATE_EPOCH stops the build before any drawing
     # ahead in the order the sections ask for them: the decision section comes first
     with Renderer(data, ahead=(*decision_figures(), *FIGURES), workers=workers) as renderer:
         page = Page(data, plots_dir, renderer=renderer)
         for step in SECTION_STEPS:
             step(page)
-    _footer(page)
+    _footer(page, built)
     sc = data.results.scenario
     toc = " ".join(f'<a href="#{a}">{esc(t)}</a>' for a, t in SECTIONS)
     title = esc(safe_text(sc.name))  # the name on one line

@@ -114,6 +114,6 @@ def svg_text(fig: Figure) -> str:
     FigureCanvasSVG(fig)
     buf = io.StringIO()
     with mpl.rc_context({"svg.fonttype": "none", "svg.hashsalt": "incentsim"}):
-        fig.savefig(buf, format="svg", facecolor="white")
+        fig.savefig(buf, format="svg", facecolor="white", metadata={"Date": None})  # no drawing time
     text = buf.getvalue()
     return text[text.index("<svg") :]

@@ -30,12 +30,11 @@ from sim.report.plots import FIGURES, decision_figures
 from sim.report.rendering import Renderer, render_figure
 
 NAMES = (*decision_figures(), *FIGURES)
-DATE = re.compile(r"<dc:date>[^<]*</dc:date>")  # matplotlib dates an SVG
 BUILT = re.compile(r"<th>Report built</th><td>[^<]*</td>")  # the footer says when
 
 
 def undated(text):
-    return BUILT.sub("", DATE.sub("", text))
+    return BUILT.sub("", text)
 
 
 data = load(Path(sys.argv[1]))

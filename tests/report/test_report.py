@@ -208,6 +208,21 @@ def test_embedded_only_writes_no_pngs(single_plan_folder: Path, tmp_path: Path) 
         decode_png(src)
 
 
+def test_two_builds_of_one_folder_are_the_same_file(
+    single_plan_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "twice"
+    shutil.copytree(single_plan_folder, folder, ignore=shutil.ignore_patterns("plots", "report.html"))
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")  # the footer's build time, fixed
+    first = write_report(folder, save_plots=False).read_bytes()
+    second = write_report(folder, save_plots=False).read_bytes()
+    assert first == second  # no drawing time in the inline SVGs either
+    assert b"<svg" in first and b"<th>Report built</th><td>2026-01-01T00:00:00Z</td>" in first
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "tomorrow")
+    with pytest.raises(ValueError, match="SOURCE_DATE_EPOCH: expected whole seconds"):
+        write_report(folder, save_plots=False)
+
+
 def test_single_plan_folder(single_plan_folder: Path) -> None:
     path = single_plan_folder / "report.html"
     text = path.read_text("utf-8")
