@@ -114,20 +114,43 @@ class ProcessBackend(Backend):
     def __init__(self, workers: int = 1) -> None:
         super().__init__(workers)
         self._pool: cf.ProcessPoolExecutor | None = None
+        self._unfinished: set[cf.Future[list[Outcome]]] = set()
 
     def __enter__(self) -> ProcessBackend:
         self._pool = cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=_context())
         return self
 
     def close(self) -> None:
+        """Release the workers. Tasks still queued are cancelled and tasks still running are
+        stopped, not waited for: nothing reads a closed backend's results (the runner's look-ahead
+        beyond its last round, a run interrupted)."""
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+            pool, self._pool = self._pool, None
+            if self._unfinished:
+                _terminate_workers(pool)
+            pool.shutdown(wait=True, cancel_futures=True)
+            self._unfinished.clear()
 
     def submit(self, task: Task) -> Any:
         if self._pool is None:
             raise RuntimeError("ProcessBackend used outside its 'with' block")
-        return self._pool.submit(run_task, task)
+        future = self._pool.submit(run_task, task)
+        self._unfinished.add(future)
+        future.add_done_callback(self._unfinished.discard)
+        return future
+
+
+def _terminate_workers(pool: cf.ProcessPoolExecutor) -> None:
+    """Stop ``pool``'s worker processes now; the pool then fails what they were running (its
+    broken-pool path) and shuts down without waiting for it. ``terminate_workers`` from Python 3.14;
+    before it, the same through the executor's table of processes."""
+    terminate = getattr(pool, "terminate_workers", None)
+    if terminate is not None:
+        terminate()
+        return
+    processes: dict[int, Any] = getattr(pool, "_processes", None) or {}
+    for process in list(processes.values()):
+        process.terminate()
 
 
 class DaskBackend(Backend):

@@ -81,6 +81,12 @@ def slow_replicate(scenario: Scenario, plan: str, replication: int) -> Replicati
     return replicate(scenario, plan, replication)
 
 
+def endless_replicate(scenario: Scenario, plan: str, replication: int) -> ReplicationResult:
+    """:func:`replicate` after ten minutes (work a closing backend must stop, not wait for)."""
+    time.sleep(600.0)
+    return replicate(scenario, plan, replication)
+
+
 def failing_replicate(scenario: Scenario, plan: str, replication: int) -> ReplicationResult:
     """:func:`replicate`, but the second plan's replication 2 raises."""
     if [p.name for p in scenario.plans].index(plan) == 1 and replication == 2:

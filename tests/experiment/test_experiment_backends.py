@@ -59,6 +59,25 @@ def test_process_backend_uses_other_processes() -> None:
     assert out[0].result is not None
 
 
+def test_closing_stops_the_tasks_still_running() -> None:
+    # nothing reads a closed backend's results (work run ahead of the last round, an interrupted
+    # run), so closing must not wait ten minutes for a replication still running
+    import time
+
+    quick = Task(scenario_json(_scenario()), [("conventional", 0)], "experiment_fakes:replicate")
+    endless = Task(scenario_json(_scenario()), [("conventional", 1)], "experiment_fakes:endless_replicate")
+    with ProcessBackend(2) as backend:
+        assert backend.result(backend.submit(quick))[0].result is not None  # the workers are up
+        running = backend.submit(endless)
+        while not running.running():
+            time.sleep(0.01)
+        time.sleep(0.5)  # in a worker's hands by now
+        closing = time.monotonic()
+    assert time.monotonic() - closing < 60.0
+    assert running.done() and not running.cancelled()
+    assert running.exception() is not None  # stopped: the pool reports it broke off
+
+
 def test_worker_records_errors_per_unit() -> None:
     task = Task(
         scenario_json(_scenario()),
