@@ -324,7 +324,7 @@ class Runner:
     def _likely_to_go_on(self, n: int) -> bool:
         """Whether the precision loop looks set to go past ``n``: the half-widths of the pairs
         complete so far (the replications still running left out) miss a target. Work run ahead of
-        the last round is discarded, and the run waits for it to finish before it ends."""
+        the last round is discarded."""
         half_widths = self._half_widths(n)
         return any(math.isfinite(hw) and hw > self.precision.targets[m] for m, hw in half_widths.items())
 
