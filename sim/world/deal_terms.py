@@ -54,7 +54,7 @@ def _nearest(options: list[float], target: float) -> float:
 
 
 def _not_connected(*_: object) -> NoReturn:
-    raise RuntimeError("DealTerms.go_live_days is not connected (World wires it)")
+    raise RuntimeError("DealTerms.go_live_all is not connected (World wires it)")
 
 
 @dataclass(slots=True)
@@ -83,10 +83,9 @@ class DealTerms:
         self.company = company
         self.behaviour = behaviour
         self.rules = rules
-        self.go_live_days: Callable[[int, float], float] = _not_connected
-        """Expected days from booking to go-live in a segment (``ImplementationTeam.expected_days``)."""
         self.go_live_all: Callable[[float], np.ndarray] = _not_connected
-        """:attr:`go_live_days` of every segment at a speed (``ImplementationTeam.expected_days_all``)."""
+        """Expected days from booking to go-live of every segment (index: segment) at a speed
+        (``ImplementationTeam.expected_days_all``)."""
         c = company
         b = behaviour.ae
         self.neutral_terms = (

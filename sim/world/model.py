@@ -166,7 +166,6 @@ class World:
     def _connect(self) -> None:
         """Who hears of whose acts."""
         sales, customers, market = self.sales, self.customers, self.market
-        self.deal_terms.go_live_days = self.implementation.expected_days
         self.deal_terms.go_live_all = self.implementation.expected_days_all
         sales.won = customers.won
         sales.invoice = customers.invoice

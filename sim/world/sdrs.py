@@ -262,7 +262,7 @@ class SdrTeam(Seats):
         p_win = dt.expected_win(lead.segment, lead.fit, lead.source, d0, p0, o0)
         acv = lead.list_acv * (1 - d0) * (1 + o0)
         cycle = seg.sales_cycle_days
-        go_live = dt.go_live_days(lead.segment, 1.0)
+        go_live = float(dt.go_live_all(1.0)[lead.segment])
         success, churn = dt.neutral_outlook(lead.segment, lead.fit)
         cust = self.company.customers
         nonpay = cust.non_payment_probability + cust.non_payment_per_overcommit * o0
