@@ -18,6 +18,7 @@ from sim._version import __version__
 from sim.commands.options import EXIT_FAILURE, EXIT_INVALID, EXIT_OK
 from sim.safetext import safe_text
 from sim.scenario import ScenarioError, load_scenario, parse_set
+from sim.source_date import source_date_epoch
 
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
 
@@ -103,6 +104,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
         parser.print_help()
+        return EXIT_INVALID
+    try:  # numpy parses it too, on import, and would fail with a bare ValueError
+        source_date_epoch()
+    except ValueError as exc:
+        print(f"error: {parser.prog}: ${safe_text(exc)}", file=sys.stderr)
         return EXIT_INVALID
     if getattr(args, "set", None):
         try:

@@ -5,7 +5,6 @@ URIs (also written to ``plots/``), readable in any browser without the tool or J
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +39,7 @@ from sim.report.plots import (
 from sim.report.rendering import Renderer
 from sim.report.talent_html import talent_section
 from sim.safetext import safe_text
+from sim.source_date import source_date_epoch
 
 REPORT_FILE = "report.html"
 
@@ -47,14 +47,10 @@ PLOTS_DIR = "plots"
 
 
 def built_at() -> dt.datetime:
-    """When the report is built: now, or ``$SOURCE_DATE_EPOCH`` (seconds since 1970, UTC) when set,
-    so that two builds of one folder are the same file (reproducible-builds.org's convention)."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if not epoch:
-        return dt.datetime.now(dt.UTC)
-    if not epoch.isdigit():
-        raise ValueError(f"SOURCE_DATE_EPOCH: expected whole seconds since 1970-01-01 UTC, found {epoch!r}")
-    return dt.datetime.fromtimestamp(int(epoch), dt.UTC)
+    """When the report is built: now, or ``$SOURCE_DATE_EPOCH`` when set (``sim.source_date``), so
+    that two builds of one folder are the same file."""
+    epoch = source_date_epoch()
+    return dt.datetime.now(dt.UTC) if epoch is None else dt.datetime.fromtimestamp(epoch, dt.UTC)
 
 
 def _footer(page: Page, built: dt.datetime) -> None:

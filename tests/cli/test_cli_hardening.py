@@ -174,6 +174,23 @@ def test_refused_output_leaves_the_file_alone_and_force_replaces_it_atomically(t
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
 
 
+@pytest.mark.parametrize("value", ["tomorrow", "1.5e9", "-1", "\u00b2"])
+def test_a_malformed_source_date_epoch_stops_the_command_before_it_starts(
+    value: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """numpy parses ``$SOURCE_DATE_EPOCH`` on import and fails with a bare ValueError; the command
+    line names the variable instead, exit 2, before any replication or output folder."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", value)
+    out = tmp_path / "run"
+    assert main(["run", str(MINIMAL), "--out", str(out)]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1, lines
+    m = LINE.match(lines[0])
+    assert m and m["file"] == "incentsim" and m["path"] == "$SOURCE_DATE_EPOCH", lines[0]
+    assert "expected whole seconds since 1970-01-01 UTC" in m["message"] and repr(value) in m["message"]
+    assert not out.exists()
+
+
 def test_input_given_as_out_is_never_touched(tmp_path: Path) -> None:
     argv = _out_is_input(tmp_path)
     before = (tmp_path / "deals.csv").read_bytes()
