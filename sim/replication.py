@@ -10,11 +10,15 @@ world, the plan's pay rules and the metrics meet; the world itself never reads a
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import time
 import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 from sim.economics import mean_arr_by_segment, unit_economics
+from sim.ledger import Event
 from sim.metrics import Observations, Tally, all_metrics, cash_series, distributions, timeseries
 from sim.org_metrics import organisation_metrics
 from sim.plans import PayState, payouts_from_state
@@ -116,18 +120,49 @@ def simulate(
     """
     t0 = time.perf_counter()
     design, _ = plan_index(scenario, plan)
-    gc_was_enabled = gc.isenabled()
-    gc.disable()  # the run allocates many short-lived acyclic objects; cyclic GC passes only cost time
-    try:
+    with _no_cyclic_gc():
         world = build_world(scenario, design, replication, policy, keep_ledger=keep_ledger)
         result = run_world(world, design)
-    finally:
-        if gc_was_enabled:
-            gc.enable()
     result.wall_seconds = time.perf_counter() - t0
     if keep_ledger:
         result.ledger = list(world.ledger.events)
     return result
+
+
+@dataclass(frozen=True)
+class History:
+    """What one replication leaves on its ledger, without its pay or metrics (:func:`history`)."""
+
+    ledger: list[Event]
+    """Every event of the run (warm-up included), in order."""
+    wall_seconds: float
+
+
+def history(
+    scenario: Scenario, plan: str | PlanDesign, replication: int, policy: Policy | None = None
+) -> History:
+    """The ledger of one replication, without payouts or metrics: what calibration reads.
+
+    The world runs exactly as in :func:`simulate` (the same draws and decisions, the same events;
+    ``tests/calibrate/test_history.py``): the policy keeps its own pay state, and only the readers
+    that exist to build a result (the metrics' tally, a pay state no policy reads) are left out."""
+    t0 = time.perf_counter()
+    with _no_cyclic_gc():
+        world = build_world(scenario, plan, replication, policy, keep_ledger=True)
+        world.run()
+    return History(world.ledger.events, time.perf_counter() - t0)
+
+
+@contextlib.contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """A run allocates many short-lived acyclic objects; cyclic GC passes only cost time."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def run_world(world: World, plan: PlanDesign) -> ReplicationResult:

@@ -42,11 +42,11 @@ class SimulatedMoments:
     def __call__(self, scenario: Scenario, plan: str, replication: int) -> ReplicationResult:
         from sim.calibrate.simulated import OpportunityLog, crm_of
         from sim.policy import make_policy
-        from sim.replication import simulate
+        from sim.replication import history
 
         log = OpportunityLog(make_policy(scenario, plan), scenario.behaviour.ae.pull_in_discount)
-        result = simulate(scenario, plan, replication, policy=log, keep_ledger=True)
-        crm = crm_of(scenario, plan, replication, result.ledger or [], log)
+        result = history(scenario, plan, replication, policy=log)
+        crm = crm_of(scenario, plan, replication, result.ledger, log)
         hide_cells(
             crm.opportunities,
             self.spec.missing,

@@ -52,12 +52,11 @@ def simulate_history(truth: Scenario, plan: str | None = None, replication: int 
     """One replication of ``truth`` as its CRM would show it (the measured window only)."""
     from sim.calibrate.simulated import OpportunityLog, crm_of
     from sim.policy import make_policy
-    from sim.replication import simulate
+    from sim.replication import history
 
     name = plan or truth.baseline
     log = OpportunityLog(make_policy(truth, name), truth.behaviour.ae.pull_in_discount)
-    result = simulate(truth, name, replication, policy=log, keep_ledger=True)
-    crm = crm_of(truth, name, replication, result.ledger or [], log)
+    crm = crm_of(truth, name, replication, history(truth, name, replication, policy=log).ledger, log)
     o = crm.opportunities
     crm.opportunities = o[o["closed"] >= crm.start].reset_index(drop=True)
     crm.arr = crm.arr[crm.arr["month"] >= crm.start].reset_index(drop=True)
