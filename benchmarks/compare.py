@@ -22,6 +22,9 @@ load on the machine affects both alike. Figures:
 2. ``flagship``: wall seconds of ``incentsim run scenarios/seed-plans.yaml --workers 2`` until
    its precision target is met (read from the results folder's ``metadata.json``). This tree
    only unless ``--flagship-ref``. Target: <= 60 s, precision target met.
+   2b: ``--flagship-cold`` more runs of this tree as the first run after an install: numba's
+   cache in an empty directory (``NUMBA_CACHE_DIR``), so every kernel's compile time is
+   counted; and ``sim.warm.compile_kernels`` alone, cache empty and then filled. Same target.
 3. ``scaling``: CPU seconds per replication of the base company scaled to each of ``--sizes``
    starting customers (``world.reference``; incentive policy), each point in its own process
    with its peak RSS; exponent b of CPU ~ customers^b fitted on log-log axes. This tree only
@@ -74,7 +77,7 @@ def _child(argv: list[str]) -> None:
     JSON on the last line of stdout."""
     c_start = time.process_time()
     ap = argparse.ArgumentParser(prog="compare.py --child")
-    ap.add_argument("kind", choices=(*FIGURES, "command"))
+    ap.add_argument("kind", choices=(*FIGURES, "command", "compile"))
     ap.add_argument("--replications", default="0,1")
     ap.add_argument("--customers", type=int, default=3000)
     ap.add_argument("--replication", type=int, default=1)
@@ -127,6 +130,14 @@ def _child(argv: list[str]) -> None:
         out["serial_wall_seconds"] = serial
         out["serial_share"] = serial_share
         out["pool"] = parallel.parallel_run(sc, replicate, serial, "process", args.workers)
+    elif args.kind == "compile":  # every kernel compiled (or loaded), as the fork server does
+        from sim.warm import compile_kernels
+
+        out["import_cpu_seconds"] = time.process_time() - c_start
+        t0, c0 = time.perf_counter(), time.process_time()
+        compile_kernels()
+        out["compile_wall_seconds"] = time.perf_counter() - t0
+        out["compile_cpu_seconds"] = time.process_time() - c0
     else:  # flagship: the README's command; command: the pool workload as the command runs it
         from sim.cli import main
 
@@ -212,10 +223,11 @@ class ChildFailed(RuntimeError):
     """A measurement's child process failed."""
 
 
-def run_child(tree: Tree, argv: list[str]) -> dict[str, Any]:
-    """Run ``compare.py --child *argv`` on ``tree``; its JSON plus wall, CPU and peak RSS of the
-    child as the OS saw them (``wait4``: the child and its waited-for descendants)."""
-    env = dict(os.environ)
+def run_child(tree: Tree, argv: list[str], env_extra: dict[str, str] | None = None) -> dict[str, Any]:
+    """Run ``compare.py --child *argv`` on ``tree`` (``env_extra``: more environment); its JSON plus
+    wall, CPU and peak RSS of the child as the OS saw them (``wait4``: the child and its
+    waited-for descendants)."""
+    env = dict(os.environ) | (env_extra or {})
     env["PYTHONPATH"] = str(tree.root)
     env[TREE_ENV] = str(tree.root)
     load = os.getloadavg()[0]
@@ -346,34 +358,71 @@ def measure_cpu(trees: list[Tree], rounds: int, per_child: int, rep: Report) -> 
     rep.figures["cpu"] = fig
 
 
+def _flagship_once(
+    t: Tree, i: int, workers: int, overrides: list[str], env_extra: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """One run of the flagship command on ``t`` in a child process, with its results folder's facts."""
+    with tempfile.TemporaryDirectory(prefix="incentsim-flagship-") as tmp:
+        out = Path(tmp) / "run"
+        argv = ["flagship", "--workers", str(workers), "--out", str(out)]
+        argv += [f"--set={item}" for item in overrides]
+        d = run_child(t, argv, env_extra)
+        meta = json.loads((out / "metadata.json").read_text())
+    d.update(
+        {
+            "round": i,
+            "precision": meta.get("precision", {}),
+            "replications_per_plan": meta.get("replications_per_plan"),
+            "status": meta.get("status"),
+            "git_commit": meta.get("git_commit"),
+            "runner_wall_seconds": meta.get("wall_seconds"),
+            "computed": meta.get("computed"),
+            "cpu_seconds_per_replication": meta.get("cpu_seconds_per_replication"),
+        }
+    )
+    d["replication_cpu_seconds"] = (d["cpu_seconds_per_replication"] or math.nan) * (d["computed"] or 0)
+    return d
+
+
+def _g(x: float | None) -> str:
+    """``x`` to 4 significant digits; ``n/a`` for a half-width not computed (None)."""
+    return "n/a" if x is None else f"{x:.4g}"
+
+
+def _flagship_rows(raw: list[dict[str, Any]], rep: Report) -> None:
+    head = f"{'tree':6s} {'wall s':>8s} {'runner s':>8s} {'repl CPU s':>10s} {'reps/plan':>9s}"
+    rep.say(f"    {head}  precision")
+    for d in raw:
+        reps = max((d["replications_per_plan"] or {"?": 0}).values())
+        widths = d["precision"].get("half_widths", {})
+        hw = ", ".join(
+            f"{m} ±{_g(widths.get(m))} (target {v:g})" for m, v in d["precision"].get("targets", {}).items()
+        )
+        rep.say(
+            f"    {d['tree']:6s} {d['process_wall_seconds']:8.1f} "
+            f"{d['runner_wall_seconds'] or math.nan:8.1f} "
+            f"{d['replication_cpu_seconds']:10.1f} {reps:9d}  {d['precision'].get('status')}: {hw}"
+        )
+
+
 def measure_flagship(
-    trees: list[Tree], rounds: int, workers: int, rep: Report, overrides: list[str] | None = None
+    trees: list[Tree],
+    rounds: int,
+    workers: int,
+    rep: Report,
+    overrides: list[str] | None = None,
+    cold: int = 1,
 ) -> None:
     """Figure 2: wall seconds of the flagship command to its precision target (``overrides``:
-    ``--set`` items for trying the harness quickly; the figure is then not the flagship's)."""
+    ``--set`` items for trying the harness quickly; the figure is then not the flagship's). Then
+    (2b) ``cold`` runs of this tree as the first run after an install: numba's cache in an empty
+    directory (``NUMBA_CACHE_DIR``), so every kernel's compile time is counted, and the compile
+    alone (``sim.warm.compile_kernels`` in a fresh process, empty cache and then filled)."""
     overrides = overrides or []
     raw: list[dict[str, Any]] = []
     for i in range(rounds):
         for t in interleave(trees, i):
-            with tempfile.TemporaryDirectory(prefix="incentsim-flagship-") as tmp:
-                out = Path(tmp) / "run"
-                argv = ["flagship", "--workers", str(workers), "--out", str(out)]
-                argv += [f"--set={item}" for item in overrides]
-                d = run_child(t, argv)
-                meta = json.loads((out / "metadata.json").read_text())
-            prec = meta.get("precision", {})
-            d.update(
-                {
-                    "round": i,
-                    "precision": prec,
-                    "replications_per_plan": meta.get("replications_per_plan"),
-                    "status": meta.get("status"),
-                    "git_commit": meta.get("git_commit"),
-                    "runner_wall_seconds": meta.get("wall_seconds"),
-                    "computed": meta.get("computed"),
-                    "cpu_seconds_per_replication": meta.get("cpu_seconds_per_replication"),
-                }
-            )
+            d = _flagship_once(t, i, workers, overrides)
             raw.append(d)
             print(f"  round {i + 1}/{rounds} {t.label}: {d['process_wall_seconds']:.1f} s wall", flush=True)
     sets = "".join(f" --set {item}" for item in overrides)
@@ -383,20 +432,7 @@ def measure_flagship(
     )
     if overrides:
         rep.say("    NOTE: with --flagship-set overrides this is a harness check, not the flagship figure")
-    head = f"{'tree':6s} {'wall s':>8s} {'runner s':>8s} {'repl CPU s':>10s} {'reps/plan':>9s}"
-    rep.say(f"    {head}  precision")
-    for d in raw:
-        reps = max((d["replications_per_plan"] or {"?": 0}).values())
-        hw = ", ".join(
-            f"{m} ±{d['precision'].get('half_widths', {}).get(m, math.nan):.4g} (target {v:g})"
-            for m, v in d["precision"].get("targets", {}).items()
-        )
-        d["replication_cpu_seconds"] = (d["cpu_seconds_per_replication"] or math.nan) * (d["computed"] or 0)
-        rep.say(
-            f"    {d['tree']:6s} {d['process_wall_seconds']:8.1f} "
-            f"{d['runner_wall_seconds'] or math.nan:8.1f} "
-            f"{d['replication_cpu_seconds']:10.1f} {reps:9d}  {d['precision'].get('status')}: {hw}"
-        )
+    _flagship_rows(raw, rep)
     this = [d for d in raw if d["tree"] == "this"]
     wall = median([d["process_wall_seconds"] for d in this])
     met = all(d["precision"].get("status") == "met" for d in this)
@@ -411,7 +447,52 @@ def measure_flagship(
         f"    this {wall:.1f} s, precision target {'met' if met else 'NOT met'}{extra}   target <= "
         f"{TARGET_FLAGSHIP_SECONDS:g} s with the target met: {verdict(fig['target'])}"
     )
+    if cold:
+        fig["cold"] = measure_cold(trees[-1], cold, workers, overrides, rep)
     rep.figures["flagship"] = fig
+
+
+def measure_cold(tree: Tree, rounds: int, workers: int, overrides: list[str], rep: Report) -> dict[str, Any]:
+    """Figure 2b: the flagship as the first run after an install (numba's cache empty), and the
+    kernels' compile alone."""
+    raw: list[dict[str, Any]] = []
+    compiles: list[dict[str, Any]] = []
+    for i in range(rounds):
+        with tempfile.TemporaryDirectory(prefix="incentsim-numba-cache-") as cache:
+            d = _flagship_once(tree, i, workers, overrides, {"NUMBA_CACHE_DIR": cache})
+        raw.append(d)
+        print(f"  cold round {i + 1}/{rounds}: {d['process_wall_seconds']:.1f} s wall", flush=True)
+        with tempfile.TemporaryDirectory(prefix="incentsim-numba-cache-") as cache:
+            empty = run_child(tree, ["compile"], {"NUMBA_CACHE_DIR": cache})
+            filled = run_child(tree, ["compile"], {"NUMBA_CACHE_DIR": cache})
+        compiles.append({"empty": empty, "filled": filled})
+    rep.say(
+        "(2b) the flagship as the first run after an install: numba's cache in an empty directory "
+        "(NUMBA_CACHE_DIR), so every kernel is compiled, as on a fresh machine"
+    )
+    _flagship_rows(raw, rep)
+    wall = median([d["process_wall_seconds"] for d in raw])
+    met = all(d["precision"].get("status") == "met" for d in raw)
+    empty = median([c["empty"]["compile_wall_seconds"] for c in compiles])
+    filled = median([c["filled"]["compile_wall_seconds"] for c in compiles])
+    rep.say(
+        f"    the kernels alone (sim.warm.compile_kernels in a fresh process, what the fork server runs): "
+        f"{empty:.1f} s with the cache empty, {filled:.2f} s with it filled"
+    )
+    ok = wall <= TARGET_FLAGSHIP_SECONDS and met
+    rep.say(
+        f"    this {wall:.1f} s on a fresh install, precision target {'met' if met else 'NOT met'}   "
+        f"target <= {TARGET_FLAGSHIP_SECONDS:g} s with the target met: {verdict(ok)}"
+    )
+    return {
+        "samples": raw,
+        "compiles": compiles,
+        "this_wall_seconds": wall,
+        "precision_met": met,
+        "compile_empty_wall_seconds": empty,
+        "compile_filled_wall_seconds": filled,
+        "target": ok,
+    }
 
 
 def measure_scaling(trees: list[Tree], sizes: list[int], rounds: int, rep: Report) -> None:
@@ -626,6 +707,12 @@ def main() -> None:
     ap.add_argument("--flagship-reps", type=int, default=1, help="runs of the flagship per tree (default 1)")
     ap.add_argument("--flagship-ref", action="store_true", help="also run the flagship on the ref (slow)")
     ap.add_argument(
+        "--flagship-cold",
+        type=int,
+        default=1,
+        help="runs of the flagship with numba's cache empty, as after an install (default 1; 0: none)",
+    )
+    ap.add_argument(
         "--flagship-set",
         action="append",
         default=[],
@@ -651,6 +738,8 @@ def main() -> None:
     if unknown:
         ap.error(f"--only: unknown figure(s) {', '.join(unknown)}; choose from {','.join(FIGURES)}")
     counts = ("reps", "cpu_per_child", "workers", "flagship_reps", "scaling_reps", "pool_reps", "pool_rounds")
+    if args.flagship_cold < 0:
+        ap.error("--flagship-cold: must be at least 0")
     for name in counts:
         if getattr(args, name) < 1:
             ap.error(f"--{name.replace('_', '-')}: must be at least 1")
@@ -690,7 +779,8 @@ def main() -> None:
                 measure_cpu(trees("cpu"), args.reps, args.cpu_per_child, rep)
                 rep.say()
             if "flagship" in only:
-                measure_flagship(trees("flagship"), args.flagship_reps, args.workers, rep, args.flagship_set)
+                fl, cold = trees("flagship"), args.flagship_cold
+                measure_flagship(fl, args.flagship_reps, args.workers, rep, args.flagship_set, cold)
                 rep.say()
             if "scaling" in only:
                 measure_scaling(trees("scaling"), sizes, args.scaling_reps, rep)
