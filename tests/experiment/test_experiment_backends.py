@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +15,6 @@ from hypothesis import strategies as st
 from sim.experiment.backends import ProcessBackend, make_backend
 from sim.experiment.runner import Runner
 from sim.experiment.tasks import Task, run_task, scenario_json
-
-HAS_DASK = importlib.util.find_spec("distributed") is not None
 
 
 def _scenario():  # type: ignore[no-untyped-def]
@@ -33,7 +30,7 @@ def _run(tmp_path: Path, backend: str, workers: int, fn=replicate) -> Path:  # t
     return out
 
 
-CASES = [("serial", 1), ("process", 1), ("process", 2)] + ([("dask", 2)] if HAS_DASK else [])
+CASES = [("serial", 1), ("process", 1), ("process", 2), ("dask", 2)]  # dask: the dev extra installs it
 
 
 def test_identical_results_across_backends(tmp_path: Path) -> None:

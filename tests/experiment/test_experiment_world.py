@@ -53,7 +53,7 @@ def test_real_world_aa_gives_exactly_zero_difference() -> None:
 
 
 @pytest.mark.slow
-def test_real_world_cli_process_backend_matches_serial(tmp_path: Path) -> None:
+def test_real_world_cli_process_and_dask_backends_match_serial(tmp_path: Path) -> None:
     scenario = tmp_path / "tiny.yaml"
     base = SCENARIOS / "base-company.yaml"
     scenario.write_text(
@@ -63,7 +63,7 @@ def test_real_world_cli_process_backend_matches_serial(tmp_path: Path) -> None:
     )
     sets = [f"--set={k}={v}" for k, v in TINY.items()]
     outs = {}
-    for backend, workers in (("serial", "1"), ("process", "2")):
+    for backend, workers in (("serial", "1"), ("process", "2"), ("dask", "2")):
         out = tmp_path / backend
         run = subprocess.run(
             [
@@ -91,8 +91,9 @@ def test_real_world_cli_process_backend_matches_serial(tmp_path: Path) -> None:
         assert run.returncode == 0, run.stderr
         outs[backend] = out
         assert json.loads((out / "metadata.json").read_text())["status"] == "complete"
-    pd.testing.assert_frame_equal(
-        pd.read_parquet(outs["serial"] / "replications.parquet"),
-        pd.read_parquet(outs["process"] / "replications.parquet"),
-        check_exact=True,
-    )
+    for other in ("process", "dask"):
+        pd.testing.assert_frame_equal(
+            pd.read_parquet(outs["serial"] / "replications.parquet"),
+            pd.read_parquet(outs[other] / "replications.parquet"),
+            check_exact=True,
+        )

@@ -147,7 +147,6 @@ uncertainties:
 
 @pytest.mark.slow
 def test_dask_backend_gives_the_serial_results() -> None:
-    pytest.importorskip("distributed")
     sc = ishigami_scenario()
     noisy = "explore_fakes:noisy_ishigami"
     a = run_sensitivity(sc, Settings("morris", 3, 2), backend="serial", replicate=noisy)
