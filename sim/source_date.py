@@ -8,16 +8,20 @@ from __future__ import annotations
 import os
 
 VARIABLE = "SOURCE_DATE_EPOCH"
+LATEST = 253_402_300_799
+"""9999-12-31T23:59:59Z, the last second a ``datetime`` can hold."""
 
 
 def source_date_epoch() -> int | None:
     """Seconds since 1970-01-01 UTC from ``$SOURCE_DATE_EPOCH``, or None when unset or empty.
 
     Raises ValueError naming the variable when it is set to anything but whole seconds (ASCII
-    digits)."""
+    digits) up to the year 9999."""
     raw = os.environ.get(VARIABLE, "").strip()
     if not raw:
         return None
-    if not (raw.isascii() and raw.isdigit()):
-        raise ValueError(f"{VARIABLE}: expected whole seconds since 1970-01-01 UTC, found {raw!r}")
+    if not (raw.isascii() and raw.isdigit()) or int(raw) > LATEST:
+        raise ValueError(
+            f"{VARIABLE}: expected whole seconds since 1970-01-01 UTC (at most {LATEST}), found {raw!r}"
+        )
     return int(raw)

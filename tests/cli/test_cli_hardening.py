@@ -174,7 +174,7 @@ def test_refused_output_leaves_the_file_alone_and_force_replaces_it_atomically(t
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
 
 
-@pytest.mark.parametrize("value", ["tomorrow", "1.5e9", "-1", "\u00b2"])
+@pytest.mark.parametrize("value", ["tomorrow", "1.5e9", "-1", "\u00b2", "253402300800"])
 def test_a_malformed_source_date_epoch_stops_the_command_before_it_starts(
     value: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
