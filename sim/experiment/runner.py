@@ -57,6 +57,8 @@ TARGET_TASK_SECONDS = 0.1
 """Each task should carry at least this much work so that scheduling overhead stays small."""
 
 PRECISION_MET, PRECISION_MAX, PRECISION_NONE = "met", "stopped_at_max", "no_target"
+WAITING = "waiting for the first results (a first run after an install also compiles the kernels: about 30 s)"
+"""The progress status until a replication has finished: a cold start is otherwise silent."""
 
 
 class RunFailed(RuntimeError):
@@ -330,6 +332,8 @@ class Runner:
 
     def _status_text(self) -> str:
         hw = self.precision.half_widths
+        if not self.done and not self.failures:
+            return WAITING
         if not hw:
             return ""
         targets = self.precision.targets

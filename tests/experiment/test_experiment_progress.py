@@ -8,7 +8,7 @@ from experiment_fakes import replicate
 from experiment_helpers import make_scenario
 
 from sim.experiment.progress import PlainProgress, Progress, RichProgress, make_progress
-from sim.experiment.runner import Runner
+from sim.experiment.runner import WAITING, Runner
 from sim.experiment.summary import fmt_value, render_summary, summary_rows
 
 PLANS = """\
@@ -41,6 +41,8 @@ def test_plain_progress_logs_lines_with_status() -> None:
     Runner(sc, replicate=replicate, backend="serial", progress=PlainProgress(buf)).run()
     lines = buf.getvalue().splitlines()
     assert lines[0] == "incentsim: running 18 replications"
+    assert lines[1] == f"incentsim: 0/18 replications, 0s elapsed, {WAITING}"  # why a cold start waits
+    assert not any(WAITING in line for line in lines[2:])
     assert any(line.startswith("incentsim: 36/36 replications") and "nrr ±" in line for line in lines)
     assert any("adding replications: now 12 per plan" in line for line in lines)
 
