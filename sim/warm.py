@@ -6,12 +6,24 @@ tiny replication (a company of a few people, every kind of pay rule) so that eac
 compiled, or loaded from the cache, in the calling process: the process backend calls it in its
 fork server, so the workers forked from it start with compiled code instead of each compiling
 (tens of seconds on a fresh install) or loading it.
+
+numba compiles on one core. When the cache is cold (a fresh install, or kernels changed), the
+compile is split over two: a helper process (``python -m sim.warm``) compiles the valuation kernels
+into the cache while this process compiles the payout engine's main loop, each from the argument
+types a replication calls them with (:func:`kernel_signatures`); the tiny replication then loads
+them from the cache. About 27 s on one core become about 16 s on two (``benchmarks/README.md``).
 """
 
 from __future__ import annotations
 
 import functools
+import os
+import subprocess
+import sys
+import warnings
 from typing import Any
+
+import numpy as np
 
 _RATES = [{"from_attainment": 0, "rate": 0.1}, {"from_attainment": 1, "rate": 0.15}]
 _FLAT = [{"from_attainment": 0, "rate": 0.01}]
@@ -70,11 +82,88 @@ _TINY: dict[str, Any] = {
 """A company of a few people whose plan uses every kind of pay rule (so every kernel runs)."""
 
 
+def kernel_signatures() -> dict[str, list[tuple[Any, tuple[Any, ...]]]]:
+    """The largest kernels and the argument types a replication calls them with, in two groups:
+    ``"engine"`` (the payout engine's main loop, with the period closes it calls) and
+    ``"valuation"`` (the valuation of options and the choice among them). Each compiles in
+    several seconds on a cold cache; ``tests/test_warm.py`` holds the types to those a
+    replication of :data:`_TINY` uses."""
+    from numba import typeof, types
+
+    from sim.ledger import EVENT_DTYPE
+    from sim.plans.engine import PayState
+    from sim.plans.replay import apply_rows
+    from sim.policy.choice import choose_option, choose_options
+    from sim.policy.expected_pay import expected_pay, expected_pay_many
+    from sim.scenario import Scenario
+    from sim.time.calendar import Calendar
+
+    scenario = Scenario.model_validate(_TINY)
+    state = PayState(scenario.plans[0], Calendar(scenario.company.fiscal_year_start_month, 3))
+    plan, st = typeof(state.plan_tables), typeof(state.state_arrays)
+    f8, i8, b1 = types.float64, types.int64, types.boolean
+
+    def a(dtype: Any, ndim: int) -> Any:
+        return types.Array(dtype, ndim, "C")
+
+    f1, f2, i1 = a(f8, 1), a(f8, 2), a(i8, 1)
+    rows = typeof(np.empty(1, dtype=EVENT_DTYPE))
+    pricing = (plan, st, i1, i1, a(b1, 1))  # pay state, spiffs by (role, measure), count measures
+    return {
+        "engine": [(apply_rows, (rows, i8, i8, b1, i8, plan, st))],
+        "valuation": [
+            (choose_option, (f1, f1, i1, f1, f8, i8, f8, f8)),
+            (choose_options, (f2, f2, i1, i1, f1, f8, i1, f8, f1, i1)),
+            (expected_pay_many, (a(f8, 4), a(b1, 2), i1, i8, i1, f1, f8, *pricing, f2, f2)),
+            (expected_pay, (a(f8, 3), a(b1, 2), i1, i8, i8, f8, f8, *pricing, f1, f1)),
+        ],
+    }
+
+
+def _compile(kernels: list[tuple[Any, tuple[Any, ...]]]) -> None:
+    """Compile (or load from the cache) each kernel for its signature."""
+    for kernel, signature in kernels:
+        kernel.compile(signature)
+
+
+def _from_cache(kernel: Any, signature: tuple[Any, ...]) -> bool:
+    """Compile ``kernel`` for ``signature``; True when it was compiled already or came from the cache."""
+    if tuple(signature) in kernel.overloads:
+        return True
+    hits = sum(kernel.stats.cache_hits.values())
+    kernel.compile(signature)
+    return sum(kernel.stats.cache_hits.values()) > hits
+
+
 @functools.cache
 def compile_kernels() -> None:
-    """Compile (or load from numba's cache) every kernel a replication uses, once per process."""
+    """Compile (or load from numba's cache) every kernel a replication uses, once per process; on a
+    cold cache the valuation kernels compile in a helper process meanwhile. Should the helper fail,
+    a warning says so and this process compiles them itself (slower, the same kernels)."""
     from sim.replication import simulate
     from sim.scenario import Scenario
 
     scenario = Scenario.model_validate(_TINY)
+    groups = kernel_signatures()
+    probe = groups["valuation"][0]  # the smallest first: a cheap test of the cache
+    if not _from_cache(*probe):
+        # the helper compiles the rest of the valuation group; it imports what this process imports
+        helper = subprocess.Popen(
+            [sys.executable, "-m", "sim.warm"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+        )  # fmt: skip
+        _compile(groups["engine"])
+        _, err = helper.communicate()
+        if helper.returncode:
+            last = (err.strip().splitlines() or ["no message"])[-1]
+            warnings.warn(
+                f"the helper compiling the valuation kernels failed (exit {helper.returncode}: {last}); "
+                "compiling them here",
+                RuntimeWarning,
+                stacklevel=2,
+            )
     simulate(scenario, "every-rule", 0)
+
+
+if __name__ == "__main__":  # the helper of compile_kernels
+    _compile(kernel_signatures()["valuation"][1:])

@@ -57,7 +57,7 @@ TARGET_TASK_SECONDS = 0.1
 """Each task should carry at least this much work so that scheduling overhead stays small."""
 
 PRECISION_MET, PRECISION_MAX, PRECISION_NONE = "met", "stopped_at_max", "no_target"
-WAITING = "waiting for the first results (a first run after an install also compiles the kernels: about 30 s)"
+WAITING = "waiting for the first results (a first run after an install also compiles the kernels: about 20 s)"
 """The progress status until a replication has finished: a cold start is otherwise silent."""
 
 
