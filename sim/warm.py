@@ -84,14 +84,15 @@ _TINY: dict[str, Any] = {
 
 def kernel_signatures() -> dict[str, list[tuple[Any, tuple[Any, ...]]]]:
     """The largest kernels and the argument types a replication calls them with, in two groups:
-    ``"engine"`` (the payout engine's main loop, with the period closes it calls) and
-    ``"valuation"`` (the valuation of options and the choice among them). Each compiles in
-    several seconds on a cold cache; ``tests/test_warm.py`` holds the types to those a
-    replication of :data:`_TINY` uses."""
+    ``"engine"`` (a small one first, the probe of the cache; then the payout engine's main loop, with
+    the period closes it calls) and ``"valuation"`` (the valuation of options and the choice among
+    them). The large ones compile in seconds each on a cold cache; ``tests/test_warm.py`` holds the
+    types to those a replication of :data:`_TINY` uses."""
     from numba import typeof, types
 
     from sim.ledger import EVENT_DTYPE
     from sim.plans.engine import PayState
+    from sim.plans.periods import month_of
     from sim.plans.replay import apply_rows
     from sim.policy.choice import choose_option, choose_options
     from sim.policy.expected_pay import expected_pay, expected_pay_many
@@ -110,7 +111,7 @@ def kernel_signatures() -> dict[str, list[tuple[Any, tuple[Any, ...]]]]:
     rows = typeof(np.empty(1, dtype=EVENT_DTYPE))
     pricing = (plan, st, i1, i1, a(b1, 1))  # pay state, spiffs by (role, measure), count measures
     return {
-        "engine": [(apply_rows, (rows, i8, i8, b1, i8, plan, st))],
+        "engine": [(month_of, (f1, f8)), (apply_rows, (rows, i8, i8, b1, i8, plan, st))],
         "valuation": [
             (choose_option, (f1, f1, i1, f1, f8, i8, f8, f8)),
             (choose_options, (f2, f2, i1, i1, f1, f8, i1, f8, f1, i1)),
@@ -145,14 +146,14 @@ def compile_kernels() -> None:
 
     scenario = Scenario.model_validate(_TINY)
     groups = kernel_signatures()
-    probe = groups["valuation"][0]  # the smallest first: a cheap test of the cache
+    probe, *engine = groups["engine"]
     if not _from_cache(*probe):
-        # the helper compiles the rest of the valuation group; it imports what this process imports
+        # the helper compiles the valuation group; it imports what this process imports
         helper = subprocess.Popen(
             [sys.executable, "-m", "sim.warm"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
         )  # fmt: skip
-        _compile(groups["engine"])
+        _compile(engine)
         _, err = helper.communicate()
         if helper.returncode:
             last = (err.strip().splitlines() or ["no message"])[-1]
@@ -166,4 +167,4 @@ def compile_kernels() -> None:
 
 
 if __name__ == "__main__":  # the helper of compile_kernels
-    _compile(kernel_signatures()["valuation"][1:])
+    _compile(kernel_signatures()["valuation"])
