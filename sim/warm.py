@@ -83,14 +83,16 @@ _TINY: dict[str, Any] = {
 
 
 def kernel_signatures() -> dict[str, list[tuple[Any, tuple[Any, ...]]]]:
-    """The largest kernels and the argument types a replication calls them with, in two groups:
-    ``"engine"`` (a small one first, the probe of the cache; then the payout engine's main loop, with
-    the period closes it calls) and ``"valuation"`` (the valuation of options and the choice among
-    them). The large ones compile in seconds each on a cold cache; ``tests/test_warm.py`` holds the
-    types to those a replication of :data:`_TINY` uses."""
+    """The kernels that take longest to compile, with the argument types a replication calls them
+    with, split in two groups of about equal compile time: ``"here"`` (a small kernel first, the
+    probe of the cache; then the payout engine's main loop, with the period closes it calls) and
+    ``"helper"`` (the valuation of options and the choice among them, the deal-terms tables they
+    price, and which events credit what). ``tests/test_warm.py`` holds the types to those a
+    replication of :data:`_TINY` uses."""
     from numba import typeof, types
 
     from sim.ledger import EVENT_DTYPE
+    from sim.plans.credits import every_credit
     from sim.plans.engine import PayState
     from sim.plans.periods import month_of
     from sim.plans.replay import apply_rows
@@ -98,6 +100,7 @@ def kernel_signatures() -> dict[str, list[tuple[Any, tuple[Any, ...]]]]:
     from sim.policy.expected_pay import expected_pay, expected_pay_many
     from sim.scenario import Scenario
     from sim.time.calendar import Calendar
+    from sim.world.deal_outlook import fill_leads, fill_timing
 
     scenario = Scenario.model_validate(_TINY)
     state = PayState(scenario.plans[0], Calendar(scenario.company.fiscal_year_start_month, 3))
@@ -107,16 +110,20 @@ def kernel_signatures() -> dict[str, list[tuple[Any, tuple[Any, ...]]]]:
     def a(dtype: Any, ndim: int) -> Any:
         return types.Array(dtype, ndim, "C")
 
-    f1, f2, i1 = a(f8, 1), a(f8, 2), a(i8, 1)
+    f1, f2, f4, i1 = a(f8, 1), a(f8, 2), a(f8, 4), a(i8, 1)
     rows = typeof(np.empty(1, dtype=EVENT_DTYPE))
     pricing = (plan, st, i1, i1, a(b1, 1))  # pay state, spiffs by (role, measure), count measures
+    outlook = (f8, f1, f1, f1, f1, f4)  # success days, renewal delay, cash lag, spread, share; out
     return {
-        "engine": [(month_of, (f1, f8)), (apply_rows, (rows, i8, i8, b1, i8, plan, st))],
-        "valuation": [
+        "here": [(month_of, (f1, f8)), (apply_rows, (rows, i8, i8, b1, i8, plan, st))],
+        "helper": [
             (choose_option, (f1, f1, i1, f1, f8, i8, f8, f8)),
             (choose_options, (f2, f2, i1, i1, f1, f8, i1, f8, f1, i1)),
-            (expected_pay_many, (a(f8, 4), a(b1, 2), i1, i8, i1, f1, f8, *pricing, f2, f2)),
+            (expected_pay_many, (f4, a(b1, 2), i1, i8, i1, f1, f8, *pricing, f2, f2)),
             (expected_pay, (a(f8, 3), a(b1, 2), i1, i8, i8, f8, f8, *pricing, f1, f1)),
+            (fill_leads, (i1, f4, i1, i1, f1, f1, f1, f1, f1, f1, f1, *outlook)),
+            (fill_timing, (i1, f4, f4, i1, i1, i1, f1, f2, f1, f2, f2, f1, *outlook)),
+            (every_credit, (rows, i1)),
         ],
     }
 
@@ -139,26 +146,26 @@ def _from_cache(kernel: Any, signature: tuple[Any, ...]) -> bool:
 @functools.cache
 def compile_kernels() -> None:
     """Compile (or load from numba's cache) every kernel a replication uses, once per process; on a
-    cold cache the valuation kernels compile in a helper process meanwhile. Should the helper fail,
+    cold cache the helper group compiles in another process meanwhile. Should the helper fail,
     a warning says so and this process compiles them itself (slower, the same kernels)."""
     from sim.replication import simulate
     from sim.scenario import Scenario
 
     scenario = Scenario.model_validate(_TINY)
     groups = kernel_signatures()
-    probe, *engine = groups["engine"]
+    probe, *here = groups["here"]
     if not _from_cache(*probe):
-        # the helper compiles the valuation group; it imports what this process imports
+        # the helper compiles its group meanwhile; it imports what this process imports
         helper = subprocess.Popen(
             [sys.executable, "-m", "sim.warm"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
         )  # fmt: skip
-        _compile(engine)
+        _compile(here)
         _, err = helper.communicate()
         if helper.returncode:
             last = (err.strip().splitlines() or ["no message"])[-1]
             warnings.warn(
-                f"the helper compiling the valuation kernels failed (exit {helper.returncode}: {last}); "
+                f"the helper compiling kernels failed (exit {helper.returncode}: {last}); "
                 "compiling them here",
                 RuntimeWarning,
                 stacklevel=2,
@@ -167,4 +174,4 @@ def compile_kernels() -> None:
 
 
 if __name__ == "__main__":  # the helper of compile_kernels
-    _compile(kernel_signatures()["valuation"])
+    _compile(kernel_signatures()["helper"])

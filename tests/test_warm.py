@@ -47,10 +47,10 @@ def test_kernel_signatures_are_those_a_replication_calls() -> None:
     groups = warm.kernel_signatures().items()
     want = {g: [[k.__name__, [str(tuple(sig))]] for k, sig in items] for g, items in groups}
     assert got == want
-    assert sorted(want) == ["engine", "valuation"]
+    assert sorted(want) == ["helper", "here"]
 
 
-def test_helper_compiles_the_valuation_group() -> None:
+def test_helper_entry_point_runs() -> None:
     # the helper entry point (what compile_kernels starts on a cold cache) runs and exits 0
     done = subprocess.run(
         [sys.executable, "-m", "sim.warm"], capture_output=True, text=True, cwd=ROOT,
@@ -67,16 +67,16 @@ def test_a_failed_helper_is_said_and_the_kernels_compile_here(monkeypatch: pytes
     monkeypatch.setattr(warm, "_from_cache", lambda kernel, signature: False)  # as on a cold cache
     monkeypatch.setattr(warm, "_compile", compiled.extend)
     monkeypatch.setattr(warm.sys, "executable", false)
-    with pytest.warns(RuntimeWarning, match=r"helper compiling the valuation kernels failed \(exit 1"):
+    with pytest.warns(RuntimeWarning, match=r"helper compiling kernels failed \(exit 1"):
         warm.compile_kernels.__wrapped__()
-    assert [k.__name__ for k, _ in compiled] == ["apply_rows"]  # the engine group here (the probe done)
+    assert [k.__name__ for k, _ in compiled] == ["apply_rows"]  # the group "here" (the probe done)
 
 
 @pytest.mark.slow
 def test_cold_cache_splits_the_compile(tmp_path: Path) -> None:
-    # numba's cache empty, as on a fresh install: the valuation kernels are compiled by the helper,
+    # numba's cache empty, as on a fresh install: the helper's kernels are compiled by the helper,
     # and this process loads them from the cache instead of compiling them (its compile events
-    # never name them), while it compiles the engine group itself
+    # never name them), while it compiles its own group
     got = json.loads(
         _python(
             """
@@ -92,13 +92,13 @@ def test_cold_cache_splits_the_compile(tmp_path: Path) -> None:
             from sim.warm import compile_kernels, kernel_signatures
             compile_kernels()
             groups = {g: [k.__name__ for k, _ in items] for g, items in kernel_signatures().items()}
-            hits = {k.__name__: sum(k.stats.cache_hits.values()) for k, _ in kernel_signatures()["valuation"]}
+            hits = {k.__name__: sum(k.stats.cache_hits.values()) for k, _ in kernel_signatures()["helper"]}
             print(json.dumps({"compiled": compiled, "groups": groups, "hits": hits}))
             """,
             {"NUMBA_CACHE_DIR": str(tmp_path)},
         )
     )
-    helped = got["groups"]["valuation"]
-    assert set(got["groups"]["engine"]) <= set(got["compiled"])  # the probe found the cache cold
+    helped = got["groups"]["helper"]
+    assert set(got["groups"]["here"]) <= set(got["compiled"])  # the probe found the cache cold
     assert not set(helped) & set(got["compiled"])
     assert all(got["hits"][name] >= 1 for name in helped)
