@@ -429,8 +429,9 @@ class Runner:
                         break
                     n = min(n + exp.batch_size, exp.max_replications)
                 self.progress.stop()
-                # written before the backend closes: closing waits for look-ahead tasks still running
-                results, failures = self._finish(n, t0)
+            # the backend closed first: it stops the look-ahead replications still running, so the
+            # results are built and written on free cores
+            results, failures = self._finish(n, t0)
         except BaseException:
             # a crash or an interrupt: the checkpoints stay valid; say so where the user will look
             self._write_metadata("interrupted")

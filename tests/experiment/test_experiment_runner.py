@@ -6,6 +6,7 @@ import json
 import math
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -21,6 +22,7 @@ from experiment_fakes import (
 from experiment_helpers import THREE_PLANS, make_scenario
 from scipy import stats as sps
 
+from sim.experiment.results import RunResults
 from sim.experiment.runner import PRECISION_MAX, PRECISION_MET, RunFailed, Runner
 from sim.files import atomic_write_text
 from sim.results import Results
@@ -90,6 +92,36 @@ def test_nothing_runs_ahead_of_a_round_whose_complete_pairs_meet_the_target() ->
     res = Runner(sc, replicate=replicate, backend=backend).run()
     assert res.metadata["precision"]["rounds"] == 1
     assert sorted(backend.submitted) == sorted((p, k) for p in ("conventional", "other") for k in range(10))
+
+
+def test_the_backend_closes_before_the_results_are_built_and_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # closing the backend stops the look-ahead replications still running (the process backend
+    # terminates its workers), so the tables and files are made on free cores, not beside them
+    sc = make_scenario(
+        TWO_PLANS, "  replications: 10\n  batch_size: 4\n  max_replications: 400\n  precision: {nrr: 0.005}"
+    )
+    events: list[str] = []
+
+    class Recording(ShuffledBackend):
+        def close(self) -> None:
+            events.append("close")
+
+    def spy(name: str, real: Any) -> Any:
+        def inner(*args: Any, **kwargs: Any) -> Any:
+            events.append(name)
+            return real(*args, **kwargs)
+
+        return inner
+
+    build = RunResults.from_results.__func__  # type: ignore[attr-defined]
+    monkeypatch.setattr(RunResults, "from_results", classmethod(spy("build", build)))
+    monkeypatch.setattr(RunResults, "write", spy("write", RunResults.write))
+    backend = Recording(3, seed=0)
+    Runner(sc, replicate=precision_replicate, backend=backend, out=tmp_path / "run").run()
+    assert max(k for _p, k in backend.submitted) >= 10  # work ran ahead of the last round
+    assert events == ["close", "build", "write"]
 
 
 def test_precision_loop_bonferroni_with_three_plans() -> None:
