@@ -9,9 +9,10 @@ fork server, so the workers forked from it start with compiled code instead of e
 
 numba compiles on one core. When the cache is cold (a fresh install, or kernels changed), the
 compile is split over two: a helper process (``python -m sim.warm``) compiles the valuation kernels
-into the cache while this process compiles the payout engine's main loop, each from the argument
-types a replication calls them with (:func:`kernel_signatures`); the tiny replication then loads
-them from the cache. About 27 s on one core become about 16 s on two (``benchmarks/README.md``).
+and the deal-terms tables they price into the cache while this process compiles the payout
+engine's main loop, each kernel for the argument types a replication calls it with
+(:func:`kernel_signatures`); the tiny replication then loads them from the cache. About 27 s on one
+core become about 16 s on two (``benchmarks/README.md``, figure 2b).
 """
 
 from __future__ import annotations
