@@ -13,7 +13,9 @@ from __future__ import annotations
 import concurrent.futures as cf
 import multiprocessing
 import os
-from collections.abc import Iterable
+import sys
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from types import TracebackType
 from typing import Any
 
@@ -94,15 +96,36 @@ def _context() -> multiprocessing.context.BaseContext:
     return ctx
 
 
+@contextmanager
+def _this_import_path() -> Iterator[None]:
+    """While the fork server starts: its ``python -c`` would put the working directory first on its
+    import path, so that a ``sim`` folder there (a source checkout, or any project's own ``sim``)
+    would be what it preloads and its workers run, whatever this process imported. It gets this
+    process's path instead (``PYTHONSAFEPATH``, Python 3.11+: no working directory added)."""
+    saved = {k: os.environ.get(k) for k in ("PYTHONSAFEPATH", "PYTHONPATH")}
+    os.environ["PYTHONSAFEPATH"] = "1"
+    os.environ["PYTHONPATH"] = os.pathsep.join(sys.path)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
 def start_fork_server() -> None:
     """Start the process backend's fork server now, without waiting for it: it imports and warms up
-    (about a second) while this process goes on reading the scenario, instead of after. Nothing to
-    do with the spawn start method; the server is shared by every process backend of this process."""
+    (about a second) while this process goes on reading the scenario, instead of after. It imports
+    ``sim`` from where this process did. Nothing to do with the spawn start method; the server is
+    shared by every process backend of this process."""
     if _start_method() == "forkserver":
         from multiprocessing import forkserver
 
         _context()
-        forkserver.ensure_running()
+        with _this_import_path():
+            forkserver.ensure_running()
 
 
 class ProcessBackend(Backend):
@@ -117,6 +140,7 @@ class ProcessBackend(Backend):
         self._unfinished: set[cf.Future[list[Outcome]]] = set()
 
     def __enter__(self) -> ProcessBackend:
+        start_fork_server()  # when not started yet: from this process's import path
         self._pool = cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=_context())
         return self
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -135,3 +139,32 @@ def test_the_fork_server_starts_before_the_scenario_is_read_and_is_the_one_used(
         assert got["early"] is not None and got["used"] == got["early"]
     else:
         assert got["early"] is None and got["used"] is not None
+
+
+def test_workers_import_sim_from_where_the_parent_did(tmp_path: Path) -> None:
+    # a folder named sim in the working directory (a source checkout, or a user's own package): the
+    # fork server's `python -c` would import it first, and its workers would run it, not the sim
+    # the command imported
+    decoy = tmp_path / "work" / "sim"
+    decoy.mkdir(parents=True)
+    (decoy / "__init__.py").write_text('"""not incentsim"""\n')
+    probe = tmp_path / "probe" / "probe.py"
+    probe.parent.mkdir()
+    probe.write_text(
+        "import json\n"
+        "if __name__ == '__main__':\n"
+        "    import sim\n"
+        "    from sim.experiment.backends import ProcessBackend\n"
+        "    with ProcessBackend(1) as backend:\n"
+        "        worker = backend._pool.submit(eval, \"__import__('sim').__file__\").result()\n"
+        "    print(json.dumps({'parent': sim.__file__, 'worker': worker}))\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, str(probe)], cwd=decoy.parent, capture_output=True, text=True, timeout=300,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    got = json.loads(done.stdout.strip().splitlines()[-1])
+    assert got["parent"] == str(root / "sim" / "__init__.py")
+    assert got["worker"] == got["parent"]
