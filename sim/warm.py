@@ -149,6 +149,7 @@ def compile_kernels() -> None:
     """Compile (or load from numba's cache) every kernel a replication uses, once per process; on a
     cold cache the helper group compiles in another process meanwhile. Should the helper fail,
     a warning says so and this process compiles them itself (slower, the same kernels)."""
+    from sim.import_path import import_path_env
     from sim.replication import simulate
     from sim.scenario import Scenario
 
@@ -159,7 +160,7 @@ def compile_kernels() -> None:
         # the helper compiles its group meanwhile; it imports what this process imports
         helper = subprocess.Popen(
             [sys.executable, "-m", "sim.warm"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+            stderr=subprocess.PIPE, text=True, env={**os.environ, **import_path_env()},
         )  # fmt: skip
         _compile(here)
         _, err = helper.communicate()

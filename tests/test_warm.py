@@ -102,3 +102,19 @@ def test_cold_cache_splits_the_compile(tmp_path: Path) -> None:
     assert set(got["groups"]["here"]) <= set(got["compiled"])  # the probe found the cache cold
     assert not set(helped) & set(got["compiled"])
     assert all(got["hits"][name] >= 1 for name in helped)
+
+
+def test_a_child_with_import_path_env_imports_this_sim(tmp_path: Path) -> None:
+    # how the helper starts (`python -m sim.warm` would put the working directory first): from a
+    # directory holding a decoy sim, a child given import_path_env() imports this process's sim
+    import sim
+    from sim.import_path import import_path_env
+
+    (tmp_path / "sim").mkdir()
+    (tmp_path / "sim" / "__init__.py").write_text('"""not incentsim"""\n')
+    child = subprocess.run(
+        [sys.executable, "-c", "import sim; print(sim.__file__)"],
+        cwd=tmp_path, env={**os.environ, **import_path_env()}, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert child.returncode == 0, child.stderr
+    assert child.stdout.strip() == sim.__file__

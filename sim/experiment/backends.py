@@ -13,13 +13,12 @@ from __future__ import annotations
 import concurrent.futures as cf
 import multiprocessing
 import os
-import sys
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from types import TracebackType
 from typing import Any
 
 from sim.experiment.tasks import Outcome, Task, run_task
+from sim.import_path import this_import_path
 
 BACKENDS: tuple[str, ...] = ("process", "serial", "dask")
 
@@ -96,25 +95,6 @@ def _context() -> multiprocessing.context.BaseContext:
     return ctx
 
 
-@contextmanager
-def _this_import_path() -> Iterator[None]:
-    """While the fork server starts: its ``python -c`` would put the working directory first on its
-    import path, so that a ``sim`` folder there (a source checkout, or any project's own ``sim``)
-    would be what it preloads and its workers run, whatever this process imported. It gets this
-    process's path instead (``PYTHONSAFEPATH``, Python 3.11+: no working directory added)."""
-    saved = {k: os.environ.get(k) for k in ("PYTHONSAFEPATH", "PYTHONPATH")}
-    os.environ["PYTHONSAFEPATH"] = "1"
-    os.environ["PYTHONPATH"] = os.pathsep.join(sys.path)
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-
-
 def start_fork_server() -> None:
     """Start the process backend's fork server now, without waiting for it: it imports and warms up
     (about a second) while this process goes on reading the scenario, instead of after. It imports
@@ -124,7 +104,7 @@ def start_fork_server() -> None:
         from multiprocessing import forkserver
 
         _context()
-        with _this_import_path():
+        with this_import_path():  # python -c would put the working directory first
             forkserver.ensure_running()
 
 
