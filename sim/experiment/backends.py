@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from types import TracebackType
 from typing import Any
 
-from sim.experiment.tasks import Outcome, Task, run_task
+from sim.experiment.tasks import DEFAULT_REPLICATE, Outcome, Task, resolve_replicate, run_task
 from sim.import_path import this_import_path
 
 BACKENDS: tuple[str, ...] = ("process", "serial", "dask")
@@ -72,12 +72,21 @@ class Backend:
 
 
 class SerialBackend(Backend):
-    """Runs each task in this process when submitted (one worker)."""
+    """Runs each task in this process when submitted (one worker). Before the first replication of
+    :func:`sim.replication.simulate`, the kernels are compiled as the process backend's fork server
+    compiles them (:func:`sim.warm.compile_kernels`: over two cores when numba's cache is cold)."""
 
     name = "serial"
 
     def __init__(self, workers: int = 1) -> None:
         super().__init__(1)
+
+    def submit(self, task: Task) -> Any:
+        if resolve_replicate(task.replicate) is resolve_replicate(DEFAULT_REPLICATE):
+            from sim.warm import compile_kernels
+
+            compile_kernels()  # once per process; nothing to compile on a filled cache
+        return super().submit(task)
 
 
 def _start_method() -> str:

@@ -168,3 +168,21 @@ def test_workers_import_sim_from_where_the_parent_did(tmp_path: Path) -> None:
     got = json.loads(done.stdout.strip().splitlines()[-1])
     assert got["parent"] == str(root / "sim" / "__init__.py")
     assert got["worker"] == got["parent"]
+
+
+def test_serial_backend_compiles_the_kernels_first_for_the_simulation_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the serial backend compiles as the fork server does (over two cores on a cold cache), once,
+    # before the first task of the real replication; a task of another function compiles nothing
+    import sim.warm
+
+    calls: list[str] = []
+    monkeypatch.setattr(sim.warm, "compile_kernels", lambda: calls.append("compiled"))
+    units = [("conventional", 0)]
+    with make_backend("serial") as backend:
+        backend.result(backend.submit(Task(scenario_json(_scenario()), units, "experiment_fakes:replicate")))
+        assert calls == []
+        out = backend.result(backend.submit(Task(scenario_json(_scenario()), units)))
+        assert calls == ["compiled"]
+        assert out[0].result is not None
