@@ -5,7 +5,7 @@ of every point uses the scenario seed's streams ``k`` (common random numbers), s
 change with the parameters, not with the luck, and the objective is as smooth as the world's
 discrete choices allow. Each replication is one task unit (:class:`~sim.experiment.tasks.Task`)
 whose replication function is :class:`SimulatedMoments`; finished units are checkpointed
-(:class:`~sim.experiment.results.CheckpointStore`, keyed by a hash of the point's resolved
+(:class:`~sim.experiment.checkpoints.CheckpointStore`, keyed by a hash of the point's resolved
 scenario), so a resumed calibration recomputes nothing it has.
 """
 

@@ -1,6 +1,6 @@
 """Measure crediting: which ledger event credits which person with how much of which measure.
 
-The rule itself is :func:`sim.plans.kernel.event_credits` (compiled, so the payout engine
+The rule itself is :func:`sim.plans.credits.event_credits` (compiled, so the payout engine
 applies it to whole ledgers); the functions here ask it about one event, for the back-test's
 pruning, the valuation's vocabulary and tests.
 """

@@ -1,7 +1,7 @@
 """A plan design compiled into the tables the payout engine's kernel reads.
 
 :class:`Rulebook` turns a :class:`~sim.scenario.plans.PlanDesign` into numbers once: every
-component a pricing :class:`~sim.plans.pricing.Rule` (its constants packed in one float
+component a pricing :class:`~sim.plans.rule.Rule` (its constants packed in one float
 vector) plus integer and float columns (role, measure, period, who is credited, pay timing,
 clawback), the components of each (role, measure) in plan order, the accumulator slot of every
 measure the plan reads, the spiffs and the crediting rules. Nothing here prices anything or

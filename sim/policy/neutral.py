@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 
 class NeutralPolicy:
-    """A :class:`sim.policy.decisions.Policy` with no plan influence."""
+    """A :class:`sim.policy.protocol.Policy` with no plan influence."""
 
     def bind(self, ledger: Ledger, calendar: Calendar, roster: dict[int, str]) -> None:
         """Nothing to bind: the neutral policy does not watch pay."""

@@ -157,7 +157,7 @@ def build(data: ReportData, plots_dir: Path | None, workers: int | None = None) 
 def write_report(folder: str | Path, results: Any = None, *, save_plots: bool = True) -> Path:
     """Write ``report.html`` and ``plots/*.png`` into a results folder and return the report's path.
 
-    ``results`` may pass the folder's :class:`~sim.experiment.results.Results` already in memory;
+    ``results`` may pass the folder's :class:`~sim.experiment.results.RunResults` already in memory;
     otherwise the folder is read (what ``incentsim report`` does). ``save_plots=False`` embeds the
     figures without writing PNG files. Figures whose data is missing are replaced by a note; raises
     :class:`~sim.report.data.NotAResultsFolder` for a folder that is not a readable results folder.

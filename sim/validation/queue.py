@@ -17,12 +17,13 @@ world's implementation pool is an M/M/c queue:
   cycle. Only new logos start projects (:meth:`sim.world.customers.Customers.won`);
   expansion deals do not, there are no starting customers, and referral and champion leads
   are off.
-* **Service (M).** A project holds one slot of a ``simpy.Resource`` with
-  ``c = headcount × concurrent_projects`` slots for its duration,
+* **Service (M).** A project holds one of ``c = headcount × concurrent_projects`` slots
+  (``ImplementationTeam.slots``) for its duration,
   ``implementation_days × speed × Gamma(shape)/shape`` (:mod:`sim.world.implementation`);
   with ``duration_shape = 1`` and the neutral speed 1.0 that is exponential with mean
   ``1/μ = implementation_days``, independent of everything else.
-* **c servers, FCFS, no abandonment.** SimPy grants requests in arrival order; with
+* **c servers, FCFS, no abandonment.** A freed slot goes to the first project waiting
+  (``ImplementationTeam.queue``); with
   ``quality_noise_sd = 0`` and ``failure_quality = 0`` no project fails, and with no
   non-payment and no churn no customer leaves before go-live, so every project's ``go_live``
   event carries its wait (``wait_days``) and booking day (``forecast_day``).

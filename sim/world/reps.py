@@ -10,7 +10,7 @@ close at their (continuous) close times.
   (``leads_lost``). Each rep then decides whether to pursue each lead assigned to them
   (``pursue``) and, if so, on what terms (``deal_terms``: discount x promise x overcommitment,
   :mod:`sim.world.deal_terms`). All of a day's decisions of one kind are put to the policy at
-  once (:meth:`sim.policy.decisions.Policy.choose_many`); a skipped lead gives its slot back at the end
+  once (:meth:`sim.policy.protocol.Policy.choose_many`); a skipped lead gives its slot back at the end
   of the triage.
 * **Close timing.** When a deal's natural close (after a gamma-distributed cycle) falls within
   two weeks of a quarter end, its rep decides two weeks before that quarter end whether to keep
