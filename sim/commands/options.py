@@ -22,6 +22,16 @@ def positive_int(text: str) -> int:
     return value
 
 
+def replication_count(text: str) -> int:
+    """Replications per plan: a whole number of at least 2 (a t-interval needs two)."""
+    value = positive_int(text)
+    if value < 2:
+        raise argparse.ArgumentTypeError(
+            f"expected at least 2 replications per plan (an interval needs two), found {value}"
+        )
+    return value
+
+
 def non_negative_int(text: str) -> int:
     """An argument that must be a whole number of at least 0."""
     try:

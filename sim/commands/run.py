@@ -15,7 +15,7 @@ from sim.commands.options import (
     add_folder_arguments,
     check_backend_arguments,
     non_negative_int,
-    positive_int,
+    replication_count,
     start_backend_early,
 )
 
@@ -40,14 +40,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
     )
     p.add_argument(
         "--reps",
-        type=positive_int,
+        type=replication_count,
         metavar="N",
         help="exactly N replications per plan (no precision loop unless --max-reps is given; "
         "then N is the first round)",
     )
     p.add_argument(
         "--max-reps",
-        type=positive_int,
+        type=replication_count,
         metavar="M",
         help="run the precision loop (experiment.precision) up to M replications per plan",
     )

@@ -165,6 +165,24 @@ def test_probe(name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
         assert Path(m["file"]).name == case.file, lines[0]
 
 
+@pytest.mark.parametrize("flag", ["--reps", "--max-reps"])
+def test_run_names_the_flag_asking_for_one_replication(flag: str, capsys: pytest.CaptureFixture[str]) -> None:
+    # a paired t-interval needs two replications; the error names the flag typed, not the
+    # scenario's experiment.replications it would have set
+    with pytest.raises(SystemExit) as stop:
+        main(["run", str(MINIMAL), flag, "1", "--quiet"])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert (
+        err.strip()
+        .splitlines()[-1]
+        .endswith(
+            f"argument {flag}: expected at least 2 replications per plan (an interval needs two), found 1"
+        )
+    )
+
+
 def test_refused_output_leaves_the_file_alone_and_force_replaces_it_atomically(tmp_path: Path) -> None:
     argv = _out_existing(tmp_path)
     assert main(argv) == 2
