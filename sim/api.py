@@ -21,8 +21,9 @@ from typing import Any
 from sim.experiment.progress import make_progress
 from sim.experiment.runner import RunFailed, Runner
 from sim.experiment.tasks import ReplicationFn
+from sim.problems import Problem, ScenarioError
 from sim.results import Results
-from sim.scenario.experiment import Experiment
+from sim.scenario.experiment import Experiment, replications_problem
 from sim.scenario.load import resolve_raw, validate_data
 from sim.scenario.overrides import apply_overrides, parse_set
 from sim.scenario.schema import Scenario
@@ -47,6 +48,10 @@ def resolve_scenario(
     from ``reps`` (or the scenario's first round). ``seed`` sets ``experiment.seed``. Invalid input
     raises :class:`~sim.scenario.ScenarioError`.
     """
+    for name, n in (("reps", reps), ("max_reps", max_reps)):
+        problem = None if n is None else replications_problem(n)
+        if problem is not None:
+            raise ScenarioError([Problem("(arguments)", name, problem)])
     if overrides is None:
         mapping: dict[str, Any] = {}
     elif isinstance(overrides, Mapping):

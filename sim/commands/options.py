@@ -24,11 +24,12 @@ def positive_int(text: str) -> int:
 
 def replication_count(text: str) -> int:
     """Replications per plan: a whole number of at least 2 (a t-interval needs two)."""
+    from sim.scenario.experiment import replications_problem
+
     value = positive_int(text)
-    if value < 2:
-        raise argparse.ArgumentTypeError(
-            f"expected at least 2 replications per plan (an interval needs two), found {value}"
-        )
+    problem = replications_problem(value)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(problem)
     return value
 
 

@@ -13,12 +13,24 @@ METRICS: tuple[str, ...] = TARGETS
 ``replications.parquet`` in every run)."""
 
 
+MIN_REPLICATIONS = 2
+"""Replications per plan at least: a paired t-interval needs two."""
+
+
+def replications_problem(n: int) -> str | None:
+    """What is wrong with ``n`` replications per plan (a flag or an argument), or None."""
+    if n < MIN_REPLICATIONS:
+        least = MIN_REPLICATIONS
+        return f"expected at least {least} replications per plan (an interval needs two), found {n}"
+    return None
+
+
 class Experiment(StrictModel):
     """How many replications, which seed, what to compare against, how precise."""
 
     seed: NonNegativeInt = 20261123
     """Scenario seed: every random stream of every replication derives from it (``sim/rng.py``)."""
-    replications: PositiveInt = Field(default=10, ge=2)
+    replications: PositiveInt = Field(default=10, ge=MIN_REPLICATIONS)
     """Replications per plan in the first batch (at least 2 for an interval)."""
     max_replications: PositiveInt = 100
     """Most replications per plan the precision loop may run."""

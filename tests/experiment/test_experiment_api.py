@@ -50,6 +50,17 @@ def test_run_from_path_with_a_bad_override() -> None:
     assert "company.horizon_years" in err.value.paths[0]
 
 
+@pytest.mark.parametrize("arg", ["reps", "max_reps"])
+def test_one_replication_names_the_argument_as_the_command_line_names_its_flag(arg: str) -> None:
+    with pytest.raises(ScenarioError) as err:
+        sim.run(SCENARIOS / "base-company.yaml", replicate="experiment_fakes:replicate", **{arg: 1})
+    assert err.value.paths == [arg]
+    assert str(err.value) == (
+        f"error: (arguments): {arg}: expected at least 2 replications per plan "
+        "(an interval needs two), found 1"
+    )
+
+
 def test_failures_warn_and_return(tmp_path: Path) -> None:
     with pytest.warns(RuntimeWarning, match="richer#2"):
         res = sim.run(_scenario(), replicate="experiment_fakes:failing_replicate")
