@@ -7,7 +7,7 @@ import math
 import sys
 from typing import Any
 
-from sim.commands.options import EXIT_FAILURE, EXIT_INVALID, EXIT_OK
+from sim.commands.options import EXIT_FAILURE, EXIT_INVALID, EXIT_OK, positive_int
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,unused-ignore]
@@ -35,10 +35,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
     p.add_argument("--list", action="store_true", help="list the cases and exit")
     p.add_argument(
         "--workers",
-        type=int,
-        default=1,
+        type=positive_int,
         metavar="N",
-        help="run cases in N processes (default 1; results do not depend on it)",
+        help="run cases in N processes (default: one per core; results do not depend on it)",
     )
     p.add_argument("--json", metavar="FILE", help="also write the results as JSON (atomically)")
     p.add_argument("--markdown", metavar="FILE", help="also write the results as a Markdown table")
@@ -47,15 +46,18 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
 
 
 def _run_all(ids: list[str], workers: int) -> list[Any]:
+    """Every case of ``ids`` in order, on ``workers`` processes forked warm (kernels loaded) from the
+    process backend's server; in this process for one worker or one case."""
     from sim.validation import run_case
 
     if workers <= 1 or len(ids) <= 1:
         return [run_case(i) for i in ids]
-    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+    from sim.experiment.backends import process_context, start_fork_server
+
+    start_fork_server()
+    with ProcessPoolExecutor(max_workers=min(workers, len(ids)), mp_context=process_context()) as pool:
         return list(pool.map(run_case, ids))
 
 
@@ -138,9 +140,6 @@ def cmd_validate_model(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_INVALID
-    if args.workers < 1:
-        print(f"error: validate-model: --workers: expected at least 1, found {args.workers}", file=sys.stderr)
-        return EXIT_INVALID
     if args.list:
         for c in cases:
             print(f"{c.id:40s} {'slow ' if c.slow else '     '}{c.title}")
@@ -154,7 +153,9 @@ def cmd_validate_model(args: argparse.Namespace) -> int:
         for opt, path in (("--json", args.json), ("--markdown", args.markdown))
         if path
     }
-    results = _run_all([c.id for c in cases], args.workers)
+    from sim.experiment.backends import default_workers
+
+    results = _run_all([c.id for c in cases], args.workers or default_workers())
     _print(results)
     if "--json" in outputs:
         atomic_write_text(outputs["--json"], to_strict_json([r.as_dict() for r in results], indent=2) + "\n")

@@ -94,9 +94,10 @@ def _start_method() -> str:
     return "forkserver" if "forkserver" in methods else "spawn"
 
 
-def _context() -> multiprocessing.context.BaseContext:
+def process_context() -> multiprocessing.context.BaseContext:
     """The process backend's start context; with forkserver, its server set to import the replication
-    machinery and compile its kernels once, so that workers fork from it warm."""
+    machinery and compile its kernels once, so that workers fork from it warm. Any pool of
+    replication work uses it (``incentsim validate-model --workers``)."""
     method = _start_method()
     ctx = multiprocessing.get_context(method)
     if method == "forkserver":
@@ -112,7 +113,7 @@ def start_fork_server() -> None:
     if _start_method() == "forkserver":
         from multiprocessing import forkserver
 
-        _context()
+        process_context()
         with this_import_path():  # python -c would put the working directory first
             forkserver.ensure_running()
 
@@ -130,7 +131,7 @@ class ProcessBackend(Backend):
 
     def __enter__(self) -> ProcessBackend:
         start_fork_server()  # when not started yet: from this process's import path
-        self._pool = cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=_context())
+        self._pool = cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=process_context())
         return self
 
     def close(self) -> None:

@@ -182,3 +182,35 @@ def test_every_module_with_cases_is_registered() -> None:
     }
     assert defining, "no module defines a case: the pattern above no longer finds them"
     assert defining <= set(validation._MODULES), sorted(defining - set(validation._MODULES))
+
+
+def test_command_runs_cases_on_one_worker_per_core_with_the_same_results(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # as every other command, the default is one worker per core; the cases then run on warm
+    # workers forked from the process backend's server, and their results equal a serial run's
+    import sim.commands.validate_model as vm
+    import sim.experiment.backends as backends
+
+    seen: list[int] = []
+    run_all = vm._run_all
+    monkeypatch.setattr(backends, "default_workers", lambda: 2)
+    monkeypatch.setattr(vm, "_run_all", lambda ids, workers: seen.append(workers) or run_all(ids, workers))
+    ids = ["exact.rates.monthly_annual", "exact.little.backlog"]
+    out = {w: tmp_path / f"{w}.json" for w in ("serial", "pooled")}
+    assert main(["validate-model", *ids, "--workers", "1", "--json", str(out["serial"])]) == 0
+    assert main(["validate-model", *ids, "--json", str(out["pooled"])]) == 0
+    assert seen == [1, 2]
+    serial, pooled = (json.loads(out[w].read_text()) for w in ("serial", "pooled"))
+    for d in (*serial, *pooled):
+        d.pop("seconds")
+    assert pooled == serial and [d["case"] for d in pooled] == ids
+
+
+def test_command_refuses_zero_workers(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stop:
+        main(["validate-model", "--workers", "0"])
+    assert stop.value.code == 2
+    assert (
+        capsys.readouterr().err.strip().endswith("argument --workers: expected a positive integer, found 0")
+    )
