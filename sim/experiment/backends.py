@@ -13,6 +13,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import multiprocessing
 import os
+import sys
 from collections.abc import Iterable
 from types import TracebackType
 from typing import Any
@@ -89,6 +90,43 @@ class SerialBackend(Backend):
         return super().submit(task)
 
 
+class WorkerLost(RuntimeError):
+    """A worker process stopped before finishing its task (killed, out of memory, or a script
+    without a main guard that each worker imports again)."""
+
+
+WORKER_LOST = (
+    "a worker process stopped before finishing its replications: it was killed or ran out of "
+    "memory, or a script that starts a run imported itself again in the worker (guard its call "
+    'with if __name__ == "__main__":). Replications finished before are kept in the results '
+    "folder's checkpoints when the run has one: --resume (resume=True) continues from there"
+)
+
+IN_A_WORKER = (
+    "a process backend was started inside a worker process of another run: each worker imports "
+    "the script that started the run, so a script calling sim.run (or sensitivity, optimise, "
+    'calibrate) must guard the call with if __name__ == "__main__": (or pass backend="serial")'
+)
+
+
+def check_workers_can_start() -> None:
+    """Raise, with what to do, where worker processes cannot start: in a worker that is running
+    the parent's script again (``__mp_main__``), which would start a run in every worker; or when
+    this process's main script is not a file the workers can import (``python -`` reads it from
+    standard input)."""
+    # multiprocessing runs the parent's script again in a worker as a module named __mp_main__ and
+    # keeps it; elsewhere sys.modules["__mp_main__"] is only another name for __main__
+    if getattr(sys.modules.get("__mp_main__"), "__name__", "") == "__mp_main__":
+        raise RuntimeError(IN_A_WORKER)
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if getattr(main, "__spec__", None) is None and isinstance(path, str) and not os.path.isfile(path):
+        raise RuntimeError(
+            f"the process backend's workers import this process's main script, {path!r}, which is "
+            'not a file (a script read from standard input?): run it from a file, or pass backend="serial"'
+        )
+
+
 def _start_method() -> str:
     methods = multiprocessing.get_all_start_methods()
     return "forkserver" if "forkserver" in methods else "spawn"
@@ -125,6 +163,7 @@ class ProcessBackend(Backend):
     name = "process"
 
     def __init__(self, workers: int = 1) -> None:
+        check_workers_can_start()
         super().__init__(workers)
         self._pool: cf.ProcessPoolExecutor | None = None
         self._unfinished: set[cf.Future[list[Outcome]]] = set()
@@ -153,6 +192,12 @@ class ProcessBackend(Backend):
         future.add_done_callback(self._unfinished.discard)
         return future
 
+    def result(self, handle: Any) -> list[Outcome]:
+        try:
+            return super().result(handle)
+        except cf.process.BrokenProcessPool as exc:
+            raise WorkerLost(WORKER_LOST) from exc
+
 
 def _terminate_workers(pool: cf.ProcessPoolExecutor) -> None:
     """Stop ``pool``'s worker processes now; the pool then fails what they were running (its
@@ -174,6 +219,8 @@ class DaskBackend(Backend):
     name = "dask"
 
     def __init__(self, workers: int = 1, scheduler: str | None = None) -> None:
+        if scheduler is None:  # a local cluster's workers import the script too
+            check_workers_can_start()
         super().__init__(workers)
         self.scheduler = scheduler
         self._client: Any = None

@@ -87,6 +87,11 @@ def endless_replicate(scenario: Scenario, plan: str, replication: int) -> Replic
     return replicate(scenario, plan, replication)
 
 
+def dying_replicate(scenario: Scenario, plan: str, replication: int) -> ReplicationResult:
+    """A worker process that stops abruptly (as when killed or out of memory)."""
+    os._exit(3)
+
+
 def failing_replicate(scenario: Scenario, plan: str, replication: int) -> ReplicationResult:
     """:func:`replicate`, but the second plan's replication 2 raises."""
     if [p.name for p in scenario.plans].index(plan) == 1 and replication == 2:

@@ -186,3 +186,56 @@ def test_serial_backend_compiles_the_kernels_first_for_the_simulation_only(
         out = backend.result(backend.submit(Task(scenario_json(_scenario()), units)))
         assert calls == ["compiled"]
         assert out[0].result is not None
+
+
+def test_a_worker_that_dies_is_reported_with_what_to_do() -> None:
+    from sim.experiment.backends import WORKER_LOST, WorkerLost
+
+    task = Task(scenario_json(_scenario()), [("conventional", 0)], "experiment_fakes:dying_replicate")
+    with ProcessBackend(1) as backend, pytest.raises(WorkerLost) as lost:
+        backend.result(backend.submit(task))
+    assert str(lost.value) == WORKER_LOST
+    assert "--resume" in WORKER_LOST and 'if __name__ == "__main__":' in WORKER_LOST
+
+
+def _script_run(tmp_path: Path, body: str, stdin: bool = False) -> subprocess.CompletedProcess[str]:
+    """``body`` (a script that imports sim) run as ``python script.py``, or from standard input."""
+    here = Path(__file__).resolve().parent
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(here.parents[1]), str(here)])}
+    script = tmp_path / "analysis.py"
+    script.write_text(body)
+    argv = [sys.executable, "-"] if stdin else [sys.executable, str(script)]
+    return subprocess.run(
+        argv, cwd=tmp_path, input=body if stdin else None, capture_output=True, text=True, timeout=300,
+        env=env,
+    )  # fmt: skip
+
+
+RUN = (
+    "import sim\n"
+    "{guard}sim.run({path!r}, reps=2, workers=2, quiet=True, out='runs/a', "
+    "replicate='experiment_fakes:replicate')\n"
+)
+
+
+def test_a_script_without_a_main_guard_is_told_to_add_one(tmp_path: Path) -> None:
+    # each worker imports the script again; its sim.run must not start a run in every worker
+    # (it used to: the workers then failed on the results folder's lock, then the pool broke)
+    from sim.experiment.backends import IN_A_WORKER, WORKER_LOST
+
+    done = _script_run(tmp_path, RUN.format(guard="", path=str(BASE_COMPANY)))
+    assert done.returncode != 0
+    assert IN_A_WORKER in done.stderr and WORKER_LOST in done.stderr
+    assert "FolderBusy" not in done.stderr
+    guarded = RUN.format(guard="if __name__ == '__main__':\n    ", path=str(BASE_COMPANY))
+    ok = _script_run(tmp_path, guarded.replace("runs/a", "runs/b"))
+    assert ok.returncode == 0, ok.stderr
+    assert (tmp_path / "runs" / "b" / "summary.csv").is_file()
+
+
+def test_a_script_read_from_standard_input_is_told_why_workers_cannot_start(tmp_path: Path) -> None:
+    done = _script_run(tmp_path, RUN.format(guard="", path=str(BASE_COMPANY)), stdin=True)
+    assert done.returncode != 0
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("RuntimeError: the process backend's workers import this process's main script")
+    assert "'<stdin>'" in last and 'backend="serial"' in last
