@@ -50,3 +50,8 @@ def __getattr__(name: str) -> Any:
 
         return Results
     raise AttributeError(f"module 'sim' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """The module's names with its lazy exports (what tab completion in a notebook offers)."""
+    return sorted({*globals(), *__all__})

@@ -29,6 +29,12 @@ class Decision(decide.Decision):
     def _repr_html_(self) -> str:
         return notebook.decision_html(self)
 
+    def __str__(self) -> str:
+        """The decision table and verdicts as ``incentsim run`` prints them."""
+        from sim.report.terminal import decision_text
+
+        return decision_text(self)
+
 
 class Results(RunResults):
     """A run's results (:class:`~sim.experiment.results.RunResults`) with the notebook views."""

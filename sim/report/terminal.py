@@ -13,12 +13,30 @@ from sim.safetext import rich_text
 
 def render_decision(results: RunResults, console: Any) -> None:
     """Print the decision table (plans x trade-offs) and one verdict sentence per plan."""
+    if results.replications["plan"].nunique() < 2:
+        return
+    print_decision(Decision(results), console)
+
+
+def decision_text(decision: Decision) -> str:
+    """The decision as :func:`render_decision` prints it, in plain text at its natural width
+    (what ``print(results.decision())`` shows outside a notebook)."""
+    import io
+
+    from rich.console import Console
+
+    console = Console(file=io.StringIO(), record=True, color_system=None, width=100)
+    if len(decision.plans) < 2:
+        return "no decision: fewer than two plans have replications"
+    print_decision(decision, console)
+    return console.export_text().rstrip() + "\n"
+
+
+def print_decision(decision: Decision, console: Any) -> None:
+    """Print ``decision``'s table and verdicts on ``console``."""
     from rich.table import Table
     from rich.text import Text
 
-    if results.replications["plan"].nunique() < 2:
-        return
-    decision = Decision(results)
     cells = decision_cells(decision)
     table = Table(title=rich_text("Decision: what each plan buys, per dollar"), show_lines=True)
     for i, h in enumerate(cells.header):

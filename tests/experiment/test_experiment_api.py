@@ -144,6 +144,23 @@ def test_results_show_formatted_tables_in_a_notebook() -> None:
     assert len(decision.verdicts()) == 2
 
 
+def test_printing_the_decision_shows_the_command_lines_table_and_verdicts() -> None:
+    # outside a notebook print(results.decision()) shows what incentsim run prints, in plain text
+    res = sim.run(_scenario(), backend="serial", quiet=True, replicate="experiment_fakes:replicate")
+    decision = res.decision()
+    text = str(decision)
+    assert text.splitlines()[0].strip() == "Decision: what each plan buys, per dollar"
+    assert "payout per NRR point" in text and "conventional (baseline)" in text
+    assert "\x1b[" not in text  # no terminal colour codes
+    flat = " ".join(text.split())
+    for verdict in decision.verdicts():
+        assert "• " + " ".join(verdict.text.split()) in flat
+
+
+def test_tab_completion_offers_the_lazy_exports() -> None:
+    assert {"run", "Results", "sensitivity", "optimise", "load_scenario"} <= set(dir(sim))
+
+
 def test_plots_have_units_and_paired_bands() -> None:
     res = sim.run(_scenario(), backend="serial", quiet=True, replicate="experiment_fakes:replicate")
     fig = res.plot_arr()
