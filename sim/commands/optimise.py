@@ -144,9 +144,8 @@ def cmd_optimise(args: argparse.Namespace) -> int:
     if not args.quiet:
         from sim.safetext import safe_text
 
-        for row in result.verdict["plans"]:
-            if row.get("sentence"):
-                print(safe_text(row["sentence"]))
+        for line in str(result).splitlines():  # what the notebook prints of the same result
+            print(safe_text(line))
         print(f"results: {safe_text(out)}")
         print(f"best plans: {safe_text(out / 'best-plans.yaml')}")
         if (out / "report.html").exists():

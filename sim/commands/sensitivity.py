@@ -121,14 +121,10 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
 
 
 def _summary(result: Any, out: Path) -> None:
-    from sim.explore.report import probability_sentence
     from sim.safetext import safe_text
 
-    print(f"{len(result.design)} points x {len(result.plans)} plans x {result.settings.reps} replications")
-    for row in result.robustness.to_dict("records"):
-        print("  " + safe_text(probability_sentence(result, row)))
-    for region in result.regions:
-        print("  " + safe_text(region.words()))
+    for line in str(result).splitlines():  # what the notebook prints of the same result
+        print(safe_text(line))
     print(f"results: {safe_text(out)}")
     if (out / "report.html").exists():
         print(f"report: {safe_text(out / 'report.html')}")

@@ -50,6 +50,10 @@ class Optimisation(OptimisationResult):
     """Results of ``incentsim optimise``
     (:class:`~sim.explore.optimisation.OptimisationResult`) with their report and figures."""
 
+    def __str__(self) -> str:
+        """What ``incentsim optimise`` prints: one sentence per confirmed plan against the baseline."""
+        return "\n".join(row["sentence"] for row in self.verdict["plans"] if row.get("sentence"))
+
     def write(self, folder: Path) -> None:
         """The tables (:meth:`OptimisationResult.write`) and the report."""
         super().write(folder)

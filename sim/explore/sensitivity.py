@@ -110,6 +110,16 @@ class Sensitivity(SensitivityResult):
     """Results of a sensitivity run (:class:`~sim.explore.sensitivity_result.SensitivityResult`)
     with their figures; :func:`run_sensitivity` makes one, :meth:`load` reads a folder."""
 
+    def __str__(self) -> str:
+        """What ``incentsim sensitivity`` prints: the design's size, the probability each plan is
+        best, and the regions where the best plan changes."""
+        from sim.explore.report import probability_sentence
+
+        lines = [f"{len(self.design)} points x {len(self.plans)} plans x {self.settings.reps} replications"]
+        lines += ["  " + probability_sentence(self, row) for row in self.robustness.to_dict("records")]
+        lines += ["  " + region.words() for region in self.regions]
+        return "\n".join(lines)
+
     # --- notebook views ----------------------------------------------------------------------
 
     def plot_indices(self, plan: str | None = None, metric: str | None = None) -> Any:

@@ -60,6 +60,9 @@ def test_finds_the_known_optimum_within_tolerance() -> None:
     first = next(r for r in o.verdict["plans"] if r["plan"] == "optimised-1")
     assert first["vs_best_hand_written"]["diff"] > 0 and "beats generous" in first["sentence"]
     assert o.importance and math.isclose(sum(o.importance.values()), 1.0)
+    # printed (a script, the command line): one sentence per confirmed plan
+    sentences = [r["sentence"] for r in o.verdict["plans"] if r.get("sentence")]
+    assert str(o).splitlines() == sentences and len(sentences) == 3
 
 
 def test_a_budget_binds_the_optimum() -> None:

@@ -87,6 +87,21 @@ def test_writes_a_results_folder_and_refuses_to_overwrite_it(
     assert "b is best at" in text and "results:" in text
 
 
+def test_the_command_prints_what_the_notebook_prints_of_the_result(
+    ishigami_yaml: Path, tmp_path: Path, fake_world: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sim.explore.sensitivity import Sensitivity
+
+    out = tmp_path / "out"
+    args = ["sensitivity", str(ishigami_yaml), "--samples", "4", "--reps", "2", "--backend", "serial"]
+    assert main([*args, "--out", str(out)]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    text = str(Sensitivity.load(out)).splitlines()
+    assert text[0].endswith("points x 2 plans x 2 replications") and len(text) >= 3
+    assert printed[: len(text)] == text
+    assert printed[len(text)] == f"results: {out}"
+
+
 @pytest.mark.parametrize(
     ("extra", "fragment"),
     [
