@@ -25,9 +25,9 @@ def decision_text(decision: Decision) -> str:
 
     from rich.console import Console
 
-    console = Console(file=io.StringIO(), record=True, color_system=None, width=100)
     if len(decision.plans) < 2:
-        return "no decision: fewer than two plans have replications"
+        return "no decision: fewer than two plans have replications\n"
+    console = Console(file=io.StringIO(), record=True, color_system=None, width=100)
     print_decision(decision, console)
     return console.export_text().rstrip() + "\n"
 
