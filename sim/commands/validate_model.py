@@ -52,12 +52,9 @@ def _run_all(ids: list[str], workers: int) -> list[Any]:
 
     if workers <= 1 or len(ids) <= 1:
         return [run_case(i) for i in ids]
-    from concurrent.futures import ProcessPoolExecutor
+    from sim.experiment.backends import warm_pool
 
-    from sim.experiment.backends import process_context, start_fork_server
-
-    start_fork_server()
-    with ProcessPoolExecutor(max_workers=min(workers, len(ids)), mp_context=process_context()) as pool:
+    with warm_pool(min(workers, len(ids))) as pool:
         return list(pool.map(run_case, ids))
 
 

@@ -134,8 +134,7 @@ def _start_method() -> str:
 
 def process_context() -> multiprocessing.context.BaseContext:
     """The process backend's start context; with forkserver, its server set to import the replication
-    machinery and compile its kernels once, so that workers fork from it warm. Any pool of
-    replication work uses it (``incentsim validate-model --workers``)."""
+    machinery and compile its kernels once, so that workers fork from it warm (:func:`warm_pool`)."""
     method = _start_method()
     ctx = multiprocessing.get_context(method)
     if method == "forkserver":
@@ -156,6 +155,14 @@ def start_fork_server() -> None:
             forkserver.ensure_running()
 
 
+def warm_pool(workers: int) -> cf.ProcessPoolExecutor:
+    """A pool of ``workers`` processes forked from the fork server (started now when it is not,
+    from this process's import path), which has imported the replication machinery and loaded
+    the kernels; what the process backend and ``incentsim validate-model`` run on."""
+    start_fork_server()
+    return cf.ProcessPoolExecutor(max_workers=workers, mp_context=process_context())
+
+
 class ProcessBackend(Backend):
     """A ``ProcessPoolExecutor`` with the forkserver (or spawn) start method: no fork of a
     threaded parent, workers import only what a replication needs."""
@@ -169,8 +176,7 @@ class ProcessBackend(Backend):
         self._unfinished: set[cf.Future[list[Outcome]]] = set()
 
     def __enter__(self) -> ProcessBackend:
-        start_fork_server()  # when not started yet: from this process's import path
-        self._pool = cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=process_context())
+        self._pool = warm_pool(self.workers)
         return self
 
     def close(self) -> None:
