@@ -44,6 +44,11 @@ DELTA_METHOD = "delta method (paired replications)"
 """How the intervals of trade-off ratios are computed (shown on the page and in tables)."""
 BOOTSTRAP_DRAWS = 4000
 """Paired bootstrap draws behind the probability that each plan is best."""
+MIN_BOOTSTRAP_REPLICATIONS = 8
+"""Fewest paired replications the probability that each plan is best is given for. A bootstrap of
+fewer is too coarse to be a probability: it has C(2n-1, n) distinct resamples (10 at n = 3) and
+its spread of a mean is sqrt((n-1)/n) of the t-interval's standard error (Efron and Tibshirani,
+*An Introduction to the Bootstrap*, 1993, ch. 5), so it overstates how sure the ranking is."""
 
 
 @dataclass(frozen=True)
@@ -212,6 +217,21 @@ def payout_share(
     return pd.DataFrame(rows, columns=cols)
 
 
+def _paired_table(replications: pd.DataFrame, plans: Sequence[str], metric: str) -> np.ndarray:
+    """``[plan, replication]`` values of ``metric`` over the replications where every plan has one."""
+    if metric not in replications.columns or not plans:
+        return np.empty((len(plans), 0))
+    vals = _aligned(replications, plans, metric)
+    table = np.vstack([vals[p] for p in plans])
+    return table[:, np.isfinite(table).all(axis=0)]
+
+
+def paired_replications(replications: pd.DataFrame, plans: Sequence[str], metric: str) -> int:
+    """Replications in which every plan of ``plans`` has a finite ``metric`` (what a paired
+    bootstrap over them resamples)."""
+    return int(_paired_table(replications, plans, metric).shape[1])
+
+
 def probability_best(
     replications: pd.DataFrame,
     plans: Sequence[str],
@@ -222,16 +242,12 @@ def probability_best(
     """Share of paired bootstrap draws in which each plan has the best mean ``objective``.
 
     Uses the replications where every plan has a finite value (pairs kept across plans); NaN
-    for every plan when fewer than two such replications exist. Ties split the win equally.
+    for every plan when fewer than :data:`MIN_BOOTSTRAP_REPLICATIONS` such replications exist
+    (:func:`paired_replications`). Ties split the win equally.
     """
-    if objective not in replications.columns:
-        return {p: math.nan for p in plans}
-    vals = _aligned(replications, plans, objective)
-    table = np.vstack([vals[p] for p in plans]) if plans else np.empty((0, 0))
-    ok = np.isfinite(table).all(axis=0)
-    table = table[:, ok]
+    table = _paired_table(replications, plans, objective)
     n = table.shape[1]
-    if n < 2:
+    if n < MIN_BOOTSTRAP_REPLICATIONS:
         return {p: math.nan for p in plans}
     sign = 1.0 if HIGHER_IS_BETTER.get(objective, True) else -1.0
     rng = stream(seed, 0, "decision.bootstrap")

@@ -87,8 +87,14 @@ class Decision:
         return dc.payout_share(r.replications, self.plans, r.baseline, r.confidence)
 
     @cached_property
+    def paired_replications(self) -> int:
+        """Replications in which every plan has a finite objective (what the bootstrap resamples)."""
+        return dc.paired_replications(self.results.replications, self.plans, self.objective)
+
+    @cached_property
     def probability_best(self) -> dict[str, float]:
-        """Probability that each plan is best on the objective (paired bootstrap)."""
+        """Probability that each plan is best on the objective (paired bootstrap; NaN with fewer
+        than :data:`sim.experiment.decision.MIN_BOOTSTRAP_REPLICATIONS` paired replications)."""
         r = self.results
         return dc.probability_best(r.replications, self.plans, self.objective, r.scenario.experiment.seed)
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sim.experiment.decision import BOOTSTRAP_DRAWS, DELTA_METHOD
+from sim.experiment.decision import BOOTSTRAP_DRAWS, DELTA_METHOD, MIN_BOOTSTRAP_REPLICATIONS
 from sim.report import fmt
 from sim.report.decide import Decision
 
@@ -141,5 +141,12 @@ def decision_cells(decision: Decision) -> DecisionCells:
         notes.append(
             "¹ n/a: the outcome's paired difference is not significant (its interval includes zero), "
             "so the cost per unit of it has no finite interval."
+        )
+    n = decision.paired_replications
+    if len(rows) > 1 and n < MIN_BOOTSTRAP_REPLICATIONS:
+        notes.append(
+            f"P(best) –: {n} paired replication{'' if n == 1 else 's'} with a finite {objective}; it is "
+            f"given from {MIN_BOOTSTRAP_REPLICATIONS} on, as a bootstrap of fewer is too coarse and "
+            f"too narrow to be a probability: run at least {MIN_BOOTSTRAP_REPLICATIONS} per plan."
         )
     return DecisionCells(header, rows, classes, notes)

@@ -10,6 +10,7 @@ import pytest
 from scipy import stats as sps
 
 from sim.experiment import decision as dc
+from sim.report.decision_view import decision_cells
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
 
@@ -132,6 +133,20 @@ def test_probability_best() -> None:
     assert 0.0 < one["x"] < 1.0
 
 
+def test_probability_best_needs_eight_paired_replications() -> None:
+    # 7 replications where both plans have a value (x lacks one of 8): too few for a bootstrap
+    x = [1.0, 1.01, 0.99, 1.02, 1.0, 0.98, 1.01, math.nan]
+    y = [1.05, 1.06, 1.04, 1.07, 1.05, 1.03, 1.06, 1.05]
+    reps = _table({"x": {"nrr": x}, "y": {"nrr": y}})
+    assert dc.paired_replications(reps, ["x", "y"], "nrr") == 7
+    assert all(math.isnan(p) for p in dc.probability_best(reps, ["x", "y"], "nrr", seed=1).values())
+    x[-1] = 1.0  # the eighth pair
+    reps = _table({"x": {"nrr": x}, "y": {"nrr": y}})
+    assert dc.paired_replications(reps, ["x", "y"], "nrr") == dc.MIN_BOOTSTRAP_REPLICATIONS == 8
+    assert dc.probability_best(reps, ["x", "y"], "nrr", seed=1) == {"x": 0.0, "y": 1.0}
+    assert dc.paired_replications(reps, ["x", "y"], "no_such_metric") == 0
+
+
 def test_frontier_marks_dominated_plans() -> None:
     noise = np.array([0.0, 0.01, -0.01, 0.005, -0.005, 0.002])
     reps = _table(
@@ -162,15 +177,27 @@ def test_the_decision_table_ranks_plans_by_the_probability_of_being_best() -> No
         "r.yaml",
         base_dir=ROOT / "scenarios",
     )
-    noise = [0.0, 0.01, -0.01, 0.004, -0.002, 0.006]
+    noise = [0.0, 0.01, -0.01, 0.004, -0.002, 0.006, -0.004, 0.002]
     reps = _table(
         {
-            "a": {"nrr": [1.00 + x for x in noise], "payout_cost": [100.0] * 6},
-            "b": {"nrr": [1.03 + x for x in noise], "payout_cost": [110.0] * 6},
-            "c": {"nrr": [1.01 + x for x in noise], "payout_cost": [90.0] * 6},
+            "a": {"nrr": [1.00 + x for x in noise], "payout_cost": [100.0] * 8},
+            "b": {"nrr": [1.03 + x for x in noise], "payout_cost": [110.0] * 8},
+            "c": {"nrr": [1.01 + x for x in noise], "payout_cost": [90.0] * 8},
         }
     )
-    table = sim.Results(scenario, reps).decision().table().set_index("plan")
+    decision = sim.Results(scenario, reps).decision()
+    table = decision.table().set_index("plan")
     assert table["rank"].to_dict() == {"b": 1.0, "a": 2.0, "c": 2.0}  # a and c never best: tied
     assert table.loc["b", "probability_best"] == 1.0
     assert table.loc["c", "plan_class"] == "dominates"  # better NRR at lower payout
+    assert not any("P(best) –" in note for note in decision_cells(decision).notes)
+    # six replications: no probability, no rank, and a footnote that says why
+    few = sim.Results(scenario, reps[reps["replication"] < 6]).decision()
+    table = few.table()
+    assert table["probability_best"].isna().all() and table["rank"].isna().all()
+    cells = decision_cells(few)
+    assert {row[-2] for row in cells.rows} == {("–", "")}
+    assert [n for n in cells.notes if n.startswith("P(best) –")] == [
+        "P(best) –: 6 paired replications with a finite NRR; it is given from 8 on, as a bootstrap of "
+        "fewer is too coarse and too narrow to be a probability: run at least 8 per plan."
+    ]

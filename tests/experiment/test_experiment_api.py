@@ -132,7 +132,7 @@ def test_a_notebook_gets_an_html_progress_bar(monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_results_show_formatted_tables_in_a_notebook() -> None:
-    res = sim.run(_scenario(), backend="serial", quiet=True, replicate="experiment_fakes:replicate")
+    res = sim.run(_scenario(), reps=8, backend="serial", quiet=True, replicate="experiment_fakes:replicate")
     page = res._repr_html_()
     assert "<table" in page and "conventional (baseline)" in page
     assert " pp" in page and "$" in page and "Δ" in page  # differences in pp, money in $
