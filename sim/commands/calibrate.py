@@ -177,28 +177,13 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 def _summary(cal: object) -> None:
     from rich.console import Console
-    from rich.table import Table
 
     from sim.calibrate.result import Calibration
-    from sim.safetext import rich_text, safe_text
+    from sim.safetext import safe_text
 
     assert isinstance(cal, Calibration)
     console = Console(file=sys.stdout, width=None if sys.stdout.isatty() else 150)
-    fit = cal.fit_table()
-    main = fit[fit["role"] != "distribution"]
-    table = Table(
-        title=f"Calibrated to {cal.crm.start} - {cal.crm.end}: {int(main['within_ci'].sum())} of "
-        f"{len(main)} moments within their 95% interval"
-    )
-    for col in ("field", "estimate", "95% interval", "stage", "identified"):
-        table.add_column(col, justify="left" if col in ("field", "stage") else "right")
-    for e in cal.estimates:
-        if e.stage in ("bridged", "behaviour") or (e.stage == "direct" and e.identified):
-            ci = f"{e.low:.4g} - {e.high:.4g}" if e.has_interval else ""
-            table.add_row(rich_text(e.path), f"{e.value:.4g}", ci, e.stage, "yes" if e.identified else "no")
-    console.print(table)
-    for line in cal.log:
-        console.print(line, markup=False, highlight=False)
+    cal.print_summary(console)
     folder = cal.folder
     if folder is not None:
         for name in ("calibrated.yaml", "fit.csv", "estimates.csv", "uncertainties.yaml", "report.html"):

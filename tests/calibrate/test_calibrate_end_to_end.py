@@ -167,3 +167,28 @@ def test_a_locked_folder_is_refused(
     with FolderLock(tmp_path / "busy"):
         assert main(_args(folder, plan, tmp_path / "busy")) == 2
     assert "results folder is in use by process" in capsys.readouterr().err
+
+
+def test_a_calibration_prints_what_the_command_prints(
+    exports: tuple[Path, Path], calibrated: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sim.calibrate import Settings, calibrate
+
+    folder, plan = exports
+    sc = load_scenario(plan)
+    cal = calibrate(
+        folder / "opportunities.csv", folder / "accounts.csv", sc, folder / "people.csv", out=calibrated,
+        settings=Settings(reps=2, final_reps=3, seed=sc.experiment.seed),
+        behaviour=["behaviour.rationality_per_kusd"], resume=True,
+    )  # fmt: skip
+    text = str(cal)
+    fit = cal.fit_table()
+    moments = fit[fit["role"] != "distribution"]
+    headline = f"{int(moments['within_ci'].sum())} of {len(moments)} moments within their 95% interval"
+    assert headline in text.splitlines()[0]
+    assert "behaviour.rationality_per_kusd" in text and "0 replications simulated" in text
+    assert "\x1b[" not in text  # plain text, no escape codes
+    name, dates = f"{sc.name}-calibrated", f"{cal.crm.start} - {cal.crm.end}"
+    assert repr(cal) == f"<Calibration of {name}: Calibrated to {dates}: {headline}, {calibrated}>"
+    assert main(_args(folder, plan, calibrated, "--resume")) == 0
+    assert capsys.readouterr().out.startswith(text)
