@@ -149,14 +149,28 @@ def compile_kernels() -> None:
     """Compile (or load from numba's cache) every kernel a replication uses, once per process; on a
     cold cache the helper group compiles in another process meanwhile. Should the helper fail,
     a warning says so and this process compiles them itself (slower, the same kernels)."""
+    probe, *here = kernel_signatures()["here"]
+    _compile_every_kernel(here, cold=not _from_cache(*probe))
+
+
+@functools.cache
+def fill_kernel_cache() -> None:
+    """Make sure numba's cache on disk holds every kernel, for worker processes that load them from
+    it (a local Dask cluster's): on a cold cache, :func:`compile_kernels`' work, split over two
+    cores; on a filled one, nothing but the probe (this process need not load the rest)."""
+    probe, *here = kernel_signatures()["here"]
+    if not _from_cache(*probe):
+        _compile_every_kernel(here, cold=True)
+
+
+def _compile_every_kernel(here: list[tuple[Any, tuple[Any, ...]]], cold: bool) -> None:
+    """With ``cold``, compile the group ``here`` while the helper process compiles its own; then run
+    the tiny replication, which compiles or loads every other kernel."""
     from sim.import_path import import_path_env
     from sim.replication import simulate
     from sim.scenario import Scenario
 
-    scenario = Scenario.model_validate(_TINY)
-    groups = kernel_signatures()
-    probe, *here = groups["here"]
-    if not _from_cache(*probe):
+    if cold:
         # the helper compiles its group meanwhile; it imports what this process imports
         helper = subprocess.Popen(
             [sys.executable, "-m", "sim.warm"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -170,9 +184,9 @@ def compile_kernels() -> None:
                 f"the helper compiling kernels failed (exit {helper.returncode}: {last}); "
                 "compiling them here",
                 RuntimeWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
-    simulate(scenario, "every-rule", 0)
+    simulate(Scenario.model_validate(_TINY), "every-rule", 0)
 
 
 if __name__ == "__main__":  # the helper of compile_kernels

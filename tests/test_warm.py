@@ -72,6 +72,21 @@ def test_a_failed_helper_is_said_and_the_kernels_compile_here(monkeypatch: pytes
     assert [k.__name__ for k, _ in compiled] == ["apply_rows"]  # the group "here" (the probe done)
 
 
+def test_filling_the_cache_compiles_only_when_it_is_cold(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a filled cache: the probe comes from it and nothing else is compiled or loaded here;
+    # a cold one: every kernel, split over two processes as compile_kernels does
+    done: list[tuple[list[str], bool]] = []
+    monkeypatch.setattr(
+        warm, "_compile_every_kernel", lambda here, cold: done.append(([k.__name__ for k, _ in here], cold))
+    )
+    monkeypatch.setattr(warm, "_from_cache", lambda kernel, signature: True)
+    warm.fill_kernel_cache.__wrapped__()
+    assert done == []
+    monkeypatch.setattr(warm, "_from_cache", lambda kernel, signature: False)
+    warm.fill_kernel_cache.__wrapped__()
+    assert done == [(["apply_rows"], True)]
+
+
 @pytest.mark.slow
 def test_cold_cache_splits_the_compile(tmp_path: Path) -> None:
     # numba's cache empty, as on a fresh install: the helper's kernels are compiled by the helper,

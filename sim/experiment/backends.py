@@ -83,11 +83,17 @@ class SerialBackend(Backend):
         super().__init__(1)
 
     def submit(self, task: Task) -> Any:
-        if resolve_replicate(task.replicate) is resolve_replicate(DEFAULT_REPLICATE):
+        if _simulates(task):
             from sim.warm import compile_kernels
 
             compile_kernels()  # once per process; nothing to compile on a filled cache
         return super().submit(task)
+
+
+def _simulates(task: Task) -> bool:
+    """Whether ``task`` runs the simulation (:data:`~.tasks.DEFAULT_REPLICATE`), whose kernels a
+    backend compiles before its first task; a test's fake replication needs none."""
+    return resolve_replicate(task.replicate) is resolve_replicate(DEFAULT_REPLICATE)
 
 
 class WorkerLost(RuntimeError):
@@ -220,7 +226,10 @@ def _terminate_workers(pool: cf.ProcessPoolExecutor) -> None:
 
 class DaskBackend(Backend):
     """Dask distributed: a ``LocalCluster`` of single-threaded worker processes by default, or
-    an existing cluster when ``scheduler`` is given (its workers need incentsim installed)."""
+    an existing cluster when ``scheduler`` is given (its workers need incentsim installed). Before
+    a local cluster's first task of :func:`sim.replication.simulate`, numba's cache is filled
+    (:func:`sim.warm.fill_kernel_cache`: compiled over two cores when cold), so that its workers
+    load the kernels instead of each compiling all of them."""
 
     name = "dask"
 
@@ -265,6 +274,10 @@ class DaskBackend(Backend):
     def submit(self, task: Task) -> Any:
         if self._client is None:
             raise RuntimeError("DaskBackend used outside its 'with' block")
+        if self._cluster is not None and _simulates(task):
+            from sim.warm import fill_kernel_cache
+
+            fill_kernel_cache()  # the local workers load the kernels from numba's cache on disk
         return self._client.submit(run_task, task, pure=False)
 
     def wait(self, handles: Iterable[Any]) -> tuple[list[Any], set[Any]]:

@@ -188,6 +188,24 @@ def test_serial_backend_compiles_the_kernels_first_for_the_simulation_only(
         assert out[0].result is not None
 
 
+def test_a_local_dask_cluster_fills_the_kernel_cache_first_for_the_simulation_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the workers of a local cluster load the kernels from numba's cache on disk: the client fills
+    # it (over two cores when cold) before the first task of the real replication, not for a fake
+    import sim.warm
+
+    calls: list[str] = []
+    monkeypatch.setattr(sim.warm, "fill_kernel_cache", lambda: calls.append("filled"))
+    units = [("conventional", 0)]
+    with make_backend("dask", 1) as backend:
+        backend.result(backend.submit(Task(scenario_json(_scenario()), units, "experiment_fakes:replicate")))
+        assert calls == []
+        out = backend.result(backend.submit(Task(scenario_json(_scenario()), units)))
+        assert calls == ["filled"]
+        assert out[0].result is not None
+
+
 def test_a_worker_that_dies_is_reported_with_what_to_do() -> None:
     from sim.experiment.backends import WORKER_LOST, WorkerLost
 
