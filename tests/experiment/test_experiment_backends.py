@@ -170,39 +170,23 @@ def test_workers_import_sim_from_where_the_parent_did(tmp_path: Path) -> None:
     assert got["worker"] == got["parent"]
 
 
-def test_serial_backend_compiles_the_kernels_first_for_the_simulation_only(
-    monkeypatch: pytest.MonkeyPatch,
+@pytest.mark.parametrize(("name", "warm_up"), [("serial", "compile_kernels"), ("dask", "fill_kernel_cache")])
+def test_a_backend_compiles_the_kernels_first_for_the_simulation_only(
+    name: str, warm_up: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # the serial backend compiles as the fork server does (over two cores on a cold cache), once,
-    # before the first task of the real replication; a task of another function compiles nothing
+    # before a task of the real replication (once per process: the functions are memoised), never
+    # for a fake: the serial backend compiles as the fork server does (over two cores on a cold
+    # cache); a local Dask cluster's client fills numba's cache, which its workers load from
     import sim.warm
 
     calls: list[str] = []
-    monkeypatch.setattr(sim.warm, "compile_kernels", lambda: calls.append("compiled"))
+    monkeypatch.setattr(sim.warm, warm_up, lambda: calls.append("compiled"))
     units = [("conventional", 0)]
-    with make_backend("serial") as backend:
+    with make_backend(name, 1) as backend:
         backend.result(backend.submit(Task(scenario_json(_scenario()), units, "experiment_fakes:replicate")))
         assert calls == []
         out = backend.result(backend.submit(Task(scenario_json(_scenario()), units)))
         assert calls == ["compiled"]
-        assert out[0].result is not None
-
-
-def test_a_local_dask_cluster_fills_the_kernel_cache_first_for_the_simulation_only(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    # the workers of a local cluster load the kernels from numba's cache on disk: the client fills
-    # it (over two cores when cold) before the first task of the real replication, not for a fake
-    import sim.warm
-
-    calls: list[str] = []
-    monkeypatch.setattr(sim.warm, "fill_kernel_cache", lambda: calls.append("filled"))
-    units = [("conventional", 0)]
-    with make_backend("dask", 1) as backend:
-        backend.result(backend.submit(Task(scenario_json(_scenario()), units, "experiment_fakes:replicate")))
-        assert calls == []
-        out = backend.result(backend.submit(Task(scenario_json(_scenario()), units)))
-        assert calls == ["filled"]
         assert out[0].result is not None
 
 
