@@ -135,3 +135,41 @@ def test_a_layer_never_imports_one_it_must_not(low: str, high: str, why: str) ->
 def test_no_module_is_over_the_limit() -> None:
     sizes = {module_name(p): len(p.read_text("utf-8").splitlines()) for p in SIM.rglob("*.py")}
     assert {m: n for m, n in sizes.items() if n > MAX_LINES} == {}
+
+
+UNNAMED_RANDOMNESS = {"default_rng", "RandomState", "seed", "PCG64", "SeedSequence", "Generator"}
+"""numpy's ways to start a generator of one's own: outside ``sim/rng.py`` every draw comes from a
+named stream (``sim.rng.stream``, ``Streams``); annotations naming ``np.random.Generator`` are
+types, not calls."""
+
+
+def unnamed_randomness(source: str) -> list[str]:
+    """Calls in ``source`` that start a random generator without a named stream, and imports of
+    Python's ``random`` module."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            owner = ast.unparse(node.func.value)
+            if node.func.attr in UNNAMED_RANDOMNESS and owner.endswith("random"):
+                found.append(f"{node.lineno}: {ast.unparse(node.func)}")
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+            found += [f"{node.lineno}: import {n}" for n in names if n == "random"]
+    return found
+
+
+def test_every_draw_comes_from_a_named_stream() -> None:
+    bad = {
+        module_name(p): got
+        for p in SIM.rglob("*.py")
+        if p != SIM / "rng.py" and (got := unnamed_randomness(p.read_text("utf-8")))
+    }
+    assert bad == {}
+
+
+def test_the_randomness_finder_finds_unnamed_generators() -> None:
+    source = (
+        "import random\nimport numpy as np\nrng = np.random.default_rng(3)\nnp.random.seed(1)\n"
+        "def f(g: np.random.Generator) -> None: ...\nx = stream(1, 0, 'a').random(3)\n"
+    )
+    assert unnamed_randomness(source) == ["1: import random", "3: np.random.default_rng", "4: np.random.seed"]

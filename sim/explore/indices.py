@@ -23,6 +23,7 @@ import pandas as pd
 
 from sim.explore.design import MORRIS_LEVELS, Parameter, problem
 from sim.explore.extra import require
+from sim.rng import stream
 from sim.scenario.experiment import METRICS
 
 OUTCOME_METRICS: tuple[str, ...] = METRICS
@@ -123,7 +124,7 @@ def analyse(
     if float(np.ptp(y)) == 0.0:  # the same at every point: no parameter moves it
         rows = [{**base, "parameter": p.path, **dict.fromkeys(names, 0.0)} for p in params]
         return [{**r, "note": "constant over the design"} for r in rows]
-    rng = np.random.default_rng(seed)
+    rng = stream(seed, 0, "explore.indices.bootstrap")  # SALib's bootstrap resamples of the intervals
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         if method == "morris":

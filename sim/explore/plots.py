@@ -11,6 +11,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 from sim.explore.indices import tornado
 from sim.report import fmt
 from sim.report.style import BETTER, PALETTE, WORSE, plan_colors, style
+from sim.rng import stream
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -180,7 +181,7 @@ def regions_figure(s: SensitivityResult) -> Figure | None:
         fig = Figure(figsize=(8, 5.2), layout="constrained")
         ax = fig.subplots()
         best = s.best["best"].to_numpy()
-        rng = np.random.default_rng(0)  # jitter of drawn markers only (grid designs overlap)
+        rng = stream(0, 0, "explore.plots.jitter")  # jitter of drawn markers only (grid designs overlap)
         span = np.ptp(s.values, axis=0) + 1e-12
         for k, plan in enumerate(s.plans):
             m = best == plan

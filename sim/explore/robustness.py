@@ -28,6 +28,7 @@ from sim.experiment.stats import t_interval
 from sim.explore.design import Parameter
 from sim.explore.extra import require
 from sim.explore.indices import cube
+from sim.rng import stream
 from sim.vocabulary.metrics import HIGHER_IS_BETTER
 
 BOOTSTRAP = 2000
@@ -73,7 +74,7 @@ def probability_best(
     decisive = best["decisive"].to_numpy(dtype=bool)
     unique = np.unique(blocks)
     members = [np.flatnonzero(blocks == b) for b in unique]
-    rng = np.random.default_rng(seed)
+    rng = stream(seed, 0, "explore.robustness.bootstrap")  # the block bootstrap of P(best)'s interval
     draws = rng.integers(0, len(unique), size=(BOOTSTRAP, len(unique)))
     alpha = (1.0 - confidence) / 2.0
     rows = []
