@@ -15,7 +15,7 @@ import pandas as pd
 from sim.experiment.stats import bonferroni_confidence, paired, t_interval
 from sim.explore.candidates import Candidate, plan_yaml
 from sim.explore.outcomes import DIRECTIONS
-from sim.explore.study import Study
+from sim.explore.study import Study, trial_seed
 from sim.files import atomic_write_text
 from sim.formats import csv_text, to_strict_json
 from sim.report import fmt
@@ -118,7 +118,8 @@ def importance(study: Study) -> dict[str, float]:
         return {}
     tmp = optuna.create_study(directions=study.study.directions)
     tmp.add_trials(ok)
-    evaluator = optuna.importance.FanovaImportanceEvaluator(seed=study.scenario.experiment.seed % (2**31))
+    seed = trial_seed(study.scenario, 0, "explore.optimise.importance") % (2**31)  # fANOVA's forest
+    evaluator = optuna.importance.FanovaImportanceEvaluator(seed=seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:

@@ -19,6 +19,8 @@ from sim.scenario.schema import Scenario
 
 
 def trial_seed(scenario: Scenario, n: int, name: str) -> int:
+    """An integer seed for a library that takes one (Optuna's samplers and fANOVA), from the named
+    stream ``name`` of the scenario seed at index ``n``."""
     return int(seed_sequence(scenario.experiment.seed, n, name).generate_state(1)[0])
 
 
