@@ -155,7 +155,10 @@ def unnamed_randomness(source: str) -> list[str]:
         elif isinstance(node, ast.Import | ast.ImportFrom):
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
             found += [f"{node.lineno}: import {n}" for n in names if n == "random"]
-    return found
+            if isinstance(node, ast.ImportFrom) and node.module == "numpy.random":
+                taken = [a.name for a in node.names if a.name in UNNAMED_RANDOMNESS]
+                found += [f"{node.lineno}: from numpy.random import {n}" for n in taken]
+    return sorted(found, key=lambda x: int(x.split(":")[0]))  # in line order (the walk is breadth first)
 
 
 def test_every_draw_comes_from_a_named_stream() -> None:
@@ -171,5 +174,12 @@ def test_the_randomness_finder_finds_unnamed_generators() -> None:
     source = (
         "import random\nimport numpy as np\nrng = np.random.default_rng(3)\nnp.random.seed(1)\n"
         "def f(g: np.random.Generator) -> None: ...\nx = stream(1, 0, 'a').random(3)\n"
+        "from numpy.random import PCG64, Generator\n"
     )
-    assert unnamed_randomness(source) == ["1: import random", "3: np.random.default_rng", "4: np.random.seed"]
+    assert unnamed_randomness(source) == [
+        "1: import random",
+        "3: np.random.default_rng",
+        "4: np.random.seed",
+        "7: from numpy.random import PCG64",
+        "7: from numpy.random import Generator",
+    ]
