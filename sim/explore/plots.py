@@ -151,13 +151,15 @@ def probability_figure(s: SensitivityResult) -> Figure:
             height=0.6,
             label="best with a decisive paired lead",
         )
-        ax.errorbar(p, pos, xerr=np.clip(err, 0, None), fmt="none", color="black", capsize=3)
+        interval = bool(np.isfinite(r["ci_low"].to_numpy()).all())  # none with too few blocks
+        if interval:
+            ax.errorbar(p, pos, xerr=np.clip(err, 0, None), fmt="none", color="black", capsize=3)
         ax.set_yticks(pos, list(r["plan"]))
         ax.set_xlim(0, 1)
         ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _p: f"{x:.0%}"))
         ax.set_xlabel(
             f"share of sample points where the plan is best on {fmt.label(s.objective)} "
-            f"({s.confidence:.0%} block-bootstrap CI)"
+            + (f"({s.confidence:.0%} block-bootstrap CI)" if interval else "(too few blocks for an interval)")
         )
         ax.legend(loc="lower right")
         ax.set_title("Probability each plan is best")

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sim.explore import plots
+from sim.explore.robustness import MIN_BLOCKS
 from sim.files import atomic_write_bytes, atomic_write_text
 from sim.report import fmt
 from sim.report.page import CSS, esc, table
@@ -52,7 +53,14 @@ def _value(metric: str, x: float, difference: bool = True) -> str:
 def probability_sentence(s: SensitivityResult, row: dict[str, float | str]) -> str:
     """One plan's probability of being best, with what its interval supports."""
     p, lo, hi = float(row["p_best"]), float(row["ci_low"]), float(row["ci_high"])
-    text = f"{row['plan']} is best at {p:.0%} of sample points ({s.confidence:.0%} CI {lo:.0%}–{hi:.0%})"
+    if not (math.isfinite(lo) and math.isfinite(hi)):  # too few blocks for an interval: no claim
+        unit = "trajectories" if s.settings.method == "morris" else "base samples"
+        text = (
+            f"{row['plan']} is best at {p:.0%} of sample points (no interval: {int(row['blocks'])} {unit}, "
+            f"it needs {MIN_BLOCKS})"
+        )
+    else:
+        text = f"{row['plan']} is best at {p:.0%} of sample points ({s.confidence:.0%} CI {lo:.0%}–{hi:.0%})"
     if lo > 0.5:
         text += ": best over most of the uncertainty"
     elif hi < 0.05:

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.experiment.decision import MIN_BOOTSTRAP_REPLICATIONS
 from sim.experiment.stats import t_interval
 from sim.explore.design import Parameter
 from sim.explore.extra import require
@@ -65,11 +66,17 @@ def best_per_point(
     return pd.DataFrame(rows, columns=["point", "best", "runner_up", "lead", "decisive"])
 
 
+MIN_BLOCKS = MIN_BOOTSTRAP_REPLICATIONS
+"""Fewest independent blocks (Morris trajectories, Sobol base samples) the interval of ``p_best`` is
+given for: a bootstrap over fewer has too few distinct resamples to be an interval (3 over 2
+blocks), the floor the decision's bootstrap over replications has."""
+
+
 def probability_best(
     best: pd.DataFrame, plans: Sequence[str], blocks: np.ndarray, confidence: float, seed: int
 ) -> pd.DataFrame:
-    """Per plan: share of points where it is best, its block-bootstrap interval, and the share of
-    points where it is best decisively."""
+    """Per plan: share of points where it is best, its block-bootstrap interval (NaN with fewer
+    than :data:`MIN_BLOCKS` blocks), and the share of points where it is best decisively."""
     names = best["best"].to_numpy()
     decisive = best["decisive"].to_numpy(dtype=bool)
     unique = np.unique(blocks)
@@ -83,12 +90,13 @@ def probability_best(
         per_block_hits = np.array([hit[m].sum() for m in members])
         per_block_n = np.array([len(m) for m in members], dtype=float)
         boot = per_block_hits[draws].sum(axis=1) / per_block_n[draws].sum(axis=1)
+        enough = len(unique) >= MIN_BLOCKS
         rows.append(
             {
                 "plan": plan,
                 "p_best": float(hit.mean()) if len(hit) else math.nan,
-                "ci_low": float(np.quantile(boot, alpha)),
-                "ci_high": float(np.quantile(boot, 1.0 - alpha)),
+                "ci_low": float(np.quantile(boot, alpha)) if enough else math.nan,
+                "ci_high": float(np.quantile(boot, 1.0 - alpha)) if enough else math.nan,
                 "p_best_decisive": float((hit.astype(bool) & decisive).mean()) if len(hit) else math.nan,
                 "points": len(hit),
                 "blocks": len(unique),

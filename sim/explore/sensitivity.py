@@ -115,7 +115,9 @@ class Sensitivity(SensitivityResult):
         best, and the regions where the best plan changes."""
         from sim.explore.report import probability_sentence
 
-        lines = [f"{len(self.design)} points x {len(self.plans)} plans x {self.settings.reps} replications"]
+        reps = self.settings.reps
+        each = f"{reps} replication{'' if reps == 1 else 's'}"
+        lines = [f"{len(self.design)} points x {len(self.plans)} plans x {each}"]
         lines += ["  " + probability_sentence(self, row) for row in self.robustness.to_dict("records")]
         lines += ["  " + region.words() for region in self.regions]
         return "\n".join(lines)

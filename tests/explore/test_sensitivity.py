@@ -87,6 +87,24 @@ def test_probability_best_and_the_flip_region() -> None:
     assert "behaviour.rationality_per_kusd ≥ 3.1" in region.words()
 
 
+def test_p_best_has_no_interval_and_no_claim_below_eight_trajectories() -> None:
+    from sim.explore import plots
+    from sim.explore.report import probability_sentence
+
+    few = run_sensitivity(ishigami_scenario(), Settings("morris", 4, 1), backend="serial", replicate=FAKE)
+    rob = few.robustness
+    assert rob["ci_low"].isna().all() and rob["ci_high"].isna().all() and (rob["blocks"] == 4).all()
+    for row in rob.to_dict("records"):
+        want = f"{row['plan']} is best at {row['p_best']:.0%} of sample points (no interval: 4 trajectories, "
+        assert probability_sentence(few, row) == want + "it needs 8)."
+    printed = str(few)
+    assert printed.splitlines()[0].endswith("x 1 replication") and "CI" not in printed
+    plots.probability_figure(few)  # drawn without error bars
+    enough = run_sensitivity(ishigami_scenario(), Settings("morris", 8, 1), backend="serial", replicate=FAKE)
+    assert enough.robustness[["ci_low", "ci_high"]].notna().all().all()
+    assert "% CI " in probability_sentence(enough, enough.robustness.to_dict("records")[0])
+
+
 def test_serial_and_process_backends_give_identical_results() -> None:
     sc = ishigami_scenario()
     a = run_sensitivity(
