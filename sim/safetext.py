@@ -21,6 +21,9 @@ import unicodedata
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from rich.console import Console
     from rich.text import Text
 
 _UNSAFE_PATH = re.compile(r"[^A-Za-z0-9._+-]+")
@@ -45,6 +48,18 @@ def rich_text(text: object, style: str = "") -> Text:
     from rich.text import Text
 
     return Text(safe_text(text), style=style)
+
+
+def plain_text(render: Callable[[Console], None], width: int) -> str:
+    """What ``render`` prints on a rich console, as plain text (no colours, no escape codes) laid
+    out at ``width`` columns: how a result's ``__str__`` shows what its command prints."""
+    import io
+
+    from rich.console import Console
+
+    console = Console(file=io.StringIO(), record=True, color_system=None, width=width)
+    render(console)
+    return console.export_text().rstrip() + "\n"
 
 
 def path_component(name: object, default: str = "scenario") -> str:

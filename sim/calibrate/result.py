@@ -77,13 +77,9 @@ class Calibration:
 
     def __str__(self) -> str:
         """:meth:`print_summary` as plain text at the table's natural width."""
-        import io
+        from sim.safetext import plain_text
 
-        from rich.console import Console
-
-        console = Console(file=io.StringIO(), record=True, color_system=None, width=150)
-        self.print_summary(console)
-        return console.export_text().rstrip() + "\n"
+        return plain_text(self.print_summary, 150)
 
     def __repr__(self) -> str:
         where = f", {self.folder}" if self.folder is not None else ""

@@ -55,12 +55,9 @@ def probability_sentence(s: SensitivityResult, row: dict[str, float | str]) -> s
     p, lo, hi = float(row["p_best"]), float(row["ci_low"]), float(row["ci_high"])
     if not (math.isfinite(lo) and math.isfinite(hi)):  # too few blocks for an interval: no claim
         unit = "trajectories" if s.settings.method == "morris" else "base samples"
-        text = (
-            f"{row['plan']} is best at {p:.0%} of sample points (no interval: {int(row['blocks'])} {unit}, "
-            f"it needs {MIN_BLOCKS})"
-        )
-    else:
-        text = f"{row['plan']} is best at {p:.0%} of sample points ({s.confidence:.0%} CI {lo:.0%}–{hi:.0%})"
+        few = f"no interval: {int(row['blocks'])} {unit}, it needs {MIN_BLOCKS}"
+        return f"{row['plan']} is best at {p:.0%} of sample points ({few})."
+    text = f"{row['plan']} is best at {p:.0%} of sample points ({s.confidence:.0%} CI {lo:.0%}–{hi:.0%})"
     if lo > 0.5:
         text += ": best over most of the uncertainty"
     elif hi < 0.05:

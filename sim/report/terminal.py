@@ -8,7 +8,7 @@ from sim.experiment.results import RunResults
 from sim.experiment.summary import print_wide
 from sim.report.decide import Decision
 from sim.report.decision_view import decision_cells
-from sim.safetext import rich_text
+from sim.safetext import plain_text, rich_text
 
 
 def render_decision(results: RunResults, console: Any) -> None:
@@ -21,15 +21,9 @@ def render_decision(results: RunResults, console: Any) -> None:
 def decision_text(decision: Decision) -> str:
     """The decision as :func:`render_decision` prints it, in plain text at its natural width
     (what ``print(results.decision())`` shows outside a notebook)."""
-    import io
-
-    from rich.console import Console
-
     if len(decision.plans) < 2:
         return "no decision: fewer than two plans have replications\n"
-    console = Console(file=io.StringIO(), record=True, color_system=None, width=100)
-    print_decision(decision, console)
-    return console.export_text().rstrip() + "\n"
+    return plain_text(lambda console: print_decision(decision, console), 100)
 
 
 def print_decision(decision: Decision, console: Any) -> None:
