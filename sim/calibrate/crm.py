@@ -81,7 +81,7 @@ def fiscal_quarter_start(d: Any, fiscal_year_start_month: int) -> Any:
 
 def add_months(d: Any, months: int) -> Any:
     """First days of months ``months`` after the months of ``d``."""
-    return (np.asarray(d, dtype="datetime64[M]") + months).astype("datetime64[D]")
+    return (np.asarray(d, dtype="datetime64[M]") + np.timedelta64(months, "M")).astype("datetime64[D]")
 
 
 @dataclass

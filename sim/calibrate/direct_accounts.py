@@ -43,7 +43,7 @@ def expansion_sizes(crm: Crm, segments: list[str]) -> list[Estimate]:
         & (o["closed"] < crm.end)
     ]
     arr = crm.arr.set_index(["account", "month"])["arr"]
-    before = (np.asarray(o["closed"], dtype="datetime64[M]") - 1).astype("datetime64[s]")
+    before = (np.asarray(o["closed"], dtype="datetime64[M]") - np.timedelta64(1, "M")).astype("datetime64[s]")
     prior = arr.reindex(pd.MultiIndex.from_arrays([o["account"].to_numpy(), before])).to_numpy()
     ratio = o["amount"].to_numpy() / prior
     out: list[Estimate] = []
@@ -120,7 +120,7 @@ def survival_curves(crm: Crm, segments: list[str]) -> dict[str, pd.DataFrame]:
 
     a = crm.arr[crm.arr["arr"] > 0]
     g = a.groupby("account").agg(first=("month", "min"), last=("month", "max"), segment=("segment", "first"))
-    end = np.datetime64(crm.end, "M") - 1
+    end = np.datetime64(crm.end, "M") - np.timedelta64(1, "M")
     months = (
         np.asarray(g["last"], dtype="datetime64[M]") - np.asarray(g["first"], dtype="datetime64[M]")
     ).astype(int) + 1
@@ -155,7 +155,9 @@ def headcount(crm: Crm) -> Estimate:
             method="AEs employed on the window's first day (people table)",
         )
     nb = crm.new_business()
-    first = nb[nb["closed"] < (np.datetime64(crm.start, "M") + 3).astype("datetime64[D]")]
+    first = nb[
+        nb["closed"] < (np.datetime64(crm.start, "M") + np.timedelta64(3, "M")).astype("datetime64[D]")
+    ]
     return Estimate(
         "company.reps.headcount",
         float(first["owner"].nunique()),

@@ -63,7 +63,7 @@ def hide_cells(opps: Any, missing: Mapping[str, float], rng: np.random.Generator
         if share > 0:
             gone = u[:, j] < share
             opps.loc[gone, col] = (
-                "" if col == "source" else (np.datetime64("NaT") if col == "created" else np.nan)
+                "" if col == "source" else (np.datetime64("NaT", "s") if col == "created" else np.nan)
             )
 
 

@@ -147,11 +147,11 @@ def crm_of(scenario: Scenario, plan: str, replication: int, ledger: list[Event],
     arr = _arr_panel(by_kind, cal)
     quota = scenario.plan(plan).ae.quota
     people = _people(by_kind, cal, float(quota.annual_amount) if quota is not None else np.nan)
-    measured = np.datetime64(cal.start, "D") + int(cal.month_starts[warm])
+    measured = np.datetime64(cal.start, "D") + np.timedelta64(int(cal.month_starts[warm]), "D")
     start = fiscal_quarter_start(np.array([measured]), c.fiscal_year_start_month)[0]
     if start < measured:  # the window is whole fiscal quarters
         start = add_months(start, 3)
-    end = np.datetime64(cal.start, "D") + int(cal.end_day)
+    end = np.datetime64(cal.start, "D") + np.timedelta64(int(cal.end_day), "D")
     return Crm(opps, arr, people, c.fiscal_year_start_month, start, end)
 
 
@@ -297,7 +297,7 @@ def _people(by_kind: dict[str, list[Event]], cal: Calendar, quota: float) -> pd.
     ids = sorted(hires)
     leave = np.array([leaves.get(p, np.nan) for p in ids], dtype=float)
     leave_dates = _dates(cal, np.nan_to_num(leave)).astype("datetime64[s]")
-    leave_dates[np.isnan(leave)] = np.datetime64("NaT")
+    leave_dates[np.isnan(leave)] = np.datetime64("NaT", "s")
     return pd.DataFrame(
         {
             "name": [f"{AE}:{p}" for p in ids],
