@@ -159,6 +159,20 @@ def describe_limits(limits: Sequence[dict[str, Any]]) -> str:
     return " and ".join(parts)
 
 
+def _prim_threshold(prim_class: Any) -> dict[str, float]:
+    """The ``threshold`` argument ema_workbench's ``Prim`` needs, if any.
+
+    ema_workbench before 3.0 requires a threshold and uses it twice: a case of interest is a
+    point with ``y >= threshold``, and a box whose final mean is below it is replaced by an
+    unpeeled "dump box". 3.0 (Python 3.12 and later) has no threshold, and every 1 is a case of
+    interest. A threshold just above 0 counts the 1s alone, and it never returns a dump box. So
+    both versions return the peeled box, and :func:`prim_region` judges its density itself
+    (at least ``PRIM_DENSITY``, else the densest box is reported as weak)."""
+    import inspect
+
+    return {"threshold": 1e-9} if "threshold" in inspect.signature(prim_class.__init__).parameters else {}
+
+
 def prim_region(values: np.ndarray, params: Sequence[Parameter], event: np.ndarray, label: str) -> Region:
     """The PRIM box of ``event`` (bool per point) over the parameter values."""
     share = float(event.mean()) if len(event) else math.nan
@@ -175,8 +189,10 @@ def prim_region(values: np.ndarray, params: Sequence[Parameter], event: np.ndarr
     with warnings.catch_warnings():  # ema_workbench's own deprecation notices (pandas), not ours
         warnings.simplefilter("ignore", FutureWarning)
         warnings.simplefilter("ignore", DeprecationWarning)
-        finder = prim.Prim(x, event.astype(int), threshold=PRIM_DENSITY, mass_min=0.05)
+        finder = prim.Prim(x, event.astype(int), mass_min=0.05, **_prim_threshold(prim.Prim))
         box = finder.find_box()
+    if box is None:  # no point left to peel (cannot happen with both sides present; ema_workbench 3 types it)
+        return region
     traj = box.peeling_trajectory
     ok = traj[traj["density"] >= PRIM_DENSITY]
     # the box that best balances coverage and density (their harmonic mean) among the dense ones
@@ -187,7 +203,9 @@ def prim_region(values: np.ndarray, params: Sequence[Parameter], event: np.ndarr
     region.coverage, region.density = float(row["coverage"]), float(row["density"])
     lims = box.box_lims[int(pick)]
     start = box.box_lims[0]
-    qp = box.qp[int(pick)] if int(pick) < len(box.qp) else {}
+    qps = getattr(box, "p_values", None)  # ema_workbench 3 renamed ``qp``
+    qps = box.qp if qps is None else qps
+    qp = qps[int(pick)] if int(pick) < len(qps) else {}
     for p in params:
         lo, hi = float(lims[p.path].iloc[0]), float(lims[p.path].iloc[1])
         lo0, hi0 = float(start[p.path].iloc[0]), float(start[p.path].iloc[1])
