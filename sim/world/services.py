@@ -13,7 +13,6 @@ the world, never to the team or the world.
 from __future__ import annotations
 
 import bisect
-import copy
 import heapq
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -87,8 +86,12 @@ class CountingEnvironment(simpy.Environment):
     @property
     def scheduled(self) -> int:
         """Events scheduled so far."""
-        probe = copy.copy(self._eid)
-        return int(next(probe))
+        # the counter's repr is "count(n)", n the next id; copying it (the other way to read it
+        # without taking an id) is deprecated for itertools in Python 3.12 and gone in 3.14
+        text = repr(self._eid)
+        if not (text.startswith("count(") and text.endswith(")")):
+            raise RuntimeError(f"unexpected SimPy event counter {text!r}")
+        return int(text[len("count(") : -1])
 
 
 class Clock:
