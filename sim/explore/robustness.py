@@ -15,6 +15,7 @@ is best over the uncertainties, and where the ranking flips (scenario discovery 
 
 from __future__ import annotations
 
+import inspect
 import math
 import warnings
 from collections.abc import Sequence
@@ -168,8 +169,6 @@ def _prim_threshold(prim_class: Any) -> dict[str, float]:
     interest. A threshold just above 0 counts the 1s alone, and it never returns a dump box. So
     both versions return the peeled box, and :func:`prim_region` judges its density itself
     (at least ``PRIM_DENSITY``, else the densest box is reported as weak)."""
-    import inspect
-
     return {"threshold": 1e-9} if "threshold" in inspect.signature(prim_class.__init__).parameters else {}
 
 
