@@ -22,9 +22,12 @@ import os
 import subprocess
 import sys
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from sim.scenario import Scenario
 
 _RATES = [{"from_attainment": 0, "rate": 0.1}, {"from_attainment": 1, "rate": 0.15}]
 _FLAT = [{"from_attainment": 0, "rate": 0.01}]
@@ -83,6 +86,15 @@ _TINY: dict[str, Any] = {
 """A company of a few people whose plan uses every kind of pay rule (so every kernel runs)."""
 
 
+@functools.cache
+def _tiny() -> Scenario:
+    """:data:`_TINY` validated, once per process (both the kernels' signatures and the tiny
+    replication read it; validating it costs about 50 ms of every process's start)."""
+    from sim.scenario import Scenario
+
+    return Scenario.model_validate(_TINY)
+
+
 def kernel_signatures() -> dict[str, list[tuple[Any, tuple[Any, ...]]]]:
     """The kernels that take longest to compile, with the argument types a replication calls them
     with, split in two groups of about equal compile time: ``"here"`` (a small kernel first, the
@@ -99,11 +111,10 @@ def kernel_signatures() -> dict[str, list[tuple[Any, tuple[Any, ...]]]]:
     from sim.plans.replay import apply_rows
     from sim.policy.choice import choose_option, choose_options
     from sim.policy.expected_pay import expected_pay, expected_pay_many
-    from sim.scenario import Scenario
     from sim.time.calendar import Calendar
     from sim.world.deal_outlook import fill_leads, fill_timing
 
-    scenario = Scenario.model_validate(_TINY)
+    scenario = _tiny()
     state = PayState(scenario.plans[0], Calendar(scenario.company.fiscal_year_start_month, 3))
     plan, st = typeof(state.plan_tables), typeof(state.state_arrays)
     f8, i8, b1 = types.float64, types.int64, types.boolean
@@ -168,7 +179,6 @@ def _compile_every_kernel(here: list[tuple[Any, tuple[Any, ...]]], cold: bool) -
     the tiny replication, which compiles or loads every other kernel."""
     from sim.import_path import import_path_env
     from sim.replication import simulate
-    from sim.scenario import Scenario
 
     if cold:
         # the helper compiles its group meanwhile; it imports what this process imports
@@ -186,7 +196,7 @@ def _compile_every_kernel(here: list[tuple[Any, tuple[Any, ...]]], cold: bool) -
                 RuntimeWarning,
                 stacklevel=3,
             )
-    simulate(Scenario.model_validate(_TINY), "every-rule", 0)
+    simulate(_tiny(), "every-rule", 0)
 
 
 if __name__ == "__main__":  # the helper of compile_kernels
