@@ -82,22 +82,27 @@ def probability_best(
     decisive = best["decisive"].to_numpy(dtype=bool)
     unique = np.unique(blocks)
     members = [np.flatnonzero(blocks == b) for b in unique]
-    rng = stream(seed, 0, "explore.robustness.bootstrap")  # the block bootstrap of P(best)'s interval
-    draws = rng.integers(0, len(unique), size=(BOOTSTRAP, len(unique)))
+    enough = len(unique) >= MIN_BLOCKS
+    if enough:  # the block bootstrap of P(best)'s interval
+        draws = stream(seed, 0, "explore.robustness.bootstrap").integers(
+            0, len(unique), size=(BOOTSTRAP, len(unique))
+        )
     alpha = (1.0 - confidence) / 2.0
+    per_block_n = np.array([len(m) for m in members], dtype=float)
     rows = []
     for plan in plans:
         hit = (names == plan).astype(float)
-        per_block_hits = np.array([hit[m].sum() for m in members])
-        per_block_n = np.array([len(m) for m in members], dtype=float)
-        boot = per_block_hits[draws].sum(axis=1) / per_block_n[draws].sum(axis=1)
-        enough = len(unique) >= MIN_BLOCKS
+        low = high = math.nan
+        if enough:
+            per_block_hits = np.array([hit[m].sum() for m in members])
+            boot = per_block_hits[draws].sum(axis=1) / per_block_n[draws].sum(axis=1)
+            low, high = float(np.quantile(boot, alpha)), float(np.quantile(boot, 1.0 - alpha))
         rows.append(
             {
                 "plan": plan,
                 "p_best": float(hit.mean()) if len(hit) else math.nan,
-                "ci_low": float(np.quantile(boot, alpha)) if enough else math.nan,
-                "ci_high": float(np.quantile(boot, 1.0 - alpha)) if enough else math.nan,
+                "ci_low": low,
+                "ci_high": high,
                 "p_best_decisive": float((hit.astype(bool) & decisive).mean()) if len(hit) else math.nan,
                 "points": len(hit),
                 "blocks": len(unique),
