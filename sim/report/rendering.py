@@ -7,8 +7,17 @@ bytes) and :class:`~sim.report.page.Page` takes each one when its section asks f
 those the page would draw itself: the same data, code and style in a copy of the same process.
 
 Forking is used only where it is safe and pays: on Linux, with two or more cores, and when this
-process runs a single thread (a notebook kernel has several; forking a threaded process can
+process runs a single Python thread (a notebook kernel has several; forking a threaded process can
 deadlock). Anywhere else, and for a figure not started ahead, the page draws the figure itself.
+The process does hold native threads then, started by libraries at import: the idle worker threads
+of the OpenBLAS copies that numpy and SciPy load (one each on two cores; none with
+``OPENBLAS_NUM_THREADS=1``) and the background thread of jemalloc, pyarrow's allocator, which
+pandas loads. Both are fork-aware: OpenBLAS stops its threads before a fork (its ``pthread_atfork``
+handler, OpenBLAS pull request 343; the parent has them again at its next BLAS call), and jemalloc
+takes its locks around a fork and marks its background thread stopped in the child (its own fork
+handlers). A test holds the process to these (``tests/report/test_rendering.py``). Python 3.12
+and later still warn (``DeprecationWarning``: "This process ... is multi-threaded, use of fork()
+may lead to deadlocks in the child"), since they count a process's threads, not whose they are.
 """
 
 from __future__ import annotations
@@ -70,7 +79,8 @@ def _render_inherited(name: str) -> Rendered:
 
 def ahead_workers(requested: int | None = None) -> int:
     """Worker processes to render figures ahead with: ``requested`` (None: one per core, at most
-    four), or 0 where forking is unsafe or cannot pay (not Linux, one core, more than one thread)."""
+    four), or 0 where forking is unsafe or cannot pay (not Linux, one core, more than one Python
+    thread; the libraries' native threads are fork-aware, see the module docstring)."""
     n = min(os.cpu_count() or 1, 4) if requested is None else requested
     if n < 2 or sys.platform != "linux" or threading.active_count() != 1:
         return 0

@@ -142,3 +142,33 @@ def test_one_worker_or_one_figure_renders_in_turn(seed_folder: Path) -> None:
     assert ahead_workers(1) == 0
     with Renderer(data, NAMES, workers=1) as one_worker, Renderer(data, ["forest"], workers=2) as one_figure:
         assert not one_worker.parallel and not one_figure.parallel
+
+
+_THREADS_LEFT_AT_FORK = """
+import os, warnings
+import numpy, scipy.linalg, pandas, matplotlib  # what a report's process has loaded when it forks
+from sim.report import rendering
+def others():  # native threads but the main one: their names (/proc/self/task/<tid>/comm)
+    return sorted(open(f"/proc/self/task/{t}/comm").read().strip() for t in os.listdir("/proc/self/task")
+                  if int(t) != os.getpid())
+before = others()
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)  # Python 3.12+: "... is multi-threaded"
+    pid = os.fork()
+if pid == 0:
+    os._exit(0)
+os.waitpid(pid, 0)
+print(",".join(before) + ";" + ",".join(others()))
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the report forks only on Linux")
+def test_the_native_threads_a_report_forks_with_are_fork_aware() -> None:
+    # ahead_workers counts Python threads only. The native threads beside them must be ones that
+    # stop for a fork (OpenBLAS's) or hold their locks across it (jemalloc's background thread);
+    # any other still running after a fork is a new case to examine before forking with it
+    out = subprocess.run(
+        [sys.executable, "-c", _THREADS_LEFT_AT_FORK], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    before, after = (part.split(",") if part else [] for part in out.split(";"))
+    assert [t for t in after if t != "jemalloc_bg_thd"] == [], f"before the fork {before}, after {after}"
