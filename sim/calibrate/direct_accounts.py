@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from sim.calibrate.crm import AE, Crm, days
+from sim.calibrate.crm import AE, Crm, add_months, days
 from sim.calibrate.direct import MIN_ROWS, Z95
 from sim.calibrate.estimates import BRIDGED, COUNT, Estimate, unidentified
 from sim.scenario.schema import Scenario
@@ -43,7 +43,7 @@ def expansion_sizes(crm: Crm, segments: list[str]) -> list[Estimate]:
         & (o["closed"] < crm.end)
     ]
     arr = crm.arr.set_index(["account", "month"])["arr"]
-    before = (np.asarray(o["closed"], dtype="datetime64[M]") - np.timedelta64(1, "M")).astype("datetime64[s]")
+    before = add_months(o["closed"], -1).astype("datetime64[s]")  # the month start before the close
     prior = arr.reindex(pd.MultiIndex.from_arrays([o["account"].to_numpy(), before])).to_numpy()
     ratio = o["amount"].to_numpy() / prior
     out: list[Estimate] = []
@@ -155,9 +155,7 @@ def headcount(crm: Crm) -> Estimate:
             method="AEs employed on the window's first day (people table)",
         )
     nb = crm.new_business()
-    first = nb[
-        nb["closed"] < (np.datetime64(crm.start, "M") + np.timedelta64(3, "M")).astype("datetime64[D]")
-    ]
+    first = nb[nb["closed"] < add_months(crm.start, 3)]
     return Estimate(
         "company.reps.headcount",
         float(first["owner"].nunique()),
