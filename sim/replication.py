@@ -17,8 +17,10 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import numpy as np
+
 from sim.economics import mean_arr_by_segment, unit_economics
-from sim.ledger import Event
+from sim.ledger import Event, events_of
 from sim.metrics import Observations, Tally, all_metrics, cash_series, distributions, timeseries
 from sim.org_metrics import organisation_metrics
 from sim.plans import PayState, payouts_from_state
@@ -133,9 +135,14 @@ def simulate(
 class History:
     """What one replication leaves on its ledger, without its pay or metrics (:func:`history`)."""
 
-    ledger: list[Event]
-    """Every event of the run (warm-up included), in order."""
+    rows: np.ndarray
+    """Every event of the run (warm-up included), in order: ledger rows (:data:`sim.ledger.EVENT_DTYPE`)."""
     wall_seconds: float
+
+    @property
+    def ledger(self) -> list[Event]:
+        """The rows as :class:`~sim.ledger.Event` objects (built on each call)."""
+        return events_of(self.rows)
 
 
 def history(
@@ -150,7 +157,7 @@ def history(
     with _no_cyclic_gc():
         world = build_world(scenario, plan, replication, policy, keep_ledger=True)
         world.run()
-    return History(world.ledger.events, time.perf_counter() - t0)
+    return History(world.ledger.rows.copy(), time.perf_counter() - t0)
 
 
 @contextlib.contextmanager

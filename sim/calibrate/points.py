@@ -46,7 +46,7 @@ class SimulatedMoments:
 
         log = OpportunityLog(make_policy(scenario, plan), scenario.behaviour.ae.pull_in_discount)
         result = history(scenario, plan, replication, policy=log)
-        crm = crm_of(scenario, plan, replication, result.ledger, log)
+        crm = crm_of(scenario, plan, replication, result.rows, log)
         hide_cells(
             crm.opportunities,
             self.spec.missing,

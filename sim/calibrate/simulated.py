@@ -16,6 +16,7 @@ does and notes each opportunity an AE opens (the ledger records only won deals).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -31,6 +32,7 @@ from sim.calibrate.crm import (
     add_months,
     fiscal_quarter_start,
 )
+from sim.ledger import KIND_CODE, events_of, rows_of
 from sim.rng import stream
 from sim.scenario.schema import Scenario
 from sim.time.calendar import Calendar
@@ -44,6 +46,8 @@ if TYPE_CHECKING:
 
 _MOVES = tuple(k for k in EVENT_KINDS if k in ARR_KINDS)
 """The ARR movements, in the vocabulary's order."""
+_READ_CODES = np.array([KIND_CODE[k] for k in (*_MOVES, "booking", "renewal", "hire", "leave")])
+"""The ledger kinds :func:`crm_of` reads."""
 
 
 class OpportunityLog:
@@ -132,13 +136,20 @@ def _column(events: list[Event], name: str) -> np.ndarray:
     return np.array([getattr(e, name) for e in events])
 
 
-def crm_of(scenario: Scenario, plan: str, replication: int, ledger: list[Event], log: OpportunityLog) -> Crm:
-    """The history a replication leaves, as its CRM exports would show it (see the module doc)."""
+def crm_of(
+    scenario: Scenario, plan: str, replication: int, ledger: np.ndarray | Sequence[Event], log: OpportunityLog
+) -> Crm:
+    """The history a replication leaves, as its CRM exports would show it (see the module doc).
+
+    ``ledger``: the run's events in order, as ledger rows (:data:`sim.ledger.EVENT_DTYPE`, what
+    :func:`sim.replication.history` keeps) or as :class:`~sim.ledger.Event` objects."""
     cal = world_calendar(scenario)
     c = scenario.company
     warm = round(c.warmup_years * 12)
+    rows = ledger if isinstance(ledger, np.ndarray) else rows_of(ledger)
+    read = rows[np.isin(rows["kind"], _READ_CODES)]  # only the kinds an export shows become objects
     by_kind: dict[str, list[Event]] = {}
-    for e in ledger:
+    for e in events_of(read):
         by_kind.setdefault(e.kind, []).append(e)
     bookings = by_kind.get("booking", [])
     booked = {(e.ae, e.fit) for e in bookings if e.deal_kind == "new"}

@@ -56,7 +56,7 @@ def simulate_history(truth: Scenario, plan: str | None = None, replication: int 
 
     name = plan or truth.baseline
     log = OpportunityLog(make_policy(truth, name), truth.behaviour.ae.pull_in_discount)
-    crm = crm_of(truth, name, replication, history(truth, name, replication, policy=log).ledger, log)
+    crm = crm_of(truth, name, replication, history(truth, name, replication, policy=log).rows, log)
     o = crm.opportunities
     crm.opportunities = o[o["closed"] >= crm.start].reset_index(drop=True)
     crm.arr = crm.arr[crm.arr["month"] >= crm.start].reset_index(drop=True)

@@ -20,6 +20,7 @@ from sim.calibrate.crm import (
 )
 from sim.calibrate.moments import MomentSpec, moments, win_regression
 from sim.calibrate.simulated import OpportunityLog, crm_of
+from sim.ledger import rows_of
 from sim.policy import make_policy
 from sim.replication import simulate
 from tests.calibrate.company import BASE, SMALL
@@ -161,3 +162,18 @@ def test_a_simulated_history_reads_as_the_replication_counted(simulated: tuple) 
     assert int((o["type"] == "new").sum()) <= len(log.opened)
     assert (o["closed"] >= o["created"]).all()
     assert set(crm.people["role"]) == {"ae"}
+
+
+def test_a_history_reads_the_same_from_ledger_rows_as_from_events(simulated: tuple) -> None:
+    """``crm_of`` takes the ledger as rows (what ``history`` keeps) or as events: one export."""
+    sc, log, kept = simulated
+    events = kept.ledger or []
+    from_events = crm_of(sc, "conventional", 0, events, log)
+    from_rows = crm_of(sc, "conventional", 0, rows_of(events), log)
+    for a, b in zip(
+        (from_events.opportunities, from_events.arr, from_events.people),
+        (from_rows.opportunities, from_rows.arr, from_rows.people),
+        strict=True,
+    ):
+        pd.testing.assert_frame_equal(a, b)
+    assert len(from_rows.opportunities) > 50 and len(from_rows.arr) > 500
