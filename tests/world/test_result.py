@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import math
 import pickle
 
@@ -118,3 +119,25 @@ def test_keeping_the_ledger_changes_nothing_but_memory() -> None:
     assert tally.discounts == kept.distributions["discount"]
     assert tally.new_arr_by_month == kept.timeseries["new_arr"]
     assert tally.events == len(kept.ledger)
+
+
+@pytest.mark.parametrize("keep_ledger", [False, True])
+def test_a_replication_frees_its_world_before_it_returns(keep_ledger: bool) -> None:
+    """The world's teams refer to each other, so only the cyclic collector frees it: simulate and
+    history collect it on the way out, and a process running replications back to back holds one
+    world at a time (not the ten or so the automatic collections would leave)."""
+    from sim.replication import history
+    from sim.world.model import World
+
+    def worlds() -> int:
+        return sum(isinstance(o, World) for o in gc.get_objects())
+
+    sc = tiny(company__horizon_years=1, company__warmup_years=0)
+    gc.collect()
+    held = worlds()  # worlds other tests of this process keep
+    assert gc.isenabled()
+    simulate(sc, "base", 0, NeutralPolicy(), keep_ledger=keep_ledger)
+    simulate(sc, "base", 1, NeutralPolicy(), keep_ledger=keep_ledger)
+    assert worlds() == held
+    history(sc, "base", 2, NeutralPolicy())
+    assert worlds() == held and gc.isenabled()
