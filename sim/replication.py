@@ -122,7 +122,7 @@ def simulate(
     """
     t0 = time.perf_counter()
     design, _ = plan_index(scenario, plan)
-    with _no_cyclic_gc():
+    with collector_off():
         result = _run(scenario, design, replication, policy, keep_ledger)
     result.wall_seconds = time.perf_counter() - t0
     return result
@@ -131,7 +131,7 @@ def simulate(
 def _run(
     scenario: Scenario, design: PlanDesign, replication: int, policy: Policy | None, keep_ledger: bool
 ) -> ReplicationResult:
-    # the world is built and dropped here, inside _no_cyclic_gc, which frees it on the way out
+    # the world is built and dropped here, inside collector_off, which frees it on the way out
     world = build_world(scenario, design, replication, policy, keep_ledger=keep_ledger)
     result = run_world(world, design)
     if keep_ledger:
@@ -162,7 +162,7 @@ def history(
     ``tests/calibrate/test_history.py``): the policy keeps its own pay state, and only the readers
     that exist to build a result (the metrics' tally, a pay state no policy reads) are left out."""
     t0 = time.perf_counter()
-    with _no_cyclic_gc():
+    with collector_off():
         rows = _history_rows(scenario, plan, replication, policy)
     return History(rows, time.perf_counter() - t0)
 
@@ -176,8 +176,10 @@ def _history_rows(
 
 
 @contextlib.contextmanager
-def _no_cyclic_gc() -> Iterator[None]:
-    """A run allocates many short-lived acyclic objects; cyclic GC passes only cost time.
+def collector_off() -> Iterator[None]:
+    """Python's cyclic garbage collector off for a replication's run (build the world, run it and
+    drop it inside the block). A run allocates many short-lived acyclic objects, and cyclic passes
+    only cost time.
 
     On the way out the youngest generation is collected once. Everything the run allocated is
     still in it, so that pass frees the world the run dropped (its teams and services refer to

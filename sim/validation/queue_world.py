@@ -3,7 +3,6 @@ service made Poisson and exponential, and the waits, services and occupancy read
 
 from __future__ import annotations
 
-import gc
 import math
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass, replace
@@ -227,32 +226,30 @@ def _sampler(
 def simulate_queue(setup: QueueSetup) -> list[QueueStats]:
     """Run the setup's replications under the neutral policy and measure each one's queue, from
     the ledger and, independently, from the simulator's own pool (sampled on a grid)."""
-    from sim.policy.neutral import NeutralPolicy
-    from sim.replication import build_world
+    from sim.replication import collector_off
 
     sc = setup.scenario()
     t0, t1 = setup.window(sc)
-    step = setup.implementation_days / 20.0
     out = []
     for r in range(setup.replications):
-        world = build_world(sc, sc.plans[0], r, NeutralPolicy())
-        samples: list[tuple[int, int]] = []
-        world.env.process(_sampler(world, t0, t1, step, samples))
-        gc_was_enabled = gc.isenabled()
-        gc.disable()  # as sim.replication.simulate: many short-lived acyclic objects
-        try:
-            world.run()
-        finally:
-            if gc_was_enabled:
-                gc.enable()
-        grid = np.asarray(samples, dtype=float).reshape(-1, 2)
-        stats = queue_stats(world.ledger.events, t0, t1, float(world.sales.leads_lost))
-        out.append(
-            replace(
-                stats,
-                sampled_waiting=float(grid[:, 0].mean()),
-                sampled_in_service=float(grid[:, 1].mean()),
-                metrics=tuple(world.implementation.queue_metrics().items()),
-            )
-        )
+        with collector_off():  # as sim.replication.simulate runs a replication
+            out.append(_queue_run(sc, r, t0, t1, setup.implementation_days / 20.0))
     return out
+
+
+def _queue_run(sc: Scenario, replication: int, t0: float, t1: float, step: float) -> QueueStats:
+    from sim.policy.neutral import NeutralPolicy
+    from sim.replication import build_world
+
+    world = build_world(sc, sc.plans[0], replication, NeutralPolicy())
+    samples: list[tuple[int, int]] = []
+    world.env.process(_sampler(world, t0, t1, step, samples))
+    world.run()
+    grid = np.asarray(samples, dtype=float).reshape(-1, 2)
+    stats = queue_stats(world.ledger.events, t0, t1, float(world.sales.leads_lost))
+    return replace(
+        stats,
+        sampled_waiting=float(grid[:, 0].mean()),
+        sampled_in_service=float(grid[:, 1].mean()),
+        metrics=tuple(world.implementation.queue_metrics().items()),
+    )
