@@ -203,6 +203,11 @@ def events_of(rows: np.ndarray) -> list[Event]:
     ]  # fmt: skip
 
 
+def events_of_kinds(rows: np.ndarray, *kinds: str) -> list[Event]:
+    """The rows of the given kinds as :class:`Event` objects (in row order); no other row becomes one."""
+    return events_of(rows[np.isin(rows["kind"], [KIND_CODE[k] for k in kinds])])
+
+
 def rows_of(events: Sequence[Event]) -> np.ndarray:
     """Events as ledger rows (a structured array, in the given order)."""
     return np.array([e.row() for e in events], dtype=EVENT_DTYPE)
@@ -415,9 +420,7 @@ class Ledger:
 
     def of_kind(self, *kinds: str) -> list[Event]:
         """Events of the given kinds, in order."""
-        codes = [KIND_CODE[k] for k in kinds]
-        rows = self.rows
-        return events_of(rows[np.isin(rows["kind"], codes)])
+        return events_of_kinds(self.rows, *kinds)
 
     def frame(self) -> pd.DataFrame:
         """All events as a DataFrame (one row per event)."""

@@ -32,7 +32,7 @@ from sim.calibrate.crm import (
     add_months,
     fiscal_quarter_start,
 )
-from sim.ledger import KIND_CODE, events_of, rows_of
+from sim.ledger import events_of_kinds, rows_of
 from sim.rng import stream
 from sim.scenario.schema import Scenario
 from sim.time.calendar import Calendar
@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 
 _MOVES = tuple(k for k in EVENT_KINDS if k in ARR_KINDS)
 """The ARR movements, in the vocabulary's order."""
-_READ_CODES = np.array([KIND_CODE[k] for k in (*_MOVES, "booking", "renewal", "hire", "leave")])
+_READ = (*_MOVES, "booking", "renewal", "hire", "leave")
 """The ledger kinds :func:`crm_of` reads."""
 
 
@@ -147,9 +147,8 @@ def crm_of(
     c = scenario.company
     warm = round(c.warmup_years * 12)
     rows = ledger if isinstance(ledger, np.ndarray) else rows_of(ledger)
-    read = rows[np.isin(rows["kind"], _READ_CODES)]  # only the kinds an export shows become objects
     by_kind: dict[str, list[Event]] = {}
-    for e in events_of(read):
+    for e in events_of_kinds(rows, *_READ):  # only the kinds an export shows become objects
         by_kind.setdefault(e.kind, []).append(e)
     bookings = by_kind.get("booking", [])
     booked = {(e.ae, e.fit) for e in bookings if e.deal_kind == "new"}
