@@ -362,12 +362,14 @@ class Tally:
         """Upsell and cross-sell bookings: booked, beyond the need (``list_price``), at quarter end."""
         if not len(e):
             return
-        beyond = np.maximum(e["amount"] - e["list_price"], 0.0)
+        amount = e["amount"]
+        beyond = np.maximum(amount - e["list_price"], 0.0)
         q_end = self._starts[(month // 3) * 3 + 3]
         late = e["day"] >= np.array([self.calendar.period_end_window_start(float(x)) for x in q_end.tolist()])
-        self.expansion += (
-            float(e["amount"].sum()), float(beyond.sum()), float(beyond[late].sum()),
-            float(e["amount"][late].sum()),
+        booked, over, over_late, booked_late = self.expansion
+        self.expansion[:] = (
+            _running(booked, amount), _running(over, beyond), _running(over_late, beyond[late]),
+            _running(booked_late, amount[late]),
         )  # fmt: skip
 
     def _go_live_rows(self, g: np.ndarray) -> None:
