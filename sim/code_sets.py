@@ -1,7 +1,7 @@
 """Sets of a ledger field's codes, tested by one table lookup.
 
 The ledger stores kinds, deal kinds, sources and crediting as one-byte codes (``sim.ledger``). The
-readers that follow it each month (the metrics tally, the segment tally, the cash tally) select
+readers that follow it in batches (the metrics tally, the segment tally, the cash tally) select
 rows by sets of codes; :class:`CodeSet` answers ``np.isin`` for such a set by indexing a table of
 the 256 byte values, about four times faster on a month's rows and the same booleans.
 """

@@ -259,7 +259,8 @@ class Ledger:
         """Row number of ``_rows[0]`` (rows before it were dropped)."""
         self.keep = keep
         """Keep every row (``events``); when False, rows all readers have read are dropped."""
-        self._readers: list[Any] = []
+        self._readers: list[tuple[Any, int]] = []
+        """The readers, each with the rows that must wait before :meth:`sync_readers` has it read."""
         self._watch = [0] * len(EVENT_KINDS)
         self._watchers = 0
         self.dirty = 0
@@ -370,15 +371,19 @@ class Ledger:
             raise ValueError(f"rows before {self._base} were dropped; a reader asked from {cursor}")
         return self._rows[cursor - self._base : self._n]
 
-    def follow(self, reader: Any) -> None:
+    def follow(self, reader: Any, batch_rows: int = 0) -> None:
         """Register a reader (an object with an int ``cursor`` and a ``sync()`` that reads up to the
-        end) so that :meth:`compact` keeps its rows."""
-        self._readers.append(reader)
+        end) so that :meth:`compact` keeps its rows. :meth:`sync_readers` has it read once at least
+        ``batch_rows`` rows wait (0: every time)."""
+        self._readers.append((reader, max(int(batch_rows), 0)))
 
     def sync_readers(self) -> None:
-        """Let every reader read the rows it has not read yet (then :meth:`compact` can drop them)."""
-        for reader in self._readers:
-            reader.sync()
+        """Let every reader with enough rows waiting read them (then :meth:`compact` can drop the
+        rows every reader has read)."""
+        end = self.end
+        for reader, batch in self._readers:
+            if batch == 0 or end - reader.cursor >= batch:
+                reader.sync()
 
     def watch(self, kinds: Sequence[int]) -> int:
         """A watcher bit, set in :attr:`dirty` whenever an event of one of ``kinds`` is recorded."""
@@ -392,7 +397,7 @@ class Ledger:
         """Drop rows every reader has read (only when ``keep`` is False)."""
         if self.keep or not self._readers:
             return
-        low = min(r.cursor for r in self._readers)
+        low = min(r.cursor for r, _ in self._readers)
         drop = low - self._base
         if drop <= 0:
             return

@@ -91,3 +91,28 @@ def test_a_ledger_keeps_appended_rows_through_growth_and_compaction() -> None:
     expected["amount"] = np.arange(4.0)
     assert _same(tail, expected)
     assert [e.kind for e in events_of(tail)] == [events_of(expected)[0].kind] * 4
+
+
+def test_a_reader_with_a_batch_reads_once_enough_rows_wait_and_keeps_them_till_then() -> None:
+    class Reader:
+        def __init__(self, led: Ledger) -> None:
+            self.led, self.cursor, self.reads = led, 0, []
+
+        def sync(self) -> None:
+            self.reads.append(self.led.end - self.cursor)
+            self.cursor = self.led.end
+
+    led = Ledger(keep=False, capacity=16)
+    every, batched = Reader(led), Reader(led)
+    led.follow(every)
+    led.follow(batched, batch_rows=50)
+    rows = _random_rows(1, 120)
+    for lo in range(0, 120, 20):  # a month's 20 rows, then the month start's sync and compaction
+        led.append_rows(rows[lo : lo + 20])
+        led.sync_readers()
+        led.compact()
+        assert _same(led.rows_since(batched.cursor), rows[batched.cursor : lo + 20])
+    assert every.reads == [20] * 6
+    assert batched.reads == [60, 60]
+    led.sync_readers()
+    assert every.reads == [20] * 6 + [0]  # without a batch a reader is asked every time, as before

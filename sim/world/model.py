@@ -211,7 +211,7 @@ class World:
         the month just ended, cash, renewals, people, and this month's decisions."""
         if self.orgs.any:
             self.orgs.record(float(self.env.now))
-        self.ledger.sync_readers()  # every reader has read the month: its rows can go
+        self.ledger.sync_readers()  # the readers read (the tally once enough wait); rows all read can go
         self.ledger.compact()
         self.customers.snapshot()
         self.cs.snapshots()
