@@ -51,6 +51,13 @@ def renewal_churn_by_referral(scn: Scenario, replication: int) -> np.ndarray:
     which the ledger does not carry, so the world is run here as :func:`sim.replication.simulate` runs
     it, with the same default incentive policy.
     """
+    from sim.replication import collector_off
+
+    with collector_off():  # the world is built, read and dropped inside, as simulate does
+        return _renewal_churn_by_referral(scn, replication)
+
+
+def _renewal_churn_by_referral(scn: Scenario, replication: int) -> np.ndarray:
     from sim.replication import build_world
 
     world = build_world(scn, scn.plans[0], replication)
