@@ -104,6 +104,27 @@ def build_world(
     return World(scenario, plan_facts(design), replication, policy, salt, keep_ledger=keep_ledger)
 
 
+@contextlib.contextmanager
+def collector_off() -> Iterator[None]:
+    """Python's cyclic garbage collector off for a replication's run: a block, or a decorator of
+    the function that builds, runs and drops the world. A run allocates many short-lived acyclic
+    objects, and cyclic passes only cost time.
+
+    On the way out the youngest generation is collected once. Everything the run allocated is
+    still in it, so that pass frees the world the run dropped (its teams and services refer to
+    each other: only the cyclic collector frees them). Left to the automatic passes, a world
+    would wait for the next middle-generation pass, about ten replications later, and a process
+    running replications one after another would hold ten worlds instead of one."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.collect(0)
+            gc.enable()
+
+
 def simulate(
     scenario: Scenario,
     plan: str | PlanDesign,
@@ -122,16 +143,15 @@ def simulate(
     """
     t0 = time.perf_counter()
     design, _ = plan_index(scenario, plan)
-    with collector_off():
-        result = _run(scenario, design, replication, policy, keep_ledger)
+    result = _run(scenario, design, replication, policy, keep_ledger)
     result.wall_seconds = time.perf_counter() - t0
     return result
 
 
+@collector_off()  # the world is built and dropped in here; the collector frees it on the way out
 def _run(
     scenario: Scenario, design: PlanDesign, replication: int, policy: Policy | None, keep_ledger: bool
 ) -> ReplicationResult:
-    # the world is built and dropped here, inside collector_off, which frees it on the way out
     world = build_world(scenario, design, replication, policy, keep_ledger=keep_ledger)
     result = run_world(world, design)
     if keep_ledger:
@@ -162,38 +182,16 @@ def history(
     ``tests/calibrate/test_history.py``): the policy keeps its own pay state, and only the readers
     that exist to build a result (the metrics' tally, a pay state no policy reads) are left out."""
     t0 = time.perf_counter()
-    with collector_off():
-        rows = _history_rows(scenario, plan, replication, policy)
-    return History(rows, time.perf_counter() - t0)
+    return History(_history_rows(scenario, plan, replication, policy), time.perf_counter() - t0)
 
 
+@collector_off()
 def _history_rows(
     scenario: Scenario, plan: str | PlanDesign, replication: int, policy: Policy | None
 ) -> np.ndarray:
     world = build_world(scenario, plan, replication, policy, keep_ledger=True)
     world.run()
     return world.ledger.rows.copy()
-
-
-@contextlib.contextmanager
-def collector_off() -> Iterator[None]:
-    """Python's cyclic garbage collector off for a replication's run (build the world, run it and
-    drop it inside the block). A run allocates many short-lived acyclic objects, and cyclic passes
-    only cost time.
-
-    On the way out the youngest generation is collected once. Everything the run allocated is
-    still in it, so that pass frees the world the run dropped (its teams and services refer to
-    each other: only the cyclic collector frees them). Left to the automatic passes, a world
-    would wait for the next middle-generation pass, about ten replications later, and a process
-    running replications one after another would hold ten worlds instead of one."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.collect(0)
-            gc.enable()
 
 
 def run_world(world: World, plan: PlanDesign) -> ReplicationResult:

@@ -12,6 +12,7 @@ import numpy as np
 
 from sim.distributions import Gamma
 from sim.ledger import Event
+from sim.replication import build_world, collector_off
 from sim.scenario.schema import Scenario
 from sim.time.calendar import DAYS_PER_MONTH, Calendar
 from sim.validation.core import PLAIN_DEALS
@@ -226,20 +227,17 @@ def _sampler(
 def simulate_queue(setup: QueueSetup) -> list[QueueStats]:
     """Run the setup's replications under the neutral policy and measure each one's queue, from
     the ledger and, independently, from the simulator's own pool (sampled on a grid)."""
-    from sim.replication import collector_off
-
     sc = setup.scenario()
     t0, t1 = setup.window(sc)
     out = []
     for r in range(setup.replications):
-        with collector_off():  # as sim.replication.simulate runs a replication
-            out.append(_queue_run(sc, r, t0, t1, setup.implementation_days / 20.0))
+        out.append(_queue_run(sc, r, t0, t1, setup.implementation_days / 20.0))
     return out
 
 
+@collector_off()  # as sim.replication.simulate runs a replication
 def _queue_run(sc: Scenario, replication: int, t0: float, t1: float, step: float) -> QueueStats:
     from sim.policy.neutral import NeutralPolicy
-    from sim.replication import build_world
 
     world = build_world(sc, sc.plans[0], replication, NeutralPolicy())
     samples: list[tuple[int, int]] = []

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from sim.replication import build_world, collector_off
 from sim.scenario import Scenario
 from sim.validation.core import Check, case, direction
 
@@ -41,6 +42,7 @@ VDB_SOURCE = (
 NON_REFERRED, REFERRER_STAYS, REFERRER_GONE = 0, 1, 2
 
 
+@collector_off()  # the world is built, read and dropped in here, as simulate does
 def renewal_churn_by_referral(scn: Scenario, replication: int) -> np.ndarray:
     """Renewal decisions of customers won in the simulation, by referral status: rows non-referred,
     referred while the referrer is a customer, referred after the referrer left; columns
@@ -51,15 +53,6 @@ def renewal_churn_by_referral(scn: Scenario, replication: int) -> np.ndarray:
     which the ledger does not carry, so the world is run here as :func:`sim.replication.simulate` runs
     it, with the same default incentive policy.
     """
-    from sim.replication import collector_off
-
-    with collector_off():  # the world is built, read and dropped inside, as simulate does
-        return _renewal_churn_by_referral(scn, replication)
-
-
-def _renewal_churn_by_referral(scn: Scenario, replication: int) -> np.ndarray:
-    from sim.replication import build_world
-
     world = build_world(scn, scn.plans[0], replication)
     world.run()
     book = world.book

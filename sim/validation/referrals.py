@@ -22,6 +22,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from sim.replication import build_world, collector_off
 from sim.scenario import Scenario
 from sim.validation.core import Check, case, direction
 from sim.validation.findings import (
@@ -54,19 +55,11 @@ DIAGNOSIS = (
 )
 
 
+@collector_off()  # the world is built, read and dropped in here, as simulate does
 def value_by_referral(scn: Scenario, replication: int) -> np.ndarray:
     """Mean revenue of the first :data:`VALUE_MONTHS` months of customers won in the measured window,
     ``[non-referred, referred]`` (NaN for a group without customers), from the world's customer book
     and its monthly ARR snapshots (run as :func:`sim.replication.simulate` runs it)."""
-    from sim.replication import collector_off
-
-    with collector_off():  # the world is built, read and dropped inside, as simulate does
-        return _value_by_referral(scn, replication)
-
-
-def _value_by_referral(scn: Scenario, replication: int) -> np.ndarray:
-    from sim.replication import build_world
-
     world = build_world(scn, scn.plans[0], replication)
     world.run()
     book = world.book
