@@ -63,6 +63,12 @@ def empty_frame(columns: dict[str, str]) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=t) for c, t in columns.items()})
 
 
+def typed_frame(columns: dict[str, Any], types: dict[str, str]) -> pd.DataFrame:
+    """A frame of ``columns`` (arrays or lists of one length) with exactly the types ``types``
+    gives, in its order (what ``DataFrame(columns).astype(types)`` gives, without the copies)."""
+    return pd.DataFrame({c: pd.Series(columns[c], dtype=t) for c, t in types.items()})
+
+
 def days(values: pd.Series | np.ndarray) -> np.ndarray:
     """Dates as whole days since 1970-01-01 (float, NaN for a missing date)."""
     arr = np.asarray(values, dtype="datetime64[D]")
@@ -117,7 +123,8 @@ class Crm:
     def new_business(self, closed_in_window: bool = True) -> pd.DataFrame:
         """New-business opportunities (won and lost), closed in the window when asked."""
         o = self.opportunities
-        o = o[o["type"] == "new"]
+        new = (o["type"] == "new").to_numpy()
         if closed_in_window:
-            o = o[(o["closed"] >= self.start) & (o["closed"] < self.end)]
-        return o
+            closed = o["closed"].to_numpy()
+            new &= (closed >= self.start) & (closed < self.end)
+        return o[new]

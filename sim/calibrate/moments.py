@@ -86,15 +86,18 @@ def moments(crm: Crm, spec: MomentSpec) -> dict[str, float]:
     """Every moment of ``spec`` computed on ``crm`` (NaN where the data hold none)."""
     out: dict[str, float] = {}
     nb = crm.new_business()
+    segment = nb["segment"].to_numpy()
     for s in spec.segments:
-        out.update(_segment(crm, nb[nb["segment"] == s], s, spec.fit))
+        out.update(_segment(crm, nb, segment == s, s, spec.fit))
     out.update(_book(crm, spec.segments))
     out.update(win_regression(nb, spec))
     out.update(_discounts(nb, spec))
-    out.update(_timing(crm, nb[nb["won"]], spec))
+    closed, amount, discount = _columns(nb, nb["won"].to_numpy(), "closed", "amount", "discount")
+    out.update(_timing(crm, closed, amount, discount, spec))
     out.update(_attainment(crm, spec))
     if spec.fit:
-        fit = nb["fit"].dropna()
+        fit = nb["fit"].to_numpy()
+        fit = fit[~np.isnan(fit)]
         out["low_fit_share"] = float((fit < LOW_FIT).mean()) if len(fit) else np.nan
     if spec.retention:
         out.update(_retention(crm, spec.segments))
@@ -110,21 +113,25 @@ def _mean(x: pd.Series | np.ndarray) -> float:
     return float(np.mean(x)) if len(x) else np.nan
 
 
+def _columns(frame: pd.DataFrame, rows: np.ndarray, *names: str) -> list[np.ndarray]:
+    """Columns ``names`` of ``frame`` as arrays, only the ``rows`` (a mask) of each: no frame copied."""
+    return [frame[n].to_numpy()[rows] for n in names]
+
+
 def win_regression(nb: pd.DataFrame, spec: MomentSpec) -> dict[str, float]:
     """The slopes of a logistic regression of won on segment (one intercept each), fit and discount
     (IRLS): an auxiliary model whose coefficients the simulated company must reproduce. A CRM does
     not show promises or over-commitment, which reps choose with the discount, so these slopes are
     not the world's win odds; matched on both sides, they identify them (indirect inference)."""
-    o = nb[nb["discount"].notna() & nb["segment"].isin(spec.segments)]
+    keep = ~np.isnan(nb["discount"].to_numpy()) & np.isin(nb["segment"].to_numpy(), list(spec.segments))
     if spec.fit:
-        o = o[o["fit"].notna()]
+        keep &= ~np.isnan(nb["fit"].to_numpy())
     names = ["discount"] + (["fit"] if spec.fit else [])
-    if len(o) < 20 or o["discount"].nunique() < 2:
+    segment, won, *x = _columns(nb, keep, "segment", "won", *names)
+    if len(segment) < 20 or len(np.unique(x[0])) < 2:
         return {f"win_logit.{n}": np.nan for n in names}
-    X = np.column_stack(
-        [(o["segment"] == s).to_numpy(float) for s in spec.segments] + [o[n].to_numpy(float) for n in names]
-    )
-    y = o["won"].to_numpy(float)
+    X = np.column_stack([(segment == s).astype(float) for s in spec.segments] + [v.astype(float) for v in x])
+    y = won.astype(float)
     beta = np.zeros(X.shape[1])
     for _ in range(25):
         p = 1.0 / (1.0 + np.exp(-X @ beta))
@@ -140,20 +147,23 @@ def _sd(x: pd.Series | np.ndarray) -> float:
     return float(np.std(x, ddof=1)) if len(x) > 1 else np.nan
 
 
-def _segment(crm: Crm, o: pd.DataFrame, s: str, fit: bool) -> dict[str, float]:
-    exo = o[o["source"].isin(EXOGENOUS_SOURCES)]
-    priced = o[o["discount"].notna() & (o["amount"] > 0)]
-    log_list = np.log(priced["amount"] / (1.0 - priced["discount"]))
-    won = o[o["won"] & o["created"].notna()]
+def _segment(crm: Crm, nb: pd.DataFrame, rows: np.ndarray, s: str, fit: bool) -> dict[str, float]:
+    """Segment ``s``'s moments from its ``rows`` of the new business ``nb``."""
+    source, discount, amount, won, created, closed, f = _columns(
+        nb, rows, "source", "discount", "amount", "won", "created", "closed", "fit"
+    )
+    priced = ~np.isnan(discount) & (amount > 0)
+    log_list = np.log(amount[priced] / (1.0 - discount[priced]))
+    dated = won & ~np.isnat(created)
     out = {
-        f"opportunities_per_month.{s}": len(exo) / crm.months,
-        f"win_rate.{s}": _mean(o["won"]),
+        f"opportunities_per_month.{s}": int(np.isin(source, EXOGENOUS_SOURCES).sum()) / crm.months,
+        f"win_rate.{s}": _mean(won),
         f"log_list_acv.{s}": _mean(log_list),
         f"log_list_acv_sd.{s}": _sd(log_list),
-        f"cycle_days.{s}": _mean(days(won["closed"]) - days(won["created"])),
+        f"cycle_days.{s}": _mean(days(closed[dated]) - days(created[dated])),
     }
     if fit:
-        f = o["fit"].dropna()
+        f = f[~np.isnan(f)]
         out[f"fit_mean.{s}"], out[f"fit_sd.{s}"] = _mean(f), _sd(f)
     return out
 
@@ -162,15 +172,14 @@ def _book(crm: Crm, segments: tuple[str, ...]) -> dict[str, float]:
     """Accounts with ARR in the window's first month per segment; AEs employed on an average month
     start of the window, and AE departures per AE-year employed in the window (people table)."""
     a = crm.arr
-    first = a[
-        (np.asarray(a["month"], dtype="datetime64[M]") == np.datetime64(crm.start, "M")) & (a["arr"] > 0)
-    ]
-    out = {f"accounts_at_start.{s}": float((first["segment"] == s).sum()) for s in segments}
-    ppl = crm.people[crm.people["role"] == AE]
-    if len(ppl):
+    first = (np.asarray(a["month"], dtype="datetime64[M]") == np.datetime64(crm.start, "M")) & (
+        a["arr"].to_numpy() > 0
+    )
+    (segment,) = _columns(a, first, "segment")
+    out = {f"accounts_at_start.{s}": float((segment == s).sum()) for s in segments}
+    hire, leave = _ae_dates(crm)
+    if len(hire):
         starts = np.arange(crm.start, crm.end, dtype="datetime64[M]").astype("datetime64[D]")
-        hire = np.asarray(ppl["hire"], dtype="datetime64[D]")
-        leave = np.asarray(ppl["leave"], dtype="datetime64[D]")
         on = (hire[None, :] <= starts[:, None]) & (
             np.isnat(leave)[None, :] | (leave[None, :] > starts[:, None])
         )
@@ -182,6 +191,12 @@ def _book(crm: Crm, segments: tuple[str, ...]) -> dict[str, float]:
         out["ae_departures_per_year"] = float(left.sum()) / years if years > 0 else np.nan
         out["ae_departures"] = float(left.sum())
     return out
+
+
+def _ae_dates(crm: Crm) -> tuple[np.ndarray, np.ndarray]:
+    """The AEs' hire and leave dates (``datetime64[D]``; NaT: still employed)."""
+    hire, leave = _columns(crm.people, (crm.people["role"] == AE).to_numpy(), "hire", "leave")
+    return np.asarray(hire, dtype="datetime64[D]"), np.asarray(leave, dtype="datetime64[D]")
 
 
 def _discounts(nb: pd.DataFrame, spec: MomentSpec) -> dict[str, float]:
@@ -197,13 +212,14 @@ def _discounts(nb: pd.DataFrame, spec: MomentSpec) -> dict[str, float]:
     }
 
 
-def _timing(crm: Crm, won: pd.DataFrame, spec: MomentSpec) -> dict[str, float]:
-    closed = np.asarray(won["closed"], dtype="datetime64[D]")
+def _timing(
+    crm: Crm, closed: np.ndarray, amount: np.ndarray, disc: np.ndarray, spec: MomentSpec
+) -> dict[str, float]:
+    """The close-timing moments of the won new deals (their close dates, amounts and discounts)."""
+    closed = np.asarray(closed, dtype="datetime64[D]")
     qs = fiscal_quarter_start(closed, crm.fiscal_year_start_month)
     to_end = (add_months(qs, 3) - closed).astype(int)  # 1 on the quarter's last day
     since = (closed - qs).astype(int)
-    amount = won["amount"].to_numpy()
-    disc = won["discount"].to_numpy()
     last = to_end <= LAST_DAYS
     known = ~np.isnan(disc)
     gap = _mean(disc[last & known]) - _mean(disc[~last & known]) if (last & known).any() else np.nan
@@ -226,28 +242,27 @@ def _timing(crm: Crm, won: pd.DataFrame, spec: MomentSpec) -> dict[str, float]:
 def _attainment(crm: Crm, spec: MomentSpec) -> dict[str, float]:
     """Shares of person-periods with attainment just below and just above quota: AEs employed for a
     whole quota period of the window, their won deals' ACV over the period's share of quota."""
-    ppl = crm.people[crm.people["role"] == AE]
-    quota = ppl["quota"].fillna(spec.annual_quota).to_numpy() * spec.quota_months / 12.0
+    ae = (crm.people["role"] == AE).to_numpy()
+    person, quota = _columns(crm.people, ae, "name", "quota")
+    quota = np.where(np.isnan(quota), spec.annual_quota, quota) * spec.quota_months / 12.0
     names = {"attainment_below_quota": ATTAINMENT_BANDS[0], "attainment_above_quota": ATTAINMENT_BANDS[1]}
-    if not len(ppl) or not np.isfinite(quota).any():
+    if not len(person) or not np.isfinite(quota).any():
         return {}
     starts = np.arange(crm.start, crm.end, dtype="datetime64[M]")[:: spec.quota_months]
     starts = starts[add_months(starts, spec.quota_months) <= np.datetime64(crm.end, "M")]
-    hire = np.asarray(ppl["hire"], dtype="datetime64[D]")
-    leave = np.asarray(ppl["leave"], dtype="datetime64[D]")
+    hire, leave = _ae_dates(crm)
     o = crm.opportunities
-    won = o[o["won"] & o["type"].isin(("new", "upsell", "cross_sell"))]
-    closed = np.asarray(won["closed"], dtype="datetime64[D]")
+    deal = o["won"].to_numpy() & np.isin(o["type"].to_numpy(), ["new", "upsell", "cross_sell"])
+    closed, owner, amount = _columns(o, deal, "closed", "owner", "amount")
+    closed = np.asarray(closed, dtype="datetime64[D]")
     att: list[np.ndarray] = []
-    by_owner = pd.Series(np.arange(len(ppl)), index=ppl["name"].to_numpy())
-    who = won["owner"].map(by_owner).to_numpy(dtype=float)
+    at = pd.Index(person).get_indexer(owner)  # each deal's owner among the AEs (-1: none of them)
+    who = np.where(at < 0, np.nan, at)
     for m0 in starts:
         p0, p1 = np.datetime64(m0, "D"), add_months(np.datetime64(m0, "D"), spec.quota_months)
         employed = (hire <= p0) & (np.isnat(leave) | (leave >= p1)) & np.isfinite(quota)
         inside = (closed >= p0) & (closed < p1) & ~np.isnan(who)
-        booked = np.bincount(
-            who[inside].astype(int), weights=won["amount"].to_numpy()[inside], minlength=len(ppl)
-        )
+        booked = np.bincount(who[inside].astype(int), weights=amount[inside], minlength=len(person))
         att.append(booked[employed] / quota[employed])
     a = np.concatenate(att) if att else np.zeros(0)
     if not len(a):
@@ -264,14 +279,17 @@ def _retention(crm: Crm, segments: tuple[str, ...]) -> dict[str, float]:
     months = np.arange(crm.start, crm.end, dtype="datetime64[M]")
     m = np.asarray(arr["month"], dtype="datetime64[M]")
     inside = (m >= months[0]) & (m <= months[-1])
-    a = arr[inside]
-    codes, accounts = pd.factorize(a["account"])
-    col = (np.asarray(a["month"], dtype="datetime64[M]") - months[0]).astype(int)
+    account, segment, value = _columns(arr, inside, "account", "segment", "arr")
+    codes, accounts = pd.factorize(account)
+    col = (m[inside] - months[0]).astype(int)
     panel = np.zeros((len(accounts), len(months)))
-    panel[codes, col] = a["arr"].to_numpy()
-    seg = a.groupby("account")["segment"].first().reindex(accounts).to_numpy()
+    panel[codes, col] = value
+    seg = segment[np.unique(codes, return_index=True)[1]]  # each account's segment on its first row
     o = crm.opportunities
-    won = o[o["won"] & (o["closed"] >= crm.start) & (o["closed"] < crm.end)]
+    closed = o["closed"].to_numpy()
+    won_type, won_segment = _columns(
+        o, o["won"].to_numpy() & (closed >= crm.start) & (closed < crm.end), "type", "segment"
+    )
     out: dict[str, float] = {}
     for s in segments:
         p = panel[seg == s]
@@ -290,7 +308,7 @@ def _retention(crm: Crm, segments: tuple[str, ...]) -> dict[str, float]:
         out[f"gained_arr_events.{s}"] = effective_events((np.maximum(now - then, 0) * cohort).sum(axis=1))
         account_years = (p > 0).sum() / 12.0
         for kind in ("upsell", "cross_sell"):
-            n = int(((won["type"] == kind) & (won["segment"] == s)).sum())
+            n = int(((won_type == kind) & (won_segment == s)).sum())
             out[f"{kind}s_per_account_year.{s}"] = n / account_years if account_years else np.nan
             out[f"won_{kind}s.{s}"] = float(n)
     return out

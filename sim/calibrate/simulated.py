@@ -30,9 +30,11 @@ from sim.calibrate.crm import (
     PEOPLE_COLUMNS,
     Crm,
     add_months,
+    empty_frame,
     fiscal_quarter_start,
+    typed_frame,
 )
-from sim.ledger import events_of_kinds, rows_of
+from sim.ledger import KIND_CODE, events_of_kinds, rows_of
 from sim.rng import stream
 from sim.scenario.schema import Scenario
 from sim.time.calendar import Calendar
@@ -46,8 +48,8 @@ if TYPE_CHECKING:
 
 _MOVES = tuple(k for k in EVENT_KINDS if k in ARR_KINDS)
 """The ARR movements, in the vocabulary's order."""
-_READ = (*_MOVES, "booking", "renewal", "hire", "leave")
-"""The ledger kinds :func:`crm_of` reads."""
+_READ = ("booking", "hire", "leave")
+"""The ledger kinds :func:`crm_of` reads as events (the ARR panel reads its kinds as rows)."""
 
 
 class OpportunityLog:
@@ -128,6 +130,10 @@ def world_calendar(scenario: Scenario) -> Calendar:
     return Calendar(c.fiscal_year_start_month, months)
 
 
+_NP: dict[str, Any] = {"object": object, "bool": bool, "float64": float, "datetime64[s]": "datetime64[s]"}
+"""The numpy type holding each column type of the opportunities table while it is put together."""
+
+
 def _dates(cal: Calendar, day: np.ndarray) -> np.ndarray:
     return np.datetime64(cal.start, "D") + np.floor(day).astype("int64").astype("timedelta64[D]")
 
@@ -152,9 +158,20 @@ def crm_of(
         by_kind.setdefault(e.kind, []).append(e)
     bookings = by_kind.get("booking", [])
     booked = {(e.ae, e.fit) for e in bookings if e.deal_kind == "new"}
-    frames = [_won(bookings, log, scenario, cal, replication), _lost(log, booked, scenario, cal, replication)]
-    opps = pd.concat([f for f in frames if len(f)], ignore_index=True).astype(OPPORTUNITY_COLUMNS)
-    arr = _arr_panel(by_kind, cal)
+    parts = [_won(bookings, log, scenario, cal, replication), _lost(log, booked, scenario, cal, replication)]
+    parts = [p for p in parts if p]
+    opps = (
+        typed_frame(
+            {
+                name: np.concatenate([np.asarray(p[name], dtype=_NP[t]) for p in parts])
+                for name, t in OPPORTUNITY_COLUMNS.items()
+            },
+            OPPORTUNITY_COLUMNS,
+        )
+        if parts
+        else empty_frame(OPPORTUNITY_COLUMNS)
+    )
+    arr = _arr_panel(rows, cal)
     quota = scenario.plan(plan).ae.quota
     people = _people(by_kind, cal, float(quota.annual_amount) if quota is not None else np.nan)
     measured = np.datetime64(cal.start, "D") + np.timedelta64(int(cal.month_starts[warm]), "D")
@@ -167,10 +184,11 @@ def crm_of(
 
 def _won(
     bookings: list[Event], log: OpportunityLog, scenario: Scenario, cal: Calendar, rep: int
-) -> pd.DataFrame:
+) -> dict[str, Any]:
+    """The won deals' columns of the opportunities table (none: empty)."""
     deals = [e for e in bookings if e.deal_kind in ("new", "upsell", "cross_sell")]
     if not deals:
-        return pd.DataFrame()
+        return {}
     opened = {(ae, fit): day for day, ae, _s, _src, fit, _l, _d in log.opened}
     day = _column(deals, "day")
     kind = _column(deals, "deal_kind")
@@ -185,23 +203,21 @@ def _won(
     owner = [
         f"{AE}:{e.ae}" if (AE in e.credited or e.deal_kind == "new") else f"{CSM}:{e.csm}" for e in deals
     ]
-    return pd.DataFrame(
-        {
-            "id": [f"W{e.deal}" for e in deals],
-            "owner": owner,
-            "account": [f"C{e.customer}" for e in deals],
-            "segment": [SEGMENTS[e.segment] for e in deals],
-            "type": kind,
-            "won": True,
-            "amount": _column(deals, "amount"),
-            "discount": _column(deals, "discount"),
-            "created": _dates(cal, created),
-            "closed": _dates(cal, day),
-            "source": [e.source for e in deals],
-            "fit": np.where(new, _column(deals, "fit"), np.nan),
-            "term_months": _column(deals, "term_months").astype(float),
-        }
-    )
+    return {
+        "id": [f"W{e.deal}" for e in deals],
+        "owner": owner,
+        "account": [f"C{e.customer}" for e in deals],
+        "segment": [SEGMENTS[e.segment] for e in deals],
+        "type": kind,
+        "won": np.ones(len(deals), dtype=bool),
+        "amount": _column(deals, "amount"),
+        "discount": _column(deals, "discount"),
+        "created": _dates(cal, created),
+        "closed": _dates(cal, day),
+        "source": [e.source for e in deals],
+        "fit": np.where(new, _column(deals, "fit"), np.nan),
+        "term_months": _column(deals, "term_months").astype(float),
+    }
 
 
 def _cycle_mean(scenario: Scenario, segment: int, source: str) -> float:
@@ -212,10 +228,11 @@ def _cycle_mean(scenario: Scenario, segment: int, source: str) -> float:
 
 def _lost(
     log: OpportunityLog, booked: set[tuple[int, float]], scenario: Scenario, cal: Calendar, rep: int
-) -> pd.DataFrame:
+) -> dict[str, Any]:
+    """The lost opportunities' columns of the opportunities table (none: empty)."""
     rows = [r for r in log.opened if (r[1], r[4]) not in booked]
     if not rows:
-        return pd.DataFrame()
+        return {}
     a = np.array(rows, dtype=float)
     day, ae, seg, src, fit, list_acv, disc = a.T
     shape = scenario.company.deals.cycle_shape
@@ -226,79 +243,110 @@ def _lost(
     disc = np.where(pulled, np.minimum(disc + log.pull_in_discount, 0.95), disc)
     keep = close < cal.end_day
     n = int(keep.sum())
-    return pd.DataFrame(
+    return {
+        "id": [f"L{i}" for i in np.flatnonzero(keep).tolist()],
+        "owner": [f"ae:{int(x)}" for x in ae[keep]],
+        "account": [f"P{i}" for i in np.flatnonzero(keep).tolist()],
+        "segment": [SEGMENTS[int(s)] for s in seg[keep]],
+        "type": ["new"] * n,
+        "won": np.zeros(n, dtype=bool),
+        "amount": (list_acv * (1.0 - disc))[keep],
+        "discount": disc[keep],
+        "created": _dates(cal, day[keep]),
+        "closed": _dates(cal, close[keep]),
+        "source": [SOURCES[int(x)] for x in src[keep]],
+        "fit": fit[keep],
+        "term_months": np.array(
+            [
+                float(getattr(scenario.company.segments, SEGMENTS[int(s)]).contract_term_months)
+                for s in seg[keep]
+            ]
+        ),
+    }
+
+
+def _arr_panel(rows: np.ndarray, cal: Calendar) -> pd.DataFrame:
+    """Month-end ARR per account (only months with ARR; an absent month is 0), from ledger rows.
+
+    Each account's events are read in order (day, then its movements in the vocabulary's order of
+    kinds and the ledger's order, then its renewal levels: the world records a renewal's movements
+    before its level, sim/world/customers.py), its ARR the running sum of its movements
+    (:func:`running_sums`). Its level before its first event comes from an anchor: a new deal
+    starts from 0, a renewal records the level after it, a churn leaves 0 (starting customers have
+    no new deal); an account without one is left out."""
+    code = rows["kind"]
+    moves = np.concatenate([np.flatnonzero(code == KIND_CODE[k]) for k in _MOVES])
+    levels = np.flatnonzero(code == KIND_CODE["renewal"])
+    at = np.r_[moves, levels]
+    if not len(at):
+        return empty_frame(ARR_COLUMNS)
+    amount = rows["amount"]
+    cust, day = rows["customer"][at].astype(np.int64), rows["day"][at]
+    delta = np.r_[amount[moves], np.zeros(len(levels))]
+    level = np.r_[np.full(len(moves), np.nan), amount[levels]]
+    order = np.lexsort((np.arange(len(at)), day, cust))
+    cust, day, delta, level, kind = cust[order], day[order], delta[order], level[order], code[at][order]
+    first = np.r_[True, cust[1:] != cust[:-1]]
+    group = np.cumsum(first) - 1
+    cum = running_sums(np.flatnonzero(first), delta)
+    before = np.where(kind == KIND_CODE["arr_new"], -(cum - delta), np.nan)
+    before = np.where(kind == KIND_CODE["arr_churn"], -cum, before)
+    before = np.where(~np.isnan(level), level - cum, before)
+    anchored = np.flatnonzero(~np.isnan(before))
+    groups, pos = np.unique(group[anchored], return_index=True)  # each account's first anchor
+    start = before[anchored[pos]]
+    start = np.where(start < 0, 0.0, start)
+    slot = np.full(len(first), -1, dtype=np.int64)
+    slot[groups] = np.arange(len(groups))
+    row = slot[group]
+    keep = row >= 0
+    arr = start[row[keep]] + cum[keep]
+    month = cal.months_of(day[keep])
+    r = row[keep]
+    last = np.r_[(r[1:] != r[:-1]) | (month[1:] != month[:-1]), True]  # an account's last event of a month
+    last &= (month >= 0) & (month < cal.total_months)
+    values = np.full((len(groups), cal.total_months), np.nan)
+    values[r[last], month[last]] = arr[last]
+    filled = np.maximum.accumulate(np.where(np.isnan(values), 0, np.arange(cal.total_months)), axis=1)
+    values = np.take_along_axis(values, filled, axis=1)  # carried forward; before the first: the anchor
+    values = np.where(np.isnan(values), start[:, None], values)
+    who, month = np.nonzero(values > 0.005)
+    firsts = np.flatnonzero(first)[groups]  # each account's first event
+    names = np.array([f"C{c}" for c in cust[firsts].tolist()], dtype=object)
+    segments = np.array([SEGMENTS[s] for s in rows["segment"][at][order][firsts].tolist()], dtype=object)
+    return typed_frame(
         {
-            "id": [f"L{i}" for i in np.flatnonzero(keep).tolist()],
-            "owner": [f"ae:{int(x)}" for x in ae[keep]],
-            "account": [f"P{i}" for i in np.flatnonzero(keep).tolist()],
-            "segment": [SEGMENTS[int(s)] for s in seg[keep]],
-            "type": ["new"] * n,
-            "won": np.zeros(n, dtype=bool),
-            "amount": (list_acv * (1.0 - disc))[keep],
-            "discount": disc[keep],
-            "created": _dates(cal, day[keep]),
-            "closed": _dates(cal, close[keep]),
-            "source": [SOURCES[int(x)] for x in src[keep]],
-            "fit": fit[keep],
-            "term_months": np.array(
-                [
-                    float(getattr(scenario.company.segments, SEGMENTS[int(s)]).contract_term_months)
-                    for s in seg[keep]
-                ]
-            ),
-        }
+            "account": names[who],
+            "segment": segments[who],
+            "month": _dates(cal, cal.month_starts[month]).astype("datetime64[M]"),
+            "arr": values[who, month],
+        },
+        ARR_COLUMNS,
     )
 
 
-def _arr_panel(by_kind: dict[str, list[Event]], cal: Calendar) -> pd.DataFrame:
-    """Month-end ARR per account (only months with ARR; an absent month is 0).
-
-    Each customer's level before its first event comes from an anchor: a new deal starts from 0,
-    a renewal records the level after it, a churn leaves 0 (starting customers have no new deal)."""
-    moves = [e for k in _MOVES for e in by_kind.get(k, [])]
-    levels = by_kind.get("renewal", [])
-    rows = moves + levels
-    if not rows:
-        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in ARR_COLUMNS.items()})
-    n = len(moves)
-    ev = pd.DataFrame(
-        {
-            "customer": _column(rows, "customer"),
-            "segment": _column(rows, "segment"),
-            "day": _column(rows, "day"),
-            "order": np.arange(len(rows)),
-            "delta": np.r_[_column(moves, "amount") if moves else np.zeros(0), np.zeros(len(levels))],
-            "level": np.r_[np.full(n, np.nan), _column(levels, "amount") if levels else np.zeros(0)],
-            "kind": [e.kind for e in rows],
-        }
-    )
-    # same day: the world records a renewal's movements before its level (sim/world/customers.py)
-    ev = ev.sort_values(["customer", "day", "order"], kind="stable")
-    ev["cum"] = ev.groupby("customer")["delta"].cumsum()
-    before = np.where(ev["kind"] == "arr_new", -(ev["cum"] - ev["delta"]), np.nan)
-    before = np.where(ev["kind"] == "arr_churn", -ev["cum"], before)
-    before = np.where(ev["level"].notna(), ev["level"] - ev["cum"], before)
-    ev["before"] = before
-    start = ev.groupby("customer")["before"].first()  # the first anchor (first() skips NaN)
-    start = start.dropna().clip(lower=0.0)
-    ev = ev[ev["customer"].isin(start.index)]
-    ev["arr"] = ev["customer"].map(start) + ev["cum"]
-    ev["month"] = cal.months_of(ev["day"].to_numpy())
-    last = ev.groupby(["customer", "month"])["arr"].last().unstack()
-    last = last.reindex(columns=np.arange(cal.total_months)).ffill(axis=1)
-    values = last.to_numpy()
-    values = np.where(np.isnan(values), start.reindex(last.index).to_numpy()[:, None], values)
-    cust, month = np.nonzero(values > 0.005)
-    customers = last.index.to_numpy()[cust]
-    seg = ev.groupby("customer")["segment"].first()
-    return pd.DataFrame(
-        {
-            "account": [f"C{c}" for c in customers.tolist()],
-            "segment": [SEGMENTS[int(s)] for s in seg.reindex(customers).to_numpy().tolist()],
-            "month": _dates(cal, cal.month_starts[month]).astype("datetime64[M]").astype("datetime64[s]"),
-            "arr": values[cust, month],
-        }
-    ).astype(ARR_COLUMNS)
+def running_sums(starts: NDArray[np.int64], values: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The running sum of ``values`` within each group of consecutive entries (groups begin at
+    ``starts``, ascending, the first at 0), each a compensated (Kahan) sum: for every entry in
+    turn ``y = x - c; t = s + y; c = (t - s) - y; s = t``. Groups advance together, one entry
+    of each at a time."""
+    out = np.empty(len(values))
+    if not len(values):
+        return out
+    length = np.diff(np.r_[starts, len(values)])
+    by_length = np.argsort(-length, kind="stable")  # the groups still going at step k: a prefix
+    begin, length = starts[by_length], length[by_length]
+    s = np.zeros(len(begin))
+    c = np.zeros(len(begin))
+    for k in range(int(length[0])):
+        n = int(np.searchsorted(-length, -k, side="left"))  # groups longer than k
+        i = begin[:n] + k
+        y = values[i] - c[:n]
+        t = s[:n] + y
+        c[:n] = (t - s[:n]) - y
+        s[:n] = t
+        out[i] = t
+    return out
 
 
 def _people(by_kind: dict[str, list[Event]], cal: Calendar, quota: float) -> pd.DataFrame:
@@ -308,12 +356,13 @@ def _people(by_kind: dict[str, list[Event]], cal: Calendar, quota: float) -> pd.
     leave = np.array([leaves.get(p, np.nan) for p in ids], dtype=float)
     leave_dates = _dates(cal, np.nan_to_num(leave)).astype("datetime64[s]")
     leave_dates[np.isnan(leave)] = np.datetime64("NaT", "s")
-    return pd.DataFrame(
+    return typed_frame(
         {
             "name": [f"{AE}:{p}" for p in ids],
-            "role": AE,
+            "role": [AE] * len(ids),
             "hire": _dates(cal, np.array([hires[p] for p in ids], dtype=float)),
             "leave": leave_dates,
-            "quota": quota,
-        }
-    ).astype(PEOPLE_COLUMNS)
+            "quota": np.full(len(ids), quota),
+        },
+        PEOPLE_COLUMNS,
+    )
