@@ -65,8 +65,11 @@ def empty_frame(columns: dict[str, str]) -> pd.DataFrame:
 
 def typed_frame(columns: dict[str, Any], types: dict[str, str]) -> pd.DataFrame:
     """A frame of ``columns`` (arrays or lists of one length) with exactly the types ``types``
-    gives, in its order (what ``DataFrame(columns).astype(types)`` gives, without the copies)."""
-    return pd.DataFrame({c: pd.Series(columns[c], dtype=t) for c, t in types.items()})
+    gives, in its order (what ``DataFrame(columns).astype(types)`` gives, casting only the columns
+    whose inferred type differs)."""
+    frame = pd.DataFrame({c: columns[c] for c in types})
+    wrong = {c: t for c, t in types.items() if frame[c].dtype != t}
+    return frame.astype(wrong) if wrong else frame
 
 
 def days(values: pd.Series | np.ndarray) -> np.ndarray:
@@ -126,5 +129,5 @@ class Crm:
         new = (o["type"] == "new").to_numpy()
         if closed_in_window:
             closed = o["closed"].to_numpy()
-            new &= (closed >= self.start) & (closed < self.end)
+            new = new & (closed >= self.start) & (closed < self.end)
         return o[new]
