@@ -33,6 +33,12 @@ load on the machine affects both alike. Figures:
    ``--pool-reps`` base-company replications (``parallel.parallel_run``; start-up included).
    This tree only unless ``--pool-ref``. Target: >= 0.9 on 2 workers.
 
+Measured only when ``--only`` names it (no target; the ref must have calibration, issue 17):
+
+5. ``calibration``: CPU seconds per calibration replication (``SimulatedMoments``: the world's
+   run, its CRM export and its moments) of the calibration study's starting company matched to
+   one synthetic export (``tests/calibrate/recovery.py``), in rounds as figure 1's.
+
 Prints a plain-text table and writes every raw sample to ``benchmarks/results/compare-*.json``.
 """
 
@@ -59,6 +65,8 @@ from _tree import TREE_ENV, check_sim, simulate_fn, simulate_spec, use_tree
 
 HERE = Path(__file__).resolve().parent
 FIGURES = ("cpu", "flagship", "scaling", "pool")
+EXTRA = ("calibration",)
+"""Figures measured only when ``--only`` names them."""
 TARGET_CPU_RATIO = 8.0  # ref / this CPU seconds per base-company replication, at least
 TARGET_CPU_SECONDS = 0.4  # this tree's CPU seconds per base-company replication, at most
 TARGET_FLAGSHIP_SECONDS = 60.0  # wall seconds of the flagship command on 2 workers, at most
@@ -77,7 +85,7 @@ def _child(argv: list[str]) -> None:
     JSON on the last line of stdout."""
     c_start = time.process_time()
     ap = argparse.ArgumentParser(prog="compare.py --child")
-    ap.add_argument("kind", choices=(*FIGURES, "command", "compile"))
+    ap.add_argument("kind", choices=(*FIGURES, *EXTRA, "command", "compile"))
     ap.add_argument("--replications", default="0,1")
     ap.add_argument("--customers", type=int, default=3000)
     ap.add_argument("--replication", type=int, default=1)
@@ -114,6 +122,9 @@ def _child(argv: list[str]) -> None:
                 }
             )
         out["samples"] = samples
+    elif args.kind == "calibration":
+        out["import_cpu_seconds"] = time.process_time() - c_start
+        out["samples"] = _calibration_samples([int(x) for x in args.replications.split(",")])
     elif args.kind == "scaling":
         import world
 
@@ -155,6 +166,28 @@ def _child(argv: list[str]) -> None:
         out["command_wall_seconds"] = time.perf_counter() - t0
         out["exit_code"] = code
     print(json.dumps(out))
+
+
+def _calibration_samples(replications: list[int]) -> list[dict[str, Any]]:
+    """CPU seconds of calibration replications ``replications[1:]`` after ``replications[0]``
+    uncounted (figure 5)."""
+    from sim.calibrate.history import load_history
+    from sim.calibrate.moments import MomentSpec
+    from sim.calibrate.points import SimulatedMoments
+    from tests.calibrate.recovery import START, write_all
+
+    with tempfile.TemporaryDirectory(prefix="incentsim-calibration-") as tmp:
+        f = write_all(Path(tmp), 1)[0]
+        observed = load_history(f / "opportunities.csv", f / "accounts.csv", START, f / "people.csv")
+    replicate = SimulatedMoments(MomentSpec.of(observed, START, START.baseline))
+    warm, *counted = replications
+    replicate(START, START.baseline, warm)
+    samples = []
+    for r in counted:
+        c0 = time.process_time()
+        replicate(START, START.baseline, r)
+        samples.append({"replication": r, "cpu_seconds": time.process_time() - c0})
+    return samples
 
 
 # --- parent side ----------------------------------------------------------------------------------
@@ -307,27 +340,31 @@ class Report:
         self.lines.append(line)
 
 
-def measure_cpu(trees: list[Tree], rounds: int, per_child: int, rep: Report) -> None:
-    """Figure 1: CPU seconds per base-company replication, interleaved rounds."""
+def cpu_rounds(
+    trees: list[Tree], rounds: int, per_child: int, kind: str
+) -> tuple[list[dict[str, Any]], dict[str, list[float]]]:
+    """Children of ``kind`` (``cpu`` or ``calibration``) in interleaved rounds: their raw results,
+    and every counted replication's CPU seconds by tree."""
     raw: list[dict[str, Any]] = []
     for i in range(rounds):
         reps = [10_000 + i] + [i * per_child + j for j in range(per_child)]
         for t in interleave(trees, i):
-            d = run_child(t, ["cpu", "--replications", ",".join(map(str, reps))])
+            d = run_child(t, [kind, "--replications", ",".join(map(str, reps))])
             d["round"] = i
             raw.append(d)
-            cpus = ", ".join(f"{s['cpu_seconds']:.2f}" for s in d["samples"])
+            cpus = ", ".join(f"{s['cpu_seconds']:.3f}" for s in d["samples"])
             print(
                 f"  round {i + 1}/{rounds} {t.label}: {cpus} CPU s (load {d['load_before']:.1f})", flush=True
             )
     per = {
         t.label: [s["cpu_seconds"] for d in raw if d["tree"] == t.label for s in d["samples"]] for t in trees
     }
+    return raw, per
+
+
+def cpu_table(trees: list[Tree], raw: list[dict[str, Any]], per: dict[str, list[float]], rep: Report) -> None:
+    """The per-tree lines of a CPU figure: median, range, count, the child's import CPU."""
     imports = {t.label: median([d["import_cpu_seconds"] for d in raw if d["tree"] == t.label]) for t in trees}
-    rep.say(
-        f"(1) CPU seconds per base-company replication (incentive policy; {rounds} interleaved rounds x "
-        f"{per_child} counted replications per tree, after one warm-up each)"
-    )
     rep.say(f"    {'tree':6s} {'median':>8s} {'min':>7s} {'max':>7s} {'n':>3s}  import+load CPU s")
     for t in trees:
         xs = per[t.label]
@@ -335,27 +372,63 @@ def measure_cpu(trees: list[Tree], rounds: int, per_child: int, rep: Report) -> 
             f"    {t.label:6s} {median(xs):8.3f} {min(xs):7.3f} {max(xs):7.3f} {len(xs):3d}  "
             f"{imports[t.label]:.2f}"
         )
+
+
+def cpu_ratio(raw: list[dict[str, Any]], per: dict[str, list[float]], rounds: int) -> dict[str, Any]:
+    """median(ref) / median(this), its bootstrap 95% interval and the ratio of each round's medians."""
+    r = median(per["ref"]) / median(per["this"])
+    lo, hi = ratio_ci(per["ref"], per["this"])
+    paired = []
+    for i in range(rounds):
+        m = {d["tree"]: median([s["cpu_seconds"] for s in d["samples"]]) for d in raw if d["round"] == i}
+        paired.append(m["ref"] / m["this"])
+    return {"ratio": r, "ratio_ci95": [lo, hi], "ratio_per_round": paired}
+
+
+def measure_cpu(trees: list[Tree], rounds: int, per_child: int, rep: Report) -> None:
+    """Figure 1: CPU seconds per base-company replication, interleaved rounds."""
+    raw, per = cpu_rounds(trees, rounds, per_child, "cpu")
+    rep.say(
+        f"(1) CPU seconds per base-company replication (incentive policy; {rounds} interleaved rounds x "
+        f"{per_child} counted replications per tree, after one warm-up each)"
+    )
+    cpu_table(trees, raw, per, rep)
     fig: dict[str, Any] = {"samples": raw, "median": {k: median(v) for k, v in per.items()}}
     this = median(per["this"])
     fig["target_this_seconds"] = this <= TARGET_CPU_SECONDS
     if "ref" in per:
-        r = median(per["ref"]) / this
-        lo, hi = ratio_ci(per["ref"], per["this"])
-        paired = []
-        for i in range(rounds):
-            m = {d["tree"]: median([s["cpu_seconds"] for s in d["samples"]]) for d in raw if d["round"] == i}
-            paired.append(m["ref"] / m["this"])
-        fig.update({"ratio": r, "ratio_ci95": [lo, hi], "ratio_per_round": paired})
-        fig["target_ratio"] = r >= TARGET_CPU_RATIO
-        rep.say(
-            f"    ratio ref/this {r:.2f}  (bootstrap 95% CI {lo:.2f}-{hi:.2f}; per round "
-            f"{min(paired):.2f}-{max(paired):.2f})   target >= {TARGET_CPU_RATIO:g}x: "
-            f"{verdict(fig['target_ratio'])}"
-        )
+        fig.update(cpu_ratio(raw, per, rounds))
+        fig["target_ratio"] = fig["ratio"] >= TARGET_CPU_RATIO
+        rep.say(f"{ratio_line(fig)}   target >= {TARGET_CPU_RATIO:g}x: {verdict(fig['target_ratio'])}")
     rep.say(
         f"    this {this:.3f} s   target <= {TARGET_CPU_SECONDS} s: {verdict(fig['target_this_seconds'])}"
     )
     rep.figures["cpu"] = fig
+
+
+def ratio_line(fig: dict[str, Any]) -> str:
+    """The ratio of a CPU figure with its interval and its rounds' range."""
+    (lo, hi), paired = fig["ratio_ci95"], fig["ratio_per_round"]
+    return (
+        f"    ratio ref/this {fig['ratio']:.2f}  (bootstrap 95% CI {lo:.2f}-{hi:.2f}; per round "
+        f"{min(paired):.2f}-{max(paired):.2f})"
+    )
+
+
+def measure_calibration(trees: list[Tree], rounds: int, per_child: int, rep: Report) -> None:
+    """Figure 5: CPU seconds per calibration replication, interleaved rounds (no target)."""
+    raw, per = cpu_rounds(trees, rounds, per_child, "calibration")
+    rep.say(
+        f"(5) CPU seconds per calibration replication (the calibration study's starting company and one "
+        f"synthetic export: run, export, moments; {rounds} interleaved rounds x {per_child} counted "
+        "replications per tree, after one warm-up each)"
+    )
+    cpu_table(trees, raw, per, rep)
+    fig: dict[str, Any] = {"samples": raw, "median": {k: median(v) for k, v in per.items()}}
+    if "ref" in per:
+        fig.update(cpu_ratio(raw, per, rounds))
+        rep.say(ratio_line(fig))
+    rep.figures["calibration"] = fig
 
 
 def _flagship_once(
@@ -703,7 +776,17 @@ def main() -> None:
     ap.add_argument(
         "--cpu-per-child", type=int, default=2, help="counted replications per CPU child (default 2)"
     )
-    ap.add_argument("--only", default=",".join(FIGURES), help="figures to measure: cpu,flagship,scaling,pool")
+    ap.add_argument(
+        "--only",
+        default=",".join(FIGURES),
+        help="figures to measure: cpu,flagship,scaling,pool (default), and calibration",
+    )
+    ap.add_argument(
+        "--calibration-per-child",
+        type=int,
+        default=20,
+        help="counted replications per calibration child (default 20)",
+    )
     ap.add_argument("--workers", type=int, default=2, help="workers of the flagship and the pool (default 2)")
     ap.add_argument("--flagship-reps", type=int, default=1, help="runs of the flagship per tree (default 1)")
     ap.add_argument("--flagship-ref", action="store_true", help="also run the flagship on the ref (slow)")
@@ -735,10 +818,19 @@ def main() -> None:
     ap.add_argument("--json", type=Path, help="where to write the raw samples (default benchmarks/results/)")
     args = ap.parse_args()
     only = [x.strip() for x in args.only.split(",") if x.strip()]
-    unknown = sorted(set(only) - set(FIGURES))
+    unknown = sorted(set(only) - set(FIGURES) - set(EXTRA))
     if unknown:
-        ap.error(f"--only: unknown figure(s) {', '.join(unknown)}; choose from {','.join(FIGURES)}")
-    counts = ("reps", "cpu_per_child", "workers", "flagship_reps", "scaling_reps", "pool_reps", "pool_rounds")
+        ap.error(f"--only: unknown figure(s) {', '.join(unknown)}; choose from {','.join(FIGURES + EXTRA)}")
+    counts = (
+        "reps",
+        "cpu_per_child",
+        "calibration_per_child",
+        "workers",
+        "flagship_reps",
+        "scaling_reps",
+        "pool_reps",
+        "pool_rounds",
+    )
     if args.flagship_cold < 0:
         ap.error("--flagship-cold: must be at least 0")
     for name in counts:
@@ -752,6 +844,7 @@ def main() -> None:
         "flagship": args.flagship_ref,
         "scaling": args.scaling_ref,
         "pool": args.pool_ref,
+        "calibration": True,
     }
     started = dt.datetime.now(dt.UTC)
     load_before = os.getloadavg()
@@ -788,6 +881,9 @@ def main() -> None:
                 rep.say()
             if "pool" in only:
                 measure_pool(trees("pool"), args.pool_rounds, args.pool_reps, args.workers, rep)
+                rep.say()
+            if "calibration" in only:
+                measure_calibration(trees("calibration"), args.reps, args.calibration_per_child, rep)
                 rep.say()
     except ChildFailed as exc:
         raise SystemExit(f"error: {exc}") from None
