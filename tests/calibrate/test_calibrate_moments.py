@@ -19,6 +19,7 @@ from sim.calibrate.crm import (
     fiscal_quarter_start,
 )
 from sim.calibrate.moments import MomentSpec, moments, win_regression
+from sim.calibrate.points import hide_cells
 from sim.calibrate.simulated import OpportunityLog, crm_of
 from sim.ledger import rows_of
 from sim.policy import make_policy
@@ -177,3 +178,23 @@ def test_a_history_reads_the_same_from_ledger_rows_as_from_events(simulated: tup
     ):
         pd.testing.assert_frame_equal(a, b)
     assert len(from_rows.opportunities) > 50 and len(from_rows.arr) > 500
+
+
+def test_a_history_and_its_moments_read_the_same_under_copy_on_write(simulated: tuple) -> None:
+    """pandas 3 hands out read-only arrays (copy-on-write, pandas 2's opt-in mode): the export,
+    its hidden cells and its moments must not write into a column's array, and read the same."""
+    sc, log, kept = simulated
+    spec = MomentSpec(("smb",), (0.0, 0.1, 0.2), 0.1, annual_quota=400_000.0, fit=True)
+    missing = {"discount": 0.2, "fit": 0.2, "created": 0.2, "source": 0.2}
+
+    def read() -> dict[str, float]:
+        crm = crm_of(sc, "conventional", 0, rows_of(kept.ledger or []), log)
+        hide_cells(crm.opportunities, missing, np.random.default_rng(5))
+        return moments(crm, spec)
+
+    plain = read()
+    with pd.option_context("mode.copy_on_write", True):
+        cow = read()
+    assert plain.keys() == cow.keys() and len(plain) > 40
+    for k, v in plain.items():
+        assert v == cow[k] or (math.isnan(v) and math.isnan(cow[k])), k
