@@ -10,6 +10,7 @@ adding a stream never shifts another.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 
 import numpy as np
@@ -21,14 +22,28 @@ def _name_key(name: str) -> tuple[int, ...]:
     return tuple(int.from_bytes(digest[i : i + 4], "little") for i in range(0, 16, 4))
 
 
+STREAMS_KEPT = 8_192
+"""Keyed streams whose keys a process keeps (about 3 MB): a process that runs replication ``k`` of
+several plans, or of several calibration points, derives each keyed stream's key once."""
+
+
 def seed_sequence(seed: int, replication: int, name: str, salt: int | None = None) -> np.random.SeedSequence:
-    """The SeedSequence of one named stream (``salt`` breaks common random numbers)."""
+    """The SeedSequence of one named stream (``salt`` breaks common random numbers); a new object
+    at every call (a generator built on it may spawn from it: SALib's samplers do)."""
     if seed < 0 or replication < 0:
         raise ValueError("seed and replication must be non-negative")
     key: tuple[int, ...] = (replication, *_name_key(name))
     if salt is not None:
         key = (*key, 0x5A17, salt)
     return np.random.SeedSequence(entropy=seed, spawn_key=key)
+
+
+@functools.lru_cache(maxsize=STREAMS_KEPT)
+def stream_key(seed: int, replication: int, name: str, salt: int | None = None) -> tuple[int, int]:
+    """The two 64-bit words of a keyed stream (:func:`keyed_uniforms`): the first state words of
+    its SeedSequence (kept, :data:`STREAMS_KEPT`)."""
+    state = seed_sequence(seed, replication, name, salt).generate_state(2, np.uint64)
+    return int(state[0]), int(state[1])
 
 
 def stream(seed: int, replication: int, name: str, salt: int | None = None) -> np.random.Generator:
@@ -68,8 +83,7 @@ class Streams:
     def _key(self, name: str) -> tuple[int, int]:
         got = self._keys.get(name)
         if got is None:
-            state = seed_sequence(self.seed, self.replication, name, self.salt).generate_state(2, np.uint64)
-            got = self._keys[name] = (int(state[0]), int(state[1]))
+            got = self._keys[name] = stream_key(self.seed, self.replication, name, self.salt)
         return got
 
     @property
