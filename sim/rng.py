@@ -63,7 +63,6 @@ class Streams:
         self.replication = replication
         self.salt = salt
         self._cache: dict[str, np.random.Generator] = {}
-        self._keys: dict[str, tuple[int, int]] = {}
         self.keyed_names: set[str] = set()
         """Names of the keyed streams used so far."""
 
@@ -81,10 +80,7 @@ class Streams:
         return keyed_uniforms(self._key(name), keys, cols)
 
     def _key(self, name: str) -> tuple[int, int]:
-        got = self._keys.get(name)
-        if got is None:
-            got = self._keys[name] = stream_key(self.seed, self.replication, name, self.salt)
-        return got
+        return stream_key(self.seed, self.replication, name, self.salt)
 
     @property
     def names(self) -> list[str]:

@@ -193,9 +193,14 @@ def _book(crm: Crm, segments: tuple[str, ...]) -> dict[str, float]:
     return out
 
 
+def _aes(crm: Crm, *names: str) -> list[np.ndarray]:
+    """Columns ``names`` of the people table, the AEs' rows only."""
+    return _columns(crm.people, (crm.people["role"] == AE).to_numpy(), *names)
+
+
 def _ae_dates(crm: Crm) -> tuple[np.ndarray, np.ndarray]:
     """The AEs' hire and leave dates (``datetime64[D]``; NaT: still employed)."""
-    hire, leave = _columns(crm.people, (crm.people["role"] == AE).to_numpy(), "hire", "leave")
+    hire, leave = _aes(crm, "hire", "leave")
     return np.asarray(hire, dtype="datetime64[D]"), np.asarray(leave, dtype="datetime64[D]")
 
 
@@ -242,8 +247,7 @@ def _timing(
 def _attainment(crm: Crm, spec: MomentSpec) -> dict[str, float]:
     """Shares of person-periods with attainment just below and just above quota: AEs employed for a
     whole quota period of the window, their won deals' ACV over the period's share of quota."""
-    ae = (crm.people["role"] == AE).to_numpy()
-    person, quota = _columns(crm.people, ae, "name", "quota")
+    person, quota = _aes(crm, "name", "quota")
     quota = np.where(np.isnan(quota), spec.annual_quota, quota) * spec.quota_months / 12.0
     names = {"attainment_below_quota": ATTAINMENT_BANDS[0], "attainment_above_quota": ATTAINMENT_BANDS[1]}
     if not len(person) or not np.isfinite(quota).any():

@@ -130,10 +130,6 @@ def world_calendar(scenario: Scenario) -> Calendar:
     return Calendar(c.fiscal_year_start_month, months)
 
 
-_NP: dict[str, Any] = {"object": object, "bool": bool, "float64": float, "datetime64[s]": "datetime64[s]"}
-"""The numpy type holding each column type of the opportunities table while it is put together."""
-
-
 def _dates(cal: Calendar, day: np.ndarray) -> np.ndarray:
     return np.datetime64(cal.start, "D") + np.floor(day).astype("int64").astype("timedelta64[D]")
 
@@ -163,7 +159,7 @@ def crm_of(
     opps = (
         typed_frame(
             {
-                name: np.concatenate([np.asarray(p[name], dtype=_NP[t]) for p in parts])
+                name: np.concatenate([np.asarray(p[name], dtype=t) for p in parts])
                 for name, t in OPPORTUNITY_COLUMNS.items()
             },
             OPPORTUNITY_COLUMNS,
@@ -288,7 +284,8 @@ def _arr_panel(rows: np.ndarray, cal: Calendar) -> pd.DataFrame:
     cust, day, delta, level, kind = cust[order], day[order], delta[order], level[order], code[at][order]
     first = np.r_[True, cust[1:] != cust[:-1]]
     group = np.cumsum(first) - 1
-    cum = running_sums(np.flatnonzero(first), delta)
+    starts = np.flatnonzero(first)  # each account's first event
+    cum = running_sums(starts, delta)
     before = np.where(kind == KIND_CODE["arr_new"], -(cum - delta), np.nan)
     before = np.where(kind == KIND_CODE["arr_churn"], -cum, before)
     before = np.where(~np.isnan(level), level - cum, before)
@@ -311,7 +308,7 @@ def _arr_panel(rows: np.ndarray, cal: Calendar) -> pd.DataFrame:
     values = np.take_along_axis(values, filled, axis=1)  # carried forward; before the first: the anchor
     values = np.where(np.isnan(values), start[:, None], values)
     who, month = np.nonzero(values > 0.005)
-    firsts = np.flatnonzero(first)[groups]  # each account's first event
+    firsts = starts[groups]
     names = np.array([f"C{c}" for c in cust[firsts].tolist()], dtype=object)
     segments = np.array([SEGMENTS[s] for s in rows["segment"][at][order][firsts].tolist()], dtype=object)
     return typed_frame(
