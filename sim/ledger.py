@@ -116,8 +116,8 @@ def _blank(n: int) -> np.ndarray:
     return _BLANK[:n]
 
 
-def blank_rows(kind: int, day: float, n: int) -> np.ndarray:
-    """``n`` ledger rows of one kind and day with every other field at its default."""
+def blank_rows(kind: int | np.ndarray, day: float, n: int) -> np.ndarray:
+    """``n`` ledger rows of one kind (or one kind per row) and day, every other field at its default."""
     out = _blank(n).copy().view(EVENT_DTYPE)
     out["kind"] = kind
     out["day"] = day

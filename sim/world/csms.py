@@ -102,6 +102,7 @@ class CsTeam:
         """Current split per CSM index; the last row (unassigned accounts) stays zero."""
         self.shares[: len(self.people)] = neutral
         self.index_of = np.zeros(0, dtype=np.int64)
+        self._row_of = np.zeros(1, dtype=np.int64)
         self._index()
         self.measures = choices.measures("csm")
         self._label_only = tuple(Option(lbl, (), 0.0, float(k)) for k, lbl in enumerate(SPLIT_LABELS))
@@ -110,11 +111,7 @@ class CsTeam:
 
     def csm_rows(self, csm_ids: np.ndarray) -> np.ndarray:
         """Row of ``shares`` for each customer's CSM id (-1 -> the zero row)."""
-        rows = np.full(csm_ids.shape, len(self.people), dtype=np.int64)
-        ok = (csm_ids >= 0) & (csm_ids < len(self.index_of))
-        rows[ok] = self.index_of[csm_ids[ok]]
-        rows[rows < 0] = len(self.people)
-        return rows
+        return np.take(self._row_of, csm_ids + 1, mode="clip")
 
     def _index(self) -> None:
         """``index_of[person]``: the CSM index of a person id (-1: not a CSM here)."""
@@ -122,6 +119,9 @@ class CsTeam:
         self.index_of = np.full(top + 2, -1, dtype=np.int64)
         for i, p in enumerate(self.people):
             self.index_of[p] = i
+        # csm_rows' table, shifted by one: id -1 (none), and ids past the end (clipped), the zero row
+        self._row_of = np.append(len(self.people), np.append(self.index_of, -1))
+        self._row_of[self._row_of < 0] = len(self.people)
 
     def grow(self, people: list[int]) -> None:
         """CSMs a plan adds (before the book is seated): the CSMs are split across segments again."""
@@ -271,34 +271,33 @@ class CsTeam:
         h = book.health[acc]
         seg = book.segment[acc]
         months_to = book.contract_end_month[acc] - self.clock.month_of(now)
-        soon = months_to <= 12
-        decay = (1.0 - cc.health_reversion_per_month) ** np.maximum(months_to, 0)
+        # churn at the renewal without and with each split, of the accounts renewing within a year
+        # (the only ones a split's months can save): row 0 none, row 1 + j split j
+        soon = np.flatnonzero(months_to <= 12)
+        due, r_soon, arr_soon, h_soon, m_soon = acc[soon], rows[soon], arr[soon], h[soon], months_to[soon]
+        decay = (1.0 - cc.health_reversion_per_month) ** np.maximum(m_soon, 0)
         # health each split adds by the renewal (rows: splits), as strong as the CSM's attention
         att = self.attention
         dh = (
-            cb.save_health_per_month * splits[:, :1] * (h < cc.detractor_health)
+            cb.save_health_per_month * splits[:, :1] * (h_soon < cc.detractor_health)
             + cb.value_review_health_per_month * splits[:, 1:2]
-        ) * att[rows]
-        discount = book.discount[acc]
+        ) * att[r_soon]
+        discount = book.discount[due]
         inc = np.where(discount >= cc.deep_discount, discount / np.maximum(1 - discount, 1e-9), 0.0)
-        churn_seg = self.segments.array("annual_churn")[seg]
-        term = book.term_months[acc]
-
-        def churned(extra: np.ndarray) -> np.ndarray:
-            return renewal_churn_probability(
-                churn_seg, term, np.clip(h + extra, 0, 1), inc, cc.renewal_health_sensitivity,
-                cc.renewal_price_sensitivity,
-            )  # fmt: skip
-
-        p_none = churned(np.zeros_like(h))
-        p_s = churned(dh * decay)
-        r_soon, arr_soon = rows[soon], arr[soon]
+        extra = np.zeros((k + 1, len(soon)))
+        extra[1:] = dh * decay
+        p = renewal_churn_probability(
+            self.segments.array("annual_churn")[book.segment[due]], book.term_months[due],
+            np.clip(h_soon + extra, 0, 1), inc, cc.renewal_health_sensitivity, cc.renewal_price_sensitivity,
+        )  # fmt: skip
 
         def per_csm(values: np.ndarray, at: np.ndarray = rows) -> np.ndarray:
             return np.bincount(at, weights=values, minlength=n_csm)
 
-        saved = np.stack([per_csm(arr_soon * (p_none - p_s[j])[soon], r_soon) for j in range(k)], axis=1)
-        renewed = np.stack([per_csm(arr_soon * (1 - p_s[j])[soon], r_soon) for j in range(k)], axis=1)
+        # per CSM and split (one bincount over the splits' blocks: each sum in the accounts' order)
+        blocks = (r_soon + n_csm * np.arange(k)[:, None]).ravel()
+        saved = np.bincount(blocks, (arr_soon * (p[0] - p[1:])).ravel(), k * n_csm).reshape(k, n_csm).T
+        renewed = np.bincount(blocks, (arr_soon * (1 - p[1:])).ravel(), k * n_csm).reshape(k, n_csm).T
         exp_mult = (1 + cb.expansion_multiplier * splits[None, :, 2] * att[:, None]) / (
             1 + cb.expansion_multiplier * self.neutral[2]
         )
@@ -317,7 +316,7 @@ class CsTeam:
         refs = promoters[:, None] * cc.references_per_promoter_per_year / 12 * adv_mult
         referrals = promoters[:, None] * cc.referrals_per_promoter_per_year / 12 * adv_mult
         n_soon = per_csm(np.ones(len(r_soon)), r_soon)
-        delay_sum = per_csm(np.clip(months_to[soon], 0, 12).astype(np.float64), r_soon)
+        delay_sum = per_csm(np.clip(m_soon, 0, 12).astype(np.float64), r_soon)
         mean_delay = np.where(n_soon > 0, delay_sum / np.maximum(n_soon, 1) * 30.4, 180.0)
         cols: list[tuple[str, np.ndarray, np.ndarray | float]] = []
         for m in self.measures:

@@ -79,7 +79,8 @@ class Renewals:
         ref = book.referrer[due]
         ref_active = np.zeros(len(due), dtype=bool)
         has = ref >= 0
-        ref_active[has] = np.isin(book.status[ref[has]], (IMPLEMENTING, LIVE))
+        ref_status = book.status[ref[has]]
+        ref_active[has] = (ref_status == IMPLEMENTING) | (ref_status == LIVE)
         p = renewal_churn_probability(
             self.segments.array("annual_churn")[seg],
             book.term_months[due],
@@ -112,34 +113,30 @@ class Renewals:
         book.arr_cents[c] = arr
         term = book.term_months[c]
         first = book.renewals[c] == 0
-        # the events of each customer in turn: churn, or true-up, pricing, renewal (and churn at zero ARR)
-        parts: list[tuple[np.ndarray, np.ndarray]] = []
+        # the events of each customer in turn: churn, or true-up, pricing, renewal (and churn at zero
+        # ARR), gathered as (order key, customer, kind, amount) and written as one block of rows
         slot = 5 * np.arange(len(due))
         gone = due[churn]
-        parts.append(
-            (slot[churn], renewal_rows(book, K.arr_churn, now, gone, -book.arr_cents[gone] / 100.0, renewal))
-        )
+        keys, custs = [slot[churn]], [gone]
+        kinds, amounts = [np.full(len(gone), K.arr_churn)], [-book.arr_cents[gone] / 100.0]
+        empty = arr <= 0
         for mask, kind, amount, step in (
             (delta > 0, K.arr_expansion, delta / 100.0, 1),
             (delta < 0, K.arr_contraction, delta / 100.0, 1),
             (up != 0, K.arr_expansion, up / 100.0, 2),
             (cut != 0, K.arr_price_erosion, -cut / 100.0, 2),
+            (np.ones(len(c), dtype=bool), K.renewal, arr / 100.0, 3),
+            (empty, K.arr_churn, -arr / 100.0, 4),
         ):
-            parts.append(
-                (slot[keep][mask] + step, renewal_rows(book, kind, now, c[mask], amount[mask], renewal))
-            )
-        renewed = renewal_rows(book, K.renewal, now, c, arr / 100.0, renewal)
-        renewed["term_months"], renewed["first_year"] = term, first
-        parts.append((slot[keep] + 3, renewed))
-        empty = arr <= 0
-        parts.append(
-            (
-                slot[keep][empty] + 4,
-                renewal_rows(book, K.arr_churn, now, c[empty], -arr[empty] / 100.0, renewal),
-            )
-        )
-        order = np.argsort(np.concatenate([k for k, _ in parts]), kind="stable")
-        rows = take_rows(concat_rows([r for _, r in parts]), order)
+            keys.append(slot[keep][mask] + step)
+            custs.append(c[mask])
+            kinds.append(np.full(len(keys[-1]), kind))
+            amounts.append(amount[mask])
+        order = np.argsort(np.concatenate(keys), kind="stable")
+        who, kind_of = np.concatenate(custs)[order], np.concatenate(kinds)[order]
+        rows = renewal_rows(book, kind_of, now, who, np.concatenate(amounts)[order], renewal)
+        is_renewal = rows["kind"] == K.renewal  # in the order of ``c``
+        rows["term_months"][is_renewal], rows["first_year"][is_renewal] = term, first
         self.ledger.append_rows(rows)
         self.lost(rows["customer"][rows["kind"] == K.arr_churn])
         if self.renewed is not None:

@@ -30,10 +30,11 @@ def account_rows(book: Book, kind: int, day: float, cust: np.ndarray) -> np.ndar
 
 
 def renewal_rows(
-    book: Book, kind: int, day: float, cust: np.ndarray, amount: np.ndarray, deal_kind: int
+    book: Book, kind: int | np.ndarray, day: float, cust: np.ndarray, amount: np.ndarray, deal_kind: int
 ) -> np.ndarray:
     """Rows of a renewal's consequences (ARR movements, the renewal, churn) for ``cust``: credited
-    to the AE who closed the customer, its CSM, consultant and marketer."""
+    to the AE who closed the customer, its CSM, consultant and marketer (``kind``: one for all,
+    or one per row)."""
     out = blank_rows(kind, day, len(cust))
     out["amount"] = amount
     out["customer"], out["deal"], out["ae"] = cust, book.deal[cust], book.closer[cust]
