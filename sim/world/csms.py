@@ -119,9 +119,9 @@ class CsTeam:
         self.index_of = np.full(top + 2, -1, dtype=np.int64)
         for i, p in enumerate(self.people):
             self.index_of[p] = i
-        # csm_rows' table, shifted by one: id -1 (none), and ids past the end (clipped), the zero row
-        self._row_of = np.append(len(self.people), np.append(self.index_of, -1))
-        self._row_of[self._row_of < 0] = len(self.people)
+        # csm_rows' table, read at id + 1: no CSM (-1), not a CSM here, or past the end: the zero row
+        row_of = np.concatenate(([-1], self.index_of))
+        self._row_of = np.where(row_of < 0, len(self.people), row_of)
 
     def grow(self, people: list[int]) -> None:
         """CSMs a plan adds (before the book is seated): the CSMs are split across segments again."""

@@ -116,7 +116,7 @@ class Renewals:
         # the events of each customer in turn: churn, or true-up, pricing, renewal (and churn at zero
         # ARR), gathered as (order key, customer, kind, amount) and written as one block of rows
         slot = 5 * np.arange(len(due))
-        gone = due[churn]
+        gone, kept = due[churn], slot[keep]
         keys, custs = [slot[churn]], [gone]
         kinds, amounts = [np.full(len(gone), K.arr_churn)], [-book.arr_cents[gone] / 100.0]
         empty = arr <= 0
@@ -128,7 +128,7 @@ class Renewals:
             (np.ones(len(c), dtype=bool), K.renewal, arr / 100.0, 3),
             (empty, K.arr_churn, -arr / 100.0, 4),
         ):
-            keys.append(slot[keep][mask] + step)
+            keys.append(kept[mask] + step)
             custs.append(c[mask])
             kinds.append(np.full(len(keys[-1]), kind))
             amounts.append(amount[mask])
